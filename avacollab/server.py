@@ -1,0 +1,264 @@
+"""The signaling server: aiohttp under :class:`~avacollab.signaling.SignalingCore`.
+
+This module only moves frames and timers. Each connection gets a writer task
+fed from a bounded queue, so one slow client can never stall the relay for
+the others: when its queue is full it is disconnected (and may resume).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import deque
+from typing import Any
+from urllib.parse import urlsplit
+
+from aiohttp import WSMsgType, web
+
+from . import __version__, logs, metrics
+from .protocol import encode
+from .settings import Settings
+from .signaling import Action, Close, Connection, IceServers, Limits, Send, SignalingCore
+
+CLOSE_SLOW = 4008  # the client did not read its frames fast enough
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+WS_PATH = "/ws"
+
+
+def origin_allowed(origin: str | None, host: str | None, allowed: list[str]) -> bool:
+    """The Origin check on the WebSocket upgrade.
+
+    Browsers always send Origin and cannot fake it, so this is what stops a
+    page on some other site from using a visitor's browser to join rooms.
+    Programs send none and are let in: they could send anything anyway.
+    """
+    if origin is None:
+        return True
+    if "*" in allowed or origin in allowed:
+        return True
+    parts = urlsplit(origin)
+    if host is not None and parts.netloc.lower() == host.lower():
+        return True  # same origin as the server itself
+    return not allowed and (parts.hostname or "") in LOOPBACK_HOSTS
+
+
+class _Client:
+    """One connection's outgoing side: a bounded queue and a writer task."""
+
+    def __init__(self, ws: web.WebSocketResponse, limit: int) -> None:
+        self.ws = ws
+        self.limit = limit
+        self.out: deque[str] = deque()
+        self.wake = asyncio.Event()
+        self.close_with: tuple[int, str] | None = None
+        self.task = asyncio.create_task(self._write())
+
+    def send(self, text: str) -> bool:
+        if self.close_with is not None:
+            return True  # going away; nothing more will be written
+        if len(self.out) >= self.limit:
+            return False
+        self.out.append(text)
+        self.wake.set()
+        return True
+
+    def close(self, code: int, reason: str) -> None:
+        if self.close_with is None:
+            self.close_with = (code, reason)
+            self.wake.set()
+
+    async def _write(self) -> None:
+        ws = self.ws
+        with contextlib.suppress(ConnectionError, RuntimeError):
+            while True:
+                await self.wake.wait()
+                self.wake.clear()
+                while self.out and not ws.closed:
+                    await ws.send_str(self.out.popleft())
+                if self.close_with is not None:
+                    code, reason = self.close_with
+                    await ws.close(code=code, message=reason.encode())
+                    return
+
+
+class SignalingServer:
+    """A running (or ready to run) signaling server."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        resume_secret: bytes,
+        token_secret: str | None = None,
+        ice_servers: IceServers | None = None,
+    ) -> None:
+        self.settings = settings
+        limits = Limits(
+            max_frame_bytes=settings.max_frame_bytes,
+            rate=settings.rate,
+            burst=settings.burst,
+            max_room_size=settings.max_room_size,
+            max_rooms=settings.max_rooms,
+            resume_grace=settings.resume_grace,
+        )
+        self.core = SignalingCore(
+            limits,
+            server_name=f"avacollab/{__version__}",
+            resume_secret=resume_secret,
+            heartbeat=settings.heartbeat,
+            token_secret=token_secret,
+            ice_servers=ice_servers,
+        )
+        self._clients: dict[Connection, _Client] = {}
+        self._expiry_wake = asyncio.Event()
+        self._runner: web.AppRunner | None = None
+        self._expiry_task: asyncio.Task[None] | None = None
+        self.port = 0
+        self.app = web.Application()
+        self.app.add_routes(
+            [
+                web.get(WS_PATH, self._websocket),
+                web.get("/healthz", self._healthz),
+                web.get("/metrics", self._metrics),
+                web.get("/", self._index),
+            ]
+        )
+        self.app.on_shutdown.append(self._on_shutdown)
+
+    @property
+    def url(self) -> str:
+        """The WebSocket URL clients connect to."""
+        host = self.settings.host
+        host = f"[{host}]" if ":" in host else host
+        return f"ws://{host}:{self.port}{WS_PATH}"
+
+    async def start(self) -> None:
+        self._runner = web.AppRunner(self.app, handle_signals=False, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(
+            self._runner, self.settings.host, self.settings.port, shutdown_timeout=2.0
+        )
+        await site.start()
+        # With port 0 the kernel picks the port; aiohttp only knows it from the socket.
+        sockets = getattr(site._server, "sockets", None) or []
+        self.port = sockets[0].getsockname()[1] if sockets else self.settings.port
+        self._expiry_task = asyncio.create_task(self._expire_loop())
+        logs.event("server-started", url=self.url, version=__version__)
+
+    async def stop(self) -> None:
+        """Close every connection with going-away (1001) and stop listening."""
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        if self._expiry_task is not None:
+            self._expiry_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._expiry_task
+            self._expiry_task = None
+        logs.event("server-stopped")
+
+    # -- handlers --------------------------------------------------------
+
+    async def _websocket(self, request: web.Request) -> web.StreamResponse:
+        origin = request.headers.get("Origin")
+        if not origin_allowed(origin, request.host, self.settings.allowed_origins):
+            logs.event("origin-refused", logging.WARNING, origin=origin, remote=request.remote)
+            raise web.HTTPForbidden(text=f"origin {origin} is not allowed\n")
+        # aiohttp itself closes (1009) frames over 4x the limit, so a frame
+        # between the limit and that gets a polite error and the connection
+        # stays, while a flood of huge frames cannot make us buffer them.
+        ws = web.WebSocketResponse(
+            heartbeat=self.settings.heartbeat,
+            max_msg_size=self.settings.max_frame_bytes * 4,
+        )
+        await ws.prepare(request)
+        conn = self.core.open(time.time())
+        client = _Client(ws, self.settings.send_queue)
+        self._clients[conn] = client
+        left = False
+        try:
+            while True:
+                msg = await ws.receive()
+                if msg.type in (WSMsgType.TEXT, WSMsgType.BINARY):
+                    self._apply(self.core.receive(conn, msg.data, time.time()))
+                    continue
+                # The client closing normally (1000) or leaving the page
+                # (1001) is a leave; anything else may be a network drop, so
+                # the peer keeps its place for the resume grace period.
+                left = msg.type == WSMsgType.CLOSE and msg.data in (1000, 1001)
+                break
+        finally:
+            self._apply(self.core.closed(conn, time.time(), left=left))
+            self._clients.pop(conn, None)
+            client.close(1000, "")
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(asyncio.shield(client.task), 1.0)
+            client.task.cancel()
+            self._expiry_wake.set()
+        return ws
+
+    async def _healthz(self, request: web.Request) -> web.Response:
+        return web.json_response(
+            {
+                "status": "shutting-down" if self.core.closing else "ok",
+                "version": __version__,
+                "rooms": len(self.core.rooms),
+                "peers": self.core.peer_count,
+                "connections": len(self.core.connections),
+            },
+            status=503 if self.core.closing else 200,
+        )
+
+    async def _metrics(self, request: web.Request) -> web.Response:
+        return web.Response(
+            text=metrics.render(self.core), content_type="text/plain", charset="utf-8"
+        )
+
+    async def _index(self, request: web.Request) -> web.Response:
+        return web.Response(
+            text=(
+                f"avacollab signaling server {__version__}\n"
+                f"WebSocket endpoint: {WS_PATH} (protocol: docs/protocol.md)\n"
+                "Health: /healthz  Metrics: /metrics\n"
+            )
+        )
+
+    # -- plumbing --------------------------------------------------------
+
+    def _apply(self, actions: list[Action]) -> None:
+        encoded: dict[int, str] = {}  # a broadcast is encoded once
+        for action in actions:
+            client = self._clients.get(action.conn)
+            if client is None:
+                continue
+            if isinstance(action, Send):
+                key = id(action.message)
+                text = encoded.get(key)
+                if text is None:
+                    text = encoded[key] = encode(action.message)
+                if not client.send(text):
+                    logs.event("slow-client-dropped", logging.WARNING, queued=len(client.out))
+                    client.close(CLOSE_SLOW, "too slow reading messages")
+            elif isinstance(action, Close):
+                logs.event("closing", code=action.code, reason=action.reason)
+                client.close(action.code, action.reason)
+
+    async def _expire_loop(self) -> None:
+        while True:
+            due = self.core.next_expiry()
+            timeout = None if due is None else max(0.0, due - time.time())
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._expiry_wake.wait(), timeout)
+            self._expiry_wake.clear()
+            self._apply(self.core.expire(time.time()))
+
+    async def _on_shutdown(self, app: web.Application) -> None:
+        self._apply(self.core.shutdown())
+        tasks = [client.task for client in self._clients.values()]
+        if tasks:
+            await asyncio.wait(tasks, timeout=2.0)
+
+    def describe(self) -> dict[str, Any]:
+        return {"url": self.url, "rooms": len(self.core.rooms), "peers": self.core.peer_count}
