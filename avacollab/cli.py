@@ -12,7 +12,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
-from . import __version__, logs
+from . import __version__, logs, turn_cli
 from .secretfile import SecretFileError, load_or_create, read_secret
 from .settings import (
     SETTINGS,
@@ -25,6 +25,7 @@ from .settings import (
     parse_duration,
     render_template,
 )
+from .signaling import IceServers
 
 app = typer.Typer(
     name="avacollab",
@@ -38,6 +39,7 @@ config_app = typer.Typer(
     help="Inspect and create the config file.", no_args_is_help=True, rich_markup_mode=None
 )
 app.add_typer(config_app, name="config")
+turn_cli.register(app)
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
@@ -113,6 +115,9 @@ def serve(
     secret_file: Annotated[str | None, _opt("secret_file")] = None,
     log_format: Annotated[str | None, _opt("log_format")] = None,
     log_level: Annotated[str | None, _opt("log_level")] = None,
+    turn_url: Annotated[list[str] | None, _opt("turn_urls", "--turn-url")] = None,
+    turn_secret_file: Annotated[str | None, _opt("turn_secret_file")] = None,
+    turn_ttl: Annotated[str | None, _opt("turn_ttl")] = None,
 ) -> None:
     """Run the signaling server.
 
@@ -125,6 +130,13 @@ def serve(
     flags = {k: v for k, v in locals().items() if v is not None}
     if "allowed_origin" in flags:
         flags["allowed_origins"] = flags.pop("allowed_origin")
+    if "turn_url" in flags:
+        flags["turn_urls"] = flags.pop("turn_url")
+    if "turn_ttl" in flags:
+        try:
+            flags["turn_ttl"] = parse_duration(flags["turn_ttl"])
+        except SettingsError as exc:
+            fail(f"--turn-ttl: {exc}")
     settings = _settings(flags).settings
     logs.setup(settings.log_format, settings.log_level)
     try:
@@ -136,13 +148,42 @@ def serve(
         )
     except SecretFileError as exc:
         fail(str(exc))
-    run_async(_serve(settings, resume_secret.encode(), token_secret))
+    run_async(_serve(settings, resume_secret.encode(), token_secret, _ice_servers(settings)))
 
 
-async def _serve(settings: Settings, resume_secret: bytes, token_secret: str | None) -> None:
+def _ice_servers(settings: Settings) -> IceServers | None:
+    """The per-peer TURN credential provider, when TURN URLs are configured."""
+    if not settings.turn_urls:
+        return None
+    from . import turn
+
+    try:
+        if settings.turn_secret_file:
+            secret = turn.read_secret(Path(settings.turn_secret_file))
+        else:
+            secret, _ = turn.load_or_create_secret()
+        return turn.ice_servers_provider(settings.turn_urls, secret, settings.turn_ttl)
+    except turn.TurnError as exc:
+        fail(str(exc))
+
+
+async def _serve(
+    settings: Settings,
+    resume_secret: bytes,
+    token_secret: str | None,
+    ice_servers: IceServers | None = None,
+) -> None:
     from .server import SignalingServer
 
-    server = SignalingServer(settings, resume_secret=resume_secret, token_secret=token_secret)
+    server = SignalingServer(
+        settings,
+        resume_secret=resume_secret,
+        token_secret=token_secret,
+        ice_servers=ice_servers,
+        # Fresh credentials at half their lifetime: a long session can still
+        # open new connections (a reconnect, a newcomer) with valid ones.
+        ice_refresh=settings.turn_ttl / 2,
+    )
     try:
         await server.start()
     except OSError as exc:

@@ -12,6 +12,7 @@ import contextlib
 import logging
 import time
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -93,6 +94,7 @@ class SignalingServer:
         resume_secret: bytes,
         token_secret: str | None = None,
         ice_servers: IceServers | None = None,
+        ice_refresh: float | None = None,
     ) -> None:
         self.settings = settings
         limits = Limits(
@@ -113,8 +115,12 @@ class SignalingServer:
         )
         self._clients: dict[Connection, _Client] = {}
         self._expiry_wake = asyncio.Event()
+        self._changed = asyncio.Event()  # pulsed when a connection opens or closes
         self._runner: web.AppRunner | None = None
         self._expiry_task: asyncio.Task[None] | None = None
+        # Seconds between pushes of fresh TURN credentials (None: never).
+        self._ice_refresh = ice_refresh if ice_servers is not None else None
+        self._refresh_task: asyncio.Task[None] | None = None
         self.port = 0
         self.app = web.Application()
         self.app.add_routes(
@@ -134,17 +140,26 @@ class SignalingServer:
         host = f"[{host}]" if ":" in host else host
         return f"ws://{host}:{self.port}{WS_PATH}"
 
+    async def until(self, predicate: Callable[[], bool]) -> None:
+        """Wait until ``predicate()`` holds, checked whenever a connection opens
+        or closes (for tests and embedding code; bound it with a timeout)."""
+        while not predicate():
+            self._changed.clear()
+            await self._changed.wait()
+
     async def start(self) -> None:
-        self._runner = web.AppRunner(self.app, handle_signals=False, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(
-            self._runner, self.settings.host, self.settings.port, shutdown_timeout=2.0
+        self._runner = web.AppRunner(
+            self.app, handle_signals=False, access_log=None, shutdown_timeout=2.0
         )
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.settings.host, self.settings.port)
         await site.start()
         # With port 0 the kernel picks the port; aiohttp only knows it from the socket.
         sockets = getattr(site._server, "sockets", None) or []
         self.port = sockets[0].getsockname()[1] if sockets else self.settings.port
         self._expiry_task = asyncio.create_task(self._expire_loop())
+        if self._ice_refresh is not None:
+            self._refresh_task = asyncio.create_task(self._refresh_loop(self._ice_refresh))
         logs.event("server-started", url=self.url, version=__version__)
 
     async def stop(self) -> None:
@@ -152,11 +167,12 @@ class SignalingServer:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
-        if self._expiry_task is not None:
-            self._expiry_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._expiry_task
-            self._expiry_task = None
+        for task in (self._expiry_task, self._refresh_task):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._expiry_task = self._refresh_task = None
         logs.event("server-stopped")
 
     # -- handlers --------------------------------------------------------
@@ -172,11 +188,15 @@ class SignalingServer:
         ws = web.WebSocketResponse(
             heartbeat=self.settings.heartbeat,
             max_msg_size=self.settings.max_frame_bytes * 4,
+            # Signaling frames are small and mostly unique SDP: deflate halves
+            # relay throughput (measured, bench/signaling.py) and saves little.
+            compress=False,
         )
         await ws.prepare(request)
         conn = self.core.open(time.time())
         client = _Client(ws, self.settings.send_queue)
         self._clients[conn] = client
+        self._changed.set()
         left = False
         try:
             while True:
@@ -192,6 +212,7 @@ class SignalingServer:
         finally:
             self._apply(self.core.closed(conn, time.time(), left=left))
             self._clients.pop(conn, None)
+            self._changed.set()
             client.close(1000, "")
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(asyncio.shield(client.task), 1.0)
@@ -249,10 +270,18 @@ class SignalingServer:
         while True:
             due = self.core.next_expiry()
             timeout = None if due is None else max(0.0, due - time.time())
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._expiry_wake.wait(), timeout)
+            # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a
+            # cancel that races a wake-up, which would make stop() hang.
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(timeout):
+                    await self._expiry_wake.wait()
             self._expiry_wake.clear()
             self._apply(self.core.expire(time.time()))
+
+    async def _refresh_loop(self, interval: float) -> None:
+        while True:
+            await asyncio.sleep(interval)
+            self._apply(self.core.refresh_ice_servers(time.time()))
 
     async def _on_shutdown(self, app: web.Application) -> None:
         self._apply(self.core.shutdown())

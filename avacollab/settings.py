@@ -100,6 +100,28 @@ class Settings:
     log_format: str = _opt("server", "text", "Log line format: text or json.", "json")
     log_level: str = _opt("server", "info", "Log level: debug, info, warning or error.", "debug")
 
+    # [turn]
+    turn_urls: list[str] = _list_opt(  # noqa: RUF009 (it returns a field())
+        "turn",
+        "TURN server URLs put in every welcome with per-peer credentials, "
+        "e.g. turn:turn.example.com:3478 (repeat for turns:...:5349). Empty: no ICE servers.",
+        "turn:turn.example.com:3478",
+    )
+    turn_secret_file: str = _opt(
+        "turn",
+        "",
+        "File with coturn's static-auth-secret (default: turn-secret in the config directory, "
+        "created on first use; 'avacollab turn-config' writes the same one into turnserver.conf).",
+        "/etc/avacollab/turn.secret",
+    )
+    turn_ttl: float = _opt(
+        "turn",
+        3600.0,
+        "How long TURN credentials stay valid, in seconds (flags and environment also take "
+        "30m, 1h, 2d); peers get fresh ones at half that.",
+        "1h",
+    )
+
     def __post_init__(self) -> None:
         if self.log_format not in ("text", "json"):
             raise SettingsError(f"log_format must be 'text' or 'json', not {self.log_format!r}")
@@ -111,6 +133,8 @@ class Settings:
         for name in ("rate", "heartbeat"):
             if getattr(self, name) <= 0:
                 raise SettingsError(f"{name} must be positive")
+        if self.turn_ttl < 60:
+            raise SettingsError("turn_ttl must be at least 60 seconds")
         if self.resume_grace < 0:
             raise SettingsError("resume_grace must not be negative")
         if not 0 <= self.port <= 65535:
@@ -139,6 +163,8 @@ class SettingsError(ValueError):
 
 SETTINGS = {f.name: f for f in fields(Settings)}
 DEFAULTS = Settings()
+DURATIONS = frozenset({"turn_ttl"})
+"""Settings that also take a duration like ``30m`` or ``1h``."""
 
 
 @dataclass(frozen=True)
@@ -194,6 +220,11 @@ def _check_type(name: str, value: Any, where: str) -> Any:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise SettingsError(f"{where} must be a list of strings")
         return value
+    if name in DURATIONS and isinstance(value, str):
+        try:
+            return parse_duration(value)
+        except SettingsError as exc:
+            raise SettingsError(f"{where}: {exc}") from None
     if isinstance(default, float) and type(value) is int:
         return float(value)
     if type(value) is not type(default):
@@ -210,6 +241,8 @@ def _coerce(name: str, raw: str, where: str) -> Any:
             return raw.lower() in ("1", "true", "yes", "on")
         if isinstance(default, int):
             return int(raw)
+        if name in DURATIONS:
+            return parse_duration(raw)
         if isinstance(default, float):
             return float(raw)
     except ValueError:

@@ -144,6 +144,7 @@ class SignalingCore:
         self.heartbeat = heartbeat
         self._resume_secret = resume_secret
         self._token_secret = token_secret
+        self._ice_provider = ice_servers
         self._ice_servers = ice_servers or (lambda _peer, _now: [])
         self.rooms: dict[str, Room] = {}
         self.connections: set[Connection] = set()
@@ -169,8 +170,12 @@ class SignalingCore:
             if not conn.bucket.take(now):
                 raise ProtocolError(ErrorCode.RATE_LIMITED, "too many messages; slow down")
             request = p.parse(frame, self.limits.max_frame_bytes)
+        except ProtocolError as exc:
+            return self._refuse(conn, exc, now)
+        try:
             return self._dispatch(conn, request, now)
         except ProtocolError as exc:
+            exc.request_id = request.id  # so the client knows which request failed
             return self._refuse(conn, exc, now)
 
     def closed(self, conn: Connection, now: float, *, left: bool) -> list[Action]:
@@ -199,6 +204,22 @@ class SignalingCore:
                     actions += self._remove(peer, now, "timeout")
         self._forget_gone(now)
         return actions
+
+    def refresh_ice_servers(self, now: float) -> list[Action]:
+        """Fresh ``iceServers`` (new TURN credentials) for every connected peer.
+
+        The server calls this well before credentials expire, so a long
+        session can still open new connections; without a provider it is a
+        no-op.
+        """
+        if self._ice_provider is None:
+            return []
+        return [
+            Send(peer.conn, {"type": "ice-servers", "iceServers": self._ice_provider(peer.id, now)})
+            for room in self.rooms.values()
+            for peer in room.peers.values()
+            if peer.conn is not None
+        ]
 
     def next_expiry(self) -> float | None:
         """When :meth:`expire` next has work to do, if ever."""

@@ -1,0 +1,74 @@
+# avacollab: `make run` starts a signaling server, `make test` runs everything CI runs.
+# Both set up what they need first, from nothing but Python 3.11+, Node and apt.
+
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+BIN    := $(VENV)/bin
+PLUGINS  := $(wildcard plugins/*/pyproject.toml)
+EXAMPLES := $(wildcard examples/*/pyproject.toml)
+NODE_DIRS := $(patsubst %/package.json,%,$(wildcard bench/js/package.json plugins/*/tests/js/package.json))
+# Debian packages the tests use: coturn (TURN relay), chromium (browser
+# reference in benchmarks), iproute2 (network namespaces for link cuts).
+APT_PACKAGES := coturn chromium iproute2
+HOST ?= 127.0.0.1
+PORT ?= 8765
+
+.PHONY: run test setup system-deps node-deps lint typecheck pytest bench clean
+
+run: setup
+	@echo "Starting avacollab serve on $(HOST):$(PORT). In another terminal, join a room with:"
+	@echo "  $(BIN)/avacollab join demo --server ws://$(HOST):$(PORT)/ws --name alice"
+	$(BIN)/avacollab serve --host $(HOST) --port $(PORT)
+
+test: setup system-deps node-deps lint typecheck pytest
+
+# The venv is rebuilt when a pyproject changes; the stamp keeps reruns fast.
+setup: $(VENV)/.stamp
+$(VENV)/.stamp: pyproject.toml $(PLUGINS) $(EXAMPLES)
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]' \
+		$(foreach p,$(PLUGINS),-e '$(dir $(p))[test]') \
+		$(foreach e,$(EXAMPLES),-e '$(dir $(e))')
+	touch $@
+
+system-deps:
+	@missing=""; \
+	command -v turnserver >/dev/null || missing="$$missing coturn"; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v ip >/dev/null || missing="$$missing iproute2"; \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages:$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+node-deps:
+	@for d in $(NODE_DIRS); do \
+		[ -d $$d/node_modules ] || npm ci --prefix $$d --no-audit --no-fund --loglevel=error || exit 1; \
+	done
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: setup
+	$(BIN)/mypy avacollab tests
+	@for p in $(dir $(PLUGINS)) $(dir $(EXAMPLES)); do \
+		(cd $$p && ../../$(BIN)/mypy --config-file pyproject.toml . ) || exit 1; \
+	done
+
+# Each plugin and example is its own distribution with its own tests/ package,
+# so each gets its own pytest run (one run would mix up the `tests` packages).
+pytest: setup
+	$(BIN)/pytest -q --cov=avacollab --cov-report=term:skip-covered
+	@for p in $(dir $(PLUGINS)) $(dir $(EXAMPLES)); do \
+		echo "== $$p"; (cd $$p && ../../$(BIN)/pytest -q) || exit 1; \
+	done
+
+bench: setup node-deps
+	$(PY) bench/signaling.py
+	$(PY) bench/bus.py
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis .coverage

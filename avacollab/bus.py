@@ -1,0 +1,684 @@
+"""The data-channel bus: topics, batching, chunking, backpressure, liveness.
+
+Each peer contributes two channels: a reliable ordered one and an unordered
+one without retransmits. Messages published in one event-loop turn leave in
+one frame per peer and channel (aiortc pays about the same CPU per frame
+whatever its size, so frames, not bytes, are the budget). The wire format
+lives in :mod:`avacollab.envelope`; this module only moves frames.
+
+Queue policy, per peer:
+
+* reliable channel: a queue bounded in bytes. :meth:`Bus.publish` raises
+  :class:`BusFull` rather than drop anything; :meth:`Bus.send` waits for room.
+* unordered channel: one queued message per topic (a newer one replaces the
+  older, newest wins) and at most ``unordered_queue_messages`` topics; when
+  full, the oldest queued message is dropped.
+
+Frames go to a channel only while its ``bufferedAmount`` is under
+``high_water``; the ``bufferedamountlow`` event (threshold ``low_water``)
+resumes sending.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import itertools
+import json
+import logging
+import math
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, fields
+from typing import Any, NamedTuple
+
+from .channels import Channel
+from .envelope import (
+    FLAG_JSON,
+    HEADER_SIZE,
+    Batch,
+    Chunk,
+    FrameError,
+    MessageTooLarge,
+    Ping,
+    Pong,
+    Reassembler,
+    batch_frame,
+    check_topic,
+    chunk_frames,
+    decode_frame,
+    encode_entry,
+    encode_json,
+    ping_frame,
+    pong_frame,
+)
+
+__all__ = [
+    "Bus",
+    "BusClosed",
+    "BusConfig",
+    "BusCounters",
+    "BusError",
+    "BusFull",
+    "Message",
+    "MessageTooLarge",
+    "UnknownPeer",
+]
+
+logger = logging.getLogger(__name__)
+
+
+class BusError(Exception):
+    """Base class of the errors the bus raises on publish."""
+
+
+class BusFull(BusError):
+    """A peer's reliable queue has no room; nothing was queued for anyone."""
+
+
+class UnknownPeer(BusError, KeyError):
+    """A message addressed to a peer the bus does not know (or no longer knows)."""
+
+
+class BusClosed(BusError):
+    """The bus was closed."""
+
+
+class Message(NamedTuple):
+    """A message as a subscriber receives it (immutable, shared by all handlers)."""
+
+    topic: str
+    payload: bytes
+    sender: str
+    reliable: bool
+    flags: int = 0
+
+    def json(self) -> Any:
+        """Decode a JSON payload (raises ``ValueError`` when it is not JSON)."""
+        return json.loads(self.payload)
+
+
+Handler = Callable[[Message], Awaitable[None] | None]
+PeerCallback = Callable[[str], Awaitable[None] | None]
+
+
+@dataclass(frozen=True, slots=True)
+class BusConfig:
+    """Limits and timings; the defaults suit browsers and aiortc alike."""
+
+    max_frame_size: int = 16_384
+    """Largest frame sent. 16 KiB is safe for every browser; aiortc peers take 256 KiB."""
+    max_incoming_frame: int = 262_144
+    """Frames larger than this from a peer are dropped unread."""
+    max_message_size: int = 16 * 1024 * 1024
+    """Largest message, encoded, that may be published or reassembled."""
+    max_partial_messages: int = 8
+    """Chunked messages in reassembly at once, per peer and channel."""
+    partial_timeout: float = 30.0
+    """An incomplete chunked message is given up after this many seconds."""
+    reliable_queue_bytes: int = 16 * 1024 * 1024
+    """Reliable bytes queued per peer before :class:`BusFull` (or waiting)."""
+    unordered_queue_messages: int = 256
+    """Topics queued per peer on the unordered channel before the oldest is dropped."""
+    high_water: int = 262_144
+    """Stop handing frames to a channel while its ``bufferedAmount`` is at least this."""
+    low_water: int = 65_536
+    """Resume below this (the channel's ``bufferedAmountLowThreshold``)."""
+    ping_interval: float = 1.0
+    """Seconds between liveness pings to each peer."""
+    dead_after: float = 5.0
+    """A peer not heard from for this many seconds is reported to ``on_peer_dead``."""
+
+    def __post_init__(self) -> None:
+        if self.max_frame_size < 64:
+            raise ValueError("max_frame_size must be at least 64 bytes")
+        if not 0 <= self.low_water < self.high_water:
+            raise ValueError("low_water must be below high_water")
+        if self.ping_interval <= 0 or self.dead_after <= 0:
+            raise ValueError("ping_interval and dead_after must be positive")
+
+
+@dataclass(slots=True)
+class BusCounters:
+    """Running totals, for tests and the terminal."""
+
+    frames_sent: int = 0
+    frames_received: int = 0
+    messages_sent: int = 0
+    messages_received: int = 0
+    bytes_sent: int = 0
+    bytes_received: int = 0
+    pings_sent: int = 0
+    pongs_received: int = 0
+    unknown_topics: int = 0
+    malformed_frames: int = 0
+    oversized_frames: int = 0
+    partials_evicted: int = 0
+    replaced: int = 0
+    """Unordered messages superseded by a newer one of the same topic."""
+    overflowed: int = 0
+    """Unordered messages dropped because the queue was full."""
+    handler_errors: int = 0
+    send_errors: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+class _Item(NamedTuple):
+    """A queued message: one entry for a batch, or ready chunk frames."""
+
+    topic: str
+    entry: bytes
+    frames: tuple[bytes, ...] | None
+    size: int
+
+
+class _Outbox:
+    """What is queued for one channel of one peer."""
+
+    def __init__(self, bus: Bus, peer: _Peer, channel: Channel, reliable: bool) -> None:
+        self.bus = bus
+        self.peer = peer
+        self.channel = channel
+        self.reliable = reliable
+        self.ordered: deque[_Item] = deque()
+        self.latest: dict[str, _Item] = {}  # unordered: newest per topic, oldest first
+        self.pending: deque[bytes] = deque()  # chunk frames of a message being sent
+        self.queued = 0  # bytes not yet handed to the channel
+
+    def has_room(self, size: int) -> bool:
+        return self.queued == 0 or self.queued + size <= self.bus.config.reliable_queue_bytes
+
+    def put(self, item: _Item) -> None:
+        counters = self.bus.counters
+        if self.reliable:
+            self.ordered.append(item)
+        else:
+            old = self.latest.pop(item.topic, None)
+            if old is not None:
+                self.queued -= old.size
+                counters.replaced += 1
+            self.latest[item.topic] = item
+            if len(self.latest) > self.bus.config.unordered_queue_messages:
+                self.queued -= self.latest.pop(next(iter(self.latest))).size
+                counters.overflowed += 1
+        self.queued += item.size
+
+    def clear(self) -> None:
+        self.ordered.clear()
+        self.latest.clear()
+        self.pending.clear()
+        self.queued = 0
+
+    def _peek(self) -> _Item | None:
+        if self.reliable:
+            return self.ordered[0] if self.ordered else None
+        return next(iter(self.latest.values()), None)
+
+    def _pop(self) -> None:
+        latest = self.latest
+        item = self.ordered.popleft() if self.reliable else latest.pop(next(iter(latest)))
+        if item.frames is None:
+            self.queued -= item.size  # chunk frames count down as they are sent
+        self.bus.counters.messages_sent += 1
+
+    def flush(self) -> None:
+        """Hand frames to the channel until the queue is empty or the channel is full."""
+        if self.channel.readyState != "open":
+            return  # the "open" event flushes again
+        config = self.bus.config
+        batch: list[bytes] = []
+        size = HEADER_SIZE
+        while True:
+            if batch:
+                item = None if self.pending else self._peek()
+                if (
+                    item is None
+                    or item.frames is not None
+                    or size + len(item.entry) > config.max_frame_size
+                ):
+                    self._send(batch_frame(batch))
+                    batch, size = [], HEADER_SIZE
+                    continue
+                self._pop()
+                batch.append(item.entry)
+                size += len(item.entry)
+                continue
+            if self.channel.bufferedAmount >= config.high_water:
+                return  # the "bufferedamountlow" event flushes again
+            if self.pending:
+                frame = self.pending.popleft()
+                self.queued -= len(frame)
+                self._send(frame)
+                continue
+            item = self._peek()
+            if item is None:
+                return
+            self._pop()
+            if item.frames is not None:
+                self.pending.extend(item.frames)
+            else:
+                batch.append(item.entry)
+                size += len(item.entry)
+
+    def _send(self, frame: bytes) -> None:
+        self.channel.send(frame)
+        counters = self.bus.counters
+        counters.frames_sent += 1
+        counters.bytes_sent += len(frame)
+
+
+class _Peer:
+    def __init__(self, bus: Bus, peer_id: str, reliable: Channel, unordered: Channel) -> None:
+        config = bus.config
+        self.id = peer_id
+        self.outboxes = (_Outbox(bus, self, reliable, True), _Outbox(bus, self, unordered, False))
+        self.reassemblers = tuple(
+            Reassembler(
+                max_message_size=config.max_message_size,
+                max_partial=config.max_partial_messages,
+                timeout=config.partial_timeout,
+            )
+            for _ in range(2)
+        )
+        self.last_heard = time.monotonic()
+        self.dead = False
+        self.rtt: float | None = None
+        self.listeners: list[tuple[Channel, str, Callable[..., None]]] = []
+
+
+class Bus:
+    """Topic-addressed messaging with every connected peer.
+
+    ``on_peer_dead(peer_id)`` (sync or async) is called when a peer has not
+    been heard from for ``config.dead_after`` seconds (called again only after
+    the peer was heard in between), and when one of its channels closes or
+    fails (the bus then forgets the peer). Use the bus from one event loop.
+    """
+
+    def __init__(
+        self, config: BusConfig | None = None, *, on_peer_dead: PeerCallback | None = None
+    ) -> None:
+        self.config = config or BusConfig()
+        self.counters = BusCounters()
+        self.on_peer_dead = on_peer_dead
+        self._peers: dict[str, _Peer] = {}
+        self._subscribers: dict[str, list[Handler]] = {}
+        self._dirty: set[_Outbox] = set()
+        self._flush_handle: asyncio.Handle | None = None
+        self._progress = asyncio.Event()
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._ticker: asyncio.Task[None] | None = None
+        self._message_ids = itertools.count()
+        self._closed = False
+
+    # -- peers ------------------------------------------------------------
+
+    @property
+    def peers(self) -> tuple[str, ...]:
+        """Ids of the peers currently on the bus."""
+        return tuple(self._peers)
+
+    def add_peer(self, peer_id: str, reliable_channel: Channel, unordered_channel: Channel) -> None:
+        """Put a peer on the bus (replacing an earlier registration of the same id).
+
+        Call it when the channels are open or about to be: the liveness clock
+        starts now. Frames queued before a channel opens go out on its
+        ``open`` event.
+        """
+        if self._closed:
+            raise BusClosed("the bus is closed")
+        self.remove_peer(peer_id)
+        peer = _Peer(self, peer_id, reliable_channel, unordered_channel)
+        self._peers[peer_id] = peer
+        for index, outbox in enumerate(peer.outboxes):
+            channel = outbox.channel
+            channel.bufferedAmountLowThreshold = self.config.low_water
+            self._listen(peer, channel, "message", self._receiver(peer, index))
+            self._listen(peer, channel, "bufferedamountlow", self._waker(outbox))
+            self._listen(peer, channel, "open", self._waker(outbox))
+            self._listen(peer, channel, "close", self._closer(peer))
+        if self._ticker is None:
+            self._ticker = asyncio.get_running_loop().create_task(self._tick())
+
+    def remove_peer(self, peer_id: str) -> None:
+        """Take a peer off the bus, discarding what is queued for it. Idempotent."""
+        peer = self._peers.pop(peer_id, None)
+        if peer is None:
+            return
+        for channel, event, handler in peer.listeners:
+            channel.remove_listener(event, handler)
+        for outbox in peer.outboxes:
+            outbox.clear()
+            self._dirty.discard(outbox)
+        self._wake()
+
+    def rtt(self, peer_id: str) -> float | None:
+        """Smoothed round-trip time to a peer in seconds (``None`` before the first pong)."""
+        peer = self._peers.get(peer_id)
+        if peer is None:
+            raise UnknownPeer(peer_id)
+        return peer.rtt
+
+    def silence(self, peer_id: str) -> float:
+        """Seconds since anything was last received from a peer."""
+        peer = self._peers.get(peer_id)
+        if peer is None:
+            raise UnknownPeer(peer_id)
+        return time.monotonic() - peer.last_heard
+
+    def queued(self, peer_id: str, *, reliable: bool = True) -> int:
+        """Bytes queued for a peer's channel and not yet handed to it."""
+        peer = self._peers.get(peer_id)
+        if peer is None:
+            raise UnknownPeer(peer_id)
+        return peer.outboxes[0 if reliable else 1].queued
+
+    # -- subscribing ------------------------------------------------------
+
+    def subscribe(self, topic: str, handler: Handler) -> Callable[[], None]:
+        """Call ``handler(message)`` for every message on ``topic``.
+
+        The handler may be a plain function or a coroutine function; coroutines
+        run as tasks, started in arrival order. Returns a function that
+        unsubscribes (calling it twice is harmless).
+        """
+        check_topic(topic)
+        handlers = self._subscribers.setdefault(topic, [])
+        handlers.append(handler)
+
+        def unsubscribe() -> None:
+            if handler in handlers:
+                handlers.remove(handler)
+            if not handlers and self._subscribers.get(topic) is handlers:
+                del self._subscribers[topic]
+
+        return unsubscribe
+
+    # -- publishing -------------------------------------------------------
+
+    def publish(
+        self,
+        topic: str,
+        payload: bytes,
+        *,
+        to: str | None = None,
+        reliable: bool = True,
+        flags: int = 0,
+    ) -> int:
+        """Queue a message for every peer (or only ``to``); return how many peers.
+
+        It leaves at the end of the current loop turn, batched with the other
+        messages of the turn. Raises :class:`BusFull` (reliable, nothing
+        queued), :class:`UnknownPeer`, :class:`MessageTooLarge` or
+        ``ValueError`` for a bad topic.
+        """
+        item = self._item(topic, payload, flags)
+        outboxes = self._outboxes(to, reliable)
+        if reliable:
+            full = [o.peer.id for o in outboxes if not o.has_room(item.size)]
+            if full:
+                raise BusFull(f"reliable queue full for {', '.join(full)}")
+        self._enqueue(outboxes, item)
+        return len(outboxes)
+
+    def publish_json(
+        self, topic: str, value: Any, *, to: str | None = None, reliable: bool = True
+    ) -> int:
+        """:meth:`publish` a JSON value (flagged as JSON on the wire)."""
+        return self.publish(topic, encode_json(value), to=to, reliable=reliable, flags=FLAG_JSON)
+
+    async def send(
+        self, topic: str, payload: bytes, *, to: str | None = None, flags: int = 0
+    ) -> int:
+        """Reliable :meth:`publish` that waits for queue room instead of raising ``BusFull``."""
+        item = self._item(topic, payload, flags)
+        while True:
+            outboxes = self._outboxes(to, True)
+            for outbox in outboxes:
+                if not outbox.has_room(item.size):
+                    break
+            else:
+                self._enqueue(outboxes, item)
+                return len(outboxes)
+            await self._wait_progress()
+
+    async def send_json(self, topic: str, value: Any, *, to: str | None = None) -> int:
+        """:meth:`send` a JSON value."""
+        return await self.send(topic, encode_json(value), to=to, flags=FLAG_JSON)
+
+    async def drain(self, to: str | None = None) -> None:
+        """Wait until the reliable queues (all, or ``to``'s) are handed to their channels."""
+        while True:
+            outboxes = self._outboxes(to, True)
+            if all(o.queued == 0 for o in outboxes):
+                return
+            await self._wait_progress()
+
+    async def close(self) -> None:
+        """Forget every peer, stop the liveness check, and cancel running handlers."""
+        self._closed = True
+        for peer_id in list(self._peers):
+            self.remove_peer(peer_id)
+        if self._flush_handle is not None:
+            self._flush_handle.cancel()
+            self._flush_handle = None
+        tasks = [*self._tasks, *([self._ticker] if self._ticker else [])]
+        self._ticker = None
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def __aenter__(self) -> Bus:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    def _item(self, topic: str, payload: bytes, flags: int) -> _Item:
+        if self._closed:
+            raise BusClosed("the bus is closed")
+        entry = encode_entry(topic, payload, flags)
+        if len(entry) > self.config.max_message_size:
+            raise MessageTooLarge(
+                f"message of {len(entry)} bytes exceeds {self.config.max_message_size}"
+            )
+        if HEADER_SIZE + len(entry) <= self.config.max_frame_size:
+            return _Item(topic, entry, None, len(entry))
+        frames = tuple(
+            chunk_frames(entry, next(self._message_ids) & 0xFFFFFFFF, self.config.max_frame_size)
+        )
+        return _Item(topic, b"", frames, sum(map(len, frames)))
+
+    def _outboxes(self, to: str | None, reliable: bool) -> list[_Outbox]:
+        if self._closed:
+            raise BusClosed("the bus is closed")
+        index = 0 if reliable else 1
+        if to is None:
+            return [peer.outboxes[index] for peer in self._peers.values()]
+        peer = self._peers.get(to)
+        if peer is None:
+            raise UnknownPeer(to)
+        return [peer.outboxes[index]]
+
+    def _enqueue(self, outboxes: list[_Outbox], item: _Item) -> None:
+        for outbox in outboxes:
+            outbox.put(item)
+            self._dirty.add(outbox)
+        self._schedule_flush()
+
+    def _schedule_flush(self) -> None:
+        if self._flush_handle is None and self._dirty:
+            self._flush_handle = asyncio.get_running_loop().call_soon(self._flush)
+
+    def _flush(self) -> None:
+        self._flush_handle = None
+        dirty, self._dirty = self._dirty, set()
+        for outbox in dirty:
+            try:
+                outbox.flush()
+            except Exception as exc:  # a channel refusing a send is a broken link
+                self.counters.send_errors += 1
+                logger.warning("bus: sending to %s failed: %s", outbox.peer.id, exc)
+                self._lose(outbox.peer, f"send failed: {exc}")
+        self._wake()
+
+    def _wake(self) -> None:
+        self._progress.set()
+        self._progress = asyncio.Event()
+
+    async def _wait_progress(self) -> None:
+        event = self._progress
+        await event.wait()
+        if self._closed:
+            raise BusClosed("the bus is closed")
+
+    # -- receiving --------------------------------------------------------
+
+    def _listen(self, peer: _Peer, channel: Channel, event: str, f: Callable[..., None]) -> None:
+        channel.on(event, f)
+        peer.listeners.append((channel, event, f))
+
+    def _waker(self, outbox: _Outbox) -> Callable[[], None]:
+        def wake() -> None:
+            self._dirty.add(outbox)
+            self._schedule_flush()
+
+        return wake
+
+    def _closer(self, peer: _Peer) -> Callable[[], None]:
+        def closed() -> None:
+            self._lose(peer, "channel closed")
+
+        return closed
+
+    def _receiver(self, peer: _Peer, index: int) -> Callable[[bytes | str], None]:
+        def receive(data: bytes | str) -> None:
+            self._receive(peer, index, data)
+
+        return receive
+
+    def _receive(self, peer: _Peer, index: int, data: bytes | str) -> None:
+        peer.last_heard = time.monotonic()
+        peer.dead = False
+        counters = self.counters
+        if isinstance(data, str):
+            self._reject(peer, "text frame", malformed=True)
+            return
+        if len(data) > self.config.max_incoming_frame:
+            self._reject(peer, f"frame of {len(data)} bytes", malformed=False)
+            return
+        try:
+            frame = decode_frame(data)
+            if isinstance(frame, Ping):
+                self._send_control(peer.outboxes[index].channel, pong_frame(frame.token))
+                return
+            if isinstance(frame, Pong):
+                self._pong(peer, frame.token)
+                return
+            counters.frames_received += 1
+            counters.bytes_received += len(data)
+            if isinstance(frame, Batch):
+                entries = frame.entries
+            else:
+                assert isinstance(frame, Chunk)
+                reassembler = peer.reassemblers[index]
+                evicted = reassembler.evicted
+                try:
+                    entry = reassembler.add(frame)
+                finally:
+                    counters.partials_evicted += reassembler.evicted - evicted
+                entries = [] if entry is None else [entry]
+        except FrameError as exc:
+            self._reject(peer, str(exc), malformed=True)
+            return
+        reliable = index == 0
+        for entry in entries:
+            counters.messages_received += 1
+            handlers = self._subscribers.get(entry.topic)
+            if not handlers:
+                counters.unknown_topics += 1
+                continue
+            message = Message(entry.topic, entry.payload, peer.id, reliable, entry.flags)
+            for handler in list(handlers):
+                self._call(handler, message)
+
+    def _call(self, handler: Callable[[Any], Awaitable[None] | None], arg: Any) -> None:
+        try:
+            result = handler(arg)
+            if result is not None and inspect.isawaitable(result):
+                task = asyncio.ensure_future(result)
+                self._tasks.add(task)
+                task.add_done_callback(self._task_done)
+        except Exception:
+            self.counters.handler_errors += 1
+            logger.exception("bus: handler %r failed", handler)
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            self.counters.handler_errors += 1
+            logger.error("bus: handler failed", exc_info=task.exception())
+
+    def _reject(self, peer: _Peer, reason: str, *, malformed: bool) -> None:
+        counters = self.counters
+        if malformed:
+            counters.malformed_frames += 1
+        else:
+            counters.oversized_frames += 1
+        # The first bad frame is worth a warning; a flood of them is not worth a log flood.
+        level = (
+            logging.WARNING
+            if counters.malformed_frames + counters.oversized_frames == 1
+            else (logging.DEBUG)
+        )
+        logger.log(level, "bus: dropped a bad frame from %s: %s", peer.id, reason)
+
+    # -- liveness ---------------------------------------------------------
+
+    def _pong(self, peer: _Peer, token: float) -> None:
+        self.counters.pongs_received += 1
+        sample = time.monotonic() - token
+        # The token is our own clock echoed back; a peer could send anything.
+        if not math.isfinite(sample) or not 0 <= sample < 600:
+            return
+        peer.rtt = sample if peer.rtt is None else 0.875 * peer.rtt + 0.125 * sample
+
+    def _send_control(self, channel: Channel, frame: bytes) -> bool:
+        # Control frames skip the queues: they are tiny and only meaningful now.
+        if channel.readyState != "open" or channel.bufferedAmount >= self.config.high_water:
+            return False
+        try:
+            channel.send(frame)
+        except Exception as exc:
+            logger.debug("bus: control frame not sent: %s", exc)
+            return False
+        return True
+
+    async def _tick(self) -> None:
+        config = self.config
+        while True:
+            await asyncio.sleep(config.ping_interval)
+            now = time.monotonic()
+            for peer in list(self._peers.values()):
+                for reassembler in peer.reassemblers:
+                    self.counters.partials_evicted += reassembler.expire()
+                if self._send_control(peer.outboxes[1].channel, ping_frame(now)):
+                    self.counters.pings_sent += 1
+                if not peer.dead and now - peer.last_heard > config.dead_after:
+                    peer.dead = True
+                    logger.info("bus: nothing heard from %s for %.1f s", peer.id, config.dead_after)
+                    self._notify_dead(peer.id)
+
+    def _lose(self, peer: _Peer, reason: str) -> None:
+        if self._peers.get(peer.id) is not peer:
+            return  # already replaced or removed
+        logger.info("bus: lost %s (%s)", peer.id, reason)
+        self.remove_peer(peer.id)
+        self._notify_dead(peer.id)
+
+    def _notify_dead(self, peer_id: str) -> None:
+        if self.on_peer_dead is not None:
+            self._call(self.on_peer_dead, peer_id)

@@ -1,0 +1,193 @@
+"""The ``avacollab turn-config`` command: write or check a coturn config."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+
+from .turn import (
+    CoturnOptions,
+    ExternalIp,
+    TurnError,
+    check_config,
+    installed_coturn_version,
+    load_or_create_secret,
+    parse_ip,
+    parse_port_range,
+    read_secret,
+    render_config,
+    secret_file_warning,
+    version_warning,
+)
+
+_SECRET_HELP = (
+    "File holding the TURN secret shared with `avacollab serve`, "
+    "e.g. --secret-file /etc/avacollab/turn-secret. "
+    "Default: turn-secret in the avacollab config directory, created on first use."
+)
+
+
+def turn_config(
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "-o",
+            "--output",
+            help="Write the config here (mode 0600) instead of stdout, "
+            "e.g. -o /etc/turnserver.conf.",
+        ),
+    ] = None,
+    secret_file: Annotated[Path | None, typer.Option("--secret-file", help=_SECRET_HELP)] = None,
+    realm: Annotated[
+        str, typer.Option(help="Realm of the TURN credentials, e.g. --realm turn.example.org.")
+    ] = "avacollab",
+    listening_ip: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--listening-ip",
+            help="Address coturn listens on, repeatable, "
+            "e.g. --listening-ip 10.0.0.5. Default: all addresses.",
+        ),
+    ] = None,
+    port: Annotated[
+        int, typer.Option(help="STUN/TURN port for UDP and TCP, e.g. --port 3478.")
+    ] = 3478,
+    tls_port: Annotated[
+        int, typer.Option(help="TURN-over-TLS port, used with --cert, e.g. --tls-port 5349.")
+    ] = 5349,
+    cert: Annotated[
+        Path | None,
+        typer.Option(
+            help="TLS certificate chain (PEM), enables TLS, "
+            "e.g. --cert /etc/letsencrypt/live/turn.example.org/fullchain.pem."
+        ),
+    ] = None,
+    pkey: Annotated[
+        Path | None,
+        typer.Option(
+            help="Private key of --cert (PEM), "
+            "e.g. --pkey /etc/letsencrypt/live/turn.example.org/privkey.pem."
+        ),
+    ] = None,
+    external_ip: Annotated[
+        str | None,
+        typer.Option(
+            help="Public address when coturn is behind NAT: PUBLIC or PUBLIC/PRIVATE, "
+            "e.g. --external-ip 203.0.113.7/10.0.0.5."
+        ),
+    ] = None,
+    relay_ports: Annotated[
+        str,
+        typer.Option(help="UDP port range for relayed traffic, e.g. --relay-ports 49152-65535."),
+    ] = "49152-65535",
+    user_quota: Annotated[
+        int,
+        typer.Option(
+            help="Allocations one credential may hold at once (one per other "
+            "peer in a room), e.g. --user-quota 12."
+        ),
+    ] = 12,
+    total_quota: Annotated[
+        int,
+        typer.Option(
+            help="Allocations the whole server may hold at once, e.g. --total-quota 1200."
+        ),
+    ] = 1200,
+    check: Annotated[
+        Path | None,
+        typer.Option(
+            help="Check an existing coturn config against the hardening rules instead of "
+            "writing one, e.g. --check /etc/turnserver.conf. Exits 1 when a rule fails."
+        ),
+    ] = None,
+) -> None:
+    """Write a hardened coturn config that matches the signaling server's TURN secret."""
+    if check is not None:
+        _check(check)
+        return
+    try:
+        relay = parse_port_range(relay_ports)
+        options = CoturnOptions(
+            secret=_secret(secret_file),
+            realm=realm,
+            listening_ips=tuple(parse_ip(ip, "--listening-ip") for ip in listening_ip or ()),
+            port=port,
+            tls_port=tls_port,
+            cert=_existing(cert, "--cert"),
+            pkey=_existing(pkey, "--pkey"),
+            external_ip=None if external_ip is None else ExternalIp.parse(external_ip),
+            min_port=relay[0],
+            max_port=relay[1],
+            user_quota=user_quota,
+            total_quota=total_quota,
+        )
+    except TurnError as exc:
+        _fail(str(exc))
+    text = render_config(options)
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    try:
+        _write_private(output, text)
+    except OSError as exc:
+        _fail(f"cannot write {output}: {exc.strerror}")
+    typer.echo(f"wrote {output}", err=True)
+
+
+def _secret(secret_file: Path | None) -> str:
+    if secret_file is not None:
+        secret, path = read_secret(secret_file), secret_file
+    else:
+        secret, path = load_or_create_secret()
+    warning = secret_file_warning(path)
+    if warning:
+        typer.echo(f"warning: {warning}", err=True)
+    return secret
+
+
+def _existing(path: Path | None, option: str) -> str | None:
+    # coturn only logs a missing certificate and starts without TLS, so catch it here.
+    if path is None:
+        return None
+    if not path.is_file():
+        raise TurnError(f"{option}: {path} does not exist or is not a file")
+    return str(path.resolve())
+
+
+def _write_private(path: Path, text: str) -> None:
+    # The config holds the secret: never let it exist with looser permissions.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        os.fchmod(f.fileno(), 0o600)
+        f.write(text)
+
+
+def _check(path: Path) -> None:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        _fail(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}")
+    problems = check_config(text)
+    for problem in problems:
+        typer.echo(str(problem))
+    version = installed_coturn_version()
+    warning = None if version is None else version_warning(version)
+    if warning:
+        typer.echo(f"warning: {warning}", err=True)
+    if problems:
+        typer.echo(f"{path}: {len(problems)} problem(s)", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"{path}: all hardening rules pass", err=True)
+
+
+def _fail(message: str) -> NoReturn:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(2)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``turn-config`` command to the avacollab CLI."""
+    app.command("turn-config")(turn_config)

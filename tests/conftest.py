@@ -1,0 +1,134 @@
+"""Shared fixtures: a real signaling server on port 0 and raw WebSocket clients."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import replace
+from typing import Any
+
+import aiohttp
+import pytest
+
+from avacollab.server import SignalingServer
+from avacollab.settings import Settings
+from avacollab.signaling import IceServers
+
+SECRET = b"test-resume-secret"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_config(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No test reads or writes the user's real config directory."""
+    monkeypatch.setenv("AVACOLLAB_CONFIG_DIR", str(tmp_path_factory.mktemp("config")))
+    for name in list(os.environ):
+        if name.startswith("AVACOLLAB_") and name != "AVACOLLAB_CONFIG_DIR":
+            monkeypatch.delenv(name)
+
+
+def settings_for_test(**overrides: Any) -> Settings:
+    return replace(Settings(port=0, heartbeat=5.0, resume_grace=5.0), **overrides)
+
+
+ServerFactory = Callable[..., Awaitable[SignalingServer]]
+
+
+@pytest.fixture
+async def make_server() -> AsyncIterator[ServerFactory]:
+    servers: list[SignalingServer] = []
+
+    async def factory(
+        *,
+        token_secret: str | None = None,
+        secret: bytes = SECRET,
+        ice_servers: IceServers | None = None,
+        ice_refresh: float | None = None,
+        **overrides: Any,
+    ) -> SignalingServer:
+        server = SignalingServer(
+            settings_for_test(**overrides),
+            resume_secret=secret,
+            token_secret=token_secret,
+            ice_servers=ice_servers,
+            ice_refresh=ice_refresh,
+        )
+        await server.start()
+        servers.append(server)
+        return server
+
+    yield factory
+    for server in servers:
+        await server.stop()
+
+
+@pytest.fixture
+async def server(make_server: ServerFactory) -> SignalingServer:
+    return await make_server()
+
+
+class Peer:
+    """A raw protocol client: every frame is explicit, nothing is hidden."""
+
+    def __init__(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        self.ws = ws
+        self.id = ""
+        self.welcome: dict[str, Any] = {}
+
+    async def send(self, message: dict[str, Any]) -> None:
+        await self.ws.send_str(json.dumps(message))
+
+    async def recv(self, timeout: float = 5.0) -> dict[str, Any]:
+        async with asyncio.timeout(timeout):
+            msg = await self.ws.receive()
+        assert msg.type == aiohttp.WSMsgType.TEXT, f"expected a text frame, got {msg}"
+        data: dict[str, Any] = json.loads(msg.data)
+        return data
+
+    async def expect(self, kind: str, timeout: float = 5.0) -> dict[str, Any]:
+        message = await self.recv(timeout)
+        assert message["type"] == kind, message
+        return message
+
+    async def join(self, room: str, **extra: Any) -> dict[str, Any]:
+        await self.send({"type": "hello", "version": 1})
+        await self.expect("hello")
+        await self.send({"type": "join", "room": room, **extra})
+        self.welcome = await self.expect("welcome")
+        self.id = self.welcome["peer"]
+        return self.welcome
+
+    async def closed(self, timeout: float = 5.0) -> int | None:
+        """Read until the server closes us; return the close code."""
+        async with asyncio.timeout(timeout):
+            while True:
+                msg = await self.ws.receive()
+                if msg.type == aiohttp.WSMsgType.CLOSE:
+                    # The code the server sent; close_code may already say
+                    # 1006 if the server dropped the socket right after.
+                    return int(msg.data)
+                if msg.type in (aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR):
+                    return self.ws.close_code
+
+    async def silent(self, timeout: float = 0.2) -> None:
+        """Assert nothing arrives for a little while (used sparingly)."""
+        with pytest.raises(TimeoutError):
+            await self.recv(timeout)
+
+
+Connect = Callable[..., Awaitable[Peer]]
+
+
+@pytest.fixture
+async def connect() -> AsyncIterator[Connect]:
+    session = aiohttp.ClientSession()
+
+    async def factory(url: str, **kwargs: Any) -> Peer:
+        ws = await session.ws_connect(url, **kwargs)
+        return Peer(ws)
+
+    yield factory
+    await session.close()

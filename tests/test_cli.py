@@ -1,0 +1,264 @@
+"""The command line: version, config layering, tokens, and `serve` as a real process."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import hmac
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import tomllib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+import aiohttp
+import pytest
+from typer.testing import CliRunner
+
+from avacollab import __version__
+from avacollab.cli import app
+from avacollab.settings import config_path
+from avacollab.tokens import verify_join_token
+
+runner = CliRunner()
+
+
+def invoke(*args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
+    result = runner.invoke(app, list(args), env=env)
+    return result.exit_code, result.output
+
+
+def test_version() -> None:
+    code, out = invoke("--version")
+    assert code == 0 and out.strip() == f"avacollab {__version__}"
+
+
+def test_every_option_of_every_command_has_an_example() -> None:
+    import typer.main
+
+    seen = 0
+
+    def walk(group: object, prefix: str) -> None:
+        nonlocal seen
+        for name, sub in getattr(group, "commands", {}).items():
+            if hasattr(sub, "commands"):
+                walk(sub, f"{prefix} {name}")
+                continue
+            assert sub.help and sub.help.strip(), f"{prefix} {name} has no help"
+            for param in sub.params:
+                if isinstance(param, typer.core.TyperOption) and not param.is_flag:
+                    seen += 1
+                    assert param.help and ("Example" in param.help or "e.g." in param.help), (
+                        f"{prefix} {name} {param.opts} has no help with an example"
+                    )
+
+    walk(typer.main.get_command(app), "avacollab")
+    assert seen > 20
+
+
+def test_config_show_reports_each_source(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config_path().parent.mkdir(parents=True, exist_ok=True)
+    config_path().write_text('[server]\nport = 9001\nmax_rooms = 7\n[turn]\nturn_ttl = "30m"\n')
+    code, out = invoke("config", "show", env={"AVACOLLAB_MAX_ROOMS": "9"})
+    assert code == 0, out
+    rows = {line.split()[0]: line for line in out.splitlines()}
+    assert "9001" in rows["port"] and f"file {config_path()}" in rows["port"]
+    assert "9" in rows["max_rooms"] and "env AVACOLLAB_MAX_ROOMS" in rows["max_rooms"]
+    assert "1800.0" in rows["turn_ttl"] and "file" in rows["turn_ttl"]
+    assert "8765" not in rows["port"] and rows["host"].rstrip().endswith("default")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[server]\nport = 'many'\n", "server.port must be of type int"),
+        ("[server]\nnot_a_setting = 1\n", "unknown setting server.not_a_setting"),
+        ("port = 1\n", "must be a table"),
+        ("[server\n", "cannot read config file"),
+        ("[turn]\nturn_ttl = 'soon'\n", "not a duration"),
+        ("[server]\nlog_format = 'xml'\n", "log_format must be"),
+    ],
+)
+def test_bad_config_files_give_clear_errors(text: str, message: str) -> None:
+    config_path().parent.mkdir(parents=True, exist_ok=True)
+    config_path().write_text(text)
+    code, out = invoke("config", "show")
+    assert code == 2 and message in out, out
+
+
+def test_bad_environment_value_names_the_variable() -> None:
+    code, out = invoke("config", "show", env={"AVACOLLAB_PORT": "eighty"})
+    assert code == 2 and "AVACOLLAB_PORT='eighty' is not a valid int" in out
+
+
+def test_config_init_writes_a_commented_file_that_loads(tmp_path: Path) -> None:
+    code, out = invoke("config", "init")
+    assert code == 0 and str(config_path()) in out
+    text = config_path().read_text()
+    assert "# Precedence" in text and "[server]" in text and "[turn]" in text
+    # Uncommenting every value gives a file that loads to the defaults.
+    uncommented = "\n".join(
+        line[2:] if re.match(r"# [a-z_]+ = ", line) else line for line in text.splitlines()
+    )
+    tomllib.loads(uncommented)
+    config_path().write_text(uncommented)
+    code, out = invoke("config", "show")
+    assert code == 0 and "8765" in out
+    code, out = invoke("config", "init")
+    assert code == 2 and "already exists" in out
+    code, out = invoke("config", "init", "--force")
+    assert code == 0
+
+
+def test_config_path_follows_the_environment(tmp_path: Path) -> None:
+    target = tmp_path / "elsewhere.toml"
+    code, out = invoke("config", "path", env={"AVACOLLAB_CONFIG": str(target)})
+    assert code == 0 and out.strip() == str(target)
+
+
+def test_token_is_signed_for_its_room(tmp_path: Path) -> None:
+    secret_file = tmp_path / "join.secret"
+    code, out = invoke(
+        "token", "design", "--identity", "alice", "--ttl", "2h",
+        "--permission", "edit", "--secret-file", str(secret_file),
+    )  # fmt: skip
+    assert code == 0, out
+    assert secret_file.stat().st_mode & 0o077 == 0
+    grant = verify_join_token(secret_file.read_text().strip(), out.strip(), "design", time.time())
+    assert grant.identity == "alice" and grant.permissions == ("edit",)
+    assert grant.expires == pytest.approx(time.time() + 7200, abs=5)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["bad room!", "--identity", "a", "--secret-file", "s"], "not a valid room name"),
+        (["room", "--identity", "a", "--ttl", "forever", "--secret-file", "s"], "not a duration"),
+        (["room", "--identity", "a"], "no secret"),
+    ],
+)
+def test_token_errors(args: list[str], message: str, tmp_path: Path) -> None:
+    os.chdir(tmp_path)
+    code, out = invoke("token", *args)
+    assert code == 2 and message in out, out
+
+
+# -- serve as a real process -------------------------------------------------------------
+
+
+Serve = Callable[..., Awaitable[tuple[asyncio.subprocess.Process, str]]]
+
+
+@pytest.fixture
+async def serve() -> AsyncIterator[Serve]:
+    """Start `python -m avacollab serve --port 0 ...`; return it and its URL."""
+    procs: list[asyncio.subprocess.Process] = []
+
+    async def start(*args: str) -> tuple[asyncio.subprocess.Process, str]:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "avacollab", "serve", "--port", "0", *args,
+            stderr=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.DEVNULL,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )  # fmt: skip
+        procs.append(proc)
+        assert proc.stderr is not None
+        seen = []
+        async with asyncio.timeout(20):
+            while line := (await proc.stderr.readline()).decode():
+                seen.append(line)
+                if match := re.search(r"signaling server on (ws://\S+)", line):
+                    return proc, match.group(1)
+        raise AssertionError("serve exited: " + "".join(seen))
+
+    yield start
+    for proc in procs:
+        if proc.returncode is None:
+            proc.kill()
+        async with asyncio.timeout(10):
+            await proc.wait()
+
+
+async def join(
+    session: aiohttp.ClientSession, url: str
+) -> tuple[aiohttp.ClientWebSocketResponse, dict[str, object]]:
+    ws = await session.ws_connect(url)
+    await ws.send_json({"type": "hello", "version": 1})
+    assert (await ws.receive_json(timeout=5))["type"] == "hello"
+    await ws.send_json({"type": "join", "room": "cli"})
+    welcome = await ws.receive_json(timeout=5)
+    assert welcome["type"] == "welcome", welcome
+    return ws, welcome
+
+
+async def test_serve_stops_on_sigterm_with_going_away(serve: Serve) -> None:
+    proc, url = await serve()
+    async with aiohttp.ClientSession() as session:
+        ws, _ = await join(session, url)
+        proc.send_signal(signal.SIGTERM)
+        msg = await ws.receive(timeout=10)
+        assert msg.type == aiohttp.WSMsgType.CLOSE and msg.data == 1001
+    async with asyncio.timeout(10):
+        assert await proc.wait() == 0
+
+
+async def test_serve_hands_out_turn_credentials(serve: Serve, tmp_path: Path) -> None:
+    secret = "s3cret-for-the-cli-test-0123456789"
+    secret_file = tmp_path / "turn.secret"
+    secret_file.write_text(secret + "\n")
+    _, url = await serve(
+        "--turn-url", "turn:127.0.0.1:3478", "--turn-url", "turns:127.0.0.1:5349",
+        "--turn-secret-file", str(secret_file), "--turn-ttl", "10m",
+    )  # fmt: skip
+    async with aiohttp.ClientSession() as session:
+        _, welcome = await join(session, url)
+    servers = welcome["iceServers"]
+    assert isinstance(servers, list)
+    assert servers[0] == {"urls": ["stun:127.0.0.1:3478"]}
+    entry = servers[1]
+    assert entry["urls"] == ["turn:127.0.0.1:3478", "turns:127.0.0.1:5349"]
+    expiry, peer = entry["username"].split(":")
+    assert peer == welcome["peer"]
+    assert int(expiry) == pytest.approx(time.time() + 600, abs=10)
+    mac = hmac.new(secret.encode(), entry["username"].encode(), hashlib.sha1).digest()
+    assert entry["credential"] == base64.b64encode(mac).decode()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--turn-url", "http://x"], "TURN URL"),
+        (["--turn-url", "turn:h:3478", "--turn-secret-file", "/nonexistent"], "does not exist"),
+        (["--turn-url", "turn:h:3478", "--turn-ttl", "soon"], "not a duration"),
+        (["--turn-ttl", "5s"], "at least 60 seconds"),
+        (["--port", "70000"], "port must be between"),
+        (["--log-format", "xml"], "log_format"),
+    ],
+)
+def test_serve_refuses_bad_options(args: list[str], message: str) -> None:
+    code, out = invoke("serve", *args)
+    assert code == 2 and message in out, out
+
+
+def test_serve_cannot_listen_on_a_taken_port() -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "-m", "avacollab", "serve", "--port", str(port)],
+            capture_output=True, text=True, timeout=30,
+        )  # fmt: skip
+    assert done.returncode == 2 and f"cannot listen on 127.0.0.1:{port}" in done.stderr
+
+
+def test_turn_config_is_registered() -> None:
+    code, out = invoke("turn-config", "--help")
+    assert code == 0 and "coturn" in out

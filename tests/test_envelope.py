@@ -1,0 +1,287 @@
+"""The bus wire format: encoding, decoding, chunking and reassembly limits."""
+
+from __future__ import annotations
+
+import contextlib
+import struct
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from avacollab.envelope import (
+    CHUNK_HEADER_SIZE,
+    FLAG_JSON,
+    Batch,
+    Chunk,
+    Entry,
+    FrameError,
+    Ping,
+    Pong,
+    Reassembler,
+    batch_frame,
+    check_topic,
+    chunk_frames,
+    decode_entry,
+    decode_frame,
+    encode_entry,
+    encode_json,
+    ping_frame,
+    pong_frame,
+)
+
+
+def test_batch_round_trip() -> None:
+    entries = [
+        encode_entry("doc.update", b"\x00\x01\xff"),
+        encode_entry("presence.cursor", b"", FLAG_JSON),
+        encode_entry("chat.say", "héllo ✓".encode()),
+        encode_entry("écho.ünicode", b"x"),
+    ]
+    frame = decode_frame(batch_frame(entries))
+    assert frame == Batch(
+        [
+            Entry("doc.update", b"\x00\x01\xff", 0),
+            Entry("presence.cursor", b"", FLAG_JSON),
+            Entry("chat.say", "héllo ✓".encode(), 0),
+            Entry("écho.ünicode", b"x", 0),
+        ]
+    )
+
+
+def test_layout_is_fixed_width_big_endian() -> None:
+    # The layout docs/protocol.md (part 2) promises to other implementations, byte for byte.
+    frame = batch_frame([encode_entry("a.b", b"hi", FLAG_JSON)])
+    assert frame == b"\x01\x01" + b"\x01\x03a.b" + b"\x00\x00\x00\x02hi"
+    assert ping_frame(1.5) == b"\x01\x03" + struct.pack(">d", 1.5)
+    (chunk,) = chunk_frames(b"abc", 7, 64)
+    assert chunk == b"\x01\x02" + struct.pack(">IIII", 7, 0, 1, 3) + b"abc"
+
+
+def test_ping_pong_round_trip() -> None:
+    assert decode_frame(ping_frame(12.25)) == Ping(12.25)
+    assert decode_frame(pong_frame(-3.0)) == Pong(-3.0)
+
+
+def test_json_encoding_is_compact_utf8() -> None:
+    assert encode_json({"a": [1, 2], "t": "é"}) == '{"a":[1,2],"t":"é"}'.encode()
+
+
+@pytest.mark.parametrize("topic", ["a.b", "plugin.event", "editor.node.moved", "ü.x", "a-b_c.d9"])
+def test_valid_topics(topic: str) -> None:
+    assert check_topic(topic) == topic.encode()
+
+
+@pytest.mark.parametrize(
+    "topic",
+    ["", "nodot", ".a", "a.", "a..b", "a b.c", "a.b\n", "a.\x00", "tab\t.x", "a." + "x" * 254],
+)
+def test_invalid_topics(topic: str) -> None:
+    with pytest.raises(ValueError):
+        check_topic(topic)
+
+
+def test_topic_limit_counts_utf8_bytes() -> None:
+    check_topic("a." + "x" * 253)  # 255 bytes
+    with pytest.raises(ValueError, match="255"):
+        check_topic("a." + "é" * 127)  # 256 bytes
+
+
+def test_flags_must_fit_a_byte() -> None:
+    with pytest.raises(ValueError):
+        encode_entry("a.b", b"", 256)
+
+
+def _entry_bytes(topic_len: int, topic: bytes, size: int, payload: bytes = b"") -> bytes:
+    return bytes((0, topic_len)) + topic + struct.pack(">I", size) + payload
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (b"", "shorter than the header"),
+        (b"\x01", "shorter than the header"),
+        (b"\x02\x01" + _entry_bytes(3, b"a.b", 0), "unsupported frame version 2"),
+        (b"\x01\x09", "unknown frame kind 9"),
+        (b"\x01\x01", "holds no message"),
+        (b"\x01\x01\x00\x03a.", "truncated message header"),
+        (b"\x01\x01" + _entry_bytes(0, b"", 0), "empty topic"),
+        (b"\x01\x01" + bytes((0, 200)) + b"a.b\x00\x00\x00\x00", "truncated topic"),
+        (b"\x01\x01" + _entry_bytes(2, b"\xff\xfe", 0), "not UTF-8"),
+        (b"\x01\x01" + _entry_bytes(3, b"a.b", 5, b"abc"), "past the frame end"),
+        (b"\x01\x01" + _entry_bytes(3, b"a.b", 0) + b"\x00", "truncated message header"),
+        (b"\x01\x03\x00", "ping/pong frame must be"),
+        (b"\x01\x04" + b"\x00" * 9, "ping/pong frame must be"),
+        (b"\x01\x02" + struct.pack(">IIII", 1, 0, 2, 10), "carries no data"),
+        (b"\x01\x02" + struct.pack(">IIII", 1, 2, 2, 10) + b"x", "out of range"),
+        (b"\x01\x02" + struct.pack(">IIII", 1, 0, 0, 10) + b"x", "out of range"),
+        (b"\x01\x02" + struct.pack(">IIII", 1, 0, 3, 2) + b"x", "cannot span"),
+        (b"\x01\x02\x00\x00", "carries no data"),
+    ],
+)
+def test_malformed_frames_raise_frame_error(data: bytes, reason: str) -> None:
+    with pytest.raises(FrameError, match=reason):
+        decode_frame(data)
+
+
+@given(st.binary(max_size=300))
+def test_garbage_raises_only_frame_error(data: bytes) -> None:
+    with contextlib.suppress(FrameError):
+        decode_frame(data)
+
+
+@given(st.binary(max_size=64))
+def test_garbage_after_a_valid_header_raises_only_frame_error(tail: bytes) -> None:
+    for kind in (1, 2, 3, 4):
+        with contextlib.suppress(FrameError):
+            decode_frame(bytes((1, kind)) + tail)
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.from_regex(r"[a-z]{1,10}\.[a-zé]{1,10}", fullmatch=True),
+            st.binary(max_size=100),
+            st.integers(0, 255),
+        ),
+        min_size=1,
+        max_size=20,
+    )
+)
+def test_any_batch_round_trips(messages: list[tuple[str, bytes, int]]) -> None:
+    frame = batch_frame(encode_entry(t, p, f) for t, p, f in messages)
+    assert decode_frame(frame) == Batch([Entry(t, p, f) for t, p, f in messages])
+
+
+def _chunks(entry: bytes, message_id: int, max_frame: int) -> list[Chunk]:
+    chunks = []
+    for frame in chunk_frames(entry, message_id, max_frame):
+        assert len(frame) <= max_frame
+        decoded = decode_frame(frame)
+        assert isinstance(decoded, Chunk)
+        chunks.append(decoded)
+    return chunks
+
+
+def test_chunking_round_trips_one_megabyte() -> None:
+    payload = bytes(range(256)) * 4096
+    chunks = _chunks(encode_entry("file.data", payload), 42, 16_384)
+    assert len(chunks) == 65
+    reassembler = Reassembler(max_message_size=2_000_000)
+    results = [reassembler.add(c) for c in chunks]
+    assert results[:-1] == [None] * 64
+    assert results[-1] == Entry("file.data", payload)
+    assert reassembler.buffered == 0 and len(reassembler) == 0
+
+
+def test_chunks_reassemble_in_any_order() -> None:
+    payload = bytes(range(256)) * 10
+    reassembler = Reassembler(max_message_size=10_000)
+    chunks = _chunks(encode_entry("a.b", payload), 1, 200)
+    for chunk in reversed(chunks[1:]):
+        assert reassembler.add(chunk) is None
+    assert reassembler.add(chunks[0]) == Entry("a.b", payload)
+
+
+def test_interleaved_messages_reassemble() -> None:
+    reassembler = Reassembler(max_message_size=10_000)
+    first = _chunks(encode_entry("a.b", b"1" * 500), 1, 100)
+    second = _chunks(encode_entry("a.c", b"2" * 500), 2, 100)
+    done = [
+        e for pair in zip(first, second, strict=True) for c in pair if (e := reassembler.add(c))
+    ]
+    assert done == [Entry("a.b", b"1" * 500), Entry("a.c", b"2" * 500)]
+
+
+def test_chunk_frame_size_must_leave_room() -> None:
+    with pytest.raises(ValueError):
+        chunk_frames(b"abc", 1, CHUNK_HEADER_SIZE)
+
+
+def _chunk(mid: int, index: int, count: int, total: int, data: bytes) -> Chunk:
+    return Chunk(mid, index, count, total, data)
+
+
+def test_reassembly_refuses_messages_over_the_limit() -> None:
+    reassembler = Reassembler(max_message_size=1000)
+    with pytest.raises(FrameError, match="exceeds the limit"):
+        reassembler.add(_chunk(1, 0, 2, 1001, b"x"))
+    assert reassembler.buffered == 0
+
+
+def test_too_many_partial_messages_evict_the_oldest() -> None:
+    reassembler = Reassembler(max_message_size=1000, max_partial=3)
+    messages = [_chunks(encode_entry("a.b", bytes([mid]) * 40), mid, 50) for mid in range(10)]
+    assert all(len(chunks) == 2 for chunks in messages)
+    for chunks in messages:
+        assert reassembler.add(chunks[0]) is None
+    assert len(reassembler) == 3
+    assert reassembler.evicted == 7
+    assert reassembler.buffered == 3 * len(messages[0][0].data)
+    # The newest three survive and still complete; an evicted one starts over.
+    assert reassembler.add(messages[9][1]) == Entry("a.b", bytes([9]) * 40)
+    assert reassembler.add(messages[0][1]) is None
+    assert len(reassembler) == 3
+
+
+def test_reassembly_buffer_is_bounded_over_all_messages() -> None:
+    reassembler = Reassembler(max_message_size=1000, max_partial=100, max_buffered=250)
+    for mid in range(2):
+        reassembler.add(_chunk(mid, 0, 10, 1000, b"x" * 100))
+    with pytest.raises(FrameError, match="buffer full"):
+        reassembler.add(_chunk(2, 0, 10, 1000, b"x" * 100))
+    assert reassembler.buffered == 200
+
+
+def test_incomplete_messages_expire() -> None:
+    now = [0.0]
+    reassembler = Reassembler(max_message_size=1000, timeout=5.0, clock=lambda: now[0])
+    reassembler.add(_chunk(1, 0, 2, 20, b"x" * 10))
+    now[0] = 4.0
+    assert reassembler.expire() == 0
+    now[0] = 5.5
+    assert reassembler.expire() == 1
+    assert len(reassembler) == 0 and reassembler.buffered == 0 and reassembler.evicted == 1
+
+
+def test_contradicting_chunks_drop_the_message() -> None:
+    reassembler = Reassembler(max_message_size=1000)
+    reassembler.add(_chunk(1, 0, 3, 30, b"x" * 10))
+    with pytest.raises(FrameError, match="contradicts"):
+        reassembler.add(_chunk(1, 1, 4, 30, b"x" * 10))
+    assert len(reassembler) == 0 and reassembler.buffered == 0
+
+
+def test_duplicate_chunks_drop_the_message() -> None:
+    reassembler = Reassembler(max_message_size=1000)
+    reassembler.add(_chunk(1, 0, 3, 30, b"x" * 10))
+    with pytest.raises(FrameError, match="duplicate"):
+        reassembler.add(_chunk(1, 0, 3, 30, b"x" * 10))
+    assert reassembler.buffered == 0
+
+
+def test_chunks_larger_than_stated_size_drop_the_message() -> None:
+    reassembler = Reassembler(max_message_size=1000)
+    reassembler.add(_chunk(1, 0, 2, 15, b"x" * 10))
+    with pytest.raises(FrameError, match="exceed its stated size"):
+        reassembler.add(_chunk(1, 1, 2, 15, b"x" * 10))
+    assert reassembler.buffered == 0
+
+
+def test_chunks_shorter_than_stated_size_are_refused() -> None:
+    reassembler = Reassembler(max_message_size=1000)
+    reassembler.add(_chunk(1, 0, 2, 30, b"x" * 10))
+    with pytest.raises(FrameError, match="shorter than its stated size"):
+        reassembler.add(_chunk(1, 1, 2, 30, b"x" * 10))
+    assert reassembler.buffered == 0
+
+
+def test_reassembled_bytes_must_be_exactly_one_entry() -> None:
+    two = encode_entry("a.b", b"1") + encode_entry("a.b", b"2")
+    with pytest.raises(FrameError, match="2 entries"):
+        decode_entry(two)
+    reassembler = Reassembler(max_message_size=1000)
+    half = len(two) // 2
+    reassembler.add(_chunk(1, 0, 2, len(two), two[:half]))
+    with pytest.raises(FrameError):
+        reassembler.add(_chunk(1, 1, 2, len(two), two[half:]))

@@ -1,0 +1,269 @@
+"""Real aiortc peer links on loopback, alone and carrying the bus."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+from aiortc.mediastreams import AudioStreamTrack
+
+from avacollab.bus import Bus, Message
+from avacollab.ice import LOOPBACK
+from avacollab.link import LinkConfig, LinkError, LinkTimeout, PeerLink
+
+WAIT = 10.0
+LOCAL = LinkConfig(host_addresses=LOOPBACK, open_timeout=WAIT)
+
+
+async def negotiate(
+    offerer: PeerLink, answerer: PeerLink, receive: list[str] | None = None
+) -> None:
+    answer = await answerer.accept_offer(await offerer.create_offer(receive or ()))
+    await offerer.accept_answer(answer)
+
+
+async def connected_pair(
+    on_negotiation_needed: Callable[[PeerLink], Any] | None = None,
+) -> tuple[PeerLink, PeerLink]:
+    offerer = PeerLink("answerer", offerer=True, config=LOCAL)
+    answerer = PeerLink(
+        "offerer", offerer=False, config=LOCAL, on_negotiation_needed=on_negotiation_needed
+    )
+    await negotiate(offerer, answerer)
+    await asyncio.gather(offerer.wait_open(), answerer.wait_open())
+    return offerer, answerer
+
+
+@pytest.fixture
+async def pair() -> AsyncIterator[tuple[PeerLink, PeerLink]]:
+    a, b = await connected_pair()
+    yield a, b
+    await a.close()
+    await b.close()
+
+
+def other_tasks() -> set[asyncio.Task[Any]]:
+    return {t for t in asyncio.all_tasks() if t is not asyncio.current_task()}
+
+
+async def received(channel: Any) -> asyncio.Future[Any]:
+    future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+
+    def on_message(data: Any) -> None:
+        if not future.done():
+            future.set_result(data)
+
+    channel.on("message", on_message)
+    return future
+
+
+async def test_both_channels_open_and_carry_data_both_ways(
+    pair: tuple[PeerLink, PeerLink],
+) -> None:
+    a, b = pair
+    assert a.is_open and b.is_open and a.state == b.state == "connected"
+    assert (a.reliable.id, a.unordered.id) == (0, 1)
+    assert a.reliable.ordered and not a.unordered.ordered and a.unordered.maxRetransmits == 0
+    for sender, receiver in ((a, b), (b, a)):
+        for channel in ("reliable", "unordered"):
+            future = await received(getattr(receiver, channel))
+            getattr(sender, channel).send(b"hello " + channel.encode())
+            assert await asyncio.wait_for(future, WAIT) == b"hello " + channel.encode()
+
+
+async def test_sdp_holds_only_loopback_candidates_and_both_channels() -> None:
+    link = PeerLink("peer", offerer=True, config=LOCAL)
+    try:
+        sdp = await link.create_offer()
+    finally:
+        await link.close()
+    candidates = [line for line in sdp.splitlines() if line.startswith("a=candidate:")]
+    assert candidates and all(" 127.0.0.1 " in c and "typ host" in c for c in candidates)
+    assert "a=end-of-candidates" in sdp  # no trickle: everything is in the SDP
+    assert sdp.count("m=application") == 1
+
+
+async def test_relay_only_without_turn_gathers_nothing() -> None:
+    link = PeerLink("peer", offerer=True, config=LinkConfig(relay_only=True))
+    try:
+        sdp = await link.create_offer()
+    finally:
+        await link.close()
+    assert "a=candidate:" not in sdp
+
+
+async def test_a_missing_answer_times_out_clearly() -> None:
+    link = PeerLink("silent-peer", offerer=True, config=LOCAL)
+    try:
+        await link.create_offer()
+        with pytest.raises(LinkTimeout, match=r"silent-peer not open after 0.3 s") as info:
+            await link.wait_open(timeout=0.3)
+        assert "signaling have-local-offer" in str(info.value)
+        assert isinstance(info.value, TimeoutError)
+    finally:
+        await link.close()
+
+
+async def test_wait_open_fails_fast_on_a_closed_link() -> None:
+    link = PeerLink("peer", offerer=True, config=LOCAL)
+    await link.close()
+    with pytest.raises(LinkError, match="closed"):
+        await link.wait_open(timeout=WAIT)
+
+
+async def test_negotiation_steps_out_of_turn_are_refused() -> None:
+    offerer = PeerLink("b", offerer=True, config=LOCAL)
+    answerer = PeerLink("a", offerer=False, config=LOCAL)
+    try:
+        with pytest.raises(LinkError, match="only the offerer makes offers"):
+            await answerer.create_offer()
+        with pytest.raises(LinkError, match="does not accept offers"):
+            await offerer.accept_offer("v=0")
+        with pytest.raises(LinkError, match="only the offerer accepts answers"):
+            await answerer.accept_answer("v=0")
+        with pytest.raises(LinkError, match="no offer is pending"):
+            await offerer.accept_answer("v=0")
+        await offerer.create_offer()
+        with pytest.raises(LinkError, match="already pending"):
+            await offerer.create_offer()
+        with pytest.raises(LinkError, match="kind 'text'"):
+            await PeerLink("c", offerer=True).create_offer(["text"])
+    finally:
+        await offerer.close()
+        await answerer.close()
+
+
+@pytest.mark.parametrize("sdp", ["", "garbage", "v=0\r\nm=application nonsense\r\n"])
+async def test_bad_sdp_is_a_link_error(sdp: str) -> None:
+    offerer = PeerLink("b", offerer=True, config=LOCAL)
+    answerer = PeerLink("a", offerer=False, config=LOCAL)
+    try:
+        with pytest.raises(LinkError, match="offer rejected"):
+            await answerer.accept_offer(sdp)
+        await offerer.create_offer()
+        with pytest.raises(LinkError, match="answer rejected"):
+            await offerer.accept_answer(sdp)
+    finally:
+        await offerer.close()
+        await answerer.close()
+
+
+async def test_close_cleans_up() -> None:
+    before = other_tasks()
+    a, b = await connected_pair()
+    closed = asyncio.Event()
+    b.reliable.on("close", closed.set)
+    await a.close()
+    await b.close()
+    await a.close()  # twice is fine
+    async with asyncio.timeout(WAIT):
+        await closed.wait()
+    leftover = other_tasks() - before
+    if leftover:  # aiortc's own tasks finish shortly after close()
+        await asyncio.wait(leftover, timeout=WAIT)
+    assert not other_tasks() - before
+    assert a.state == b.state == "closed"
+    assert a.reliable.readyState == b.unordered.readyState == "closed"
+
+
+async def test_answerer_track_is_added_through_the_offerer() -> None:
+    requests: list[PeerLink] = []
+    a, b = await connected_pair(on_negotiation_needed=requests.append)
+    try:
+        tracks: asyncio.Queue[Any] = asyncio.Queue()
+        a.pc.on("track", tracks.put_nowait)
+        b.add_track(AudioStreamTrack())
+        assert requests == [b]  # the session would now ask the offerer over the bus
+        assert b.wanted_receivers() == ["audio"]
+        await negotiate(a, b, receive=b.wanted_receivers())
+        track = await asyncio.wait_for(tracks.get(), WAIT)
+        assert track.kind == "audio"
+        frame = await asyncio.wait_for(track.recv(), WAIT)
+        assert frame.sample_rate > 0
+        assert b.wanted_receivers() == []
+        assert a.is_open and b.is_open  # renegotiation kept the data channels
+    finally:
+        await a.close()
+        await b.close()
+
+
+async def test_remove_track_asks_for_negotiation() -> None:
+    requests: list[PeerLink] = []
+    link = PeerLink("peer", offerer=True, config=LOCAL, on_negotiation_needed=requests.append)
+    try:
+        sender = link.add_track(AudioStreamTrack())
+        link.remove_track(sender)
+        assert requests == [link, link]
+        assert sender.track is None
+        with pytest.raises(LinkError, match="does not belong"):
+            link.remove_track(object())
+    finally:
+        await link.close()
+
+
+class Inbox:
+    def __init__(self, bus: Bus, topic: str) -> None:
+        self.messages: list[Message] = []
+        self.changed = asyncio.Event()
+        bus.subscribe(topic, self.add)
+
+    def add(self, message: Message) -> None:
+        self.messages.append(message)
+        self.changed.set()
+
+    async def wait(self, count: int) -> list[Message]:
+        async with asyncio.timeout(WAIT):
+            while len(self.messages) < count:
+                self.changed.clear()
+                await self.changed.wait()
+        return self.messages
+
+
+async def test_bus_over_real_links_to_all_to_one_and_one_megabyte() -> None:
+    a_to_b, b_to_a = await connected_pair()
+    a_to_c, c_to_a = await connected_pair()
+    buses = a, b, c = Bus(), Bus(), Bus()
+    try:
+        a.add_peer("b", a_to_b.reliable, a_to_b.unordered)
+        a.add_peer("c", a_to_c.reliable, a_to_c.unordered)
+        b.add_peer("a", b_to_a.reliable, b_to_a.unordered)
+        c.add_peer("a", c_to_a.reliable, c_to_a.unordered)
+        at_a, at_b, at_c = Inbox(a, "chat.say"), Inbox(b, "chat.say"), Inbox(c, "chat.say")
+        big_at_c = Inbox(c, "file.data")
+
+        assert a.publish_json("chat.say", {"text": "hi all"}) == 2
+        a.publish("chat.say", b"just c", to="c")
+        payload = bytes(range(256)) * 4096
+        a.publish("file.data", payload, to="c")
+        b.publish("chat.say", b"reply")  # answers travel back too
+
+        assert (await at_c.wait(1))[0].json() == {"text": "hi all"}
+        assert [m.payload for m in await at_c.wait(2)][1:] == [b"just c"]
+        assert (await big_at_c.wait(1))[0].payload == payload
+        assert [(m.sender, m.payload) for m in await at_a.wait(1)] == [("b", b"reply")]
+        # The reliable channel is ordered: once a later marker reached b, a
+        # stray "just c" would have arrived before it.
+        a.publish("chat.say", b"marker", to="b")
+        assert [m.payload for m in await at_b.wait(2)] == [b'{"text":"hi all"}', b"marker"]
+    finally:
+        for bus in buses:
+            await bus.close()
+        for link in (a_to_b, b_to_a, a_to_c, c_to_a):
+            await link.close()
+
+
+async def test_bus_notices_a_closed_link() -> None:
+    a_link, b_link = await connected_pair()
+    lost = asyncio.Event()
+    bus = Bus(on_peer_dead=lambda _: lost.set())
+    try:
+        bus.add_peer("b", a_link.reliable, a_link.unordered)
+        await b_link.close()
+        async with asyncio.timeout(WAIT):
+            await lost.wait()
+        assert bus.peers == ()
+    finally:
+        await bus.close()
+        await a_link.close()
