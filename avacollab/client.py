@@ -23,6 +23,7 @@ import aiohttp
 
 from . import logs
 from .protocol import VERSION, encode
+from .signaling import CLOSE_REPLACED
 
 Handler = Callable[[dict[str, Any]], Awaitable[None] | None]
 
@@ -242,6 +243,11 @@ class SignalingClient:
             self._joined.clear()
             self._ws = None
             if self._closing:
+                return
+            if ws.close_code == CLOSE_REPLACED:
+                # Another connection resumed as us; reconnecting would only
+                # take the peer id back from it, and so on forever.
+                logs.event("signaling-replaced", logging.WARNING, url=self.url)
                 return
             logs.event("signaling-lost", logging.WARNING, url=self.url, code=ws.close_code)
             ws = await self._reconnect()

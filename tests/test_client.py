@@ -1,0 +1,156 @@
+"""SignalingClient against a real server: join, relay, reconnect and resume, refusals."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+
+from avacollab.client import Backoff, SignalingClient, SignalingError
+
+from .conftest import Connect, ServerFactory
+
+FAST = Backoff(initial=0.02, maximum=0.2)
+
+
+class Inbox:
+    """Collects what a client's on_message receives; wait for a kind."""
+
+    def __init__(self) -> None:
+        self.messages: list[dict[str, Any]] = []
+        self._arrived = asyncio.Event()
+
+    def __call__(self, message: dict[str, Any]) -> None:
+        self.messages.append(message)
+        self._arrived.set()
+
+    async def get(self, kind: str, timeout: float = 5.0) -> dict[str, Any]:
+        async with asyncio.timeout(timeout):
+            while True:
+                for message in self.messages:
+                    if message.get("type") == kind:
+                        self.messages.remove(message)
+                        return message
+                self._arrived.clear()
+                await self._arrived.wait()
+
+
+ClientFactory = Callable[..., tuple[SignalingClient, Inbox]]
+
+
+@pytest.fixture
+async def client() -> AsyncIterator[ClientFactory]:
+    made: list[SignalingClient] = []
+
+    def factory(url: str, room: str = "room", **kwargs: Any) -> tuple[SignalingClient, Inbox]:
+        inbox = Inbox()
+        c = SignalingClient(url, room, on_message=inbox, backoff=FAST, **kwargs)
+        made.append(c)
+        return c, inbox
+
+    yield factory
+    for c in made:
+        await c.close()
+
+
+async def test_join_and_relay(make_server: ServerFactory, client: ClientFactory) -> None:
+    server = await make_server()
+    alice, alice_inbox = client(server.url, name="alice")
+    bob, bob_inbox = client(server.url, name="bob")
+    welcome = await alice.connect()
+    assert welcome["peers"] == [] and alice.peer_id == welcome["peer"] and alice.connected
+    await bob.connect()
+    assert (await alice_inbox.get("peer-joined"))["name"] == "bob"
+    await alice.relay("offer", bob.peer_id, sdp="v=0")
+    assert await bob_inbox.get("offer") == {"type": "offer", "from": alice.peer_id, "sdp": "v=0"}
+    await bob.close()
+    assert (await alice_inbox.get("peer-left"))["reason"] == "left"
+
+
+async def test_server_restart_resumes_with_the_same_id(
+    make_server: ServerFactory, client: ClientFactory
+) -> None:
+    first = await make_server()
+    alice, alice_inbox = client(first.url)
+    bob, _ = client(first.url)
+    await alice.connect()
+    await bob.connect()
+    await alice_inbox.get("peer-joined")
+    ids = alice.peer_id, bob.peer_id
+    await first.stop()
+    # Sent while the server is down: buffered, sent after the resume. (A relay
+    # would race bob's own re-registration: see "Resume" in docs/protocol.md.)
+    await alice.send({"type": "ping", "id": "sent while down"})
+    second = await make_server(port=first.port)  # same resume secret
+    async with asyncio.timeout(10):
+        await alice.wait_connected()
+        await bob.wait_connected()
+    assert (alice.peer_id, bob.peer_id) == ids
+    assert alice.reconnects == 1 and bob.reconnects == 1
+    assert (await alice_inbox.get("pong"))["id"] == "sent while down"
+    # The client tells its owner it is back, with the (resumed) welcome.
+    assert (await alice_inbox.get("welcome"))["peer"] == ids[0]
+    assert second.core.peer_count == 2
+
+
+async def test_dropped_connection_resumes_silently(
+    server: Any, client: ClientFactory, connect: Connect
+) -> None:
+    alice, alice_inbox = client(server.url)
+    bob, bob_inbox = client(server.url)
+    await alice.connect()
+    await bob.connect()
+    await alice_inbox.get("peer-joined")
+    bob_id = bob.peer_id
+    # Cut bob's TCP connection under it, like a network drop.
+    transport = bob._ws._response.connection.transport  # type: ignore[union-attr]
+    transport.abort()
+    welcome = await bob_inbox.get("welcome", timeout=10)
+    assert welcome["resumed"] is True and welcome["peer"] == bob_id
+    assert bob.peer_id == bob_id and bob.reconnects == 1 and bob.connected
+    assert [m["type"] for m in alice_inbox.messages] == []  # no peer-left, no peer-joined
+
+
+async def test_refused_token_is_reported_not_retried(
+    make_server: ServerFactory, client: ClientFactory
+) -> None:
+    server = await make_server(token_secret="a-long-enough-join-token-secret!")
+    c, _ = client(server.url)
+    with pytest.raises(SignalingError) as info:
+        await c.connect()
+    assert info.value.code == "token-required"
+    c2, _ = client(server.url, token="not.a.jwt")
+    with pytest.raises(SignalingError) as info:
+        await c2.connect()
+    assert info.value.code == "token-invalid"
+
+
+async def test_unreachable_server_is_a_clear_error(client: ClientFactory) -> None:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # nobody listens here once closed
+    c, _ = client(f"ws://127.0.0.1:{port}/ws")
+    with pytest.raises(SignalingError, match="cannot reach") as info:
+        await c.connect()
+    assert info.value.code == "unreachable"
+
+
+async def test_replaced_connection_does_not_fight_back(
+    server: Any, client: ClientFactory, connect: Connect
+) -> None:
+    alice, _ = client(server.url)
+    welcome = await alice.connect()
+    # Someone resumes as alice (her token leaked, or a second copy of her app).
+    other = await connect(server.url)
+    assert (await other.join("room", resume=welcome["resume"]))["peer"] == alice.peer_id
+    async with asyncio.timeout(5):
+        await server.until(lambda: len(server.core.connections) == 1)
+    assert not alice.connected
+    # The newer connection keeps the id: alice did not reconnect and resume.
+    await other.send({"type": "ping", "id": 1})
+    assert (await other.expect("pong"))["id"] == 1
+    assert alice.reconnects == 0
