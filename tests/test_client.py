@@ -106,6 +106,7 @@ async def test_dropped_connection_resumes_silently(
     bob_id = bob.peer_id
     # Cut bob's TCP connection under it, like a network drop.
     transport = bob._ws._response.connection.transport  # type: ignore[union-attr]
+    assert transport is not None
     transport.abort()
     welcome = await bob_inbox.get("welcome", timeout=10)
     assert welcome["resumed"] is True and welcome["peer"] == bob_id
