@@ -12,7 +12,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
-from . import __version__, logs, turn_cli
+from . import __version__, join_cli, logs, plugins_cli, turn_cli
 from .secretfile import SecretFileError, load_or_create, read_secret
 from .settings import (
     SETTINGS,
@@ -40,6 +40,9 @@ config_app = typer.Typer(
 )
 app.add_typer(config_app, name="config")
 turn_cli.register(app)
+join_cli.register(app)
+plugins_cli.register(app)
+plugins_cli.add_plugin_commands(app)
 
 
 def fail(message: str, code: int = 2) -> NoReturn:

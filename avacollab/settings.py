@@ -9,6 +9,7 @@ setting has the value it has.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from dataclasses import dataclass, field, fields, replace
@@ -100,6 +101,26 @@ class Settings:
     log_format: str = _opt("server", "text", "Log line format: text or json.", "json")
     log_level: str = _opt("server", "info", "Log level: debug, info, warning or error.", "debug")
 
+    # [join]
+    server_url: str = _opt(
+        "join",
+        "ws://127.0.0.1:8765/ws",
+        "Signaling server that 'avacollab join' connects to.",
+        "wss://signal.example.com/ws",
+    )
+    ice_addresses: list[str] = _list_opt(  # noqa: RUF009 (it returns a field())
+        "join",
+        "IP addresses 'join' gathers ICE host candidates on. Empty: every interface but "
+        "loopback (aioice's choice); 127.0.0.1 keeps peers on this machine.",
+        "192.168.1.20",
+    )
+    connect_timeout: float = _opt(
+        "join",
+        15.0,
+        "Seconds a peer connection may take to open before it is abandoned and retried.",
+        "20",
+    )
+
     # [turn]
     turn_urls: list[str] = _list_opt(  # noqa: RUF009 (it returns a field())
         "turn",
@@ -130,11 +151,18 @@ class Settings:
         for name in ("max_frame_bytes", "burst", "max_room_size", "max_rooms", "send_queue"):
             if getattr(self, name) < 1:
                 raise SettingsError(f"{name} must be at least 1")
-        for name in ("rate", "heartbeat"):
+        for name in ("rate", "heartbeat", "connect_timeout"):
             if getattr(self, name) <= 0:
                 raise SettingsError(f"{name} must be positive")
         if self.turn_ttl < 60:
             raise SettingsError("turn_ttl must be at least 60 seconds")
+        for address in self.ice_addresses:
+            try:
+                ipaddress.ip_address(address)
+            except ValueError:
+                raise SettingsError(f"ice_addresses: {address!r} is not an IP address") from None
+        if not self.server_url.startswith(("ws://", "wss://")):
+            raise SettingsError(f"server_url must start with ws:// or wss://: {self.server_url!r}")
         if self.resume_grace < 0:
             raise SettingsError("resume_grace must not be negative")
         if not 0 <= self.port <= 65535:

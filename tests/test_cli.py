@@ -262,3 +262,25 @@ def test_serve_cannot_listen_on_a_taken_port() -> None:
 def test_turn_config_is_registered() -> None:
     code, out = invoke("turn-config", "--help")
     assert code == 0 and "coturn" in out
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"AVACOLLAB_ICE_ADDRESSES": "127.0.0.1,bogus"}, "'bogus' is not an IP address"),
+        ({"AVACOLLAB_SERVER_URL": "http://example.invalid"}, "server_url must start with ws://"),
+        ({"AVACOLLAB_CONNECT_TIMEOUT": "0"}, "connect_timeout must be positive"),
+    ],
+)
+def test_join_settings_come_from_the_environment_too(env: dict[str, str], message: str) -> None:
+    code, out = invoke("join", "room", env=env)
+    assert code == 2 and message in out, out
+
+
+def test_join_flags_beat_the_config_file() -> None:
+    config_path().parent.mkdir(parents=True, exist_ok=True)
+    config_path().write_text('[join]\nice_addresses = ["not-an-ip"]\n')
+    code, out = invoke("join", "room")
+    assert code == 2 and "'not-an-ip' is not an IP address" in out
+    code, out = invoke("join", "room", "--ice-address", "nope")
+    assert code == 2 and "--ice-address 'nope' is not an IP address" in out

@@ -1,0 +1,445 @@
+"""``avacollab join``: a peer in a room, with a line-oriented terminal.
+
+The terminal prints one line per change (who joined, connected, left, which
+link failed) and reads commands line by line: ``/quit`` and ``/links`` from
+here, ``/help`` and ``/who`` from the built-in plugin, and whatever the other
+plugins add through ``avacollab_join_commands``. When stdin is a pipe the
+same commands drive the session from a script or a test.
+
+``register(app)`` adds the command to a Typer app; ``python -m
+avacollab.join_cli ROOM ...`` runs it on its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import inspect
+import ipaddress
+import json
+import signal
+import sys
+import threading
+from collections.abc import Callable, Coroutine, Mapping
+from pathlib import Path
+from typing import IO, Annotated, Any
+
+import pluggy
+import typer
+
+from . import logs
+from . import plugins as plugin_loader
+from .client import SignalingError
+from .hookspecs import JoinCommand, hookimpl
+from .session import Session, SessionConfig
+from .settings import load
+
+__all__ = ["join", "main", "register"]
+
+EXAMPLE = (
+    "avacollab join design-review --server ws://127.0.0.1:8765/ws --name ada "
+    "--ice-address 127.0.0.1 --events - --set editing.doc=home.json"
+)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``join`` command to ``app``."""
+    app.command("join", help=_HELP)(join)
+
+
+_HELP = f"""Join ROOM and connect directly to every other peer in it.
+
+Each line of input is a command: /help lists them, /who shows who is in the
+room, /links shows each peer's link state and round-trip time, /quit leaves.
+Plugins add more (AVACOLLAB_PLUGINS chooses which plugins load). Ctrl-C or
+SIGTERM leave cleanly too (exit status 0). When stdin is not a terminal,
+commands are read from it line by line, and its end does not leave.
+
+Example: {EXAMPLE}
+"""
+
+
+def join(
+    room: Annotated[
+        str, typer.Argument(metavar="ROOM", help="The room to join, e.g. design-review.")
+    ],
+    server: Annotated[
+        str | None,
+        typer.Option(
+            "--server",
+            metavar="URL",
+            help="Signaling server WebSocket URL (default: the server_url setting, "
+            "ws://127.0.0.1:8765/ws). Example: --server ws://127.0.0.1:8765/ws",
+        ),
+    ] = None,
+    name: Annotated[
+        str,
+        typer.Option(
+            "--name", metavar="NAME", help="Display name shown to others. Example: --name ada"
+        ),
+    ] = "",
+    token: Annotated[
+        str | None,
+        typer.Option(
+            "--token",
+            metavar="TOKEN",
+            help="Join token, when the server requires one. Example: --token eyJhbGciOi...",
+        ),
+    ] = None,
+    ice_address: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--ice-address",
+            metavar="ADDR",
+            help="Gather ICE host candidates only on this IP address (repeatable; default: "
+            "the ice_addresses setting). Without any, every interface but loopback is used; "
+            "127.0.0.1 keeps a peer on this machine. Example: --ice-address 192.168.1.20",
+        ),
+    ] = None,
+    relay_only: Annotated[
+        bool,
+        typer.Option("--relay-only", help="Connect only through the server's TURN relays."),
+    ] = False,
+    connect_timeout: Annotated[
+        float | None,
+        typer.Option(
+            "--connect-timeout",
+            metavar="SECONDS",
+            help="Seconds a peer connection may take to open before it is abandoned and "
+            "retried (default: the connect_timeout setting, 15). Example: --connect-timeout 15",
+        ),
+    ] = None,
+    events: Annotated[
+        str | None,
+        typer.Option(
+            "--events",
+            metavar="DEST",
+            help="Write one JSON event per line: 'jsonl' or '-' for stdout (the status "
+            "lines then go to stderr), or a file path. Example: --events events.jsonl",
+        ),
+    ] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            metavar="KEY=VALUE",
+            help="A plugin option, plugin.option=value (repeatable). "
+            "Example: --set editing.doc=home.json",
+        ),
+    ] = None,
+    plugin: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--plugin",
+            metavar="MODULE",
+            help="Also load this importable module as a plugin (repeatable), for "
+            "plugins under development. Example: --plugin my_plugin",
+        ),
+    ] = None,
+    log_level: Annotated[
+        str,
+        typer.Option(
+            "--log-level", metavar="LEVEL", help="Log level on stderr. Example: --log-level info"
+        ),
+    ] = "warning",
+) -> None:
+    """Join ROOM and connect directly to every other peer in it."""
+    try:
+        # Flags win over AVACOLLAB_* variables, which win over the config file.
+        settings = load(
+            {
+                "server_url": server,
+                "ice_addresses": [_address(a) for a in ice_address] if ice_address else None,
+                "connect_timeout": connect_timeout,
+            }
+        ).settings
+        options = parse_options(set_ or [])
+        config = SessionConfig(
+            settings.server_url,
+            room,
+            name=name,
+            token=token,
+            ice_addresses=settings.ice_addresses or None,
+            relay_only=relay_only,
+            connect_timeout=settings.connect_timeout,
+            options=options,
+        )
+        plugins = load_plugins(plugin or [])
+    except ValueError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    logs.setup("text", log_level)
+    to_stdout = events in ("-", "jsonl")
+    sink: IO[str] | None = None
+    if events is not None and not to_stdout:
+        try:
+            sink = Path(events).open("a", encoding="utf-8", buffering=1)  # noqa: SIM115
+        except OSError as exc:
+            typer.echo(f"error: --events {events}: {exc.strerror or exc}", err=True)
+            raise typer.Exit(2) from None
+    terminal = Terminal(
+        sys.stderr if to_stdout else sys.stdout,
+        sys.stdout if to_stdout else sink,
+    )
+    try:
+        code = _run_loop(run(config, plugins, terminal))
+    finally:
+        if sink is not None:
+            sink.close()
+    raise typer.Exit(code)
+
+
+def parse_options(items: list[str]) -> dict[str, str]:
+    """``["editing.doc=a.json"]`` to ``{"editing.doc": "a.json"}``; ``ValueError`` if malformed."""
+    options: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        plugin, dot, option = key.strip().partition(".")
+        if not sep or not dot or not plugin or not option:
+            raise ValueError(f"--set {item!r}: expected plugin.option=value")
+        options[key.strip()] = value
+    return options
+
+
+def _address(text: str) -> str:
+    try:
+        return str(ipaddress.ip_address(text))
+    except ValueError:
+        raise ValueError(f"--ice-address {text!r} is not an IP address") from None
+
+
+def load_plugins(modules: list[str]) -> pluggy.PluginManager:
+    """The built-in and selected installed plugins (``AVACOLLAB_PLUGINS``), plus ``modules``.
+
+    Raises ``ValueError`` with the loader's message when a plugin cannot load.
+    """
+    try:
+        manager = plugin_loader.load()
+        for name in modules:
+            try:
+                module = importlib.import_module(name)
+            except ImportError as exc:
+                raise ValueError(f"--plugin {name}: cannot import it ({exc})") from None
+            if manager.get_plugin(name) is None:
+                manager.register(module, name=name)
+        manager.check_pending()
+    except (plugin_loader.PluginError, pluggy.PluginValidationError) as exc:
+        raise ValueError(str(exc)) from None
+    return manager
+
+
+class Terminal:
+    """Status lines for people, JSON lines for scripts."""
+
+    def __init__(self, out: IO[str], events: IO[str] | None) -> None:
+        self.out = out
+        self.events = events
+
+    def say(self, line: str) -> None:
+        self.out.write(line + "\n")
+        self.out.flush()
+
+    def event(self, event: dict[str, Any]) -> None:
+        if self.events is not None:
+            self.events.write(json.dumps(event, default=str, separators=(",", ":")) + "\n")
+            self.events.flush()
+        line = describe(event)
+        if line:
+            self.say(line)
+
+
+def describe(event: dict[str, Any]) -> str:
+    """The status line for an event."""
+    kind = event["event"]
+    peer = event.get("peer", "")
+    if kind == "joined":
+        return f"* joined {event['room']} as {peer} ({len(event['peers'])} other peers)"
+    if kind == "peer-joined":
+        return f"* {_who(peer, event.get('name'))} is in the room, connecting"
+    if kind == "peer-connected":
+        return f"* {_who(peer, event.get('name'))} connected"
+    if kind == "peer-left":
+        return f"* {peer} left ({event['reason']})"
+    if kind == "link-failed":
+        return f"! link to {peer}: {event['error']}"
+    if kind == "rejoined":
+        return "* signaling reconnected"
+    if kind in ("renegotiated", "closed"):
+        return ""
+    fields = " ".join(f"{k}={v}" for k, v in event.items() if k not in ("event", "ts"))
+    return f"* {kind} {fields}".rstrip()
+
+
+def _who(peer: str, name: object) -> str:
+    return f"{name} ({peer})" if name else str(peer)
+
+
+def links(session: Session) -> str:
+    """The ``/links`` table: one line per peer with its link state and RTT."""
+    lines = [f"you: {_who(session.peer_id, session.name)} in {session.room}"]
+    for row in session.status():
+        rtt = "-" if row["rtt_ms"] is None else f"{row['rtt_ms']} ms"
+        lines.append(
+            f"  {_who(row['peer'], row['name'])}: {row['state']}, link {row['link']}, rtt {rtt}"
+        )
+    return "\n".join(lines)
+
+
+async def run(config: SessionConfig, plugins: pluggy.PluginManager, terminal: Terminal) -> int:
+    """Join, run commands until /quit or a signal, leave; return the exit status."""
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    session = Session(config, plugins=plugins, events=terminal.event)
+    try:
+        await session.start()
+    except SignalingError as exc:
+        terminal.say(f"error: {exc}")
+        return 1
+    core = CoreCommands(session, plugins, stop)
+    plugins.register(core, name="join")
+    try:
+        try:
+            commands = core.commands()
+        except ValueError as exc:
+            terminal.say(f"error: {exc}")
+            return 2
+        lines = _stdin_lines(loop)
+        while not stop.is_set():
+            line = await _next_line(lines, stop)
+            if line is None:
+                if sys.stdin.isatty():
+                    break  # Ctrl-D at a terminal leaves
+                await stop.wait()  # a script's stdin ended: keep running
+                break
+            output = await _execute(commands, line)
+            if output:
+                terminal.say(output)
+    finally:
+        await session.close()
+        plugins.unregister(core)
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+    return 0
+
+
+class CoreCommands:
+    """``/quit`` and ``/links``, offered through the same hook as every plugin's commands
+    (so the built-in ``/help`` lists them); ``/help`` and ``/who`` too when no plugin
+    provides them (``AVACOLLAB_PLUGINS=-builtin``)."""
+
+    def __init__(self, session: Session, plugins: pluggy.PluginManager, stop: asyncio.Event):
+        self.session = session
+        self.plugins = plugins
+        self.stop = stop
+
+    @hookimpl
+    def avacollab_join_commands(self) -> list[JoinCommand]:
+        return [
+            JoinCommand("quit", "Leave the room.", self.quit),
+            JoinCommand("links", "Each peer's link state and round-trip time.", self.links),
+        ]
+
+    def quit(self, _: str) -> str:
+        self.stop.set()
+        return "leaving"
+
+    def links(self, _: str) -> str:
+        lines = [links(self.session)]
+        for status in self.plugins.hook.avacollab_status(session=self.session):
+            lines += status or ()
+        return "\n".join(lines)
+
+    def commands(self) -> dict[str, JoinCommand]:
+        """Every command by name; ``ValueError`` when two plugins claim one."""
+        try:
+            commands = plugin_loader.join_commands(self.plugins, self.session)
+        except plugin_loader.PluginError as exc:
+            raise ValueError(str(exc)) from None
+        if "who" not in commands:
+            commands["who"] = JoinCommand("who", "Same as /links.", self.links)
+        if "help" not in commands:
+            names = sorted([*commands, "help"])
+            text = "\n".join(
+                f"/{n}" + (f"  {commands[n].help}" if n in commands else "") for n in names
+            )
+            commands["help"] = JoinCommand("help", "List the commands.", lambda _: text)
+        return commands
+
+
+async def _execute(commands: Mapping[str, JoinCommand], line: str) -> str | None:
+    line = line.strip()
+    if not line:
+        return None
+    if not line.startswith("/"):
+        return "commands start with /; try /help"
+    name, _, rest = line[1:].partition(" ")
+    command = commands.get(name)
+    if command is None:
+        return f"unknown command /{name}; try /help"
+    try:
+        result = command.run(rest.strip())
+        if inspect.isawaitable(result):
+            result = await result
+    except Exception as exc:  # a plugin's bug must not end the session
+        return f"/{name} failed: {type(exc).__name__}: {exc}"
+    return None if result is None else str(result)
+
+
+def _stdin_lines(loop: asyncio.AbstractEventLoop) -> asyncio.Queue[str | None]:
+    """Lines of stdin, read by a daemon thread so a blocked read never delays exit."""
+    queue: asyncio.Queue[str | None] = asyncio.Queue()
+
+    def read() -> None:
+        with contextlib.suppress(ValueError, OSError, RuntimeError):
+            for line in sys.stdin:
+                loop.call_soon_threadsafe(queue.put_nowait, line)
+        with contextlib.suppress(RuntimeError):  # the loop may be gone already
+            loop.call_soon_threadsafe(queue.put_nowait, None)
+
+    threading.Thread(target=read, name="join-stdin", daemon=True).start()
+    return queue
+
+
+async def _next_line(lines: asyncio.Queue[str | None], stop: asyncio.Event) -> str | None:
+    getter = asyncio.ensure_future(lines.get())
+    stopper = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({getter, stopper}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopper.cancel()
+        if not getter.done():
+            getter.cancel()
+    if getter.done() and not getter.cancelled():
+        return getter.result() if not stop.is_set() else ""
+    return ""
+
+
+def _run_loop(coro: Coroutine[Any, Any, int]) -> int:
+    """Run on uvloop where it is installed: it roughly doubles aiortc's throughput."""
+    runner: Callable[[Coroutine[Any, Any, int]], int]
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - uvloop is a dependency on Linux
+        runner = asyncio.run
+    else:
+        runner = uvloop.run
+    return runner(coro)
+
+
+def main() -> None:
+    """Run ``join`` as the only command (``python -m avacollab.join_cli``)."""
+    app = typer.Typer(
+        add_completion=False,
+        rich_markup_mode=None,
+        pretty_exceptions_enable=False,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+    register(app)
+    app()
+
+
+if __name__ == "__main__":
+    main()

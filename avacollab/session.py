@@ -1,0 +1,734 @@
+"""A room membership: one peer connection per other member, the bus, and the plugins.
+
+A :class:`Session` joins a room through the :class:`~avacollab.client.SignalingClient`
+and keeps a full mesh of :class:`~avacollab.link.PeerLink` objects, one per
+other member. Rules that keep it glare-free and alive (docs/session.md has
+the whole story):
+
+* Of each pair, the peer with the smaller id is the *offerer* and makes every
+  offer; aiortc cannot roll back a crossed offer, so the other side never
+  offers. First offers travel through the signaling server; an offer received
+  there always starts a new connection.
+* Renegotiation (tracks added or removed) runs over the pair's own bus: the
+  answerer asks with ``session.renegotiate``, the offerer sends
+  ``session.offer`` and gets ``session.answer``. It needs no server and can
+  never be mistaken for a new connection.
+* A link that is not open after ``connect_timeout`` seconds, that fails, or
+  whose peer the bus's liveness check declares silent is replaced by the
+  offerer, with bounded retries and backoff.
+* A signaling reconnect changes nothing on established links: the client
+  resumes with the same peer id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import json
+import logging
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pluggy
+from aiortc import RTCIceServer
+
+from . import logs
+from .bus import Bus, BusConfig, BusError, Message
+from .client import Backoff, SignalingClient
+from .hookspecs import AvacollabSpec
+from .link import LinkConfig, LinkError, PeerLink
+
+__all__ = ["EventSink", "Session", "SessionConfig", "ice_servers_from_welcome"]
+
+logger = logging.getLogger(__name__)
+
+EventSink = Callable[[dict[str, Any]], None]
+"""Receives every event as a dict (``event``, ``ts`` and the event's fields)."""
+
+RENEGOTIATE = "session.renegotiate"
+OFFER = "session.offer"
+ANSWER = "session.answer"
+BYE = "session.bye"
+
+RETRY_BACKOFF = Backoff(initial=0.5, maximum=8.0)
+
+
+@dataclass(frozen=True, slots=True)
+class SessionConfig:
+    """Where and how a session joins."""
+
+    server: str
+    """Signaling WebSocket URL, e.g. ``ws://127.0.0.1:8765/ws``."""
+    room: str
+    name: str = ""
+    token: str | None = None
+    ice_addresses: Sequence[str] | None = None
+    """Gather ICE host candidates only on these IP addresses (``None``: aioice's choice,
+    every interface but loopback; ``[]``: none, TURN relays only)."""
+    relay_only: bool = False
+    """Connect only through TURN relays."""
+    connect_timeout: float = 15.0
+    """Seconds a peer connection may take to open before it is abandoned."""
+    max_retries: int = 5
+    """Consecutive failed attempts to (re)connect to one peer before giving up."""
+    retry_backoff: Backoff = RETRY_BACKOFF
+    options: Mapping[str, str] = field(default_factory=dict)
+    """Plugin options, keyed ``plugin.option``."""
+    bus: BusConfig = field(default_factory=BusConfig)
+
+    def __post_init__(self) -> None:
+        if self.connect_timeout <= 0:
+            raise ValueError("connect_timeout must be positive")
+        if self.max_retries < 0:
+            raise ValueError("max_retries must not be negative")
+
+
+def ice_servers_from_welcome(entries: object) -> list[RTCIceServer]:
+    """Turn a welcome's ``iceServers`` (browser ``RTCIceServer`` dicts) into aiortc's.
+
+    Entries that are not well formed are skipped with a warning: a server's
+    typo should cost a relay, not the session.
+    """
+    servers: list[RTCIceServer] = []
+    for entry in entries if isinstance(entries, list) else []:
+        urls = entry.get("urls") if isinstance(entry, dict) else None
+        if isinstance(urls, str):
+            urls = [urls]
+        if not isinstance(urls, list) or not urls or not all(isinstance(u, str) for u in urls):
+            logs.event("ice-server-skipped", logging.WARNING, entry=str(entry)[:200])
+            continue
+        assert isinstance(entry, dict)
+        username, credential = entry.get("username"), entry.get("credential")
+        servers.append(
+            RTCIceServer(
+                urls=list(urls),
+                username=username if isinstance(username, str) else None,
+                credential=credential if isinstance(credential, str) else None,
+            )
+        )
+    return servers
+
+
+class _Peer:
+    """What the session knows about one other member of the room."""
+
+    def __init__(self, peer_id: str, name: str, offerer: bool) -> None:
+        self.id = peer_id
+        self.name = name
+        self.offerer = offerer  # we make the offers to this peer
+        self.link: PeerLink | None = None
+        self.connected = False
+        self.lost = False  # peer-left already reported for the current outage
+        self.gone = False  # said goodbye: never reconnect
+        self.failures = 0
+        self.senders: dict[int, tuple[Any, Any]] = {}  # id(track) -> (track, sender)
+        self.task: asyncio.Task[None] | None = None  # connecting or waiting for an offer
+        self.offered = asyncio.Event()
+        # Offerer side of renegotiation.
+        self.negotiator: asyncio.Task[None] | None = None
+        self.dirty = False
+        self.receive: list[str] = []
+        self.serves = 0
+        self.answer: asyncio.Future[str] | None = None
+        # Answerer side of renegotiation.
+        self.asked = 0  # sequence number of our outstanding request (0: none)
+        self.ask_again = False
+        self.requests = 0
+
+
+class Session:
+    """One peer's membership of a room, satisfying :class:`avacollab.hookspecs.Session`.
+
+    Use ``await session.start()`` (or ``async with``) and ``await session.close()``.
+    """
+
+    def __init__(
+        self,
+        config: SessionConfig,
+        *,
+        plugins: pluggy.PluginManager | None = None,
+        events: EventSink | None = None,
+    ) -> None:
+        self.config = config
+        if plugins is None:
+            plugins = pluggy.PluginManager("avacollab")
+            plugins.add_hookspecs(AvacollabSpec)
+        self.plugins = plugins
+        self._events = events
+        self.signaling = SignalingClient(
+            config.server,
+            config.room,
+            name=config.name,
+            token=config.token,
+            on_message=self._on_signal,
+        )
+        self._bus = Bus(config.bus, on_peer_dead=self._on_peer_dead)
+        self._peers: dict[str, _Peer] = {}
+        self._ice: list[RTCIceServer] = []
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._started = False
+        self._ready = asyncio.Event()
+        self._closing = False
+        self.closed = asyncio.Event()
+        """Set once :meth:`close` has finished."""
+
+    # -- the Session protocol ---------------------------------------------
+
+    @property
+    def room(self) -> str:
+        """The room joined."""
+        return self.config.room
+
+    @property
+    def peer_id(self) -> str:
+        """This peer's id, assigned by the signaling server."""
+        return self.signaling.peer_id
+
+    @property
+    def name(self) -> str:
+        """This peer's display name (as the server confirmed it)."""
+        return str(self.signaling.welcome.get("name", self.config.name))
+
+    @property
+    def bus(self) -> Bus:
+        """The data-channel bus shared with every connected peer."""
+        return self._bus
+
+    @property
+    def peers(self) -> Mapping[str, str]:
+        """Members of the room other than us that are not known lost: id to name."""
+        return {p.id: p.name for p in self._peers.values() if not p.lost}
+
+    @property
+    def connected(self) -> tuple[str, ...]:
+        """Ids of the peers whose bus is open."""
+        return tuple(p.id for p in self._peers.values() if p.connected)
+
+    @property
+    def options(self) -> Mapping[str, str]:
+        """Plugin options, keyed ``plugin.option``."""
+        return self.config.options
+
+    def emit(self, event: str, **fields: Any) -> None:
+        """Report an event to the event sink (one JSON line) and the log."""
+        # Not logs.event(): plugin fields may be called "name" or "level".
+        logs.LOGGER.info(event, extra={"fields": fields})
+        if self._events is not None:
+            try:
+                self._events({"event": event, "ts": round(time.time(), 3), **fields})
+            except Exception:  # a broken sink must not break the session
+                logger.exception("event sink failed")
+
+    def renegotiate(self, peer_id: str) -> None:
+        """Re-ask ``avacollab_media_tracks`` for ``peer_id`` and renegotiate what changed."""
+        peer = self._peers.get(peer_id)
+        if peer is None or peer.link is None or not peer.connected:
+            return  # a link that is not up yet asks for the tracks when it is made
+        self._sync_tracks(peer, peer.link)
+        self._negotiation_needed(peer, peer.link)
+
+    # -- more public API ----------------------------------------------------
+
+    def link(self, peer_id: str) -> PeerLink | None:
+        """The current connection to ``peer_id`` (for status displays and tests)."""
+        peer = self._peers.get(peer_id)
+        return None if peer is None else peer.link
+
+    def negotiating(self, peer_id: str) -> bool:
+        """An offer/answer exchange with ``peer_id`` is under way or asked for."""
+        peer = self._peers.get(peer_id)
+        if peer is None or peer.link is None:
+            return False
+        busy = peer.negotiator is not None and not peer.negotiator.done()
+        return busy or bool(peer.asked) or peer.link.pc.signalingState != "stable"
+
+    def status(self) -> list[dict[str, Any]]:
+        """One entry per known peer: id, name, state, link state and RTT in ms."""
+        rows = []
+        for peer in self._peers.values():
+            rtt = None
+            if peer.connected:
+                with contextlib.suppress(BusError):
+                    rtt = self._bus.rtt(peer.id)
+            state = "connected" if peer.connected else "lost" if peer.lost else "connecting"
+            rows.append(
+                {
+                    "peer": peer.id,
+                    "name": peer.name,
+                    "state": state,
+                    "link": peer.link.state if peer.link is not None else "none",
+                    "rtt_ms": None if rtt is None else round(rtt * 1000, 1),
+                }
+            )
+        return rows
+
+    async def start(self) -> None:
+        """Join the room, start the plugins, and connect to every member.
+
+        Raises :class:`avacollab.client.SignalingError` when the first join fails.
+        """
+        welcome = await self.signaling.connect()
+        self._started = True
+        try:
+            await self._welcomed(welcome)
+        except BaseException:
+            await self.close()
+            raise
+
+    async def _welcomed(self, welcome: dict[str, Any]) -> None:
+        self._ice = ice_servers_from_welcome(welcome.get("iceServers"))
+        self._bus.subscribe(RENEGOTIATE, self._on_renegotiate)
+        self._bus.subscribe(OFFER, self._on_bus_offer)
+        self._bus.subscribe(ANSWER, self._on_bus_answer)
+        self._bus.subscribe(BYE, self._on_bye)
+        others = [p for p in welcome.get("peers", []) if isinstance(p, dict)]
+        self.emit(
+            "joined",
+            room=self.room,
+            peer=self.peer_id,
+            name=self.name,
+            peers=[str(p.get("peer")) for p in others],
+        )
+        await self._hook("avacollab_session_started")
+        for topics in self.plugins.hook.avacollab_bus_topics(session=self):
+            for topic, handler in (topics or {}).items():
+                self._bus.subscribe(topic, handler)
+        for other in others:
+            await self._peer_joined(str(other.get("peer", "")), str(other.get("name", "")))
+        self._ready.set()
+
+    async def close(self) -> None:
+        """Leave: tell the plugins, flush the bus, say goodbye, close links, leave the room."""
+        if self._closing:
+            await self.closed.wait()
+            return
+        self._closing = True
+        try:
+            if self._started:
+                await self._hook("avacollab_session_closing")
+                with contextlib.suppress(BusError):
+                    self._bus.publish(BYE, b"")
+                with contextlib.suppress(TimeoutError, BusError):
+                    async with asyncio.timeout(5.0):
+                        await self._bus.drain()
+            tasks = [*self._tasks]
+            for peer in self._peers.values():
+                tasks += [t for t in (peer.task, peer.negotiator) if t is not None]
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await self._bus.close()
+            await self.signaling.close(leave=True)
+            await asyncio.gather(
+                *(p.link.close() for p in self._peers.values() if p.link is not None),
+                return_exceptions=True,
+            )
+            self.emit("closed", peer=self.peer_id)
+        finally:
+            self.closed.set()
+
+    async def __aenter__(self) -> Session:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    # -- hooks ------------------------------------------------------------
+
+    async def _hook(self, hook: str, /, **kwargs: Any) -> None:
+        """Call a lifecycle hook and await what its implementations return."""
+        try:
+            results = getattr(self.plugins.hook, hook)(session=self, **kwargs)
+            for result in results:
+                if inspect.isawaitable(result):
+                    await result
+        except Exception as exc:
+            logger.exception("plugin hook %s failed", hook)
+            self.emit("plugin-error", hook=hook, error=f"{type(exc).__name__}: {exc}")
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            logger.error("session task failed", exc_info=task.exception())
+
+    # -- signaling --------------------------------------------------------
+
+    async def _on_signal(self, message: dict[str, Any]) -> None:
+        # Hold messages until start() has run the session_started hooks and
+        # taken in the welcome's members, so plugins see events in order.
+        await self._ready.wait()
+        if self._closing:
+            return
+        kind = message.get("type")
+        sender = str(message.get("from", ""))
+        if kind == "peer-joined":
+            await self._peer_joined(str(message.get("peer", "")), str(message.get("name", "")))
+        elif kind == "peer-left":
+            await self._peer_left(str(message.get("peer", "")), str(message.get("reason", "left")))
+        elif kind == "offer" and isinstance(message.get("sdp"), str):
+            await self._on_offer(sender, message["sdp"])
+        elif kind == "answer" and isinstance(message.get("sdp"), str):
+            await self._on_answer(sender, message["sdp"])
+        elif kind == "welcome":
+            # A reconnect: the client resumed our id, links stay as they are.
+            self._ice = ice_servers_from_welcome(message.get("iceServers")) or self._ice
+            self.emit("rejoined", peer=self.peer_id, resumed=bool(message.get("resumed")))
+            for other in message.get("peers", []):
+                if isinstance(other, dict):
+                    await self._peer_joined(str(other.get("peer", "")), str(other.get("name", "")))
+        elif kind == "ice-servers":
+            self._ice = ice_servers_from_welcome(message.get("iceServers"))
+        elif kind == "error":
+            logs.event(
+                "signaling-error",
+                logging.WARNING,
+                code=message.get("code"),
+                message=message.get("message"),
+            )
+
+    async def _peer_joined(self, peer_id: str, name: str) -> None:
+        if not peer_id or peer_id == self.peer_id:
+            return
+        peer = self._peers.get(peer_id)
+        if peer is not None and not peer.gone:
+            peer.name = name or peer.name
+            if peer.lost and peer.offerer and (peer.task is None or peer.task.done()):
+                # Back in the room after we gave up: try again from scratch.
+                peer.failures = 0
+                peer.task = asyncio.create_task(self._connect(peer))
+            return  # a peer re-registering after a signaling restart
+        peer = _Peer(peer_id, name, offerer=self.peer_id < peer_id)
+        self._peers[peer_id] = peer
+        self.emit("peer-joined", peer=peer_id, name=name, offerer=peer.offerer)
+        await self._hook("avacollab_peer_joined", peer_id=peer_id, name=name)
+        if peer.offerer:
+            peer.task = asyncio.create_task(self._connect(peer))
+        else:
+            peer.task = asyncio.create_task(self._await_offer(peer))
+
+    async def _peer_left(self, peer_id: str, reason: str) -> None:
+        peer = self._peers.pop(peer_id, None)
+        if peer is None:
+            return
+        for task in (peer.task, peer.negotiator):
+            if task is not None and task is not asyncio.current_task():
+                task.cancel()
+        await self._drop_link(peer)
+        if not peer.lost:
+            peer.lost = True
+            self.emit("peer-left", peer=peer_id, reason=reason)
+            await self._hook("avacollab_peer_left", peer_id=peer_id, reason=reason)
+
+    # -- making connections -------------------------------------------------
+
+    def _new_link(self, peer: _Peer) -> PeerLink:
+        config = LinkConfig(
+            ice_servers=tuple(self._ice),
+            relay_only=self.config.relay_only,
+            host_addresses=self.config.ice_addresses,
+            open_timeout=self.config.connect_timeout,
+        )
+        link = PeerLink(
+            peer.id,
+            offerer=peer.offerer,
+            config=config,
+            on_negotiation_needed=lambda lk: self._negotiation_needed(peer, lk),
+        )
+
+        def on_track(track: Any) -> None:
+            self._spawn(self._hook("avacollab_track_received", peer_id=peer.id, track=track))
+
+        def on_state() -> None:
+            if link.state == "failed" and peer.link is link and peer.connected:
+                self._spawn(self._lost(peer, link, "failed", "peer connection failed"))
+
+        link.pc.on("track", on_track)
+        link.pc.on("connectionstatechange", on_state)
+        peer.link = link
+        peer.senders = {}
+        self._sync_tracks(peer, link)
+        return link
+
+    def _sync_tracks(self, peer: _Peer, link: PeerLink) -> None:
+        """Make the link send exactly the tracks the plugins return for this peer."""
+        wanted: dict[int, Any] = {}
+        for tracks in self.plugins.hook.avacollab_media_tracks(session=self, peer_id=peer.id):
+            for track in tracks or ():
+                wanted[id(track)] = track
+        for key in [k for k in peer.senders if k not in wanted]:
+            _, sender = peer.senders.pop(key)
+            link.remove_track(sender)
+        for key, track in wanted.items():
+            if key not in peer.senders:
+                peer.senders[key] = (track, link.add_track(track))
+
+    async def _connect(self, peer: _Peer) -> None:
+        """Offerer: connect, and replace the connection each time it fails."""
+        while not peer.gone:
+            if peer.failures > self.config.max_retries:
+                self.emit(
+                    "link-failed",
+                    peer=peer.id,
+                    reason="gave-up",
+                    attempt=peer.failures,
+                    final=True,
+                    error=f"no connection after {peer.failures} attempts",
+                )
+                return
+            if peer.failures:
+                await asyncio.sleep(self.config.retry_backoff.delay(peer.failures - 1))
+            await self._drop_link(peer)
+            link = self._new_link(peer)
+            try:
+                sdp = await link.create_offer()
+                await self.signaling.relay("offer", peer.id, sdp=sdp)
+                await link.wait_open(self.config.connect_timeout)
+            except LinkError as exc:
+                peer.failures += 1
+                self._report_failure(peer, exc)
+                continue
+            await self._opened(peer, link)
+            return
+
+    async def _await_offer(self, peer: _Peer) -> None:
+        """Answerer: report an offerer that stays silent (it may be stuck or gone)."""
+        try:
+            async with asyncio.timeout(self.config.connect_timeout):
+                await peer.offered.wait()
+        except TimeoutError:
+            self.emit(
+                "link-failed",
+                peer=peer.id,
+                reason="timeout",
+                attempt=0,
+                final=False,
+                error=f"no offer from {peer.id} within {self.config.connect_timeout:g} s",
+            )
+
+    async def _on_offer(self, sender: str, sdp: str) -> None:
+        peer = self._peers.get(sender)
+        if peer is None:
+            # The offer overtook the peer-joined (or the welcome raced it).
+            peer = _Peer(sender, "", offerer=self.peer_id < sender)
+            self._peers[sender] = peer
+        if peer.offerer or peer.gone:
+            logs.event("offer-ignored", logging.WARNING, peer=sender)
+            return
+        peer.offered.set()
+        if peer.task is not None and not peer.task.done():
+            peer.task.cancel()
+        await self._drop_link(peer)
+        link = self._new_link(peer)
+        try:
+            answer = await link.accept_offer(sdp)
+            await self.signaling.relay("answer", peer.id, sdp=answer)
+        except LinkError as exc:
+            self._report_failure(peer, exc)
+            await self._drop_link(peer)
+            return
+        peer.task = asyncio.create_task(self._answered(peer, link))
+
+    async def _answered(self, peer: _Peer, link: PeerLink) -> None:
+        try:
+            await link.wait_open(self.config.connect_timeout)
+        except LinkError as exc:
+            if peer.link is link:
+                self._report_failure(peer, exc)
+                await self._drop_link(peer)
+            return
+        await self._opened(peer, link)
+
+    async def _on_answer(self, sender: str, sdp: str) -> None:
+        peer = self._peers.get(sender)
+        link = peer.link if peer is not None else None
+        if link is None or not link.offerer or link.pc.signalingState != "have-local-offer":
+            logs.event("answer-ignored", logging.WARNING, peer=sender)
+            return
+        try:
+            await link.accept_answer(sdp)
+        except LinkError as exc:
+            logs.event("answer-rejected", logging.WARNING, peer=sender, error=str(exc))
+            await link.close()  # wait_open in _connect sees it and retries
+
+    def _report_failure(self, peer: _Peer, exc: Exception) -> None:
+        reason = "timeout" if isinstance(exc, TimeoutError) else "error"
+        self.emit(
+            "link-failed",
+            peer=peer.id,
+            reason=reason,
+            attempt=peer.failures,
+            final=False,
+            error=str(exc),
+        )
+
+    async def _opened(self, peer: _Peer, link: PeerLink) -> None:
+        peer.failures = 0
+        peer.connected = True
+        peer.lost = False
+        peer.asked, peer.ask_again, peer.serves = 0, False, 0
+        self._bus.add_peer(peer.id, link.reliable, link.unordered)
+        self.emit("peer-connected", peer=peer.id, name=peer.name, offerer=peer.offerer)
+        await self._hook("avacollab_peer_connected", peer_id=peer.id)
+        # Tracks added while connecting are not in the first offer's m-lines.
+        if any(t.mid is None and not t.stopped for t in link.pc.getTransceivers()):
+            self._negotiation_needed(peer, link)
+
+    async def _drop_link(self, peer: _Peer) -> None:
+        link, peer.link = peer.link, None
+        peer.connected = False
+        self._bus.remove_peer(peer.id)
+        if peer.answer is not None and not peer.answer.done():
+            peer.answer.cancel()
+        if link is not None:
+            await link.close()
+
+    # -- losing connections -------------------------------------------------
+
+    def _on_peer_dead(self, peer_id: str) -> None:
+        peer = self._peers.get(peer_id)
+        if peer is not None and peer.connected and peer.link is not None:
+            # The bus forgets a peer whose channel closed; a silent one it keeps.
+            if peer_id in self._bus.peers:
+                reason, error = "timeout", f"silent for {self._bus.config.dead_after:g} s"
+            else:
+                reason, error = "failed", "data channel closed"
+            self._spawn(self._lost(peer, peer.link, reason, error))
+
+    async def _lost(self, peer: _Peer, link: PeerLink, reason: str, error: str) -> None:
+        if peer.link is not link or self._closing:
+            return
+        peer.failures += 1
+        self.emit(
+            "link-failed",
+            peer=peer.id,
+            reason=reason,
+            attempt=peer.failures,
+            final=False,
+            error=error,
+        )
+        if peer.negotiator is not None:
+            peer.negotiator.cancel()
+        await self._drop_link(peer)
+        if not peer.lost:
+            peer.lost = True
+            self.emit("peer-left", peer=peer.id, reason=reason)
+            await self._hook("avacollab_peer_left", peer_id=peer.id, reason=reason)
+        if peer.gone or peer.id not in self._peers:
+            return
+        if peer.offerer:
+            peer.task = asyncio.create_task(self._connect(peer))
+        else:
+            peer.offered.clear()
+            peer.task = asyncio.create_task(self._await_offer(peer))
+
+    async def _on_bye(self, message: Message) -> None:
+        peer = self._peers.get(message.sender)
+        if peer is not None:
+            peer.gone = True
+            await self._peer_left(peer.id, "left")
+
+    # -- renegotiation ------------------------------------------------------
+
+    def _negotiation_needed(self, peer: _Peer, link: PeerLink) -> None:
+        if peer.link is not link or not peer.connected:
+            return  # _opened looks again when the link is up
+        if peer.offerer:
+            self._schedule_offer(peer)
+        elif peer.asked:
+            peer.ask_again = True
+        else:
+            self._ask(peer, link)
+
+    def _ask(self, peer: _Peer, link: PeerLink) -> None:
+        peer.requests += 1
+        peer.asked = peer.requests
+        with contextlib.suppress(BusError):
+            self._bus.publish_json(
+                RENEGOTIATE, {"seq": peer.asked, "receive": link.wanted_receivers()}, to=peer.id
+            )
+
+    def _on_renegotiate(self, message: Message) -> None:
+        peer = self._peers.get(message.sender)
+        if peer is None or not peer.offerer or not peer.connected:
+            return
+        try:
+            request = message.json()
+            seq, receive = int(request["seq"]), [str(k) for k in request["receive"]]
+        except (ValueError, KeyError, TypeError):
+            logs.event("renegotiate-invalid", logging.WARNING, peer=peer.id)
+            return
+        # The newest request lists every track still waiting: it replaces older ones.
+        peer.receive = [k for k in receive if k in ("audio", "video")]
+        peer.serves = max(peer.serves, seq)
+        self._schedule_offer(peer)
+
+    def _schedule_offer(self, peer: _Peer) -> None:
+        peer.dirty = True
+        if peer.negotiator is None or peer.negotiator.done():
+            peer.negotiator = asyncio.create_task(self._negotiate(peer))
+
+    async def _negotiate(self, peer: _Peer) -> None:
+        """Offerer: one renegotiation at a time, coalescing requests that arrive meanwhile."""
+        while peer.dirty and peer.connected and peer.link is not None:
+            peer.dirty = False
+            link, receive, serves = peer.link, peer.receive, peer.serves
+            peer.receive = []
+            loop = asyncio.get_running_loop()
+            peer.answer = loop.create_future()
+            try:
+                sdp = await link.create_offer(receive)
+                self._bus.publish_json(OFFER, {"sdp": sdp, "serves": serves}, to=peer.id)
+                async with asyncio.timeout(self.config.connect_timeout):
+                    answer = await peer.answer
+                await link.accept_answer(answer)
+            except (LinkError, BusError, TimeoutError, asyncio.CancelledError) as exc:
+                if isinstance(exc, asyncio.CancelledError) and peer.link is link:
+                    raise
+                if peer.link is link:
+                    # A link stuck with a pending offer cannot offer again: replace it.
+                    self._spawn(self._lost(peer, link, "failed", f"renegotiation: {exc}"))
+                return
+            self.emit("renegotiated", peer=peer.id)
+
+    def _on_bus_answer(self, message: Message) -> None:
+        peer = self._peers.get(message.sender)
+        if peer is None or peer.answer is None or peer.answer.done():
+            return
+        try:
+            sdp = message.json()["sdp"]
+        except (ValueError, KeyError, TypeError):
+            sdp = None
+        if isinstance(sdp, str):
+            peer.answer.set_result(sdp)
+
+    async def _on_bus_offer(self, message: Message) -> None:
+        peer = self._peers.get(message.sender)
+        if peer is None or peer.offerer or peer.link is None or not peer.connected:
+            return
+        link = peer.link
+        try:
+            body = message.json()
+            sdp, serves = str(body["sdp"]), int(body.get("serves", 0))
+            answer = await link.accept_offer(sdp)
+        except (ValueError, KeyError, TypeError, json.JSONDecodeError, LinkError) as exc:
+            logs.event(
+                "renegotiation-offer-rejected", logging.WARNING, peer=peer.id, error=str(exc)
+            )
+            return
+        with contextlib.suppress(BusError):
+            self._bus.publish_json(ANSWER, {"sdp": answer}, to=peer.id)
+        self.emit("renegotiated", peer=peer.id)
+        if peer.asked and serves >= peer.asked:
+            peer.asked = 0
+        if not peer.asked and (peer.ask_again or link.wanted_receivers()):
+            peer.ask_again = False
+            self._ask(peer, link)

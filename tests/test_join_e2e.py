@@ -1,0 +1,272 @@
+"""``avacollab join`` end to end: each peer its own process, driven through stdin.
+
+Every peer gathers ICE candidates on 127.0.0.1 only, loads the test plugin
+``tests.e2e_plugin`` with ``--plugin``, and reports with ``--events -``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import os
+import signal
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from avacollab import join_cli
+from avacollab.server import SignalingServer
+
+from .e2e_plugin import payload
+from .sessionkit import WAIT, Events
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class JoinProcess:
+    """One ``python -m avacollab.join_cli`` process and its event stream."""
+
+    def __init__(self, proc: asyncio.subprocess.Process, name: str) -> None:
+        self.proc = proc
+        self.name = name
+        self.events = Events()
+        self.id = ""
+        self._reader = asyncio.create_task(self._read())
+
+    async def _read(self) -> None:
+        assert self.proc.stdout is not None
+        async for line in self.proc.stdout:
+            event = json.loads(line)
+            if event["event"] == "joined":
+                self.id = event["peer"]
+            self.events(event)
+
+    async def command(self, line: str) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(line.encode() + b"\n")
+        await self.proc.stdin.drain()
+
+    async def connected_to(self, count: int) -> None:
+        await self.events.wait(
+            lambda items: len({e["peer"] for e in items if e["event"] == "peer-connected"}) >= count
+        )
+
+    async def exited(self) -> int:
+        async with asyncio.timeout(WAIT):
+            code = await self.proc.wait()
+            await self._reader
+        return code
+
+    def kill(self) -> None:
+        if self.proc.returncode is None:
+            self.proc.kill()
+
+
+Spawn = Callable[..., Awaitable[JoinProcess]]
+
+
+@pytest.fixture
+async def spawn(server: SignalingServer, tmp_path: Path) -> AsyncIterator[Spawn]:
+    processes: list[JoinProcess] = []
+
+    async def factory(name: str, *extra: str, room: str = "e2e") -> JoinProcess:
+        stderr = (tmp_path / f"{name}.stderr").open("wb")
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "avacollab.join_cli", room,
+            "--server", server.url, "--name", name, "--ice-address", "127.0.0.1",
+            "--events", "-", "--connect-timeout", "10", "--plugin", "tests.e2e_plugin",
+            *extra,
+            cwd=ROOT, env={**os.environ, "AVACOLLAB_PLUGINS": ""},
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=stderr,
+        )  # fmt: skip
+        stderr.close()
+        process = JoinProcess(proc, name)
+        processes.append(process)
+        await process.events.wait_for("joined")
+        return process
+
+    yield factory
+    for process in processes:
+        process.kill()
+    for process in processes:
+        await process.proc.wait()
+        process._reader.cancel()
+
+
+async def quit_all(peers: list[JoinProcess]) -> None:
+    for peer in peers:
+        await peer.command("/quit")
+    codes = await asyncio.gather(*(p.exited() for p in peers))
+    assert codes == [0] * len(peers)
+
+
+def received(peer: JoinProcess, text: str) -> list[dict[str, Any]]:
+    return [e for e in peer.events.named("e2e.received") if e["text"] == text]
+
+
+async def got(peer: JoinProcess, text: str) -> None:
+    await peer.events.wait(lambda _: bool(received(peer, text)))
+
+
+@pytest.mark.parametrize("count", [2, 3, 6])
+async def test_peers_reach_full_mesh_and_exchange_messages(spawn: Spawn, count: int) -> None:
+    peers = list(await asyncio.gather(*(spawn(f"p{i}") for i in range(count))))
+    async with asyncio.timeout(30):
+        await asyncio.gather(*(p.connected_to(count - 1) for p in peers))
+    first, second = peers[:2]
+    await first.command("/send hello all")
+    await first.command(f"/send --to {second.id} hello {second.name}")
+    await first.command("/send the end")
+    for peer in peers[1:]:
+        await got(peer, "the end")
+    for peer in peers[1:]:
+        # One channel per pair is ordered, so "the end" came after anything else.
+        texts = [e["text"] for e in peer.events.named("e2e.received")]
+        expected = ["hello all", f"hello {second.name}", "the end"] if peer is second else [
+            "hello all", "the end"]  # fmt: skip
+        assert texts == expected
+        assert {e["sender"] for e in peer.events.named("e2e.received")} == {first.id}
+    assert not first.events.named("e2e.received")
+    await quit_all([first])
+    for peer in peers[1:]:
+        await peer.events.wait_for("peer-left", peer=first.id, reason="left")
+    await quit_all(peers[1:])
+
+
+async def test_a_killed_peer_is_seen_gone_within_ten_seconds(spawn: Spawn) -> None:
+    peers = list(await asyncio.gather(*(spawn(f"k{i}") for i in range(3))))
+    async with asyncio.timeout(30):
+        await asyncio.gather(*(p.connected_to(2) for p in peers))
+    victim, *survivors = peers
+    victim.proc.send_signal(signal.SIGKILL)
+    loop = asyncio.get_running_loop()
+    killed_at = loop.time()
+    for peer in survivors:
+        left = await peer.events.wait_for("peer-left", timeout=10.0, peer=victim.id)
+        assert left["reason"] in ("timeout", "failed")
+    assert loop.time() - killed_at < 10.0
+    # The survivors still talk to each other.
+    await survivors[0].command("/send still here")
+    await got(survivors[1], "still here")
+    await quit_all(survivors)
+
+
+async def test_a_megabyte_arrives_intact_and_hostile_frames_are_survived(spawn: Spawn) -> None:
+    sender = await spawn("sender")
+    target = await spawn("target", "--set", "e2e.max-incoming-frame=65536")
+    async with asyncio.timeout(30):
+        await asyncio.gather(sender.connected_to(1), target.connected_to(1))
+    await sender.command("/big 1000000")
+    big = await target.events.wait_for("e2e.received", size=1_000_000)
+    assert big["sha256"] == hashlib.sha256(payload(1_000_000)).hexdigest()
+
+    for command in ("garbage", "oversized", "unknown"):
+        await sender.command(f"/{command} {target.id}")
+    await sender.events.wait(lambda items: len(sender.events.named("e2e.raw-sent")) == 3)
+    await sender.command("/send after the storm")
+    await got(target, "after the storm")
+    await target.command("/counters")
+    counters = await target.events.wait_for("e2e.counters")
+    assert counters["malformed_frames"] >= 1
+    assert counters["oversized_frames"] == 1
+    assert counters["unknown_topics"] == 1
+    for peer in (sender, target):
+        assert not peer.events.named("peer-left") and not peer.events.named("link-failed")
+    await quit_all([sender, target])
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+async def test_signals_leave_cleanly_with_status_zero(spawn: Spawn, sig: signal.Signals) -> None:
+    stay, leave = await spawn("stay"), await spawn("leave")
+    async with asyncio.timeout(30):
+        await asyncio.gather(stay.connected_to(1), leave.connected_to(1))
+    leave.proc.send_signal(sig)
+    assert await leave.exited() == 0
+    assert leave.events.named("closed")
+    await stay.events.wait_for("peer-left", peer=leave.id, reason="left")
+    await quit_all([stay])
+
+
+async def test_who_help_and_unknown_commands(spawn: Spawn, tmp_path: Path) -> None:
+    a, b = await spawn("ann"), await spawn("bob")
+    async with asyncio.timeout(30):
+        await asyncio.gather(a.connected_to(1), b.connected_to(1))
+    for line in ("/links", "/who", "/help", "/nope", "no slash", "/big nope"):
+        await a.command(line)
+    await a.command("/quit")
+    assert await a.exited() == 0
+    status = (tmp_path / "ann.stderr").read_text()
+    assert f"bob ({b.id}): connected, link connected, rtt" in status  # /links
+    assert "room e2e: 1 other peer" in status  # /links shows the plugins' status lines
+    assert f"bob {b.id}" in status  # /who
+    # /help lists the core, built-in and plugin commands alike.
+    assert all(f"/{c}" in status for c in ("garbage", "quit", "links", "who", "help"))
+    assert "/big failed: ValueError" in status  # a plugin's error, the session goes on
+    assert "unknown command /nope; try /help" in status
+    assert "commands start with /" in status
+    await quit_all([b])
+
+
+def cli_app() -> typer.Typer:
+    app = typer.Typer()
+    join_cli.register(app)
+    app.command("noop")(lambda: None)  # two commands, so "join" is named as in avacollab
+    return app
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--set", "nodot=1"], "expected plugin.option=value"),
+        (["--set", "a.b"], "expected plugin.option=value"),
+        (["--ice-address", "localhost"], "is not an IP address"),
+        (["--connect-timeout", "0"], "connect_timeout must be positive"),
+        (["--plugin", "no_such_module_here"], "cannot import it"),
+        (["--events", "/nonexistent-dir/x.jsonl"], "--events"),
+    ],
+)
+def test_bad_options_are_refused_clearly(
+    args: list[str], message: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AVACOLLAB_PLUGINS", "")
+    result = CliRunner().invoke(cli_app(), ["join", "room", *args])
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+
+
+def test_a_misspelled_plugin_is_refused_clearly(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AVACOLLAB_PLUGINS", "buitlin")
+    result = CliRunner().invoke(cli_app(), ["join", "room"])
+    assert result.exit_code == 2
+    assert "unknown plugin 'buitlin' (did you mean 'builtin'?)" in result.output
+
+
+def test_an_unreachable_server_is_an_error(
+    unused_tcp_port: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AVACOLLAB_PLUGINS", "")
+    url = f"ws://127.0.0.1:{unused_tcp_port}/ws"
+    result = CliRunner().invoke(cli_app(), ["join", "room", "--server", url])
+    assert result.exit_code == 1
+    assert f"error: cannot reach {url}" in result.output
+
+
+def test_help_explains_every_option() -> None:
+    result = CliRunner().invoke(cli_app(), ["join", "--help"])
+    assert result.exit_code == 0
+    for option in ("--server", "--name", "--token", "--ice-address", "--relay-only",
+                   "--connect-timeout", "--events", "--set", "--plugin", "Example:"):  # fmt: skip
+        assert option in result.output
+
+
+def test_parse_options() -> None:
+    assert join_cli.parse_options(["editing.doc=a=b.json", "x.y="]) == {
+        "editing.doc": "a=b.json",
+        "x.y": "",
+    }

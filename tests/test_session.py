@@ -1,0 +1,425 @@
+"""Sessions in one process: real signaling server, real aiortc peers on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import pluggy
+import pytest
+from aiortc.mediastreams import VideoStreamTrack
+
+from avacollab.bus import Message
+from avacollab.hookspecs import AvacollabSpec, JoinCommand, hookimpl
+from avacollab.ice import LOOPBACK
+from avacollab.server import SignalingServer
+from avacollab.session import Session, SessionConfig, ice_servers_from_welcome
+
+from .conftest import Connect, ServerFactory
+from .sessionkit import WAIT, Events
+
+
+class Recorder:
+    """A plugin that records every hook call and can send tracks on demand."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, Any]] = []
+        self.received: list[Message] = []
+        self.message_arrived = asyncio.Event()
+        self.tracks: list[Any] = []
+        self.remote_tracks: list[tuple[str, Any]] = []
+        self.track_arrived = asyncio.Event()
+
+    @hookimpl
+    def avacollab_session_started(self, session: Session) -> None:
+        self.calls.append(("started", session.peer_id))
+
+    @hookimpl
+    def avacollab_bus_topics(self, session: Session) -> dict[str, Any]:
+        self.calls.append(("topics", None))
+        return {"test.note": self.note}
+
+    def note(self, message: Message) -> None:
+        self.received.append(message)
+        self.message_arrived.set()
+
+    async def messages(self, count: int) -> list[Any]:
+        """Wait for ``count`` messages in all and return their JSON payloads."""
+        async with asyncio.timeout(WAIT):
+            while len(self.received) < count:
+                self.message_arrived.clear()
+                await self.message_arrived.wait()
+        return [m.json() for m in self.received]
+
+    @hookimpl
+    async def avacollab_peer_joined(self, session: Session, peer_id: str, name: str) -> None:
+        await asyncio.sleep(0)  # an awaitable result must be awaited
+        self.calls.append(("joined", (peer_id, name)))
+
+    @hookimpl
+    def avacollab_peer_connected(self, session: Session, peer_id: str) -> None:
+        self.calls.append(("connected", peer_id))
+
+    @hookimpl
+    def avacollab_peer_left(self, session: Session, peer_id: str, reason: str) -> None:
+        self.calls.append(("left", (peer_id, reason)))
+
+    @hookimpl
+    async def avacollab_session_closing(self, session: Session) -> None:
+        self.calls.append(("closing", session.peer_id))
+
+    @hookimpl
+    def avacollab_media_tracks(self, session: Session, peer_id: str) -> list[Any]:
+        return self.tracks
+
+    @hookimpl
+    def avacollab_track_received(self, session: Session, peer_id: str, track: Any) -> None:
+        self.remote_tracks.append((peer_id, track))
+        self.track_arrived.set()
+
+    @hookimpl
+    def avacollab_join_commands(self, session: Session) -> list[JoinCommand]:
+        return []
+
+    def names(self) -> list[str]:
+        return [name for name, _ in self.calls]
+
+
+MakeSession = Callable[..., Awaitable[tuple[Session, Events, Recorder]]]
+
+
+@pytest.fixture
+async def make_session() -> AsyncIterator[MakeSession]:
+    sessions: list[Session] = []
+
+    async def factory(
+        url: str, room: str = "room", **overrides: Any
+    ) -> tuple[Session, Events, Recorder]:
+        plugins = pluggy.PluginManager("avacollab")
+        plugins.add_hookspecs(AvacollabSpec)
+        recorder = Recorder()
+        plugins.register(recorder)
+        events = Events()
+        options: dict[str, Any] = {"ice_addresses": LOOPBACK, "connect_timeout": WAIT}
+        options.update(overrides)
+        session = Session(SessionConfig(url, room, **options), plugins=plugins, events=events)
+        await session.start()
+        sessions.append(session)
+        return session, events, recorder
+
+    yield factory
+    await asyncio.gather(*(s.close() for s in sessions))
+
+
+async def full_mesh(sessions: list[tuple[Session, Events, Recorder]]) -> None:
+    count = len(sessions) - 1
+    async with asyncio.timeout(WAIT):
+        for _, events, _ in sessions:
+            await events.wait(
+                lambda items: (
+                    len({e["peer"] for e in items if e["event"] == "peer-connected"}) == count
+                )
+            )
+
+
+async def test_three_sessions_reach_full_mesh_and_exchange_messages(
+    server: SignalingServer, make_session: MakeSession
+) -> None:
+    group = [await make_session(server.url, name=f"p{i}") for i in range(3)]
+    await full_mesh(group)
+    (a, _, ra), (b, _, rb), (c, _, rc) = group
+    assert set(a.connected) == {b.peer_id, c.peer_id}
+    assert a.peers == {b.peer_id: "p1", c.peer_id: "p2"}
+    for session, _, _ in group:
+        rows = session.status()
+        assert len(rows) == 2 and all(r["state"] == "connected" for r in rows)
+        for peer in session.connected:
+            link = session.link(peer)
+            assert link is not None and link.state == "connected"
+
+    assert a.bus.publish_json("test.note", {"all": 1}) == 2
+    a.bus.publish_json("test.note", {"only": "c"}, to=c.peer_id)
+    assert await rc.messages(2) == [{"all": 1}, {"only": "c"}]
+    assert await rb.messages(1) == [{"all": 1}]
+    assert {m.sender for m in rc.received} == {a.peer_id}
+    assert not ra.received
+
+
+async def test_two_sessions_and_the_event_stream(
+    server: SignalingServer, make_session: MakeSession
+) -> None:
+    a, ea, _ = await make_session(server.url, name="alice")
+    b, eb, _ = await make_session(server.url, name="bob")
+    await full_mesh([(a, ea, _), (b, eb, _)])
+    joined = ea.named("joined")[0]
+    assert joined["peer"] == a.peer_id and joined["room"] == "room" and joined["peers"] == []
+    assert eb.named("joined")[0]["peers"] == [a.peer_id]
+    assert (await ea.wait_for("peer-joined"))["name"] == "bob"
+    connected_a = await ea.wait_for("peer-connected", peer=b.peer_id)
+    connected_b = await eb.wait_for("peer-connected", peer=a.peer_id)
+    # Exactly one side of the pair offers, decided by the ids.
+    assert connected_a["offerer"] != connected_b["offerer"]
+    assert connected_a["offerer"] == (a.peer_id < b.peer_id)
+    assert all(isinstance(e["ts"], float) for e in ea.items)
+
+
+async def test_hooks_are_called_in_order_with_their_arguments(
+    server: SignalingServer, make_session: MakeSession
+) -> None:
+    a, ea, ra = await make_session(server.url, name="alice")
+    b, eb, rb = await make_session(server.url, name="bob")
+    await full_mesh([(a, ea, ra), (b, eb, rb)])
+    assert ra.calls[:2] == [("started", a.peer_id), ("topics", None)]
+    assert ra.calls[2:4] == [("joined", (b.peer_id, "bob")), ("connected", b.peer_id)]
+    assert rb.calls[2:4] == [("joined", (a.peer_id, "alice")), ("connected", a.peer_id)]
+    await b.close()
+    assert rb.names()[-1] == "closing"
+    await ea.wait_for("peer-left", peer=b.peer_id, reason="left")
+    assert ra.calls[-1] == ("left", (b.peer_id, "left"))
+    assert b.peer_id not in a.peers and not a.bus.peers
+    # The goodbye came over the bus; the server's later peer-left adds nothing.
+    assert len(ea.named("peer-left")) == 1
+
+
+async def test_a_failing_hook_is_reported_and_the_session_carries_on(
+    server: SignalingServer, make_session: MakeSession
+) -> None:
+    class Broken:
+        @hookimpl
+        def avacollab_peer_joined(self, peer_id: str) -> None:
+            raise RuntimeError("boom")
+
+    a, ea, ra = await make_session(server.url)
+    a.plugins.register(Broken())
+    b, eb, rb = await make_session(server.url)
+    error = await ea.wait_for("plugin-error")
+    assert error["hook"] == "avacollab_peer_joined" and "boom" in error["error"]
+    await full_mesh([(a, ea, ra), (b, eb, rb)])
+
+
+def roles(
+    x: tuple[Session, Events, Recorder], y: tuple[Session, Events, Recorder]
+) -> tuple[tuple[Session, Events, Recorder], tuple[Session, Events, Recorder]]:
+    """(offerer, answerer) of the pair."""
+    return (x, y) if x[0].peer_id < y[0].peer_id else (y, x)
+
+
+async def settled(offerer: Session, peer_id: str) -> None:
+    """Wait until the offerer has no renegotiation pending with ``peer_id``."""
+    async with asyncio.timeout(WAIT):
+        # Nothing signals "no more negotiation coming"; polling is the honest test.
+        while offerer.negotiating(peer_id):  # noqa: ASYNC110
+            await asyncio.sleep(0.01)
+
+
+async def first_frame(track: Any) -> Any:
+    async with asyncio.timeout(WAIT):
+        return await track.recv()
+
+
+async def test_the_answerer_asks_for_renegotiation_and_its_track_arrives(
+    server: SignalingServer, make_session: MakeSession
+) -> None:
+    pair = [await make_session(server.url), await make_session(server.url)]
+    await full_mesh(pair)
+    (offerer, eo, ro), (answerer, ea, ra) = roles(*pair)
+    link = answerer.link(offerer.peer_id)
+    assert link is not None
+    track = VideoStreamTrack()
+    ra.tracks.append(track)
+    answerer.renegotiate(offerer.peer_id)
+    async with asyncio.timeout(WAIT):
+        await ro.track_arrived.wait()
+    [(sender, remote)] = ro.remote_tracks
+    assert sender == answerer.peer_id and remote.kind == "video"
+    frame = await first_frame(remote)
+    assert frame.width == 640
+    # Same connection, no replacement, bus still fine.
+    assert answerer.link(offerer.peer_id) is link
+    assert not eo.named("link-failed") and not ea.named("link-failed")
+    assert len(eo.named("peer-connected")) == 1
+
+    # Removing the track renegotiates again (direction goes to inactive).
+    ra.tracks.clear()
+    renegotiated = len(ea.named("renegotiated"))
+    answerer.renegotiate(offerer.peer_id)
+    await ea.wait(lambda _: len(ea.named("renegotiated")) > renegotiated)
+    transceiver = next(t for t in link.pc.getTransceivers() if t.kind == "video")
+    assert transceiver.sender.track is None
+    track.stop()
+
+
+async def test_both_sides_asking_at_once_keep_one_connection_with_every_track(
+    server: SignalingServer, make_session: MakeSession
+) -> None:
+    pair = [await make_session(server.url), await make_session(server.url)]
+    await full_mesh(pair)
+    (offerer, eo, ro), (answerer, ea, ra) = roles(*pair)
+    links = (offerer.link(answerer.peer_id), answerer.link(offerer.peer_id))
+    assert links[0] is not None and links[1] is not None
+    ro.tracks.append(VideoStreamTrack())
+    ra.tracks.append(VideoStreamTrack())
+    offerer.renegotiate(answerer.peer_id)
+    answerer.renegotiate(offerer.peer_id)
+    async with asyncio.timeout(WAIT):
+        await asyncio.gather(ro.track_arrived.wait(), ra.track_arrived.wait())
+    assert [t.kind for _, t in ro.remote_tracks] == ["video"]
+    assert [t.kind for _, t in ra.remote_tracks] == ["video"]
+    await asyncio.gather(*(first_frame(t) for _, t in ro.remote_tracks + ra.remote_tracks))
+    assert (offerer.link(answerer.peer_id), answerer.link(offerer.peer_id)) == links
+    await settled(offerer, answerer.peer_id)
+    for link in links:
+        assert link is not None and link.pc.signalingState == "stable"
+        # Both tracks share one sendrecv m-line; a crossed request may add an
+        # inactive one, which carries nothing and costs nothing.
+        active = [t for t in link.pc.getTransceivers() if t.currentDirection != "inactive"]
+        assert [t.currentDirection for t in active] == ["sendrecv"]
+    assert not eo.named("link-failed") and not ea.named("link-failed")
+    for track in ro.tracks + ra.tracks:
+        track.stop()
+
+
+async def test_tracks_offered_at_connect_time_reach_both_sides(
+    server: SignalingServer, make_session: MakeSession
+) -> None:
+    _, _, ra = await make_session(server.url)
+    ra.tracks.append(VideoStreamTrack())
+    # The newcomer has its track before any connection exists.
+    plugins = pluggy.PluginManager("avacollab")
+    plugins.add_hookspecs(AvacollabSpec)
+    rb = Recorder()
+    rb.tracks.append(VideoStreamTrack())
+    plugins.register(rb)
+    eb = Events()
+    b = Session(
+        SessionConfig(server.url, "room", ice_addresses=LOOPBACK, connect_timeout=WAIT),
+        plugins=plugins,
+        events=eb,
+    )
+    await b.start()
+    try:
+        async with asyncio.timeout(WAIT):
+            await asyncio.gather(ra.track_arrived.wait(), rb.track_arrived.wait())
+        assert len(ra.remote_tracks) == len(rb.remote_tracks) == 1
+    finally:
+        await b.close()
+        for track in ra.tracks + rb.tracks:
+            track.stop()
+
+
+async def test_a_peer_that_never_connects_gives_a_clear_timeout_error(
+    server: SignalingServer, make_session: MakeSession, connect: Connect
+) -> None:
+    mute = await connect(server.url)  # joins, then ignores every offer
+    await mute.join("room", name="mute")
+    session, events, _ = await make_session(server.url, connect_timeout=0.5, max_retries=1)
+    failure = await events.wait_for("link-failed", peer=mute.id, reason="timeout")
+    assert "0.5 s" in failure["error"] and mute.id in failure["error"]
+    if session.peer_id < mute.id:
+        # The offerer retries (bounded), then gives up for good.
+        final = await events.wait_for("link-failed", peer=mute.id, final=True)
+        assert final["reason"] == "gave-up"
+        assert len([e for e in events.named("link-failed") if e["reason"] == "timeout"]) == 2
+    assert not session.connected
+
+
+async def test_signaling_restart_keeps_data_channels_and_peers_reregister(
+    make_server: ServerFactory, make_session: MakeSession
+) -> None:
+    first = await make_server(resume_grace=30.0)
+    url, port = first.url, first.port
+    pair = [await make_session(url), await make_session(url)]
+    await full_mesh(pair)
+    (a, ea, ra), (b, eb, rb) = pair
+    links = (a.link(b.peer_id), b.link(a.peer_id))
+    await first.stop()
+    second = await make_server(port=port)
+    await ea.wait_for("rejoined")
+    await eb.wait_for("rejoined")
+    # "rejoined" follows the welcome, so the new server holds both peers now.
+    assert second.core.peer_count == 2
+    # Same ids, same links, and the bus still carries messages both ways.
+    assert {a.peer_id, b.peer_id} == {p for r in second.core.rooms.values() for p in r.peers}
+    assert (a.link(b.peer_id), b.link(a.peer_id)) == links
+    a.bus.publish_json("test.note", "after restart")
+    b.bus.publish_json("test.note", "me too")
+    assert await rb.messages(1) == ["after restart"]
+    assert await ra.messages(1) == ["me too"]
+    assert not ea.named("peer-left") and not ea.named("link-failed")
+    assert len(ea.named("peer-connected")) == 1
+
+
+def test_ice_servers_from_the_welcome_are_converted_and_bad_entries_skipped() -> None:
+    servers = ice_servers_from_welcome(
+        [
+            {"urls": "stun:127.0.0.1:3478"},
+            {"urls": ["turn:127.0.0.1:3478"], "username": "1:p", "credential": "pw"},
+            {"urls": 5},
+            "junk",
+            {"urls": []},
+        ]
+    )
+    assert [s.urls for s in servers] == [["stun:127.0.0.1:3478"], ["turn:127.0.0.1:3478"]]
+    assert (servers[1].username, servers[1].credential) == ("1:p", "pw")
+    assert ice_servers_from_welcome(None) == []
+
+
+def test_config_rejects_nonsense() -> None:
+    with pytest.raises(ValueError, match="connect_timeout"):
+        SessionConfig("ws://127.0.0.1:1/ws", "room", connect_timeout=0)
+    with pytest.raises(ValueError, match="max_retries"):
+        SessionConfig("ws://127.0.0.1:1/ws", "room", max_retries=-1)
+
+
+async def test_bad_renegotiation_messages_on_the_bus_are_survived(
+    server: SignalingServer, make_session: MakeSession
+) -> None:
+    pair = [await make_session(server.url), await make_session(server.url)]
+    await full_mesh(pair)
+    (offerer, eo, ro), (answerer, ea, ra) = roles(*pair)
+    links = (offerer.link(answerer.peer_id), answerer.link(offerer.peer_id))
+    to_answerer, to_offerer = answerer.peer_id, offerer.peer_id
+    offerer.bus.publish("session.offer", b"not json", to=to_answerer)
+    offerer.bus.publish_json("session.offer", {"sdp": "v=0 garbage"}, to=to_answerer)
+    offerer.bus.publish_json("session.offer", {"nosdp": 1}, to=to_answerer)
+    offerer.bus.publish_json("session.renegotiate", {"seq": 1, "receive": []}, to=to_answerer)
+    offerer.bus.publish_json("session.answer", {"sdp": "unasked"}, to=to_answerer)
+    answerer.bus.publish("session.renegotiate", b"\xff", to=to_offerer)
+    answerer.bus.publish_json("session.renegotiate", {"seq": "x"}, to=to_offerer)
+    answerer.bus.publish_json("session.renegotiate", {"seq": 1, "receive": 5}, to=to_offerer)
+    answerer.bus.publish_json("session.answer", {"sdp": 5}, to=to_offerer)
+    answerer.bus.publish_json("session.offer", {"sdp": "wrong side"}, to=to_offerer)
+    offerer.bus.publish_json("test.note", "after")
+    answerer.bus.publish_json("test.note", "after")
+    assert await ra.messages(1) == ["after"] and await ro.messages(1) == ["after"]
+    assert (offerer.link(to_answerer), answerer.link(to_offerer)) == links
+    assert not offerer.negotiating(to_answerer)
+    for events in (eo, ea):
+        assert not events.named("link-failed") and not events.named("renegotiated")
+    # A real renegotiation still works afterwards.
+    ra.tracks.append(VideoStreamTrack())
+    answerer.renegotiate(to_offerer)
+    async with asyncio.timeout(WAIT):
+        await ro.track_arrived.wait()
+    ra.tracks[0].stop()
+
+
+async def test_a_bad_offer_or_stray_answer_through_signaling_is_reported(
+    server: SignalingServer, make_session: MakeSession, connect: Connect
+) -> None:
+    session, events, _ = await make_session(server.url)
+    rogue = await connect(server.url)
+    await rogue.join("room", name="rogue")
+    await events.wait_for("peer-joined", peer=rogue.id)
+    # Whatever the roles, an offer whose SDP has no data channel is refused.
+    await rogue.send({"type": "answer", "to": session.peer_id, "sdp": "v=0 stray"})
+    await rogue.send({"type": "offer", "to": session.peer_id, "sdp": "v=0 garbage"})
+    if session.peer_id > rogue.id:
+        failure = await events.wait_for("link-failed", peer=rogue.id, reason="error")
+        assert "offer rejected" in failure["error"]
+        assert session.link(rogue.id) is None  # the half-made link was closed
+    # The session still answers a real newcomer.
+    other, other_events, _ = await make_session(server.url)
+    await other_events.wait_for("peer-connected", peer=session.peer_id)
+    await events.wait_for("peer-connected", peer=other.peer_id)
