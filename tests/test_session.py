@@ -146,6 +146,30 @@ async def test_three_sessions_reach_full_mesh_and_exchange_messages(
     assert not ra.received
 
 
+async def test_peers_joining_at_the_same_instant_settle_on_one_link_per_pair(
+    server: SignalingServer, make_session: MakeSession
+) -> None:
+    # Every session starts at once: each sees some of the others in its
+    # welcome and the rest as peer-joined, in racing orders. The smaller id
+    # of each pair offers, so there is never a second connection to undo.
+    group = list(await asyncio.gather(*(make_session(server.url, name=f"s{i}") for i in range(4))))
+    await full_mesh(group)
+    ids = {s.peer_id for s, _, _ in group}
+    for session, events, _ in group:
+        assert set(session.connected) == ids - {session.peer_id}
+        connected = [e["peer"] for e in events.named("peer-connected")]
+        assert sorted(connected) == sorted(ids - {session.peer_id})  # once per peer
+        for other in session.connected:
+            link = session.link(other)
+            assert link is not None and link.state == "connected"
+            assert link.offerer == (session.peer_id < other)
+    # And the mesh works: everyone hears everyone.
+    for session, _, _ in group:
+        session.bus.publish_json("test.note", {"from": session.peer_id})
+    for _, _, recorder in group:
+        assert len(await recorder.messages(3)) == 3
+
+
 async def test_two_sessions_and_the_event_stream(
     server: SignalingServer, make_session: MakeSession
 ) -> None:
