@@ -46,9 +46,10 @@ node-deps:
 		[ -d $$d/node_modules ] || npm ci --prefix $$d --no-audit --no-fund --loglevel=error || exit 1; \
 	done
 
+# Python files only: ruff would also reformat the code blocks in the docs.
 lint: setup
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
+	$(BIN)/ruff format --check $$(git ls-files '*.py')
 
 # Plugins are checked from their own directory with their own settings; mypy
 # cannot follow setuptools' editable-install hooks, so the core comes via MYPYPATH.

@@ -233,6 +233,8 @@ class _Outbox:
         size = HEADER_SIZE
         while True:
             if batch:
+                if self.reliable and not self.pending:
+                    size = self._fill(batch, size, config.max_frame_size)
                 item = None if self.pending else self._peek()
                 if (
                     item is None
@@ -262,6 +264,27 @@ class _Outbox:
             else:
                 batch.append(item.entry)
                 size += len(item.entry)
+
+    def _fill(self, batch: list[bytes], size: int, limit: int) -> int:
+        """Move small reliable messages that fit into ``batch``; return its new size.
+
+        The same as repeated ``_peek``/``_pop``, in one loop: this is where a
+        busy reliable channel spends its time, once per message.
+        """
+        ordered = self.ordered
+        taken = count = 0
+        while ordered:
+            item = ordered[0]
+            if item.frames is not None or size + item.size > limit:
+                break
+            ordered.popleft()
+            batch.append(item.entry)
+            size += item.size
+            taken += item.size
+            count += 1
+        self.queued -= taken
+        self.bus.counters.messages_sent += count
+        return size
 
     def _send(self, frame: bytes) -> None:
         self.channel.send(frame)
@@ -324,9 +347,10 @@ class Bus:
     def add_peer(self, peer_id: str, reliable_channel: Channel, unordered_channel: Channel) -> None:
         """Put a peer on the bus (replacing an earlier registration of the same id).
 
-        Call it when the channels are open or about to be: the liveness clock
-        starts now. Frames queued before a channel opens go out on its
-        ``open`` event.
+        Call it as soon as the channels exist, before they open, so that no
+        frame the other side sends the moment its end opens is missed. The
+        liveness clock starts when the channels are open; frames queued before
+        a channel opens go out on its ``open`` event.
         """
         if self._closed:
             raise BusClosed("the bus is closed")
@@ -665,7 +689,13 @@ class Bus:
             for peer in list(self._peers.values()):
                 for reassembler in peer.reassemblers:
                     self.counters.partials_evicted += reassembler.expire()
-                if self._send_control(peer.outboxes[1].channel, ping_frame(now)):
+                unordered = peer.outboxes[1].channel
+                if unordered.readyState != "open":
+                    # Still connecting (the session added it early so that no
+                    # first frame is missed): silence only counts once open.
+                    peer.last_heard = now
+                    continue
+                if self._send_control(unordered, ping_frame(now)):
                     self.counters.pings_sent += 1
                 if not peer.dead and now - peer.last_heard > config.dead_after:
                     peer.dead = True

@@ -453,6 +453,10 @@ class Session:
 
         link.pc.on("track", on_track)
         link.pc.on("connectionstatechange", on_state)
+        # On the bus before the channels open: the other side may send its
+        # first frames (a document's sync step, its presence) the moment its
+        # end opens, before our wait_open() has returned.
+        self._bus.add_peer(peer.id, link.reliable, link.unordered)
         peer.link = link
         peer.senders = {}
         self._sync_tracks(peer, link)
@@ -575,7 +579,6 @@ class Session:
         peer.connected = True
         peer.lost = False
         peer.asked, peer.ask_again, peer.serves = 0, False, 0
-        self._bus.add_peer(peer.id, link.reliable, link.unordered)
         self.emit("peer-connected", peer=peer.id, name=peer.name, offerer=peer.offerer)
         await self._hook("avacollab_peer_connected", peer_id=peer.id)
         # Tracks added while connecting are not in the first offer's m-lines.
