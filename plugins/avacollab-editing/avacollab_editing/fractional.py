@@ -1,0 +1,128 @@
+"""Fractional indexing: order keys that always leave room between two siblings.
+
+A key is a non-empty string of base-62 digits (``0-9A-Za-z``, compared as plain
+strings, so ASCII order is numeric order) read as a fraction in (0, 1). Every
+generated key ends with a *salt* derived from the writing replica, so two
+replicas inserting between the same two siblings at the same time produce two
+different keys, and later inserts can still go between them.
+"""
+
+from __future__ import annotations
+
+DIGITS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+BASE = len(DIGITS)
+SALT_LENGTH = 4
+MAX_KEY_LENGTH = 256
+
+_INDEX = {c: i for i, c in enumerate(DIGITS)}
+
+
+class OrderKeyError(ValueError):
+    """An order key is malformed or two bounds are not in increasing order."""
+
+
+def is_key(key: object) -> bool:
+    """Whether ``key`` is a well-formed order key."""
+    return (
+        isinstance(key, str)
+        and 0 < len(key) <= MAX_KEY_LENGTH
+        and key[-1] != "0"
+        and all(c in _INDEX for c in key)
+    )
+
+
+def salt_for(client_id: int) -> str:
+    """A short replica-specific suffix; its last digit is never ``0``.
+
+    A key ending in ``0`` would leave no room below it (nothing lies between
+    ``""`` and ``"0"``), so the last digit is taken from 1..61.
+    """
+    last = DIGITS[1 + client_id % (BASE - 1)]
+    rest = client_id // (BASE - 1)
+    head = []
+    for _ in range(SALT_LENGTH - 1):
+        head.append(DIGITS[rest % BASE])
+        rest //= BASE
+    return "".join(head) + last
+
+
+def key_between(low: str | None, high: str | None, salt: str) -> str:
+    """A key strictly between ``low`` and ``high`` (``None`` means open end).
+
+    Deterministic: the same bounds and salt always give the same key. Appending
+    after the last sibling or before the first grows keys by one digit every
+    sixty or so inserts, so the common cases stay short.
+    """
+    _check_salt(salt)
+    lo = _checked(low, "low") if low is not None else ""
+    hi = _checked(high, "high") if high is not None else None
+    if hi is not None and lo >= hi:
+        raise OrderKeyError(f"order keys out of order: {low!r} >= {high!r}")
+    # _midpoint never returns a prefix of hi, so any extension of it (the salt)
+    # still sorts below hi, and every extension of a key above lo stays above lo.
+    return _midpoint(lo, hi) + salt
+
+
+def keys_between(low: str | None, high: str | None, count: int, salt: str) -> list[str]:
+    """``count`` increasing keys strictly between ``low`` and ``high``.
+
+    Used for bulk inserts (import): the keys share one prefix and then spread
+    evenly over a fixed width, so importing many siblings keeps keys short.
+    """
+    if count < 0:
+        raise ValueError("count must not be negative")
+    _check_salt(salt)
+    if count == 0:
+        return []
+    prefix = key_between(low, high, salt)[: -len(salt)]
+    width = 1
+    while BASE**width <= count:
+        width += 1
+    span = BASE**width
+    # Fixed width means no key is a prefix of another, so the salt can't reorder them.
+    return [_fixed(prefix, (i + 1) * span // (count + 1), width) + salt for i in range(count)]
+
+
+def _fixed(prefix: str, value: int, width: int) -> str:
+    digits = []
+    for _ in range(width):
+        digits.append(DIGITS[value % BASE])
+        value //= BASE
+    return prefix + "".join(reversed(digits))
+
+
+def _midpoint(lo: str, hi: str | None) -> str:
+    """A digit string strictly between lo and hi that is not a prefix of hi.
+
+    lo may be "" (zero); hi None means one. Requires lo < hi and hi not ending in "0".
+    """
+    if hi is not None:
+        # Skip the common prefix, reading lo as padded with zeros.
+        n = 0
+        while n < len(hi) and (lo[n] if n < len(lo) else "0") == hi[n]:
+            n += 1
+        if n:
+            return hi[:n] + _midpoint(lo[n:], hi[n:])
+    d_lo = _INDEX[lo[0]] if lo else 0
+    d_hi = _INDEX[hi[0]] if hi is not None else BASE
+    if d_hi - d_lo > 1:
+        if hi is None and lo:
+            digit = d_lo + 1  # appending: step by one to keep keys short
+        elif hi is not None and not lo:
+            digit = d_hi - 1  # prepending: same, downwards
+        else:
+            digit = (d_lo + d_hi) // 2
+        return DIGITS[digit]
+    # Adjacent first digits: keep lo's digit and go above the rest of lo.
+    return DIGITS[d_lo] + _midpoint(lo[1:], None)
+
+
+def _checked(key: str, name: str) -> str:
+    if not is_key(key):
+        raise OrderKeyError(f"{name} is not a valid order key: {key!r}")
+    return key
+
+
+def _check_salt(salt: str) -> None:
+    if not salt or not is_key(salt):
+        raise OrderKeyError(f"invalid salt: {salt!r}")

@@ -1,0 +1,132 @@
+"""Turning the flat node map into a tree: pure, deterministic, no pycrdt.
+
+Every replica that holds the same entries computes the same layout, whatever
+order the updates arrived in. The rules (also in docs/editing.md):
+
+- Siblings sort by ``(order, id)``.
+- A cycle (two concurrent moves, each putting one node under the other) is
+  broken at the node with the smallest id in the cycle: that node's move loses
+  and it goes back to the position it was moved from (``prev``); if that also
+  loops, or it has no ``prev``, it goes to the top level.
+- A deleted node hides its whole subtree. A node whose parent does not exist
+  (its parent's update has not arrived yet) is hidden until the parent arrives.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Place:
+    """A position: the parent id (``None`` is the top level) and an order key."""
+
+    parent: str | None
+    order: str
+
+
+@dataclass(frozen=True)
+class Entry:
+    """What the layout needs to know about one node."""
+
+    place: Place
+    deleted: bool = False
+    prev: Place | None = None
+
+
+@dataclass
+class Layout:
+    """Where every node ends up.
+
+    ``children[None]`` lists the top-level nodes; ``visible`` holds every node
+    shown in the tree; ``place`` is each node's effective position after cycle
+    repair (it differs from the stored one only for a node whose move lost).
+    """
+
+    children: dict[str | None, list[str]] = field(default_factory=dict)
+    visible: set[str] = field(default_factory=set)
+    place: dict[str, Place] = field(default_factory=dict)
+    deleted: set[str] = field(default_factory=set)
+
+    def is_deleted(self, node_id: str) -> bool:
+        """Whether the node itself carries the deleted flag."""
+        return node_id in self.deleted
+
+    def kids(self, parent: str | None) -> list[str]:
+        """The visible children of ``parent`` in order (empty if none)."""
+        return self.children.get(parent, [])
+
+    def is_ancestor(self, ancestor: str, node: str) -> bool:
+        """Whether ``ancestor`` is ``node`` itself or above it in the tree."""
+        current: str | None = node
+        while current is not None:
+            if current == ancestor:
+                return True
+            current = self.place[current].parent
+        return False
+
+
+def compute_layout(entries: Mapping[str, Entry]) -> Layout:
+    """Compute the deterministic tree layout of ``entries``."""
+    place = {node_id: entry.place for node_id, entry in entries.items()}
+    _repair_cycles(entries, place)
+    layout = Layout(place=place, deleted={i for i, entry in entries.items() if entry.deleted})
+    hidden: set[str] = set()
+    for node_id in entries:
+        if _is_visible(node_id, entries, place, layout.visible, hidden):
+            parent = place[node_id].parent
+            layout.children.setdefault(parent, []).append(node_id)
+    for siblings in layout.children.values():
+        siblings.sort(key=lambda node_id: (place[node_id].order, node_id))
+    return layout
+
+
+def _repair_cycles(entries: Mapping[str, Entry], place: dict[str, Place]) -> None:
+    fell_back: set[str] = set()
+    done: set[str] = set()
+    for start in sorted(entries):
+        while start not in done:
+            path: list[str] = []
+            on_path: set[str] = set()
+            current: str | None = start
+            while current is not None and current in entries and current not in done:
+                if current in on_path:
+                    break
+                path.append(current)
+                on_path.add(current)
+                current = place[current].parent
+            if current is None or current not in on_path:
+                done.update(path)
+                continue
+            cycle = path[path.index(current) :]
+            loser = min(cycle)
+            prev = entries[loser].prev
+            if loser not in fell_back and prev is not None:
+                fell_back.add(loser)
+                place[loser] = prev
+            else:
+                # Second failure (or nothing to go back to): the top level never loops.
+                place[loser] = Place(None, (prev or place[loser]).order)
+            # Walk again from start: the new parent may lead into another loop.
+
+
+def _is_visible(
+    node_id: str,
+    entries: Mapping[str, Entry],
+    place: Mapping[str, Place],
+    visible: set[str],
+    hidden: set[str],
+) -> bool:
+    chain: list[str] = []
+    current: str | None = node_id
+    ok = True
+    while current is not None and current not in visible:
+        entry = entries.get(current)
+        if entry is None or entry.deleted or current in hidden:
+            ok = False
+            break
+        chain.append(current)
+        current = place[current].parent
+    (visible if ok else hidden).update(chain)
+    return ok

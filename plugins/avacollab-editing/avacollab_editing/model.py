@@ -1,0 +1,533 @@
+"""The shared component tree: one pycrdt ``Doc`` per room, edited through ``Document``.
+
+Stored shape (docs/editing.md has the details and the reasons)::
+
+    nodes: Map<id, Map{type: str, props: Map<name, JSON>, pos: {parent, order[, prev]},
+                       deleted: bool}>
+
+``pos`` is one plain value written at once, so a move is a single write and two
+concurrent moves can never duplicate a node. There are no children arrays:
+the tree is computed from the positions (see ``layout``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Literal
+
+from pycrdt import Doc, Map, TransactionEvent, UndoManager
+
+from .components import Component, parse_export, to_export, walk
+from .fractional import key_between, keys_between, salt_for
+from .guard import NODES, EventKeys, RejectedUpdate, UpdateGuard, observe_nodes
+from .layout import Entry, Layout, compute_layout
+from .schema import (
+    JSON,
+    ValidationError,
+    check_id,
+    check_prop_name,
+    check_type,
+    check_value,
+    normalize,
+    parse_entry,
+)
+
+__all__ = [
+    "Change",
+    "CycleError",
+    "Document",
+    "EditError",
+    "NodeChange",
+    "NodeState",
+    "RejectedUpdate",
+]
+
+log = logging.getLogger(__name__)
+
+ChangeKind = Literal["added", "removed", "deleted", "restored", "moved", "props", "type"]
+
+
+class EditError(ValueError):
+    """A local operation cannot be done: unknown or deleted node, bad index, ..."""
+
+
+class CycleError(EditError):
+    """A move would put a node inside its own subtree."""
+
+
+@dataclass(frozen=True)
+class NodeState:
+    """Everything stored about one node, visible in the tree or not."""
+
+    id: str
+    type: str
+    props: dict[str, JSON]
+    parent: str | None
+    deleted: bool
+    visible: bool
+
+
+@dataclass(frozen=True)
+class NodeChange:
+    """What happened to one node in one transaction.
+
+    ``kind`` is ``added``, ``deleted``, ``restored``, ``moved``, ``props`` (with
+    the property names in ``keys``), ``removed`` (an add was undone) or, only
+    from foreign writers, ``type``.
+    """
+
+    id: str
+    kind: ChangeKind
+    keys: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Change:
+    """One transaction's worth of changes and who made them.
+
+    ``origin`` is ``None`` for an edit made through this ``Document`` (including
+    undo and redo), otherwise the label given to ``apply_update``: the peer id
+    for updates from the network.
+    """
+
+    origin: str | None
+    nodes: tuple[NodeChange, ...] = field(default=())
+
+    @property
+    def local(self) -> bool:
+        """Whether the change was made on this replica."""
+        return self.origin is None
+
+
+@dataclass(frozen=True)
+class _View:
+    """A parsed snapshot of the node map, rebuilt after every change."""
+
+    records: dict[str, tuple[str, dict[str, JSON]]]
+    layout: Layout
+
+
+class _LocalOrigin:
+    """Marks transactions made through one Document, so undo tracks only those."""
+
+
+class Document:
+    """A collaborative component tree.
+
+    Every operation validates its arguments and raises ``ValidationError`` (bad
+    id, type, property name or value) or ``EditError`` (the operation does not
+    fit the current tree) before writing anything.
+    """
+
+    def __init__(
+        self, ydoc: Doc[Map[object]] | None = None, *, capture_timeout_ms: int = 0
+    ) -> None:
+        """Wrap ``ydoc`` (a fresh ``Doc`` by default).
+
+        ``capture_timeout_ms`` groups local transactions closer together than
+        that into one undo step; the default 0 makes each transaction (each
+        operation, or each ``batch()``) its own step.
+        """
+        self._ydoc: Doc[Map[object]] = ydoc if ydoc is not None else Doc()
+        self._nodes: Map[object] = self._ydoc.get(NODES, type=Map)
+        self._local = _LocalOrigin()
+        self._salt = salt_for(self._ydoc.client_id)
+        self._remote: str | None = None
+        self._cached: _View | None = None
+        self._change_callbacks: list[Callable[[Change], None]] = []
+        self._update_callbacks: list[Callable[[bytes], None]] = []
+        self._guard = UpdateGuard(self._ydoc.get_update())
+        self._undo = UndoManager(scopes=[self._nodes], capture_timeout_millis=capture_timeout_ms)
+        self._undo.include_origin(self._local)
+        self._subscriptions = [
+            observe_nodes(self._nodes, self._on_events),
+            self._ydoc.observe(self._on_transaction),
+        ]
+
+    @property
+    def ydoc(self) -> Doc[Map[object]]:
+        """The underlying pycrdt document."""
+        return self._ydoc
+
+    # -- operations ---------------------------------------------------------
+
+    def add(
+        self,
+        type: str,
+        props: dict[str, JSON] | None = None,
+        *,
+        parent: str | None = None,
+        index: int | None = None,
+        id: str | None = None,
+    ) -> str:
+        """Add a node under ``parent`` (top level if ``None``) and return its id.
+
+        ``index`` is the position among the parent's visible children (``None``
+        appends). A random id is made unless one is given.
+        """
+        node_id = uuid.uuid4().hex if id is None else check_id(id)
+        check_type(type)
+        values = self._checked_props(props or {})
+        if node_id in self._nodes:
+            raise EditError(f"node {node_id!r} already exists")
+        self._check_parent(parent)
+        order = self._order_at(parent, index, moving=None)
+        with self._transaction():
+            self._nodes[node_id] = Map(
+                {
+                    "type": type,
+                    "props": Map(values),
+                    "pos": {"parent": parent, "order": order},
+                    "deleted": False,
+                }
+            )
+        return node_id
+
+    def set_prop(self, node_id: str, name: str, value: JSON) -> None:
+        """Set one property of a node that is not deleted."""
+        check_prop_name(name)
+        checked = check_value(value, f"property {name!r}")
+        node = self._live(node_id)
+        with self._transaction():
+            self._props(node)[name] = checked
+
+    def remove_prop(self, node_id: str, name: str) -> None:
+        """Remove one property of a node that is not deleted."""
+        check_prop_name(name)
+        props = self._props(self._live(node_id))
+        if name not in props:
+            raise EditError(f"node {node_id!r} has no property {name!r}")
+        with self._transaction():
+            del props[name]
+
+    def delete(self, node_id: str) -> None:
+        """Delete a node and so hide its subtree (soft: undo or ``restore`` bring it back)."""
+        node = self._live(node_id)
+        with self._transaction():
+            node["deleted"] = True
+
+    def restore(self, node_id: str) -> None:
+        """Bring back a deleted node with its properties and subtree."""
+        node = self._node(node_id)
+        if not node.get("deleted", False):
+            raise EditError(f"node {node_id!r} is not deleted")
+        with self._transaction():
+            node["deleted"] = False
+
+    def move(self, node_id: str, parent: str | None, index: int | None = None) -> None:
+        """Move a node under ``parent`` at ``index`` among its children (``None`` appends).
+
+        The old position is kept in ``pos.prev``: if a concurrent move by
+        another peer makes this one form a cycle, this node goes back there.
+        """
+        node = self._live(node_id)
+        self._check_parent(parent)
+        layout = self._current_layout()
+        if node_id not in layout.place:
+            raise EditError(f"node {node_id!r} has no position yet (an update is still missing)")
+        if parent is not None and layout.is_ancestor(node_id, parent):
+            raise CycleError(f"cannot move {node_id!r} into its own subtree ({parent!r})")
+        order = self._order_at(parent, index, moving=node_id)
+        old = layout.place[node_id]
+        with self._transaction():
+            node["pos"] = {
+                "parent": parent,
+                "order": order,
+                "prev": {"parent": old.parent, "order": old.order},
+            }
+
+    def reorder(self, node_id: str, index: int) -> None:
+        """Move a node to ``index`` among its current siblings."""
+        self._live(node_id)
+        place = self._current_layout().place.get(node_id)
+        if place is None or node_id not in self._current_layout().visible:
+            raise EditError(f"node {node_id!r} is not in the tree")
+        self.move(node_id, place.parent, index)
+
+    def undo(self) -> bool:
+        """Undo this replica's last local step; return whether there was one."""
+        return self._undo.undo()
+
+    def redo(self) -> bool:
+        """Redo the last undone step; return whether there was one."""
+        return self._undo.redo()
+
+    @property
+    def can_undo(self) -> bool:
+        """Whether ``undo()`` has something to undo."""
+        return self._undo.can_undo()
+
+    @property
+    def can_redo(self) -> bool:
+        """Whether ``redo()`` has something to redo."""
+        return self._undo.can_redo()
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Group several operations into one transaction: one update, one undo step."""
+        with self._transaction():
+            yield
+
+    # -- reading ------------------------------------------------------------
+
+    def tree(self) -> tuple[Component, ...]:
+        """The visible tree, identical on every replica that holds the same updates."""
+        view = self._view()
+
+        def build(node_id: str) -> Component:
+            state = self._state(node_id, view)
+            assert state is not None
+            children = tuple(build(child) for child in view.layout.kids(node_id))
+            return Component(node_id, state.type, state.props, children)
+
+        return tuple(build(node_id) for node_id in view.layout.kids(None))
+
+    def children(self, parent: str | None) -> list[str]:
+        """Ids of the visible children of ``parent`` (top level if ``None``), in order."""
+        return list(self._current_layout().kids(parent))
+
+    def node(self, node_id: str) -> NodeState | None:
+        """The stored state of a node, deleted or hidden ones included; ``None`` if unknown."""
+        return self._state(node_id, self._view())
+
+    def export(self) -> dict[str, JSON]:
+        """The visible tree as JSON in the documented export format."""
+        return to_export(self.tree())
+
+    def import_(self, data: object, *, parent: str | None = None) -> list[str]:
+        """Add the components of exported JSON under ``parent``; return the top-level ids.
+
+        Accepts the export envelope, a single ``{id, type, properties,
+        children}`` component or a list of them. Everything is validated first
+        and written in one transaction (one undo step). Ids must be new.
+        """
+        components = parse_export(data)
+        for component in walk(components):
+            if component.id in self._nodes:
+                raise EditError(f"node {component.id!r} already exists")
+        self._check_parent(parent)
+        top_orders = self._orders_after(parent, len(components))
+        with self._transaction():
+            pending = [(c, parent, order) for c, order in zip(components, top_orders, strict=True)]
+            while pending:
+                component, under, order = pending.pop()
+                self._nodes[component.id] = Map(
+                    {
+                        "type": component.type,
+                        "props": Map(dict(component.properties)),
+                        "pos": {"parent": under, "order": order},
+                        "deleted": False,
+                    }
+                )
+                orders = keys_between(None, None, len(component.children), self._salt)
+                pending.extend(
+                    (child, component.id, child_order)
+                    for child, child_order in zip(component.children, orders, strict=True)
+                )
+        return [component.id for component in components]
+
+    # -- sync ---------------------------------------------------------------
+
+    def state_vector(self) -> bytes:
+        """The encoded state vector (what this replica has seen)."""
+        return self._ydoc.get_state()
+
+    def get_update(self, state_vector: bytes | None = None) -> bytes:
+        """Everything this replica has that ``state_vector`` lacks (all of it if ``None``)."""
+        return self._ydoc.get_update(state_vector)
+
+    def apply_update(self, update: bytes, origin: str) -> None:
+        """Apply an update received from elsewhere, after checking it.
+
+        ``origin`` labels the change events (the peer id, or e.g. ``"storage"``).
+        Raises ``RejectedUpdate``, leaving the document untouched, when the
+        update is malformed or would break the schema.
+        """
+        try:
+            self._guard.check(update)
+        except RejectedUpdate:
+            self._guard.reset(self._ydoc.get_update())
+            raise
+        self._remote = origin
+        try:
+            self._ydoc.apply_update(update)
+        finally:
+            self._remote = None
+
+    def on_change(self, callback: Callable[[Change], None]) -> Callable[[], None]:
+        """Call ``callback`` after every transaction that changed nodes; return an unsubscriber."""
+        self._change_callbacks.append(callback)
+        return lambda: self._change_callbacks.remove(callback)
+
+    def on_update(self, callback: Callable[[bytes], None]) -> Callable[[], None]:
+        """Call ``callback`` with the binary update of every local transaction.
+
+        Local means made through this ``Document``, undo and redo included:
+        exactly what must be sent to the other peers.
+        """
+        self._update_callbacks.append(callback)
+        return lambda: self._update_callbacks.remove(callback)
+
+    def close(self) -> None:
+        """Stop observing the document."""
+        for subscription in self._subscriptions:
+            subscription.drop()
+        self._subscriptions.clear()
+
+    # -- internals ----------------------------------------------------------
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        with self._ydoc.transaction(origin=self._local):
+            yield
+        self._cached = None
+
+    def _node(self, node_id: str) -> Map[object]:
+        node = self._nodes.get(node_id)
+        if not isinstance(node, Map):
+            raise EditError(f"no node {node_id!r:.80}")
+        return node
+
+    def _live(self, node_id: str) -> Map[object]:
+        node = self._node(node_id)
+        if node.get("deleted", False):
+            raise EditError(f"node {node_id!r} is deleted")
+        return node
+
+    @staticmethod
+    def _props(node: Map[object]) -> Map[JSON]:
+        props = node.get("props")
+        assert isinstance(props, Map)  # the guard lets no other shape in
+        return props
+
+    @staticmethod
+    def _checked_props(props: dict[str, JSON]) -> dict[str, JSON]:
+        if not isinstance(props, dict):
+            raise ValidationError("props must be a dict")
+        return {check_prop_name(k): check_value(v, f"property {k!r}") for k, v in props.items()}
+
+    def _check_parent(self, parent: str | None) -> None:
+        if parent is None:
+            return
+        check_id(parent, "parent")
+        if parent not in self._current_layout().visible:
+            raise EditError(f"parent {parent!r} is not in the tree (unknown or deleted)")
+
+    def _order_at(self, parent: str | None, index: int | None, moving: str | None) -> str:
+        layout = self._current_layout()
+        siblings = [s for s in layout.kids(parent) if s != moving]
+        if index is None:
+            index = len(siblings)
+        if isinstance(index, bool) or not isinstance(index, int):
+            raise ValidationError(f"index must be an integer, got {index!r:.80}")
+        if not 0 <= index <= len(siblings):
+            raise EditError(f"index {index} out of range 0..{len(siblings)}")
+        orders = [layout.place[s].order for s in siblings]
+        low = orders[index - 1] if index > 0 else None
+        # Equal keys only come from foreign writers; then skip to the next larger one.
+        high = next((o for o in orders[index:] if low is None or o > low), None)
+        return key_between(low, high, self._salt)
+
+    def _orders_after(self, parent: str | None, count: int) -> list[str]:
+        kids = self._current_layout().kids(parent)
+        last = self._current_layout().place[kids[-1]].order if kids else None
+        return keys_between(last, None, count, self._salt)
+
+    def _current_layout(self) -> Layout:
+        return self._view().layout
+
+    def _view(self) -> _View:
+        if self._cached is None:
+            records: dict[str, tuple[str, dict[str, JSON]]] = {}
+            entries: dict[str, Entry] = {}
+            # Yrs serialises the whole map natively, far faster than Map.to_py().
+            raw_nodes = json.loads(str(self._nodes))
+            for node_id, raw in raw_nodes.items():
+                try:
+                    # The guard lets nothing malformed in; this only keeps reading total.
+                    check_id(node_id)
+                    entries[node_id] = parse_entry(raw)
+                    assert isinstance(raw, dict)
+                    props = raw.get("props")
+                    if not isinstance(props, dict):
+                        raise ValidationError("props is not a map")
+                    records[node_id] = (check_type(raw.get("type")), props)
+                except ValidationError:
+                    entries.pop(node_id, None)
+            self._cached = _View(records, compute_layout(entries))
+        return self._cached
+
+    def _state(self, node_id: str, view: _View) -> NodeState | None:
+        record = view.records.get(node_id)
+        if record is None:
+            return None
+        node_type, props = record
+        return NodeState(
+            id=node_id,
+            type=node_type,
+            props={name: normalize(props[name]) for name in sorted(props)},
+            parent=view.layout.place[node_id].parent,
+            deleted=view.layout.is_deleted(node_id),
+            visible=node_id in view.layout.visible,
+        )
+
+    def _on_transaction(self, event: TransactionEvent) -> None:
+        # The deep observer does not report every change (the convergence test
+        # found a stale view after out-of-order delivery), so every
+        # transaction drops the cached view as well.
+        self._cached = None
+        if self._remote is not None:
+            return  # already in the shadow, and not ours to broadcast
+        update = event.update
+        self._guard.mirror(update)
+        for callback in list(self._update_callbacks):
+            try:
+                callback(update)
+            except Exception:
+                log.exception("update callback failed")
+
+    def _on_events(self, events: list[tuple[list[str], EventKeys | None]]) -> None:
+        self._cached = None
+        changes: dict[tuple[str, ChangeKind], set[str]] = {}
+        for path, keys in events:
+            if keys is None:
+                if path:  # the key details were lost (see observe_nodes)
+                    changes.setdefault((path[0], "props" if len(path) > 1 else "moved"), set())
+                continue
+            for key, change in keys.items():
+                node_id, kind = _classify(path, key, change)
+                names = changes.setdefault((node_id, kind), set())
+                if kind == "props":
+                    names.add(key)
+        if not changes:
+            return
+        result = Change(
+            self._remote,
+            tuple(NodeChange(i, k, tuple(sorted(n))) for (i, k), n in changes.items()),
+        )
+        for callback in list(self._change_callbacks):
+            try:
+                callback(result)
+            except Exception:
+                log.exception("change callback failed")
+
+
+def _classify(path: list[str], key: str, change: dict[str, object]) -> tuple[str, ChangeKind]:
+    action = change.get("action")
+    if not path:
+        return key, "removed" if action == "delete" else "added"
+    node_id = path[0]
+    if len(path) > 1:
+        return node_id, "props"
+    if key == "pos":
+        return node_id, "moved"
+    if key == "deleted":
+        return node_id, "deleted" if change.get("newValue") else "restored"
+    if key == "type":
+        return node_id, "type"
+    return node_id, "props"

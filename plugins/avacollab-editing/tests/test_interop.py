@@ -1,0 +1,81 @@
+"""A Yjs (JavaScript) peer reads the Python document and its edits apply in Python.
+
+Needs Node and ``npm ci`` in tests/js; skipped without them, except under CI=true.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from avacollab_editing import Change, Document
+
+JS_DIR = Path(__file__).parent / "js"
+
+
+def _node_or_skip() -> str:
+    node = shutil.which("node")
+    missing = None
+    if node is None:
+        missing = "node is not installed"
+    elif not (JS_DIR / "node_modules" / "yjs").is_dir():
+        missing = f"yjs is not installed: run `npm ci --prefix {JS_DIR}`"
+    if missing:
+        if os.environ.get("CI") == "true":
+            pytest.fail(missing)
+        pytest.skip(missing)
+    assert node is not None
+    return node
+
+
+def test_yjs_reads_the_tree_and_its_edits_apply_in_python() -> None:
+    node = _node_or_skip()
+    doc = Document()
+    doc.import_(
+        {
+            "id": "app",
+            "type": "App",
+            "properties": {"title": "Shop", "size": [800, 600.5], "dark": False},
+            "children": [
+                {"id": "b", "type": "Button", "properties": {"label": "Buy"}},
+                {"id": "t", "type": "Text", "properties": {"style": {"bold": True, "x": None}}},
+            ],
+        }
+    )
+    doc.add("Icon", parent="app", index=0, id="first")
+    doc.add("Icon", parent="b", id="icon")
+    doc.add("Frame", id="trash")
+    doc.delete("trash")
+    doc.move("t", "app", 1)
+    request = {
+        "update": base64.b64encode(doc.get_update()).decode(),
+        "edit": {"set": "b", "parent": "app", "delete": "t"},
+    }
+    result = subprocess.run(
+        [node, str(JS_DIR / "interop.mjs")],
+        input=json.dumps(request),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    answer = json.loads(result.stdout)
+    assert answer["export"] == doc.export()
+
+    seen: list[Change] = []
+    doc.on_change(seen.append)
+    doc.apply_update(base64.b64decode(answer["update"]), "yjs-peer")
+    assert [c.origin for c in seen] == ["yjs-peer"]
+    assert doc.children("app") == ["first", "b", "js-1"]
+    b, added, deleted = doc.node("b"), doc.node("js-1"), doc.node("t")
+    assert b is not None and b.props["label"] == "from yjs"
+    assert added is not None and added.type == "Text"
+    assert added.props == {"n": 42, "nested": {"a": [1, True, None]}}
+    assert deleted is not None and deleted.deleted
+    assert doc.undo()  # our own last step (the move of t) still undoes

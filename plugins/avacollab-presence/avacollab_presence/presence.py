@@ -1,0 +1,503 @@
+"""Presence over the y-protocols awareness protocol, independent of transport.
+
+:class:`Presence` keeps the local peer's state in a pycrdt ``Awareness`` (so
+what it sends is what a Yjs client sends and reads), hands each encoded update
+to a ``send(data, reliable)`` callable, and takes what other peers sent through
+:meth:`Presence.receive`. Time comes from a :class:`Scheduler`; an asyncio
+event loop is one, and tests pass a fake one to move time by hand.
+
+Rules it enforces (docs/presence.md tells the whole story):
+
+- Cursor moves are throttled: the first goes out at once, then at most one
+  update per ``cursor_interval`` carrying the newest position, on the
+  unreliable channel; once the cursor rests, the last update is sent again on
+  the reliable channel so the final position cannot be lost.
+- Every other change goes out at once on the reliable channel.
+- Status follows input: ``idle`` after ``idle_after`` seconds without input,
+  ``away`` after ``away_after``, ``active`` again on the next input.
+- A remote peer owns the first awareness client id it sends and nothing else;
+  an entry that claims another peer's client id or carries an invalid state is
+  rejected on its own and changes nothing.
+- A remote peer not heard from for ``timeout`` seconds is dropped; the local
+  state is re-sent every ``timeout / 2`` so others do not drop this one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any, Literal, Protocol
+
+from pycrdt import Awareness, Doc
+
+from .colors import pick_color
+from .state import (
+    InvalidState,
+    PresenceState,
+    Status,
+    User,
+    decode_state,
+    parse_cursor,
+    parse_selection,
+    parse_status,
+    parse_user,
+)
+from .wire import Entry, WireError, decode_update, encode_update
+
+logger = logging.getLogger(__name__)
+
+Send = Callable[[bytes, bool], None]
+"""``send(data, reliable)``: broadcast an encoded awareness update to every peer."""
+
+Origin = Literal["local", "remote", "timeout", "disconnect"]
+
+
+class Cancellable(Protocol):
+    """A scheduled call that can be called off (an ``asyncio.TimerHandle`` is one)."""
+
+    def cancel(self) -> None: ...
+
+
+class Scheduler(Protocol):
+    """A clock with timers; an ``asyncio`` event loop is one as it is."""
+
+    def time(self) -> float:
+        """Monotonic time in seconds."""
+        ...
+
+    def call_later(self, delay: float, callback: Callable[[], object], /) -> Cancellable:
+        """Call ``callback`` once, ``delay`` seconds from now."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class PresenceConfig:
+    """How the local peer presents itself and how fast presence reacts.
+
+    ``color`` ``None`` picks one from the palette (see :mod:`.colors`); times
+    are in seconds.
+    """
+
+    name: str
+    color: str | None = None
+    cursor_interval: float = 0.05
+    idle_after: float = 60.0
+    away_after: float = 300.0
+    timeout: float = 30.0
+
+    def __post_init__(self) -> None:
+        parse_user({"name": self.name, "color": self.color or "#000000"})
+        for field in ("cursor_interval", "idle_after", "away_after", "timeout"):
+            value = getattr(self, field)
+            if not (math.isfinite(value) and value > 0):
+                raise ValueError(f"{field} must be a positive number of seconds")
+        if self.away_after <= self.idle_after:
+            raise ValueError("away_after must be longer than idle_after")
+
+
+@dataclass(frozen=True, slots=True)
+class PeerPresence:
+    """A peer as the local view shows it.
+
+    ``heard_at`` is the scheduler time of the last valid update from that
+    peer (``None`` for the local peer).
+    """
+
+    peer_id: str
+    client_id: int
+    state: PresenceState
+    local: bool
+    heard_at: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class PresenceChange:
+    """Peers whose published state appeared, changed or went away, and why."""
+
+    added: tuple[str, ...]
+    updated: tuple[str, ...]
+    removed: tuple[str, ...]
+    origin: Origin
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """Why (part of) an update from ``peer_id`` was not applied."""
+
+    peer_id: str
+    client_id: int | None
+    reason: str
+
+
+@dataclass(slots=True)
+class _Remote:
+    client_id: int
+    state: PresenceState
+    heard_at: float
+
+
+class Presence:
+    """The local peer's presence and its view of everyone else's.
+
+    Nothing is sent before :meth:`start`; after :meth:`leave` the local
+    setters raise ``RuntimeError`` and received updates are ignored.
+    """
+
+    def __init__(
+        self,
+        peer_id: str,
+        config: PresenceConfig,
+        send: Send,
+        *,
+        scheduler: Scheduler | None = None,
+        wall_clock: Callable[[], float] = time.time,
+        doc: Doc[Any] | None = None,
+    ) -> None:
+        self.peer_id = peer_id
+        self.config = config
+        self._send = send
+        self._scheduler: Scheduler = scheduler or _running_loop()
+        self._wall_clock = wall_clock
+        self._awareness = Awareness(doc or Doc(), outdated_timeout=round(config.timeout * 1000))
+        self._listeners: list[Callable[[PresenceChange], None]] = []
+        self._remotes: dict[str, _Remote] = {}
+        self._owners: dict[int, str] = {}
+        now = self._scheduler.time()
+        self._last_input = now
+        self._state = PresenceState(
+            user=User(config.name, (config.color or pick_color(peer_id, ())).lower()),
+            last_seen=self._wall_ms(),
+        )
+        self._phase: Literal["new", "running", "left"] = "new"
+        self._published_at = -math.inf
+        self._last_update = b""
+        self._last_reliable = True
+        self._cursor_dirty = False
+        self._timers: dict[str, Cancellable] = {}
+
+    # -- the local peer ------------------------------------------------------
+
+    @property
+    def client_id(self) -> int:
+        """The awareness client id of the local peer."""
+        return self._awareness.client_id
+
+    @property
+    def awareness(self) -> Awareness:
+        """The underlying awareness; read it, but change state only through this class."""
+        return self._awareness
+
+    def start(self) -> None:
+        """Publish the local state and start the timers."""
+        if self._phase != "new":
+            raise RuntimeError(f"presence already {self._phase}")
+        self._phase = "running"
+        if self.config.color is None:
+            # Peers already known were here first: take a color none of them shows.
+            taken = [remote.state.user.color for remote in self._remotes.values()]
+            color = pick_color(self.peer_id, taken)
+            self._state = replace(self._state, user=User(self._state.user.name, color))
+        self._publish(reliable=True)
+        self._arm("status", self._status_due(), self._on_status_timer)
+        self._arm("housekeeping", self.config.timeout / 10, self._on_housekeeping)
+
+    def set_cursor(self, x: float, y: float, component: str | None = None) -> None:
+        """Move the local cursor (counts as input); sent throttled."""
+        cursor = parse_cursor({"x": x, "y": y, "component": component})
+        self._check_open()
+        woke = self._input()
+        self._state = replace(self._state, cursor=cursor)
+        if woke:
+            self._publish(reliable=True)
+        else:
+            self._cursor_dirty = True
+            self._flush_cursor()
+
+    def clear_cursor(self) -> None:
+        """Hide the local cursor (the pointer left the canvas)."""
+        self._check_open()
+        if self._state.cursor is not None:
+            self._state = replace(self._state, cursor=None)
+            self._publish(reliable=True)
+
+    def set_selection(self, component_ids: list[str] | tuple[str, ...]) -> None:
+        """Replace the local selection (counts as input); duplicates are dropped."""
+        selection = tuple(dict.fromkeys(parse_selection(component_ids)))
+        self._check_open()
+        self._input()
+        self._state = replace(self._state, selection=selection)
+        self._publish(reliable=True)
+
+    def set_status(self, status: Status) -> None:
+        """Set the status by hand; ``active`` counts as input, the others last until input."""
+        parse_status(status)
+        self._check_open()
+        if status == "active":
+            self.touch()
+        elif status != self._state.status:
+            self._state = replace(self._state, status=status)
+            self._publish(reliable=True)
+
+    def set_name(self, name: str) -> None:
+        """Change the display name."""
+        user = parse_user({"name": name, "color": self._state.user.color})
+        self._check_open()
+        self._state = replace(self._state, user=user)
+        self._publish(reliable=True)
+
+    def touch(self) -> None:
+        """Record input (a key press, a click); sends only if it ends idle or away."""
+        self._check_open()
+        if self._input():
+            self._publish(reliable=True)
+
+    def republish(self) -> None:
+        """Send the local state again, reliably and with a new clock.
+
+        For a peer that just connected: one that dropped this peer earlier
+        (its link failed) still holds the old clock and would ignore a copy.
+        """
+        self._check_open()
+        self._publish(reliable=True)
+
+    def leave(self) -> None:
+        """Send the explicit removal of the local state and stop; idempotent."""
+        if self._phase == "left":
+            return
+        started = self._phase == "running"
+        self._phase = "left"
+        for timer in self._timers.values():
+            timer.cancel()
+        self._timers.clear()
+        if started:
+            self._awareness.set_local_state(None)
+            self._send(self._awareness.encode_awareness_update([self.client_id]), True)
+            self._emit(PresenceChange((), (), (self.peer_id,), "local"))
+
+    # -- the view ------------------------------------------------------------
+
+    def states(self) -> dict[str, PeerPresence]:
+        """Every peer with a state, the local one included, by peer id."""
+        view = {
+            peer: PeerPresence(peer, remote.client_id, remote.state, False, remote.heard_at)
+            for peer, remote in self._remotes.items()
+        }
+        if self._phase != "left":
+            view[self.peer_id] = PeerPresence(self.peer_id, self.client_id, self._state, True, None)
+        return view
+
+    def subscribe(self, listener: Callable[[PresenceChange], None]) -> Callable[[], None]:
+        """Call ``listener`` on every change; returns the function that unsubscribes."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
+    # -- remote peers --------------------------------------------------------
+
+    def receive(self, sender: str, data: bytes) -> list[Rejection]:
+        """Apply an awareness update that ``sender`` sent; return what was refused.
+
+        Each entry is judged on its own: a refused entry changes nothing, and
+        the entries around it still apply.
+        """
+        if self._phase == "left":
+            return []
+        try:
+            entries = decode_update(data)
+        except WireError as exc:
+            return [Rejection(sender, None, str(exc))]
+        before = self._remotes.get(sender)
+        before_state = None if before is None else before.state
+        rejections = []
+        for entry in entries:
+            # A lone entry is applied from the bytes as received: no re-encoding.
+            reason = self._apply(sender, entry, data if len(entries) == 1 else None)
+            if reason is not None:
+                rejections.append(Rejection(sender, entry.client_id, reason))
+        after = self._remotes.get(sender)
+        after_state = None if after is None else after.state
+        if before_state != after_state:
+            added = (sender,) if before_state is None else ()
+            removed = (sender,) if after_state is None else ()
+            updated = (sender,) if not (added or removed) else ()
+            self._emit(PresenceChange(added, updated, removed, "remote"))
+            if after_state is not None:
+                self._resolve_color(sender, after_state)
+        return rejections
+
+    def forget_peer(self, peer_id: str) -> None:
+        """Drop a peer at once, when the session knows it is gone."""
+        self._drop([peer_id], "disconnect")
+
+    # -- internals -----------------------------------------------------------
+
+    def _apply(self, sender: str, entry: Entry, update: bytes | None) -> str | None:
+        client_id = entry.client_id
+        if client_id == self.client_id:
+            return "claims the local peer's client id"
+        owner = self._owners.get(client_id)
+        if owner is not None and owner != sender:
+            return f"client id {client_id} belongs to another peer"
+        leaving = entry.state == "null"
+        if leaving and owner is None:
+            return "removes a client id this peer does not own"
+        now = self._scheduler.time()
+        if not self._is_newer(entry, leaving):
+            # Stale (a late unordered copy): nothing to apply or validate, but
+            # the peer is evidently alive.
+            if owner is not None:
+                self._remotes[sender].heard_at = now
+            return None
+        state = None
+        if not leaving:
+            try:
+                state = decode_state(entry.state)
+            except InvalidState as exc:
+                return str(exc)
+        current = self._remotes.get(sender)
+        if current is not None and current.client_id != client_id:
+            # The peer restarted its awareness with a new client id.
+            self._forget_client(current.client_id, sender)
+        self._awareness.apply_awareness_update(update or encode_update([entry]), sender)
+        if state is None:
+            self._forget_client(client_id, sender)
+        else:
+            self._owners[client_id] = sender
+            self._remotes[sender] = _Remote(client_id, state, now)
+        return None
+
+    def _is_newer(self, entry: Entry, leaving: bool) -> bool:
+        # The awareness protocol's own rule, asked before anything changes.
+        meta = self._awareness.meta.get(entry.client_id)
+        if meta is None:
+            return True
+        clock: int = meta["clock"]
+        present = entry.client_id in self._awareness.states
+        return clock < entry.clock or (clock == entry.clock and leaving and present)
+
+    def _forget_client(self, client_id: int, peer_id: str) -> None:
+        self._awareness.remove_awareness_states([client_id], peer_id)
+        del self._owners[client_id]
+        self._remotes.pop(peer_id, None)
+
+    def _drop(self, peer_ids: list[str], origin: Origin) -> None:
+        gone = [peer for peer in peer_ids if peer in self._remotes]
+        for peer in gone:
+            self._forget_client(self._remotes[peer].client_id, peer)
+        if gone:
+            self._emit(PresenceChange((), (), tuple(gone), origin))
+
+    def _resolve_color(self, sender: str, remote: PresenceState) -> None:
+        # Two peers on one color: the smaller peer id keeps it, so the two
+        # sides agree on who moves without talking about it.
+        if self.config.color is not None or self._phase != "running":
+            return
+        mine = self._state.user.color
+        if remote.user.color != mine or sender > self.peer_id:
+            return
+        taken = [r.state.user.color for r in self._remotes.values()]
+        color = pick_color(self.peer_id, taken)
+        if color != mine:
+            self._state = replace(self._state, user=User(self._state.user.name, color))
+            self._publish(reliable=True)
+
+    def _input(self) -> bool:
+        """Record input; True when it woke the peer from idle or away."""
+        self._last_input = self._scheduler.time()
+        self._state = replace(self._state, last_seen=self._wall_ms())
+        if self._state.status == "active":
+            return False
+        self._state = replace(self._state, status="active")
+        if self._phase == "running":
+            self._arm("status", self._status_due(), self._on_status_timer)
+        return True
+
+    def _publish(self, *, reliable: bool) -> None:
+        self._cursor_dirty = False
+        if self._phase != "running":
+            return
+        self._awareness.set_local_state(self._state.to_json())
+        self._last_update = self._awareness.encode_awareness_update([self.client_id])
+        self._last_reliable = reliable
+        self._published_at = self._scheduler.time()
+        self._send(self._last_update, reliable)
+        self._emit(PresenceChange((), (self.peer_id,), (), "local"))
+        if not reliable:
+            self._arm("cursor", self.config.cursor_interval, self._on_cursor_timer)
+
+    def _flush_cursor(self) -> None:
+        if self._phase != "running" or "cursor" in self._timers:
+            return  # before start, or the timer will carry the newest position
+        wait = self._published_at + self.config.cursor_interval - self._scheduler.time()
+        if wait <= 0:
+            self._publish(reliable=False)
+        else:
+            self._arm("cursor", wait, self._on_cursor_timer)
+
+    def _on_cursor_timer(self) -> None:
+        del self._timers["cursor"]
+        if self._cursor_dirty:
+            self._publish(reliable=False)
+        elif not self._last_reliable:
+            # The cursor rests: repeat the last update (same clock, so peers that
+            # have it ignore it) where it cannot be lost.
+            self._last_reliable = True
+            self._send(self._last_update, True)
+
+    def _status_due(self) -> float:
+        after = self.config.idle_after if self._state.status == "active" else self.config.away_after
+        return max(0.0, self._last_input + after - self._scheduler.time())
+
+    def _on_status_timer(self) -> None:
+        del self._timers["status"]
+        idle_for = self._scheduler.time() - self._last_input
+        status = self._state.status
+        if idle_for >= self.config.away_after:
+            status = "away"
+        elif idle_for >= self.config.idle_after and status == "active":
+            status = "idle"
+        if status != self._state.status:
+            self._state = replace(self._state, status=status)
+            self._publish(reliable=True)
+        if status != "away":
+            self._arm("status", self._status_due(), self._on_status_timer)
+
+    def _on_housekeeping(self) -> None:
+        now = self._scheduler.time()
+        silent = [
+            peer
+            for peer, remote in self._remotes.items()
+            if now - remote.heard_at >= self.config.timeout
+        ]
+        self._drop(silent, "timeout")
+        if now - self._published_at >= self.config.timeout / 2:
+            self._publish(reliable=True)
+        self._arm("housekeeping", self.config.timeout / 10, self._on_housekeeping)
+
+    def _arm(self, name: str, delay: float, callback: Callable[[], None]) -> None:
+        old = self._timers.pop(name, None)
+        if old is not None:
+            old.cancel()
+        self._timers[name] = self._scheduler.call_later(delay, callback)
+
+    def _check_open(self) -> None:
+        if self._phase == "left":
+            raise RuntimeError("presence has left")
+
+    def _wall_ms(self) -> int:
+        return round(self._wall_clock() * 1000)
+
+    def _emit(self, change: PresenceChange) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener(change)
+            except Exception:
+                # A broken listener must not stop presence or the other listeners.
+                logger.exception("presence listener failed on %r", change)
+
+
+def _running_loop() -> asyncio.AbstractEventLoop:
+    return asyncio.get_running_loop()
