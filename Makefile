@@ -59,12 +59,15 @@ typecheck: setup
 		(cd $$p && MYPYPATH=$(CURDIR) ../../$(BIN)/mypy --config-file pyproject.toml . ) || exit 1; \
 	done
 
+# Coverage starts before pytest so that it also sees the modules the pytest11
+# plugin (avacollab.testing) imports while pytest starts up.
 # Each plugin is its own distribution with its own tests/ package, so each
 # gets its own pytest run (one run would mix up the `tests` packages). The
 # examples' tests run inside tests/test_hello_example.py, against a copy
 # installed the way a third party would install it.
 pytest: setup
-	$(BIN)/pytest -q --cov=avacollab --cov-report=term:skip-covered
+	$(BIN)/coverage run --source=avacollab -m pytest -q
+	$(BIN)/coverage report --skip-covered --sort=cover
 	@for p in $(dir $(PLUGINS)); do \
 		echo "== $$p"; (cd $$p && ../../$(BIN)/pytest -q) || exit 1; \
 	done
