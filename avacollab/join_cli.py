@@ -258,7 +258,8 @@ def describe(event: dict[str, Any]) -> str:
     if kind == "peer-joined":
         return f"* {_who(peer, event.get('name'))} is in the room, connecting"
     if kind == "peer-connected":
-        return f"* {_who(peer, event.get('name'))} connected"
+        route = event.get("route")
+        return f"* {_who(peer, event.get('name'))} connected" + (f" via {route}" if route else "")
     if kind == "peer-left":
         return f"* {peer} left ({event['reason']})"
     if kind == "link-failed":

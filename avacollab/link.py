@@ -124,6 +124,24 @@ class PeerLink:
         """Both data channels are open."""
         return self.reliable.readyState == "open" and self.unordered.readyState == "open"
 
+    @property
+    def route(self) -> str | None:
+        """How the connection goes: the selected local ICE candidate's type.
+
+        ``host`` (direct), ``srflx``/``prflx`` (through a NAT) or ``relay``
+        (through TURN); ``None`` before ICE has chosen. aiortc has no
+        ``getSelectedCandidatePair()``, so this reads aioice's nominated pair.
+        """
+        sctp = self.pc.sctp
+        if sctp is None:
+            return None
+        try:
+            ice: Any = sctp.transport.transport
+            pair = ice._connection._nominated.get(1)
+            return str(pair.local_candidate.type) if pair is not None else None
+        except AttributeError:
+            return None
+
     # -- negotiation ------------------------------------------------------
 
     async def create_offer(self, receive: Sequence[str] = ()) -> str:

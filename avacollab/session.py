@@ -579,7 +579,9 @@ class Session:
         peer.connected = True
         peer.lost = False
         peer.asked, peer.ask_again, peer.serves = 0, False, 0
-        self.emit("peer-connected", peer=peer.id, name=peer.name, offerer=peer.offerer)
+        self.emit(
+            "peer-connected", peer=peer.id, name=peer.name, offerer=peer.offerer, route=link.route
+        )
         await self._hook("avacollab_peer_connected", peer_id=peer.id)
         # Tracks added while connecting are not in the first offer's m-lines.
         if any(t.mid is None and not t.stopped for t in link.pc.getTransceivers()):

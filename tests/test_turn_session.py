@@ -10,7 +10,10 @@ channel bindings and relayed bytes both ways.
 from __future__ import annotations
 
 import asyncio
+import os
 import re
+import sys
+from pathlib import Path
 
 from avacollab.bus import Message
 from avacollab.session import Session, SessionConfig
@@ -19,6 +22,7 @@ from avacollab.turn import ice_servers_provider
 from .conftest import ServerFactory
 from .coturn import coturn_fixture  # noqa: F401 (`coturn` fixture)
 from .sessionkit import Events
+from .test_join_e2e import ROOT, JoinProcess
 from .test_turn_coturn import SECRET, WAIT, Start, generated_config, wait_for_log
 
 
@@ -53,7 +57,7 @@ async def test_relay_only_sessions_talk_over_the_bus_through_coturn(
             ice = link.pc.sctp.transport.transport
             # aiortc has no getSelectedCandidatePair(); aioice keeps the nominated pair.
             selected = ice._connection._nominated[1].local_candidate
-            assert selected.type == "relay"
+            assert selected.type == "relay" and link.route == "relay"
             assert {c.type for c in ice.iceGatherer.getLocalCandidates()} == {"relay"}
     finally:
         for session in sessions:
@@ -63,5 +67,47 @@ async def test_relay_only_sessions_talk_over_the_bus_through_coturn(
     log = await wait_for_log(turn, r"peer usage: .*", count=2)
     assert len(re.findall(r"ALLOCATE processed, success", log)) == 2  # max-bundle: one each
     assert len(re.findall(r"CHANNEL_BIND processed, success", log)) >= 2
+    usage = re.findall(r"peer usage: .*rb=(\d+), .*sb=(\d+)", log)
+    assert len(usage) == 2 and all(int(rb) > 0 and int(sb) > 0 for rb, sb in usage)
+
+
+async def test_join_relay_only_processes_connect_through_coturn(
+    coturn: Start, make_server: ServerFactory, tmp_path: Path
+) -> None:
+    turn = coturn(generated_config(), allow_loopback_peers=True)
+    server = await make_server(ice_servers=ice_servers_provider([turn.url], SECRET, ttl=600))
+    peers: list[JoinProcess] = []
+    try:
+        for name in ("alice", "bob"):
+            stderr = (tmp_path / f"{name}.stderr").open("wb")
+            proc = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "avacollab", "join", "relay", "--relay-only",
+                "--server", server.url, "--name", name, "--ice-address", "127.0.0.1",
+                "--events", "-", "--plugin", "tests.e2e_plugin",
+                cwd=ROOT, env={**os.environ, "AVACOLLAB_PLUGINS": ""},
+                stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+                stderr=stderr,
+            )  # fmt: skip
+            stderr.close()
+            peers.append(JoinProcess(proc, name))
+        alice, bob = peers
+        for peer in peers:
+            connected = await peer.events.wait_for("peer-connected", timeout=WAIT * 2)
+            assert connected["route"] == "relay"
+        await alice.command("/send through coturn")
+        await bob.events.wait(
+            lambda items: any(e.get("text") == "through coturn" for e in items), timeout=WAIT
+        )
+        for peer in peers:
+            await peer.command("/quit")
+        for peer in peers:
+            assert await peer.exited() == 0
+    finally:
+        for peer in peers:
+            peer.kill()
+            await peer.proc.wait()
+
+    log = await wait_for_log(turn, r"peer usage: .*", count=2)
+    assert len(re.findall(r"ALLOCATE processed, success", log)) == 2
     usage = re.findall(r"peer usage: .*rb=(\d+), .*sb=(\d+)", log)
     assert len(usage) == 2 and all(int(rb) > 0 and int(sb) > 0 for rb, sb in usage)
