@@ -183,7 +183,11 @@ class _Outbox:
         self.peer = peer
         self.channel = channel
         self.reliable = reliable
-        self.ordered: deque[_Item] = deque()
+        # Reliable: a small message is queued as its entry bytes, a chunked one
+        # as its _Item. Bytes are not tracked by the garbage collector, and a
+        # queue of many thousand tuples made its collections a tenth of the
+        # sender's CPU under load.
+        self.ordered: deque[bytes | _Item] = deque()
         self.latest: dict[str, _Item] = {}  # unordered: newest per topic, oldest first
         self.pending: deque[bytes] = deque()  # chunk frames of a message being sent
         self.queued = 0  # bytes not yet handed to the channel
@@ -192,10 +196,10 @@ class _Outbox:
         return self.queued == 0 or self.queued + size <= self.bus.config.reliable_queue_bytes
 
     def put(self, item: _Item) -> None:
-        counters = self.bus.counters
         if self.reliable:
-            self.ordered.append(item)
+            self.ordered.append(item.entry if item.frames is None else item)
         else:
+            counters = self.bus.counters
             old = self.latest.pop(item.topic, None)
             if old is not None:
                 self.queued -= old.size
@@ -214,14 +218,22 @@ class _Outbox:
 
     def _peek(self) -> _Item | None:
         if self.reliable:
-            return self.ordered[0] if self.ordered else None
+            if not self.ordered:
+                return None
+            head = self.ordered[0]
+            return _Item("", head, None, len(head)) if isinstance(head, bytes) else head
         return next(iter(self.latest.values()), None)
 
     def _pop(self) -> None:
-        latest = self.latest
-        item = self.ordered.popleft() if self.reliable else latest.pop(next(iter(latest)))
-        if item.frames is None:
-            self.queued -= item.size  # chunk frames count down as they are sent
+        if self.reliable:
+            head = self.ordered.popleft()
+            # A chunked message's frames count down as they are sent, not here.
+            if isinstance(head, bytes):
+                self.queued -= len(head)
+        else:
+            item = self.latest.pop(next(iter(self.latest)))
+            if item.frames is None:
+                self.queued -= item.size
         self.bus.counters.messages_sent += 1
 
     def flush(self) -> None:
@@ -274,13 +286,13 @@ class _Outbox:
         ordered = self.ordered
         taken = count = 0
         while ordered:
-            item = ordered[0]
-            if item.frames is not None or size + item.size > limit:
+            entry = ordered[0]
+            if not isinstance(entry, bytes) or size + len(entry) > limit:
                 break
             ordered.popleft()
-            batch.append(item.entry)
-            size += item.size
-            taken += item.size
+            batch.append(entry)
+            size += len(entry)
+            taken += len(entry)
             count += 1
         self.queued -= taken
         self.bus.counters.messages_sent += count
@@ -510,7 +522,8 @@ class Bus:
                 f"message of {len(entry)} bytes exceeds {self.config.max_message_size}"
             )
         if HEADER_SIZE + len(entry) <= self.config.max_frame_size:
-            return _Item(topic, entry, None, len(entry))
+            # Once a message: tuple.__new__ skips NamedTuple's Python-level __new__.
+            return tuple.__new__(_Item, (topic, entry, None, len(entry)))
         frames = tuple(
             chunk_frames(entry, next(self._message_ids) & 0xFFFFFFFF, self.config.max_frame_size)
         )
@@ -619,13 +632,16 @@ class Bus:
             self._reject(peer, str(exc), malformed=True)
             return
         reliable = index == 0
-        for entry in entries:
-            counters.messages_received += 1
-            handlers = self._subscribers.get(entry.topic)
+        counters.messages_received += len(entries)
+        subscribers = self._subscribers
+        # Once a message: tuple.__new__ skips NamedTuple's Python-level __new__.
+        new = tuple.__new__
+        for topic, payload, flags in entries:
+            handlers = subscribers.get(topic)
             if not handlers:
                 counters.unknown_topics += 1
                 continue
-            message = Message(entry.topic, entry.payload, peer.id, reliable, entry.flags)
+            message = new(Message, (topic, payload, peer.id, reliable, flags))
             for handler in list(handlers):
                 self._call(handler, message)
 
