@@ -261,12 +261,20 @@ def describe(event: dict[str, Any]) -> str:
         route = event.get("route")
         return f"* {_who(peer, event.get('name'))} connected" + (f" via {route}" if route else "")
     if kind == "peer-left":
-        return f"* {peer} left ({event['reason']})"
+        return f"* {_who(peer, event.get('name'))} left ({event['reason']})"
     if kind == "link-failed":
         return f"! link to {peer}: {event['error']}"
     if kind == "rejoined":
         return "* signaling reconnected"
     if kind in ("renegotiated", "closed"):
+        return ""
+    if "." in kind:
+        # Plugin events are for --events; people see what is meant for them:
+        # a message (chat text) or an error.
+        if "text" in event:
+            return f"<{_who(peer, event.get('name'))}> {event['text']}" if peer else event["text"]
+        if "error" in event:
+            return f"! {kind}: {event['error']}"
         return ""
     fields = " ".join(f"{k}={v}" for k, v in event.items() if k not in ("event", "ts"))
     return f"* {kind} {fields}".rstrip()

@@ -425,7 +425,7 @@ class Session:
         await self._drop_link(peer)
         if not peer.lost:
             peer.lost = True
-            self.emit("peer-left", peer=peer_id, reason=reason)
+            self.emit("peer-left", peer=peer_id, name=peer.name, reason=reason)
             await self._hook("avacollab_peer_left", peer_id=peer_id, reason=reason)
 
     # -- making connections -------------------------------------------------
@@ -625,7 +625,7 @@ class Session:
         await self._drop_link(peer)
         if not peer.lost:
             peer.lost = True
-            self.emit("peer-left", peer=peer.id, reason=reason)
+            self.emit("peer-left", peer=peer.id, name=peer.name, reason=reason)
             await self._hook("avacollab_peer_left", peer_id=peer.id, reason=reason)
         if peer.gone or peer.id not in self._peers:
             return

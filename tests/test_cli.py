@@ -284,3 +284,21 @@ def test_join_flags_beat_the_config_file() -> None:
     assert code == 2 and "'not-an-ip' is not an IP address" in out
     code, out = invoke("join", "room", "--ice-address", "nope")
     assert code == 2 and "--ice-address 'nope' is not an IP address" in out
+
+
+def test_join_terminal_shows_people_what_is_meant_for_them() -> None:
+    from avacollab.join_cli import describe
+
+    def line(**event: object) -> str:
+        return describe({"ts": 1.0, **event})
+
+    assert line(event="peer-connected", peer="p1", name="bob", route="relay") == (
+        "* bob (p1) connected via relay"
+    )
+    assert line(event="peer-left", peer="p1", name="bob", reason="timeout") == (
+        "* bob (p1) left (timeout)"
+    )
+    # Chat text and errors reach the terminal; state dumps stay in --events.
+    assert line(event="hello.message", peer="p1", name="bob", text="hi") == "<bob (p1)> hi"
+    assert line(event="voice.error", error="no microphone") == "! voice.error: no microphone"
+    assert line(event="presence.updated", origin="remote", peers={"p1": {}}) == ""
