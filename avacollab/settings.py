@@ -125,8 +125,8 @@ class Settings:
     turn_urls: list[str] = _list_opt(  # noqa: RUF009 (it returns a field())
         "turn",
         "TURN server URLs put in every welcome with per-peer credentials, "
-        "e.g. turn:turn.example.com:3478 (repeat for turns:...:5349). Empty: no ICE servers.",
-        "turn:turn.example.com:3478",
+        "e.g. turn:relay.your-domain.test:3478 (repeat for turns:...:5349). Empty: no ICE servers.",
+        "turn:relay.your-domain.test:3478",
     )
     turn_secret_file: str = _opt(
         "turn",
