@@ -1,0 +1,176 @@
+"""An in-memory room for testing plugins: real buses, in-memory channels, real hooks.
+
+No WebRTC, no server: each :class:`FakeSession` has a real
+:class:`~avacollab.bus.Bus`, and :class:`Room` links them pairwise with
+:func:`~avacollab.channels.channel_pair`. The room calls the hooks the way
+``avacollab join`` does: started, then bus topics (subscribed), peer
+connected on both sides when a link comes up, peer left when one goes,
+closing before it leaves. Tests run in milliseconds; use the
+``avacollab_sessions`` fixture (avacollab.testing) for real connections.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any
+
+import pluggy
+
+from .bus import Bus
+from .channels import channel_pair
+from .hookspecs import PROJECT, AvacollabSpec
+
+WAIT = 5.0  # upper bound for every wait; the tests normally take milliseconds
+
+
+@dataclass(eq=False)
+class FakeSession:
+    """What a plugin may use of a session (the ``Session`` protocol), and no more."""
+
+    room: str
+    peer_id: str
+    name: str
+    bus: Bus
+    options: dict[str, str]
+    peers: dict[str, str] = field(default_factory=dict)
+    events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    renegotiations: list[str] = field(default_factory=list)
+    _changed: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def emit(self, event: str, **fields: Any) -> None:
+        self.events.append((event, fields))
+        self._changed.set()
+
+    def renegotiate(self, peer_id: str) -> None:
+        # No media here: record the request so a test can assert on it.
+        self.renegotiations.append(peer_id)
+
+    def named(self, event: str) -> list[dict[str, Any]]:
+        return [fields for name, fields in self.events if name == event]
+
+    async def wait_event(self, event: str, count: int = 1) -> list[dict[str, Any]]:
+        """Wait until ``event`` was emitted ``count`` times in all."""
+        async with asyncio.timeout(WAIT):
+            while len(self.named(event)) < count:
+                self._changed.clear()
+                await self._changed.wait()
+        return self.named(event)
+
+
+async def settle(condition: Callable[[], bool]) -> None:
+    """Let the loop run until ``condition`` holds (bounded)."""
+    async with asyncio.timeout(WAIT):
+        # Conditions span several replicas and files, so poll them briefly
+        # rather than wire an event to each.
+        while not condition():  # noqa: ASYNC110
+            await asyncio.sleep(0.001)
+
+
+async def _each(results: list[Any]) -> list[Any]:
+    return [await r if inspect.isawaitable(r) else r for r in results]
+
+
+class Room:
+    """Sessions of one room in one process, linked pairwise like a full mesh."""
+
+    def __init__(self, *plugins: ModuleType | object) -> None:
+        self.pm = pluggy.PluginManager(PROJECT)
+        self.pm.add_hookspecs(AvacollabSpec)
+        for plugin in plugins:
+            self.pm.register(plugin)
+        self.sessions: dict[str, FakeSession] = {}
+        self._unsubscribe: dict[str, list[Callable[[], None]]] = {}
+
+    @property
+    def hook(self) -> Any:
+        return self.pm.hook
+
+    async def join(
+        self, peer_id: str, name: str = "", options: Mapping[str, str] | None = None
+    ) -> FakeSession:
+        session = FakeSession("room", peer_id, name, Bus(), dict(options or {}))
+        try:
+            await _each(self.hook.avacollab_session_started(session=session))
+        except BaseException:
+            await session.bus.close()
+            raise
+        unsubscribe = []
+        for topics in self.hook.avacollab_bus_topics(session=session):
+            for topic, handler in (topics or {}).items():
+                unsubscribe.append(session.bus.subscribe(topic, handler))
+        self.sessions[peer_id] = session
+        self._unsubscribe[peer_id] = unsubscribe
+        return session
+
+    async def connect(self, a: FakeSession, b: FakeSession) -> None:
+        reliable_a, reliable_b = channel_pair("bus")
+        unordered_a, unordered_b = channel_pair("bus-unordered")
+        a.bus.add_peer(b.peer_id, reliable_a, unordered_a)
+        b.bus.add_peer(a.peer_id, reliable_b, unordered_b)
+        a.peers[b.peer_id] = b.name
+        b.peers[a.peer_id] = a.name
+        await _each(self.hook.avacollab_peer_connected(session=a, peer_id=b.peer_id))
+        await _each(self.hook.avacollab_peer_connected(session=b, peer_id=a.peer_id))
+
+    async def mesh(self, *sessions: FakeSession) -> None:
+        for i, a in enumerate(sessions):
+            for b in sessions[i + 1 :]:
+                await self.connect(a, b)
+
+    async def disconnect(self, a: FakeSession, b: FakeSession, reason: str = "left") -> None:
+        """Cut the link between two sessions, telling both."""
+        for one, other in ((a, b), (b, a)):
+            one.bus.remove_peer(other.peer_id)
+            one.peers.pop(other.peer_id, None)
+            await _each(
+                self.hook.avacollab_peer_left(session=one, peer_id=other.peer_id, reason=reason)
+            )
+
+    async def leave(self, session: FakeSession) -> None:
+        """Close a session as ``join`` does: closing hook, flush, then the others see it go."""
+        await _each(self.hook.avacollab_session_closing(session=session))
+        async with asyncio.timeout(WAIT):
+            await session.bus.drain()
+        # Let what was flushed reach the others before the links go.
+        await settle(lambda: all(session.bus.queued(p) == 0 for p in session.bus.peers))
+        for _ in range(5):
+            await asyncio.sleep(0)
+        for other in list(self.sessions.values()):
+            if other is not session and other.peer_id in session.peers:
+                other.bus.remove_peer(session.peer_id)
+                other.peers.pop(session.peer_id, None)
+                await _each(
+                    self.hook.avacollab_peer_left(
+                        session=other, peer_id=session.peer_id, reason="left"
+                    )
+                )
+        for unsubscribe in self._unsubscribe.pop(session.peer_id, []):
+            unsubscribe()
+        self.sessions.pop(session.peer_id, None)
+        await session.bus.close()
+
+    async def close(self) -> None:
+        for session in list(self.sessions.values()):
+            await self.leave(session)
+
+    def commands(self, session: FakeSession) -> dict[str, Any]:
+        found: dict[str, Any] = {}
+        for commands in self.hook.avacollab_join_commands(session=session):
+            for command in commands or ():
+                found[command.name] = command
+        return found
+
+    async def run(self, session: FakeSession, line: str) -> str | None:
+        """Type ``/name rest`` in a session's terminal."""
+        name, _, rest = line.removeprefix("/").partition(" ")
+        result = self.commands(session)[name].run(rest)
+        text = await result if inspect.isawaitable(result) else result
+        assert text is None or isinstance(text, str)
+        return text
+
+    def status(self, session: FakeSession) -> list[str]:
+        return [line for lines in self.hook.avacollab_status(session=session) for line in lines]
