@@ -132,6 +132,7 @@ class _Peer:
         self.dirty = False
         self.receive: list[str] = []
         self.serves = 0
+        self.early: Message | None = None  # a request that beat our own open event
         self.answer: asyncio.Future[str] | None = None
         # Answerer side of renegotiation.
         self.asked = 0  # sequence number of our outstanding request (0: none)
@@ -431,6 +432,7 @@ class Session:
     # -- making connections -------------------------------------------------
 
     def _new_link(self, peer: _Peer) -> PeerLink:
+        """A new connection to ``peer``: data channels only, tracks come once open."""
         config = LinkConfig(
             ice_servers=tuple(self._ice),
             relay_only=self.config.relay_only,
@@ -459,21 +461,31 @@ class Session:
         self._bus.add_peer(peer.id, link.reliable, link.unordered)
         peer.link = link
         peer.senders = {}
-        self._sync_tracks(peer, link)
+        # No tracks before the channels are open: with a media m-line first
+        # in a max-bundle offer, aiortc's answerer never gathers candidates
+        # (measured: ICE stays "new"), and a sender the offer has no m-line
+        # for makes its answer fail. Tracks come with a renegotiation in
+        # _opened instead, which costs one round trip on the bus.
         return link
 
-    def _sync_tracks(self, peer: _Peer, link: PeerLink) -> None:
-        """Make the link send exactly the tracks the plugins return for this peer."""
+    def _sync_tracks(self, peer: _Peer, link: PeerLink) -> bool:
+        """Make the link send exactly the tracks the plugins return for this peer.
+
+        Returns whether anything changed (which needs a renegotiation)."""
         wanted: dict[int, Any] = {}
         for tracks in self.plugins.hook.avacollab_media_tracks(session=self, peer_id=peer.id):
             for track in tracks or ():
                 wanted[id(track)] = track
+        changed = False
         for key in [k for k in peer.senders if k not in wanted]:
             _, sender = peer.senders.pop(key)
             link.remove_track(sender)
+            changed = True
         for key, track in wanted.items():
             if key not in peer.senders:
                 peer.senders[key] = (track, link.add_track(track))
+                changed = True
+        return changed
 
     async def _connect(self, peer: _Peer) -> None:
         """Offerer: connect, and replace the connection each time it fails."""
@@ -535,7 +547,9 @@ class Session:
         try:
             answer = await link.accept_offer(sdp)
             await self.signaling.relay("answer", peer.id, sdp=answer)
-        except LinkError as exc:
+        except Exception as exc:
+            # LinkError, or whatever aiortc raises on an offer it cannot take:
+            # one peer's bad offer must never stop the signaling receive loop.
             self._report_failure(peer, exc)
             await self._drop_link(peer)
             return
@@ -576,15 +590,20 @@ class Session:
 
     async def _opened(self, peer: _Peer, link: PeerLink) -> None:
         peer.failures = 0
+        # The plugins' tracks join now (see _new_link).
+        added = self._sync_tracks(peer, link)
         peer.connected = True
         peer.lost = False
         peer.asked, peer.ask_again, peer.serves = 0, False, 0
+        early, peer.early = peer.early, None
+        if early is not None:
+            self._on_renegotiate(early)
         self.emit(
             "peer-connected", peer=peer.id, name=peer.name, offerer=peer.offerer, route=link.route
         )
         await self._hook("avacollab_peer_connected", peer_id=peer.id)
         # Tracks added while connecting are not in the first offer's m-lines.
-        if any(t.mid is None and not t.stopped for t in link.pc.getTransceivers()):
+        if added or any(t.mid is None and not t.stopped for t in link.pc.getTransceivers()):
             self._negotiation_needed(peer, link)
 
     async def _drop_link(self, peer: _Peer) -> None:
@@ -663,7 +682,12 @@ class Session:
 
     def _on_renegotiate(self, message: Message) -> None:
         peer = self._peers.get(message.sender)
-        if peer is None or not peer.offerer or not peer.connected:
+        if peer is None or not peer.offerer or peer.link is None:
+            return
+        if not peer.connected:
+            # The answerer's channels opened first and it asked at once;
+            # serve it when ours are open too.
+            peer.early = message
             return
         try:
             request = message.json()
@@ -719,6 +743,8 @@ class Session:
         peer = self._peers.get(message.sender)
         if peer is None or peer.offerer or peer.link is None or not peer.connected:
             return
+        if self._closing:
+            return  # the connection is being closed under this offer
         link = peer.link
         try:
             body = message.json()

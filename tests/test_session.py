@@ -326,6 +326,10 @@ async def test_tracks_offered_at_connect_time_reach_both_sides(
         async with asyncio.timeout(WAIT):
             await asyncio.gather(ra.track_arrived.wait(), rb.track_arrived.wait())
         assert len(ra.remote_tracks) == len(rb.remote_tracks) == 1
+        # And the connection itself is up: the bus carries messages.
+        await eb.wait_for("peer-connected")
+        b.bus.publish_json("test.note", {"after": "tracks"})
+        assert await ra.messages(1) == [{"after": "tracks"}]
     finally:
         await b.close()
         for track in ra.tracks + rb.tracks:
