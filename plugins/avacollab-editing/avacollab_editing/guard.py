@@ -13,7 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from pycrdt import Array, Doc, Map, Subscription, Text, XmlElement, XmlFragment, XmlText
+from pycrdt import Doc, Map, Subscription, merge_updates
+from pycrdt import _pycrdt as raw
 
 from .schema import (
     ValidationError,
@@ -25,8 +26,13 @@ from .schema import (
 )
 
 NODES = "nodes"
-# Shared (non-JSON) values a foreign writer could smuggle into a node.
-_SHARED = (Array, Doc, Map, Text, XmlElement, XmlFragment, XmlText)
+# Shared (non-JSON) values a foreign writer could smuggle into a node, as yrs
+# hands them out before pycrdt wraps them: checking a large update node by
+# node through pycrdt's wrappers cost ~250 us a node (one transaction per
+# read); reading yrs' values in one transaction costs a tenth of that.
+_RAW_SHARED = (raw.Array, raw.Doc, raw.Map, raw.Text, raw.XmlElement, raw.XmlFragment, raw.XmlText)
+_MIRROR_BACKLOG = 256
+"""Local updates held back from the shadow before they are merged into it anyway."""
 
 
 class RejectedUpdate(ValueError):
@@ -38,7 +44,10 @@ class UpdateGuard:
 
     def __init__(self, state: bytes) -> None:
         self._touched: set[str] = set()
+        self._touched_props: dict[str, set[str]] = {}  # only these props of a node changed
         self._check_all = False
+        self._mirrored: list[bytes] = []
+        self._quiet = False
         self._shadow = self._new_shadow(state)
 
     def check(self, update: bytes) -> None:
@@ -47,7 +56,9 @@ class UpdateGuard:
         After a successful check the shadow already holds the update; the caller
         must apply it to the real document too.
         """
+        self._catch_up()
         self._touched.clear()
+        self._touched_props.clear()
         self._check_all = False
         try:
             self._shadow.apply_update(update)
@@ -63,31 +74,62 @@ class UpdateGuard:
             problems.append(f"unknown root types {sorted(roots)}")
         nodes = self._shadow.get(NODES, type=Map)
         touched = set(nodes.keys()) if self._check_all else self._touched
-        for node_id in sorted(touched):
-            problem = node_problem(node_id, nodes.get(node_id))
-            if problem:
-                problems.append(problem)
+        with self._shadow.transaction() as txn:
+            for node_id in sorted(touched):
+                problem = node_problem(node_id, nodes.integrated, txn._txn)
+                if problem:
+                    problems.append(problem)
+            if not self._check_all:
+                for node_id in sorted(set(self._touched_props) - touched):
+                    problem = _props_problem(
+                        node_id, self._touched_props[node_id], nodes.integrated, txn._txn
+                    )
+                    if problem:
+                        problems.append(problem)
         if problems:
             raise RejectedUpdate("; ".join(problems[:5]))
 
     def mirror(self, update: bytes) -> None:
-        """Apply a trusted (local) update to the shadow."""
-        self._shadow.apply_update(update)
+        """Take a trusted (local) update into the shadow.
+
+        Only needed before the next remote update is checked, so local updates
+        are gathered and applied as one: a burst of edits costs one apply.
+        """
+        self._mirrored.append(update)
+        if len(self._mirrored) >= _MIRROR_BACKLOG:
+            self._catch_up()
 
     def reset(self, state: bytes) -> None:
         """Rebuild the shadow from the real document's full state."""
+        self._mirrored.clear()
         self._shadow = self._new_shadow(state)
+
+    def _catch_up(self) -> None:
+        if self._mirrored:
+            pending, self._mirrored = self._mirrored, []
+            self._quiet = True  # trusted: reading its events would be wasted work
+            try:
+                self._shadow.apply_update(
+                    pending[0] if len(pending) == 1 else merge_updates(*pending)
+                )
+            finally:
+                self._quiet = False
 
     def _new_shadow(self, state: bytes) -> Doc[Map[object]]:
         shadow: Doc[Map[object]] = Doc()
         # Keep the subscription: pycrdt drops the observer with its last reference.
-        self._subscription = observe_nodes(shadow.get(NODES, type=Map), self._on_events)
+        self._subscription = observe_nodes(
+            shadow.get(NODES, type=Map), self._on_events, quiet=lambda: self._quiet
+        )
         shadow.apply_update(state)
         return shadow
 
     def _on_events(self, events: list[tuple[list[str], EventKeys | None]]) -> None:
         for path, keys in events:
-            if path:
+            if len(path) == 2 and path[1] == "props" and keys is not None:
+                # Only property values changed: check just those, not the whole node.
+                self._touched_props.setdefault(path[0], set()).update(keys)
+            elif path:
                 self._touched.add(path[0])
             elif keys is None:
                 self._check_all = True
@@ -96,44 +138,79 @@ class UpdateGuard:
                 self._touched.update(k for k, c in keys.items() if c.get("action") != "delete")
 
 
-def node_problem(node_id: str, node: object) -> str | None:
-    """Why the stored node ``node`` breaks the schema, or ``None`` if it is valid."""
+def node_problem(node_id: str, nodes: Any, txn: Any) -> str | None:
+    """Why node ``node_id`` breaks the schema, or ``None`` if it is valid.
+
+    ``nodes`` is yrs' own ``nodes`` map and ``txn`` a yrs transaction on it.
+    """
     try:
         check_id(node_id)
-        _check_node(node)
+        node = _raw_get(nodes, txn, node_id)
+        if not isinstance(node, raw.Map):
+            raise ValidationError("is not a map")
+        check_type(_raw_get(node, txn, "type"))
+        props = _raw_get(node, txn, "props")
+        if not isinstance(props, raw.Map):
+            raise ValidationError("props is not a map")
+        names: list[str] = props.keys(txn)  # type: ignore[attr-defined]  # not in the stubs
+        for name in names:
+            check_prop_name(name)
+            value = props.get(txn, name)
+            if isinstance(value, _RAW_SHARED):
+                raise ValidationError(f"property {name!r:.80} holds a shared type, not JSON")
+            check_value(value, f"property {name!r:.80}")
+        pos = _raw_get(node, txn, "pos")
+        if pos is None:
+            # Legitimately transient: a move's deletion of the old position can
+            # arrive before the new position (Yjs applies deletions at once and
+            # holds back items whose causal predecessors are missing).
+            return None
+        if isinstance(pos, _RAW_SHARED):
+            raise ValidationError("pos is a shared type, not a plain value")
+        deleted = _raw_get(node, txn, "deleted", False)
+        parse_entry({"pos": pos, "deleted": deleted})
     except ValidationError as exc:
         return f"node {node_id!r:.80}: {exc}"
     return None
 
 
-def _check_node(node: object) -> None:
-    if not isinstance(node, Map):
-        raise ValidationError("is not a map")
-    check_type(node.get("type"))
-    props = node.get("props")
-    if not isinstance(props, Map):
-        raise ValidationError("props is not a map")
-    for name, value in props.items():
-        check_prop_name(name)
-        if isinstance(value, _SHARED):
-            raise ValidationError(f"property {name!r:.80} holds a shared type, not JSON")
-        check_value(value, f"property {name!r:.80}")
-    pos = node.get("pos")
-    if pos is None:
-        # Legitimately transient: a move's deletion of the old position can
-        # arrive before the new position (Yjs applies deletions at once and
-        # holds back items whose causal predecessors are missing).
-        return
-    if isinstance(pos, _SHARED):
-        raise ValidationError("pos is a shared type, not a plain value")
-    parse_entry({"pos": pos, "deleted": node.get("deleted", False)})
+def _props_problem(node_id: str, names: set[str], nodes: Any, txn: Any) -> str | None:
+    """Check only the properties ``names`` of a node whose other fields did not change."""
+    try:
+        node = _raw_get(nodes, txn, node_id)
+        props = _raw_get(node, txn, "props") if isinstance(node, raw.Map) else None
+        if not isinstance(props, raw.Map):
+            raise ValidationError("props is not a map")
+        for name in sorted(names):
+            check_prop_name(name)
+            value = _raw_get(props, txn, name, _MISSING)
+            if value is _MISSING:
+                continue  # removed
+            if isinstance(value, _RAW_SHARED):
+                raise ValidationError(f"property {name!r:.80} holds a shared type, not JSON")
+            check_value(value, f"property {name!r:.80}")
+    except ValidationError as exc:
+        return f"node {node_id!r:.80}: {exc}"
+    return None
+
+
+_MISSING = object()
+
+
+def _raw_get(container: Any, txn: Any, key: str, default: object = None) -> object:
+    try:
+        return container.get(txn, key)  # one call instead of has() then get()
+    except ValueError:  # yrs' "Key error"
+        return default
 
 
 EventKeys = dict[str, dict[str, object]]
 
 
 def observe_nodes(
-    nodes: Map[object], callback: Callable[[list[tuple[list[str], EventKeys | None]]], None]
+    nodes: Map[object],
+    callback: Callable[[list[tuple[list[str], EventKeys | None]]], None],
+    quiet: Callable[[], bool] | None = None,
 ) -> Subscription:
     """Observe ``nodes`` deeply, passing ``(path, changed keys)`` per event.
 
@@ -141,9 +218,12 @@ def observe_nodes(
     0.28 panics computing the changed keys of some events (seen with undo and
     out-of-order delivery), which would abort the whole transaction. Reading
     the raw events lazily confines that: the keys come as ``None`` instead.
+    While ``quiet()`` is true, events are not read at all.
     """
 
     def on_events(events: list[Any]) -> None:
+        if quiet is not None and quiet():
+            return
         parts = []
         for event in events:
             path = [str(part) for part in event.path]

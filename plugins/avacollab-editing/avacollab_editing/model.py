@@ -12,6 +12,7 @@ the tree is computed from the positions (see ``layout``).
 
 from __future__ import annotations
 
+import bisect
 import json
 import logging
 import uuid
@@ -20,12 +21,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Literal
 
-from pycrdt import Doc, Map, TransactionEvent, UndoManager
+from pycrdt import Doc, Map, Transaction, TransactionEvent, UndoManager
 
 from .components import Component, parse_export, to_export, walk
 from .fractional import key_between, keys_between, salt_for
 from .guard import NODES, EventKeys, RejectedUpdate, UpdateGuard, observe_nodes
-from .layout import Entry, Layout, compute_layout
+from .layout import Entry, Layout, Place, compute_layout
 from .schema import (
     JSON,
     ValidationError,
@@ -106,10 +107,17 @@ class Change:
 
 @dataclass(frozen=True)
 class _View:
-    """A parsed snapshot of the node map, rebuilt after every change."""
+    """A parsed snapshot of the node map.
+
+    Rebuilt after a change from elsewhere (or undo, or a move); the cheap local
+    edits (adding a node, setting a property) patch it instead, so a burst of
+    them does not rebuild it each time.
+    """
 
     records: dict[str, tuple[str, dict[str, JSON]]]
     layout: Layout
+    missing: set[str]
+    """Parents named by some node but not present: adding one of those reshapes the tree."""
 
 
 class _LocalOrigin:
@@ -125,20 +133,35 @@ class Document:
     """
 
     def __init__(
-        self, ydoc: Doc[Map[object]] | None = None, *, capture_timeout_ms: int = 0
+        self,
+        ydoc: Doc[Map[object]] | None = None,
+        *,
+        capture_timeout_ms: int = 0,
+        schedule: Callable[[Callable[[], None]], object] | None = None,
     ) -> None:
         """Wrap ``ydoc`` (a fresh ``Doc`` by default).
 
         ``capture_timeout_ms`` groups local transactions closer together than
         that into one undo step; the default 0 makes each transaction (each
         operation, or each ``batch()``) its own step.
+
+        With ``schedule`` (e.g. ``loop.call_soon``) the operations made one
+        after the other, with nothing in between that needs them committed,
+        share one transaction, committed by the scheduled ``commit()``: one
+        update, one change event and one undo step per event-loop turn
+        instead of one per operation. Everything that must see them committed
+        (sync, undo, applying a remote update, ``ydoc``) commits first.
         """
         self._ydoc: Doc[Map[object]] = ydoc if ydoc is not None else Doc()
+        self._schedule = schedule
+        self._open: Transaction | None = None
         self._nodes: Map[object] = self._ydoc.get(NODES, type=Map)
         self._local = _LocalOrigin()
         self._salt = salt_for(self._ydoc.client_id)
         self._remote: str | None = None
         self._cached: _View | None = None
+        self._writing = 0  # depth of transactions made by this Document's operations
+        self._props_maps: dict[str, Map[JSON]] = {}  # pycrdt reads are costly; dropped on change
         self._change_callbacks: list[Callable[[Change], None]] = []
         self._update_callbacks: list[Callable[[bytes], None]] = []
         self._guard = UpdateGuard(self._ydoc.get_update())
@@ -151,8 +174,20 @@ class Document:
 
     @property
     def ydoc(self) -> Doc[Map[object]]:
-        """The underlying pycrdt document."""
+        """The underlying pycrdt document (pending operations committed)."""
+        self.commit()
         return self._ydoc
+
+    def commit(self) -> None:
+        """Commit the operations gathered since the last commit (see ``schedule``)."""
+        if self._open is None:
+            return
+        transaction, self._open = self._open, None
+        self._writing += 1  # our view patches stay valid through the observers
+        try:
+            transaction.__exit__(None, None, None)
+        finally:
+            self._writing -= 1
 
     # -- operations ---------------------------------------------------------
 
@@ -177,7 +212,7 @@ class Document:
             raise EditError(f"node {node_id!r} already exists")
         self._check_parent(parent)
         order = self._order_at(parent, index, moving=None)
-        with self._transaction():
+        with self._transaction(patched=True):
             self._nodes[node_id] = Map(
                 {
                     "type": type,
@@ -186,24 +221,35 @@ class Document:
                     "deleted": False,
                 }
             )
+            self._patch_added(node_id, type, values, Place(parent, order))
         return node_id
 
     def set_prop(self, node_id: str, name: str, value: JSON) -> None:
         """Set one property of a node that is not deleted."""
         check_prop_name(name)
         checked = check_value(value, f"property {name!r}")
-        node = self._live(node_id)
-        with self._transaction():
-            self._props(node)[name] = checked
+        props = self._live_props(node_id)
+        with self._transaction(patched=True):
+            props[name] = checked
+            view = self._cached
+            if view is not None and node_id in view.records:
+                view.records[node_id][1][name] = checked
+            else:
+                self._cached = None
 
     def remove_prop(self, node_id: str, name: str) -> None:
         """Remove one property of a node that is not deleted."""
         check_prop_name(name)
-        props = self._props(self._live(node_id))
+        props = self._live_props(node_id)
         if name not in props:
             raise EditError(f"node {node_id!r} has no property {name!r}")
-        with self._transaction():
+        with self._transaction(patched=True):
             del props[name]
+            view = self._cached
+            if view is not None and node_id in view.records:
+                view.records[node_id][1].pop(name, None)
+            else:
+                self._cached = None
 
     def delete(self, node_id: str) -> None:
         """Delete a node and so hide its subtree (soft: undo or ``restore`` bring it back)."""
@@ -251,20 +297,24 @@ class Document:
 
     def undo(self) -> bool:
         """Undo this replica's last local step; return whether there was one."""
+        self.commit()
         return self._undo.undo()
 
     def redo(self) -> bool:
         """Redo the last undone step; return whether there was one."""
+        self.commit()
         return self._undo.redo()
 
     @property
     def can_undo(self) -> bool:
         """Whether ``undo()`` has something to undo."""
+        self.commit()
         return self._undo.can_undo()
 
     @property
     def can_redo(self) -> bool:
         """Whether ``redo()`` has something to redo."""
+        self.commit()
         return self._undo.can_redo()
 
     @contextmanager
@@ -335,10 +385,12 @@ class Document:
 
     def state_vector(self) -> bytes:
         """The encoded state vector (what this replica has seen)."""
+        self.commit()
         return self._ydoc.get_state()
 
     def get_update(self, state_vector: bytes | None = None) -> bytes:
         """Everything this replica has that ``state_vector`` lacks (all of it if ``None``)."""
+        self.commit()
         return self._ydoc.get_update(state_vector)
 
     def apply_update(self, update: bytes, origin: str) -> None:
@@ -348,6 +400,7 @@ class Document:
         Raises ``RejectedUpdate``, leaving the document untouched, when the
         update is malformed or would break the schema.
         """
+        self.commit()  # else pycrdt would apply it inside our open local transaction
         try:
             self._guard.check(update)
         except RejectedUpdate:
@@ -374,7 +427,8 @@ class Document:
         return lambda: self._update_callbacks.remove(callback)
 
     def close(self) -> None:
-        """Stop observing the document."""
+        """Commit what is pending and stop observing the document."""
+        self.commit()
         for subscription in self._subscriptions:
             subscription.drop()
         self._subscriptions.clear()
@@ -382,10 +436,45 @@ class Document:
     # -- internals ----------------------------------------------------------
 
     @contextmanager
-    def _transaction(self) -> Iterator[None]:
-        with self._ydoc.transaction(origin=self._local):
-            yield
-        self._cached = None
+    def _transaction(self, *, patched: bool = False) -> Iterator[None]:
+        """A local transaction; unless ``patched`` (the operation updated the view
+        itself), the view is rebuilt on the next read."""
+        self._writing += 1
+        try:
+            if self._schedule is not None and self._open is None and self._ydoc._txn is None:
+                self._open = self._ydoc.transaction(origin=self._local)
+                self._open.__enter__()
+                self._schedule(self.commit)
+            with self._ydoc.transaction(origin=self._local):
+                yield
+        finally:
+            self._writing -= 1
+            if not patched:
+                self._cached = None
+
+    def _live_props(self, node_id: str) -> Map[JSON]:
+        """The props map of a live node, from the view and a cache when they know it."""
+        view = self._view()
+        props = self._props_maps.get(node_id)
+        if node_id in view.records and props is not None:
+            if view.layout.is_deleted(node_id):
+                raise EditError(f"node {node_id!r} is deleted")
+            return props
+        props = self._props(self._live(node_id))
+        self._props_maps[node_id] = props
+        return props
+
+    def _patch_added(self, node_id: str, type: str, props: dict[str, JSON], place: Place) -> None:
+        view = self._cached
+        if view is None or node_id in view.missing or node_id in view.records:
+            self._cached = None  # nodes waiting for this one appear: rebuild
+            return
+        view.records[node_id] = (type, dict(props))
+        layout = view.layout
+        layout.place[node_id] = place
+        layout.visible.add(node_id)
+        siblings = layout.children.setdefault(place.parent, [])
+        bisect.insort(siblings, node_id, key=lambda s: (layout.place[s].order, s))
 
     def _node(self, node_id: str) -> Map[object]:
         node = self._nodes.get(node_id)
@@ -459,7 +548,13 @@ class Document:
                     records[node_id] = (check_type(raw.get("type")), props)
                 except ValidationError:
                     entries.pop(node_id, None)
-            self._cached = _View(records, compute_layout(entries))
+            layout = compute_layout(entries)
+            missing = {
+                place.parent
+                for place in layout.place.values()
+                if place.parent is not None and place.parent not in entries
+            }
+            self._cached = _View(records, layout, missing)
         return self._cached
 
     def _state(self, node_id: str, view: _View) -> NodeState | None:
@@ -479,8 +574,11 @@ class Document:
     def _on_transaction(self, event: TransactionEvent) -> None:
         # The deep observer does not report every change (the convergence test
         # found a stale view after out-of-order delivery), so every
-        # transaction drops the cached view as well.
-        self._cached = None
+        # transaction drops the cached view as well, except our own operations,
+        # which patched it or dropped it themselves.
+        if self._writing == 0:
+            self._cached = None
+            self._props_maps.clear()
         if self._remote is not None:
             return  # already in the shadow, and not ours to broadcast
         update = event.update
@@ -492,7 +590,9 @@ class Document:
                 log.exception("update callback failed")
 
     def _on_events(self, events: list[tuple[list[str], EventKeys | None]]) -> None:
-        self._cached = None
+        if self._writing == 0:
+            self._cached = None
+            self._props_maps.clear()
         changes: dict[tuple[str, ChangeKind], set[str]] = {}
         for path, keys in events:
             if keys is None:

@@ -46,7 +46,8 @@ class EditingSession:
 
     def __init__(self, session: Session) -> None:
         self.session = session
-        self.document = Document()
+        # One transaction per event-loop turn: one update and one event per burst of edits.
+        self.document = Document(schedule=asyncio.get_running_loop().call_soon)
         self.docfile: DocFile | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._write_handle: asyncio.TimerHandle | None = None
