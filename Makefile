@@ -9,8 +9,8 @@ PLUGINS  := $(wildcard plugins/*/pyproject.toml)
 EXAMPLES := $(wildcard examples/*/pyproject.toml)
 NODE_DIRS := $(patsubst %/package.json,%,$(wildcard bench/js/package.json plugins/*/tests/js/package.json))
 # Debian packages the tests use: coturn (TURN relay), chromium (browser
-# reference in benchmarks), iproute2 (network namespaces for link cuts).
-APT_PACKAGES := coturn chromium iproute2
+# reference in benchmarks), iproute2 (network namespaces for link cuts),
+# xvfb + x11-xserver-utils + ffmpeg (screen capture under a virtual X server).
 HOST ?= 127.0.0.1
 PORT ?= 8765
 
@@ -36,6 +36,9 @@ system-deps:
 	command -v turnserver >/dev/null || missing="$$missing coturn"; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	command -v ip >/dev/null || missing="$$missing iproute2"; \
+	command -v Xvfb >/dev/null || missing="$$missing xvfb"; \
+	command -v xsetroot >/dev/null || missing="$$missing x11-xserver-utils"; \
+	command -v ffmpeg >/dev/null || missing="$$missing ffmpeg"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing Debian packages:$$missing"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
