@@ -319,7 +319,8 @@ class Presence:
                 rejections.append(Rejection(sender, entry.client_id, reason))
         after = self._remotes.get(sender)
         after_state = None if after is None else after.state
-        if before_state != after_state:
+        # Identity first: a stale copy leaves the very same object in place.
+        if before_state is not after_state and before_state != after_state:
             added = (sender,) if before_state is None else ()
             removed = (sender,) if after_state is None else ()
             updated = (sender,) if not (added or removed) else ()
@@ -415,33 +416,61 @@ class Presence:
             self._arm("status", self._status_due(), self._on_status_timer)
         return True
 
-    def _publish(self, *, reliable: bool) -> None:
+    def _publish(self, *, reliable: bool, slot: float | None = None) -> None:
+        """Send the local state; ``slot`` is the throttle slot it fills (default: now)."""
         self._cursor_dirty = False
         if self._phase != "running":
             return
         self._awareness.set_local_state(self._state.to_json())
         self._last_update = self._awareness.encode_awareness_update([self.client_id])
         self._last_reliable = reliable
-        self._published_at = self._scheduler.time()
+        now = self._scheduler.time()
+        self._published_at = now if slot is None else slot
+        self._cancel("rest")
         self._send(self._last_update, reliable)
         self._emit(PresenceChange((), (self.peer_id,), (), "local"))
         if not reliable:
-            self._arm("cursor", self.config.cursor_interval, self._on_cursor_timer)
+            due = self._published_at + self.config.cursor_interval - now
+            self._arm("cursor", due, self._on_cursor_timer)
 
     def _flush_cursor(self) -> None:
-        if self._phase != "running" or "cursor" in self._timers:
-            return  # before start, or the timer will carry the newest position
-        wait = self._published_at + self.config.cursor_interval - self._scheduler.time()
-        if wait <= 0:
-            self._publish(reliable=False)
-        else:
+        if self._phase != "running":
+            return
+        if self._published_at + self.config.cursor_interval <= self._scheduler.time():
+            # The slot is due. A cursor timer still pending is late (a busy
+            # loop): send now in its slot rather than wait for it. Otherwise
+            # the cursor was resting and this move is a leading edge.
+            late = self._cancel("cursor")
+            self._publish(reliable=False, slot=self._slot() if late else None)
+        elif "cursor" not in self._timers:
+            wait = self._published_at + self.config.cursor_interval - self._scheduler.time()
             self._arm("cursor", wait, self._on_cursor_timer)
+
+    def _slot(self) -> float:
+        """When the throttle slot being filled now began.
+
+        It is the one due, not the moment the send runs: otherwise timer
+        lateness adds up, the slots drift behind moves that come at the
+        cursor rate, and every position waits longer. A send later than a
+        whole interval (a blocked loop) starts afresh rather than catching
+        up with a burst.
+        """
+        interval = self.config.cursor_interval
+        return max(self._published_at + interval, self._scheduler.time() - interval)
 
     def _on_cursor_timer(self) -> None:
         del self._timers["cursor"]
         if self._cursor_dirty:
-            self._publish(reliable=False)
+            self._publish(reliable=False, slot=self._slot())
         elif not self._last_reliable:
+            # Wait one more interval before calling the cursor resting: a
+            # pointer moving at about the throttle rate often lands just after
+            # its slot, and must not cost a repeat every time.
+            self._arm("rest", self.config.cursor_interval, self._on_rest_timer)
+
+    def _on_rest_timer(self) -> None:
+        del self._timers["rest"]
+        if not self._last_reliable:
             # The cursor rests: repeat the last update (same clock, so peers that
             # have it ignore it) where it cannot be lost.
             self._last_reliable = True
@@ -478,10 +507,16 @@ class Presence:
         self._arm("housekeeping", self.config.timeout / 10, self._on_housekeeping)
 
     def _arm(self, name: str, delay: float, callback: Callable[[], None]) -> None:
-        old = self._timers.pop(name, None)
-        if old is not None:
-            old.cancel()
+        self._cancel(name)
         self._timers[name] = self._scheduler.call_later(delay, callback)
+
+    def _cancel(self, name: str) -> bool:
+        """Cancel a timer; True if it was pending."""
+        timer = self._timers.pop(name, None)
+        if timer is None:
+            return False
+        timer.cancel()
+        return True
 
     def _check_open(self) -> None:
         if self._phase == "left":

@@ -1,0 +1,269 @@
+"""One peer process of the presence benchmark (driven by ``bench/presence.py``).
+
+Two kinds of peer, both joining the same loopback signaling server:
+
+* ``presence``: a real :class:`~avacollab.session.Session` with the presence
+  plugin, moving its cursor through ``Presence.set_cursor`` (so through the
+  throttle, the bus and its batching);
+* ``raw``: the floor. A plain aiortc peer connection to every other peer
+  (avacollab's :class:`~avacollab.link.PeerLink` only sets it up) and one
+  data-channel frame per move per peer straight on the unordered channel: no
+  bus, no presence, no liveness pings.
+
+Protocol with the runner, one JSON line each way: the peer prints
+``{"ready": ...}`` once connected to everyone, reads ``go T`` (a wall-clock
+start time shared by all peers), moves its cursor ``rate`` times a second
+from T for ``duration`` seconds, prints ``{"result": ...}`` and, after the
+runner's ``done`` line, closes. The cursor's x coordinate is the wall-clock
+time of the move in ms after T, so a receiver knows each position's age: all
+peers share the machine's clock.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+SETTLE = 0.3
+"""Seconds after the last move still inside the measured window: the last
+updates (and presence's resting repeat, 50 ms later) are part of the cost."""
+CONNECT_TIMEOUT = 60.0
+
+
+class Window:
+    """CPU, latencies and counters over the measured window of one peer."""
+
+    def __init__(self) -> None:
+        self.start = 0.0
+        self.open = False
+        self.latencies: list[float] = []
+        self.last_x: dict[str, float] = {}
+        self._cpu = (0.0, 0.0)
+
+    def begin(self, start: float) -> None:
+        self.start = start
+        times = os.times()
+        self._cpu = (times.user, times.system)
+        self.open = True
+
+    def end(self) -> dict[str, float]:
+        self.open = False
+        times = os.times()
+        return {"user": times.user - self._cpu[0], "system": times.system - self._cpu[1]}
+
+    def seen(self, sender: str, x: float) -> None:
+        """A position stamped ``x`` ms after the start reached us from ``sender``."""
+        # Only new positions count: presence repeats a resting cursor reliably.
+        if not self.open or x <= self.last_x.get(sender, -1.0):
+            return
+        self.last_x[sender] = x
+        self.latencies.append((time.time() - self.start) * 1000 - x)
+
+
+async def stdin_reader() -> asyncio.StreamReader:
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader()
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+    return reader
+
+
+def say(**fields: Any) -> None:
+    print(json.dumps(fields), flush=True)
+
+
+async def wait_until(condition: Callable[[], bool], changed: asyncio.Event) -> None:
+    async with asyncio.timeout(CONNECT_TIMEOUT):
+        while not condition():
+            changed.clear()
+            await changed.wait()
+
+
+async def move(start: float, rate: float, duration: float, step: Callable[[float], None]) -> int:
+    """Call ``step(stamp_ms)`` ``rate`` times a second on a fixed schedule; return the count."""
+    moves = round(rate * duration)
+    for k in range(moves):
+        delay = start + k / rate - time.time()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        step((time.time() - start) * 1000)
+    await asyncio.sleep(max(0.0, start + duration + SETTLE - time.time()))
+    return moves
+
+
+async def presence_peer(args: argparse.Namespace) -> None:
+    from avacollab_presence.plugin import PresencePlugin
+
+    from avacollab.bus import BusConfig
+    from avacollab.ice import LOOPBACK
+    from avacollab.plugins import load
+    from avacollab.session import Session, SessionConfig
+
+    reader = await stdin_reader()
+    plugin = PresencePlugin()
+    plugins = load("")
+    plugins.register(plugin)
+    changed = asyncio.Event()
+    config = SessionConfig(
+        args.server,
+        args.room,
+        name=f"peer{args.index}",
+        ice_addresses=LOOPBACK,
+        connect_timeout=CONNECT_TIMEOUT,
+        bus=BusConfig(
+            ping_interval=args.ping_interval, dead_after=max(5.0, 5 * args.ping_interval)
+        ),
+    )
+    session = Session(config, plugins=plugins, events=lambda _event: changed.set())
+    window = Window()
+    try:
+        await session.start()
+        presence = plugin.presence_for(session).presence
+        await wait_until(
+            lambda: (
+                len(session.connected) == args.peers - 1 and len(presence.states()) == args.peers
+            ),
+            changed,
+        )
+
+        def observe(change: Any) -> None:
+            if change.origin != "remote" or not window.open:
+                return
+            states = presence.states()
+            for peer in change.updated:
+                cursor = states[peer].state.cursor
+                if cursor is not None:
+                    window.seen(peer, cursor.x)
+
+        presence.subscribe(observe)
+        say(ready=True)
+        start = float((await reader.readline()).split()[1])
+        await asyncio.sleep(max(0.0, start - time.time()))
+        before = session.bus.counters.as_dict()
+        window.begin(start)
+        moves = await move(
+            start, args.rate, args.duration, lambda x: presence.set_cursor(x, args.index)
+        )
+        cpu = window.end()
+        after = session.bus.counters.as_dict()
+        counters = {key: after[key] - before[key] for key in after}
+        say(result={"cpu": cpu, "moves": moves, "latencies_ms": window.latencies, **counters})
+        await reader.readline()  # done: every peer has finished measuring
+    finally:
+        await session.close()
+
+
+async def raw_peer(args: argparse.Namespace) -> None:
+    from avacollab.client import SignalingClient
+    from avacollab.ice import LOOPBACK
+    from avacollab.link import LinkConfig, PeerLink
+
+    reader = await stdin_reader()
+    link_config = LinkConfig(host_addresses=LOOPBACK, open_timeout=CONNECT_TIMEOUT)
+    links: dict[str, PeerLink] = {}
+    opened: set[str] = set()
+    changed = asyncio.Event()
+    tasks: set[asyncio.Task[None]] = set()
+    window = Window()
+    counts = {"frames_sent": 0, "frames_received": 0}
+    padding = "." * max(0, args.frame_size - 40)
+
+    def new_link(peer_id: str, offerer: bool) -> PeerLink:
+        link = links[peer_id] = PeerLink(peer_id, offerer=offerer, config=link_config)
+
+        def received(data: bytes | str) -> None:
+            counts["frames_received"] += 1
+            window.seen(peer_id, json.loads(data)["x"])
+
+        link.unordered.on("message", received)
+        return link
+
+    async def opened_link(peer_id: str, link: PeerLink) -> None:
+        await link.wait_open()
+        opened.add(peer_id)
+        changed.set()
+
+    async def on_signal(message: dict[str, Any]) -> None:
+        kind, sender = message.get("type"), message.get("from", "")
+        if kind == "peer-joined":
+            peer_id = message["peer"]
+            if peer_id in links or not client.peer_id < peer_id:
+                return  # the peer with the smaller id offers
+            link = new_link(peer_id, True)
+            await client.relay("offer", peer_id, sdp=await link.create_offer())
+            await opened_link(peer_id, link)
+        elif kind == "offer":
+            link = new_link(sender, False)
+            await client.relay("answer", sender, sdp=await link.accept_offer(message["sdp"]))
+            await opened_link(sender, link)
+        elif kind == "answer":
+            await links[sender].accept_answer(message["sdp"])
+
+    def spawn(message: dict[str, Any]) -> None:
+        # The client awaits its handler; negotiation must not hold up the next message.
+        task = asyncio.create_task(on_signal(message))
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+
+    def step(x: float) -> None:
+        frame = json.dumps({"x": x, "y": args.index, "pad": padding}).encode()
+        for link in links.values():
+            link.unordered.send(frame)
+            counts["frames_sent"] += 1
+
+    client = SignalingClient(args.server, args.room, on_message=spawn)
+    try:
+        welcome = await client.connect()
+        for other in welcome["peers"]:
+            spawn({"type": "peer-joined", "peer": other["peer"]})
+        await wait_until(lambda: len(opened) == args.peers - 1, changed)
+        say(ready=True)
+        start = float((await reader.readline()).split()[1])
+        await asyncio.sleep(max(0.0, start - time.time()))
+        before = dict(counts)
+        window.begin(start)
+        moves = await move(start, args.rate, args.duration, step)
+        cpu = window.end()
+        delta = {key: counts[key] - before[key] for key in counts}
+        say(result={"cpu": cpu, "moves": moves, "latencies_ms": window.latencies, **delta})
+        await reader.readline()  # done
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        for link in links.values():
+            await link.close()
+        await client.close()
+
+
+def main() -> None:
+    from avacollab.bus import BusConfig
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("kind", choices=["presence", "raw"])
+    parser.add_argument("server")
+    parser.add_argument("room")
+    parser.add_argument("--index", type=int, required=True)
+    parser.add_argument("--peers", type=int, required=True)
+    parser.add_argument("--rate", type=float, required=True)
+    parser.add_argument("--duration", type=float, required=True)
+    parser.add_argument("--frame-size", type=int, default=200)
+    parser.add_argument("--ping-interval", type=float, default=BusConfig().ping_interval)
+    parser.add_argument("--loop", choices=["uvloop", "asyncio"], default="uvloop")
+    args = parser.parse_args()
+    run = presence_peer if args.kind == "presence" else raw_peer
+    if args.loop == "uvloop":
+        import uvloop
+
+        uvloop.run(run(args))
+    else:
+        asyncio.run(run(args))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,63 @@
+"""The presence benchmark (bench/presence.py) runs end to end, small and short."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[3] / "bench" / "presence.py"
+
+
+@pytest.mark.timeout(60)
+def test_the_benchmark_measures_presence_and_the_raw_floor(tmp_path: Path) -> None:
+    out = tmp_path / "presence.json"
+    run = subprocess.run(
+        [
+            sys.executable,
+            str(BENCH),
+            "--peers",
+            "3",
+            "--duration",
+            "2",
+            "--floors",
+            "asyncio",
+            "--json",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=50,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    assert "presence CPU / raw floor (asyncio)" in run.stdout
+    presence, floor = json.loads(out.read_text())["phases"]
+    assert (presence["kind"], presence["loop"]) == ("presence", "uvloop")
+    assert (floor["kind"], floor["loop"]) == ("raw", "asyncio")
+    for phase in (presence, floor):
+        # 3 peers, 20 Hz, 2 s: 240 positions sent in all; throttling may merge a few.
+        assert phase["positions_sent"] == 240
+        assert phase["positions_received"] > 120
+        assert 0 < phase["cpu_per_peer"] < 1
+        assert phase["frames_received_per_s"] > 0
+        assert 0 <= phase["latency_p50_ms"] <= phase["latency_p99_ms"]
+    # Only the presence peers run the bus, whose liveness pings the floor has not.
+    assert presence["pings_sent_per_s"] > 0
+    assert floor["pings_sent_per_s"] == 0
+
+
+def test_the_benchmark_refuses_bad_options() -> None:
+    for bad in (["--peers", "1"], ["--rate", "0"], ["--floors", "trio"]):
+        run = subprocess.run(
+            [sys.executable, str(BENCH), *bad],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+        assert run.returncode == 2, bad
+        assert "error" in run.stderr
