@@ -93,6 +93,7 @@ class FfmpegSource:
         self.what = what
         self.paced = paced
         self._first: bytes | None = None
+        self._error_output: bytes | None = None  # ffmpeg's stderr, once it has exited
 
     @classmethod
     async def start(
@@ -126,6 +127,10 @@ class FfmpegSource:
             raise VoiceError(f"{self.what} ended") from None
 
     async def _stderr(self) -> str:
+        if self._error_output is not None:
+            lines = [ln.strip() for ln in self._error_output.decode(errors="replace").splitlines()]
+            lines = [ln for ln in lines if ln]
+            return lines[-1] if lines else ""
         if self._process.stderr is None:
             return ""
         with contextlib.suppress(TimeoutError):
@@ -147,7 +152,10 @@ class FfmpegSource:
         if self._process.returncode is None:
             with contextlib.suppress(ProcessLookupError):
                 self._process.kill()
-        await self._process.wait()
+        # Not wait(): asyncio only reports the exit once every pipe has hit
+        # EOF, and a stdout we stopped reading (its buffer full, reading
+        # paused) never does. communicate() reads both pipes to the end.
+        _, self._error_output = await self._process.communicate()
 
 
 async def open_source(options: VoiceOptions) -> AudioSource | None:
