@@ -54,7 +54,7 @@ class JoinProcess:
 
     async def connected_to(self, count: int) -> None:
         await self.events.wait(
-            lambda items: len({e["peer"] for e in items if e["event"] == "peer-connected"}) >= count
+            lambda: len({e["peer"] for e in self.events.named("peer-connected")}) >= count
         )
 
     async def exited(self) -> int:
@@ -111,7 +111,7 @@ def received(peer: JoinProcess, text: str) -> list[dict[str, Any]]:
 
 
 async def got(peer: JoinProcess, text: str) -> None:
-    await peer.events.wait(lambda _: bool(received(peer, text)))
+    await peer.events.wait(lambda: bool(received(peer, text)))
 
 
 @pytest.mark.parametrize("count", [2, 3, 6])
@@ -168,7 +168,7 @@ async def test_a_megabyte_arrives_intact_and_hostile_frames_are_survived(spawn: 
 
     for command in ("garbage", "oversized", "unknown"):
         await sender.command(f"/{command} {target.id}")
-    await sender.events.wait(lambda items: len(sender.events.named("e2e.raw-sent")) == 3)
+    await sender.events.wait(lambda: len(sender.events.named("e2e.raw-sent")) == 3)
     await sender.command("/send after the storm")
     await got(target, "after the storm")
     await target.command("/counters")

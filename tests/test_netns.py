@@ -119,7 +119,7 @@ async def processes() -> AsyncIterator[list[asyncio.subprocess.Process]]:
 
 async def reconnected(peer: JoinProcess) -> None:
     """Wait for the second peer-connected: the replacement link is open."""
-    await peer.events.wait(lambda _: len(peer.events.named("peer-connected")) == 2, timeout=40)
+    await peer.events.wait(lambda: len(peer.events.named("peer-connected")) == 2, timeout=40)
 
 
 async def test_a_cut_link_is_noticed_and_the_connection_comes_back(

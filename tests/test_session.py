@@ -117,9 +117,7 @@ async def full_mesh(sessions: list[tuple[Session, Events, Recorder]]) -> None:
     async with asyncio.timeout(WAIT):
         for _, events, _ in sessions:
             await events.wait(
-                lambda items: (
-                    len({e["peer"] for e in items if e["event"] == "peer-connected"}) == count
-                )
+                lambda: len({e["peer"] for e in events.named("peer-connected")}) == count  # noqa: B023
             )
 
 
@@ -268,7 +266,7 @@ async def test_the_answerer_asks_for_renegotiation_and_its_track_arrives(
     ra.tracks.clear()
     renegotiated = len(ea.named("renegotiated"))
     answerer.renegotiate(offerer.peer_id)
-    await ea.wait(lambda _: len(ea.named("renegotiated")) > renegotiated)
+    await ea.wait(lambda: len(ea.named("renegotiated")) > renegotiated)
     transceiver = next(t for t in link.pc.getTransceivers() if t.kind == "video")
     assert transceiver.sender.track is None
     track.stop()

@@ -96,7 +96,7 @@ async def test_join_relay_only_processes_connect_through_coturn(
             assert connected["route"] == "relay"
         await alice.command("/send through coturn")
         await bob.events.wait(
-            lambda items: any(e.get("text") == "through coturn" for e in items), timeout=WAIT
+            lambda: any(e.get("text") == "through coturn" for e in bob.events.items), timeout=WAIT
         )
         for peer in peers:
             await peer.command("/quit")
