@@ -35,6 +35,8 @@ from typing import Any, NamedTuple
 
 from .channels import Channel
 from .envelope import (
+    BATCH_HEADER,
+    FLAG_DEFLATE,
     FLAG_JSON,
     HEADER_SIZE,
     Batch,
@@ -44,12 +46,14 @@ from .envelope import (
     Ping,
     Pong,
     Reassembler,
-    batch_frame,
     check_topic,
     chunk_frames,
     decode_frame,
+    deflate,
     encode_entry,
     encode_json,
+    inflate,
+    pack_entries,
     ping_frame,
     pong_frame,
 )
@@ -126,7 +130,9 @@ class BusConfig:
     low_water: int = 65_536
     """Resume below this (the channel's ``bufferedAmountLowThreshold``)."""
     ping_interval: float = 1.0
-    """Seconds between liveness pings to each peer."""
+    """Seconds between liveness pings to a peer we have sent nothing else to meanwhile."""
+    rtt_interval: float = 5.0
+    """Seconds between pings to a peer that hears from us anyway, to keep its RTT fresh."""
     dead_after: float = 5.0
     """A peer not heard from for this many seconds is reported to ``on_peer_dead``."""
 
@@ -135,8 +141,8 @@ class BusConfig:
             raise ValueError("max_frame_size must be at least 64 bytes")
         if not 0 <= self.low_water < self.high_water:
             raise ValueError("low_water must be below high_water")
-        if self.ping_interval <= 0 or self.dead_after <= 0:
-            raise ValueError("ping_interval and dead_after must be positive")
+        if self.ping_interval <= 0 or self.dead_after <= 0 or self.rtt_interval <= 0:
+            raise ValueError("ping_interval, rtt_interval and dead_after must be positive")
 
 
 @dataclass(slots=True)
@@ -238,68 +244,46 @@ class _Outbox:
 
     def flush(self) -> None:
         """Hand frames to the channel until the queue is empty or the channel is full."""
-        if self.channel.readyState != "open":
+        channel = self.channel
+        if channel.readyState != "open":
             return  # the "open" event flushes again
         config = self.bus.config
-        batch: list[bytes] = []
-        size = HEADER_SIZE
-        while True:
-            if batch:
-                if self.reliable and not self.pending:
-                    size = self._fill(batch, size, config.max_frame_size)
-                item = None if self.pending else self._peek()
-                if (
-                    item is None
-                    or item.frames is not None
-                    or size + len(item.entry) > config.max_frame_size
-                ):
-                    self._send(batch_frame(batch))
-                    batch, size = [], HEADER_SIZE
-                    continue
-                self._pop()
-                batch.append(item.entry)
-                size += len(item.entry)
-                continue
-            if self.channel.bufferedAmount >= config.high_water:
-                return  # the "bufferedamountlow" event flushes again
+        limit = config.max_frame_size
+        while channel.bufferedAmount < config.high_water:
             if self.pending:
                 frame = self.pending.popleft()
                 self.queued -= len(frame)
                 self._send(frame)
                 continue
+            if self.reliable:
+                size, taken, count = pack_entries(
+                    self.ordered, batch := [BATCH_HEADER], HEADER_SIZE, limit
+                )
+                if count:
+                    self.queued -= taken
+                    self.bus.counters.messages_sent += count
+                    self._send(b"".join(batch))
+                    continue
             item = self._peek()
             if item is None:
                 return
-            self._pop()
             if item.frames is not None:
+                self._pop()
                 self.pending.extend(item.frames)
-            else:
+                continue
+            # Unordered: one message per topic, so no topic repeats in a batch.
+            batch, size = [BATCH_HEADER], HEADER_SIZE
+            while item is not None and item.frames is None and size + item.size <= limit:
+                self._pop()
                 batch.append(item.entry)
-                size += len(item.entry)
-
-    def _fill(self, batch: list[bytes], size: int, limit: int) -> int:
-        """Move small reliable messages that fit into ``batch``; return its new size.
-
-        The same as repeated ``_peek``/``_pop``, in one loop: this is where a
-        busy reliable channel spends its time, once per message.
-        """
-        ordered = self.ordered
-        taken = count = 0
-        while ordered:
-            entry = ordered[0]
-            if not isinstance(entry, bytes) or size + len(entry) > limit:
-                break
-            ordered.popleft()
-            batch.append(entry)
-            size += len(entry)
-            taken += len(entry)
-            count += 1
-        self.queued -= taken
-        self.bus.counters.messages_sent += count
-        return size
+                size += item.size
+                item = self._peek()
+            self._send(b"".join(batch))
+        # the "bufferedamountlow" event flushes again
 
     def _send(self, frame: bytes) -> None:
         self.channel.send(frame)
+        self.peer.last_sent = time.monotonic()
         counters = self.bus.counters
         counters.frames_sent += 1
         counters.bytes_sent += len(frame)
@@ -318,7 +302,8 @@ class _Peer:
             )
             for _ in range(2)
         )
-        self.last_heard = time.monotonic()
+        self.last_heard = self.last_sent = time.monotonic()
+        self.last_ping = 0.0
         self.dead = False
         self.rtt: float | None = None
         self.listeners: list[tuple[Channel, str, Callable[..., None]]] = []
@@ -443,15 +428,18 @@ class Bus:
         to: str | None = None,
         reliable: bool = True,
         flags: int = 0,
+        compress: bool = False,
     ) -> int:
         """Queue a message for every peer (or only ``to``); return how many peers.
 
         It leaves at the end of the current loop turn, batched with the other
-        messages of the turn. Raises :class:`BusFull` (reliable, nothing
-        queued), :class:`UnknownPeer`, :class:`MessageTooLarge` or
-        ``ValueError`` for a bad topic.
+        messages of the turn. ``compress`` deflates the payload on the wire
+        (subscribers get it back as it was): worth it for large, repetitive
+        payloads such as document states, not for small ones. Raises
+        :class:`BusFull` (reliable, nothing queued), :class:`UnknownPeer`,
+        :class:`MessageTooLarge` or ``ValueError`` for a bad topic or flags.
         """
-        item = self._item(topic, payload, flags)
+        item = self._item(topic, payload, flags, compress)
         outboxes = self._outboxes(to, reliable)
         if reliable:
             full = [o.peer.id for o in outboxes if not o.has_room(item.size)]
@@ -467,10 +455,16 @@ class Bus:
         return self.publish(topic, encode_json(value), to=to, reliable=reliable, flags=FLAG_JSON)
 
     async def send(
-        self, topic: str, payload: bytes, *, to: str | None = None, flags: int = 0
+        self,
+        topic: str,
+        payload: bytes,
+        *,
+        to: str | None = None,
+        flags: int = 0,
+        compress: bool = False,
     ) -> int:
         """Reliable :meth:`publish` that waits for queue room instead of raising ``BusFull``."""
-        item = self._item(topic, payload, flags)
+        item = self._item(topic, payload, flags, compress)
         while True:
             outboxes = self._outboxes(to, True)
             for outbox in outboxes:
@@ -513,9 +507,14 @@ class Bus:
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
 
-    def _item(self, topic: str, payload: bytes, flags: int) -> _Item:
+    def _item(self, topic: str, payload: bytes, flags: int, compress: bool) -> _Item:
         if self._closed:
             raise BusClosed("the bus is closed")
+        if flags & FLAG_DEFLATE:
+            raise ValueError("set compress=True instead of FLAG_DEFLATE")
+        if compress:
+            payload = deflate(payload)
+            flags |= FLAG_DEFLATE
         entry = encode_entry(topic, payload, flags)
         if len(entry) > self.config.max_message_size:
             raise MessageTooLarge(
@@ -641,6 +640,13 @@ class Bus:
             if not handlers:
                 counters.unknown_topics += 1
                 continue
+            if flags & FLAG_DEFLATE:
+                try:
+                    payload = inflate(payload, self.config.max_message_size)
+                except FrameError as exc:
+                    self._reject(peer, f"{topic}: {exc}", malformed=True)
+                    continue
+                flags &= ~FLAG_DEFLATE
             message = new(Message, (topic, payload, peer.id, reliable, flags))
             for handler in list(handlers):
                 self._call(handler, message)
@@ -711,7 +717,14 @@ class Bus:
                     # first frame is missed): silence only counts once open.
                     peer.last_heard = now
                     continue
-                if self._send_control(unordered, ping_frame(now)):
+                # A peer we sent frames to lately has heard from us: a ping
+                # would only cost a frame each way (a tenth of the frames of
+                # eight peers moving cursors at 20 Hz), so it waits for the RTT.
+                if (
+                    now - peer.last_sent >= config.ping_interval
+                    or now - peer.last_ping >= config.rtt_interval
+                ) and self._send_control(unordered, ping_frame(now)):
+                    peer.last_ping = now
                     self.counters.pings_sent += 1
                 if not peer.dead and now - peer.last_heard > config.dead_after:
                     peer.dead = True

@@ -1,11 +1,10 @@
 """Time from join to bus-open for a full mesh of N peers, one process each.
 
-``avacollab.session`` did not exist when this was written, so each peer here
-is the same stack built by hand: a :class:`~avacollab.client.SignalingClient`
-joins a real signaling server (started by :func:`run_mesh` on port 0 of
-127.0.0.1), one :class:`~avacollab.link.PeerLink` per other member (the peer
-with the smaller id offers, ICE on 127.0.0.1 only), and one
-:class:`~avacollab.bus.Bus` over all links.
+Each peer is a real :class:`~avacollab.session.Session`, as ``avacollab
+join`` runs it (on uvloop, ICE on 127.0.0.1 only), joining a real signaling
+server that :func:`run_mesh` starts on port 0 of 127.0.0.1. A small plugin
+registered through the same hooks as any other says hello to each peer the
+moment its link opens (``avacollab_peer_connected``).
 
 Every peer process is started and has imported everything before the clock
 starts; then all are told to join at the same instant. A peer's bus is open
@@ -24,14 +23,38 @@ import time
 from dataclasses import replace
 from typing import Any
 
-from avacollab.bus import Bus, Message
-from avacollab.client import SignalingClient
-from avacollab.ice import LOOPBACK
-from avacollab.link import LinkConfig, PeerLink
+import pluggy
 
-LINK = LinkConfig(host_addresses=LOOPBACK, open_timeout=20)
+from avacollab.bus import Message
+from avacollab.hookspecs import AvacollabSpec, Session, hookimpl
+from avacollab.ice import LOOPBACK
+from avacollab.session import Session as RealSession
+from avacollab.session import SessionConfig
+
 HELLO = "bench.hello"
 MESH_TIMEOUT = 60.0  # seconds for a whole mesh run, process starts included
+
+
+class Probe:
+    """A plugin: hello to every peer whose link opens; notes whom it heard."""
+
+    def __init__(self, others: int) -> None:
+        self.others = others
+        self.heard: set[str] = set()
+        self.everyone = asyncio.Event()
+
+    @hookimpl
+    def avacollab_bus_topics(self, session: Session) -> dict[str, Any]:
+        return {HELLO: self.hello}
+
+    @hookimpl
+    def avacollab_peer_connected(self, session: Session, peer_id: str) -> None:
+        session.bus.publish(HELLO, b"hi", to=peer_id)
+
+    def hello(self, message: Message) -> None:
+        self.heard.add(message.sender)
+        if len(self.heard) == self.others:
+            self.everyone.set()
 
 
 async def peer(url: str, room: str, others: int) -> None:
@@ -39,81 +62,23 @@ async def peer(url: str, room: str, others: int) -> None:
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader()
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
-    bus = Bus()
-    links: dict[str, PeerLink] = {}
-    heard: set[str] = set()
-    everyone = asyncio.Event()
-    tasks: set[asyncio.Task[None]] = set()
-    failures: list[BaseException] = []
-
-    def hello(message: Message) -> None:
-        heard.add(message.sender)
-        if len(heard) == others:
-            everyone.set()
-
-    bus.subscribe(HELLO, hello)
-
-    def new_link(peer_id: str, offerer: bool) -> PeerLink:
-        # On the bus before the channels open: a hello that arrives before
-        # our own side has seen "open" must find a receiver.
-        link = links[peer_id] = PeerLink(peer_id, offerer=offerer, config=LINK)
-        bus.add_peer(peer_id, link.reliable, link.unordered)
-        bus.publish(HELLO, b"hi", to=peer_id)  # leaves on the channel's "open"
-        return link
-
-    async def meet(peer_id: str) -> None:
-        if peer_id in links or not client.peer_id < peer_id:
-            return  # the other side offers
-        link = new_link(peer_id, True)
-        await client.relay("offer", peer_id, sdp=await link.create_offer())
-        await link.wait_open()
-
-    async def on_signal(message: dict[str, Any]) -> None:
-        kind, sender = message.get("type"), message.get("from", "")
-        if kind == "peer-joined":
-            await meet(message["peer"])
-        elif kind == "offer":
-            link = new_link(sender, False)
-            await client.relay("answer", sender, sdp=await link.accept_offer(message["sdp"]))
-            await link.wait_open()
-        elif kind == "answer":
-            await links[sender].accept_answer(message["sdp"])
-
-    def settled(task: asyncio.Task[None]) -> None:
-        tasks.discard(task)
-        error = None if task.cancelled() else task.exception()
-        if error is not None:
-            failures.append(error)
-            everyone.set()  # stop waiting: this peer cannot complete its mesh
-
-    def spawn(message: dict[str, Any]) -> None:
-        # The client awaits its handler; negotiation must not hold up the next message.
-        task = asyncio.create_task(on_signal(message))
-        tasks.add(task)
-        task.add_done_callback(settled)
-
-    client = SignalingClient(url, room, on_message=spawn)
+    probe = Probe(others)
+    plugins = pluggy.PluginManager("avacollab")
+    plugins.add_hookspecs(AvacollabSpec)
+    plugins.register(probe)
+    config = SessionConfig(server=url, room=room, ice_addresses=LOOPBACK, connect_timeout=20)
+    session = RealSession(config, plugins=plugins)
     print(json.dumps({"ready": True}), flush=True)
     await reader.readline()  # go
     try:
-        welcome = await client.connect()
+        await session.start()
         joined = time.time()
-        for other in welcome["peers"]:
-            spawn({"type": "peer-joined", "peer": other["peer"]})
         async with asyncio.timeout(30):
-            await everyone.wait()
-        if failures:
-            raise failures[0]
+            await probe.everyone.wait()
         print(json.dumps({"joined": joined, "open": time.time()}), flush=True)
         await reader.readline()  # everyone is done: only now may links close
     finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        await bus.close()
-        for link in links.values():
-            await link.close()
-        await client.close()
+        await session.close()
 
 
 async def run_mesh(size: int, *, uvloop: bool) -> dict[str, Any]:

@@ -19,7 +19,15 @@ from avacollab.bus import (
     UnknownPeer,
 )
 from avacollab.channels import MemoryChannel, channel_pair
-from avacollab.envelope import FLAG_JSON, batch_frame, chunk_frames, encode_entry, pong_frame
+from avacollab.envelope import (
+    FLAG_DEFLATE,
+    FLAG_JSON,
+    batch_frame,
+    chunk_frames,
+    deflate,
+    encode_entry,
+    pong_frame,
+)
 
 WAIT = 5.0  # upper bound for every wait; the tests normally take milliseconds
 
@@ -111,7 +119,10 @@ async def test_frames_stay_under_the_size_cap() -> None:
         await inbox.wait(200)
         assert inbox.payloads == [bytes([i]) * 90 for i in range(200)]
         assert max(wire.sizes) <= 1024
-        assert len(wire.sizes) == -(-200 * 101 // 1022)  # entries packed greedily
+        # Packed greedily; in each frame the first entry names the topic (101
+        # bytes) and the others leave it out (96 bytes).
+        per_frame = 1 + (1022 - 101) // 96
+        assert len(wire.sizes) == -(-200 // per_frame)
 
 
 async def test_one_megabyte_payload_is_chunked_and_reassembled(buses: tuple[Bus, Bus]) -> None:
@@ -390,6 +401,73 @@ async def test_bad_publishes_raise(buses: tuple[Bus, Bus]) -> None:
     await small.close()
 
 
+async def test_compressed_messages_arrive_as_sent_in_fewer_bytes(
+    buses: tuple[Bus, Bus],
+) -> None:
+    a, b = buses
+    connect(a, "a", b, "b")
+    inbox = Inbox(b, "doc.state")
+    state = b"component:button;" * 20_000
+    assert a.publish("doc.state", state, compress=True) == 1
+    await a.send("doc.state", b"small", compress=True)
+    a.publish_json("doc.state", {"plain": True})
+    first, second, third = await inbox.wait(3)
+    assert (first.payload, second.payload) == (state, b"small")
+    assert first.flags == second.flags == 0  # the deflate flag is the bus's business
+    assert third.json() == {"plain": True} and third.flags == FLAG_JSON
+    assert a.counters.bytes_sent < len(state) // 50
+    with pytest.raises(ValueError, match="compress=True"):
+        a.publish("doc.state", b"x", flags=FLAG_DEFLATE)
+
+
+async def test_hostile_compressed_payloads_are_dropped_alone() -> None:
+    config = BusConfig(max_message_size=1000)
+    async with Bus() as a, Bus(config) as b:
+        wire = connect(a, "a", b, "b")
+        inbox = Inbox(b, "t.msg")
+        bomb = deflate(b"\x00" * 10_000)  # 10 kB from a few bytes, past b's 1,000
+        wire.reliable_a.send(
+            batch_frame(
+                [
+                    encode_entry("t.msg", b"before"),
+                    encode_entry("t.msg", bomb, FLAG_DEFLATE),
+                    encode_entry("t.msg", b"not deflate", FLAG_DEFLATE),
+                    encode_entry("t.msg", deflate(b"ok"), FLAG_DEFLATE),
+                    encode_entry("t.msg", b"after"),
+                ]
+            )
+        )
+        messages = await inbox.wait(3)
+        assert [m.payload for m in messages] == [b"before", b"ok", b"after"]
+        assert b.counters.malformed_frames == 2
+        assert b.peers == ("a",)
+
+
+async def test_no_pings_to_a_peer_that_hears_from_us_anyway() -> None:
+    config = BusConfig(ping_interval=0.2, rtt_interval=60, dead_after=5)
+    async with Bus(config) as a, Bus(config) as b:
+        wire = connect(a, "a", b, "b")
+        inbox = Inbox(b, "t.msg")
+        # The first ping measures the RTT; data then flows every 5 ms (far
+        # inside the interval even on a busy machine), so b hears from a
+        # without further pings.
+        for i in range(200):
+            a.publish("t.msg", b"%d" % i)
+            await asyncio.sleep(0.005)
+        await inbox.wait(200)
+        assert a.counters.pings_sent == 1
+        assert a.rtt("b") is not None
+        # b sent no data: it pinged on every interval.
+        assert b.counters.pings_sent >= 3
+        # Once a goes quiet, its pings resume.
+        heard = asyncio.Event()
+        wire.unordered_b.on("message", lambda _: heard.set())
+        async with asyncio.timeout(WAIT):
+            while a.counters.pings_sent < 2:
+                heard.clear()
+                await heard.wait()
+
+
 async def test_liveness_pings_measure_rtt_and_report_dead_peers() -> None:
     config = BusConfig(ping_interval=0.02, dead_after=0.2)
     dead: asyncio.Queue[str] = asyncio.Queue()
@@ -505,3 +583,5 @@ def test_config_is_validated() -> None:
         BusConfig(low_water=10, high_water=10)
     with pytest.raises(ValueError):
         BusConfig(dead_after=0)
+    with pytest.raises(ValueError):
+        BusConfig(rtt_interval=0)

@@ -24,8 +24,10 @@ from avacollab.envelope import (
     chunk_frames,
     decode_entry,
     decode_frame,
+    deflate,
     encode_entry,
     encode_json,
+    inflate,
     ping_frame,
     pong_frame,
 )
@@ -47,6 +49,51 @@ def test_batch_round_trip() -> None:
             Entry("écho.ünicode", b"x", 0),
         ]
     )
+
+
+def test_a_repeated_topic_is_left_out() -> None:
+    # docs/protocol.md: topic_len 0 means the previous entry's topic. The
+    # sender leaves it out only when the flags repeat too.
+    frame = batch_frame(
+        [
+            encode_entry("a.b", b"1"),
+            encode_entry("a.b", b"2"),
+            encode_entry("a.b", b"3", FLAG_JSON),
+            encode_entry("c.d", b"4"),
+        ]
+    )
+    assert frame == (
+        b"\x01\x01"
+        + b"\x00\x03a.b\x00\x00\x00\x011"
+        + b"\x00\x00\x00\x00\x00\x012"
+        + b"\x01\x03a.b\x00\x00\x00\x013"
+        + b"\x00\x03c.d\x00\x00\x00\x014"
+    )
+    # A receiver takes each entry's own flags with the previous topic.
+    mixed = b"\x01\x01" + b"\x00\x03a.b\x00\x00\x00\x00" + b"\x01\x00\x00\x00\x00\x02{}"
+    assert decode_frame(mixed) == Batch([Entry("a.b", b"", 0), Entry("a.b", b"{}", FLAG_JSON)])
+
+
+def test_a_batch_cannot_start_without_a_topic() -> None:
+    with pytest.raises(FrameError, match="empty topic"):
+        decode_frame(b"\x01\x01" + b"\x00\x00\x00\x00\x00\x01x")
+
+
+def test_deflate_round_trip_and_hostile_input() -> None:
+    state = b"node-1234 button primary " * 1000
+    packed = deflate(state)
+    assert len(packed) < len(state) // 20
+    assert inflate(packed, len(state)) == state
+    with pytest.raises(FrameError, match="past"):
+        inflate(packed, len(state) - 1)  # a bomb stops at the limit, not after
+    with pytest.raises(FrameError, match="not raw DEFLATE"):
+        inflate(b"\xff\xff definitely not deflate", 10**6)
+    with pytest.raises(FrameError, match="truncated"):
+        inflate(packed[: len(packed) // 2], 10**6)
+    with pytest.raises(FrameError, match="extra bytes"):
+        inflate(packed + b"tail", 10**6)
+    with pytest.raises(ValueError):
+        inflate(packed, 0)
 
 
 def test_layout_is_fixed_width_big_endian() -> None:
@@ -149,6 +196,20 @@ def test_garbage_after_a_valid_header_raises_only_frame_error(tail: bytes) -> No
     )
 )
 def test_any_batch_round_trips(messages: list[tuple[str, bytes, int]]) -> None:
+    frame = batch_frame(encode_entry(t, p, f) for t, p, f in messages)
+    assert decode_frame(frame) == Batch([Entry(t, p, f) for t, p, f in messages])
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["a.b", "a.c", "é.ü"]), st.binary(max_size=20), st.integers(0, 3)
+        ),
+        min_size=1,
+        max_size=30,
+    )
+)
+def test_batches_with_repeated_topics_round_trip(messages: list[tuple[str, bytes, int]]) -> None:
     frame = batch_frame(encode_entry(t, p, f) for t, p, f in messages)
     assert decode_frame(frame) == Batch([Entry(t, p, f) for t, p, f in messages])
 
