@@ -197,6 +197,10 @@ def chunk_frames(entry: bytes, message_id: int, max_frame_size: int) -> list[byt
     if step <= 0:
         raise ValueError(f"max_frame_size {max_frame_size} leaves no room for chunk data")
     count = -(-len(entry) // step)
+    # As few frames as fit, sharing the bytes evenly: SCTP sends each frame as
+    # whole packets, so a 16 KiB payload with its envelope as one full frame
+    # plus a few dozen bytes would cost a packet (and its SACK) more.
+    step = -(-len(entry) // count)
     view = memoryview(entry)
     return [
         _CHUNK.pack(VERSION, KIND_CHUNK, message_id, index, count, len(entry))

@@ -214,6 +214,16 @@ def test_batches_with_repeated_topics_round_trip(messages: list[tuple[str, bytes
     assert decode_frame(frame) == Batch([Entry(t, p, f) for t, p, f in messages])
 
 
+def test_chunks_share_the_bytes_evenly() -> None:
+    entry = encode_entry("file.data", b"x" * 16_384)  # just over one 16 KiB frame
+    frames = chunk_frames(entry, 1, 16_384)
+    sizes = [len(f) - CHUNK_HEADER_SIZE for f in frames]
+    assert sizes == [-(-len(entry) // 2), len(entry) // 2]
+    assert decode_entry(b"".join(f[CHUNK_HEADER_SIZE:] for f in frames)).payload == b"x" * 16_384
+    uneven = chunk_frames(b"y" * 250, 2, CHUNK_HEADER_SIZE + 100)  # 3 chunks: 84, 84, 82
+    assert [len(f) - CHUNK_HEADER_SIZE for f in uneven] == [84, 84, 82]
+
+
 def _chunks(entry: bytes, message_id: int, max_frame: int) -> list[Chunk]:
     chunks = []
     for frame in chunk_frames(entry, message_id, max_frame):
