@@ -117,7 +117,10 @@ class AvacollabSpec:
 
         Set up per-session plugin state here. Called once per session, before
         any other session hook. May return an awaitable, which is awaited
-        before the session goes on. Neither firstresult nor historic.
+        before the session goes on. Raise (``ValueError`` with a message that
+        says what to fix) when the plugin cannot work, e.g. a bad option: the
+        session then does not start (:class:`avacollab.session.PluginStartError`)
+        and ``join`` exits with status 2. Neither firstresult nor historic.
         """
 
     @hookspec

@@ -32,7 +32,7 @@ from . import logs
 from . import plugins as plugin_loader
 from .client import SignalingError
 from .hookspecs import JoinCommand, hookimpl
-from .session import Session, SessionConfig
+from .session import PluginStartError, Session, SessionConfig
 from .settings import load
 
 __all__ = ["join", "main", "register"]
@@ -307,6 +307,9 @@ async def run(config: SessionConfig, plugins: pluggy.PluginManager, terminal: Te
     except SignalingError as exc:
         terminal.say(f"error: {exc}")
         return 1
+    except PluginStartError as exc:
+        terminal.say(f"error: {exc}")
+        return 2
     core = CoreCommands(session, plugins, stop)
     plugins.register(core, name="join")
     try:

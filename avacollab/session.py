@@ -41,7 +41,13 @@ from .client import Backoff, SignalingClient
 from .hookspecs import AvacollabSpec
 from .link import LinkConfig, LinkError, PeerLink
 
-__all__ = ["EventSink", "Session", "SessionConfig", "ice_servers_from_welcome"]
+__all__ = [
+    "EventSink",
+    "PluginStartError",
+    "Session",
+    "SessionConfig",
+    "ice_servers_from_welcome",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +60,14 @@ ANSWER = "session.answer"
 BYE = "session.bye"
 
 RETRY_BACKOFF = Backoff(initial=0.5, maximum=8.0)
+
+
+class PluginStartError(Exception):
+    """A plugin's ``avacollab_session_started`` raised, so the session did not start.
+
+    It is a plugin that cannot set itself up (a bad option, an unreadable
+    file): carrying on without it would hide the mistake the user has to fix.
+    """
 
 
 @dataclass(frozen=True, slots=True)
@@ -293,7 +307,13 @@ class Session:
             name=self.name,
             peers=[str(p.get("peer")) for p in others],
         )
-        await self._hook("avacollab_session_started")
+        try:
+            results = self.plugins.hook.avacollab_session_started(session=self)
+            for result in results:
+                if inspect.isawaitable(result):
+                    await result
+        except Exception as exc:
+            raise PluginStartError(f"a plugin could not start: {exc}") from exc
         for topics in self.plugins.hook.avacollab_bus_topics(session=self):
             for topic, handler in (topics or {}).items():
                 self._bus.subscribe(topic, handler)

@@ -14,7 +14,12 @@ from avacollab.bus import Message
 from avacollab.hookspecs import AvacollabSpec, JoinCommand, hookimpl
 from avacollab.ice import LOOPBACK
 from avacollab.server import SignalingServer
-from avacollab.session import Session, SessionConfig, ice_servers_from_welcome
+from avacollab.session import (
+    PluginStartError,
+    Session,
+    SessionConfig,
+    ice_servers_from_welcome,
+)
 
 from .conftest import Connect, ServerFactory
 from .sessionkit import WAIT, Events
@@ -218,6 +223,24 @@ async def test_a_failing_hook_is_reported_and_the_session_carries_on(
     error = await ea.wait_for("plugin-error")
     assert error["hook"] == "avacollab_peer_joined" and "boom" in error["error"]
     await full_mesh([(a, ea, ra), (b, eb, rb)])
+
+
+async def test_a_plugin_that_cannot_start_stops_the_session(server: SignalingServer) -> None:
+    class Refuses:
+        @hookimpl
+        def avacollab_session_started(self) -> None:
+            raise ValueError("editing.doc: directory missing/ does not exist")
+
+    plugins = pluggy.PluginManager("avacollab")
+    plugins.add_hookspecs(AvacollabSpec)
+    plugins.register(Refuses())
+    session = Session(SessionConfig(server.url, "room", ice_addresses=LOOPBACK), plugins=plugins)
+    with pytest.raises(PluginStartError, match="directory missing/ does not exist"):
+        await session.start()
+    assert session.closed.is_set()
+    async with asyncio.timeout(WAIT):  # it left the room again
+        while server.core.rooms:  # noqa: ASYNC110 - the server announces nothing here
+            await asyncio.sleep(0.01)
 
 
 def roles(
