@@ -205,9 +205,6 @@ class _Outbox:
         self.pending: deque[bytes] = deque()  # chunk frames of a message being sent
         self.queued = 0  # bytes not yet handed to the channel
 
-    def has_room(self, size: int) -> bool:
-        return self.queued == 0 or self.queued + size <= self.bus.config.reliable_queue_bytes
-
     def put(self, item: _Item) -> None:
         if self.reliable:
             self.ordered.append(item.entry if item.frames is None else item)
@@ -448,10 +445,9 @@ class Bus:
         """
         item = self._item(topic, payload, flags, compress)
         outboxes = self._outboxes(to, reliable)
-        if reliable:
-            full = [o.peer.id for o in outboxes if not o.has_room(item.size)]
-            if full:
-                raise BusFull(f"reliable queue full for {', '.join(full)}")
+        if reliable and not self._room(outboxes, item.size):
+            full = [o.peer.id for o in outboxes if not self._room([o], item.size)]
+            raise BusFull(f"reliable queue full for {', '.join(full)}")
         self._enqueue(outboxes, item)
         return len(outboxes)
 
@@ -472,15 +468,12 @@ class Bus:
     ) -> int:
         """Reliable :meth:`publish` that waits for queue room instead of raising ``BusFull``."""
         item = self._item(topic, payload, flags, compress)
-        while True:
-            outboxes = self._outboxes(to, True)
-            for outbox in outboxes:
-                if not outbox.has_room(item.size):
-                    break
-            else:
-                self._enqueue(outboxes, item)
-                return len(outboxes)
+        outboxes = self._outboxes(to, True)
+        while not self._room(outboxes, item.size):
             await self._wait_progress()
+            outboxes = self._outboxes(to, True)
+        self._enqueue(outboxes, item)
+        return len(outboxes)
 
     async def send_json(self, topic: str, value: Any, *, to: str | None = None) -> int:
         """:meth:`send` a JSON value."""
@@ -545,6 +538,18 @@ class Bus:
         if peer is None:
             raise UnknownPeer(to)
         return [peer.outboxes[index]]
+
+    def _room(self, outboxes: list[_Outbox], size: int) -> bool:
+        """Whether every outbox takes ``size`` more bytes (an empty one takes anything).
+
+        Once a message, so a plain loop rather than ``all()`` over a generator.
+        """
+        limit = self.config.reliable_queue_bytes
+        for outbox in outboxes:
+            queued = outbox.queued
+            if queued and queued + size > limit:
+                return False
+        return True
 
     def _enqueue(self, outboxes: list[_Outbox], item: _Item) -> None:
         for outbox in outboxes:
