@@ -91,10 +91,12 @@ def _fixed(prefix: str, value: int, width: int) -> str:
     return prefix + "".join(reversed(digits))
 
 
-def _midpoint(lo: str, hi: str | None) -> str:
+def _midpoint(lo: str, hi: str | None, *, outer: bool = True) -> str:
     """A digit string strictly between lo and hi that is not a prefix of hi.
 
-    lo may be "" (zero); hi None means one. Requires lo < hi and hi not ending in "0".
+    lo may be "" (zero); hi None means one. Requires lo < hi and hi not ending
+    in "0". ``outer`` is false below the first digit of a key that has a
+    neighbour on both sides.
     """
     if hi is not None:
         # Skip the common prefix, reading lo as padded with zeros.
@@ -102,19 +104,30 @@ def _midpoint(lo: str, hi: str | None) -> str:
         while n < len(hi) and (lo[n] if n < len(lo) else "0") == hi[n]:
             n += 1
         if n:
-            return hi[:n] + _midpoint(lo[n:], hi[n:])
+            return hi[:n] + _midpoint(lo[n:], hi[n:], outer=outer)
     d_lo = _INDEX[lo[0]] if lo else 0
     d_hi = _INDEX[hi[0]] if hi is not None else BASE
     if d_hi - d_lo > 1:
-        if hi is None and lo:
+        if outer and hi is None and lo:
             digit = d_lo + 1  # appending: step by one to keep keys short
-        elif hi is not None and not lo:
+        elif outer and hi is not None and not lo:
             digit = d_hi - 1  # prepending: same, downwards
         else:
+            # Halve the gap: stepping by one here would leave almost no room
+            # next to lo, and inserting there again and again (say, always
+            # at the same index) would grow keys by a few digits each time.
             digit = (d_lo + d_hi) // 2
         return DIGITS[digit]
-    # Adjacent first digits: keep lo's digit and go above the rest of lo.
-    return DIGITS[d_lo] + _midpoint(lo[1:], None)
+    # Adjacent first digits: keep lo's digit and go above the rest of lo,
+    # which is still bounded above (by hi) unless we are appending.
+    above_lo = DIGITS[d_lo] + _midpoint(lo[1:], None, outer=outer and hi is None)
+    if hi is None or len(hi) == 1:
+        return above_lo
+    # Or keep hi's digit and go below the rest of hi, if that is shorter: a
+    # salt full of high digits leaves little room above lo, and going above
+    # it again and again would grow keys by a few digits each time.
+    below_hi = DIGITS[d_hi] + _midpoint("", hi[1:], outer=False)
+    return below_hi if len(below_hi) < len(above_lo) else above_lo
 
 
 def _checked(key: str, name: str) -> str:

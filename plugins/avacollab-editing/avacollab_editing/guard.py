@@ -6,49 +6,74 @@ checked against the schema. Only an update that leaves the shadow valid is
 applied to the real document. A rejected update leaves the shadow dirty, so it
 is rebuilt from the real document (costly, but only a faulty or hostile peer
 pays for it).
+
+The shadow is built when the first update needs checking, from the state it
+was last reset to: a document that took a whole state in place (see
+``Document.apply_update``) does not pay for the copy until a peer sends more.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
-from pycrdt import Doc, Map, Subscription, merge_updates
+from pycrdt import Doc, Map, Subscription, get_update, merge_updates
 from pycrdt import _pycrdt as raw
 
-from .schema import (
-    ValidationError,
-    check_id,
-    check_prop_name,
-    check_type,
-    check_value,
-    parse_entry,
-)
+from .schema import ValidationError, check_prop_name, check_value
+from .snapshot import NODES, RAW_SHARED, raw_get, read_node
 
-NODES = "nodes"
-# Shared (non-JSON) values a foreign writer could smuggle into a node, as yrs
-# hands them out before pycrdt wraps them: checking a large update node by
-# node through pycrdt's wrappers cost ~250 us a node (one transaction per
-# read); reading yrs' values in one transaction costs a tenth of that.
-_RAW_SHARED = (raw.Array, raw.Doc, raw.Map, raw.Text, raw.XmlElement, raw.XmlFragment, raw.XmlText)
+__all__ = ["NODES", "EventKeys", "RejectedUpdate", "UpdateGuard", "apply_checked", "observe_nodes"]
+
 _MIRROR_BACKLOG = 256
 """Local updates held back from the shadow before they are merged into it anyway."""
+_HELD_ENTRIES = 1024
+_HELD_BYTES = 4 * 1024 * 1024
+"""Accepted updates kept before those the document has taken in whole are dropped."""
 
 
 class RejectedUpdate(ValueError):
     """An update from a peer was malformed or would break the document schema."""
 
 
-class UpdateGuard:
-    """A shadow document that vets updates before the real one applies them."""
+def apply_checked(doc: Doc[Any], update: bytes) -> None:
+    """Apply ``update`` to ``doc``; undecodable bytes or a crash raise ``RejectedUpdate``."""
+    try:
+        doc.apply_update(update)
+    except Exception as exc:  # pycrdt raises ValueError for undecodable bytes
+        raise RejectedUpdate(f"malformed update: {exc}") from None
+    except BaseException as exc:
+        if not is_panic(exc):
+            raise
+        raise RejectedUpdate("update crashed the CRDT library") from None
 
-    def __init__(self, state: bytes) -> None:
+
+class UpdateGuard:
+    """A shadow of the document ``doc`` that vets updates before ``doc`` applies them.
+
+    A shadow spoiled by a refused update is rebuilt from ``doc``'s state plus
+    the accepted updates yrs may still hold back for a missing part: the
+    state leaves those out, and once the part arrived they would reach
+    ``doc`` unchecked. Accepted updates are kept until ``doc`` has taken them
+    in whole (checked now and then, not per update).
+    """
+
+    def __init__(self, doc: Doc[Any]) -> None:
+        self._doc = doc
         self._touched: set[str] = set()
         self._touched_props: dict[str, set[str]] = {}  # only these props of a node changed
         self._check_all = False
         self._mirrored: list[bytes] = []
         self._quiet = False
-        self._shadow = self._new_shadow(state)
+        self._held: list[bytes] = []
+        self._held_bytes = 0
+        self._prune_at = (_HELD_ENTRIES, _HELD_BYTES)
+        self._shadow: Doc[Map[object]] | None = None
+
+    @property
+    def held(self) -> int:
+        """How many accepted updates are kept for a rebuild."""
+        return len(self._held)
 
     def check(self, update: bytes) -> None:
         """Apply ``update`` to the shadow, or raise ``RejectedUpdate``.
@@ -56,25 +81,47 @@ class UpdateGuard:
         After a successful check the shadow already holds the update; the caller
         must apply it to the real document too.
         """
-        self._catch_up()
+        shadow = self._catch_up()
         self._touched.clear()
         self._touched_props.clear()
         self._check_all = False
         try:
-            self._shadow.apply_update(update)
-        except Exception as exc:  # pycrdt raises ValueError for undecodable bytes
-            raise RejectedUpdate(f"malformed update: {exc}") from None
-        except BaseException as exc:
-            if not is_panic(exc):
-                raise
-            raise RejectedUpdate("update crashed the CRDT library") from None
+            apply_checked(shadow, update)
+            self._find_problems(shadow)
+        except RejectedUpdate:
+            self._shadow = None  # spoiled: rebuilt when next needed
+            raise
+        self._hold(update)
+
+    def mirror(self, update: bytes) -> None:
+        """Take a trusted (local) update into the shadow.
+
+        Only needed before the next remote update is checked, so local updates
+        are gathered and applied as one: a burst of edits costs one apply.
+        """
+        if self._shadow is None:
+            return  # not built yet: it will start from the document's state, this included
+        self._mirrored.append(update)
+        if len(self._mirrored) >= _MIRROR_BACKLOG:
+            self._catch_up()
+
+    def accepted(self, update: bytes) -> None:
+        """``doc`` took ``update`` without the shadow (an empty document took a whole state).
+
+        The shadow is rebuilt, with it, when the next update needs checking.
+        """
+        self._mirrored.clear()
+        self._shadow = None
+        self._hold(update)
+
+    def _find_problems(self, shadow: Doc[Map[object]]) -> None:
         problems = []
-        roots = set(self._shadow.keys()) - {NODES}
+        roots = set(shadow.keys()) - {NODES}
         if roots:
             problems.append(f"unknown root types {sorted(roots)}")
-        nodes = self._shadow.get(NODES, type=Map)
+        nodes = shadow.get(NODES, type=Map)
         touched = set(nodes.keys()) if self._check_all else self._touched
-        with self._shadow.transaction() as txn:
+        with shadow.transaction() as txn:
             for node_id in sorted(touched):
                 problem = node_problem(node_id, nodes.integrated, txn._txn)
                 if problem:
@@ -89,39 +136,48 @@ class UpdateGuard:
         if problems:
             raise RejectedUpdate("; ".join(problems[:5]))
 
-    def mirror(self, update: bytes) -> None:
-        """Take a trusted (local) update into the shadow.
+    def _hold(self, update: bytes) -> None:
+        self._held.append(update)
+        self._held_bytes += len(update)
+        entries, size = self._prune_at
+        if len(self._held) > entries or self._held_bytes > size:
+            self._prune()
 
-        Only needed before the next remote update is checked, so local updates
-        are gathered and applied as one: a burst of edits costs one apply.
-        """
-        self._mirrored.append(update)
-        if len(self._mirrored) >= _MIRROR_BACKLOG:
-            self._catch_up()
+    def _prune(self) -> None:
+        state = self._doc.get_state()
+        clocks = _state_vector(state)
+        self._held = [u for u in self._held if not _taken_in(u, state, clocks)]
+        self._held_bytes = sum(map(len, self._held))
+        # Pruning reads every kept update: grow the bounds with what stays.
+        self._prune_at = (
+            max(_HELD_ENTRIES, 2 * len(self._held)),
+            max(_HELD_BYTES, 2 * self._held_bytes),
+        )
 
-    def reset(self, state: bytes) -> None:
-        """Rebuild the shadow from the real document's full state."""
-        self._mirrored.clear()
-        self._shadow = self._new_shadow(state)
-
-    def _catch_up(self) -> None:
-        if self._mirrored:
-            pending, self._mirrored = self._mirrored, []
-            self._quiet = True  # trusted: reading its events would be wasted work
-            try:
+    def _catch_up(self) -> Doc[Map[object]]:
+        self._quiet = True  # trusted: reading its events would be wasted work
+        try:
+            if self._shadow is None:
+                self._shadow = self._new_shadow()
+                self._mirrored.clear()  # local updates are in the state already
+                self._shadow.apply_update(self._doc.get_update())
+                for update in self._held:
+                    self._shadow.apply_update(update)
+            if self._mirrored:
+                pending, self._mirrored = self._mirrored, []
                 self._shadow.apply_update(
                     pending[0] if len(pending) == 1 else merge_updates(*pending)
                 )
-            finally:
-                self._quiet = False
+        finally:
+            self._quiet = False
+        return self._shadow
 
-    def _new_shadow(self, state: bytes) -> Doc[Map[object]]:
+    def _new_shadow(self) -> Doc[Map[object]]:
         shadow: Doc[Map[object]] = Doc()
         # Keep the subscription: pycrdt drops the observer with its last reference.
         self._subscription = observe_nodes(
             shadow.get(NODES, type=Map), self._on_events, quiet=lambda: self._quiet
         )
-        shadow.apply_update(state)
         return shadow
 
     def _on_events(self, events: list[tuple[list[str], EventKeys | None]]) -> None:
@@ -144,31 +200,7 @@ def node_problem(node_id: str, nodes: Any, txn: Any) -> str | None:
     ``nodes`` is yrs' own ``nodes`` map and ``txn`` a yrs transaction on it.
     """
     try:
-        check_id(node_id)
-        node = _raw_get(nodes, txn, node_id)
-        if not isinstance(node, raw.Map):
-            raise ValidationError("is not a map")
-        check_type(_raw_get(node, txn, "type"))
-        props = _raw_get(node, txn, "props")
-        if not isinstance(props, raw.Map):
-            raise ValidationError("props is not a map")
-        names: list[str] = props.keys(txn)  # type: ignore[attr-defined]  # not in the stubs
-        for name in names:
-            check_prop_name(name)
-            value = props.get(txn, name)
-            if isinstance(value, _RAW_SHARED):
-                raise ValidationError(f"property {name!r:.80} holds a shared type, not JSON")
-            check_value(value, f"property {name!r:.80}")
-        pos = _raw_get(node, txn, "pos")
-        if pos is None:
-            # Legitimately transient: a move's deletion of the old position can
-            # arrive before the new position (Yjs applies deletions at once and
-            # holds back items whose causal predecessors are missing).
-            return None
-        if isinstance(pos, _RAW_SHARED):
-            raise ValidationError("pos is a shared type, not a plain value")
-        deleted = _raw_get(node, txn, "deleted", False)
-        parse_entry({"pos": pos, "deleted": deleted})
+        read_node(node_id, nodes, txn)
     except ValidationError as exc:
         return f"node {node_id!r:.80}: {exc}"
     return None
@@ -177,16 +209,16 @@ def node_problem(node_id: str, nodes: Any, txn: Any) -> str | None:
 def _props_problem(node_id: str, names: set[str], nodes: Any, txn: Any) -> str | None:
     """Check only the properties ``names`` of a node whose other fields did not change."""
     try:
-        node = _raw_get(nodes, txn, node_id)
-        props = _raw_get(node, txn, "props") if isinstance(node, raw.Map) else None
+        node = raw_get(nodes, txn, node_id)
+        props = raw_get(node, txn, "props") if isinstance(node, raw.Map) else None
         if not isinstance(props, raw.Map):
             raise ValidationError("props is not a map")
         for name in sorted(names):
             check_prop_name(name)
-            value = _raw_get(props, txn, name, _MISSING)
+            value = raw_get(props, txn, name, _MISSING)
             if value is _MISSING:
                 continue  # removed
-            if isinstance(value, _RAW_SHARED):
+            if isinstance(value, RAW_SHARED):
                 raise ValidationError(f"property {name!r:.80} holds a shared type, not JSON")
             check_value(value, f"property {name!r:.80}")
     except ValidationError as exc:
@@ -195,13 +227,6 @@ def _props_problem(node_id: str, names: set[str], nodes: Any, txn: Any) -> str |
 
 
 _MISSING = object()
-
-
-def _raw_get(container: Any, txn: Any, key: str, default: object = None) -> object:
-    try:
-        return container.get(txn, key)  # one call instead of has() then get()
-    except ValueError:  # yrs' "Key error"
-        return default
 
 
 EventKeys = dict[str, dict[str, object]]
@@ -238,6 +263,42 @@ def observe_nodes(
 
     subscription: Subscription = nodes.integrated.observe_deep(on_events)
     return subscription
+
+
+def _taken_in(update: bytes, state: bytes, clocks: dict[int, int]) -> bool:
+    """Whether a document with state vector ``state`` (``clocks``) holds all of ``update``.
+
+    yrs' diff against the state leaves the structs not yet integrated (none:
+    it starts with a zero count) and the update's whole delete set, whose
+    ranges must all lie below the document's clocks to have been applied.
+    """
+    diff = get_update(update, state)
+    if diff[:1] != b"\x00":
+        return False
+    numbers = _varuints(diff, 1)
+    for _ in range(next(numbers)):
+        client, ranges = next(numbers), next(numbers)
+        for _ in range(ranges):
+            clock, length = next(numbers), next(numbers)
+            if clock + length > clocks.get(client, 0):
+                return False
+    return True
+
+
+def _state_vector(state: bytes) -> dict[int, int]:
+    numbers = _varuints(state, 0)
+    return {next(numbers): next(numbers) for _ in range(next(numbers))}
+
+
+def _varuints(data: bytes, pos: int) -> Iterator[int]:
+    """The unsigned varints in yrs' own output, from ``pos`` on."""
+    value = shift = 0
+    for byte in data[pos:]:
+        value |= (byte & 0x7F) << shift
+        shift += 7
+        if byte < 0x80:
+            yield value
+            value = shift = 0
 
 
 def is_panic(exc: BaseException) -> bool:

@@ -13,7 +13,6 @@ the tree is computed from the positions (see ``layout``).
 from __future__ import annotations
 
 import bisect
-import json
 import logging
 import uuid
 from collections.abc import Callable, Iterator
@@ -21,12 +20,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Literal
 
-from pycrdt import Doc, Map, Transaction, TransactionEvent, UndoManager
+from pycrdt import Doc, Map, Subscription, Transaction, TransactionEvent, UndoManager
 
 from .components import Component, parse_export, to_export, walk
 from .fractional import key_between, keys_between, salt_for
-from .guard import NODES, EventKeys, RejectedUpdate, UpdateGuard, observe_nodes
-from .layout import Entry, Layout, Place, compute_layout
+from .guard import NODES, EventKeys, RejectedUpdate, UpdateGuard, apply_checked, observe_nodes
+from .layout import Layout, Place, compute_layout
 from .schema import (
     JSON,
     ValidationError,
@@ -35,8 +34,8 @@ from .schema import (
     check_type,
     check_value,
     normalize,
-    parse_entry,
 )
+from .snapshot import Snapshot, paused_gc, read_document
 
 __all__ = [
     "Change",
@@ -51,6 +50,9 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 ChangeKind = Literal["added", "removed", "deleted", "restored", "moved", "props", "type"]
+
+_EMPTY_STATE = Doc().get_state()
+_EMPTY_UPDATE = Doc().get_update()
 
 
 class EditError(ValueError):
@@ -119,6 +121,17 @@ class _View:
     missing: set[str]
     """Parents named by some node but not present: adding one of those reshapes the tree."""
 
+    @classmethod
+    def of(cls, snapshot: Snapshot) -> _View:
+        """The view of a freshly read node map."""
+        layout = compute_layout(snapshot.entries)
+        missing = {
+            place.parent
+            for place in layout.place.values()
+            if place.parent is not None and place.parent not in snapshot.entries
+        }
+        return cls(snapshot.records, layout, missing)
+
 
 class _LocalOrigin:
     """Marks transactions made through one Document, so undo tracks only those."""
@@ -152,29 +165,50 @@ class Document:
         instead of one per operation. Everything that must see them committed
         (sync, undo, applying a remote update, ``ydoc``) commits first.
         """
-        self._ydoc: Doc[Map[object]] = ydoc if ydoc is not None else Doc()
         self._schedule = schedule
+        self._capture_timeout_ms = capture_timeout_ms
         self._open: Transaction | None = None
-        self._nodes: Map[object] = self._ydoc.get(NODES, type=Map)
         self._local = _LocalOrigin()
-        self._salt = salt_for(self._ydoc.client_id)
         self._remote: str | None = None
+        self._muted = False  # events of a whole state taken in place are not read
         self._cached: _View | None = None
         self._writing = 0  # depth of transactions made by this Document's operations
         self._props_maps: dict[str, Map[JSON]] = {}  # pycrdt reads are costly; dropped on change
         self._change_callbacks: list[Callable[[Change], None]] = []
         self._update_callbacks: list[Callable[[bytes], None]] = []
-        self._guard = UpdateGuard(self._ydoc.get_update())
-        self._undo = UndoManager(scopes=[self._nodes], capture_timeout_millis=capture_timeout_ms)
+        self._subscriptions: list[Subscription] = []
+        self._bind(ydoc if ydoc is not None else Doc())
+        # Nothing was ever applied to or written in a Doc of our own. yrs
+        # shows no sign of an update it holds back for a missing part (the
+        # state vector stays empty), so emptiness cannot be read off the Doc.
+        self._pristine = ydoc is None
+
+    def _bind(self, ydoc: Doc[Map[object]]) -> None:
+        """Start working on ``ydoc`` (at construction, or when a refused state replaced it)."""
+        for subscription in self._subscriptions:
+            subscription.drop()
+        self._ydoc = ydoc
+        self._nodes: Map[object] = ydoc.get(NODES, type=Map)
+        self._salt = salt_for(ydoc.client_id)
+        self._cached = None
+        self._props_maps.clear()
+        self._guard = UpdateGuard(ydoc)
+        self._undo = UndoManager(
+            scopes=[self._nodes], capture_timeout_millis=self._capture_timeout_ms
+        )
         self._undo.include_origin(self._local)
         self._subscriptions = [
-            observe_nodes(self._nodes, self._on_events),
-            self._ydoc.observe(self._on_transaction),
+            observe_nodes(self._nodes, self._on_events, quiet=lambda: self._muted),
+            ydoc.observe(self._on_transaction),
         ]
 
     @property
     def ydoc(self) -> Doc[Map[object]]:
-        """The underlying pycrdt document (pending operations committed)."""
+        """The underlying pycrdt document (pending operations committed).
+
+        A refused first update replaces it (see ``apply_update``): read it again
+        rather than keeping it.
+        """
         self.commit()
         return self._ydoc
 
@@ -328,14 +362,15 @@ class Document:
     def tree(self) -> tuple[Component, ...]:
         """The visible tree, identical on every replica that holds the same updates."""
         view = self._view()
+        records, children = view.records, view.layout.children
 
         def build(node_id: str) -> Component:
-            state = self._state(node_id, view)
-            assert state is not None
-            children = tuple(build(child) for child in view.layout.kids(node_id))
-            return Component(node_id, state.type, state.props, children)
+            node_type, props = records[node_id]
+            kids = children.get(node_id, ())
+            return Component(node_id, node_type, _readable(props), tuple(map(build, kids)))
 
-        return tuple(build(node_id) for node_id in view.layout.kids(None))
+        with paused_gc():
+            return tuple(map(build, children.get(None, ())))
 
     def children(self, parent: str | None) -> list[str]:
         """Ids of the visible children of ``parent`` (top level if ``None``), in order."""
@@ -398,19 +433,58 @@ class Document:
 
         ``origin`` labels the change events (the peer id, or e.g. ``"storage"``).
         Raises ``RejectedUpdate``, leaving the document untouched, when the
-        update is malformed or would break the schema.
+        update is malformed or would break the schema. A document that never
+        held anything takes the update in place and checks the result; if
+        that fails, ``ydoc`` is replaced by a fresh, empty ``Doc``.
         """
+        if update == _EMPTY_UPDATE:
+            return  # what a peer with nothing sends in sync step 2: no need to check it
         self.commit()  # else pycrdt would apply it inside our open local transaction
-        try:
-            self._guard.check(update)
-        except RejectedUpdate:
-            self._guard.reset(self._ydoc.get_update())
-            raise
+        if self._pristine and self._is_empty():
+            self._apply_to_empty(update, origin)
+            return
+        self._guard.check(update)
         self._remote = origin
         try:
             self._ydoc.apply_update(update)
         finally:
             self._remote = None
+
+    def _is_empty(self) -> bool:
+        # Also catches writes made straight into ``ydoc``.
+        return self._ydoc.get_state() == _EMPTY_STATE and self._ydoc.get_update() == _EMPTY_UPDATE
+
+    def _apply_to_empty(self, update: bytes, origin: str) -> None:
+        """Take ``update`` into the empty document directly, then check the whole result.
+
+        A late joiner's first update is the whole document: screening it in
+        the shadow first would apply it twice. An empty document holds
+        nothing that could be lost, so a refused update is dropped together
+        with the ``Doc`` it went into, and a fresh one (same client id) takes
+        its place. The check reads every node once, and that reading is the
+        tree view, so the first ``tree()`` does not read the nodes again.
+        """
+        self._remote = origin
+        self._muted = True
+        try:
+            apply_checked(self._ydoc, update)
+            with paused_gc():
+                snapshot = read_document(self._ydoc, strict=True)
+                if not snapshot.problems:
+                    self._cached = _View.of(snapshot)
+                    change = Change(origin, tuple(NodeChange(i, "added") for i in snapshot.ids))
+            if snapshot.problems:
+                raise RejectedUpdate("; ".join(snapshot.problems[:5]))
+        except BaseException:
+            self._bind(Doc(client_id=self._ydoc.client_id))
+            raise
+        finally:
+            self._remote = None
+            self._muted = False
+        self._pristine = False
+        self._guard.accepted(update)  # the shadow copy waits for the next remote update
+        if change.nodes:
+            self._emit(change)
 
     def on_change(self, callback: Callable[[Change], None]) -> Callable[[], None]:
         """Call ``callback`` after every transaction that changed nodes; return an unsubscriber."""
@@ -440,6 +514,7 @@ class Document:
         """A local transaction; unless ``patched`` (the operation updated the view
         itself), the view is rebuilt on the next read."""
         self._writing += 1
+        self._pristine = False
         try:
             if self._schedule is not None and self._open is None and self._ydoc._txn is None:
                 self._open = self._ydoc.transaction(origin=self._local)
@@ -532,29 +607,10 @@ class Document:
 
     def _view(self) -> _View:
         if self._cached is None:
-            records: dict[str, tuple[str, dict[str, JSON]]] = {}
-            entries: dict[str, Entry] = {}
-            # Yrs serialises the whole map natively, far faster than Map.to_py().
-            raw_nodes = json.loads(str(self._nodes))
-            for node_id, raw in raw_nodes.items():
-                try:
-                    # The guard lets nothing malformed in; this only keeps reading total.
-                    check_id(node_id)
-                    entries[node_id] = parse_entry(raw)
-                    assert isinstance(raw, dict)
-                    props = raw.get("props")
-                    if not isinstance(props, dict):
-                        raise ValidationError("props is not a map")
-                    records[node_id] = (check_type(raw.get("type")), props)
-                except ValidationError:
-                    entries.pop(node_id, None)
-            layout = compute_layout(entries)
-            missing = {
-                place.parent
-                for place in layout.place.values()
-                if place.parent is not None and place.parent not in entries
-            }
-            self._cached = _View(records, layout, missing)
+            # The guard lets nothing malformed in; leaving out what does not
+            # parse only keeps reading total.
+            with paused_gc():
+                self._cached = _View.of(read_document(self._ydoc, strict=False))
         return self._cached
 
     def _state(self, node_id: str, view: _View) -> NodeState | None:
@@ -565,7 +621,7 @@ class Document:
         return NodeState(
             id=node_id,
             type=node_type,
-            props={name: normalize(props[name]) for name in sorted(props)},
+            props=_readable(props),
             parent=view.layout.place[node_id].parent,
             deleted=view.layout.is_deleted(node_id),
             visible=node_id in view.layout.visible,
@@ -606,15 +662,31 @@ class Document:
                     names.add(key)
         if not changes:
             return
-        result = Change(
-            self._remote,
-            tuple(NodeChange(i, k, tuple(sorted(n))) for (i, k), n in changes.items()),
+        self._emit(
+            Change(
+                self._remote,
+                tuple(NodeChange(i, k, tuple(sorted(n))) for (i, k), n in changes.items()),
+            )
         )
+
+    def _emit(self, change: Change) -> None:
         for callback in list(self._change_callbacks):
             try:
-                callback(result)
+                callback(change)
             except Exception:
                 log.exception("change callback failed")
+
+
+_PLAIN = frozenset({str, bool, int, type(None)})
+
+
+def _readable(props: dict[str, JSON]) -> dict[str, JSON]:
+    """A copy of stored properties as they read back: sorted by name, normalized."""
+    # Most values are plain strings or flags, which normalize() returns as they are.
+    return {
+        name: value if value.__class__ in _PLAIN else normalize(value)
+        for name, value in sorted(props.items())
+    }
 
 
 def _classify(path: list[str], key: str, change: dict[str, object]) -> tuple[str, ChangeKind]:

@@ -89,3 +89,19 @@ def test_keys_between_rejects_negative_count() -> None:
     with pytest.raises(ValueError, match="negative"):
         keys_between(None, None, -1, "1")
     assert keys_between(None, None, 0, "1") == []
+
+
+@pytest.mark.parametrize("salt", ["zxx9", "zzzz", "h3bp", salt_for(1)])
+def test_inserting_again_and_again_at_one_spot_keeps_keys_valid(salt: str) -> None:
+    # Each insert lands between the previous insert and its neighbour. With a
+    # salt of high digits, going above the lower key every time grew keys by
+    # two digits an insert, past the 256 allowed after about 130 inserts.
+    keys: list[str] = []
+    for i in range(300):
+        index = i // 2
+        low = keys[index - 1] if index else None
+        high = keys[index] if index < len(keys) else None
+        keys.insert(index, key_between(low, high, salt))
+    assert keys == sorted(set(keys))
+    assert all(is_key(k) for k in keys)
+    assert max(map(len, keys)) <= 128

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from pycrdt import Array, Doc, Map, Text
 
 from avacollab_editing import Document, EditError, RejectedUpdate
+from avacollab_editing.guard import UpdateGuard
 
 
 @pytest.fixture
@@ -146,3 +147,185 @@ def test_node_without_position_is_accepted_but_hidden(doc: Document) -> None:
     assert doc.node("ok") is None
     with pytest.raises(EditError, match="no position yet"):
         doc.move("ok", None)
+
+
+# -- a whole state arriving into an empty document (a late joiner's step 2) ----------
+#
+# An empty document takes such a state in place and checks the result, instead
+# of checking it in the shadow first; a refused state must still leave nothing.
+
+EMPTY = Document().get_update()
+
+
+def _whole_state(doc: Document, edit: Callable[[Map[object]], object]) -> bytes:
+    """The whole state of ``doc`` with a raw pycrdt edit on top: what a late joiner gets."""
+    raw: Doc[Map[object]] = Doc()
+    raw.apply_update(doc.get_update())
+    with raw.transaction():
+        edit(raw.get("nodes", type=Map))
+    return raw.get_update()
+
+
+def _assert_empty_and_usable(fresh: Document, client_id: int, good: bytes) -> None:
+    assert fresh.get_update() == EMPTY
+    assert fresh.tree() == ()
+    assert set(fresh.ydoc.keys()) <= {"nodes"}
+    assert fresh.ydoc.client_id == client_id
+    # A good state still goes in, and local editing and undo work on top of it.
+    fresh.apply_update(good, "friend")
+    assert [c.id for c in fresh.tree()] == ["root"]
+    fresh.add("Label", parent="root", id="mine")
+    assert fresh.children("root") == ["ok", "mine"]
+    assert fresh.undo()
+    assert fresh.children("root") == ["ok"]
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE))
+def test_schema_breaking_state_into_an_empty_document_is_rejected(doc: Document, name: str) -> None:
+    fresh = Document()
+    client_id = fresh.ydoc.client_id
+    changes: list[object] = []
+    updates: list[bytes] = []
+    fresh.on_change(changes.append)
+    fresh.on_update(updates.append)
+    with pytest.raises(RejectedUpdate):
+        fresh.apply_update(_whole_state(doc, HOSTILE[name]), "evil")
+    assert changes == []
+    _assert_empty_and_usable(fresh, client_id, doc.get_update())
+    assert len(changes) == 3  # the good state, the add and its undo: callbacks survive
+    assert len(updates) == 2  # the add and the undo are still broadcast
+
+
+def test_unknown_root_into_an_empty_document_is_rejected(doc: Document) -> None:
+    raw: Doc[Map[object]] = Doc()
+    raw.apply_update(doc.get_update())
+    raw.get("other", type=Map)["k"] = 1
+    fresh = Document()
+    with pytest.raises(RejectedUpdate, match="unknown root"):
+        fresh.apply_update(raw.get_update(), "evil")
+    _assert_empty_and_usable(fresh, fresh.ydoc.client_id, doc.get_update())
+
+
+def test_truncated_states_into_an_empty_document_are_rejected(doc: Document) -> None:
+    update = doc.get_update()
+    fresh = Document()
+    for cut in range(1, len(update)):
+        with pytest.raises(RejectedUpdate):
+            fresh.apply_update(update[:cut], "evil")
+        assert fresh.get_update() == EMPTY
+    _assert_empty_and_usable(fresh, fresh.ydoc.client_id, update)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=200))
+def test_random_bytes_into_an_empty_document(data: bytes) -> None:
+    fresh = Document()
+    try:
+        fresh.apply_update(data, "fuzz")
+    except RejectedUpdate:
+        assert fresh.get_update() == EMPTY
+    assert fresh.tree() == ()  # nothing random reads as a node
+    fresh.add("Frame", id="root")
+    assert [c.id for c in fresh.tree()] == ["root"]
+
+
+def test_updates_after_a_whole_state_are_still_checked(doc: Document) -> None:
+    fresh = Document()
+    fresh.apply_update(doc.get_update(), "friend")
+    fresh.set_prop("ok", "local", 1)  # reaches the shadow before the next check
+    before = fresh.get_update()
+    with pytest.raises(RejectedUpdate):
+        fresh.apply_update(_foreign(fresh, HOSTILE["shared type as property"]), "evil")
+    assert fresh.get_update() == before
+    fresh.apply_update(_foreign(fresh, lambda n: _props(n, "ok").__setitem__("x", 2)), "peer")
+    node = fresh.node("ok")
+    assert node is not None and node.props == {"label": "OK", "local": 1, "x": 2}
+
+
+def test_a_held_back_hostile_part_is_caught_when_what_it_needs_arrives(doc: Document) -> None:
+    # The second update needs the first: an empty document holds it back
+    # (nothing to see, nothing to check yet), and it is checked once the first
+    # arrives and lets it in.
+    raw: Doc[Map[object]] = Doc()
+    raw.apply_update(doc.get_update())
+    before = raw.get_state()
+    raw.get("nodes", type=Map)["x"] = _valid()
+    first = raw.get_update(before)
+    middle = raw.get_state()
+    _props(raw.get("nodes", type=Map), "x")["bad"] = Array([1])
+    second = raw.get_update(middle)
+    fresh = Document()
+    fresh.apply_update(doc.get_update(), "friend")
+    fresh.apply_update(second, "evil")  # held back: it changes nothing yet
+    assert fresh.node("x") is None
+    with pytest.raises(RejectedUpdate, match="shared type"):
+        fresh.apply_update(first, "friend")
+    assert fresh.node("x") is None
+
+
+def test_a_held_back_update_is_not_taken_for_an_empty_document(doc: Document) -> None:
+    # An update waiting for a missing part leaves the state vector empty, but
+    # the document is not empty: a refused state must not take that update
+    # with it when it is dropped.
+    raw: Doc[Map[object]] = Doc()
+    raw.get("nodes", type=Map)["x"] = _valid()
+    first = raw.get_update()
+    middle = raw.get_state()
+    _props(raw.get("nodes", type=Map), "x")["good"] = 1
+    second = raw.get_update(middle)
+    fresh = Document()
+    fresh.apply_update(second, "friend")
+    assert fresh.tree() == ()
+    with pytest.raises(RejectedUpdate):
+        fresh.apply_update(_whole_state(doc, HOSTILE["numeric type"]), "evil")
+    fresh.apply_update(first, "friend")
+    node = fresh.node("x")
+    assert node is not None and node.props == {"good": 1}
+
+
+def test_a_refused_update_does_not_let_a_held_back_one_through_unchecked(doc: Document) -> None:
+    # The shadow spoiled by a refused update is rebuilt. Rebuilt from the real
+    # document's state, it would miss the held-back part, which would then
+    # reach the real document unchecked once what it needs arrives.
+    raw: Doc[Map[object]] = Doc()
+    raw.apply_update(doc.get_update())
+    before = raw.get_state()
+    raw.get("nodes", type=Map)["x"] = _valid()
+    first = raw.get_update(before)
+    middle = raw.get_state()
+    _props(raw.get("nodes", type=Map), "x")["bad"] = Array([1])
+    second = raw.get_update(middle)
+    doc.apply_update(second, "evil")  # held back
+    with pytest.raises(RejectedUpdate):
+        doc.apply_update(b"\x01", "evil")
+    with pytest.raises(RejectedUpdate, match="shared type"):
+        doc.apply_update(first, "evil")
+    assert doc.node("x") is None
+
+
+def test_updates_taken_in_whole_are_not_kept_but_held_back_ones_are(doc: Document) -> None:
+    guard = UpdateGuard(doc.ydoc)
+    raw: Doc[Map[object]] = Doc()
+    raw.apply_update(doc.get_update())
+    nodes = raw.get("nodes", type=Map)
+    before = raw.get_state()
+    nodes["x"] = _valid()
+    first = raw.get_update(before)
+    middle = raw.get_state()
+    _props(nodes, "x")["bad"] = Array([1])
+    second = raw.get_update(middle)
+    guard.check(second)
+    doc.ydoc.apply_update(second)  # held back by yrs: nothing to see yet
+    friend: Doc[Map[object]] = Doc()
+    friend.apply_update(doc.get_update())
+    for i in range(1500):
+        state = friend.get_state()
+        _props(friend.get("nodes", type=Map), "ok")["n"] = i
+        update = friend.get_update(state)
+        guard.check(update)
+        doc.ydoc.apply_update(update)
+    assert guard.held <= 1025  # pruned, not 1501
+    with pytest.raises(RejectedUpdate):
+        guard.check(b"\x01")  # spoils the shadow: it is rebuilt
+    with pytest.raises(RejectedUpdate, match="shared type"):
+        guard.check(first)  # the held-back part came back with the rebuild

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import gc
+
 import pytest
+from pycrdt import Doc, Map
 
 from avacollab_editing import (
     Change,
@@ -299,6 +302,55 @@ def test_change_events_say_who_changed_what(doc: Document) -> None:
     assert mine[-1].local
 
 
+def test_a_whole_state_into_an_empty_document_reads_as_through_the_shadow() -> None:
+    # An empty document takes a whole state in place and reads it once; a
+    # document that is not ours to call empty (a Doc passed in) screens it in
+    # the shadow first. Both must read the same, and report the same change.
+    a, b = Document(), Document()
+    a.add("Frame", {"title": "Home", "w": 3.0, "size": [1.0, 2.5]}, id="root")
+    a.add("Panel", parent="root", id="p")
+    a.add("Panel", parent="root", id="q")
+    a.add("Button", {"label": "Go"}, parent="p", id="go")
+    a.add("Text", id="gone")
+    a.delete("gone")
+    sync_pair(a, b)
+    a.move("p", "q")  # concurrent moves that form a cycle: one loses
+    b.move("q", "p")
+    sync_pair(a, b)
+    state = a.get_update()
+    fast, slow = Document(), Document(Doc())
+    seen: dict[str, list[Change]] = {"fast": [], "slow": []}
+    fast.on_change(seen["fast"].append)
+    slow.on_change(seen["slow"].append)
+    fast.apply_update(state, "peer")
+    slow.apply_update(state, "peer")
+    assert fast.tree() == slow.tree() == a.tree()
+    assert fast.export() == slow.export()
+    for node_id in ("root", "p", "q", "go", "gone"):
+        assert fast.node(node_id) == slow.node(node_id) == a.node(node_id)
+    assert fast.node("root").props == {"title": "Home", "w": 3, "size": [1, 2.5]}  # type: ignore[union-attr]
+    [fast_change], [slow_change] = seen["fast"], seen["slow"]
+    assert fast_change.origin == slow_change.origin == "peer"
+    assert set(fast_change.nodes) == set(slow_change.nodes)
+    assert {n.kind for n in fast_change.nodes} == {"added"}
+    # Editing goes on from there, and the next remote update merges.
+    fast.set_prop("go", "label", "Stop")
+    a.add("Text", parent="root", id="late")
+    sync_pair(a, fast)
+    assert fast.tree() == a.tree()
+
+
+def test_an_empty_update_changes_nothing(doc: Document) -> None:
+    seen: list[Change] = []
+    doc.on_change(seen.append)
+    before = doc.get_update()
+    doc.apply_update(Document().get_update(), "peer")
+    fresh = Document()
+    fresh.on_change(seen.append)
+    fresh.apply_update(Document().get_update(), "peer")
+    assert seen == [] and doc.get_update() == before and fresh.tree() == ()
+
+
 def test_a_failing_callback_does_not_break_the_document(doc: Document) -> None:
     def boom(change: Change) -> None:
         raise RuntimeError("boom")
@@ -447,3 +499,31 @@ def test_edits_racing_a_delete_are_kept_in_the_tombstone() -> None:
     sync_pair(a, b)
     node = b.node("n")
     assert node is not None and node.visible and node.props == {"kept": True}
+
+
+def test_reading_leaves_the_garbage_collector_as_it_was(doc: Document) -> None:
+    doc.tree()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        other = Document()
+        other.apply_update(doc.get_update(), "peer")
+        other.tree()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_reading_leaves_out_what_does_not_parse() -> None:
+    # Only a Doc written past the guard can hold this; reading must stay total.
+    raw: Doc[Map[object]] = Doc()
+    nodes = raw.get("nodes", type=Map)
+    nodes["good"] = Map(
+        {"type": "T", "props": Map({"a": 1}), "pos": {"parent": None, "order": "V"}}
+    )
+    nodes["bad"] = Map({"type": "a b", "props": Map(), "pos": {"parent": None, "order": "W"}})
+    nodes["plain"] = {"type": "T"}
+    nodes["nested"] = Map({"type": "T", "props": Map({"m": Map()}), "pos": {"order": "X"}})
+    doc = Document(raw)
+    assert [c.id for c in doc.tree()] == ["good"]
+    assert doc.node("bad") is None and doc.node("nested") is None

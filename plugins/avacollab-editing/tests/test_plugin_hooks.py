@@ -101,6 +101,8 @@ async def test_late_joiner_receives_a_large_document(room: Room) -> None:
     await settle(lambda: same_tree(a, late))
     assert len(doc(late).children("app")) == 2000
     assert a.bus.counters.frames_sent > 0 and late.bus.counters.frames_received > 1
+    # Step 2 travelled deflated: a fraction of the state's size crossed the bus.
+    assert late.bus.counters.bytes_received < len(doc(a).get_update()) / 3
 
 
 async def test_offline_edits_merge_when_the_link_comes_back(room: Room) -> None:
