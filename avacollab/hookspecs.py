@@ -72,6 +72,16 @@ class Session(Protocol):
         """
         ...
 
+    def wants(self, event: str) -> bool:
+        """Whether an ``event`` without a ``text`` or ``error`` field would reach anyone.
+
+        False when nothing records events (``join`` without ``--events``):
+        a plugin may then skip building a frequent event such as
+        ``presence.updated``. The terminal prints events with a ``text`` or
+        ``error`` field whatever this says, so emit those regardless.
+        """
+        ...
+
     def renegotiate(self, peer_id: str) -> None:
         """Ask for a new offer/answer with ``peer_id`` (after tracks changed).
 

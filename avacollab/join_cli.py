@@ -240,7 +240,11 @@ class Terminal:
         self.out.write(line + "\n")
         self.out.flush()
 
-    def event(self, event: dict[str, Any]) -> None:
+    def wants(self, event: str) -> bool:
+        # Events without text or error are for --events only (see describe()).
+        return self.events is not None
+
+    def __call__(self, event: dict[str, Any]) -> None:
         if self.events is not None:
             self.events.write(json.dumps(event, default=str, separators=(",", ":")) + "\n")
             self.events.flush()
@@ -301,7 +305,7 @@ async def run(config: SessionConfig, plugins: pluggy.PluginManager, terminal: Te
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    session = Session(config, plugins=plugins, events=terminal.event)
+    session = Session(config, plugins=plugins, events=terminal)
     try:
         await session.start()
     except SignalingError as exc:

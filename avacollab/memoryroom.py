@@ -45,6 +45,9 @@ class FakeSession:
         self.events.append((event, fields))
         self._changed.set()
 
+    def wants(self, event: str) -> bool:
+        return True  # every event is recorded, for the test to read
+
     def renegotiate(self, peer_id: str) -> None:
         # No media here: record the request so a test can assert on it.
         self.renegotiations.append(peer_id)

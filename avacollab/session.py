@@ -237,6 +237,17 @@ class Session:
             except Exception:  # a broken sink must not break the session
                 logger.exception("event sink failed")
 
+    def wants(self, event: str) -> bool:
+        """Whether the event sink records ``event`` (see the ``Session`` protocol).
+
+        A sink with a ``wants(event)`` method decides; any other sink records
+        everything; no sink records nothing.
+        """
+        if self._events is None:
+            return False
+        wants = getattr(self._events, "wants", None)
+        return True if wants is None else bool(wants(event))
+
     def renegotiate(self, peer_id: str) -> None:
         """Re-ask ``avacollab_media_tracks`` for ``peer_id`` and renegotiate what changed."""
         peer = self._peers.get(peer_id)

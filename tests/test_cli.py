@@ -302,3 +302,17 @@ def test_join_terminal_shows_people_what_is_meant_for_them() -> None:
     assert line(event="hello.message", peer="p1", name="bob", text="hi") == "<bob (p1)> hi"
     assert line(event="voice.error", error="no microphone") == "! voice.error: no microphone"
     assert line(event="presence.updated", origin="remote", peers={"p1": {}}) == ""
+
+
+def test_join_terminal_wants_data_events_only_with_events_output() -> None:
+    import io
+
+    from avacollab.join_cli import Terminal
+
+    quiet = Terminal(io.StringIO(), None)
+    assert not quiet.wants("presence.updated")
+    recorded = io.StringIO()
+    terminal = Terminal(io.StringIO(), recorded)
+    assert terminal.wants("presence.updated")
+    terminal({"event": "presence.updated", "ts": 1.0})
+    assert recorded.getvalue() == '{"event":"presence.updated","ts":1.0}\n'

@@ -243,6 +243,21 @@ async def test_a_plugin_that_cannot_start_stops_the_session(server: SignalingSer
             await asyncio.sleep(0.01)
 
 
+def test_wants_asks_the_event_sink() -> None:
+    config = SessionConfig("ws://127.0.0.1:9/ws", "room")
+    assert not Session(config).wants("presence.updated")  # nothing records events
+    assert Session(config, events=lambda event: None).wants("presence.updated")
+
+    class Picky:
+        def __call__(self, event: dict[str, Any]) -> None: ...
+
+        def wants(self, event: str) -> bool:
+            return event != "presence.updated"
+
+    picky = Session(config, events=Picky())
+    assert not picky.wants("presence.updated") and picky.wants("editing.changed")
+
+
 def roles(
     x: tuple[Session, Events, Recorder], y: tuple[Session, Events, Recorder]
 ) -> tuple[tuple[Session, Events, Recorder], tuple[Session, Events, Recorder]]:
