@@ -147,6 +147,7 @@ def summarize(
 
     window = args.duration + SETTLE
     cpu = [(r["cpu"]["user"] + r["cpu"]["system"]) / window for r in results]
+    system = [r["cpu"]["system"] / window for r in results]
     latencies = [x for r in results for x in r["latencies_ms"]]
     expected = args.peers * (args.peers - 1) * round(args.rate * args.duration)
     per_peer = {
@@ -158,6 +159,7 @@ def summarize(
         "loop": loop,
         "cpu_per_peer": statistics.mean(cpu),
         "cpu_per_peer_max": max(cpu),
+        "cpu_system_per_peer": statistics.mean(system),
         "cpu_all_peers": sum(cpu),
         "other_cpu": max(0.0, busy - sum(cpu)),
         "latency_p50_ms": percentile(latencies, 50),
@@ -187,15 +189,16 @@ def report(phases: list[dict[str, Any]], args: argparse.Namespace) -> str:
         f"Python {info['python']}, aiortc {info['aiortc']}, aioice {info['aioice']}, "
         f"uvloop {info['uvloop']}, pycrdt {info['pycrdt']}",
         "",
-        "| run | loop | CPU per peer | max peer | frames sent/s | frames received/s "
+        "| run | loop | CPU per peer | max peer | of it system | frames sent/s | frames received/s "
         "| pings sent/s | CPU per frame (µs) | positions received | latency p50 (ms) "
         "| p99 (ms) | other CPU |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for p in phases:
         lines.append(
             f"| {'presence' if p['kind'] == 'presence' else 'raw aiortc floor'} | {p['loop']} "
             f"| {p['cpu_per_peer']:.1%} | {p['cpu_per_peer_max']:.1%} "
+            f"| {p['cpu_system_per_peer']:.1%} "
             f"| {p['frames_sent_per_s']:.1f} | {p['frames_received_per_s']:.1f} "
             f"| {p['pings_sent_per_s']:.1f} | {p['cpu_us_per_frame']:.0f} "
             f"| {p['positions_received']:,} / {p['positions_sent']:,} "

@@ -119,26 +119,31 @@ async def presence_peer(args: argparse.Namespace) -> None:
             ping_interval=args.ping_interval, dead_after=max(5.0, 5 * args.ping_interval)
         ),
     )
-    session = Session(config, plugins=plugins, events=lambda _event: changed.set())
+    # No event sink: `join` writes presence events only with --events, and a
+    # sink here would add its own cost to every update.
+    session = Session(config, plugins=plugins)
     window = Window()
     try:
         await session.start()
         presence = plugin.presence_for(session).presence
+        # A new connection makes presence publish again, so its changes also
+        # mark the moments when `session.connected` may have grown.
+        unsubscribe = presence.subscribe(lambda _change: changed.set())
         await wait_until(
             lambda: (
                 len(session.connected) == args.peers - 1 and len(presence.states()) == args.peers
             ),
             changed,
         )
+        unsubscribe()
 
         def observe(change: Any) -> None:
             if change.origin != "remote" or not window.open:
                 return
-            states = presence.states()
             for peer in change.updated:
-                cursor = states[peer].state.cursor
-                if cursor is not None:
-                    window.seen(peer, cursor.x)
+                state = presence.state_of(peer)
+                if state is not None and state.cursor is not None:
+                    window.seen(peer, state.cursor.x)
 
         presence.subscribe(observe)
         say(ready=True)

@@ -32,21 +32,23 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, Literal, Protocol
 
-from pycrdt import Awareness, Doc
+from pycrdt import Doc
 
+from .awareness import PresenceAwareness
 from .colors import pick_color
 from .state import (
+    Decoded,
     InvalidState,
     PresenceState,
     Status,
     User,
-    decode_state,
+    decode_state_object,
     parse_cursor,
     parse_selection,
     parse_status,
     parse_user,
 )
-from .wire import Entry, WireError, decode_update, encode_update
+from .wire import Entry, WireError, decode_update
 
 logger = logging.getLogger(__name__)
 
@@ -136,8 +138,12 @@ class Rejection:
 @dataclass(slots=True)
 class _Remote:
     client_id: int
-    state: PresenceState
+    decoded: Decoded
     heard_at: float
+
+    @property
+    def state(self) -> PresenceState:
+        return self.decoded.state
 
 
 class Presence:
@@ -162,7 +168,9 @@ class Presence:
         self._send = send
         self._scheduler: Scheduler = scheduler or _running_loop()
         self._wall_clock = wall_clock
-        self._awareness = Awareness(doc or Doc(), outdated_timeout=round(config.timeout * 1000))
+        self._awareness = PresenceAwareness(
+            doc or Doc(), outdated_timeout=round(config.timeout * 1000)
+        )
         self._listeners: list[Callable[[PresenceChange], None]] = []
         self._remotes: dict[str, _Remote] = {}
         self._owners: dict[int, str] = {}
@@ -187,7 +195,7 @@ class Presence:
         return self._awareness.client_id
 
     @property
-    def awareness(self) -> Awareness:
+    def awareness(self) -> PresenceAwareness:
         """The underlying awareness; read it, but change state only through this class."""
         return self._awareness
 
@@ -210,7 +218,9 @@ class Presence:
         cursor = parse_cursor({"x": x, "y": y, "component": component})
         self._check_open()
         woke = self._input()
-        self._state = replace(self._state, cursor=cursor)
+        s = self._state
+        # Built directly: dataclasses.replace costs more than the rest of a move.
+        self._state = PresenceState(s.user, cursor, s.selection, s.status, s.last_seen)
         if woke:
             self._publish(reliable=True)
         else:
@@ -290,6 +300,15 @@ class Presence:
             view[self.peer_id] = PeerPresence(self.peer_id, self.client_id, self._state, True, None)
         return view
 
+    def state_of(self, peer_id: str) -> PresenceState | None:
+        """One peer's state (the local one included), without building :meth:`states`."""
+        remote = self._remotes.get(peer_id)
+        if remote is not None:
+            return remote.decoded.state
+        if peer_id == self.peer_id and self._phase != "left":
+            return self._state
+        return None
+
     def subscribe(self, listener: Callable[[PresenceChange], None]) -> Callable[[], None]:
         """Call ``listener`` on every change; returns the function that unsubscribes."""
         self._listeners.append(listener)
@@ -310,15 +329,14 @@ class Presence:
         except WireError as exc:
             return [Rejection(sender, None, str(exc))]
         before = self._remotes.get(sender)
-        before_state = None if before is None else before.state
+        before_state = None if before is None else before.decoded.state
         rejections = []
         for entry in entries:
-            # A lone entry is applied from the bytes as received: no re-encoding.
-            reason = self._apply(sender, entry, data if len(entries) == 1 else None)
+            reason = self._apply(sender, entry)
             if reason is not None:
                 rejections.append(Rejection(sender, entry.client_id, reason))
         after = self._remotes.get(sender)
-        after_state = None if after is None else after.state
+        after_state = None if after is None else after.decoded.state
         # Identity first: a stale copy leaves the very same object in place.
         if before_state is not after_state and before_state != after_state:
             added = (sender,) if before_state is None else ()
@@ -335,9 +353,9 @@ class Presence:
 
     # -- internals -----------------------------------------------------------
 
-    def _apply(self, sender: str, entry: Entry, update: bytes | None) -> str | None:
+    def _apply(self, sender: str, entry: Entry) -> str | None:
         client_id = entry.client_id
-        if client_id == self.client_id:
+        if client_id == self._awareness.client_id:
             return "claims the local peer's client id"
         owner = self._owners.get(client_id)
         if owner is not None and owner != sender:
@@ -346,38 +364,38 @@ class Presence:
         if leaving and owner is None:
             return "removes a client id this peer does not own"
         now = self._scheduler.time()
-        if not self._is_newer(entry, leaving):
+        if not self._awareness.is_newer(client_id, entry.clock, leaving):
             # Stale (a late unordered copy): nothing to apply or validate, but
             # the peer is evidently alive.
             if owner is not None:
                 self._remotes[sender].heard_at = now
             return None
-        state = None
-        if not leaving:
-            try:
-                state = decode_state(entry.state)
-            except InvalidState as exc:
-                return str(exc)
         current = self._remotes.get(sender)
         if current is not None and current.client_id != client_id:
-            # The peer restarted its awareness with a new client id.
-            self._forget_client(current.client_id, sender)
-        self._awareness.apply_awareness_update(update or encode_update([entry]), sender)
-        if state is None:
+            current = None  # the peer restarted its awareness with a new client id
+        decoded = None
+        if not leaving:
+            try:
+                decoded = decode_state_object(
+                    entry.state, None if current is None else current.decoded
+                )
+            except InvalidState as exc:
+                return str(exc)
+        if current is None and sender in self._remotes:
+            self._forget_client(self._remotes[sender].client_id, sender)
+        # The JSON was parsed and checked above: the awareness takes it as it is.
+        self._awareness.apply_checked(
+            client_id, entry.clock, None if decoded is None else decoded.json, sender
+        )
+        if decoded is None:
             self._forget_client(client_id, sender)
+        elif current is not None:
+            current.decoded = decoded
+            current.heard_at = now
         else:
             self._owners[client_id] = sender
-            self._remotes[sender] = _Remote(client_id, state, now)
+            self._remotes[sender] = _Remote(client_id, decoded, now)
         return None
-
-    def _is_newer(self, entry: Entry, leaving: bool) -> bool:
-        # The awareness protocol's own rule, asked before anything changes.
-        meta = self._awareness.meta.get(entry.client_id)
-        if meta is None:
-            return True
-        clock: int = meta["clock"]
-        present = entry.client_id in self._awareness.states
-        return clock < entry.clock or (clock == entry.clock and leaving and present)
 
     def _forget_client(self, client_id: int, peer_id: str) -> None:
         self._awareness.remove_awareness_states([client_id], peer_id)
@@ -408,10 +426,10 @@ class Presence:
     def _input(self) -> bool:
         """Record input; True when it woke the peer from idle or away."""
         self._last_input = self._scheduler.time()
-        self._state = replace(self._state, last_seen=self._wall_ms())
-        if self._state.status == "active":
+        s = self._state
+        self._state = PresenceState(s.user, s.cursor, s.selection, "active", self._wall_ms())
+        if s.status == "active":
             return False
-        self._state = replace(self._state, status="active")
         if self._phase == "running":
             self._arm("status", self._status_due(), self._on_status_timer)
         return True
@@ -421,27 +439,24 @@ class Presence:
         self._cursor_dirty = False
         if self._phase != "running":
             return
-        self._awareness.set_local_state(self._state.to_json())
-        self._last_update = self._awareness.encode_awareness_update([self.client_id])
+        self._last_update = self._awareness.publish(self._state.to_json())
         self._last_reliable = reliable
-        now = self._scheduler.time()
-        self._published_at = now if slot is None else slot
-        self._cancel("rest")
+        self._published_at = self._scheduler.time() if slot is None else slot
         self._send(self._last_update, reliable)
         self._emit(PresenceChange((), (self.peer_id,), (), "local"))
-        if not reliable:
-            due = self._published_at + self.config.cursor_interval - now
-            self._arm("cursor", due, self._on_cursor_timer)
+        if not reliable and "rest" not in self._timers:
+            # One watch for the whole movement, not a timer per update: it
+            # looks again when it fires (see _on_rest_timer).
+            self._arm("rest", self._rest_due(), self._on_rest_timer)
 
     def _flush_cursor(self) -> None:
         if self._phase != "running":
             return
         if self._published_at + self.config.cursor_interval <= self._scheduler.time():
-            # The slot is due. A cursor timer still pending is late (a busy
-            # loop): send now in its slot rather than wait for it. Otherwise
-            # the cursor was resting and this move is a leading edge.
-            late = self._cancel("cursor")
-            self._publish(reliable=False, slot=self._slot() if late else None)
+            # The slot is due: send now, in that slot (a timer still pending
+            # for it is late, a busy loop; it has nothing left to do).
+            self._cancel("cursor")
+            self._publish(reliable=False, slot=self._slot())
         elif "cursor" not in self._timers:
             wait = self._published_at + self.config.cursor_interval - self._scheduler.time()
             self._arm("cursor", wait, self._on_cursor_timer)
@@ -450,31 +465,39 @@ class Presence:
         """When the throttle slot being filled now began.
 
         It is the one due, not the moment the send runs: otherwise timer
-        lateness adds up, the slots drift behind moves that come at the
-        cursor rate, and every position waits longer. A send later than a
-        whole interval (a blocked loop) starts afresh rather than catching
-        up with a burst.
+        lateness and moves landing just after their slot add up, the slots
+        drift behind moves that come at the cursor rate, and every position
+        waits longer. A slot due a whole interval ago or more (the cursor
+        rested, or the loop was blocked) is not filled: the send starts a
+        new grid (a leading edge) rather than catch up with a burst.
         """
-        interval = self.config.cursor_interval
-        return max(self._published_at + interval, self._scheduler.time() - interval)
+        due = self._published_at + self.config.cursor_interval
+        now = self._scheduler.time()
+        return due if now - due < self.config.cursor_interval else now
 
     def _on_cursor_timer(self) -> None:
         del self._timers["cursor"]
         if self._cursor_dirty:
             self._publish(reliable=False, slot=self._slot())
-        elif not self._last_reliable:
-            # Wait one more interval before calling the cursor resting: a
-            # pointer moving at about the throttle rate often lands just after
-            # its slot, and must not cost a repeat every time.
-            self._arm("rest", self.config.cursor_interval, self._on_rest_timer)
+
+    def _rest_due(self) -> float:
+        # Two intervals, not one: a pointer moving at about the throttle rate
+        # often lands just after its slot, and must not cost a repeat every time.
+        rest = self._published_at + 2 * self.config.cursor_interval
+        return max(0.0, rest - self._scheduler.time())
 
     def _on_rest_timer(self) -> None:
         del self._timers["rest"]
-        if not self._last_reliable:
-            # The cursor rests: repeat the last update (same clock, so peers that
-            # have it ignore it) where it cannot be lost.
-            self._last_reliable = True
-            self._send(self._last_update, True)
+        if self._last_reliable or self._phase != "running":
+            return
+        due = self._rest_due()
+        if due > 0:
+            self._arm("rest", due, self._on_rest_timer)  # it moved meanwhile
+            return
+        # The cursor rests: repeat the last update (same clock, so peers that
+        # have it ignore it) where it cannot be lost.
+        self._last_reliable = True
+        self._send(self._last_update, True)
 
     def _status_due(self) -> float:
         after = self.config.idle_after if self._state.status == "active" else self.config.away_after

@@ -172,18 +172,25 @@ class PresenceSession:
             )
 
     def _changed(self, change: PresenceChange) -> None:
-        states = self.presence.states()
+        # Cursor moves make this the most frequent event there is: skip building
+        # it when the session says nobody reads it (a session that cannot say
+        # gets every event).
+        wants = getattr(self.session, "wants", None)
+        if wants is not None and not wants("presence.updated"):
+            return
+        peers = {}
+        for peer_id in (*change.added, *change.updated):
+            # One lookup per changed peer: states() would build every peer's entry.
+            state = self.presence.state_of(peer_id)
+            if state is not None:
+                peers[peer_id] = state.to_json()
         self.session.emit(
             "presence.updated",
             origin=change.origin,
             added=list(change.added),
             updated=list(change.updated),
             removed=list(change.removed),
-            peers={
-                peer: states[peer].state.to_json()
-                for peer in (*change.added, *change.updated)
-                if peer in states
-            },
+            peers=peers,
         )
 
     async def _replay(self, steps: list[CursorStep] | None) -> None:

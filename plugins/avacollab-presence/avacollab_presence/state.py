@@ -19,10 +19,11 @@ Every known field is checked strictly: a state that breaks a rule raises
 from __future__ import annotations
 
 import json
+import json.scanner
 import math
 import re
 from dataclasses import dataclass
-from typing import Any, Final, Literal, get_args
+from typing import Any, Final, Literal, NamedTuple, cast, get_args
 
 Status = Literal["active", "idle", "away"]
 STATUSES: Final[tuple[Status, ...]] = get_args(Status)
@@ -92,29 +93,68 @@ class PresenceState:
         }
 
 
+class Decoded(NamedTuple):
+    """A state as it arrived: the parsed JSON object, and what it says, checked."""
+
+    json: dict[str, Any]
+    state: PresenceState
+
+
 def decode_state(text: str) -> PresenceState:
     """Parse and validate a state's JSON text, as it arrives in an update."""
-    if len(text) > MAX_STATE_BYTES or len(text.encode()) > MAX_STATE_BYTES:
+    return decode_state_object(text).state
+
+
+def decode_state_object(text: str, previous: Decoded | None = None) -> Decoded:
+    """Like :func:`decode_state`, and also return the parsed JSON object.
+
+    ``previous`` is the same peer's last accepted state: a field whose JSON
+    equals the one there passed the same checks already and is not checked
+    again (a cursor move changes only ``cursor`` and ``lastSeen``).
+    """
+    # Characters first: a string of more characters than the limit has at
+    # least as many bytes, and the count is free.
+    if len(text) > MAX_STATE_BYTES or (not text.isascii() and len(text.encode()) > MAX_STATE_BYTES):
         raise InvalidState(f"state larger than {MAX_STATE_BYTES} bytes")
     try:
-        obj = _DECODER.decode(text)
-    except (ValueError, RecursionError) as exc:
+        obj = _load(text)
+        return Decoded(obj, parse_state(obj, previous))
+    except RecursionError:  # from parsing, or comparing, deeply nested values
+        raise InvalidState("state is not valid JSON: nested too deeply") from None
+    except InvalidState:
+        raise
+    except ValueError as exc:
         raise InvalidState(f"state is not valid JSON: {exc}") from None
-    return parse_state(obj)
 
 
-def parse_state(obj: object) -> PresenceState:
-    """Validate a decoded JSON value and return it typed."""
+def parse_state(obj: object, previous: Decoded | None = None) -> PresenceState:
+    """Validate a decoded JSON value and return it typed.
+
+    ``previous``: as in :func:`decode_state_object`.
+    """
     if not isinstance(obj, dict):
         raise InvalidState(f"state must be an object, not {_kind(obj)}")
     if "user" not in obj:
         raise InvalidState("state has no user")
+    user = obj["user"]
+    selection = obj.get("selection", [])
+    if previous is None:
+        checked_user = parse_user(user)
+        checked_selection = parse_selection(selection)
+    else:
+        # Equal JSON values pass the same checks: only changed fields are checked.
+        old = previous.json
+        checked_user = previous.state.user if user == old["user"] else parse_user(user)
+        if selection == old.get("selection", []):
+            checked_selection = previous.state.selection
+        else:
+            checked_selection = parse_selection(selection)
     return PresenceState(
-        user=parse_user(obj["user"]),
-        cursor=parse_cursor(obj.get("cursor")),
-        selection=parse_selection(obj.get("selection", [])),
-        status=parse_status(obj.get("status", "active")),
-        last_seen=_parse_timestamp(obj.get("lastSeen")),
+        checked_user,
+        parse_cursor(obj.get("cursor")),
+        checked_selection,
+        parse_status(obj.get("status", "active")),
+        _parse_timestamp(obj.get("lastSeen")),
     )
 
 
@@ -188,6 +228,8 @@ def _text(obj: object, field: str, limit: int) -> str:
 
 
 def _number(obj: object) -> float | None:
+    if type(obj) is float:  # what JSON gives for most coordinates: the quick way out
+        return obj
     # bool is an int in Python but true/false is not a number in JSON.
     if isinstance(obj, bool) or not isinstance(obj, int | float):
         return None
@@ -203,6 +245,20 @@ def _reject_constant(name: str) -> Any:
 
 # One decoder for every state: building one per call costs as much as a small parse.
 _DECODER: Final = json.JSONDecoder(parse_constant=_reject_constant)
+# Its scanner, called directly: decode() adds two regex matches for the
+# whitespace around the value, which a state from pycrdt or Yjs never has.
+_SCAN: Final = json.scanner.make_scanner(cast(Any, _DECODER))  # cast: typeshed mistypes the context
+
+
+def _load(text: str) -> Any:
+    try:
+        obj, end = _SCAN(text, 0)
+    except StopIteration:
+        end = -1
+    if end != len(text):
+        # Whitespace around the value, or not JSON: decode() judges and explains.
+        return _DECODER.decode(text)
+    return obj
 
 
 def _kind(obj: object) -> str:

@@ -14,8 +14,7 @@ that does not follow the format raises :class:`WireError`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Final
+from typing import Final, NamedTuple
 
 MAX_UPDATE_BYTES: Final = 64 * 1024
 """Largest awareness update accepted, in bytes."""
@@ -31,8 +30,7 @@ class WireError(ValueError):
     """Bytes that are not a well-formed awareness update within the limits."""
 
 
-@dataclass(frozen=True, slots=True)
-class Entry:
+class Entry(NamedTuple):
     """One client's part of an awareness update: ``state`` is JSON text."""
 
     client_id: int
@@ -42,15 +40,28 @@ class Entry:
 
 def decode_update(data: bytes) -> list[Entry]:
     """Decode an awareness update; raise :class:`WireError` if it is malformed."""
-    if len(data) > MAX_UPDATE_BYTES:
-        raise WireError(f"update of {len(data)} bytes exceeds {MAX_UPDATE_BYTES}")
-    reader = _Reader(data)
-    count = reader.uint()
+    size = len(data)
+    if size > MAX_UPDATE_BYTES:
+        raise WireError(f"update of {size} bytes exceeds {MAX_UPDATE_BYTES}")
+    count, pos = _uint(data, 0)
     if count > MAX_ENTRIES:
         raise WireError(f"update has {count} entries, more than {MAX_ENTRIES}")
-    entries = [Entry(reader.uint(), reader.uint(), reader.string()) for _ in range(count)]
-    if reader.pos != len(data):
-        raise WireError(f"{len(data) - reader.pos} trailing bytes after the last entry")
+    entries = []
+    for _ in range(count):
+        client_id, pos = _uint(data, pos)
+        clock, pos = _uint(data, pos)
+        length, pos = _uint(data, pos)
+        end = pos + length
+        if end > size:
+            raise WireError(f"truncated update: string of {length} bytes runs past the end")
+        try:
+            state = data[pos:end].decode()
+        except UnicodeDecodeError as exc:
+            raise WireError(f"state is not valid UTF-8: {exc.reason}") from None
+        entries.append(Entry(client_id, clock, state))
+        pos = end
+    if pos != size:
+        raise WireError(f"{size - pos} trailing bytes after the last entry")
     return entries
 
 
@@ -76,36 +87,19 @@ def _write_uint(out: bytearray, value: int) -> None:
     out.append(value)
 
 
-class _Reader:
-    def __init__(self, data: bytes) -> None:
-        self.data = data
-        self.pos = 0
-
-    def uint(self) -> int:
-        value = 0
-        shift = 0
-        while True:
-            if self.pos >= len(self.data):
-                raise WireError("truncated update: integer runs past the end")
-            byte = self.data[self.pos]
-            self.pos += 1
-            value |= (byte & 0x7F) << shift
+def _uint(data: bytes, pos: int) -> tuple[int, int]:
+    """The integer at ``pos`` and the position after it."""
+    value = 0
+    shift = 0
+    # Eight bytes carry 56 bits, enough for any 53-bit value.
+    for index in range(pos, pos + 8):
+        if index >= len(data):
+            raise WireError("truncated update: integer runs past the end")
+        byte = data[index]
+        value |= (byte & 0x7F) << shift
+        if byte < 0x80:
             if value > MAX_UINT:
                 raise WireError("integer larger than 2**53-1")
-            if byte < 0x80:
-                return value
-            shift += 7
-            if shift > 49:  # eight bytes carry 56 bits, enough for any 53-bit value
-                raise WireError("integer encoded in more than eight bytes")
-
-    def string(self) -> str:
-        length = self.uint()
-        end = self.pos + length
-        if end > len(self.data):
-            raise WireError(f"truncated update: string of {length} bytes runs past the end")
-        raw = self.data[self.pos : end]
-        self.pos = end
-        try:
-            return raw.decode()
-        except UnicodeDecodeError as exc:
-            raise WireError(f"state is not valid UTF-8: {exc.reason}") from None
+            return value, index + 1
+        shift += 7
+    raise WireError("integer encoded in more than eight bytes")

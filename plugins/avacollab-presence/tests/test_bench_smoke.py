@@ -45,9 +45,14 @@ def test_the_benchmark_measures_presence_and_the_raw_floor(tmp_path: Path) -> No
         assert 0 < phase["cpu_per_peer"] < 1
         assert phase["frames_received_per_s"] > 0
         assert 0 <= phase["latency_p50_ms"] <= phase["latency_p99_ms"]
-    # Only the presence peers run the bus, whose liveness pings the floor has not.
-    assert presence["pings_sent_per_s"] > 0
+    # The floor runs no bus, so no liveness pings; the bus pings only peers it
+    # has sent nothing to lately, so presence may send none either.
     assert floor["pings_sent_per_s"] == 0
+    assert "pings_sent_per_s" in presence
+    # Fair: presence sends no more frames than the floor's one per move and
+    # peer, give or take the resting repeat of the last position (one frame
+    # per peer) and a ping or two.
+    assert presence["frames_sent_per_s"] <= floor["frames_sent_per_s"] + 3
 
 
 def test_the_benchmark_refuses_bad_options() -> None:

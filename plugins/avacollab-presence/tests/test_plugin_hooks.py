@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 from avacollab_presence import Cursor, ReplayError, plugin
 from avacollab_presence.plugin import PresencePlugin
 from avacollab_presence.presence import Presence
+from avacollab_presence.session import PresenceSession
 from avacollab_presence.wire import Entry, encode_update
 from hook_room import FakeSession, Room, settle
 from presence_fakes import FakeScheduler
@@ -316,3 +318,32 @@ async def test_join_commands(room: Room, clock: FakeScheduler) -> None:
         result = await room.run(a, line)
         assert result is not None and result.startswith("error:"), line
         assert error in result, (line, result)
+
+
+@dataclass(eq=False)
+class ChoosySession(FakeSession):
+    """A session that can say which events anybody reads."""
+
+    wanted: set[str] = field(default_factory=set)
+
+    def wants(self, event: str) -> bool:
+        return event in self.wanted
+
+
+async def test_update_events_are_built_only_for_a_session_that_wants_them(
+    clock: FakeScheduler,
+) -> None:
+    session = ChoosySession("room", "a", "Ada", Bus(), {})
+    presence = PresenceSession(session, scheduler=clock, wall_clock=lambda: WALL_START)
+    try:
+        clock.advance(1)
+        presence.presence.set_cursor(1, 2)
+        assert session.named("presence.updated") == []
+        session.wanted.add("presence.updated")
+        clock.advance(1)
+        presence.presence.set_cursor(3, 4)
+        (event,) = session.named("presence.updated")
+        assert event["peers"]["a"]["cursor"] == {"x": 3, "y": 4}
+    finally:
+        await presence.close()
+        await session.bus.close()

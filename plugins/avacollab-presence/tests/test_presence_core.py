@@ -183,6 +183,34 @@ def test_moves_at_the_cursor_rate_go_out_promptly_when_timers_run_late() -> None
     assert view(b, "peer-a").cursor == Cursor(199, 0)
 
 
+class CountingScheduler(FakeScheduler):
+    timers = 0
+
+    def call_later(self, delay: float, callback: Any, /) -> Any:
+        self.timers += 1
+        return super().call_later(delay, callback)
+
+
+def test_a_moving_cursor_costs_less_than_a_timer_per_update() -> None:
+    # Each update used to arm a timer for its slot and another for the rest
+    # check; timers are loop wake-ups, paid for by every peer at 20 Hz.
+    clock = CountingScheduler()
+    room = Room(clock)
+    a, _ = pair(room)
+    room.advance(1)
+    a.sent.clear()
+    clock.timers = 0
+    for i in range(200):
+        a.presence.set_cursor(i, 0)
+        room.advance(0.05, step=0.01)
+    assert len([s for s in a.sent if not s.reliable]) == 200
+    # The rest watch, once per two updates, and the housekeeping of both
+    # peers every 3 s (it was 406: two timers per update).
+    assert clock.timers <= 100 + 8
+    room.advance(0.2)
+    assert [s.reliable for s in a.sent][-1] is True  # and still the resting repeat
+
+
 def test_a_timer_late_by_more_than_an_interval_does_not_cause_a_burst() -> None:
     clock = LateScheduler()
     clock.lateness = 0.5
@@ -521,6 +549,42 @@ def test_hostile_updates_are_refused_and_disturb_nobody(room: Room) -> None:
     assert a.changes == []
     assert 4242 not in a.presence.awareness.meta
     assert a.presence.awareness.states[a.presence.client_id] == sent_state(a.sent[-1].data)
+
+
+def test_a_known_peer_turning_hostile_is_refused_and_keeps_its_last_state(room: Room) -> None:
+    # Fields equal to a peer's previous state skip their checks: a hostile
+    # change from a peer already known must still be caught.
+    a, b = pair(room)
+    b.presence.set_cursor(3, 4)
+    room.deliver()
+    known = a.presence.states()["peer-b"]
+    a.changes.clear()
+    good = sent_state(b.sent[-1].data)
+    clock = a.presence.awareness.meta[known.client_id]["clock"]
+    for bad in (
+        {**good, "user": {"name": "evil\x1b[2J", "color": good["user"]["color"]}},
+        {**good, "selection": ["ok", 7]},
+        {**good, "cursor": {"x": 1e300, "y": 0}},
+        {**good, "status": "gone"},
+    ):
+        clock += 1
+        update = encode_update([Entry(known.client_id, clock, json.dumps(bad))])
+        assert [r.client_id for r in a.presence.receive("peer-b", update)] == [known.client_id]
+    assert a.presence.states()["peer-b"] == known
+    assert a.presence.awareness.states[known.client_id] == good
+    assert a.changes == []
+
+
+def test_state_of_looks_up_one_peer(room: Room) -> None:
+    a, b = pair(room)
+    assert a.presence.state_of("peer-b") == view(a, "peer-b")
+    assert a.presence.state_of("peer-a") == view(a, "peer-a")
+    assert a.presence.state_of("peer-x") is None
+    b.presence.leave()
+    room.deliver()
+    assert a.presence.state_of("peer-b") is None
+    a.presence.leave()
+    assert a.presence.state_of("peer-a") is None
 
 
 def test_garbage_bytes_are_refused_whole(room: Room) -> None:

@@ -17,6 +17,7 @@ from avacollab_presence.state import (
     PresenceState,
     User,
     decode_state,
+    decode_state_object,
     parse_state,
 )
 
@@ -57,6 +58,10 @@ def test_missing_fields_take_defaults_and_unknown_keys_are_ignored() -> None:
         "active",
         None,
     )
+
+
+def test_whitespace_around_a_state_is_allowed() -> None:
+    assert decode_state(" \n" + json.dumps(FULL) + "\t ") == decode_state(json.dumps(FULL))
 
 
 def test_float_timestamps_are_rounded() -> None:
@@ -123,6 +128,41 @@ HOSTILE = [
 def test_hostile_states_are_rejected_with_a_reason(text: str, reason: str) -> None:
     with pytest.raises(InvalidState, match=re.escape(reason)):
         decode_state(text)
+
+
+@pytest.mark.parametrize(("text", "reason"), HOSTILE)
+def test_hostile_states_are_rejected_after_a_valid_one_too(text: str, reason: str) -> None:
+    # The same peer's previous state lets unchanged fields skip their checks;
+    # whatever changed is still checked.
+    previous = decode_state_object(json.dumps(FULL))
+    with pytest.raises(InvalidState, match=re.escape(reason)):
+        decode_state_object(text, previous)
+
+
+def test_fields_equal_to_the_previous_state_are_reused_and_the_rest_checked() -> None:
+    previous = decode_state_object(json.dumps(FULL))
+    moved = decode_state_object(_cursor(x=99), previous)
+    assert moved.state.user is previous.state.user
+    assert moved.state.selection is previous.state.selection
+    assert moved.state.cursor == Cursor(99, -3, "btn-1")
+    assert moved.json["cursor"]["x"] == 99
+    renamed = decode_state_object(_user(name="Bea"), previous)
+    assert renamed.state.user == User("Bea", "#c32222")
+    assert decode_state_object(_with(selection=[]), previous).state.selection == ()
+
+
+def test_deeply_nested_values_are_refused_or_taken_never_raised() -> None:
+    # Unknown keys are kept, so a peer may nest deeply there, and comparing
+    # with its previous state recurses as deep as parsing did: around the
+    # parser's limit, each depth is either taken or refused, twice in a row.
+    for depth in range(980, 1000):
+        deep = json.dumps({"user": {**FULL["user"], "deep": 0}})  # type: ignore[dict-item]
+        deep = deep.replace('"deep": 0', '"deep": ' + "[" * depth + "]" * depth)
+        try:
+            previous = decode_state_object(deep)
+            decode_state_object(deep, previous)
+        except InvalidState as exc:
+            assert "nested too deeply" in str(exc)
 
 
 @pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])

@@ -1,0 +1,81 @@
+"""The awareness shortcuts: same bytes, bookkeeping and events as pycrdt's own paths."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from avacollab_presence.awareness import PresenceAwareness
+from avacollab_presence.wire import Entry, encode_update
+from pycrdt import Awareness, Doc
+
+STATE = {"user": {"name": "Zoë", "color": "#c32222"}, "cursor": {"x": 1.5, "y": 2}}
+
+
+def recorder(awareness: Awareness) -> list[tuple[str, dict[str, list[int]], Any]]:
+    seen: list[tuple[str, dict[str, list[int]], Any]] = []
+    awareness.observe(lambda topic, event: seen.append((topic, event[0], event[1])))
+    return seen
+
+
+def pair(client_id: int = 1234) -> tuple[PresenceAwareness, Awareness]:
+    return (
+        PresenceAwareness(Doc(client_id=client_id)),
+        Awareness(Doc(client_id=client_id)),
+    )
+
+
+def test_publish_sends_the_bytes_pycrdt_would_and_keeps_the_same_books() -> None:
+    ours, theirs = pair()
+    ours_seen, theirs_seen = recorder(ours), recorder(theirs)
+    for state in (STATE, STATE, {**STATE, "cursor": None}):
+        update = ours.publish(dict(state))
+        theirs.set_local_state(dict(state))
+        assert update == theirs.encode_awareness_update([theirs.client_id])
+    assert ours.states == theirs.states
+    assert ours.meta[ours.client_id]["clock"] == theirs.meta[theirs.client_id]["clock"] == 3
+    # An unchanged state is an "update" without a "change", as in pycrdt.
+    assert ours_seen == theirs_seen
+    topics = [topic for topic, _, _ in ours_seen]
+    assert topics == ["change", "update", "update", "change", "update"]
+
+
+def apply_both(
+    ours: PresenceAwareness, theirs: Awareness, client_id: int, clock: int, state: Any
+) -> None:
+    """The same entry through both paths, each taken only where pycrdt would apply it."""
+    removal = state is None
+    text = "null" if removal else json.dumps(state)
+    theirs.apply_awareness_update(encode_update([Entry(client_id, clock, text)]), "peer")
+    if ours.is_newer(client_id, clock, removal):
+        ours.apply_checked(client_id, clock, state, "peer")
+    assert ours.states == theirs.states
+    assert {k: m["clock"] for k, m in ours.meta.items()} == {
+        k: m["clock"] for k, m in theirs.meta.items()
+    }
+
+
+def test_applying_checked_entries_matches_pycrdt_entry_by_entry() -> None:
+    ours, theirs = pair()
+    ours_seen, theirs_seen = recorder(ours), recorder(theirs)
+    steps: list[tuple[int, Any]] = [
+        (1, STATE),  # added
+        (1, {"user": {"name": "stale", "color": "#000000"}}),  # same clock: ignored
+        (2, STATE),  # newer, same state: update only
+        (3, {**STATE, "cursor": None}),  # newer, changed
+        (2, None),  # older removal: ignored
+        (3, None),  # same-clock removal of a present state: applied
+        (3, None),  # and not again
+        (4, STATE),  # back after a removal
+    ]
+    for clock, state in steps:
+        apply_both(ours, theirs, 77, clock, state)
+    assert ours_seen == theirs_seen
+
+
+def test_only_remote_client_ids_are_applied_this_way() -> None:
+    ours = PresenceAwareness(Doc(client_id=5))
+    with pytest.raises(ValueError, match="remote client ids only"):
+        ours.apply_checked(5, 9, STATE, "peer")
+    assert ours.states[5] == {}
