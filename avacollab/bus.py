@@ -263,7 +263,7 @@ class _Outbox:
                 self._send(frame)
                 continue
             if self.reliable:
-                size, taken, count = pack_entries(
+                _, taken, count = pack_entries(
                     self.ordered, batch := [BATCH_HEADER], HEADER_SIZE, limit
                 )
                 if count:
