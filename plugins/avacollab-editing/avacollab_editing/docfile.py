@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .components import Component, parse_export, walk
-from .model import Document, EditError
+from .model import Change, Document, EditError
 from .schema import JSON, ValidationError
-from .storage import atomic_write
+from .storage import SavedState, append_state, atomic_write, digest, write_state
 
 
 class DocFileError(ValueError):
@@ -136,61 +136,158 @@ def apply_ops(document: Document, ops: list[Op]) -> list[Skipped]:
     return skipped
 
 
+COMPACT_FROM = 1 << 16
+"""Appended state records below this many bytes never force a rewrite of the whole state."""
+
+
 class DocFile:
     """Keeps the JSON file at ``path`` and ``document`` in sync both ways.
 
-    Call ``open()`` once (after loading any saved CRDT state into the
+    With ``state`` (a path), the CRDT state is saved there whenever the file
+    is written, and whenever the document changed while the file does not
+    parse. Call ``open()`` once (after loading any saved state into the
     document), ``sync()`` whenever the file or the document may have changed.
     """
 
-    def __init__(self, path: Path, document: Document) -> None:
+    def __init__(self, path: Path, document: Document, state: Path | None = None) -> None:
         self.path = path
         self.document = document
+        self.state = state
         self._base: list[Component] = []
+        self._base_raw: bytes | None = None  # the bytes _base was read from or written as
         self._written: bytes | None = None
+        self._unsaved = True  # the document holds something the state file does not
+        # What the state file holds: the state vector of its updates, its size
+        # as written by us, and the size of its whole-state record.
+        self._saved_vector: bytes | None = None
+        self._state_size = 0
+        self._whole_size = 0
+        self._unsubscribe = document.on_change(self._changed)
 
-    def open(self) -> list[Skipped]:
-        """Reconcile file and document at start-up.
+    def open(self, saved: SavedState | None = None) -> list[Skipped]:
+        """Reconcile file and document at start-up; ``saved`` is the state loaded, if any.
 
-        An empty document takes the file's content; otherwise the document is
-        taken as what the file held when last written, so edits made to the
-        file while no peer was running are merged as operations.
+        With no saved state, an empty document takes the file's content. With
+        one, the file is either what the state says was written with it
+        (nothing to do: taking it in again would replay it as new writes, which
+        can overwrite what other peers wrote meanwhile) or was edited while no
+        peer ran: then it is diffed, like a live edit, against what it held when
+        the state was saved, so only the edit becomes operations.
         """
         if not self.path.exists():
             self.push()
             return []
-        if self.document.ydoc.get_state() == b"\x00":  # nothing was ever written
-            components = self._read()
-            if components is not None:
-                self.document.import_(components_json(components))
+        if saved is None and self.document.ydoc.get_state() == b"\x00":  # never written
+            raw = self.path.read_bytes()
+            self.document.import_(components_json(self._parse(raw)))
+            self._base_raw = raw  # so the first state names it as what the file replaces
             self.push()
             return []
         self._base = list(self.document.tree())
+        if saved is not None and saved.base is not None:
+            # Saved while the file did not parse: its edit is against that older base.
+            self._base = self._parse(saved.base)
+            self._base_raw = saved.base
+        elif saved is not None and self._mirrored(saved):
+            self._unsaved = False
+            self._written = self._base_raw = self.path.read_bytes()
+            self.push()  # rewrites a file that lags its state
+            return []
         return self.sync()
 
     def sync(self) -> list[Skipped]:
         """Merge edits made to the file into the document, then write the document back."""
         skipped: list[Skipped] = []
-        components = self._read()
+        raw = self.path.read_bytes()
+        components = self._read(raw)
         if components is not None:
             skipped = apply_ops(self.document, diff(self._base, components))
+            self._base_raw = raw  # merged: the state about to be saved holds it
         self.push()
         return skipped
 
     def push(self) -> None:
-        """Write the document to the file if it changed (atomically)."""
+        """Write the document to the file if it changed, the state first (both atomically)."""
         tree = list(self.document.tree())
         data = (json.dumps(self.document.export(), indent=2, ensure_ascii=False) + "\n").encode()
-        if data != self._written:
+        changed = data != self._written
+        if self.state is not None and (changed or self._unsaved):
+            # The state goes first and names both the file's old and new content.
+            # A crash before the file is written leaves the old content, which
+            # open() knows is in the state; the other order would leave a file
+            # newer than any state, taken for an edit and replayed as new writes.
+            replaces = None if self._base_raw is None else digest(self._base_raw)
+            self._save(digest(data), replaces, None)
+        if changed:
             atomic_write(self.path, data)
             self._written = data
         self._base = tree
+        self._base_raw = data
 
-    def _read(self) -> list[Component] | None:
+    def save_unsynced(self) -> None:
+        """Save the state when the file cannot be merged (it does not parse).
+
+        The file is left alone, so the state records the base its pending edit
+        is against; a restart diffs the file from there once it parses.
+        """
+        if self.state is not None and self._unsaved:
+            self._save(None, None, self._base_raw or b"[]")
+
+    def close(self) -> None:
+        """Stop following the document's changes."""
+        self._unsubscribe()
+
+    def _save(self, mirrors: str | None, replaces: str | None, base: bytes | None) -> None:
+        """Append what changed since the last save, or rewrite the whole state.
+
+        The whole state is rewritten once the appended records weigh as much
+        as it does, so a long session costs about twice the changes it saves.
+        """
+        assert self.state is not None
+        if self._saved_vector is not None and self._state_size - self._whole_size < max(
+            self._whole_size, COMPACT_FROM
+        ):
+            try:
+                appendable = self.state.stat().st_size == self._state_size
+            except FileNotFoundError:
+                appendable = False  # removed meanwhile: a delta alone would be useless
+            if appendable:
+                delta = self.document.get_update(self._saved_vector)
+                record = SavedState(delta, mirrors, replaces, base)
+                self._state_size += append_state(self.state, record)
+                self._saved_vector = self.document.state_vector()
+                self._unsaved = False
+                return
+        whole = SavedState(self.document.get_update(), mirrors, replaces, base)
+        write_state(self.state, whole)
+        self._saved_vector = self.document.state_vector()
+        self._state_size = self._whole_size = self.state.stat().st_size
+        self._unsaved = False
+
+    def _changed(self, _change: Change) -> None:
+        self._unsaved = True
+
+    def _mirrored(self, saved: SavedState) -> bool:
+        """Whether the file holds nothing the saved state lacks."""
+        found = digest(self.path.read_bytes())
+        if found == saved.mirrors:
+            return True
+        # The state was written and the file not yet: a crash between the two.
+        # A file put back to that content later (by hand, from version control)
+        # is newer than the state, and so taken as an edit.
+        return (
+            found == saved.replaces
+            and self.state is not None
+            and self.path.stat().st_mtime_ns <= self.state.stat().st_mtime_ns
+        )
+
+    def _read(self, raw: bytes) -> list[Component] | None:
         """The file's components, or ``None`` if it is what we last wrote."""
-        raw = self.path.read_bytes()
         if raw == self._written:
             return None
+        return self._parse(raw)
+
+    def _parse(self, raw: bytes) -> list[Component]:
         try:
             return parse_export(json.loads(raw))
         except (ValueError, UnicodeDecodeError) as exc:

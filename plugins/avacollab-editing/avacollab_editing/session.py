@@ -24,7 +24,7 @@ from .components import walk
 from .docfile import DocFile, DocFileError
 from .guard import RejectedUpdate
 from .model import Change, Document
-from .storage import atomic_write, load_state, save_state, state_path
+from .storage import atomic_write, load_state, state_path
 from .sync import DocSync, SyncError
 
 log = logging.getLogger(__name__)
@@ -92,6 +92,8 @@ class EditingSession:
         if self.docfile is not None:
             self.save()
         self._unsubscribe()
+        if self.docfile is not None:
+            self.docfile.close()
         self.sync.close()
         self.document.close()
 
@@ -122,8 +124,6 @@ class EditingSession:
         """Merge the file's edits, write it, and persist the CRDT state beside it."""
         assert self.docfile is not None
         self._sync_file()
-        path = state_path(self.docfile.path)
-        save_state(path, self.document)
         self.session.emit("editing.saved", path=str(self.docfile.path))
         return self.docfile.path
 
@@ -148,14 +148,15 @@ class EditingSession:
         return commands.guarded(run)
 
     def _open_file(self, path: Path) -> None:
-        loaded = load_state(state_path(path), self.document)  # offline edits come back here
-        self.docfile = DocFile(path, self.document)
-        skipped = self.docfile.open()
+        state = state_path(path)
+        loaded = load_state(state, self.document)  # offline edits come back here
+        self.docfile = DocFile(path, self.document, state)
+        skipped = self.docfile.open(loaded)
         self._file_stat = _stat(path)
         self.session.emit(
             "editing.loaded",
             path=str(path),
-            state=loaded,
+            state=loaded is not None,
             components=sum(1 for _ in walk(self.document.tree())),
         )
         self._report_skipped(skipped)
@@ -166,6 +167,8 @@ class EditingSession:
         try:
             skipped = self.docfile.sync()
         except (DocFileError, OSError) as exc:
+            # The file is left as it is; the state still keeps every change.
+            self._save_unsynced()
             reason = str(exc)
             if reason != self._file_error:
                 log.warning("editing: %s", reason)
@@ -175,6 +178,13 @@ class EditingSession:
             self._file_error = None
             self._report_skipped(skipped)
         self._file_stat = _stat(self.docfile.path)
+
+    def _save_unsynced(self) -> None:
+        assert self.docfile is not None
+        try:
+            self.docfile.save_unsynced()
+        except OSError as exc:
+            log.warning("editing: cannot save the state: %s", exc)
 
     def _report_skipped(self, skipped: list[Any]) -> None:
         if skipped:

@@ -269,12 +269,6 @@ async def test_a_peer_edits_offline_restarts_rejoins_and_the_others_get_its_edit
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="waits for file writes with inotify")
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: the CRDT state is saved only on a clean exit or /save; a peer killed hard "
-    "restarts without it, re-imports its file as new writes under a new client id, and "
-    "these win or lose by client id against what the others wrote meanwhile",
-)
 async def test_a_peer_killed_hard_comes_back_with_its_state_and_loses_nothing(
     room: Room, tmp_path: Path
 ) -> None:

@@ -11,10 +11,10 @@ from avacollab.bus import Bus
 from avacollab.channels import channel_pair
 from pycrdt import Doc, Map
 
-from avacollab_editing import Document, RejectedUpdate, plugin
+from avacollab_editing import Document, plugin
 from avacollab_editing.docfile import DocFileError
 from avacollab_editing.plugin import editing_for
-from avacollab_editing.storage import state_path
+from avacollab_editing.storage import StateFileError, state_path
 from avacollab_editing.sync import SyncKind, encode
 
 from .room import FakeSession, Room, settle
@@ -248,7 +248,7 @@ async def test_bad_options_and_a_bad_file_fail_the_start_clearly(
     assert broken.read_text() == '{"id": "x"}'
     damaged = tmp_path / "damaged.json"
     state_path(damaged).write_bytes(b"\x01\x02garbage")
-    with pytest.raises(RejectedUpdate):
+    with pytest.raises(StateFileError, match=r"damaged\.json\.ystate"):
         await room.join("a", options={"editing.doc": str(damaged)})
 
 

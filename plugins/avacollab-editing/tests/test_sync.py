@@ -7,8 +7,14 @@ from pathlib import Path
 import pytest
 from pycrdt import Doc, Map, create_sync_message, create_update_message, handle_sync_message
 
-from avacollab_editing import Document, RejectedUpdate
-from avacollab_editing.storage import atomic_write, load_state, save_state, state_path
+from avacollab_editing import Document
+from avacollab_editing.storage import (
+    StateFileError,
+    atomic_write,
+    load_state,
+    save_state,
+    state_path,
+)
 from avacollab_editing.sync import DocSync, SyncError, SyncKind, decode, encode
 
 
@@ -180,7 +186,7 @@ def test_load_state_missing_and_damaged(tmp_path: Path) -> None:
     good = Document()
     good.add("Frame", id="x")
     damaged.write_bytes(good.get_update()[:-4])
-    with pytest.raises(RejectedUpdate):
+    with pytest.raises(StateFileError, match=r"d\.ystate: malformed update"):
         load_state(damaged, doc)
     assert doc.tree() == ()
     assert state_path(tmp_path / "design.json").name == "design.json.ystate"
