@@ -56,7 +56,7 @@ def machine() -> dict[str, str]:
         "cpu": cpu,
         "linux": platform.release().split("-")[0],
         "python": platform.python_version(),
-        **{name: version(name) for name in ("aiortc", "aioice", "uvloop", "pycrdt")},
+        **{name: version(name) for name in ("aiortc", "aioice", "uvloop", "pycrdt", "msgspec")},
     }
 
 
@@ -187,7 +187,7 @@ def report(phases: list[dict[str, Any]], args: argparse.Namespace) -> str:
         f"{args.peers} peers, cursor at {args.rate:g} Hz for {args.duration:g} s; "
         f"{info['cores']} cores of {info['cpu']}, Linux {info['linux']}, "
         f"Python {info['python']}, aiortc {info['aiortc']}, aioice {info['aioice']}, "
-        f"uvloop {info['uvloop']}, pycrdt {info['pycrdt']}",
+        f"uvloop {info['uvloop']}, pycrdt {info['pycrdt']}, msgspec {info['msgspec']}",
         "",
         "| run | loop | CPU per peer | max peer | of it system | frames sent/s | frames received/s "
         "| pings sent/s | CPU per frame (µs) | positions received | latency p50 (ms) "

@@ -16,17 +16,26 @@ so code that reads or observes the awareness sees what pycrdt would show.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Final
 
-from pycrdt import Awareness
+from pycrdt import Awareness, Doc
 
-from .wire import Entry, encode_update
+from .wire import encode_uint
 
 State = dict[str, Any]
+
+# The separators pycrdt and Yjs use, so the bytes are theirs too; one encoder
+# for every update (json.dumps builds a new one per call for these options).
+_ENCODE: Final = json.JSONEncoder(separators=(",", ":")).encode
 
 
 class PresenceAwareness(Awareness):
     """An ``Awareness`` that takes states already parsed and checked."""
+
+    def __init__(self, ydoc: Doc[Any], *, outdated_timeout: int = 30000) -> None:
+        super().__init__(ydoc, outdated_timeout=outdated_timeout)
+        # The start of every update of the local state: one entry, our client id.
+        self._header = encode_uint(1) + encode_uint(self.client_id)
 
     def publish(self, state: State) -> bytes:
         """Make ``state`` the local state with the next clock; return its encoded update.
@@ -48,9 +57,8 @@ class PresenceAwareness(Awareness):
                 if previous != state:
                     self._emit("change", [], [client_id], [], "local")
                 self._emit("update", [], [client_id], [], "local")
-        # The separators pycrdt and Yjs use, so the bytes are theirs too.
-        text = json.dumps(state, separators=(",", ":"))
-        return encode_update([Entry(client_id, clock, text)])
+        raw = _ENCODE(state).encode()
+        return b"".join((self._header, encode_uint(clock), encode_uint(len(raw)), raw))
 
     def is_newer(self, client_id: int, clock: int, removal: bool) -> bool:
         """Whether ``apply_awareness_update`` would apply this entry (y-protocols' clock rule)."""

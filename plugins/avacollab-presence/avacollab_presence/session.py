@@ -173,10 +173,8 @@ class PresenceSession:
 
     def _changed(self, change: PresenceChange) -> None:
         # Cursor moves make this the most frequent event there is: skip building
-        # it when the session says nobody reads it (a session that cannot say
-        # gets every event).
-        wants = getattr(self.session, "wants", None)
-        if wants is not None and not wants("presence.updated"):
+        # it when the session says nobody reads it.
+        if not self.session.wants("presence.updated"):
             return
         peers = {}
         for peer_id in (*change.added, *change.updated):

@@ -67,39 +67,50 @@ def decode_update(data: bytes) -> list[Entry]:
 
 def encode_update(entries: list[Entry]) -> bytes:
     """Encode entries as an awareness update, the inverse of :func:`decode_update`."""
-    out = bytearray()
-    _write_uint(out, len(entries))
+    parts = [encode_uint(len(entries))]
     for entry in entries:
-        _write_uint(out, entry.client_id)
-        _write_uint(out, entry.clock)
         raw = entry.state.encode()
-        _write_uint(out, len(raw))
-        out += raw
-    return bytes(out)
+        parts += (
+            encode_uint(entry.client_id),
+            encode_uint(entry.clock),
+            encode_uint(len(raw)),
+            raw,
+        )
+    return b"".join(parts)
 
 
-def _write_uint(out: bytearray, value: int) -> None:
+def encode_uint(value: int) -> bytes:
+    """``value`` as a lib0 variable-length unsigned integer."""
+    if 0 <= value <= 0x7F:
+        return _SMALL[value]
     if not 0 <= value <= MAX_UINT:
         raise ValueError(f"{value} is outside 0..2**53-1")
+    out = bytearray()
     while value > 0x7F:
         out.append(0x80 | (value & 0x7F))
         value >>= 7
     out.append(value)
+    return bytes(out)
+
+
+_SMALL: Final = [bytes((value,)) for value in range(0x80)]
 
 
 def _uint(data: bytes, pos: int) -> tuple[int, int]:
     """The integer at ``pos`` and the position after it."""
     value = 0
     shift = 0
-    # Eight bytes carry 56 bits, enough for any 53-bit value.
-    for index in range(pos, pos + 8):
-        if index >= len(data):
-            raise WireError("truncated update: integer runs past the end")
-        byte = data[index]
-        value |= (byte & 0x7F) << shift
+    # Eight bytes carry 56 bits, enough for any 53-bit value. Iterating a
+    # slice is the quick way through bytes in Python (no index checks).
+    for byte in data[pos : pos + 8]:
+        pos += 1
         if byte < 0x80:
+            value |= byte << shift
             if value > MAX_UINT:
                 raise WireError("integer larger than 2**53-1")
-            return value, index + 1
+            return value, pos
+        value |= (byte & 0x7F) << shift
         shift += 7
+    if shift < 56:
+        raise WireError("truncated update: integer runs past the end")
     raise WireError("integer encoded in more than eight bytes")

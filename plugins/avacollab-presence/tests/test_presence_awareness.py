@@ -41,6 +41,17 @@ def test_publish_sends_the_bytes_pycrdt_would_and_keeps_the_same_books() -> None
     assert topics == ["change", "update", "update", "change", "update"]
 
 
+def test_publish_matches_pycrdt_with_long_integers_and_non_ascii_text() -> None:
+    # A 32-bit client id and clocks past 127 take several varint bytes, and
+    # pycrdt escapes non-ASCII text: the prefix encoded once must still agree.
+    ours, theirs = pair(client_id=2**32 - 1)
+    state = {**STATE, "user": {"name": "Zoë 🎨", "color": "#c32222"}}
+    for clock in range(200):
+        update = ours.publish({**state, "lastSeen": clock})
+        theirs.set_local_state({**state, "lastSeen": clock})
+        assert update == theirs.encode_awareness_update([theirs.client_id])
+
+
 def apply_both(
     ours: PresenceAwareness, theirs: Awareness, client_id: int, clock: int, state: Any
 ) -> None:

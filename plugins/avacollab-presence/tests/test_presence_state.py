@@ -3,23 +3,33 @@
 from __future__ import annotations
 
 import json
+import math
 import re
+from typing import Any
 
 import pytest
+from avacollab_presence import Presence, PresenceConfig
 from avacollab_presence.state import (
     MAX_COORDINATE,
     MAX_ID_CHARS,
     MAX_NAME_CHARS,
     MAX_SELECTION,
     MAX_STATE_BYTES,
+    MAX_TIMESTAMP,
+    STATUSES,
     Cursor,
     InvalidState,
     PresenceState,
     User,
+    check_cursor,
     decode_state,
     decode_state_object,
     parse_state,
 )
+from avacollab_presence.wire import MAX_UPDATE_BYTES, Entry, encode_update
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from presence_fakes import FakeScheduler
 
 FULL = {
     "user": {"name": "Ada 🎨", "color": "#C32222"},
@@ -130,37 +140,53 @@ def test_hostile_states_are_rejected_with_a_reason(text: str, reason: str) -> No
         decode_state(text)
 
 
-@pytest.mark.parametrize(("text", "reason"), HOSTILE)
-def test_hostile_states_are_rejected_after_a_valid_one_too(text: str, reason: str) -> None:
-    # The same peer's previous state lets unchanged fields skip their checks;
-    # whatever changed is still checked.
-    previous = decode_state_object(json.dumps(FULL))
-    with pytest.raises(InvalidState, match=re.escape(reason)):
-        decode_state_object(text, previous)
+# Through a whole update: "null" is then a removal, and the largest do not fit
+# in an update (the wire decoder refuses those before any state is read).
+IN_AN_UPDATE = [
+    (text, reason)
+    for text, reason in HOSTILE
+    if text != "null" and len(text.encode()) < MAX_UPDATE_BYTES - 16
+]
 
 
-def test_fields_equal_to_the_previous_state_are_reused_and_the_rest_checked() -> None:
-    previous = decode_state_object(json.dumps(FULL))
-    moved = decode_state_object(_cursor(x=99), previous)
-    assert moved.state.user is previous.state.user
-    assert moved.state.selection is previous.state.selection
-    assert moved.state.cursor == Cursor(99, -3, "btn-1")
-    assert moved.json["cursor"]["x"] == 99
-    renamed = decode_state_object(_user(name="Bea"), previous)
-    assert renamed.state.user == User("Bea", "#c32222")
-    assert decode_state_object(_with(selection=[]), previous).state.selection == ()
+@pytest.mark.parametrize(("text", "reason"), IN_AN_UPDATE)
+def test_hostile_states_from_a_known_peer_are_refused_and_its_state_kept(
+    text: str, reason: str
+) -> None:
+    # A peer whose earlier state was accepted gets no shortcut: each state is
+    # checked whole, and a refused one leaves the accepted one in place.
+    presence = Presence(
+        "peer-a", PresenceConfig("Ada"), lambda data, reliable: None, scheduler=FakeScheduler()
+    )
+    presence.start()
+    assert presence.receive("peer-b", encode_update([Entry(7, 1, json.dumps(FULL))])) == []
+    accepted = presence.state_of("peer-b")
+    (rejection,) = presence.receive("peer-b", encode_update([Entry(7, 2, text)]))
+    assert reason in rejection.reason
+    assert presence.state_of("peer-b") == accepted
+    assert presence.awareness.states[7] == FULL
 
 
 def test_deeply_nested_values_are_refused_or_taken_never_raised() -> None:
-    # Unknown keys are kept, so a peer may nest deeply there, and comparing
-    # with its previous state recurses as deep as parsing did: around the
-    # parser's limit, each depth is either taken or refused, twice in a row.
+    # Unknown keys are kept, so a peer may nest deeply there, and the
+    # awareness compares a state with the peer's previous one, which recurses
+    # as deep as parsing did: around the parser's limit, each depth is either
+    # taken or refused, twice in a row, and never raises.
+    presence = Presence(
+        "peer-a", PresenceConfig("Ada"), lambda data, reliable: None, scheduler=FakeScheduler()
+    )
+    presence.awareness.observe(lambda topic, event: None)
+    presence.start()
+    clock = 0
     for depth in range(980, 1000):
         deep = json.dumps({"user": {**FULL["user"], "deep": 0}})  # type: ignore[dict-item]
         deep = deep.replace('"deep": 0', '"deep": ' + "[" * depth + "]" * depth)
+        for _ in range(2):
+            clock += 1
+            for rejection in presence.receive("peer-b", encode_update([Entry(7, clock, deep)])):
+                assert "nested too deeply" in rejection.reason
         try:
-            previous = decode_state_object(deep)
-            decode_state_object(deep, previous)
+            decode_state_object(deep)
         except InvalidState as exc:
             assert "nested too deeply" in str(exc)
 
@@ -176,3 +202,151 @@ def test_a_huge_integer_coordinate_is_not_finite() -> None:
     text = _with(cursor={"x": 0, "y": 0}).replace('"y": 0', '"y": ' + "9" * 400)
     with pytest.raises(InvalidState, match=r"cursor\.y must be finite"):
         decode_state(text)
+
+
+# -- the compiled checks and the Python rules -----------------------------------
+# A received state is checked by msgspec; parse_state spells the same rules out
+# (and explains a refusal). They must reach the same verdict on every state.
+
+_ANY_JSON = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**70), 2**70),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=4),
+    st.lists(st.integers(0, 9), max_size=2),
+    st.dictionaries(st.text(max_size=3), st.integers(0, 9), max_size=2),
+)
+_TEXTS = st.one_of(
+    st.text(max_size=8),
+    st.sampled_from(
+        ["", "a" * 64, "a" * 65, "c" * 128, "c" * 129, "é" * 64, "x\n", "a\u202eb", "a\u0085b"]
+    ),
+)
+_NUMBERS = st.one_of(
+    st.integers(-(2**60), 2**60),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.sampled_from([1e9, -1e9, 1e9 + 1, 10**9 + 1, -0.0, 2**53 - 1, 2**53, 12.5]),
+)
+_COLORS = st.one_of(
+    st.from_regex(r"#[0-9a-fA-F]{6}", fullmatch=True),
+    st.sampled_from(["#12345", "#1234567", "red", "#gggggg", "#abcdef\n", " #abcdef"]),
+)
+_USERS = st.fixed_dictionaries(
+    {}, optional={"name": _TEXTS | _ANY_JSON, "color": _COLORS | _ANY_JSON, "extra": _ANY_JSON}
+)
+_CURSORS = st.none() | st.fixed_dictionaries(
+    {},
+    optional={
+        "x": _NUMBERS | _ANY_JSON,
+        "y": _NUMBERS | _ANY_JSON,
+        "component": _TEXTS | _ANY_JSON,
+        "extra": _ANY_JSON,
+    },
+)
+_STATES = st.fixed_dictionaries(
+    {},
+    optional={
+        "user": _USERS | _ANY_JSON,
+        "cursor": _CURSORS | _ANY_JSON,
+        "selection": st.lists(_TEXTS | _ANY_JSON, max_size=3) | _ANY_JSON,
+        "status": st.sampled_from([*STATUSES, "busy", "Active"]) | _ANY_JSON,
+        "lastSeen": _NUMBERS | _ANY_JSON,
+        "extra": _ANY_JSON,
+    },
+)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.one_of(_STATES, _ANY_JSON))
+def test_the_compiled_checks_and_the_python_rules_agree(obj: Any) -> None:
+    text = json.dumps(obj)
+    try:
+        expected: PresenceState | str = parse_state(json.loads(text))
+    except InvalidState as exc:
+        expected = str(exc)
+    try:
+        decoded = decode_state_object(text)
+    except InvalidState as exc:
+        assert str(exc) == expected  # refused, and explained by the rule broken
+    else:
+        assert decoded.state == expected
+        assert decoded.json == json.loads(text)
+
+
+def test_a_lone_surrogate_is_refused() -> None:
+    # Python's json takes "\ud800" but it is no Unicode text: it cannot be
+    # written as UTF-8 (an event log, a terminal) and Yjs peers would not agree.
+    with pytest.raises(InvalidState, match="not valid JSON"):
+        decode_state(_user(name="a\ud800b"))
+
+
+def test_a_repeated_key_counts_its_last_value_and_each_value_is_checked() -> None:
+    good = json.dumps(FULL["user"])
+    bad = json.dumps({**FULL["user"], "name": "evil\x1b[2J"})  # type: ignore[dict-item]
+
+    def twice(first: str, last: str) -> str:
+        return f'{{"user": {first}, "user": {last}}}'
+
+    with pytest.raises(InvalidState, match="breaks the schema"):
+        decode_state(twice(bad, good))  # the earlier, bad value is refused too
+    decoded = decode_state_object(twice(good, good.replace("Ada", "Bo")))
+    # What is checked is what the awareness keeps: the last value.
+    assert decoded.state.user.name == "Bo 🎨"
+    assert decoded.json["user"]["name"] == "Bo 🎨"
+    with pytest.raises(InvalidState, match="control characters"):
+        decode_state(twice(good, bad))
+
+
+def test_numbers_ints_and_floats() -> None:
+    state = decode_state(_with(cursor={"x": 3, "y": -0.5}, lastSeen=1_718_000_000_000.4))
+    assert state.cursor == Cursor(3.0, -0.5)
+    assert type(state.cursor.x) is float  # type: ignore[union-attr]
+    assert state.last_seen == 1_718_000_000_000
+    assert type(state.last_seen) is int
+    assert decode_state(_with(lastSeen=MAX_TIMESTAMP)).last_seen == MAX_TIMESTAMP
+    for bad in (MAX_TIMESTAMP + 1, float(MAX_TIMESTAMP + 1), -0.5, True):
+        with pytest.raises(InvalidState, match="lastSeen"):
+            decode_state(_with(lastSeen=bad))
+    for edge in (MAX_COORDINATE, -MAX_COORDINATE, int(MAX_COORDINATE)):
+        assert decode_state(_cursor(x=edge)).cursor.x == edge  # type: ignore[union-attr]
+    with pytest.raises(InvalidState, match=r"cursor\.x must be finite"):
+        decode_state(_cursor(x=int(MAX_COORDINATE) + 1))
+    with pytest.raises(InvalidState, match=r"cursor\.x must be a number, not a boolean"):
+        decode_state(_cursor(x=False))
+
+
+def test_unknown_keys_are_kept_in_the_json_and_ignored_in_the_state() -> None:
+    text = json.dumps(
+        {
+            **FULL,
+            "cursor": {**FULL["cursor"], "pressure": 0.5},  # type: ignore[dict-item]
+            "user": {**FULL["user"], "colorLight": "#ffffff"},  # type: ignore[dict-item]
+            "extension": {"nested": [1, 2, {"a": None}]},
+        }
+    )
+    decoded = decode_state_object(text)
+    assert decoded.json == json.loads(text)
+    assert decoded.state == decode_state(json.dumps(FULL))
+
+
+def test_a_newline_at_the_end_is_a_control_character_too() -> None:
+    # A pattern ending in $ would let "Ada\n" through: $ matches before a final newline.
+    with pytest.raises(InvalidState, match="control characters"):
+        decode_state(_user(name="Ada\n"))
+    with pytest.raises(InvalidState, match="#rrggbb"):
+        decode_state(_user(color="#abcdef\n"))
+
+
+def test_the_local_api_checks_a_cursor_as_a_received_one() -> None:
+    assert check_cursor(1, 2.5, "btn-1") == Cursor(1.0, 2.5, "btn-1")
+    for x, reason in [
+        (math.nan, "finite"),
+        (math.inf, "finite"),
+        ("1", "must be a number"),
+        (True, "must be a number"),
+    ]:
+        with pytest.raises(InvalidState, match=reason):
+            check_cursor(x, 0)
+    with pytest.raises(InvalidState, match="control characters"):
+        check_cursor(0, 0, "a\nb")
