@@ -10,6 +10,8 @@ order the updates arrived in. The rules (also in docs/editing.md):
   loops, or it has no ``prev``, it goes to the top level.
 - A deleted node hides its whole subtree. A node whose parent does not exist
   (its parent's update has not arrived yet) is hidden until the parent arrives.
+- A node with no stored position is at ``UNPLACED``: the top level, order
+  key ``z`` (near the end), nodes with equal keys sorting by id.
 """
 
 from __future__ import annotations
@@ -24,6 +26,22 @@ class Place:
 
     parent: str | None
     order: str
+
+
+UNPLACED = Place(None, "z")
+"""Where a node with no stored ``pos`` goes.
+
+An undo or redo can leave a node with no position at all: undoing a map
+write deletes it and restores the value it replaced, but Yjs restores
+nothing when a write from another replica came after that value, even one
+the undone move itself replaced (so two concurrent moves, then an undo by
+the winner, leave nothing). Every replica holds the same state, so reading
+such a node at one fixed place keeps the replicas identical, and the node,
+its properties and its subtree stay visible and editable instead of being
+lost for good; the next move writes a whole position again. The same rule
+covers a move's deletion of the old position arriving before the new one:
+the node shows here until the rest of the update arrives.
+"""
 
 
 @dataclass(frozen=True)

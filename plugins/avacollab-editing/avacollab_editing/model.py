@@ -309,7 +309,7 @@ class Document:
         self._check_parent(parent)
         layout = self._current_layout()
         if node_id not in layout.place:
-            raise EditError(f"node {node_id!r} has no position yet (an update is still missing)")
+            raise EditError(f"node {node_id!r} does not parse (written past the checks)")
         if parent is not None and layout.is_ancestor(node_id, parent):
             raise CycleError(f"cannot move {node_id!r} into its own subtree ({parent!r})")
         order = self._order_at(parent, index, moving=node_id)

@@ -13,7 +13,7 @@ import re
 from typing import TypeAlias
 
 from .fractional import is_key
-from .layout import Entry, Place
+from .layout import UNPLACED, Entry, Place
 
 JSON: TypeAlias = bool | int | float | str | list["JSON"] | dict[str, "JSON"] | None
 
@@ -179,14 +179,20 @@ def parse_place(raw: object, where: str = "pos") -> Place:
 
 
 def parse_entry(raw: object) -> Entry:
-    """Read the position part of a stored node (``pos``, ``prev``, ``deleted``)."""
+    """Read the position part of a stored node (``pos``, ``prev``, ``deleted``).
+
+    A missing ``pos`` reads as ``UNPLACED`` (the reason is given there).
+    """
     if not isinstance(raw, dict):
         raise ValidationError("node must be an object")
     pos = raw.get("pos")
-    place = parse_place(pos)
-    assert isinstance(pos, dict)
-    prev_raw = pos.get("prev")
-    prev = None if prev_raw is None else parse_place(prev_raw, "pos.prev")
+    if pos is None:
+        place, prev = UNPLACED, None
+    else:
+        place = parse_place(pos)
+        assert isinstance(pos, dict)
+        prev_raw = pos.get("prev")
+        prev = None if prev_raw is None else parse_place(prev_raw, "pos.prev")
     deleted = raw.get("deleted", False)
     if not isinstance(deleted, bool):
         raise ValidationError("deleted must be a boolean")

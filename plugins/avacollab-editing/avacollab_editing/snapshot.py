@@ -44,9 +44,9 @@ Record = tuple[str, dict[str, JSON]]
 class Snapshot:
     """Every node of a document, parsed.
 
-    ``records`` and ``entries`` hold the nodes that parsed and have a
-    position; ``ids`` every key of the map (also nodes without a position
-    yet, and invalid ones); ``problems`` says what was invalid.
+    ``records`` and ``entries`` hold the nodes that parsed; ``ids`` every
+    key of the map (invalid nodes included); ``problems`` says what was
+    invalid.
     """
 
     records: dict[str, Record] = field(default_factory=dict)
@@ -80,8 +80,7 @@ def read_document(doc: Doc[Any], *, strict: bool) -> Snapshot:
             except ValidationError as exc:
                 snapshot.problems.append(f"node {node_id!r:.80}: {exc}")
                 continue
-            if parsed is not None:
-                snapshot.records[node_id], snapshot.entries[node_id] = parsed
+            snapshot.records[node_id], snapshot.entries[node_id] = parsed
     return snapshot
 
 
@@ -95,14 +94,11 @@ class Known:
 
 def read_node(
     node_id: str, nodes: Any, txn: Any, *, strict: bool = True, known: Known | None = None
-) -> tuple[Record, Entry] | None:
+) -> tuple[Record, Entry]:
     """Parse node ``node_id`` of yrs' ``nodes`` map within the yrs transaction ``txn``.
 
-    Returns ``None`` for a node without a position, which is legitimately
-    transient: a move's deletion of the old position can arrive before the
-    new position (Yjs applies deletions at once and holds back items whose
-    causal predecessors are missing). Raises ``ValidationError`` for anything
-    that breaks the schema.
+    A node without a position reads as placed at ``layout.UNPLACED``. Raises
+    ``ValidationError`` for anything that breaks the schema.
     """
     known = Known() if known is None else known
     check_id(node_id)
@@ -130,12 +126,11 @@ def read_node(
                 value = check_value(value, f"property {name!r:.80}")
         values[name] = value
     pos = raw_get(node, txn, "pos")
-    if pos is None:
-        return None
     if isinstance(pos, RAW_SHARED):
         raise ValidationError("pos is a shared type, not a plain value")
-    entry = parse_entry({"pos": pos, "deleted": raw_get(node, txn, "deleted", False)})
-    return (node_type, values), entry
+    return (node_type, values), parse_entry(
+        {"pos": pos, "deleted": raw_get(node, txn, "deleted", False)}
+    )
 
 
 def raw_get(container: Any, txn: Any, key: str, default: object = None) -> object:

@@ -194,9 +194,7 @@ def _check_structure(cluster: Cluster) -> None:
         state = reference.node(node_id)
         assert state is not None
         assert state.visible == (node_id in seen)
-        pos = stored[node_id]["pos"]
-        assert isinstance(pos, dict)
-        if state.parent != pos["parent"]:
+        if state.parent != _stored_parent(stored[node_id]):
             repaired = True
         if _stored_chain_is_live(stored, node_id):
             assert state.visible, f"{node_id} is reachable and live but not shown"
@@ -212,11 +210,18 @@ def _stored_chain_is_live(stored: dict[str, dict[str, JSON]], node_id: str) -> b
         if node is None or node.get("deleted") or current in seen:
             return False
         seen.add(current)
-        pos = node["pos"]
-        assert isinstance(pos, dict)
-        parent = pos["parent"]
-        current = parent if isinstance(parent, str) else None
+        current = _stored_parent(node)
     return True
+
+
+def _stored_parent(node: dict[str, JSON]) -> str | None:
+    # An undo can leave a node with no position: it then reads as top level.
+    pos = node.get("pos")
+    if pos is None:
+        return None
+    assert isinstance(pos, dict)
+    parent = pos["parent"]
+    return parent if isinstance(parent, str) else None
 
 
 def _assert_acyclic(tree: tuple[Component, ...]) -> None:

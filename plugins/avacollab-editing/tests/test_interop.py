@@ -13,8 +13,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from pycrdt import Doc
 
 from avacollab_editing import Change, Document
+
+from .helpers import sync_pair
 
 JS_DIR = Path(__file__).parent / "js"
 
@@ -36,7 +39,7 @@ def _node_or_skip() -> str:
 
 def test_yjs_reads_the_tree_and_its_edits_apply_in_python() -> None:
     node = _node_or_skip()
-    doc = Document()
+    doc = Document(Doc(client_id=2))  # fixed ids: doc's move below wins over other's
     doc.import_(
         {
             "id": "app",
@@ -52,6 +55,15 @@ def test_yjs_reads_the_tree_and_its_edits_apply_in_python() -> None:
     doc.add("Icon", parent="b", id="icon")
     doc.add("Frame", id="trash")
     doc.delete("trash")
+    # Undoing a move that won over a concurrent one leaves "lost" with no pos.
+    doc.add("Frame", id="lost")
+    other = Document(Doc(client_id=1))
+    sync_pair(doc, other)
+    doc.move("lost", "app")
+    other.move("lost", "b")
+    sync_pair(doc, other)
+    assert doc.undo()
+    assert [c.id for c in doc.tree()] == ["app", "lost"]
     doc.move("t", "app", 1)
     request = {
         "update": base64.b64encode(doc.get_update()).decode(),

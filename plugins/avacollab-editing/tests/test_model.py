@@ -527,3 +527,5 @@ def test_reading_leaves_out_what_does_not_parse() -> None:
     doc = Document(raw)
     assert [c.id for c in doc.tree()] == ["good"]
     assert doc.node("bad") is None and doc.node("nested") is None
+    with pytest.raises(EditError, match="does not parse"):
+        doc.move("bad", None)

@@ -14,11 +14,15 @@ Y.applyUpdate(doc, Buffer.from(input.update, "base64"));
 const nodes = doc.getMap("nodes");
 
 // The reading rules of docs/editing.md (this document has no cycles to repair):
-// siblings by (order, id), deleted nodes and their subtrees hidden.
+// siblings by (order, id), deleted nodes and their subtrees hidden, a node
+// with no pos at the top level with order "z".
+const UNPLACED = { parent: null, order: "z" };
+const place = (node) => node.get("pos") ?? UNPLACED;
+
 function exportTree() {
   const children = new Map();
   for (const [id, node] of nodes.entries()) {
-    const pos = node.get("pos");
+    const pos = place(node);
     if (!children.has(pos.parent)) children.set(pos.parent, []);
     children.get(pos.parent).push({ id, order: pos.order, node });
   }
@@ -39,7 +43,7 @@ const edit = input.edit;
 doc.transact(() => {
   nodes.get(edit.set).get("props").set("label", "from yjs");
   const siblings = [...nodes.values()]
-    .map((n) => n.get("pos"))
+    .map(place)
     .filter((pos) => pos.parent === edit.parent)
     .map((pos) => pos.order)
     .sort();
