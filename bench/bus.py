@@ -38,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bus_chromium
 import bus_mesh
 import bus_pair
+from machine_info import busy_seconds, cpu_model, memory_gib
 
 TARGET_SMALL = 100_000
 TARGET_BULK_RATIO = 0.9
@@ -49,16 +50,8 @@ def machine() -> str:
     import aioice
     import aiortc
 
-    cpu = "unknown CPU"
-    with open("/proc/cpuinfo") as f:
-        for line in f:
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    with open("/proc/meminfo") as f:
-        mem_kib = int(f.readline().split()[1])
     return (
-        f"{os.cpu_count()} cores of {cpu}, {mem_kib / 2**20:.1f} GiB, "
+        f"{os.cpu_count()} cores of {cpu_model()}, {memory_gib():.1f} GiB, "
         f"Linux {platform.release().split('-')[0]}, Python {platform.python_version()}, "
         f"aiortc {aiortc.__version__}, aioice {aioice.__version__}"
     )
@@ -70,13 +63,8 @@ def progress(what: str) -> None:
 
 def busy_cpu() -> tuple[float, float]:
     """(CPU seconds the whole machine was busy, seconds used by us and our children)."""
-    with open("/proc/stat") as f:
-        ticks = [int(v) for v in f.readline().split()[1:]]
-    idle = ticks[3] + ticks[4]  # idle, iowait
-    hz = os.sysconf("SC_CLK_TCK")
     mine = os.times()
-    own = mine.user + mine.system + mine.children_user + mine.children_system
-    return (sum(ticks[:8]) - idle) / hz, own
+    return busy_seconds(), mine.user + mine.system + mine.children_user + mine.children_system
 
 
 async def measure(args: argparse.Namespace) -> dict[str, Any]:

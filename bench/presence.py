@@ -34,6 +34,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from machine_info import busy_seconds, cpu_model, versions
+
 PEER = Path(__file__).with_name("presence_peer.py")
 TARGET_CPU_RATIO = 1.2
 TARGET_P99_MS = 100.0
@@ -43,28 +45,13 @@ START_DELAY = 1.0  # seconds between "go" and the first move, so every peer is w
 
 def machine() -> dict[str, str]:
     """Cores, CPU model and versions (no host name, no paths)."""
-    from importlib.metadata import version
-
-    cpu = "unknown CPU"
-    with open("/proc/cpuinfo") as f:
-        for line in f:
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
     return {
         "cores": str(os.cpu_count()),
-        "cpu": cpu,
+        "cpu": cpu_model(),
         "linux": platform.release().split("-")[0],
         "python": platform.python_version(),
-        **{name: version(name) for name in ("aiortc", "aioice", "uvloop", "pycrdt", "msgspec")},
+        **versions("aiortc", "aioice", "uvloop", "pycrdt", "msgspec"),
     }
-
-
-def machine_busy() -> float:
-    """CPU seconds the whole machine has been busy, every core summed."""
-    with open("/proc/stat") as f:
-        ticks = [int(v) for v in f.readline().split()[1:]]
-    return (sum(ticks[:8]) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
 
 
 def progress(what: str) -> None:
@@ -111,9 +98,9 @@ async def run_phase(url: str, kind: str, loop: str, args: argparse.Namespace) ->
                 assert proc.stdin is not None
                 proc.stdin.write(f"go {start}\n".encode())
             await asyncio.sleep(start - time.time())
-            busy, began = machine_busy(), time.monotonic()
+            busy, began = busy_seconds(), time.monotonic()
             results = [(await expect(proc, "result"))["result"] for proc in procs]
-            busy = (machine_busy() - busy) / (time.monotonic() - began)
+            busy = (busy_seconds() - busy) / (time.monotonic() - began)
             for proc in procs:
                 assert proc.stdin is not None
                 proc.stdin.write(b"done\n")

@@ -32,6 +32,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from machine_info import cpu_model, versions
+
 SETTLE = 3.0
 """Seconds of sharing before measuring: links renegotiated, encoders warm."""
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,19 +41,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def machine() -> dict[str, str]:
     """Cores, CPU model and versions (no host name, no paths)."""
-    from importlib.metadata import version
-
-    model = ""
-    with contextlib.suppress(OSError), open("/proc/cpuinfo") as info:
-        model = next(
-            (ln.split(":", 1)[1].strip() for ln in info if ln.startswith("model name")), ""
-        )
     return {
         "cores": str(os.cpu_count()),
-        "cpu": model,
+        "cpu": cpu_model(),
         "python": platform.python_version(),
-        "aiortc": version("aiortc"),
-        "av": version("av"),
+        **versions("aiortc", "av"),
     }
 
 

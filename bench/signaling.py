@@ -50,6 +50,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from machine_info import cpu_model, memory_gib
+
 BENCH = Path(__file__).resolve().parent
 JS = BENCH / "js"
 NODE_MODULES = JS / "node_modules"
@@ -428,21 +430,10 @@ async def measure(
 
 
 def machine() -> dict[str, str]:
-    model = "unknown"
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    mem_kib = 0
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                mem_kib = int(line.split()[1])
     return {
-        "cpu": model,
+        "cpu": cpu_model(),
         "cores": str(os.cpu_count()),
-        "memory": f"{mem_kib / 1024 / 1024:.1f} GiB",
+        "memory": f"{memory_gib():.1f} GiB",
         "kernel": platform.release(),
         "python": platform.python_version(),
         "node": node_version(),

@@ -29,25 +29,19 @@ from dataclasses import replace
 from functools import partial
 from typing import Any
 
+from machine_info import cpu_model, versions
+
 RATE = 48000
 SETTLE = 1.0  # seconds of audio before measuring, so jitter buffers are filled
 
 
 def machine() -> dict[str, str]:
     """Cores, CPU model and versions (no host name, no paths)."""
-    from importlib.metadata import version
-
-    cpu = "unknown CPU"
-    with open("/proc/cpuinfo") as f:
-        for line in f:
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
     return {
         "cores": str(os.cpu_count()),
-        "cpu": cpu,
+        "cpu": cpu_model(),
         "python": platform.python_version(),
-        **{name: version(name) for name in ("aiortc", "av")},
+        **versions("aiortc", "av"),
     }
 
 
