@@ -245,18 +245,25 @@ def test_updates_after_a_whole_state_are_still_checked(doc: Document) -> None:
     assert node is not None and node.props == {"label": "OK", "local": 1, "x": 2}
 
 
-def test_a_held_back_hostile_part_is_caught_when_what_it_needs_arrives(doc: Document) -> None:
-    # The second update needs the first: an empty document holds it back
-    # (nothing to see, nothing to check yet), and it is checked once the first
-    # arrives and lets it in.
+def _two_parts(base: bytes | None, change: Callable[[Map[object]], None]) -> tuple[bytes, bytes]:
+    """Two updates on top of ``base``: the first adds node ``x``, the second
+    ``change``s its properties and cannot apply without the first."""
     raw: Doc[Map[object]] = Doc()
-    raw.apply_update(doc.get_update())
+    if base is not None:
+        raw.apply_update(base)
     before = raw.get_state()
     raw.get("nodes", type=Map)["x"] = _valid()
     first = raw.get_update(before)
     middle = raw.get_state()
-    _props(raw.get("nodes", type=Map), "x")["bad"] = Array([1])
-    second = raw.get_update(middle)
+    change(_props(raw.get("nodes", type=Map), "x"))
+    return first, raw.get_update(middle)
+
+
+def test_a_held_back_hostile_part_is_caught_when_what_it_needs_arrives(doc: Document) -> None:
+    # The second update needs the first: an empty document holds it back
+    # (nothing to see, nothing to check yet), and it is checked once the first
+    # arrives and lets it in.
+    first, second = _two_parts(doc.get_update(), lambda props: props.__setitem__("bad", Array([1])))
     fresh = Document()
     fresh.apply_update(doc.get_update(), "friend")
     fresh.apply_update(second, "evil")  # held back: it changes nothing yet
@@ -270,12 +277,7 @@ def test_a_held_back_update_is_not_taken_for_an_empty_document(doc: Document) ->
     # An update waiting for a missing part leaves the state vector empty, but
     # the document is not empty: a refused state must not take that update
     # with it when it is dropped.
-    raw: Doc[Map[object]] = Doc()
-    raw.get("nodes", type=Map)["x"] = _valid()
-    first = raw.get_update()
-    middle = raw.get_state()
-    _props(raw.get("nodes", type=Map), "x")["good"] = 1
-    second = raw.get_update(middle)
+    first, second = _two_parts(None, lambda props: props.__setitem__("good", 1))
     fresh = Document()
     fresh.apply_update(second, "friend")
     assert fresh.tree() == ()
@@ -290,14 +292,7 @@ def test_a_refused_update_does_not_let_a_held_back_one_through_unchecked(doc: Do
     # The shadow spoiled by a refused update is rebuilt. Rebuilt from the real
     # document's state, it would miss the held-back part, which would then
     # reach the real document unchecked once what it needs arrives.
-    raw: Doc[Map[object]] = Doc()
-    raw.apply_update(doc.get_update())
-    before = raw.get_state()
-    raw.get("nodes", type=Map)["x"] = _valid()
-    first = raw.get_update(before)
-    middle = raw.get_state()
-    _props(raw.get("nodes", type=Map), "x")["bad"] = Array([1])
-    second = raw.get_update(middle)
+    first, second = _two_parts(doc.get_update(), lambda props: props.__setitem__("bad", Array([1])))
     doc.apply_update(second, "evil")  # held back
     with pytest.raises(RejectedUpdate):
         doc.apply_update(b"\x01", "evil")
