@@ -31,7 +31,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import EllipsisType
-from typing import Any, Literal, Protocol
+from typing import Any, Final, Literal, Protocol
 
 import msgspec
 from msgspec.structs import replace
@@ -377,14 +377,16 @@ class Presence:
         decoded = None
         if not leaving:
             try:
-                decoded = decode_state_object(entry.state)
+                decoded = decode_state_object(
+                    entry.state, None if current is None else current.decoded
+                )
             except InvalidState as exc:
                 return str(exc)
         if current is None and sender in self._remotes:
             self._forget_client(self._remotes[sender].client_id, sender)
-        # The JSON was parsed and checked above: the awareness takes it as it is.
+        # Checked above: the awareness takes the text as it is.
         self._awareness.apply_checked(
-            client_id, entry.clock, None if decoded is None else decoded.json, sender
+            client_id, entry.clock, None if leaving else entry.state, sender
         )
         if decoded is None:
             self._forget_client(client_id, sender)
@@ -448,7 +450,8 @@ class Presence:
         self._cursor_dirty = False
         if self._phase != "running":
             return
-        self._last_update = self._awareness.publish(self._state.to_json())
+        state = self._state
+        self._last_update = self._awareness.publish(_encode(state), state.to_json)
         self._last_reliable = reliable
         self._published_at = self._scheduler.time() if slot is None else slot
         self._send(self._last_update, reliable)
@@ -564,6 +567,10 @@ class Presence:
             except Exception:
                 # A broken listener must not stop presence or the other listeners.
                 logger.exception("presence listener failed on %r", change)
+
+
+# Compact JSON straight from the typed state, in one compiled call.
+_encode: Final = msgspec.json.Encoder().encode
 
 
 def _running_loop() -> asyncio.AbstractEventLoop:

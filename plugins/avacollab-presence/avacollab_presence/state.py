@@ -16,8 +16,9 @@ Every known field is checked strictly: a state that breaks a rule raises
 :class:`InvalidState` with a reason meant for a log line.
 
 The rules live twice, on purpose. The types below carry them as msgspec
-constraints, so a received state is parsed and checked in one compiled call
-(a cursor update arrives 20 times a second from every peer). The ``parse_*``
+constraints, so a received state is parsed and checked in compiled code (a
+cursor update arrives 20 times a second from every peer, and its user and
+selection are checked again only when they changed). The ``parse_*``
 functions spell the same rules out in Python: they check what the local API
 is given, and they explain a refusal, since msgspec's own messages name
 regexes and types rather than rules. A test holds the two to the same verdicts.
@@ -28,7 +29,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from typing import Annotated, Any, Final, Literal, NamedTuple, get_args
+from typing import Annotated, Any, Final, Literal, get_args
 
 import msgspec
 from msgspec import Meta
@@ -104,12 +105,8 @@ class PresenceState(msgspec.Struct, frozen=True, gc=False, rename={"last_seen": 
     cursor: Cursor | None = None
     selection: Selection = ()
     status: Status = "active"
-    last_seen: Timestamp | None = None
-    """When the peer last had input, in ms since the epoch by its own clock (an int)."""
-
-    def __post_init__(self) -> None:
-        if type(self.last_seen) is float:
-            force_setattr(self, "last_seen", round(self.last_seen))
+    last_seen: int | None = None
+    """When the peer last had input, in ms since the epoch by its own clock."""
 
     def to_json(self) -> dict[str, Any]:
         """The wire form, the inverse of :func:`parse_state`."""
@@ -118,18 +115,40 @@ class PresenceState(msgspec.Struct, frozen=True, gc=False, rename={"last_seen": 
         return wire
 
 
-class Decoded(NamedTuple):
-    """A state as it arrived: the parsed JSON object, and what it says, checked."""
+class _Received(msgspec.Struct, frozen=True, gc=False, rename={"last_seen": "lastSeen"}):
+    """A received state, with the parts that seldom change left as raw JSON.
 
-    json: dict[str, Any]
+    A peer's name, color and selection stay the same across the cursor moves
+    that make up most updates: :func:`decode_state_object` checks them again
+    only when their bytes differ from the peer's previous state, and reuses
+    what it made of them otherwise.
+    """
+
+    user: msgspec.Raw
+    cursor: Cursor | None = None
+    selection: msgspec.Raw = msgspec.Raw(b"[]")
+    status: Status = "active"
+    last_seen: Timestamp | None = None
+
+
+class Decoded(msgspec.Struct, frozen=True, gc=False):
+    """A state as it arrived: its JSON text and what it says, checked."""
+
+    text: str
     state: PresenceState
+    user: msgspec.Raw
+    selection: msgspec.Raw
+
+    @property
+    def json(self) -> dict[str, Any]:
+        """The JSON object, every key kept (parsed on each call)."""
+        result: dict[str, Any] = _PLAIN.decode(self.text)
+        return result
 
 
-# Two decoders over the same text: the typed one checks, the plain one keeps
-# every key for the awareness. Both let the last of a repeated key win, and
-# the typed one checks every value a key is given, so they cannot disagree
-# on what is accepted.
-_TYPED: Final = msgspec.json.Decoder(PresenceState)
+_RECEIVED: Final = msgspec.json.Decoder(_Received)
+_USER: Final = msgspec.json.Decoder(User)
+_SELECTION: Final = msgspec.json.Decoder(Selection)
 _PLAIN: Final = msgspec.json.Decoder(dict[str, Any])
 
 
@@ -138,19 +157,35 @@ def decode_state(text: str) -> PresenceState:
     return decode_state_object(text).state
 
 
-def decode_state_object(text: str) -> Decoded:
-    """Like :func:`decode_state`, and also return the parsed JSON object."""
+def decode_state_object(text: str, previous: Decoded | None = None) -> Decoded:
+    """Like :func:`decode_state`, keeping the text and what the check made of it.
+
+    ``previous``, the same peer's last state, spares checking a user and a
+    selection whose bytes have not changed since. Each key is read as JSON
+    treats a repeated key: the last value wins.
+    """
     # Characters first: a string of more characters than the limit has at
     # least as many bytes, and the count is free.
     if len(text) > MAX_STATE_BYTES or (not text.isascii() and len(text.encode()) > MAX_STATE_BYTES):
         raise InvalidState(f"state larger than {MAX_STATE_BYTES} bytes")
     try:
-        state = _TYPED.decode(text)
-        return Decoded(_PLAIN.decode(text), state)
+        received = _RECEIVED.decode(text)
+        if previous is not None and received.user == previous.user:
+            user = previous.state.user
+        else:
+            user = _USER.decode(received.user)
+        if previous is not None and received.selection == previous.selection:
+            selection = previous.state.selection
+        else:
+            selection = _SELECTION.decode(received.selection)
     except RecursionError:  # unknown keys may nest as deep as a peer likes
         raise InvalidState("state is not valid JSON: nested too deeply") from None
     except msgspec.DecodeError as exc:
         raise InvalidState(_explain(text, exc)) from None
+    seen = received.last_seen
+    last_seen = round(seen) if isinstance(seen, float) else seen  # a float time: to the ms
+    state = PresenceState(user, received.cursor, selection, received.status, last_seen)
+    return Decoded(text, state, received.user, received.selection)
 
 
 def _explain(text: str, error: msgspec.DecodeError) -> str:

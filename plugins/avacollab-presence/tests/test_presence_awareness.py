@@ -1,4 +1,4 @@
-"""The awareness shortcuts: same bytes, bookkeeping and events as pycrdt's own paths."""
+"""The awareness shortcuts: same bytes, bookkeeping, states and events as pycrdt's own paths."""
 
 from __future__ import annotations
 
@@ -19,6 +19,12 @@ def recorder(awareness: Awareness) -> list[tuple[str, dict[str, list[int]], Any]
     return seen
 
 
+def publish(awareness: PresenceAwareness, state: dict[str, Any]) -> bytes:
+    """Publish ``state`` as Presence does: its encoded JSON, and a builder for the object."""
+    encoded = json.dumps(state, separators=(",", ":")).encode()
+    return awareness.publish(encoded, lambda: json.loads(encoded))
+
+
 def pair(client_id: int = 1234) -> tuple[PresenceAwareness, Awareness]:
     return (
         PresenceAwareness(Doc(client_id=client_id)),
@@ -30,7 +36,7 @@ def test_publish_sends_the_bytes_pycrdt_would_and_keeps_the_same_books() -> None
     ours, theirs = pair()
     ours_seen, theirs_seen = recorder(ours), recorder(theirs)
     for state in (STATE, STATE, {**STATE, "cursor": None}):
-        update = ours.publish(dict(state))
+        update = publish(ours, dict(state))
         theirs.set_local_state(dict(state))
         assert update == theirs.encode_awareness_update([theirs.client_id])
     assert ours.states == theirs.states
@@ -47,7 +53,7 @@ def test_publish_matches_pycrdt_with_long_integers_and_non_ascii_text() -> None:
     ours, theirs = pair(client_id=2**32 - 1)
     state = {**STATE, "user": {"name": "Zoë 🎨", "color": "#c32222"}}
     for clock in range(200):
-        update = ours.publish({**state, "lastSeen": clock})
+        update = publish(ours, {**state, "lastSeen": clock})
         theirs.set_local_state({**state, "lastSeen": clock})
         assert update == theirs.encode_awareness_update([theirs.client_id])
 
@@ -60,33 +66,59 @@ def apply_both(
     text = "null" if removal else json.dumps(state)
     theirs.apply_awareness_update(encode_update([Entry(client_id, clock, text)]), "peer")
     if ours.is_newer(client_id, clock, removal):
-        ours.apply_checked(client_id, clock, state, "peer")
+        ours.apply_checked(client_id, clock, None if removal else text, "peer")
     assert ours.states == theirs.states
     assert {k: m["clock"] for k, m in ours.meta.items()} == {
         k: m["clock"] for k, m in theirs.meta.items()
     }
 
 
+STEPS: list[tuple[int, Any]] = [
+    (1, STATE),  # added
+    (1, {"user": {"name": "stale", "color": "#000000"}}),  # same clock: ignored
+    (2, STATE),  # newer, same state: update only
+    (3, {**STATE, "cursor": None}),  # newer, changed
+    (2, None),  # older removal: ignored
+    (3, None),  # same-clock removal of a present state: applied
+    (3, None),  # and not again
+    (4, STATE),  # back after a removal
+]
+
+
 def test_applying_checked_entries_matches_pycrdt_entry_by_entry() -> None:
     ours, theirs = pair()
     ours_seen, theirs_seen = recorder(ours), recorder(theirs)
-    steps: list[tuple[int, Any]] = [
-        (1, STATE),  # added
-        (1, {"user": {"name": "stale", "color": "#000000"}}),  # same clock: ignored
-        (2, STATE),  # newer, same state: update only
-        (3, {**STATE, "cursor": None}),  # newer, changed
-        (2, None),  # older removal: ignored
-        (3, None),  # same-clock removal of a present state: applied
-        (3, None),  # and not again
-        (4, STATE),  # back after a removal
-    ]
-    for clock, state in steps:
+    for clock, state in STEPS:
         apply_both(ours, theirs, 77, clock, state)
     assert ours_seen == theirs_seen
+
+
+def test_without_observers_states_are_parsed_when_read_and_match_pycrdt() -> None:
+    # No observer: nothing compares states, so nothing is parsed until read.
+    ours, theirs = pair()
+    for clock, state in STEPS:
+        apply_both(ours, theirs, 77, clock, state)
+    for clock in range(1, 4):
+        ours.apply_checked(88, clock, json.dumps({**STATE, "lastSeen": clock}), "peer")
+        publish(ours, {**STATE, "lastSeen": clock})
+    assert ours.states[88] == {**STATE, "lastSeen": 3}
+    assert ours.states[ours.client_id] == {**STATE, "lastSeen": 3}
+    # pycrdt's own methods read the same states, parsed on the way.
+    ours.apply_checked(99, 1, json.dumps(STATE), "peer")
+    update = ours.encode_awareness_update([99, 88])
+    theirs.apply_awareness_update(update, "peer")
+    assert theirs.states[99] == STATE
+    assert theirs.states[88] == {**STATE, "lastSeen": 3}
+    # A removal of a state never read leaves nothing behind, read or not.
+    ours.apply_checked(100, 1, json.dumps(STATE), "peer")
+    ours.apply_checked(100, 2, None, "peer")
+    ours.remove_awareness_states([99], "peer")
+    assert 100 not in ours.states and 99 not in ours.states
+    assert ours.is_newer(100, 2, True) is False
 
 
 def test_only_remote_client_ids_are_applied_this_way() -> None:
     ours = PresenceAwareness(Doc(client_id=5))
     with pytest.raises(ValueError, match="remote client ids only"):
-        ours.apply_checked(5, 9, STATE, "peer")
+        ours.apply_checked(5, 9, json.dumps(STATE), "peer")
     assert ours.states[5] == {}

@@ -281,21 +281,37 @@ def test_a_lone_surrogate_is_refused() -> None:
         decode_state(_user(name="a\ud800b"))
 
 
-def test_a_repeated_key_counts_its_last_value_and_each_value_is_checked() -> None:
+def test_a_repeated_key_counts_its_last_value() -> None:
     good = json.dumps(FULL["user"])
     bad = json.dumps({**FULL["user"], "name": "evil\x1b[2J"})  # type: ignore[dict-item]
 
-    def twice(first: str, last: str) -> str:
-        return f'{{"user": {first}, "user": {last}}}'
+    def twice(key: str, first: str, last: str) -> str:
+        return f'{{"user": {good}, "{key}": {first}, "{key}": {last}}}'
 
-    with pytest.raises(InvalidState, match="breaks the schema"):
-        decode_state(twice(bad, good))  # the earlier, bad value is refused too
-    decoded = decode_state_object(twice(good, good.replace("Ada", "Bo")))
-    # What is checked is what the awareness keeps: the last value.
+    # As in JSON.parse: the last value is the state, and the one checked.
+    decoded = decode_state_object(twice("user", bad, good.replace("Ada", "Bo")))
     assert decoded.state.user.name == "Bo 🎨"
     assert decoded.json["user"]["name"] == "Bo 🎨"
     with pytest.raises(InvalidState, match="control characters"):
-        decode_state(twice(good, bad))
+        decode_state(twice("user", good, bad))
+    # A typed field (the cursor) is checked at every value it is given.
+    with pytest.raises(InvalidState, match="breaks the schema"):
+        decode_state(twice("cursor", '{"x": "left", "y": 1}', '{"x": 1, "y": 1}'))
+
+
+def test_a_user_and_selection_unchanged_since_the_previous_state_are_not_checked_again() -> None:
+    first = decode_state_object(json.dumps(FULL))
+    moved = decode_state_object(json.dumps({**FULL, "cursor": {"x": 9, "y": 9}}), first)
+    assert moved.state == decode_state(json.dumps({**FULL, "cursor": {"x": 9, "y": 9}}))
+    # The same bytes: what the previous check made of them, the very objects.
+    assert moved.state.user is first.state.user
+    assert moved.state.selection is first.state.selection
+    # Changed bytes are checked in full, previous state or not.
+    for field, bad in (("user", {"name": "", "color": "#000000"}), ("selection", ["a\x00"])):
+        with pytest.raises(InvalidState, match=r"user\.name|selection id"):
+            decode_state_object(json.dumps({**FULL, field: bad}), first)
+    renamed = {**FULL, "user": {"name": "Cy", "color": "#ABCDEF"}}
+    assert decode_state_object(json.dumps(renamed), first).state.user == User("Cy", "#abcdef")
 
 
 def test_numbers_ints_and_floats() -> None:
