@@ -43,6 +43,37 @@ def decode_update(data: bytes) -> list[Entry]:
     size = len(data)
     if size > MAX_UPDATE_BYTES:
         raise WireError(f"update of {size} bytes exceeds {MAX_UPDATE_BYTES}")
+    # The usual update, one entry, read inline: it comes with every cursor
+    # move of every peer, and a call per integer was most of its cost.
+    # Anything else, well-formed or not, takes the general decoder, which
+    # also words the errors.
+    if size > 4 and data[0] == 1:
+        pos = 1
+        ints = []
+        for _ in range(3):
+            value = shift = 0
+            for byte in data[pos : pos + 8]:
+                pos += 1
+                value |= (byte & 0x7F) << shift
+                if byte < 0x80:
+                    break
+                shift += 7
+            else:  # ran out of bytes, or an integer longer than eight
+                return _decode_any(data)
+            ints.append(value)
+        client_id, clock, length = ints
+        if pos + length == size and client_id <= MAX_UINT and clock <= MAX_UINT:
+            try:
+                # tuple.__new__: NamedTuple's own __new__ is a Python-level call.
+                return [_new(Entry, (client_id, clock, data[pos:].decode()))]
+            except UnicodeDecodeError:
+                pass
+    return _decode_any(data)
+
+
+def _decode_any(data: bytes) -> list[Entry]:
+    """:func:`decode_update` for any number of entries, an integer at a time."""
+    size = len(data)
     count, pos = _uint(data, 0)
     if count > MAX_ENTRIES:
         raise WireError(f"update has {count} entries, more than {MAX_ENTRIES}")
@@ -94,6 +125,7 @@ def encode_uint(value: int) -> bytes:
 
 
 _SMALL: Final = [bytes((value,)) for value in range(0x80)]
+_new: Final = tuple.__new__
 
 
 def _uint(data: bytes, pos: int) -> tuple[int, int]:

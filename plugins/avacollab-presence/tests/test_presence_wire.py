@@ -11,9 +11,12 @@ from avacollab_presence.wire import (
     MAX_UPDATE_BYTES,
     Entry,
     WireError,
+    _decode_any,
     decode_update,
     encode_update,
 )
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pycrdt import Awareness, Doc
 
 
@@ -65,3 +68,55 @@ def test_encoder_refuses_integers_lib0_cannot_carry() -> None:
 def test_malformed_updates_are_refused(data: bytes, reason: str) -> None:
     with pytest.raises(WireError, match=re.escape(reason)):
         decode_update(data)
+
+
+def _outcome(decode: object, data: bytes) -> object:
+    try:
+        return decode(data)  # type: ignore[operator]
+    except WireError as exc:
+        return str(exc)
+
+
+def _varint(value: int, padding: int) -> bytes:
+    # Any value, and overlong forms (``padding`` extra bytes): unlike
+    # encode_uint, these are what the decoders must refuse or read alike.
+    out = bytearray()
+    while value > 0x7F:
+        out.append(0x80 | (value & 0x7F))
+        value >>= 7
+    if padding:
+        return bytes([*out, 0x80 | value, *[0x80] * (padding - 1), 0])
+    return bytes([*out, value])
+
+
+_EDGES = [0, 127, 128, 2**32 - 1, MAX_UINT, MAX_UINT + 1, 2**56 - 1, 2**56, 2**64]
+_VARINTS = st.builds(
+    _varint,
+    st.one_of(st.sampled_from(_EDGES), st.integers(0, 2**60)),
+    st.sampled_from([0, 0, 0, 1, 2, 7, 8]),
+)
+
+
+@st.composite
+def _one_entry_like(draw: st.DrawFn) -> bytes:
+    """Updates of one entry, near well-formed: off lengths, bad UTF-8, cut short."""
+    text = draw(st.one_of(st.text(max_size=20).map(str.encode), st.binary(max_size=20)))
+    length = max(0, len(text) + draw(st.sampled_from([0, 0, 0, 1, -1, 5])))
+    padding = draw(st.sampled_from([0, 0, 0, 1]))
+    data = b"\x01" + draw(_VARINTS) + draw(_VARINTS) + _varint(length, padding) + text
+    cut = draw(st.one_of(st.none(), st.integers(0, len(data))))
+    return data if cut is None else data[:cut]
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.one_of(_one_entry_like(), st.binary(max_size=30)))
+def test_the_one_entry_shortcut_agrees_with_the_general_decoder(data: bytes) -> None:
+    # The same entries, or the same refusal in the same words, for any bytes.
+    assert _outcome(decode_update, data) == _outcome(_decode_any, data)
+
+
+def test_the_one_entry_shortcut_reads_long_integers() -> None:
+    text = '{"a":1}'
+    for value in (0, 127, 128, 2**32 - 1, MAX_UINT):
+        update = encode_update([Entry(value, value, text)])
+        assert decode_update(update) == [Entry(value, value, text)]
