@@ -2,13 +2,15 @@
 
 Each peer contributes two channels: a reliable ordered one and an unordered
 one without retransmits. Messages published in one event-loop turn leave in
-one frame per peer and channel (aiortc pays about the same CPU per frame
-whatever its size, so frames, not bytes, are the budget). The wire format
-lives in :mod:`avacollab.envelope`; this module only moves frames.
+one frame per peer and channel: aiortc pays a fixed CPU cost per frame and
+then per SCTP packet, so both frames and bytes are the budget. The wire
+format lives in :mod:`avacollab.envelope`; this module only moves frames.
 
 Queue policy, per peer:
 
-* reliable channel: a queue bounded in bytes. :meth:`Bus.publish` raises
+* reliable channel: a queue bounded in bytes, kept as the frames that will
+  be sent (a :class:`~avacollab.envelope.BatchWriter` writes each message
+  into its frame when it is published). :meth:`Bus.publish` raises
   :class:`BusFull` rather than drop anything; :meth:`Bus.send` waits for room.
 * unordered channel: one queued message per topic (a newer one replaces the
   older, newest wins) and at most ``unordered_queue_messages`` topics; when
@@ -41,6 +43,7 @@ from .envelope import (
     FLAG_JSON,
     HEADER_SIZE,
     Batch,
+    BatchWriter,
     Chunk,
     Entry,
     FrameError,
@@ -55,8 +58,9 @@ from .envelope import (
     deflate,
     encode_entry,
     encode_json,
+    encode_varuint,
+    entry_prefix,
     inflate,
-    pack_entries,
     ping_frame,
     pong_frame,
 )
@@ -183,7 +187,7 @@ class BusCounters:
 
 
 class _Item(NamedTuple):
-    """A queued message: one entry for a batch, or ready chunk frames."""
+    """A message queued on the unordered channel: one entry, or ready chunk frames."""
 
     topic: str
     entry: bytes
@@ -194,99 +198,17 @@ class _Item(NamedTuple):
 class _Outbox:
     """What is queued for one channel of one peer."""
 
-    def __init__(self, bus: Bus, peer: _Peer, channel: Channel, reliable: bool) -> None:
+    def __init__(self, bus: Bus, peer: _Peer, channel: Channel) -> None:
         self.bus = bus
         self.peer = peer
         self.channel = channel
-        self.reliable = reliable
-        # Reliable: a small message is queued as its entry bytes, a chunked one
-        # as its _Item. Bytes are not tracked by the garbage collector, and a
-        # queue of many thousand tuples made its collections a tenth of the
-        # sender's CPU under load.
-        self.ordered: deque[bytes | _Item] = deque()
-        self.latest: dict[str, _Item] = {}  # unordered: newest per topic, oldest first
-        self.pending: deque[bytes] = deque()  # chunk frames of a message being sent
-        self.queued = 0  # bytes not yet handed to the channel
-
-    def put(self, item: _Item) -> None:
-        if self.reliable:
-            self.ordered.append(item.entry if item.frames is None else item)
-        else:
-            counters = self.bus.counters
-            old = self.latest.pop(item.topic, None)
-            if old is not None:
-                self.queued -= old.size
-                counters.replaced += 1
-            self.latest[item.topic] = item
-            if len(self.latest) > self.bus.config.unordered_queue_messages:
-                self.queued -= self.latest.pop(next(iter(self.latest))).size
-                counters.overflowed += 1
-        self.queued += item.size
-
-    def clear(self) -> None:
-        self.ordered.clear()
-        self.latest.clear()
-        self.pending.clear()
-        self.queued = 0
-
-    def _peek(self) -> _Item | None:
-        if self.reliable:
-            if not self.ordered:
-                return None
-            head = self.ordered[0]
-            return _Item("", head, None, len(head)) if isinstance(head, bytes) else head
-        return next(iter(self.latest.values()), None)
-
-    def _pop(self) -> None:
-        if self.reliable:
-            head = self.ordered.popleft()
-            # A chunked message's frames count down as they are sent, not here.
-            if isinstance(head, bytes):
-                self.queued -= len(head)
-        else:
-            item = self.latest.pop(next(iter(self.latest)))
-            if item.frames is None:
-                self.queued -= item.size
-        self.bus.counters.messages_sent += 1
 
     def flush(self) -> None:
         """Hand frames to the channel until the queue is empty or the channel is full."""
-        channel = self.channel
-        if channel.readyState != "open":
-            return  # the "open" event flushes again
-        config = self.bus.config
-        limit = config.max_frame_size
-        while channel.bufferedAmount < config.high_water:
-            if self.pending:
-                frame = self.pending.popleft()
-                self.queued -= len(frame)
-                self._send(frame)
-                continue
-            if self.reliable:
-                _, taken, count = pack_entries(
-                    self.ordered, batch := [BATCH_HEADER], HEADER_SIZE, limit
-                )
-                if count:
-                    self.queued -= taken
-                    self.bus.counters.messages_sent += count
-                    self._send(b"".join(batch))
-                    continue
-            item = self._peek()
-            if item is None:
-                return
-            if item.frames is not None:
-                self._pop()
-                self.pending.extend(item.frames)
-                continue
-            # Unordered: one message per topic, so no topic repeats in a batch.
-            batch, size = [BATCH_HEADER], HEADER_SIZE
-            while item is not None and item.frames is None and size + item.size <= limit:
-                self._pop()
-                batch.append(item.entry)
-                size += item.size
-                item = self._peek()
-            self._send(b"".join(batch))
-        # the "bufferedamountlow" event flushes again
+        raise NotImplementedError
+
+    def clear(self) -> None:
+        raise NotImplementedError
 
     def _send(self, frame: bytes) -> None:
         self.channel.send(frame)
@@ -296,11 +218,103 @@ class _Outbox:
         counters.bytes_sent += len(frame)
 
 
+class _ReliableOutbox(_Outbox):
+    """The reliable channel's queue: frames written as messages are published."""
+
+    def __init__(self, bus: Bus, peer: _Peer, channel: Channel) -> None:
+        super().__init__(bus, peer, channel)
+        self.writer = BatchWriter(bus.config.max_frame_size)
+
+    def flush(self) -> None:
+        channel = self.channel
+        if channel.readyState != "open":
+            return  # the "open" event flushes again
+        high_water = self.bus.config.high_water
+        counters = self.bus.counters
+        pop = self.writer.pop
+        while channel.bufferedAmount < high_water:
+            ready = pop()
+            if ready is None:
+                return
+            frame, messages = ready
+            counters.messages_sent += messages
+            self._send(frame)
+        # the "bufferedamountlow" event flushes again
+
+    def clear(self) -> None:
+        self.writer.clear()
+
+
+class _LatestOutbox(_Outbox):
+    """The unordered channel's queue: the newest message of each topic, oldest first."""
+
+    def __init__(self, bus: Bus, peer: _Peer, channel: Channel) -> None:
+        super().__init__(bus, peer, channel)
+        self.latest: dict[str, _Item] = {}
+        self.pending: deque[bytes] = deque()  # chunk frames of a message being sent
+        self.queued = 0  # bytes not yet handed to the channel
+
+    def put(self, item: _Item) -> None:
+        counters = self.bus.counters
+        old = self.latest.pop(item.topic, None)
+        if old is not None:
+            self.queued -= old.size
+            counters.replaced += 1
+        self.latest[item.topic] = item
+        if len(self.latest) > self.bus.config.unordered_queue_messages:
+            self.queued -= self.latest.pop(next(iter(self.latest))).size
+            counters.overflowed += 1
+        self.queued += item.size
+
+    def flush(self) -> None:
+        channel = self.channel
+        if channel.readyState != "open":
+            return  # the "open" event flushes again
+        config = self.bus.config
+        counters = self.bus.counters
+        latest, pending = self.latest, self.pending
+        while channel.bufferedAmount < config.high_water:
+            if pending:
+                frame = pending.popleft()
+                self.queued -= len(frame)
+                self._send(frame)
+                continue
+            if not latest:
+                return
+            topic, item = next(iter(latest.items()))
+            if item.frames is not None:
+                # Its frames count down as they are sent, not here.
+                del latest[topic]
+                pending.extend(item.frames)
+                counters.messages_sent += 1
+                continue
+            # One message per topic, so no topic repeats in the batch.
+            batch, size = [BATCH_HEADER], HEADER_SIZE
+            while item.frames is None and size + item.size <= config.max_frame_size:
+                del latest[topic]
+                batch.append(item.entry)
+                size += item.size
+                if not latest:
+                    break
+                topic, item = next(iter(latest.items()))
+            self.queued -= size - HEADER_SIZE
+            counters.messages_sent += len(batch) - 1
+            self._send(b"".join(batch))
+        # the "bufferedamountlow" event flushes again
+
+    def clear(self) -> None:
+        self.latest.clear()
+        self.pending.clear()
+        self.queued = 0
+
+
 class _Peer:
     def __init__(self, bus: Bus, peer_id: str, reliable: Channel, unordered: Channel) -> None:
         config = bus.config
         self.id = peer_id
-        self.outboxes = (_Outbox(bus, self, reliable, True), _Outbox(bus, self, unordered, False))
+        self.reliable = _ReliableOutbox(bus, self, reliable)
+        self.unordered = _LatestOutbox(bus, self, unordered)
+        self.outboxes: tuple[_Outbox, _Outbox] = (self.reliable, self.unordered)
         self.reassemblers = tuple(
             Reassembler(
                 max_message_size=config.max_message_size,
@@ -332,7 +346,16 @@ class Bus:
         self.counters = BusCounters()
         self.on_peer_dead = on_peer_dead
         self._peers: dict[str, _Peer] = {}
-        self._subscribers: dict[str, list[Handler]] = {}
+        # Every peer's outbox of each kind, for broadcasts; rebuilt when peers change.
+        self._reliable: tuple[_ReliableOutbox, ...] = ()
+        self._unordered: tuple[_LatestOutbox, ...] = ()
+        # Tuples, replaced on (un)subscribe: delivery needs no copy to be safe
+        # against a handler that unsubscribes.
+        self._subscribers: dict[str, tuple[Handler, ...]] = {}
+        # A payload up to this size, entry included, goes into one batch frame.
+        self._small_entry = min(
+            self.config.max_frame_size - HEADER_SIZE, self.config.max_message_size
+        )
         self._dirty: set[_Outbox] = set()
         self._flush_handle: asyncio.Handle | None = None
         self._progress = asyncio.Event()
@@ -361,6 +384,7 @@ class Bus:
         self.remove_peer(peer_id)
         peer = _Peer(self, peer_id, reliable_channel, unordered_channel)
         self._peers[peer_id] = peer
+        self._peers_changed()
         for index, outbox in enumerate(peer.outboxes):
             channel = outbox.channel
             channel.bufferedAmountLowThreshold = self.config.low_water
@@ -376,6 +400,7 @@ class Bus:
         peer = self._peers.pop(peer_id, None)
         if peer is None:
             return
+        self._peers_changed()
         for channel, event, handler in peer.listeners:
             channel.remove_listener(event, handler)
         for outbox in peer.outboxes:
@@ -383,26 +408,24 @@ class Bus:
             self._dirty.discard(outbox)
         self._wake()
 
+    def _peers_changed(self) -> None:
+        self._reliable = tuple(peer.reliable for peer in self._peers.values())
+        self._unordered = tuple(peer.unordered for peer in self._peers.values())
+
     def rtt(self, peer_id: str) -> float | None:
         """Smoothed round-trip time to a peer in seconds (``None`` before the first pong)."""
-        peer = self._peers.get(peer_id)
-        if peer is None:
-            raise UnknownPeer(peer_id)
+        peer = self._known(peer_id)
         return peer.rtt
 
     def silence(self, peer_id: str) -> float:
         """Seconds since anything was last received from a peer."""
-        peer = self._peers.get(peer_id)
-        if peer is None:
-            raise UnknownPeer(peer_id)
+        peer = self._known(peer_id)
         return time.monotonic() - peer.last_heard
 
     def queued(self, peer_id: str, *, reliable: bool = True) -> int:
         """Bytes queued for a peer's channel and not yet handed to it."""
-        peer = self._peers.get(peer_id)
-        if peer is None:
-            raise UnknownPeer(peer_id)
-        return peer.outboxes[0 if reliable else 1].queued
+        peer = self._known(peer_id)
+        return peer.reliable.writer.size if reliable else peer.unordered.queued
 
     # -- subscribing ------------------------------------------------------
 
@@ -414,14 +437,21 @@ class Bus:
         unsubscribes (calling it twice is harmless).
         """
         check_topic(topic)
-        handlers = self._subscribers.setdefault(topic, [])
-        handlers.append(handler)
+        subscribers = self._subscribers
+        subscribers[topic] = (*subscribers.get(topic, ()), handler)
+        subscribed = True
 
         def unsubscribe() -> None:
-            if handler in handlers:
-                handlers.remove(handler)
-            if not handlers and self._subscribers.get(topic) is handlers:
-                del self._subscribers[topic]
+            nonlocal subscribed
+            if not subscribed:
+                return
+            subscribed = False
+            handlers = list(subscribers[topic])
+            handlers.remove(handler)
+            if handlers:
+                subscribers[topic] = tuple(handlers)
+            else:
+                del subscribers[topic]
 
         return unsubscribe
 
@@ -446,13 +476,14 @@ class Bus:
         :class:`BusFull` (reliable, nothing queued), :class:`UnknownPeer`,
         :class:`MessageTooLarge` or ``ValueError`` for a bad topic or flags.
         """
-        item = self._item(topic, payload, flags, compress)
-        outboxes = self._outboxes(to, reliable)
-        if reliable and not self._room(outboxes, item.size):
-            full = [o.peer.id for o in outboxes if not self._room([o], item.size)]
-            raise BusFull(f"reliable queue full for {', '.join(full)}")
-        self._enqueue(outboxes, item)
-        return len(outboxes)
+        if flags & FLAG_DEFLATE:
+            raise ValueError("set compress=True instead of FLAG_DEFLATE")
+        if compress:
+            payload = deflate(payload)
+            flags |= FLAG_DEFLATE
+        if not reliable:
+            return self._publish_unordered(topic, payload, to, flags)
+        return self._publish_reliable(topic, payload, to, flags)
 
     def publish_json(
         self, topic: str, value: Any, *, to: str | None = None, reliable: bool = True
@@ -470,13 +501,16 @@ class Bus:
         compress: bool = False,
     ) -> int:
         """Reliable :meth:`publish` that waits for queue room instead of raising ``BusFull``."""
-        item = self._item(topic, payload, flags, compress)
-        outboxes = self._outboxes(to, True)
-        while not self._room(outboxes, item.size):
-            await self._wait_progress()
-            outboxes = self._outboxes(to, True)
-        self._enqueue(outboxes, item)
-        return len(outboxes)
+        if flags & FLAG_DEFLATE:
+            raise ValueError("set compress=True instead of FLAG_DEFLATE")
+        if compress:
+            payload = deflate(payload)
+            flags |= FLAG_DEFLATE
+        while True:
+            try:
+                return self._publish_reliable(topic, payload, to, flags)
+            except BusFull:
+                await self._wait_progress()
 
     async def send_json(self, topic: str, value: Any, *, to: str | None = None) -> int:
         """:meth:`send` a JSON value."""
@@ -485,8 +519,8 @@ class Bus:
     async def drain(self, to: str | None = None) -> None:
         """Wait until the reliable queues (all, or ``to``'s) are handed to their channels."""
         while True:
-            outboxes = self._outboxes(to, True)
-            if all(o.queued == 0 for o in outboxes):
+            outboxes = self._reliable_outboxes(to)
+            if all(o.writer.size == 0 for o in outboxes):
                 return
             await self._wait_progress()
 
@@ -510,55 +544,89 @@ class Bus:
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
 
-    def _item(self, topic: str, payload: bytes, flags: int, compress: bool) -> _Item:
-        if self._closed:
-            raise BusClosed("the bus is closed")
-        if flags & FLAG_DEFLATE:
-            raise ValueError("set compress=True instead of FLAG_DEFLATE")
-        if compress:
-            payload = deflate(payload)
-            flags |= FLAG_DEFLATE
-        entry = encode_entry(topic, payload, flags)
-        if len(entry) > self.config.max_message_size:
-            raise MessageTooLarge(
-                f"message of {len(entry)} bytes exceeds {self.config.max_message_size}"
-            )
-        if HEADER_SIZE + len(entry) <= self.config.max_frame_size:
-            # Once a message: tuple.__new__ skips NamedTuple's Python-level __new__.
-            return tuple.__new__(_Item, (topic, entry, None, len(entry)))
-        frames = tuple(
-            chunk_frames(entry, next(self._message_ids) & 0xFFFFFFFF, self.config.max_frame_size)
-        )
-        return _Item(topic, b"", frames, sum(map(len, frames)))
+    def _publish_reliable(self, topic: str, payload: bytes, to: str | None, flags: int) -> int:
+        """Queue a message on the reliable channel(s) and return to how many peers.
 
-    def _outboxes(self, to: str | None, reliable: bool) -> list[_Outbox]:
-        if self._closed:
-            raise BusClosed("the bus is closed")
-        index = 0 if reliable else 1
-        if to is None:
-            return [peer.outboxes[index] for peer in self._peers.values()]
-        peer = self._peers.get(to)
-        if peer is None:
-            raise UnknownPeer(to)
-        return [peer.outboxes[index]]
-
-    def _room(self, outboxes: list[_Outbox], size: int) -> bool:
-        """Whether every outbox takes ``size`` more bytes (an empty one takes anything).
-
-        Once a message, so a plain loop rather than ``all()`` over a generator.
+        Raises :class:`BusFull`, queueing nothing, when a queue has no room.
         """
+        # Once a message, so the common case (a payload that fits a batch
+        # frame) is written straight into each peer's frame being built.
+        prefix = entry_prefix(topic, flags)
+        outboxes = self._reliable_outboxes(to)
+        n = len(payload)
+        size = len(prefix) + n + (1 if n < 128 else len(encode_varuint(n)))
+        if size > self._small_entry:
+            return self._publish_chunked(outboxes, topic, payload, flags)
         limit = self.config.reliable_queue_bytes
         for outbox in outboxes:
-            queued = outbox.queued
+            queued = outbox.writer.size
             if queued and queued + size > limit:
-                return False
-        return True
+                self._full(outboxes, size)
+        dirty = self._dirty
+        for outbox in outboxes:
+            outbox.writer.add(prefix, payload)
+            dirty.add(outbox)
+        if self._flush_handle is None and dirty:
+            self._flush_handle = asyncio.get_running_loop().call_soon(self._flush)
+        return len(outboxes)
 
-    def _enqueue(self, outboxes: list[_Outbox], item: _Item) -> None:
+    def _publish_chunked(
+        self, outboxes: tuple[_ReliableOutbox, ...], topic: str, payload: bytes, flags: int
+    ) -> int:
+        frames = self._chunks(encode_entry(topic, payload, flags))
+        size = sum(map(len, frames))
+        self._full(outboxes, size)
+        for outbox in outboxes:
+            outbox.writer.add_frames(frames)
+            self._dirty.add(outbox)
+        self._schedule_flush()
+        return len(outboxes)
+
+    def _publish_unordered(self, topic: str, payload: bytes, to: str | None, flags: int) -> int:
+        entry = encode_entry(topic, payload, flags)
+        if self._closed:
+            raise BusClosed("the bus is closed")
+        outboxes = self._unordered if to is None else (self._known(to).unordered,)
+        if len(entry) <= self._small_entry:
+            # Once a message: tuple.__new__ skips NamedTuple's Python-level __new__.
+            item = tuple.__new__(_Item, (topic, entry, None, len(entry)))
+        else:
+            frames = self._chunks(entry)
+            item = _Item(topic, b"", frames, sum(map(len, frames)))
         for outbox in outboxes:
             outbox.put(item)
             self._dirty.add(outbox)
         self._schedule_flush()
+        return len(outboxes)
+
+    def _full(self, outboxes: tuple[_ReliableOutbox, ...], size: int) -> None:
+        """Raise :class:`BusFull` unless every outbox takes ``size`` more bytes.
+
+        An empty queue takes any message, so that a large one is not refused for good.
+        """
+        limit = self.config.reliable_queue_bytes
+        full = [o.peer.id for o in outboxes if o.writer.size and o.writer.size + size > limit]
+        if full:
+            raise BusFull(f"reliable queue full for {', '.join(full)}")
+
+    def _chunks(self, entry: bytes) -> tuple[bytes, ...]:
+        if len(entry) > self.config.max_message_size:
+            raise MessageTooLarge(
+                f"message of {len(entry)} bytes exceeds {self.config.max_message_size}"
+            )
+        message_id = next(self._message_ids) & 0xFFFFFFFF
+        return tuple(chunk_frames(entry, message_id, self.config.max_frame_size))
+
+    def _reliable_outboxes(self, to: str | None) -> tuple[_ReliableOutbox, ...]:
+        if self._closed:
+            raise BusClosed("the bus is closed")
+        return self._reliable if to is None else (self._known(to).reliable,)
+
+    def _known(self, peer_id: str) -> _Peer:
+        peer = self._peers.get(peer_id)
+        if peer is None:
+            raise UnknownPeer(peer_id)
+        return peer
 
     def _schedule_flush(self) -> None:
         if self._flush_handle is None and self._dirty:
@@ -658,11 +726,13 @@ class Bus:
         counters = self.counters
         counters.messages_received += len(entries)
         subscribers = self._subscribers
-        # Once a message: tuple.__new__ skips NamedTuple's Python-level __new__.
+        sender = peer.id
+        # Once a message: tuple.__new__ skips NamedTuple's Python-level __new__,
+        # and a plain handler is called here, not through _call.
         new = tuple.__new__
         for topic, payload, flags in entries:
             handlers = subscribers.get(topic)
-            if not handlers:
+            if handlers is None:
                 counters.unknown_topics += 1
                 continue
             if flags & FLAG_DEFLATE:
@@ -672,20 +742,33 @@ class Bus:
                     self._reject(peer, f"{topic}: {exc}", malformed=True)
                     continue
                 flags &= ~FLAG_DEFLATE
-            message = new(Message, (topic, payload, peer.id, reliable, flags))
-            for handler in list(handlers):
-                self._call(handler, message)
+            message = new(Message, (topic, payload, sender, reliable, flags))
+            for handler in handlers:
+                try:
+                    result = handler(message)
+                except Exception:
+                    self.counters.handler_errors += 1
+                    logger.exception("bus: handler %r failed", handler)
+                    continue
+                if result is not None:
+                    self._spawn(result)
 
     def _call(self, handler: Callable[[Any], Awaitable[None] | None], arg: Any) -> None:
         try:
             result = handler(arg)
-            if result is not None and inspect.isawaitable(result):
-                task = asyncio.ensure_future(result)
-                self._tasks.add(task)
-                task.add_done_callback(self._task_done)
         except Exception:
             self.counters.handler_errors += 1
             logger.exception("bus: handler %r failed", handler)
+            return
+        if result is not None:
+            self._spawn(result)
+
+    def _spawn(self, result: object) -> None:
+        """Run what an async handler returned as a task (anything else is ignored)."""
+        if inspect.isawaitable(result):
+            task = asyncio.ensure_future(result)
+            self._tasks.add(task)
+            task.add_done_callback(self._task_done)
 
     def _task_done(self, task: asyncio.Task[Any]) -> None:
         self._tasks.discard(task)

@@ -154,6 +154,13 @@ def report(result: dict[str, Any]) -> str:
             lines.append(
                 f"| {r['name']} | {ss:.2f} | {sr:.2f} | {bs * 1000:.0f} | {br * 1000:.0f} |"
             )
+    if len(bus.get("rounds", ())) > 1:
+        lines += [
+            "",
+            "Bus small msgs/s by round: "
+            + ", ".join(f"{r['small_msgs_per_s']:,.0f}" for r in bus["rounds"])
+            + ".",
+        ]
     lines += ["", "| bus compared with | small msgs/s (x) | bulk MB/s (x) | p99 latency (x) |"]
     lines.append("|---|---:|---:|---:|")
     for name, r in rows.items():

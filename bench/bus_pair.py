@@ -64,15 +64,21 @@ class Counter:
         self.done = asyncio.Event()
 
     def add(self, data: bytes) -> None:
-        now = time.perf_counter_ns()
-        if self.seen == 0:
-            self.first = now
+        # Once a message, for every transport alike: the clock is read only
+        # where a figure needs it (first, last, stamped).
         self.seen += 1
         self.bytes += len(data)
-        self.last = now
         if self.offset is not None:
+            now = time.perf_counter_ns()
             self.latencies.append(now - self.offset - STAMP.unpack_from(data)[0])
+        elif self.seen == 1 or self.seen == self.count:
+            now = time.perf_counter_ns()
+        else:
+            return
+        if self.seen == 1:
+            self.first = now
         if self.seen == self.count:
+            self.last = now
             self.done.set()
 
 

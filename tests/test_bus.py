@@ -125,6 +125,83 @@ async def test_frames_stay_under_the_size_cap() -> None:
         assert len(wire.sizes) == -(-200 // per_frame)
 
 
+async def test_a_small_message_on_a_repeated_topic_costs_three_bytes_and_its_payload(
+    buses: tuple[Bus, Bus],
+) -> None:
+    # docs/protocol.md part 2: flags, topic_len 0, a one-byte varuint length.
+    a, b = buses
+    wire = connect(a, "a", b, "b")
+    inbox = Inbox(b, "t.msg")
+    for _ in range(100):
+        a.publish("t.msg", b"s" * 30)
+    await inbox.wait(100)
+    assert wire.sizes == [2 + (2 + 5 + 1 + 30) + 99 * (3 + 30)]
+    assert a.counters.bytes_sent == wire.sizes[0]
+
+
+async def test_payload_lengths_across_varint_boundaries_arrive_intact(
+    buses: tuple[Bus, Bus],
+) -> None:
+    a, b = buses
+    connect(a, "a", b, "b")
+    inbox = Inbox(b, "t.msg")
+    sizes = [0, 1, 127, 128, 300, 16_383, 16_384, 65_000, 2, 200_000, 127]
+    payloads = [bytes([n % 251]) * n for n in sizes]
+    for payload in payloads:  # one turn: batches, with chunked messages between them
+        a.publish("t.msg", payload)
+    await inbox.wait(len(payloads))
+    assert inbox.payloads == payloads
+    assert b.counters.malformed_frames == 0
+    # A chunked message counts once, when its last chunk is handed over.
+    assert a.counters.messages_sent == b.counters.messages_received == len(payloads)
+    assert a.queued("b") == 0
+
+
+async def test_handlers_unsubscribed_during_delivery(buses: tuple[Bus, Bus]) -> None:
+    a, b = buses
+    connect(a, "a", b, "b")
+    seen: list[str] = []
+
+    def first(message: Message) -> None:
+        seen.append("first " + message.payload.decode())
+        stop_second()
+
+    def second(message: Message) -> None:
+        seen.append("second " + message.payload.decode())
+
+    b.subscribe("t.msg", first)
+    stop_second = b.subscribe("t.msg", second)
+    inbox = Inbox(b, "t.msg")
+    for n in (b"1", b"2", b"3"):  # one frame
+        a.publish("t.msg", n)
+    await inbox.wait(3)
+    # The message being delivered still reaches every handler it started with.
+    assert seen == ["first 1", "second 1", "first 2", "first 3"]
+
+
+async def test_each_unsubscribe_removes_one_registration_once(
+    buses: tuple[Bus, Bus],
+) -> None:
+    a, b = buses
+    connect(a, "a", b, "b")
+    seen: list[bytes] = []
+
+    def handler(message: Message) -> None:
+        seen.append(message.payload)
+
+    unsubscribe_first = b.subscribe("t.msg", handler)
+    b.subscribe("t.msg", handler)
+    inbox = Inbox(b, "t.msg")
+    a.publish("t.msg", b"1")
+    await inbox.wait(1)
+    assert seen == [b"1", b"1"]
+    unsubscribe_first()
+    unsubscribe_first()  # harmless: the second registration stays
+    a.publish("t.msg", b"2")
+    await inbox.wait(2)
+    assert seen == [b"1", b"1", b"2"]
+
+
 async def test_one_megabyte_payload_is_chunked_and_reassembled(buses: tuple[Bus, Bus]) -> None:
     a, b = buses
     wire = connect(a, "a", b, "b")

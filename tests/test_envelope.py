@@ -12,7 +12,10 @@ from hypothesis import strategies as st
 from avacollab.envelope import (
     CHUNK_HEADER_SIZE,
     FLAG_JSON,
+    HEADER_SIZE,
+    MAX_PAYLOAD_LEN,
     Batch,
+    BatchWriter,
     Chunk,
     Entry,
     FrameError,
@@ -27,9 +30,12 @@ from avacollab.envelope import (
     deflate,
     encode_entry,
     encode_json,
+    encode_varuint,
+    entry_prefix,
     inflate,
     ping_frame,
     pong_frame,
+    read_varuint,
 )
 
 
@@ -64,19 +70,19 @@ def test_a_repeated_topic_is_left_out() -> None:
     )
     assert frame == (
         b"\x01\x01"
-        + b"\x00\x03a.b\x00\x00\x00\x011"
-        + b"\x00\x00\x00\x00\x00\x012"
-        + b"\x01\x03a.b\x00\x00\x00\x013"
-        + b"\x00\x03c.d\x00\x00\x00\x014"
+        + b"\x00\x03a.b\x011"
+        + b"\x00\x00\x012"
+        + b"\x01\x03a.b\x013"
+        + b"\x00\x03c.d\x014"
     )
     # A receiver takes each entry's own flags with the previous topic.
-    mixed = b"\x01\x01" + b"\x00\x03a.b\x00\x00\x00\x00" + b"\x01\x00\x00\x00\x00\x02{}"
+    mixed = b"\x01\x01" + b"\x00\x03a.b\x00" + b"\x01\x00\x02{}"
     assert decode_frame(mixed) == Batch([Entry("a.b", b"", 0), Entry("a.b", b"{}", FLAG_JSON)])
 
 
 def test_a_batch_cannot_start_without_a_topic() -> None:
     with pytest.raises(FrameError, match="empty topic"):
-        decode_frame(b"\x01\x01" + b"\x00\x00\x00\x00\x00\x01x")
+        decode_frame(b"\x01\x01" + b"\x00\x00\x01x")
 
 
 def test_deflate_round_trip_and_hostile_input() -> None:
@@ -96,10 +102,12 @@ def test_deflate_round_trip_and_hostile_input() -> None:
         inflate(packed, 0)
 
 
-def test_layout_is_fixed_width_big_endian() -> None:
+def test_layout_is_as_documented() -> None:
     # The layout docs/protocol.md (part 2) promises to other implementations, byte for byte.
     frame = batch_frame([encode_entry("a.b", b"hi", FLAG_JSON)])
-    assert frame == b"\x01\x01" + b"\x01\x03a.b" + b"\x00\x00\x00\x02hi"
+    assert frame == b"\x01\x01" + b"\x01\x03a.b" + b"\x02hi"
+    # payload_len is a varuint: 300 = 0b10_0101100 -> 0xAC 0x02.
+    assert encode_entry("a.b", b"x" * 300) == b"\x00\x03a.b\xac\x02" + b"x" * 300
     assert ping_frame(1.5) == b"\x01\x03" + struct.pack(">d", 1.5)
     (chunk,) = chunk_frames(b"abc", 7, 64)
     assert chunk == b"\x01\x02" + struct.pack(">IIII", 7, 0, 1, 3) + b"abc"
@@ -140,7 +148,7 @@ def test_flags_must_fit_a_byte() -> None:
 
 
 def _entry_bytes(topic_len: int, topic: bytes, size: int, payload: bytes = b"") -> bytes:
-    return bytes((0, topic_len)) + topic + struct.pack(">I", size) + payload
+    return bytes((0, topic_len)) + topic + encode_varuint(size) + payload
 
 
 @pytest.mark.parametrize(
@@ -151,12 +159,22 @@ def _entry_bytes(topic_len: int, topic: bytes, size: int, payload: bytes = b"") 
         (b"\x02\x01" + _entry_bytes(3, b"a.b", 0), "unsupported frame version 2"),
         (b"\x01\x09", "unknown frame kind 9"),
         (b"\x01\x01", "holds no message"),
-        (b"\x01\x01\x00\x03a.", "truncated message header"),
+        (b"\x01\x01\x00\x03", "truncated message header"),
+        (b"\x01\x01\x00\x03a.", "truncated topic"),
+        (b"\x01\x01\x00\x03a.b", "truncated topic"),  # no byte left for the length
         (b"\x01\x01" + _entry_bytes(0, b"", 0), "empty topic"),
         (b"\x01\x01" + bytes((0, 200)) + b"a.b\x00\x00\x00\x00", "truncated topic"),
         (b"\x01\x01" + _entry_bytes(2, b"\xff\xfe", 0), "not UTF-8"),
         (b"\x01\x01" + _entry_bytes(3, b"a.b", 5, b"abc"), "past the frame end"),
+        (b"\x01\x01" + _entry_bytes(3, b"a.b", 300, b"abc"), "claims 300 bytes past"),
         (b"\x01\x01" + _entry_bytes(3, b"a.b", 0) + b"\x00", "truncated message header"),
+        (b"\x01\x01\x00\x03a.b\x80", "truncated varint at byte 7"),
+        (b"\x01\x01\x00\x03a.b\xff\xff", "truncated varint"),
+        (b"\x01\x01\x00\x03a.b\x80\x00", "overlong varint at byte 7"),
+        (b"\x01\x01\x00\x03a.b\x81\x80\x00x", "overlong varint"),
+        (b"\x01\x01\x00\x03a.b" + b"\x80" * 5 + b"\x01", "longer than 5 bytes"),
+        (b"\x01\x01\x00\x03a.b\xff\xff\xff\xff\x1f", "exceeds 4294967295"),
+        (b"\x01\x01" + _entry_bytes(3, b"a.b", 1, b"x") + b"\x00\x00\x85", "truncated varint"),
         (b"\x01\x03\x00", "ping/pong frame must be"),
         (b"\x01\x04" + b"\x00" * 9, "ping/pong frame must be"),
         (b"\x01\x02" + struct.pack(">IIII", 1, 0, 2, 10), "carries no data"),
@@ -356,3 +374,175 @@ def test_reassembled_bytes_must_be_exactly_one_entry() -> None:
     reassembler.add(_chunk(1, 0, 2, len(two), two[:half]))
     with pytest.raises(FrameError):
         reassembler.add(_chunk(1, 1, 2, len(two), two[half:]))
+
+
+@pytest.mark.parametrize(
+    ("value", "encoded"),
+    [
+        (0, b"\x00"),
+        (1, b"\x01"),
+        (127, b"\x7f"),
+        (128, b"\x80\x01"),
+        (300, b"\xac\x02"),
+        (16_383, b"\xff\x7f"),
+        (16_384, b"\x80\x80\x01"),
+        (MAX_PAYLOAD_LEN, b"\xff\xff\xff\xff\x0f"),
+    ],
+)
+def test_varuint_is_lib0s_encoding(value: int, encoded: bytes) -> None:
+    # lib0's writeVarUint (Yjs), LEB128 in the shortest form: what a browser
+    # client that already carries Yjs reads with readVarUint.
+    assert encode_varuint(value) == encoded
+    assert read_varuint(b"?" + encoded + b"!", 1) == (value, 1 + len(encoded))
+
+
+def test_varuint_refuses_negative_values() -> None:
+    with pytest.raises(ValueError):
+        encode_varuint(-1)
+
+
+@given(st.integers(0, MAX_PAYLOAD_LEN))
+def test_any_varuint_round_trips(value: int) -> None:
+    encoded = encode_varuint(value)
+    assert read_varuint(encoded, 0) == (value, len(encoded))
+    assert encoded[-1] != 0 or len(encoded) == 1  # the shortest form
+
+
+@given(st.binary(min_size=1, max_size=7))
+def test_garbage_varints_raise_only_frame_error(data: bytes) -> None:
+    try:
+        value, end = read_varuint(data, 0)
+    except FrameError:
+        return
+    assert encode_varuint(value) == data[:end]  # whatever is accepted is canonical
+
+
+def test_writer_packs_entries_into_frames_as_they_come() -> None:
+    writer = BatchWriter(64)
+    a, b = entry_prefix("a.b"), entry_prefix("c.d", FLAG_JSON)
+    writer.add(a, b"1")
+    writer.add(a, b"2")
+    writer.add(b, b"{}")
+    writer.add(a, b"3")
+    assert writer.size == HEADER_SIZE + 7 + 4 + 8 + 7
+    assert writer.pop() == (
+        b"\x01\x01" + b"\x00\x03a.b\x011" + b"\x00\x00\x012" + b"\x01\x03c.d\x02{}\x00\x03a.b\x013",
+        4,
+    )
+    assert writer.size == 0 and writer.pop() is None
+
+
+def test_writer_restates_the_topic_in_each_frame() -> None:
+    writer = BatchWriter(HEADER_SIZE + 6 + 20 + 3 + 20)  # two 20-byte messages a frame
+    prefix = entry_prefix("a.b")
+    for n in range(5):
+        writer.add(prefix, bytes([n]) * 20)
+    frames = []
+    while (ready := writer.pop()) is not None:
+        frames.append(ready)
+    assert [count for _, count in frames] == [2, 2, 1]
+    assert all(len(frame) <= writer.max_frame_size for frame, _ in frames)
+    decoded = [decode_frame(frame) for frame, _ in frames]
+    assert [e for batch in decoded for e in batch.entries] == [  # type: ignore[union-attr]
+        Entry("a.b", bytes([n]) * 20) for n in range(5)
+    ]
+    assert all(frame[2:7] == b"\x00\x03a.b" for frame, _ in frames)
+
+
+def test_writer_leaves_out_topics_of_long_payloads_too() -> None:
+    writer = BatchWriter(65_536)
+    prefix = entry_prefix("doc.update")
+    writer.add(prefix, b"x" * 200)
+    writer.add(prefix, b"y" * 200)
+    ready = writer.pop()
+    assert ready is not None
+    frame, count = ready
+    assert count == 2
+    assert frame[2 + 12 + 2 + 200 :][:4] == b"\x00\x00\xc8\x01"  # flags, 0, varuint 200
+    assert decode_frame(frame) == Batch(
+        [Entry("doc.update", b"x" * 200), Entry("doc.update", b"y" * 200)]
+    )
+
+
+def test_writer_keeps_ready_frames_in_order() -> None:
+    writer = BatchWriter(1000)
+    prefix = entry_prefix("a.b")
+    writer.add(prefix, b"before")
+    added = writer.add_frames([b"chunk-1", b"chunk-2"])
+    writer.add(prefix, b"after")
+    assert added == 14
+    assert writer.size == (HEADER_SIZE + 12) + 14 + (HEADER_SIZE + 11)
+    popped = [writer.pop() for _ in range(4)]
+    assert popped[1:3] == [(b"chunk-1", 0), (b"chunk-2", 1)]  # one message, counted once
+    assert popped[0] is not None and popped[3] is not None
+    assert popped[0][1] == popped[3][1] == 1
+    assert decode_frame(popped[3][0]) == Batch([Entry("a.b", b"after")])  # names its topic
+    assert writer.pop() is None and writer.size == 0
+    with pytest.raises(ValueError):
+        writer.add_frames([])
+
+
+def test_writer_refuses_an_entry_larger_than_a_frame() -> None:
+    writer = BatchWriter(20)
+    with pytest.raises(ValueError, match="does not fit"):
+        writer.add(entry_prefix("a.b"), b"x" * 13)  # 2 + 5 + 1 + 13 = 21 bytes
+    writer.add(entry_prefix("a.b"), b"x" * 12)
+    assert writer.size == 20
+
+
+def test_writer_clear_drops_everything() -> None:
+    writer = BatchWriter(100)
+    writer.add(entry_prefix("a.b"), b"1")
+    writer.add_frames([b"chunk"])
+    writer.add(entry_prefix("a.b"), b"2")
+    writer.clear()
+    assert writer.size == 0 and writer.pop() is None
+    writer.add(entry_prefix("a.b"), b"3")  # starts over with the topic named
+    assert writer.pop() == (b"\x01\x01\x00\x03a.b\x013", 1)
+
+
+@given(
+    st.integers(40, 400),
+    st.lists(
+        st.one_of(
+            st.tuples(
+                st.sampled_from(["a.b", "a.c", "é.ü"]),
+                st.integers(0, 3),
+                st.binary(max_size=200),
+            ),
+            st.just(None),  # a chunked message in between
+        ),
+        max_size=40,
+    ),
+)
+def test_any_writer_sequence_round_trips_within_the_frame_limit(
+    limit: int, items: list[tuple[str, int, bytes] | None]
+) -> None:
+    writer = BatchWriter(limit)
+    sent: list[Entry | bytes] = []
+    for item in items:
+        if item is None:
+            writer.add_frames([b"chunk"])
+            sent.append(b"chunk")
+            continue
+        topic, flags, payload = item
+        prefix = entry_prefix(topic, flags)
+        payload = payload[: max(0, limit - HEADER_SIZE - len(prefix) - 2)]  # fits a frame
+        writer.add(prefix, payload)
+        sent.append(Entry(topic, payload, flags))
+    held = writer.size
+    received: list[Entry | bytes] = []
+    messages = total = 0
+    while (ready := writer.pop()) is not None:
+        frame, count = ready
+        total += len(frame)
+        messages += count
+        if frame == b"chunk":
+            received.append(frame)
+            continue
+        assert len(frame) <= limit
+        decoded = decode_frame(frame)
+        assert isinstance(decoded, Batch) and len(decoded.entries) == count
+        received.extend(decoded.entries)
+    assert received == sent
+    assert (messages, total, writer.size) == (len(sent), held, 0)
