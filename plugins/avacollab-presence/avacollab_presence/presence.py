@@ -344,7 +344,8 @@ class Presence:
             removed = (sender,) if after_state is None else ()
             updated = (sender,) if not (added or removed) else ()
             self._emit(PresenceChange(added, updated, removed, "remote"))
-            if after_state is not None:
+            # The color check inline: a clash is rare, the check is per update.
+            if after_state is not None and after_state.user.color == self._state.user.color:
                 self._resolve_color(sender, after_state)
         return rejections
 
