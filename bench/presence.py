@@ -5,6 +5,9 @@ workload twice or more, one peer per process, in the same run:
 
 * **presence**: real avacollab sessions with the presence plugin, each peer
   moving its cursor ``--rate`` times a second for ``--duration`` seconds;
+* **bus alone** (with ``--bus-run``): the same sessions without the plugin,
+  publishing a ``--frame-size`` payload per move on the bus's unordered
+  channel: what the session and the bus cost, apart from presence;
 * **floor** (one per ``--floors`` event loop): raw aiortc peers sending one
   data-channel frame per move to every other peer, the cost of the naive
   design before any presence code.
@@ -56,6 +59,9 @@ def machine() -> dict[str, str]:
 
 def progress(what: str) -> None:
     print(f"bench: {what}", file=sys.stderr, flush=True)
+
+
+LABELS = {"presence": "presence", "bus": "bus alone", "raw": "raw aiortc floor"}
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -183,7 +189,7 @@ def report(phases: list[dict[str, Any]], args: argparse.Namespace) -> str:
     ]
     for p in phases:
         lines.append(
-            f"| {'presence' if p['kind'] == 'presence' else 'raw aiortc floor'} | {p['loop']} "
+            f"| {LABELS[p['kind']]} | {p['loop']} "
             f"| {p['cpu_per_peer']:.1%} | {p['cpu_per_peer_max']:.1%} "
             f"| {p['cpu_system_per_peer']:.1%} "
             f"| {p['frames_sent_per_s']:.1f} | {p['frames_received_per_s']:.1f} "
@@ -200,6 +206,12 @@ def report(phases: list[dict[str, Any]], args: argparse.Namespace) -> str:
             f"presence CPU / raw floor ({floor['loop']}): {ratio:.2f}x "
             f"({verdict} the {TARGET_CPU_RATIO}x target)"
         )
+    for bus in (p for p in phases if p["kind"] == "bus"):
+        for floor in (p for p in phases if p["kind"] == "raw"):
+            ratio = bus["cpu_per_peer"] / floor["cpu_per_peer"]
+            lines.append(f"bus alone / raw floor ({floor['loop']}): {ratio:.2f}x")
+        ratio = presence["cpu_per_peer"] / bus["cpu_per_peer"]
+        lines.append(f"presence / bus alone: {ratio:.2f}x")
     p99 = presence["latency_p99_ms"]
     verdict = "meets" if p99 < TARGET_P99_MS else "misses"
     lines.append(f"presence latency p99: {p99:.1f} ms ({verdict} the {TARGET_P99_MS:g} ms target)")
@@ -215,7 +227,9 @@ async def measure(args: argparse.Namespace) -> list[dict[str, Any]]:
     await server.start()
     phases = []
     try:
-        plan = [("presence", args.loop)] + [("raw", loop) for loop in args.floors]
+        plan = [("presence", args.loop)]
+        plan += [("bus", args.loop)] if args.bus_run else []
+        plan += [("raw", loop) for loop in args.floors]
         for round_ in range(args.rounds):
             for kind, loop in plan:
                 progress(f"round {round_ + 1}/{args.rounds}: {kind} peers on {loop}")
@@ -292,6 +306,12 @@ def main() -> None:
         type=positive(int),
         default=1,
         help="interleaved rounds of every run; medians are shown (1)",
+    )
+    parser.add_argument(
+        "--bus-run",
+        action="store_true",
+        help="also run sessions with no presence that publish a frame-size payload per move "
+        "on the bus (unordered): what the session and bus cost without the plugin",
     )
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args()

@@ -1,10 +1,13 @@
 """One peer process of the presence benchmark (driven by ``bench/presence.py``).
 
-Two kinds of peer, both joining the same loopback signaling server:
+Three kinds of peer, all joining the same loopback signaling server:
 
 * ``presence``: a real :class:`~avacollab.session.Session` with the presence
   plugin, moving its cursor through ``Presence.set_cursor`` (so through the
   throttle, the bus and its batching);
+* ``bus``: the same session without the plugin, publishing one JSON payload
+  of ``--frame-size`` bytes per move on the bus's unordered channel and
+  parsing each one received, as the floor does: the session and the bus alone;
 * ``raw``: the floor. A plain aiortc peer connection to every other peer
   (avacollab's :class:`~avacollab.link.PeerLink` only sets it up) and one
   data-channel frame per move per peer straight on the unordered channel: no
@@ -23,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import sys
@@ -30,6 +34,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+TOPIC = "bench.cursor"
+READY_TOPIC = "bench.ready"
 SETTLE = 0.3
 """Seconds after the last move still inside the measured window: the last
 updates (and presence's resting repeat, 50 ms later) are part of the cost."""
@@ -96,20 +102,12 @@ async def move(start: float, rate: float, duration: float, step: Callable[[float
     return moves
 
 
-async def presence_peer(args: argparse.Namespace) -> None:
-    from avacollab_presence.plugin import PresencePlugin
-
+def session_config(args: argparse.Namespace) -> Any:
     from avacollab.bus import BusConfig
     from avacollab.ice import LOOPBACK
-    from avacollab.plugins import load
-    from avacollab.session import Session, SessionConfig
+    from avacollab.session import SessionConfig
 
-    reader = await stdin_reader()
-    plugin = PresencePlugin()
-    plugins = load("")
-    plugins.register(plugin)
-    changed = asyncio.Event()
-    config = SessionConfig(
+    return SessionConfig(
         args.server,
         args.room,
         name=f"peer{args.index}",
@@ -119,9 +117,43 @@ async def presence_peer(args: argparse.Namespace) -> None:
             ping_interval=args.ping_interval, dead_after=max(5.0, 5 * args.ping_interval)
         ),
     )
+
+
+async def measured_moves(
+    session: Any,
+    reader: asyncio.StreamReader,
+    window: Window,
+    args: argparse.Namespace,
+    step: Callable[[float], None],
+) -> None:
+    """Say ready, move from the runner's start time, report the window's figures."""
+    say(ready=True)
+    start = float((await reader.readline()).split()[1])
+    await asyncio.sleep(max(0.0, start - time.time()))
+    before = session.bus.counters.as_dict()
+    window.begin(start)
+    moves = await move(start, args.rate, args.duration, step)
+    cpu = window.end()
+    after = session.bus.counters.as_dict()
+    counters = {key: after[key] - before[key] for key in after}
+    say(result={"cpu": cpu, "moves": moves, "latencies_ms": window.latencies, **counters})
+    await reader.readline()  # done: every peer has finished measuring
+
+
+async def presence_peer(args: argparse.Namespace) -> None:
+    from avacollab_presence.plugin import PresencePlugin
+
+    from avacollab.plugins import load
+    from avacollab.session import Session
+
+    reader = await stdin_reader()
+    plugin = PresencePlugin()
+    plugins = load("")
+    plugins.register(plugin)
+    changed = asyncio.Event()
     # No event sink: `join` writes presence events only with --events, and a
     # sink here would add its own cost to every update.
-    session = Session(config, plugins=plugins)
+    session = Session(session_config(args), plugins=plugins)
     window = Window()
     try:
         await session.start()
@@ -146,19 +178,50 @@ async def presence_peer(args: argparse.Namespace) -> None:
                     window.seen(peer, state.cursor.x)
 
         presence.subscribe(observe)
-        say(ready=True)
-        start = float((await reader.readline()).split()[1])
-        await asyncio.sleep(max(0.0, start - time.time()))
-        before = session.bus.counters.as_dict()
-        window.begin(start)
-        moves = await move(
-            start, args.rate, args.duration, lambda x: presence.set_cursor(x, args.index)
+        await measured_moves(
+            session, reader, window, args, lambda x: presence.set_cursor(x, args.index)
         )
-        cpu = window.end()
-        after = session.bus.counters.as_dict()
-        counters = {key: after[key] - before[key] for key in after}
-        say(result={"cpu": cpu, "moves": moves, "latencies_ms": window.latencies, **counters})
-        await reader.readline()  # done: every peer has finished measuring
+    finally:
+        await session.close()
+
+
+async def bus_peer(args: argparse.Namespace) -> None:
+    from avacollab.plugins import load
+    from avacollab.session import Session
+
+    reader = await stdin_reader()
+    session = Session(session_config(args), plugins=load(""))
+    window = Window()
+    padding = "." * max(0, args.frame_size - 40)
+    try:
+        await session.start()
+        session.bus.subscribe(
+            TOPIC, lambda message: window.seen(message.sender, json.loads(message.payload)["x"])
+        )
+        # Every bus open both ways before the moves start: each peer says
+        # hello until it has heard from every other one, and answers each
+        # hello it gets, so a peer that finished first still answers.
+        heard: set[str] = set()
+        changed = asyncio.Event()
+
+        def hello(message: Any) -> None:
+            heard.add(message.sender)
+            changed.set()
+            if message.payload == b"hello":
+                session.bus.publish(READY_TOPIC, b"ack", to=message.sender)
+
+        session.bus.subscribe(READY_TOPIC, hello)
+        while len(heard) < args.peers - 1:
+            changed.clear()
+            session.bus.publish(READY_TOPIC, b"hello")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(changed.wait(), 0.2)
+
+        def step(x: float) -> None:
+            payload = json.dumps({"x": x, "y": args.index, "pad": padding}).encode()
+            session.bus.publish(TOPIC, payload, reliable=False)
+
+        await measured_moves(session, reader, window, args, step)
     finally:
         await session.close()
 
@@ -250,7 +313,7 @@ def main() -> None:
     from avacollab.bus import BusConfig
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("kind", choices=["presence", "raw"])
+    parser.add_argument("kind", choices=["presence", "bus", "raw"])
     parser.add_argument("server")
     parser.add_argument("room")
     parser.add_argument("--index", type=int, required=True)
@@ -261,7 +324,7 @@ def main() -> None:
     parser.add_argument("--ping-interval", type=float, default=BusConfig().ping_interval)
     parser.add_argument("--loop", choices=["uvloop", "asyncio"], default="uvloop")
     args = parser.parse_args()
-    run = presence_peer if args.kind == "presence" else raw_peer
+    run = {"presence": presence_peer, "bus": bus_peer, "raw": raw_peer}[args.kind]
     if args.loop == "uvloop":
         import uvloop
 

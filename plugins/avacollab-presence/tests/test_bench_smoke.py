@@ -13,7 +13,7 @@ BENCH = Path(__file__).resolve().parents[3] / "bench" / "presence.py"
 
 
 @pytest.mark.timeout(60)
-def test_the_benchmark_measures_presence_and_the_raw_floor(tmp_path: Path) -> None:
+def test_the_benchmark_measures_presence_the_bus_alone_and_the_raw_floor(tmp_path: Path) -> None:
     out = tmp_path / "presence.json"
     run = subprocess.run(
         [
@@ -25,6 +25,7 @@ def test_the_benchmark_measures_presence_and_the_raw_floor(tmp_path: Path) -> No
             "2",
             "--floors",
             "asyncio",
+            "--bus-run",
             "--json",
             str(out),
         ],
@@ -35,10 +36,12 @@ def test_the_benchmark_measures_presence_and_the_raw_floor(tmp_path: Path) -> No
     )
     assert run.returncode == 0, run.stderr
     assert "presence CPU / raw floor (asyncio)" in run.stdout
-    presence, floor = json.loads(out.read_text())["phases"]
+    assert "bus alone / raw floor (asyncio)" in run.stdout
+    presence, bus, floor = json.loads(out.read_text())["phases"]
     assert (presence["kind"], presence["loop"]) == ("presence", "uvloop")
+    assert (bus["kind"], bus["loop"]) == ("bus", "uvloop")
     assert (floor["kind"], floor["loop"]) == ("raw", "asyncio")
-    for phase in (presence, floor):
+    for phase in (presence, bus, floor):
         # 3 peers, 20 Hz, 2 s: 240 positions sent in all; throttling may merge a few.
         assert phase["positions_sent"] == 240
         assert phase["positions_received"] > 120
@@ -53,6 +56,9 @@ def test_the_benchmark_measures_presence_and_the_raw_floor(tmp_path: Path) -> No
     # peer, give or take the resting repeat of the last position (one frame
     # per peer) and a ping or two.
     assert presence["frames_sent_per_s"] <= floor["frames_sent_per_s"] + 3
+    # The bus alone sends one frame per move and peer too (a hello or two
+    # before the window, none in it; a ping or two).
+    assert bus["frames_sent_per_s"] <= floor["frames_sent_per_s"] + 3
 
 
 def test_the_benchmark_refuses_bad_options() -> None:
