@@ -186,6 +186,18 @@ class BusCounters:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
+def _compressed(payload: bytes, flags: int, compress: bool) -> tuple[bytes, int]:
+    """The payload and flags to publish: deflated and flagged if ``compress``.
+
+    Raises ``ValueError`` for flags that already claim compression.
+    """
+    if flags & FLAG_DEFLATE:
+        raise ValueError("set compress=True instead of FLAG_DEFLATE")
+    if compress:
+        return deflate(payload), flags | FLAG_DEFLATE
+    return payload, flags
+
+
 class _Item(NamedTuple):
     """A message queued on the unordered channel: one entry, or ready chunk frames."""
 
@@ -414,13 +426,11 @@ class Bus:
 
     def rtt(self, peer_id: str) -> float | None:
         """Smoothed round-trip time to a peer in seconds (``None`` before the first pong)."""
-        peer = self._known(peer_id)
-        return peer.rtt
+        return self._known(peer_id).rtt
 
     def silence(self, peer_id: str) -> float:
         """Seconds since anything was last received from a peer."""
-        peer = self._known(peer_id)
-        return time.monotonic() - peer.last_heard
+        return time.monotonic() - self._known(peer_id).last_heard
 
     def queued(self, peer_id: str, *, reliable: bool = True) -> int:
         """Bytes queued for a peer's channel and not yet handed to it."""
@@ -476,11 +486,7 @@ class Bus:
         :class:`BusFull` (reliable, nothing queued), :class:`UnknownPeer`,
         :class:`MessageTooLarge` or ``ValueError`` for a bad topic or flags.
         """
-        if flags & FLAG_DEFLATE:
-            raise ValueError("set compress=True instead of FLAG_DEFLATE")
-        if compress:
-            payload = deflate(payload)
-            flags |= FLAG_DEFLATE
+        payload, flags = _compressed(payload, flags, compress)
         if not reliable:
             return self._publish_unordered(topic, payload, to, flags)
         return self._publish_reliable(topic, payload, to, flags)
@@ -501,11 +507,7 @@ class Bus:
         compress: bool = False,
     ) -> int:
         """Reliable :meth:`publish` that waits for queue room instead of raising ``BusFull``."""
-        if flags & FLAG_DEFLATE:
-            raise ValueError("set compress=True instead of FLAG_DEFLATE")
-        if compress:
-            payload = deflate(payload)
-            flags |= FLAG_DEFLATE
+        payload, flags = _compressed(payload, flags, compress)
         while True:
             try:
                 return self._publish_reliable(topic, payload, to, flags)

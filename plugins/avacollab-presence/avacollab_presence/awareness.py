@@ -23,17 +23,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
-from typing import Any, Final
+from typing import Any
 
-import msgspec
 from pycrdt import Awareness, Doc
 
+from .state import json_object
 from .wire import encode_uint
 
 State = dict[str, Any]
-
-# Received states are parsed into plain JSON objects, every key kept.
-_PLAIN: Final = msgspec.json.Decoder(dict[str, Any])
 
 
 class PresenceAwareness(Awareness):
@@ -100,11 +97,7 @@ class PresenceAwareness(Awareness):
         known = client_id in self._meta
         self._meta[client_id] = {"clock": clock, "lastUpdated": self._get_time()}
         if text is not None:
-            if self._subscriptions:
-                self._store(client_id, partial(_PLAIN.decode, text), origin, new=not known)
-            else:  # nobody compares states: parse this one only if it is read
-                self._built.pop(client_id, None)
-                self._unbuilt[client_id] = partial(_PLAIN.decode, text)
+            self._store(client_id, partial(json_object, text), origin, new=not known)
             return
         self._built.pop(client_id, None)
         self._unbuilt.pop(client_id, None)
@@ -113,7 +106,7 @@ class PresenceAwareness(Awareness):
             self._emit("update", [], [], [client_id], origin)
 
     def _store(self, client_id: int, build: Callable[[], State], origin: Any, *, new: bool) -> None:
-        if not self._subscriptions:
+        if not self._subscriptions:  # nobody compares states: build one only if read
             self._built.pop(client_id, None)
             self._unbuilt[client_id] = build
             return

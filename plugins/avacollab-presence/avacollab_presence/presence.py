@@ -344,8 +344,7 @@ class Presence:
             removed = (sender,) if after_state is None else ()
             updated = (sender,) if not (added or removed) else ()
             self._emit(PresenceChange(added, updated, removed, "remote"))
-            # The color check inline: a clash is rare, the check is per update.
-            if after_state is not None and after_state.user.color == self._state.user.color:
+            if after_state is not None:
                 self._resolve_color(sender, after_state)
         return rejections
 

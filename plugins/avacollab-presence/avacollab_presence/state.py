@@ -142,14 +142,19 @@ class Decoded(msgspec.Struct, frozen=True, gc=False):
     @property
     def json(self) -> dict[str, Any]:
         """The JSON object, every key kept (parsed on each call)."""
-        result: dict[str, Any] = _PLAIN.decode(self.text)
-        return result
+        return json_object(self.text)
 
 
 _RECEIVED: Final = msgspec.json.Decoder(_Received)
 _USER: Final = msgspec.json.Decoder(User)
 _SELECTION: Final = msgspec.json.Decoder(Selection)
 _PLAIN: Final = msgspec.json.Decoder(dict[str, Any])
+
+
+def json_object(text: str) -> dict[str, Any]:
+    """A state's JSON text as a plain object, every key kept; checks nothing else."""
+    result: dict[str, Any] = _PLAIN.decode(text)
+    return result
 
 
 def decode_state(text: str) -> PresenceState:
