@@ -37,6 +37,7 @@ from aiortc.rtcconfiguration import RTCBundlePolicy, RTCIceTransportPolicy
 from aiortc.sdp import SessionDescription
 
 from .ice import restrict_host_addresses
+from .sctp import delay_acks
 
 __all__ = ["RELIABLE_ID", "UNORDERED_ID", "LinkConfig", "LinkError", "LinkTimeout", "PeerLink"]
 
@@ -68,6 +69,9 @@ class LinkConfig:
     ``None`` keeps whatever restriction is in force around the call."""
     open_timeout: float = 15.0
     """Default for :meth:`PeerLink.wait_open`, in seconds."""
+    delayed_acks: bool = True
+    """Delay SCTP acknowledgements and send them with data (:mod:`avacollab.sctp`);
+    ``False`` keeps aiortc's one SACK packet per packet received."""
 
 
 NegotiationCallback = Callable[["PeerLink"], Awaitable[None] | None]
@@ -105,6 +109,8 @@ class PeerLink:
         self.unordered = self.pc.createDataChannel(
             "bus-unordered", negotiated=True, id=UNORDERED_ID, ordered=False, maxRetransmits=0
         )
+        if config.delayed_acks and self.pc.sctp is not None:
+            delay_acks(self.pc.sctp)
         self._changed = asyncio.Event()
         for emitter, event in (
             (self.pc, "connectionstatechange"),

@@ -1,0 +1,127 @@
+"""SCTP acknowledgements as RFC 9260 section 6.2 has them: delayed, and carried by data.
+
+aiortc acknowledges every packet of data the moment it arrives, with a SACK
+packet of its own. Every packet costs DTLS encryption and a UDP send on one
+side and the reverse on the other, and aiortc's CPU goes by the packet. When
+data flows both ways (every peer moving its cursor in a mesh), half of all
+packets are such SACKs.
+
+:class:`DelayedAckTransport` acknowledges the way the RFC asks and browsers'
+SCTP stacks do: a SACK is held back until the second packet of data, a
+packet out of order or the delay running out, whichever comes first, and a
+held SACK goes out in the same packet as the next data chunk sent to that
+peer. Data in the other direction then carries nearly every SACK for free.
+
+Loss recovery is unchanged: a gap or duplicate is reported at once, and the
+delay is far below aiortc's retransmission timeout (at least one second).
+:func:`delay_acks` switches an association's transport over; the class
+changes only how SACKs are sent, never what they say.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from struct import pack
+
+from aiortc.rtcsctptransport import (
+    SCTP_MAX_PACKET_LENGTH,
+    DataChunk,
+    RTCSctpTransport,
+    SackChunk,
+    tsn_plus_one,
+)
+from google_crc32c import value as crc32c
+
+__all__ = ["ACK_DELAY", "DelayedAckTransport", "delay_acks"]
+
+ACK_DELAY = 0.2
+"""Longest a SACK is held back, in seconds: RFC 9260's upper bound."""
+
+SCTP_TSN_MODULO = 1 << 32
+
+
+class DelayedAckTransport(RTCSctpTransport):
+    """aiortc's SCTP transport with delayed SACKs bundled into outgoing data."""
+
+    # Class attributes, so an instance of the base class can switch over.
+    _ack_timer: asyncio.TimerHandle | None = None
+    _ack_packets = 0  # packets with data received since the last SACK
+    _ack_data_seen = False  # the packet being handled carried data
+    _ack_task: asyncio.Future[None] | None = None  # a held SACK being sent
+
+    async def _receive_data_chunk(self, chunk: DataChunk) -> None:
+        self._ack_data_seen = True
+        await super()._receive_data_chunk(chunk)
+
+    async def _send_sack(self) -> None:
+        # aiortc calls this after each received packet that needs a SACK.
+        if self._ack_data_seen:
+            self._ack_data_seen = False
+            self._ack_packets += 1
+        if self._ack_packets >= 2 or self._sack_misordered or self._sack_duplicates:
+            await self._send_chunk(self._take_sack())
+        elif self._ack_timer is None:
+            self._ack_timer = asyncio.get_running_loop().call_later(ACK_DELAY, self._ack_delay_over)
+
+    def _ack_delay_over(self) -> None:
+        self._ack_timer = None
+        if self._sack_needed and self._association_state == self.State.ESTABLISHED:
+            self._ack_task = asyncio.ensure_future(self._send_held_sack())
+
+    async def _send_held_sack(self) -> None:
+        # The DTLS transport may have closed under a still-established association.
+        with contextlib.suppress(ConnectionError):
+            await self._send_chunk(self._take_sack())
+
+    async def _send_chunk(self, chunk: object) -> None:
+        if self._sack_needed and type(chunk) is DataChunk:
+            sack = bytes(self._peek_sack())
+            data = bytes(chunk)
+            if 12 + len(sack) + len(data) <= SCTP_MAX_PACKET_LENGTH:
+                self._take_sack()
+                await self._send_packet(sack + data)
+                return
+        await self._send_packet(bytes(chunk))  # type: ignore[call-overload]
+
+    async def _send_packet(self, chunks: bytes) -> None:
+        header = pack("!HHL", self._local_port, self._remote_port, self._remote_verification_tag)
+        checksum = crc32c(header + b"\x00\x00\x00\x00" + chunks)
+        await self.transport._send_data(header + pack("<L", checksum) + chunks)
+
+    def _peek_sack(self) -> SackChunk:
+        """The SACK for what has been received so far (as aiortc builds it)."""
+        last = self._last_received_tsn
+        assert last is not None  # set when the association starts, before any data
+        gaps: list[list[int]] = []
+        gap_next = None
+        for tsn in sorted(self._sack_misordered):
+            pos = (tsn - last) % SCTP_TSN_MODULO
+            if tsn == gap_next:
+                gaps[-1][1] = pos
+            else:
+                gaps.append([pos, pos])
+            gap_next = tsn_plus_one(tsn)
+        sack = SackChunk()
+        sack.cumulative_tsn = last
+        sack.advertised_rwnd = max(0, self._advertised_rwnd)
+        sack.duplicates = self._sack_duplicates[:]
+        sack.gaps = [(start, end) for start, end in gaps]
+        return sack
+
+    def _take_sack(self) -> SackChunk:
+        """The SACK to send now; nothing is held back any more."""
+        sack = self._peek_sack()
+        self._sack_duplicates.clear()
+        self._sack_needed = False
+        self._ack_packets = 0
+        self._ack_data_seen = False
+        if self._ack_timer is not None:
+            self._ack_timer.cancel()
+            self._ack_timer = None
+        return sack
+
+
+def delay_acks(transport: RTCSctpTransport) -> None:
+    """Switch ``transport`` (before it starts) to :class:`DelayedAckTransport`."""
+    transport.__class__ = DelayedAckTransport
