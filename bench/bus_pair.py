@@ -5,7 +5,9 @@ receiving side) and talks to it over the child's stdin and stdout, one JSON
 object a line. That pipe is the signaling (offers and answers go over it) and
 the control channel; no signaling server is involved, so nothing but the data
 channels is measured. They open two peer connections, ICE restricted to
-127.0.0.1: one carries the bus, the other raw ``RTCDataChannel.send`` calls.
+127.0.0.1: one carries the bus (with avacollab's delayed SCTP
+acknowledgements, as every session has them), the other raw
+``RTCDataChannel.send`` calls on stock aiortc.
 
 Clocks: latency stamps are ``time.perf_counter_ns()`` of the sender, read
 against the receiver's own. Before the latency runs the two processes
@@ -24,6 +26,7 @@ import struct
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from avacollab.bus import Bus, BusConfig
@@ -31,6 +34,7 @@ from avacollab.ice import LOOPBACK
 from avacollab.link import LinkConfig, PeerLink
 
 LINK = LinkConfig(host_addresses=LOOPBACK, open_timeout=10)
+RAW_LINK = replace(LINK, delayed_acks=False)  # raw aiortc: its own SCTP acknowledgements
 SMALL = 30
 BULK = 16_384
 TOPIC = "bench.data"
@@ -92,7 +96,7 @@ async def child() -> None:
         write_json(out, value)
         out.flush()
 
-    raw = PeerLink("sender", offerer=False, config=LINK)
+    raw = PeerLink("sender", offerer=False, config=RAW_LINK)
     bus_link = PeerLink("sender", offerer=False, config=LINK)
     bus = Bus()
     try:
@@ -200,7 +204,7 @@ async def run_pair(
     )
     assert proc.stdin is not None and proc.stdout is not None
     pipe_in, pipe_out = proc.stdout, proc.stdin
-    raw = PeerLink("receiver", offerer=True, config=LINK)
+    raw = PeerLink("receiver", offerer=True, config=RAW_LINK)
     bus_link = PeerLink("receiver", offerer=True, config=LINK)
     bus = Bus()
     rows: list[dict[str, Any]] = []

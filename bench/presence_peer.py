@@ -11,7 +11,9 @@ Three kinds of peer, all joining the same loopback signaling server:
 * ``raw``: the floor. A plain aiortc peer connection to every other peer
   (avacollab's :class:`~avacollab.link.PeerLink` only sets it up) and one
   data-channel frame per move per peer straight on the unordered channel: no
-  bus, no presence, no liveness pings.
+  bus, no presence, no liveness pings. Its SCTP is aiortc's own unless
+  ``--delayed-acks`` gives it avacollab's (:mod:`avacollab.sctp`), which the
+  sessions of the other two kinds always use.
 
 Protocol with the runner, one JSON line each way: the peer prints
 ``{"ready": ...}`` once connected to everyone, reads ``go T`` (a wall-clock
@@ -232,7 +234,11 @@ async def raw_peer(args: argparse.Namespace) -> None:
     from avacollab.link import LinkConfig, PeerLink
 
     reader = await stdin_reader()
-    link_config = LinkConfig(host_addresses=LOOPBACK, open_timeout=CONNECT_TIMEOUT)
+    link_config = LinkConfig(
+        host_addresses=LOOPBACK,
+        open_timeout=CONNECT_TIMEOUT,
+        delayed_acks=args.delayed_acks,
+    )
     links: dict[str, PeerLink] = {}
     opened: set[str] = set()
     changed = asyncio.Event()
@@ -323,6 +329,9 @@ def main() -> None:
     parser.add_argument("--frame-size", type=int, default=200)
     parser.add_argument("--ping-interval", type=float, default=BusConfig().ping_interval)
     parser.add_argument("--loop", choices=["uvloop", "asyncio"], default="uvloop")
+    parser.add_argument(
+        "--delayed-acks", action="store_true", help="raw: avacollab's SCTP acknowledgements"
+    )
     args = parser.parse_args()
     run = {"presence": presence_peer, "bus": bus_peer, "raw": raw_peer}[args.kind]
     if args.loop == "uvloop":

@@ -12,7 +12,7 @@ import pytest
 BENCH = Path(__file__).resolve().parents[3] / "bench" / "presence.py"
 
 
-@pytest.mark.timeout(60)
+@pytest.mark.timeout(90)
 def test_the_benchmark_measures_presence_the_bus_alone_and_the_raw_floor(tmp_path: Path) -> None:
     out = tmp_path / "presence.json"
     run = subprocess.run(
@@ -24,24 +24,26 @@ def test_the_benchmark_measures_presence_the_bus_alone_and_the_raw_floor(tmp_pat
             "--duration",
             "2",
             "--floors",
-            "asyncio",
+            "asyncio,asyncio+acks",
             "--bus-run",
             "--json",
             str(out),
         ],
         capture_output=True,
         text=True,
-        timeout=50,
+        timeout=80,
         check=False,
     )
     assert run.returncode == 0, run.stderr
     assert "presence CPU / raw floor (asyncio)" in run.stdout
     assert "bus alone / raw floor (asyncio)" in run.stdout
-    presence, bus, floor = json.loads(out.read_text())["phases"]
+    assert "presence CPU / floor (asyncio, delayed acks)" in run.stdout
+    presence, bus, floor, acked = json.loads(out.read_text())["phases"]
     assert (presence["kind"], presence["loop"]) == ("presence", "uvloop")
     assert (bus["kind"], bus["loop"]) == ("bus", "uvloop")
     assert (floor["kind"], floor["loop"]) == ("raw", "asyncio")
-    for phase in (presence, bus, floor):
+    assert (acked["kind"], acked["loop"]) == ("raw", "asyncio+acks")
+    for phase in (presence, bus, floor, acked):
         # 3 peers, 20 Hz, 2 s: 240 positions sent in all; throttling may merge a few.
         assert phase["positions_sent"] == 240
         assert phase["positions_received"] > 120
@@ -62,7 +64,12 @@ def test_the_benchmark_measures_presence_the_bus_alone_and_the_raw_floor(tmp_pat
 
 
 def test_the_benchmark_refuses_bad_options() -> None:
-    for bad in (["--peers", "1"], ["--rate", "0"], ["--floors", "trio"]):
+    for bad in (
+        ["--peers", "1"],
+        ["--rate", "0"],
+        ["--floors", "trio"],
+        ["--floors", "uvloop+nagle"],
+    ):
         run = subprocess.run(
             [sys.executable, str(BENCH), *bad],
             capture_output=True,
