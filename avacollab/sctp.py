@@ -26,6 +26,7 @@ from struct import pack
 
 from aiortc.rtcsctptransport import (
     SCTP_MAX_PACKET_LENGTH,
+    Chunk,
     DataChunk,
     RTCSctpTransport,
     SackChunk,
@@ -74,22 +75,22 @@ class DelayedAckTransport(RTCSctpTransport):
         with contextlib.suppress(ConnectionError):
             await self._send_chunk(self._take_sack())
 
-    async def _send_chunk(self, chunk: object) -> None:
+    async def _send_chunk(self, chunk: Chunk) -> None:
+        # Replaces aiortc's, which sends every chunk in a packet of its own.
         if self._sack_needed and type(chunk) is DataChunk:
-            sack = bytes(self._peek_sack())
-            data = bytes(chunk)
+            sack, data = bytes(self._build_sack()), bytes(chunk)
             if 12 + len(sack) + len(data) <= SCTP_MAX_PACKET_LENGTH:
-                self._take_sack()
-                await self._send_packet(sack + data)
+                self._sack_sent()
+                await self._send_packet(sack + data)  # control chunks go first
                 return
-        await self._send_packet(bytes(chunk))  # type: ignore[call-overload]
+        await self._send_packet(bytes(chunk))
 
     async def _send_packet(self, chunks: bytes) -> None:
         header = pack("!HHL", self._local_port, self._remote_port, self._remote_verification_tag)
         checksum = crc32c(header + b"\x00\x00\x00\x00" + chunks)
         await self.transport._send_data(header + pack("<L", checksum) + chunks)
 
-    def _peek_sack(self) -> SackChunk:
+    def _build_sack(self) -> SackChunk:
         """The SACK for what has been received so far (as aiortc builds it)."""
         last = self._last_received_tsn
         assert last is not None  # set when the association starts, before any data
@@ -111,7 +112,11 @@ class DelayedAckTransport(RTCSctpTransport):
 
     def _take_sack(self) -> SackChunk:
         """The SACK to send now; nothing is held back any more."""
-        sack = self._peek_sack()
+        sack = self._build_sack()
+        self._sack_sent()
+        return sack
+
+    def _sack_sent(self) -> None:
         self._sack_duplicates.clear()
         self._sack_needed = False
         self._ack_packets = 0
@@ -119,7 +124,6 @@ class DelayedAckTransport(RTCSctpTransport):
         if self._ack_timer is not None:
             self._ack_timer.cancel()
             self._ack_timer = None
-        return sack
 
 
 def delay_acks(transport: RTCSctpTransport) -> None:
