@@ -12,8 +12,9 @@ packet out of order or the delay running out, whichever comes first, and a
 held SACK goes out in the same packet as the next data chunk sent to that
 peer. Data in the other direction then carries nearly every SACK for free.
 
-Loss recovery is unchanged: a gap or duplicate is reported at once, and the
-delay is far below aiortc's retransmission timeout (at least one second).
+Loss recovery is unchanged: a gap or duplicate, the packet that may fill a
+gap and a FORWARD TSN are acknowledged at once, and the delay is far below
+aiortc's retransmission timeout (at least one second).
 :func:`delay_acks` switches an association's transport over; the class
 changes only how SACKs are sent, never what they say.
 """
@@ -28,6 +29,7 @@ from aiortc.rtcsctptransport import (
     SCTP_MAX_PACKET_LENGTH,
     Chunk,
     DataChunk,
+    ForwardTsnChunk,
     RTCSctpTransport,
     SackChunk,
     tsn_plus_one,
@@ -49,34 +51,51 @@ class DelayedAckTransport(RTCSctpTransport):
     _ack_timer: asyncio.TimerHandle | None = None
     _ack_packets = 0  # packets with data received since the last SACK
     _ack_data_seen = False  # the packet being handled carried data
+    _ack_now = False  # something received since the last SACK needs one at once
     _ack_task: asyncio.Future[None] | None = None  # a held SACK being sent
 
     async def _receive_data_chunk(self, chunk: DataChunk) -> None:
         self._ack_data_seen = True
+        # A chunk that comes while a gap is open may fill it: the sender is
+        # recovering from a loss and waits for this SACK (RFC 5681 4.2).
+        self._ack_now = self._ack_now or bool(self._sack_misordered)
         await super()._receive_data_chunk(chunk)
+
+    async def _receive_forward_tsn_chunk(self, chunk: ForwardTsnChunk) -> None:
+        # FORWARD TSN only follows a loss, and its sender waits for the SACK.
+        self._ack_now = True
+        await super()._receive_forward_tsn_chunk(chunk)
 
     async def _send_sack(self) -> None:
         # aiortc calls this after each received packet that needs a SACK.
         if self._ack_data_seen:
             self._ack_data_seen = False
             self._ack_packets += 1
-        if self._ack_packets >= 2 or self._sack_misordered or self._sack_duplicates:
+        if (
+            self._ack_packets >= 2
+            or self._ack_now
+            or self._sack_misordered
+            or self._sack_duplicates
+        ):
             await self._send_chunk(self._take_sack())
         elif self._ack_timer is None:
             self._ack_timer = asyncio.get_running_loop().call_later(ACK_DELAY, self._ack_delay_over)
 
     def _ack_delay_over(self) -> None:
         self._ack_timer = None
-        if self._sack_needed and self._association_state == self.State.ESTABLISHED:
-            self._ack_task = asyncio.ensure_future(self._send_held_sack())
+        self._ack_task = asyncio.ensure_future(self._send_held_sack())
 
     async def _send_held_sack(self) -> None:
+        if not self._sack_needed or self._association_state != self.State.ESTABLISHED:
+            return  # sent with data meanwhile, or the association is gone
         # The DTLS transport may have closed under a still-established association.
         with contextlib.suppress(ConnectionError):
             await self._send_chunk(self._take_sack())
 
     async def _send_chunk(self, chunk: Chunk) -> None:
         # Replaces aiortc's, which sends every chunk in a packet of its own.
+        # aiortc's own debug line for a sent chunk (its private, name-mangled logger).
+        self._RTCSctpTransport__log_debug("> %s", chunk)  # type: ignore[attr-defined]
         if self._sack_needed and type(chunk) is DataChunk:
             sack, data = bytes(self._build_sack()), bytes(chunk)
             if 12 + len(sack) + len(data) <= SCTP_MAX_PACKET_LENGTH:
@@ -121,6 +140,7 @@ class DelayedAckTransport(RTCSctpTransport):
         self._sack_needed = False
         self._ack_packets = 0
         self._ack_data_seen = False
+        self._ack_now = False
         if self._ack_timer is not None:
             self._ack_timer.cancel()
             self._ack_timer = None

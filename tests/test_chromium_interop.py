@@ -17,7 +17,6 @@ under CI=true, where it fails instead.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import shutil
 import subprocess
@@ -29,6 +28,8 @@ import pytest
 
 from avacollab.link import LinkConfig, PeerLink
 from avacollab.sctp import DelayedAckTransport
+
+from .linkkit import DATA, SACK, Inbox, chunk_types, watch_packets
 
 CHROMIUM = Path("/usr/bin/chromium")
 FLAGS = [
@@ -124,49 +125,6 @@ async def page(chromium_netns: tuple[Path, str]) -> AsyncIterator[Any]:
             await browser.close()
 
 
-DATA, SACK = 0, 3  # SCTP chunk types
-
-
-def chunk_types(packet: bytes) -> tuple[int, ...]:
-    """The types of the chunks in an SCTP packet, in order."""
-    types, at = [], 12  # after the common header
-    while at < len(packet):
-        types.append(packet[at])
-        at += (int.from_bytes(packet[at + 2 : at + 4], "big") + 3) & ~3
-    return tuple(types)
-
-
-def watch_packets(transport: DelayedAckTransport) -> list[bytes]:
-    """Record every SCTP packet ``transport`` sends from now on."""
-    dtls = transport.transport
-    send, sent = dtls._send_data, []
-
-    async def watched(packet: bytes) -> None:
-        sent.append(packet)
-        await send(packet)
-
-    dtls._send_data = watched  # type: ignore[method-assign,assignment]
-    return sent
-
-
-class Inbox:
-    def __init__(self, channel: Any) -> None:
-        self.items: list[bytes] = []
-        self._changed = asyncio.Event()
-        channel.on("message", self._add)
-
-    def _add(self, data: bytes) -> None:
-        self.items.append(data)
-        self._changed.set()
-
-    async def count(self, n: int) -> list[bytes]:
-        async with asyncio.timeout(WAIT):
-            while len(self.items) < n:
-                self._changed.clear()
-                await self._changed.wait()
-        return self.items
-
-
 async def test_chromium_echoes_everything_over_delayed_acks(
     page: Any, chromium_netns: tuple[Path, str]
 ) -> None:
@@ -185,13 +143,13 @@ async def test_chromium_echoes_everything_over_delayed_acks(
         # Sizes from one byte to many chunks, sent without pause, echoed as they come.
         sizes = [1, 30, 200, 1000, 1161, 1200, 5000, 60_000]
         messages = [bytes([i % 251]) * sizes[i % len(sizes)] + b"#%d" % i for i in range(240)]
-        reliable = Inbox(link.reliable)
+        reliable = Inbox(link.reliable, WAIT)
         for message in messages:
             link.reliable.send(message)
         assert await reliable.count(len(messages)) == messages
 
         # Small messages one at a time: each SACK waits for the echo to carry it.
-        unordered = Inbox(link.unordered)
+        unordered = Inbox(link.unordered, WAIT)
         for i in range(50):
             link.unordered.send(b"cursor %d" % i)
             await unordered.count(i + 1)

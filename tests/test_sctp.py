@@ -18,6 +18,8 @@ from avacollab.ice import LOOPBACK
 from avacollab.link import LinkConfig, PeerLink
 from avacollab.sctp import DelayedAckTransport
 
+from .linkkit import FORWARD_TSN, Inbox, chunk_types, watch_packets
+
 WAIT = 10.0
 DELAYED = LinkConfig(host_addresses=LOOPBACK, open_timeout=WAIT)
 STOCK = LinkConfig(host_addresses=LOOPBACK, open_timeout=WAIT, delayed_acks=False)
@@ -79,29 +81,9 @@ async def settled(link: PeerLink) -> None:
             await event.wait()
 
 
-class Inbox:
-    """Messages arriving on a channel, awaitable by count."""
-
-    def __init__(self, channel: Any) -> None:
-        self.items: list[bytes] = []
-        self._changed = asyncio.Event()
-        channel.on("message", self._add)
-
-    def _add(self, data: bytes) -> None:
-        self.items.append(data)
-        self._changed.set()
-
-    async def count(self, n: int) -> list[bytes]:
-        async with asyncio.timeout(WAIT):
-            while len(self.items) < n:
-                self._changed.clear()
-                await self._changed.wait()
-        return self.items
-
-
 async def ping_pong(a: PeerLink, b: PeerLink, rounds: int) -> tuple[int, int]:
     """``rounds`` messages each way, each answered before the next: packets sent by a and b."""
-    a_inbox, b_inbox = Inbox(a.unordered), Inbox(b.unordered)
+    a_inbox, b_inbox = Inbox(a.unordered, WAIT), Inbox(b.unordered, WAIT)
     await asyncio.gather(settled(a), settled(b))
     a_before, b_before = await packets_sent(a), await packets_sent(b)
     for i in range(rounds):
@@ -122,10 +104,12 @@ async def test_links_use_delayed_acks_unless_told_not_to(links: Any) -> None:
 
 async def test_data_the_other_way_carries_the_acks(links: Any) -> None:
     rounds = 30
-    # Each message's SACK rides in the answer; only the last answer's is sent alone.
+    # Each message's SACK rides in the answer; only the last answer's is sent alone
+    # (a few more if the event loop stalls past the delay on a busy machine).
     a, b = await links(DELAYED)
     a_sent, b_sent = await ping_pong(a, b, rounds)
-    assert a_sent <= rounds + 2 and b_sent <= rounds + 2, (a_sent, b_sent)
+    limit = rounds + rounds // 5 + 1
+    assert a_sent <= limit and b_sent <= limit, (a_sent, b_sent)
     # aiortc alone sends a SACK packet for every data packet.
     c, d = await links(STOCK)
     a_stock, b_stock = await ping_pong(c, d, rounds)
@@ -134,7 +118,7 @@ async def test_data_the_other_way_carries_the_acks(links: Any) -> None:
 
 async def test_one_way_data_is_acked_every_second_packet(links: Any) -> None:
     a, b = await links(DELAYED)
-    inbox = Inbox(b.reliable)
+    inbox = Inbox(b.reliable, WAIT)
     await asyncio.gather(settled(a), settled(b))
     before = await packets_sent(b)
     messages = [b"%d" % i for i in range(40)]
@@ -143,76 +127,88 @@ async def test_one_way_data_is_acked_every_second_packet(links: Any) -> None:
     assert await inbox.count(len(messages)) == messages
     await settled(a)  # every message acknowledged, the last one after the delay at most
     acks = await packets_sent(b) - before
-    assert len(messages) // 2 <= acks <= len(messages) // 2 + 2, acks
+    assert len(messages) // 2 <= acks <= len(messages) // 2 + 4, acks
 
 
 async def test_a_lone_message_is_acked_when_the_delay_runs_out(links: Any) -> None:
     a, b = await links(DELAYED)
-    inbox = Inbox(b.reliable)
+    inbox = Inbox(b.reliable, WAIT)
     await asyncio.gather(settled(a), settled(b))
     before = await packets_sent(b)
     a.reliable.send(b"alone")
     assert await inbox.count(1) == [b"alone"]
+    # aiortc would have sent the SACK by now, in the same step that delivered the message.
+    assert await packets_sent(b) == before
     await settled(a)  # only the held SACK, sent by its timer, can settle it
     assert await packets_sent(b) - before == 1
 
 
-def watch_packets(link: PeerLink, drop: frozenset[int] = frozenset()) -> list[bytes]:
-    """Record the link's outgoing SCTP packets; lose those with data numbered in ``drop``."""
-    dtls = sctp(link).transport
-    send = dtls._send_data
-    sent: list[bytes] = []
-    data_packets = 0
-
-    async def watched(packet: bytes) -> None:
-        nonlocal data_packets
-        sent.append(packet)
-        if packet[12] == 0:  # the first chunk is DATA
-            data_packets += 1
-            if data_packets - 1 in drop:
-                return
-        await send(packet)
-
-    dtls._send_data = watched  # type: ignore[method-assign,assignment]
-    return sent
-
-
-async def test_a_lost_packet_is_reported_at_once_and_resent(links: Any) -> None:
+async def test_a_lost_packet_is_resent_and_everything_arrives_in_order(links: Any) -> None:
     a, b = await links(DELAYED)
-    inbox = Inbox(b.reliable)
+    inbox = Inbox(b.reliable, WAIT)
     await asyncio.gather(settled(a), settled(b))
-    before = await packets_sent(b)
-    watch_packets(a, drop=frozenset({2}))
+    watch_packets(sctp(a), drop=frozenset({2}))
     messages = [b"%d" % i for i in range(12)]
     for message in messages:
         a.reliable.send(message)
-    assert await inbox.count(len(messages)) == messages  # in order, the lost one resent
+    assert await inbox.count(len(messages)) == messages
     await settled(a)
-    # From the gap on, every packet is acknowledged at once (the gap reported), which is
-    # what lets the sender retransmit fast: 2 held SACKs before it, 9 or more after it.
-    assert await packets_sent(b) - before >= 1 + 9
+
+
+async def test_the_packet_that_fills_a_gap_is_acked_at_once(links: Any) -> None:
+    a, b = await links(DELAYED)
+    inbox = Inbox(b.reliable, WAIT)
+    await asyncio.gather(settled(a), settled(b))
+    watch_packets(sctp(a), drop=frozenset({8}))
+    messages = [b"%d" % i for i in range(12)]
+    for message in messages:
+        a.reliable.send(message)
+    # The resent 9th message fills the gap and delivers the last four at once ...
+    assert await inbox.count(len(messages)) == messages
+    acks = await packets_sent(b)
+    await settled(a)
+    # ... and its SACK went out with that delivery, not after the delay.
+    assert await packets_sent(b) == acks
+
+
+def watch_acks_after_forward_tsn(link: PeerLink) -> list[bool]:
+    """For each received packet with a FORWARD TSN: was a SACK still held after it?"""
+    transport = sctp(link)
+    handle = transport._handle_data
+    held: list[bool] = []
+
+    async def watched(data: bytes) -> None:
+        await handle(data)
+        if FORWARD_TSN in chunk_types(data):
+            held.append(transport._sack_needed)
+
+    transport._handle_data = watched  # type: ignore[method-assign]
+    return held
 
 
 async def test_unordered_data_after_a_loss_still_arrives(links: Any) -> None:
     a, b = await links(DELAYED)
-    inbox = Inbox(b.unordered)
+    inbox = Inbox(b.unordered, WAIT)
     await asyncio.gather(settled(a), settled(b))
-    watch_packets(a, drop=frozenset({1}))
+    watch_packets(sctp(a), drop=frozenset({1}))
+    held = watch_acks_after_forward_tsn(b)
     for i in range(6):
         a.unordered.send(b"%d" % i)
     received = await inbox.count(5)
-    assert sorted(received) == [b"0", b"2", b"3", b"4", b"5"]  # no retransmits on this channel
-    await settled(a)  # the lost chunk is abandoned, not left outstanding
+    assert sorted(received) == [b"0", b"2", b"3", b"4", b"5"]
+    await settled(a)  # the lost chunk is abandoned (FORWARD TSN), not left outstanding
+    assert held and not any(held)  # and each FORWARD TSN was acknowledged at once
     a.unordered.send(b"after")
-    assert (await inbox.count(6))[-1] == b"after"
+    await inbox.count(6)
+    assert inbox.items[5:] == [b"after"]  # nothing resent on this channel
 
 
 async def test_full_size_chunks_both_ways_leave_the_ack_out(links: Any) -> None:
     a, b = await links(DELAYED)
-    a_inbox, b_inbox = Inbox(a.reliable), Inbox(b.reliable)
+    a_inbox, b_inbox = Inbox(a.reliable, WAIT), Inbox(b.reliable, WAIT)
     # A chunk of the largest size fills its packet, so its SACK cannot come along.
     messages = [bytes([i]) * USERDATA_MAX_LENGTH for i in range(20)]
-    a_packets, b_packets = watch_packets(a), watch_packets(b)
+    a_packets, b_packets = watch_packets(sctp(a)), watch_packets(sctp(b))
     for message in messages:
         a.reliable.send(message)
         b.reliable.send(message)
