@@ -163,7 +163,9 @@ async def test_the_packet_that_fills_a_gap_is_acked_at_once(links: Any) -> None:
     messages = [b"%d" % i for i in range(12)]
     for message in messages:
         a.reliable.send(message)
-    # The resent 9th message fills the gap and delivers the last four at once ...
+    # Lost among the last four (fast retransmit waits for three reports of the gap),
+    # the resent 9th message comes after the others: it fills the gap and delivers
+    # the last four at once ...
     assert await inbox.count(len(messages)) == messages
     acks = await packets_sent(b)
     await settled(a)
