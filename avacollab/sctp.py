@@ -26,7 +26,9 @@ import contextlib
 from struct import pack
 
 from aiortc.rtcsctptransport import (
+    SCTP_COMMON_HEADER_LENGTH,
     SCTP_MAX_PACKET_LENGTH,
+    SCTP_TSN_MODULO,
     Chunk,
     DataChunk,
     ForwardTsnChunk,
@@ -40,8 +42,6 @@ __all__ = ["ACK_DELAY", "DelayedAckTransport", "delay_acks"]
 
 ACK_DELAY = 0.2
 """Longest a SACK is held back, in seconds: RFC 9260's upper bound."""
-
-SCTP_TSN_MODULO = 1 << 32
 
 
 class DelayedAckTransport(RTCSctpTransport):
@@ -98,7 +98,7 @@ class DelayedAckTransport(RTCSctpTransport):
         self._RTCSctpTransport__log_debug("> %s", chunk)  # type: ignore[attr-defined]
         if self._sack_needed and type(chunk) is DataChunk:
             sack, data = bytes(self._build_sack()), bytes(chunk)
-            if 12 + len(sack) + len(data) <= SCTP_MAX_PACKET_LENGTH:
+            if SCTP_COMMON_HEADER_LENGTH + len(sack) + len(data) <= SCTP_MAX_PACKET_LENGTH:
                 self._sack_sent()
                 await self._send_packet(sack + data)  # control chunks go first
                 return

@@ -143,30 +143,28 @@ async def test_a_lone_message_is_acked_when_the_delay_runs_out(links: Any) -> No
     assert await packets_sent(b) - before == 1
 
 
-async def test_a_lost_packet_is_resent_and_everything_arrives_in_order(links: Any) -> None:
-    a, b = await links(DELAYED)
+async def send_losing_one(a: PeerLink, b: PeerLink, lost: int) -> list[bytes]:
+    """Send 12 reliable messages from a to b, losing data packet ``lost``; b's arrivals."""
     inbox = Inbox(b.reliable, WAIT)
     await asyncio.gather(settled(a), settled(b))
-    watch_packets(sctp(a), drop=frozenset({2}))
-    messages = [b"%d" % i for i in range(12)]
-    for message in messages:
-        a.reliable.send(message)
-    assert await inbox.count(len(messages)) == messages
+    watch_packets(sctp(a), drop=frozenset({lost}))
+    for i in range(12):
+        a.reliable.send(b"%d" % i)
+    return await inbox.count(12)
+
+
+async def test_a_lost_packet_is_resent_and_everything_arrives_in_order(links: Any) -> None:
+    a, b = await links(DELAYED)
+    assert await send_losing_one(a, b, lost=2) == [b"%d" % i for i in range(12)]
     await settled(a)
 
 
 async def test_the_packet_that_fills_a_gap_is_acked_at_once(links: Any) -> None:
     a, b = await links(DELAYED)
-    inbox = Inbox(b.reliable, WAIT)
-    await asyncio.gather(settled(a), settled(b))
-    watch_packets(sctp(a), drop=frozenset({8}))
-    messages = [b"%d" % i for i in range(12)]
-    for message in messages:
-        a.reliable.send(message)
     # Lost among the last four (fast retransmit waits for three reports of the gap),
     # the resent 9th message comes after the others: it fills the gap and delivers
     # the last four at once ...
-    assert await inbox.count(len(messages)) == messages
+    assert await send_losing_one(a, b, lost=8) == [b"%d" % i for i in range(12)]
     acks = await packets_sent(b)
     await settled(a)
     # ... and its SACK went out with that delivery, not after the delay.
