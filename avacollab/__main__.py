@@ -1,5 +1,5 @@
 """``python -m avacollab`` runs the command line, like the ``avacollab`` script."""
 
-from .cli import main
+from .cli.app import main
 
 main()

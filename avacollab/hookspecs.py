@@ -22,7 +22,7 @@ import pluggy
 if TYPE_CHECKING:
     import typer
 
-    from .bus import Bus, Handler
+    from .bus.core import Bus, Handler
 
 PROJECT = "avacollab"
 """The pluggy project name and the entry-point group plugins register under."""
@@ -129,7 +129,7 @@ class AvacollabSpec:
         any other session hook. May return an awaitable, which is awaited
         before the session goes on. Raise (``ValueError`` with a message that
         says what to fix) when the plugin cannot work, e.g. a bad option: the
-        session then does not start (:class:`avacollab.session.PluginStartError`)
+        session then does not start (:class:`avacollab.peer.session.PluginStartError`)
         and ``join`` exits with status 2. Neither firstresult nor historic.
         """
 

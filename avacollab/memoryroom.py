@@ -2,7 +2,7 @@
 
 No WebRTC, no server: each :class:`FakeSession` has a real
 :class:`~avacollab.bus.Bus`, and :class:`Room` links them pairwise with
-:func:`~avacollab.channels.channel_pair`. The room calls the hooks the way
+:func:`~avacollab.bus.channels.channel_pair`. The room calls the hooks the way
 ``avacollab join`` does: started, then bus topics (subscribed), peer
 connected on both sides when a link comes up, peer left when one goes,
 closing before it leaves. Tests run in milliseconds; use the
@@ -20,8 +20,8 @@ from typing import Any
 
 import pluggy
 
-from .bus import Bus
-from .channels import channel_pair
+from .bus.channels import channel_pair
+from .bus.core import Bus
 from .hookspecs import PROJECT, AvacollabSpec
 
 WAIT = 5.0  # upper bound for every wait; the tests normally take milliseconds

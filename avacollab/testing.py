@@ -24,11 +24,11 @@ from typing import Any, Protocol
 
 import pytest
 
-from .ice import LOOPBACK
+from .peer.ice import LOOPBACK
+from .peer.session import Session, SessionConfig
 from .plugins import load
-from .server import SignalingServer
-from .session import Session, SessionConfig
 from .settings import Settings
+from .signaling.server import SignalingServer
 
 __all__ = [
     "EventLog",
@@ -83,7 +83,7 @@ class EventLog:
 
 
 class RecordedSession(Session):
-    """A :class:`~avacollab.session.Session` that keeps its events in :attr:`events`."""
+    """A :class:`~avacollab.peer.session.Session` that keeps its events in :attr:`events`."""
 
     def __init__(self, config: SessionConfig, plugins: Sequence[object] = ()) -> None:
         # The real loader with an empty selection: the built-in plugin, then
@@ -121,7 +121,7 @@ async def start_sessions(
 ) -> list[RecordedSession]:
     """Join ``n`` sessions to ``room`` and wait until all are connected to each other.
 
-    ``config`` overrides :class:`~avacollab.session.SessionConfig` fields
+    ``config`` overrides :class:`~avacollab.peer.session.SessionConfig` fields
     (``name`` may be a callable of the index). On failure every session
     already started is closed before the error propagates.
     """

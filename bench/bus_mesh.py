@@ -1,6 +1,6 @@
 """Time from join to bus-open for a full mesh of N peers, one process each.
 
-Each peer is a real :class:`~avacollab.session.Session`, as ``avacollab
+Each peer is a real :class:`~avacollab.peer.session.Session`, as ``avacollab
 join`` runs it (on uvloop, ICE on 127.0.0.1 only), joining a real signaling
 server that :func:`run_mesh` starts on port 0 of 127.0.0.1. A small plugin
 registered through the same hooks as any other says hello to each peer the
@@ -27,9 +27,9 @@ import pluggy
 
 from avacollab.bus import Message
 from avacollab.hookspecs import AvacollabSpec, Session, hookimpl
-from avacollab.ice import LOOPBACK
-from avacollab.session import Session as RealSession
-from avacollab.session import SessionConfig
+from avacollab.peer.ice import LOOPBACK
+from avacollab.peer.session import Session as RealSession
+from avacollab.peer.session import SessionConfig
 
 HELLO = "bench.hello"
 MESH_TIMEOUT = 60.0  # seconds for a whole mesh run, process starts included
@@ -83,8 +83,8 @@ async def peer(url: str, room: str, others: int) -> None:
 
 async def run_mesh(size: int, *, uvloop: bool) -> dict[str, Any]:
     """Start a server and ``size`` peer processes; return join and open times in seconds."""
-    from avacollab.server import SignalingServer
     from avacollab.settings import Settings
+    from avacollab.signaling.server import SignalingServer
 
     settings = replace(Settings(), host="127.0.0.1", port=0, rate=1e6, burst=1_000_000)
     server = SignalingServer(settings, resume_secret=os.urandom(32))

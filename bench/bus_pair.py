@@ -30,8 +30,8 @@ from dataclasses import replace
 from typing import Any
 
 from avacollab.bus import Bus, BusConfig
-from avacollab.ice import LOOPBACK
-from avacollab.link import LinkConfig, PeerLink
+from avacollab.peer.ice import LOOPBACK
+from avacollab.peer.link import LinkConfig, PeerLink
 
 LINK = LinkConfig(host_addresses=LOOPBACK, open_timeout=10)
 RAW_LINK = replace(LINK, delayed_acks=False)  # raw aiortc: its own SCTP acknowledgements

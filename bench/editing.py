@@ -51,9 +51,9 @@ from avacollab_editing.components import walk
 from avacollab_editing.plugin import editing_for
 
 from avacollab.bus import BusConfig, Message
-from avacollab.server import SignalingServer
-from avacollab.session import SessionConfig
+from avacollab.peer.session import SessionConfig
 from avacollab.settings import Settings
+from avacollab.signaling.server import SignalingServer
 from avacollab.testing import RecordedSession
 
 LOOPBACK = ["127.0.0.1"]

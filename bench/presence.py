@@ -12,7 +12,7 @@ workload twice or more, one peer per process, in the same run:
   data-channel frame per move to every other peer, the cost of the naive
   design before any presence code. ``asyncio`` and ``uvloop`` are stock
   aiortc on that event loop; ``uvloop+acks`` adds avacollab's delayed SCTP
-  acknowledgements (:mod:`avacollab.sctp`), the transport the presence and
+  acknowledgements (:mod:`avacollab.peer.sctp`), the transport the presence and
   bus runs use, so presence against it is what the session, bus and plugin
   cost on top of the same transport.
 
@@ -235,8 +235,8 @@ def report(phases: list[dict[str, Any]], args: argparse.Namespace) -> str:
 
 
 async def measure(args: argparse.Namespace) -> list[dict[str, Any]]:
-    from avacollab.server import SignalingServer
     from avacollab.settings import Settings
+    from avacollab.signaling.server import SignalingServer
 
     settings = replace(Settings(), host="127.0.0.1", port=0, rate=1e6, burst=1_000_000)
     server = SignalingServer(settings, resume_secret=os.urandom(32))

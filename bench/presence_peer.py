@@ -2,17 +2,17 @@
 
 Three kinds of peer, all joining the same loopback signaling server:
 
-* ``presence``: a real :class:`~avacollab.session.Session` with the presence
+* ``presence``: a real :class:`~avacollab.peer.session.Session` with the presence
   plugin, moving its cursor through ``Presence.set_cursor`` (so through the
   throttle, the bus and its batching);
 * ``bus``: the same session without the plugin, publishing one JSON payload
   of ``--frame-size`` bytes per move on the bus's unordered channel and
   parsing each one received, as the floor does: the session and the bus alone;
 * ``raw``: the floor. A plain aiortc peer connection to every other peer
-  (avacollab's :class:`~avacollab.link.PeerLink` only sets it up) and one
+  (avacollab's :class:`~avacollab.peer.link.PeerLink` only sets it up) and one
   data-channel frame per move per peer straight on the unordered channel: no
   bus, no presence, no liveness pings. Its SCTP is aiortc's own unless
-  ``--delayed-acks`` gives it avacollab's (:mod:`avacollab.sctp`), which the
+  ``--delayed-acks`` gives it avacollab's (:mod:`avacollab.peer.sctp`), which the
   sessions of the other two kinds always use.
 
 Protocol with the runner, one JSON line each way: the peer prints
@@ -106,8 +106,8 @@ async def move(start: float, rate: float, duration: float, step: Callable[[float
 
 def session_config(args: argparse.Namespace) -> Any:
     from avacollab.bus import BusConfig
-    from avacollab.ice import LOOPBACK
-    from avacollab.session import SessionConfig
+    from avacollab.peer.ice import LOOPBACK
+    from avacollab.peer.session import SessionConfig
 
     return SessionConfig(
         args.server,
@@ -145,8 +145,8 @@ async def measured_moves(
 async def presence_peer(args: argparse.Namespace) -> None:
     from avacollab_presence.plugin import PresencePlugin
 
+    from avacollab.peer.session import Session
     from avacollab.plugins import load
-    from avacollab.session import Session
 
     reader = await stdin_reader()
     plugin = PresencePlugin()
@@ -188,8 +188,8 @@ async def presence_peer(args: argparse.Namespace) -> None:
 
 
 async def bus_peer(args: argparse.Namespace) -> None:
+    from avacollab.peer.session import Session
     from avacollab.plugins import load
-    from avacollab.session import Session
 
     reader = await stdin_reader()
     session = Session(session_config(args), plugins=load(""))
@@ -229,9 +229,9 @@ async def bus_peer(args: argparse.Namespace) -> None:
 
 
 async def raw_peer(args: argparse.Namespace) -> None:
-    from avacollab.client import SignalingClient
-    from avacollab.ice import LOOPBACK
-    from avacollab.link import LinkConfig, PeerLink
+    from avacollab.peer.ice import LOOPBACK
+    from avacollab.peer.link import LinkConfig, PeerLink
+    from avacollab.peer.signaling_client import SignalingClient
 
     reader = await stdin_reader()
     link_config = LinkConfig(

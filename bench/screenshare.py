@@ -182,8 +182,8 @@ async def case(url: str, viewers: int, args: argparse.Namespace, display: str) -
 
 
 async def main(args: argparse.Namespace) -> None:
-    from avacollab.server import SignalingServer
     from avacollab.settings import Settings
+    from avacollab.signaling.server import SignalingServer
 
     settings = replace(Settings(), host="127.0.0.1", port=0)
     server = SignalingServer(settings, resume_secret=secrets.token_bytes(32))

@@ -186,7 +186,7 @@ def server_command(name: str, port: int, opts: Options, home: Path) -> tuple[lis
 
         room_size = max(opts.room_size, AVACOLLAB_DEFAULT_ROOM_SIZE)
         argv = [
-            sys.executable, "-c", "from avacollab.cli import main; main()",
+            sys.executable, "-c", "from avacollab.cli.app import main; main()",
             "serve", "--host", HOST, "--port", str(port),
             *AVACOLLAB_LIMITS, "--max-room-size", str(room_size),
             "--secret-file", str(home / "server-secret"),

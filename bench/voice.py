@@ -147,8 +147,8 @@ async def run_case(url: str, name: str, listeners: int, duration: float) -> list
 
 
 async def main(duration: float, cases: list[str]) -> None:
-    from avacollab.server import SignalingServer
     from avacollab.settings import Settings
+    from avacollab.signaling.server import SignalingServer
 
     settings = replace(Settings(), host="127.0.0.1", port=0)
     server = SignalingServer(settings, resume_secret=secrets.token_bytes(32))

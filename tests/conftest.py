@@ -12,9 +12,9 @@ from typing import Any
 import aiohttp
 import pytest
 
-from avacollab.server import SignalingServer
 from avacollab.settings import Settings
-from avacollab.signaling import IceServers
+from avacollab.signaling.core import IceServers
+from avacollab.signaling.server import SignalingServer
 
 SECRET = b"test-resume-secret"
 

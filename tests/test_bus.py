@@ -18,8 +18,8 @@ from avacollab.bus import (
     MessageTooLarge,
     UnknownPeer,
 )
-from avacollab.channels import MemoryChannel, channel_pair
-from avacollab.envelope import (
+from avacollab.bus.channels import MemoryChannel, channel_pair
+from avacollab.bus.wire import (
     FLAG_DEFLATE,
     FLAG_JSON,
     batch_frame,

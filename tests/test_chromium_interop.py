@@ -9,7 +9,7 @@ other over that pair alone; Chromium ignores loopback and cannot run on it.
 
 The page creates the bus's two negotiated channels, offers, and echoes
 whatever arrives. Traffic both ways exercises avacollab's delayed SCTP
-acknowledgements (:mod:`avacollab.sctp`) against Chromium's SCTP stack:
+acknowledgements (:mod:`avacollab.peer.sctp`) against Chromium's SCTP stack:
 SACKs bundled with data, SACKs held back, large messages in many chunks.
 Needs root, ``ip``, ``chromium`` and Playwright; skipped otherwise, except
 under CI=true, where it fails instead.
@@ -26,8 +26,8 @@ from typing import Any
 
 import pytest
 
-from avacollab.link import LinkConfig, PeerLink
-from avacollab.sctp import DelayedAckTransport
+from avacollab.peer.link import LinkConfig, PeerLink
+from avacollab.peer.sctp import DelayedAckTransport
 
 from .linkkit import DATA, SACK, Inbox, chunk_types, watch_packets
 

@@ -21,9 +21,9 @@ import pytest
 from typer.testing import CliRunner
 
 from avacollab import __version__
-from avacollab.cli import app
+from avacollab.cli.app import app
 from avacollab.settings import config_path
-from avacollab.tokens import verify_join_token
+from avacollab.signaling.tokens import verify_join_token
 
 runner = CliRunner()
 
@@ -287,7 +287,7 @@ def test_join_flags_beat_the_config_file() -> None:
 
 
 def test_join_terminal_shows_people_what_is_meant_for_them() -> None:
-    from avacollab.join_cli import describe
+    from avacollab.cli.join import describe
 
     def line(**event: object) -> str:
         return describe({"ts": 1.0, **event})
@@ -307,7 +307,7 @@ def test_join_terminal_shows_people_what_is_meant_for_them() -> None:
 def test_join_terminal_wants_data_events_only_with_events_output() -> None:
     import io
 
-    from avacollab.join_cli import Terminal
+    from avacollab.cli.join import Terminal
 
     quiet = Terminal(io.StringIO(), None)
     assert not quiet.wants("presence.updated")

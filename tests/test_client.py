@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from avacollab.client import Backoff, SignalingClient, SignalingError
+from avacollab.peer.signaling_client import Backoff, SignalingClient, SignalingError
 
 from .conftest import Connect, ServerFactory
 

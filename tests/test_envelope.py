@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from avacollab.envelope import (
+from avacollab.bus.wire import (
     CHUNK_HEADER_SIZE,
     FLAG_JSON,
     HEADER_SIZE,

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from avacollab.server import SignalingServer
+from avacollab.signaling.server import SignalingServer
 
 from .sessionkit import WAIT, Events
 
@@ -135,7 +135,7 @@ async def test_say_between_two_join_processes(
     try:
         for name in ("alice", "bob"):
             proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "avacollab.join_cli", "hello-room",
+                sys.executable, "-m", "avacollab.cli.join", "hello-room",
                 "--server", server.url, "--name", name, "--ice-address", "127.0.0.1",
                 "--events", "-", "--connect-timeout", "10",
                 cwd=tmp_path, env=env, stdin=asyncio.subprocess.PIPE,

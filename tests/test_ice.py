@@ -10,8 +10,8 @@ import aioice.ice
 import pytest
 from aiortc import RTCConfiguration, RTCPeerConnection
 
-from avacollab import ice
-from avacollab.ice import LOOPBACK, configured_host_addresses, restrict_host_addresses
+from avacollab.peer import ice
+from avacollab.peer.ice import LOOPBACK, configured_host_addresses, restrict_host_addresses
 
 
 def _has_ipv6_loopback() -> bool:

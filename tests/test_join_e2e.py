@@ -20,8 +20,8 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from avacollab import join_cli
-from avacollab.server import SignalingServer
+from avacollab.cli import join as join_cli
+from avacollab.signaling.server import SignalingServer
 
 from .e2e_plugin import payload
 from .sessionkit import WAIT, Events
@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 class JoinProcess:
-    """One ``python -m avacollab.join_cli`` process and its event stream."""
+    """One ``python -m avacollab.cli.join`` process and its event stream."""
 
     def __init__(self, proc: asyncio.subprocess.Process, name: str) -> None:
         self.proc = proc
@@ -78,7 +78,7 @@ async def spawn(server: SignalingServer, tmp_path: Path) -> AsyncIterator[Spawn]
     async def factory(name: str, *extra: str, room: str = "e2e") -> JoinProcess:
         stderr = (tmp_path / f"{name}.stderr").open("wb")
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "avacollab.join_cli", room,
+            sys.executable, "-m", "avacollab.cli.join", room,
             "--server", server.url, "--name", name, "--ice-address", "127.0.0.1",
             "--events", "-", "--connect-timeout", "10", "--plugin", "tests.e2e_plugin",
             *extra,

@@ -10,8 +10,8 @@ import pytest
 from aiortc.mediastreams import AudioStreamTrack
 
 from avacollab.bus import Bus, Message
-from avacollab.ice import LOOPBACK
-from avacollab.link import LinkConfig, LinkError, LinkTimeout, PeerLink
+from avacollab.peer.ice import LOOPBACK
+from avacollab.peer.link import LinkConfig, LinkError, LinkTimeout, PeerLink
 
 WAIT = 10.0
 LOCAL = LinkConfig(host_addresses=LOOPBACK, open_timeout=WAIT)

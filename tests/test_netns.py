@@ -127,7 +127,8 @@ async def test_a_cut_link_is_noticed_and_the_connection_comes_back(
 ) -> None:
     server = await asyncio.create_subprocess_exec(
         "ip", "netns", "exec", net.s, sys.executable, "-c",
-        "from avacollab.cli import main; main()", "serve", "--host", "0.0.0.0", "--port", "8765",
+        "from avacollab.cli.app import main; main()",
+        "serve", "--host", "0.0.0.0", "--port", "8765",
         cwd=ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
     )  # fmt: skip
     processes.append(server)
@@ -142,7 +143,7 @@ async def test_a_cut_link_is_noticed_and_the_connection_comes_back(
         (net.b, "10.78.2.1", "10.77.0.2"),
     ):
         proc = await _in_ns(
-            ns, "-m", "avacollab.join_cli", "cut", "--server", f"ws://{server_ip}:8765/ws",
+            ns, "-m", "avacollab.cli.join", "cut", "--server", f"ws://{server_ip}:8765/ws",
             "--ice-address", ice, "--events", "-", "--connect-timeout", "3",
             "--plugin", "tests.e2e_plugin", stderr=tmp_path / f"{ns}.stderr",
         )  # fmt: skip

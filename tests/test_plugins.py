@@ -22,8 +22,9 @@ import typer
 from typer.testing import CliRunner
 
 from avacollab import __version__, testing
-from avacollab.client import SignalingError
+from avacollab.cli.plugins import add_plugin_commands, register
 from avacollab.hookspecs import AvacollabSpec, JoinCommand, hookimpl
+from avacollab.peer.signaling_client import SignalingError
 from avacollab.plugins import (
     BUILTIN,
     ENV,
@@ -35,8 +36,7 @@ from avacollab.plugins import (
     load,
     select,
 )
-from avacollab.plugins_cli import add_plugin_commands, register
-from avacollab.server import SignalingServer
+from avacollab.signaling.server import SignalingServer
 from avacollab.testing import RecordedSession, SessionFactory, start_sessions
 
 from .conftest import ServerFactory

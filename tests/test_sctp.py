@@ -1,4 +1,4 @@
-"""Delayed SCTP acknowledgements (avacollab.sctp) on real aiortc links over loopback.
+"""Delayed SCTP acknowledgements (avacollab.peer.sctp) on real aiortc links over loopback.
 
 Packets are counted with aiortc's own DTLS transport statistics, so each test
 sees what went on the wire; the same traffic over a link with aiortc's stock
@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 from aiortc.rtcsctptransport import SCTP_MAX_PACKET_LENGTH, USERDATA_MAX_LENGTH, RTCSctpTransport
 
-from avacollab.ice import LOOPBACK
-from avacollab.link import LinkConfig, PeerLink
-from avacollab.sctp import DelayedAckTransport
+from avacollab.peer.ice import LOOPBACK
+from avacollab.peer.link import LinkConfig, PeerLink
+from avacollab.peer.sctp import DelayedAckTransport
 
 from .linkkit import FORWARD_TSN, Inbox, chunk_types, watch_packets
 

@@ -9,8 +9,8 @@ import time
 import aiohttp
 import pytest
 
-from avacollab.server import SignalingServer, origin_allowed
-from avacollab.tokens import issue_join_token
+from avacollab.signaling.server import SignalingServer, origin_allowed
+from avacollab.signaling.tokens import issue_join_token
 
 from .conftest import Connect, Peer, ServerFactory
 

@@ -12,14 +12,14 @@ from aiortc.mediastreams import VideoStreamTrack
 
 from avacollab.bus import Message
 from avacollab.hookspecs import AvacollabSpec, JoinCommand, hookimpl
-from avacollab.ice import LOOPBACK
-from avacollab.server import SignalingServer
-from avacollab.session import (
+from avacollab.peer.ice import LOOPBACK
+from avacollab.peer.session import (
     PluginStartError,
     Session,
     SessionConfig,
     ice_servers_from_welcome,
 )
+from avacollab.signaling.server import SignalingServer
 
 from .conftest import Connect, ServerFactory
 from .sessionkit import WAIT, Events

@@ -14,7 +14,7 @@ import typer
 from typer.main import get_command
 from typer.testing import CliRunner
 
-from avacollab import turn_cli
+from avacollab.cli import turn as turn_cli
 from avacollab.turn import (
     DENIED_RANGES,
     MAPPED_BYPASS_FIXED,

@@ -24,7 +24,7 @@ from aiortc import (
 )
 from typer.testing import CliRunner
 
-from avacollab import turn_cli
+from avacollab.cli import turn as turn_cli
 from avacollab.turn import (
     MAPPED_BYPASS_FIXED,
     CoturnOptions,

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 from avacollab.bus import Message
-from avacollab.session import Session, SessionConfig
+from avacollab.peer.session import Session, SessionConfig
 from avacollab.turn import ice_servers_provider
 
 from .conftest import ServerFactory

@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from avacollab.server import SignalingServer
 from avacollab.settings import Settings
+from avacollab.signaling.server import SignalingServer
 
 from .procs import (
     EOF,

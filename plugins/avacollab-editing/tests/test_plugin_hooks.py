@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from avacollab.bus import Bus
-from avacollab.channels import channel_pair
+from avacollab.bus.channels import channel_pair
 from pycrdt import Doc, Map
 
 from avacollab_editing import Document, plugin

@@ -18,7 +18,7 @@ from hook_room import FakeSession, Room, settle
 from presence_fakes import FakeScheduler
 
 from avacollab.bus import Bus, Message
-from avacollab.channels import channel_pair
+from avacollab.bus.channels import channel_pair
 
 TOPIC = "presence.update"
 WALL_START = 1_700_000_000.0

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import av
 from avacollab.plugins import join_commands
-from avacollab.server import SignalingServer
+from avacollab.signaling.server import SignalingServer
 from avacollab.testing import RecordedSession, SessionFactory, start_sessions
 
 import avacollab_screenshare.plugin as screenshare

@@ -4,12 +4,12 @@ Each peer contributes two channels: a reliable ordered one and an unordered
 one without retransmits. Messages published in one event-loop turn leave in
 one frame per peer and channel: aiortc pays a fixed CPU cost per frame and
 then per SCTP packet, so both frames and bytes are the budget. The wire
-format lives in :mod:`avacollab.envelope`; this module only moves frames.
+format lives in :mod:`avacollab.bus.wire`; this module only moves frames.
 
 Queue policy, per peer:
 
 * reliable channel: a queue bounded in bytes, kept as the frames that will
-  be sent (a :class:`~avacollab.envelope.BatchWriter` writes each message
+  be sent (a :class:`~avacollab.bus.wire.BatchWriter` writes each message
   into its frame when it is published). :meth:`Bus.publish` raises
   :class:`BusFull` rather than drop anything; :meth:`Bus.send` waits for room.
 * unordered channel: one queued message per topic (a newer one replaces the
@@ -37,7 +37,7 @@ from dataclasses import dataclass, fields
 from typing import Any, NamedTuple
 
 from .channels import Channel
-from .envelope import (
+from .wire import (
     BATCH_HEADER,
     FLAG_DEFLATE,
     FLAG_JSON,

@@ -1,4 +1,4 @@
-"""The signaling server: aiohttp under :class:`~avacollab.signaling.SignalingCore`.
+"""The signaling server: aiohttp under :class:`~avacollab.signaling.core.SignalingCore`.
 
 This module only moves frames and timers. Each connection gets a writer task
 fed from a bounded queue, so one slow client can never stall the relay for
@@ -18,10 +18,11 @@ from urllib.parse import urlsplit
 
 from aiohttp import WSMsgType, web
 
-from . import __version__, logs, metrics
+from .. import __version__, logs
+from ..settings import Settings
+from . import metrics
+from .core import Action, Close, Connection, IceServers, Limits, Send, SignalingCore
 from .protocol import encode
-from .settings import Settings
-from .signaling import Action, Close, Connection, IceServers, Limits, Send, SignalingCore
 
 CLOSE_SLOW = 4008  # the client did not read its frames fast enough
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})

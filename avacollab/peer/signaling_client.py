@@ -21,9 +21,9 @@ from typing import Any
 
 import aiohttp
 
-from . import logs
-from .protocol import VERSION, encode
-from .signaling import CLOSE_REPLACED
+from .. import logs
+from ..signaling.core import CLOSE_REPLACED
+from ..signaling.protocol import VERSION, encode
 
 Handler = Callable[[dict[str, Any]], Awaitable[None] | None]
 

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from .plugins import PluginError, describe, load
+from ..plugins import PluginError, describe, load
 
 __all__ = ["add_plugin_commands", "register"]
 

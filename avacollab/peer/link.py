@@ -65,12 +65,12 @@ class LinkConfig:
     relay_only: bool = False
     """Use only TURN relay candidates (``iceTransportPolicy="relay"``)."""
     host_addresses: Sequence[str] | None = None
-    """Gather host candidates only on these IP addresses (see :mod:`avacollab.ice`);
+    """Gather host candidates only on these IP addresses (see :mod:`avacollab.peer.ice`);
     ``None`` keeps whatever restriction is in force around the call."""
     open_timeout: float = 15.0
     """Default for :meth:`PeerLink.wait_open`, in seconds."""
     delayed_acks: bool = True
-    """Delay SCTP acknowledgements and send them with data (:mod:`avacollab.sctp`);
+    """Delay SCTP acknowledgements and send them with data (:mod:`avacollab.peer.sctp`);
     ``False`` keeps aiortc's one SACK packet per packet received."""
 
 

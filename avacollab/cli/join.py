@@ -7,7 +7,7 @@ plugins add through ``avacollab_join_commands``. When stdin is a pipe the
 same commands drive the session from a script or a test.
 
 ``register(app)`` adds the command to a Typer app; ``python -m
-avacollab.join_cli ROOM ...`` runs it on its own.
+avacollab.cli.join ROOM ...`` runs it on its own.
 """
 
 from __future__ import annotations
@@ -28,12 +28,12 @@ from typing import IO, Annotated, Any
 import pluggy
 import typer
 
-from . import logs
-from . import plugins as plugin_loader
-from .client import SignalingError
-from .hookspecs import JoinCommand, hookimpl
-from .session import PluginStartError, Session, SessionConfig
-from .settings import load
+from .. import logs
+from .. import plugins as plugin_loader
+from ..hookspecs import JoinCommand, hookimpl
+from ..peer.session import PluginStartError, Session, SessionConfig
+from ..peer.signaling_client import SignalingError
+from ..settings import load
 
 __all__ = ["join", "main", "register"]
 
@@ -446,7 +446,7 @@ def _run_loop(coro: Coroutine[Any, Any, int]) -> int:
 
 
 def main() -> None:
-    """Run ``join`` as the only command (``python -m avacollab.join_cli``)."""
+    """Run ``join`` as the only command (``python -m avacollab.cli.join``)."""
     app = typer.Typer(
         add_completion=False,
         rich_markup_mode=None,

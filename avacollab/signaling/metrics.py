@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .signaling import SignalingCore
+from .core import SignalingCore
 
 
 def render(core: SignalingCore) -> str:

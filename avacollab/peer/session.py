@@ -1,7 +1,8 @@
 """A room membership: one peer connection per other member, the bus, and the plugins.
 
-A :class:`Session` joins a room through the :class:`~avacollab.client.SignalingClient`
-and keeps a full mesh of :class:`~avacollab.link.PeerLink` objects, one per
+A :class:`Session` joins a room through the
+:class:`~avacollab.peer.signaling_client.SignalingClient`
+and keeps a full mesh of :class:`~avacollab.peer.link.PeerLink` objects, one per
 other member. Rules that keep it glare-free and alive (docs/session.md has
 the whole story):
 
@@ -35,11 +36,11 @@ from typing import Any
 import pluggy
 from aiortc import RTCIceServer
 
-from . import logs
-from .bus import Bus, BusConfig, BusError, Message
-from .client import Backoff, SignalingClient
-from .hookspecs import AvacollabSpec
+from .. import logs
+from ..bus.core import Bus, BusConfig, BusError, Message
+from ..hookspecs import AvacollabSpec
 from .link import LinkConfig, LinkError, PeerLink
+from .signaling_client import Backoff, SignalingClient
 
 __all__ = [
     "EventSink",
@@ -294,7 +295,7 @@ class Session:
     async def start(self) -> None:
         """Join the room, start the plugins, and connect to every member.
 
-        Raises :class:`avacollab.client.SignalingError` when the first join fails.
+        Raises :class:`avacollab.peer.signaling_client.SignalingError` when the first join fails.
         """
         welcome = await self.signaling.connect()
         self._started = True

@@ -2,7 +2,7 @@
 
 :class:`SignalingCore` is fed events (a connection opened, a frame arrived,
 a connection closed, time passed) and answers with :class:`Send` and
-:class:`Close` actions. The aiohttp adapter in :mod:`avacollab.server` only
+:class:`Close` actions. The aiohttp adapter in :mod:`avacollab.signaling.server` only
 moves bytes and timers; every rule of the protocol lives here, where tests
 can drive it directly and hostile input can be thrown at it cheaply.
 """
@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import logs
+from .. import logs
 from . import protocol as p
 from .protocol import ErrorCode, ProtocolError
 from .ratelimit import TokenBucket

@@ -12,9 +12,9 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
-from . import __version__, join_cli, logs, plugins_cli, turn_cli
-from .secretfile import SecretFileError, load_or_create, read_secret
-from .settings import (
+from .. import __version__, logs
+from ..secretfile import SecretFileError, load_or_create, read_secret
+from ..settings import (
     SETTINGS,
     Loaded,
     Settings,
@@ -25,7 +25,10 @@ from .settings import (
     parse_duration,
     render_template,
 )
-from .signaling import IceServers
+from ..signaling.core import IceServers
+from . import join as join_cli
+from . import plugins as plugins_cli
+from . import turn as turn_cli
 
 app = typer.Typer(
     name="avacollab",
@@ -158,7 +161,7 @@ def _ice_servers(settings: Settings) -> IceServers | None:
     """The per-peer TURN credential provider, when TURN URLs are configured."""
     if not settings.turn_urls:
         return None
-    from . import turn
+    from .. import turn
 
     try:
         if settings.turn_secret_file:
@@ -176,7 +179,7 @@ async def _serve(
     token_secret: str | None,
     ice_servers: IceServers | None = None,
 ) -> None:
-    from .server import SignalingServer
+    from ..signaling.server import SignalingServer
 
     server = SignalingServer(
         settings,
@@ -239,8 +242,8 @@ def token(
 
     Example: avacollab token design-review --identity alice --ttl 8h --secret-file join.secret
     """
-    from .protocol import ROOM_RE
-    from .tokens import issue_join_token
+    from ..signaling.protocol import ROOM_RE
+    from ..signaling.tokens import issue_join_token
 
     if not ROOM_RE.match(room):
         fail(f"{room!r} is not a valid room name (letters, digits and . _ : -, at most 128)")

@@ -8,7 +8,7 @@ from typing import Annotated, NoReturn
 
 import typer
 
-from .turn import (
+from ..turn import (
     CoturnOptions,
     ExternalIp,
     TurnError,
