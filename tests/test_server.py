@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import time
 
@@ -36,7 +37,7 @@ async def test_welcome_lists_members_limits_and_empty_ice_servers(
     assert welcome["peers"] == [{"peer": a.id, "name": "alice"}]
     assert welcome["iceServers"] == []  # never a public STUN server by default
     assert welcome["limits"]["maxFrameBytes"] == 65536
-    assert welcome["resume"].startswith("r1.")
+    assert welcome["resume"].startswith("r2.")
     assert a.id != b.id and len(a.id) >= 16  # random, unguessable
 
 
@@ -420,8 +421,11 @@ async def test_resume_token_is_bound_to_its_room(server: SignalingServer, connec
     b2 = await connect(server.url)
     welcome = await b2.join("another-room", resume=b.welcome["resume"])
     assert welcome["peer"] != b.id and welcome["resumed"] is False
+    # a's id in a well-formed payload, with a MAC made up.
+    claims = json.dumps({"p": a.id, "t": int(time.time())}).encode()
+    payload = base64.urlsafe_b64encode(claims).decode().rstrip("=")
     forged = await connect(server.url)
-    welcome = await forged.join("room", resume=f"r1.{a.id}.{int(time.time())}.AAAA")
+    welcome = await forged.join("room", resume=f"r2.{payload}.{'A' * 24}")
     assert welcome["peer"] != a.id
 
 
@@ -454,6 +458,41 @@ async def test_resume_after_server_restart_keeps_id(
     # a first hears that b is (back) in the room, then the offer.
     assert (await a2.expect("peer-joined"))["peer"] == b.id
     assert (await a2.recv())["sdp"] == "after restart"
+
+
+JOIN_SECRET = "join-secret-of-at-least-32-bytes!"
+
+
+async def test_resume_with_join_tokens_keeps_the_grant_and_dies_with_the_secret(
+    make_server: ServerFactory, connect: Connect
+) -> None:
+    first = await make_server(token_secret=JOIN_SECRET)
+    now = time.time()
+    a, b = (await connect(first.url), await connect(first.url))
+    await a.join("room", token=issue_join_token(JOIN_SECRET, "room", "alice", 600, now, ("edit",)))
+    await b.join("room", token=issue_join_token(JOIN_SECRET, "room", "bob", 600, now))
+    await first.stop()
+    # Restarted with the same secrets: the resume token alone brings alice
+    # back with her verified identity and permissions.
+    second = await make_server(token_secret=JOIN_SECRET)
+    a2 = await connect(second.url)
+    assert (await a2.join("room", resume=a.welcome["resume"]))["peer"] == a.id
+    b2 = await connect(second.url)
+    welcome = await b2.join("room", resume=b.welcome["resume"])
+    assert welcome["peers"] == [
+        {"peer": a.id, "name": "alice", "identity": "alice", "permissions": ["edit"]}
+    ]
+    await second.stop()
+    # Restarted with a rotated join secret: every resume token is void, and
+    # without a join token under the new secret nobody gets in.
+    third = await make_server(token_secret=JOIN_SECRET[::-1])
+    a3 = await connect(third.url)
+    await a3.send({"type": "hello", "version": 1})
+    await a3.expect("hello")
+    await a3.send({"type": "join", "room": "room", "resume": a2.welcome["resume"]})
+    refused = await a3.expect("error")
+    assert refused["code"] == "token-required"
+    assert third.core.peer_count == 0
 
 
 async def test_graceful_shutdown_closes_with_going_away(

@@ -9,7 +9,6 @@ can drive it directly and hostile input can be thrown at it cheaply.
 
 from __future__ import annotations
 
-import contextlib
 import secrets
 from collections import Counter, OrderedDict, deque
 from collections.abc import Callable
@@ -23,6 +22,7 @@ from .ratelimit import TokenBucket
 from .tokens import (
     Grant,
     issue_resume_token,
+    resume_key,
     verify_join_token,
     verify_resume_token,
 )
@@ -82,6 +82,7 @@ class Peer:
     identity: str | None
     permissions: tuple[str, ...]
     conn: Connection | None
+    grant: Grant | None = None  # the join grant it was admitted with; bounds its resumes
     detached_at: float = 0.0
     pending: deque[dict[str, Any]] = field(default_factory=deque)
 
@@ -142,7 +143,7 @@ class SignalingCore:
         self.limits = limits
         self.server_name = server_name
         self.heartbeat = heartbeat
-        self._resume_secret = resume_secret
+        self._resume_key = resume_key(resume_secret, token_secret)
         self._token_secret = token_secret
         self._ice_provider = ice_servers
         self._ice_servers = ice_servers or (lambda _peer, _now: [])
@@ -284,29 +285,26 @@ class SignalingCore:
 
     def _resume(self, conn: Connection, join: p.Join, now: float) -> list[Action] | None:
         assert join.resume is not None
-        peer_id = verify_resume_token(
-            self._resume_secret, join.resume, join.room, now, self.limits.resume_max_age
+        resume = verify_resume_token(
+            self._resume_key, join.resume, join.room, now, self.limits.resume_max_age
         )
-        if peer_id is None or peer_id in self._gone:
+        if resume is None or resume.peer in self._gone:
             return None  # a stale resume is an ordinary join with a new id
+        if self._token_secret is not None and resume.grant is None:
+            return None  # tokens are required and this one stands for none
         room = self.rooms.get(join.room)
-        peer = room.peers.get(peer_id) if room else None
+        peer = room.peers.get(resume.peer) if room else None
         if peer is None:
             # We do not know the peer but signed its token: the server was
-            # restarted. Re-admit it under its old id so the peer connections
-            # the others hold to it stay meaningful.
+            # restarted. Re-admit it under its old id, with the identity and
+            # permissions of the join grant the token carries, so the peer
+            # connections the others hold to it stay meaningful.
             if room is None and len(self.rooms) >= self.limits.max_rooms:
                 raise ProtocolError(ErrorCode.TOO_MANY_ROOMS, "the server has too many rooms")
             if room is not None and len(room.peers) >= self.limits.max_room_size:
                 raise ProtocolError(ErrorCode.ROOM_FULL, f"room {join.room!r} is full")
             room = room or self.rooms.setdefault(join.room, Room(join.room))
-            grant = None
-            if self._token_secret and join.token:
-                # The resume token alone proves the peer was admitted; a still
-                # valid join token only brings its identity back.
-                with contextlib.suppress(ProtocolError):
-                    grant = verify_join_token(self._token_secret, join.token, join.room, now)
-            return self._admit(conn, room, peer_id, join, grant, now, resumed=True)
+            return self._admit(conn, room, resume.peer, join, resume.grant, now, resumed=True)
         actions: list[Action] = []
         if peer.conn is not None:
             # The old socket is still open (the client noticed the drop
@@ -347,6 +345,7 @@ class SignalingCore:
             identity=identity,
             permissions=grant.permissions if grant else (),
             conn=conn,
+            grant=grant,
         )
         others = list(room.peers.values())
         room.peers[peer_id] = peer
@@ -371,7 +370,10 @@ class SignalingCore:
             "resumed": resumed,
             "peers": [o.describe() for o in peer.room.peers.values() if o is not peer],
             "iceServers": self._ice_servers(peer.id, now),
-            "resume": issue_resume_token(self._resume_secret, peer.room.name, peer.id, now),
+            # The fresh token carries the same grant: resuming never extends it.
+            "resume": issue_resume_token(
+                self._resume_key, peer.room.name, peer.id, now, peer.grant
+            ),
             "limits": self.limits.describe(self.heartbeat),
         }
 
