@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -20,6 +21,7 @@ import platformdirs
 import tomli_w
 
 APP = "avacollab"
+_HOST_NAME = re.compile(r"[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?")
 ENV_PREFIX = "AVACOLLAB_"
 
 
@@ -84,6 +86,13 @@ class Settings:
         "Browser origins allowed to connect, e.g. https://app.example; '*' allows any. "
         "Empty: same origin and loopback only. Clients that send no Origin are always allowed.",
         "https://editor.example.com",
+    )
+    allowed_hosts: list[str] = _list_opt(  # noqa: RUF009 (it returns a field())
+        "server",
+        "Host names the server answers to (the HTTP Host header) besides localhost, IP "
+        "addresses and its own host setting; other names get 403, which stops DNS rebinding. "
+        "'*' turns the check off.",
+        "signal.example.com",
     )
     token_secret_file: str = _opt(
         "server",
@@ -161,6 +170,12 @@ class Settings:
                 ipaddress.ip_address(address)
             except ValueError:
                 raise SettingsError(f"ice_addresses: {address!r} is not an IP address") from None
+        for name in self.allowed_hosts:
+            if name != "*" and not _HOST_NAME.fullmatch(name):
+                raise SettingsError(
+                    f"allowed_hosts: {name!r} is not a host name like signal.example.com "
+                    "(no scheme, port or path)"
+                )
         if not self.server_url.startswith(("ws://", "wss://")):
             raise SettingsError(f"server_url must start with ws:// or wss://: {self.server_url!r}")
         if self.resume_grace < 0:

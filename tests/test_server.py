@@ -10,10 +10,11 @@ import time
 import aiohttp
 import pytest
 
-from avacollab.signaling.server import SignalingServer, origin_allowed
+from avacollab.settings import SettingsError
+from avacollab.signaling.server import SignalingServer, host_allowed, origin_allowed
 from avacollab.signaling.tokens import issue_join_token
 
-from .conftest import Connect, Peer, ServerFactory
+from .conftest import Connect, Peer, ServerFactory, settings_for_test
 
 
 async def pair(connect: Connect, server: SignalingServer, room: str = "room") -> tuple[Peer, Peer]:
@@ -312,6 +313,68 @@ def test_origin_rules_unit() -> None:
     assert not origin_allowed("http://app.test:8766", "app.test:8765", [])
     assert origin_allowed("https://anything", "h", ["*"])
     assert not origin_allowed("https://localhost.evil.com", "h", [])
+
+
+async def test_dns_rebinding_is_refused_on_every_endpoint(make_server: ServerFactory) -> None:
+    # What a browser sends from a page at http://rebind.example:PORT once the
+    # attacker has pointed rebind.example at 127.0.0.1: its own origin, and
+    # the name in Host.
+    server = await make_server()
+    netloc = f"rebind.example:{server.port}"
+    rebound = {"Host": netloc, "Origin": f"http://{netloc}"}
+    http = server.url.replace("ws://", "http://").removesuffix("/ws")
+    async with aiohttp.ClientSession() as session:
+        with pytest.raises(aiohttp.WSServerHandshakeError) as info:
+            await session.ws_connect(server.url, headers=rebound)
+        assert info.value.status == 403
+        for path in ("/healthz", "/metrics", "/"):
+            async with session.get(http + path, headers=rebound) as response:
+                assert response.status == 403, path
+                assert "allowed_hosts" in await response.text()
+        # Names the server serves, and addresses, are answered.
+        for host in ("localhost", f"LocalHost:{server.port}", "127.0.0.1", f"[::1]:{server.port}"):
+            async with session.get(http + "/healthz", headers={"Host": host}) as response:
+                assert response.status == 200, host
+    assert server.core.connections == set()
+    # A deployment names its public host; then the same request is let in.
+    public = await make_server(allowed_hosts=["Rebind.Example"])
+    async with aiohttp.ClientSession() as session:
+        netloc = f"rebind.example:{public.port}"
+        headers = {"Host": netloc, "Origin": f"http://{netloc}"}
+        ws = await session.ws_connect(public.url, headers=headers)
+        await ws.close()
+
+
+@pytest.mark.parametrize(
+    ("host", "names", "allowed"),
+    [
+        ("localhost:8765", {"localhost"}, True),
+        ("localhost.:8765", {"localhost"}, True),
+        ("127.0.0.1:8765", set(), True),
+        ("10.1.2.3", set(), True),  # a server on 0.0.0.0, reached by address
+        ("[::1]:8765", set(), True),
+        ("[fe80::1]", set(), True),
+        ("signal.example.com:443", {"signal.example.com"}, True),
+        ("anything.test", {"*"}, True),
+        ("rebind.example:8765", {"localhost"}, False),
+        ("localhost.rebind.example", {"localhost"}, False),
+        ("127.0.0.1.rebind.example", set(), False),
+        ("2130706433", set(), False),  # browsers send 127.0.0.1; this is a name
+        ("[not-an-address]:80", {"not-an-address"}, False),
+        ("evil.test@localhost", {"localhost"}, False),
+        ("localhost:80:80", {"localhost"}, False),
+        ("", {"localhost"}, False),
+    ],
+)
+def test_host_rules_unit(host: str, names: set[str], allowed: bool) -> None:
+    assert host_allowed(host, names) is allowed
+
+
+def test_allowed_hosts_setting_takes_bare_names() -> None:
+    assert settings_for_test(allowed_hosts=["signal.example.com", "*"]).allowed_hosts
+    for bad in ("https://signal.example.com", "signal.example.com:443", "a/b", ""):
+        with pytest.raises(SettingsError, match="allowed_hosts"):
+            settings_for_test(allowed_hosts=[bad])
 
 
 async def token_join(c: Peer, room: str, token: str | None) -> dict[str, object]:

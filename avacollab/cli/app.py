@@ -117,6 +117,7 @@ def serve(
     resume_grace: Annotated[float | None, _opt("resume_grace")] = None,
     send_queue: Annotated[int | None, _opt("send_queue")] = None,
     allowed_origin: Annotated[list[str] | None, _opt("allowed_origins", "--allowed-origin")] = None,
+    allowed_host: Annotated[list[str] | None, _opt("allowed_hosts", "--allowed-host")] = None,
     token_secret_file: Annotated[str | None, _opt("token_secret_file")] = None,
     secret_file: Annotated[str | None, _opt("secret_file")] = None,
     log_format: Annotated[str | None, _opt("log_format")] = None,
@@ -136,6 +137,8 @@ def serve(
     flags = {k: v for k, v in locals().items() if v is not None}
     if "allowed_origin" in flags:
         flags["allowed_origins"] = flags.pop("allowed_origin")
+    if "allowed_host" in flags:
+        flags["allowed_hosts"] = flags.pop("allowed_host")
     if "turn_url" in flags:
         flags["turn_urls"] = flags.pop("turn_url")
     if "turn_ttl" in flags:

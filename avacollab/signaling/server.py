@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import logging
+import re
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import WSMsgType, web
+from aiohttp.typedefs import Handler
 
 from .. import __version__, logs
 from ..settings import Settings
@@ -27,6 +30,31 @@ from .protocol import encode
 CLOSE_SLOW = 4008  # the client did not read its frames fast enough
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 WS_PATH = "/ws"
+# A Host header: a name or IPv4 address, or an IPv6 address in brackets; a port.
+_HOST_HEADER = re.compile(r"(?:\[(?P<ip6>[0-9A-Fa-f:.]+)\]|(?P<name>[^\s:\[\]/@]+))(?::\d{1,5})?")
+
+
+def host_allowed(host: str, names: Collection[str]) -> bool:
+    """The Host check on every request, which is what defeats DNS rebinding.
+
+    A page at http://rebind.example:8765 whose name the attacker then points
+    at 127.0.0.1 is, to the browser, the same origin as this server: it
+    passes the Origin check and sends ``Host: rebind.example:8765``. So the
+    server answers only to the names it serves (``names``: localhost, its
+    own host setting and the allowed_hosts setting; '*' is any) and to IP
+    addresses, which need no check: rebinding always goes through a name,
+    and a server listening on 0.0.0.0 is often reached by address.
+    """
+    if "*" in names:
+        return True
+    match = _HOST_HEADER.fullmatch(host.strip())
+    if match is None:
+        return False
+    name = (match["ip6"] or match["name"]).lower().removesuffix(".")
+    with contextlib.suppress(ValueError):
+        ipaddress.ip_address(name)
+        return True
+    return name in names
 
 
 def origin_allowed(origin: str | None, host: str | None, allowed: list[str]) -> bool:
@@ -114,6 +142,10 @@ class SignalingServer:
             token_secret=token_secret,
             ice_servers=ice_servers,
         )
+        self._hosts = frozenset(
+            name.lower().removesuffix(".")
+            for name in ("localhost", settings.host, *settings.allowed_hosts)
+        )
         self._clients: dict[Connection, _Client] = {}
         self._expiry_wake = asyncio.Event()
         self._changed = asyncio.Event()  # pulsed when a connection opens or closes
@@ -123,7 +155,7 @@ class SignalingServer:
         self._ice_refresh = ice_refresh if ice_servers is not None else None
         self._refresh_task: asyncio.Task[None] | None = None
         self.port = 0
-        self.app = web.Application()
+        self.app = web.Application(middlewares=[self._check_host])
         self.app.add_routes(
             [
                 web.get(WS_PATH, self._websocket),
@@ -177,6 +209,18 @@ class SignalingServer:
         logs.event("server-stopped")
 
     # -- handlers --------------------------------------------------------
+
+    @web.middleware
+    async def _check_host(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        host = request.headers.get("Host")
+        # No Host at all is an HTTP/1.0 program: browsers always send one.
+        if host is not None and not host_allowed(host, self._hosts):
+            logs.event("host-refused", logging.WARNING, host=host[:200], remote=request.remote)
+            raise web.HTTPForbidden(
+                text=f"this server does not answer to host {host[:200]!r}; if it should, add "
+                "the name to its allowed_hosts setting (--allowed-host)\n"
+            )
+        return await handler(request)
 
     async def _websocket(self, request: web.Request) -> web.StreamResponse:
         origin = request.headers.get("Origin")
