@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
+from aiohttp import web
 
 from avacollab.peer.signaling_client import Backoff, SignalingClient, SignalingError
 
@@ -155,3 +157,66 @@ async def test_replaced_connection_does_not_fight_back(
     await other.send({"type": "ping", "id": 1})
     assert (await other.expect("pong"))["id"] == 1
     assert alice.reconnects == 0
+
+
+async def test_close_without_leaving_keeps_the_place(
+    server: Any, client: ClientFactory, connect: Connect
+) -> None:
+    watcher = await connect(server.url)
+    await watcher.join("room")
+    alice, _ = client(server.url)
+    await alice.connect()
+    await watcher.expect("peer-joined")
+    await alice.close(leave=False)  # closes with 4000: back soon, with the resume token
+    async with asyncio.timeout(5):
+        await server.until(lambda: len(server.core.connections) == 1)
+    assert server.core.rooms["room"].peers[alice.peer_id].conn is None  # detached, not gone
+    await watcher.silent(0.2)
+
+
+async def test_a_resume_whose_welcome_is_late_keeps_the_place() -> None:
+    """A reconnect that gives up waiting for its welcome closes with 4000.
+
+    The join may have gone through unseen; a leave would throw away the
+    place the next attempt is about to resume. The server here is a script,
+    because the real one cannot be made to answer late.
+    """
+    joins: list[dict[str, Any]] = []
+    close_codes: list[int | None] = []
+    closed = asyncio.Event()
+
+    async def script(request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        async for msg in ws:  # ends at the client's close frame
+            message = json.loads(msg.data)
+            if message["type"] != "join":
+                continue
+            joins.append(message)
+            if len(joins) == 1:
+                welcome = {"type": "welcome", "id": message["id"], "peer": "p", "resume": "r"}
+                await ws.send_json(welcome)
+                await ws.close(code=1001)  # "shutting down": the client reconnects
+                return ws
+            # A resume: never answered.
+        close_codes.append(ws.close_code)
+        closed.set()
+        return ws
+
+    app = web.Application()
+    app.router.add_get("/ws", script)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    c = SignalingClient(f"ws://127.0.0.1:{port}/ws", "room", backoff=FAST, connect_timeout=0.3)
+    try:
+        await c.connect()
+        async with asyncio.timeout(5):
+            await closed.wait()
+        assert joins[1]["resume"] == "r"
+        assert close_codes[0] == 4000
+    finally:
+        await c.close()
+        await runner.cleanup()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import os
 import time
 
 import aiohttp
@@ -91,12 +92,41 @@ async def test_leave_announces_and_connection_can_join_again(
     assert welcome["peer"] != b.id
 
 
-async def test_closing_the_socket_normally_is_a_leave(
+def transport(peer: Peer) -> asyncio.Transport:
+    """The TCP connection under a client's WebSocket, to misbehave on."""
+    connection = peer.ws._response.connection
+    assert connection is not None and connection.transport is not None
+    return connection.transport
+
+
+@pytest.mark.parametrize("code", [1000, 1001, 3000, None])
+async def test_every_close_frame_is_a_leave(
+    make_server: ServerFactory, connect: Connect, code: int | None
+) -> None:
+    # A grace far beyond the wait below: a close taken for a network drop
+    # would be announced only after it.
+    server = await make_server(resume_grace=60.0)
+    a, b = await pair(connect, server)
+    if code is None:
+        # What a browser's ws.close() sends: a masked close frame with no
+        # payload, so no status code (1005 on the receiving side).
+        transport(b).write(b"\x88\x80" + os.urandom(4))
+    else:
+        await b.ws.close(code=code)
+    assert await a.recv(timeout=3) == {"type": "peer-left", "peer": b.id, "reason": "left"}
+
+
+async def test_close_with_4000_keeps_the_place_for_a_resume(
     server: SignalingServer, connect: Connect
 ) -> None:
     a, b = await pair(connect, server)
-    await b.ws.close()
-    assert await a.recv() == {"type": "peer-left", "peer": b.id, "reason": "left"}
+    await b.ws.close(code=4000)
+    async with asyncio.timeout(5):
+        await server.until(lambda: server.core.rooms["room"].peers[b.id].conn is None)
+    b2 = await connect(server.url)
+    welcome = await b2.join("room", resume=b.welcome["resume"])
+    assert welcome["resumed"] is True and welcome["peer"] == b.id
+    await a.silent(0.2)  # neither peer-left nor peer-joined
 
 
 async def test_ping_pong_and_hello_rules(server: SignalingServer, connect: Connect) -> None:
@@ -437,9 +467,7 @@ async def test_silent_peer_is_announced_left_within_bound(
 
 async def drop(peer: Peer) -> None:
     """Lose the connection without a WebSocket close: like a network drop."""
-    transport = peer.ws._response.connection.transport  # type: ignore[union-attr]
-    assert transport is not None
-    transport.abort()
+    transport(peer).abort()
 
 
 async def test_resume_within_grace_keeps_id_and_peers_see_nothing(

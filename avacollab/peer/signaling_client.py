@@ -22,7 +22,7 @@ from typing import Any
 import aiohttp
 
 from .. import logs
-from ..signaling.core import CLOSE_REPLACED
+from ..signaling.core import CLOSE_KEEP_PLACE, CLOSE_REPLACED
 from ..signaling.protocol import VERSION, encode
 
 Handler = Callable[[dict[str, Any]], Awaitable[None] | None]
@@ -131,9 +131,9 @@ class SignalingClient:
             with contextlib.suppress(ConnectionError, RuntimeError):
                 if leave:
                     await ws.send_str(encode({"type": "leave"}))
-                # 1000 tells the server this is a leave; 4000 asks it to
-                # keep our place for the resume grace period.
-                await ws.close(code=1000 if leave else 4000)
+                # Any close frame is a leave but 4000, which asks the server
+                # to keep our place for the resume grace period.
+                await ws.close(code=1000 if leave else CLOSE_KEEP_PLACE)
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -195,7 +195,9 @@ class SignalingClient:
                             f"join refused: {message.get('message')}", str(message.get("code"))
                         )
         except BaseException:
-            await ws.close()
+            # When resuming, the join may have gone through unseen (the
+            # welcome was late): keep that place for the next attempt.
+            await ws.close(code=CLOSE_KEEP_PLACE if self._resume else 1000)
             raise
         self.welcome = message
         self._resume = message.get("resume")

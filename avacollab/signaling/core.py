@@ -34,6 +34,21 @@ IceServers = Callable[[str, float], list[dict[str, Any]]]
 CLOSE_GOING_AWAY = 1001
 CLOSE_POLICY = 1008
 CLOSE_REPLACED = 4001  # the same peer resumed on a newer connection
+CLOSE_KEEP_PLACE = 4000  # from a client: closing now, resuming soon
+
+
+def close_is_leave(code: int) -> bool:
+    """Whether a close frame from a client (with ``code``, 0 for none) is a leave.
+
+    Every close frame is a decision of the client's, so it is a leave and the
+    others hear ``peer-left`` at once: 1000, a closing tab's 1001, and the
+    empty close (1005) of a browser's ``ws.close()``, which used to pass for
+    a network drop and left a closed tab in the room for the resume grace.
+    The one exception is 4000, a client saying it will be back with its
+    resume token. A connection that ends without any close frame (a network
+    drop, a killed process, missed heartbeats) keeps the peer's place.
+    """
+    return code != CLOSE_KEEP_PLACE
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,7 +24,16 @@ from aiohttp.typedefs import Handler
 from .. import __version__, logs
 from ..settings import Settings
 from . import metrics
-from .core import Action, Close, Connection, IceServers, Limits, Send, SignalingCore
+from .core import (
+    Action,
+    Close,
+    Connection,
+    IceServers,
+    Limits,
+    Send,
+    SignalingCore,
+    close_is_leave,
+)
 from .protocol import encode
 
 CLOSE_SLOW = 4008  # the client did not read its frames fast enough
@@ -249,10 +258,10 @@ class SignalingServer:
                 if msg.type in (WSMsgType.TEXT, WSMsgType.BINARY):
                     self._apply(self.core.receive(conn, msg.data, time.time()))
                     continue
-                # The client closing normally (1000) or leaving the page
-                # (1001) is a leave; anything else may be a network drop, so
-                # the peer keeps its place for the resume grace period.
-                left = msg.type == WSMsgType.CLOSE and msg.data in (1000, 1001)
+                # A close frame from the client is its decision (see
+                # close_is_leave); CLOSED and ERROR are drops, and CLOSING
+                # means we closed it, and the peer keeps its place for both.
+                left = msg.type == WSMsgType.CLOSE and close_is_leave(msg.data)
                 break
         finally:
             self._apply(self.core.closed(conn, time.time(), left=left))
