@@ -11,16 +11,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from avacollab.signaling.server import SignalingServer
 
+from .chromium import CHROMIUM, chromium_unavailable
 from .conftest import Connect, ServerFactory
 
-CHROMIUM = Path("/usr/bin/chromium")
 FLAGS = [
     "--no-sandbox",  # root in a container: the sandbox cannot start
     "--host-resolver-rules=MAP rebind.example 127.0.0.1",
@@ -48,19 +47,9 @@ JOIN = """async (url) => {
 }"""
 
 
-def _unavailable() -> str | None:
-    if not CHROMIUM.is_file():
-        return "needs Debian's chromium package"
-    try:
-        import playwright  # noqa: F401
-    except ImportError:
-        return "needs the playwright Python package"
-    return None
-
-
 @pytest.fixture
 async def browser() -> AsyncIterator[Any]:
-    reason = _unavailable()
+    reason = chromium_unavailable()
     if reason is not None:
         if os.environ.get("CI") == "true":
             pytest.fail(f"CI must run the browser signaling tests: {reason}")

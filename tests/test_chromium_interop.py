@@ -29,9 +29,9 @@ import pytest
 from avacollab.peer.link import LinkConfig, PeerLink
 from avacollab.peer.sctp import DelayedAckTransport
 
+from .chromium import CHROMIUM, chromium_unavailable
 from .linkkit import DATA, SACK, Inbox, chunk_types, watch_packets
 
-CHROMIUM = Path("/usr/bin/chromium")
 FLAGS = [
     "--no-sandbox",  # root in a container: the sandbox cannot start
     "--disable-features=WebRtcHideLocalIpsWithMdns",  # plain host candidates, no mDNS names
@@ -60,12 +60,8 @@ PAGE_OFFER = """async () => {
 
 
 def _unavailable() -> str | None:
-    if not CHROMIUM.is_file():
-        return "needs Debian's chromium package"
-    try:
-        import playwright  # noqa: F401
-    except ImportError:
-        return "needs the playwright Python package"
+    if reason := chromium_unavailable():
+        return reason
     if shutil.which("ip") is None:
         return "needs the ip command (iproute2)"
     if os.geteuid() != 0:
