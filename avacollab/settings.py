@@ -21,8 +21,8 @@ import platformdirs
 import tomli_w
 
 APP = "avacollab"
-_HOST_NAME = re.compile(r"[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?")
 ENV_PREFIX = "AVACOLLAB_"
+_HOST_NAME = re.compile(r"[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?")  # allowed_hosts
 
 
 def config_dir() -> Path:

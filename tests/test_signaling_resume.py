@@ -13,7 +13,7 @@ import jwt as pyjwt
 import pytest
 
 from avacollab.signaling.core import Connection, Limits, Send, SignalingCore
-from avacollab.signaling.protocol import MAX_TOKEN
+from avacollab.signaling.protocol import MAX_TOKEN, ProtocolError
 from avacollab.signaling.tokens import issue_join_token, issue_resume_token, verify_join_token
 
 SERVER_SECRET = b"server-secret-for-resume-tests"
@@ -135,6 +135,15 @@ def test_without_join_tokens_resume_works_as_before() -> None:
     # A tokenless server's resume token is no good on one that needs tokens.
     _, refused = join(make_core(), T0 + 10, resume=welcome["resume"])
     assert refused["code"] == "token-required"
+
+
+@pytest.mark.parametrize("perms", [[1, 2], ["edit", None], "edit"])
+def test_join_token_permissions_must_be_strings(perms: object) -> None:
+    claims = {"room": "room", "sub": "alice", "exp": int(T0) + 60, "perms": perms}
+    jwt = pyjwt.encode(claims, JOIN_SECRET, algorithm="HS256")
+    with pytest.raises(ProtocolError) as info:
+        verify_join_token(JOIN_SECRET, jwt, "room", T0)
+    assert info.value.code == "token-invalid"
 
 
 class RawUtf8(json.JSONEncoder):

@@ -305,8 +305,6 @@ class SignalingCore:
         )
         if resume is None or resume.peer in self._gone:
             return None  # a stale resume is an ordinary join with a new id
-        if self._token_secret is not None and resume.grant is None:
-            return None  # tokens are required and this one stands for none
         room = self.rooms.get(join.room)
         peer = room.peers.get(resume.peer) if room else None
         if peer is None:

@@ -88,7 +88,8 @@ def verify_join_token(secret: str, token: str | None, room: str, now: float) -> 
     identity, perms = claims["sub"], claims.get("perms", [])
     # Strings only, as documented: the grant travels on inside resume tokens,
     # which must never come out longer than the join token they stand for.
-    if not isinstance(identity, str) or not _strings(perms):
+    strings = isinstance(perms, list) and all(isinstance(p, str) for p in perms)
+    if not isinstance(identity, str) or not strings:
         raise ProtocolError(ErrorCode.TOKEN_INVALID, "join token claims have the wrong types")
     return Grant(room, identity, float(exp), tuple(perms))
 
@@ -161,10 +162,6 @@ def verify_resume_token(
     if grant is not None and grant.expires <= now:
         return None  # the join token it stands for has expired
     return Resume(peer, issued, grant)
-
-
-def _strings(value: object) -> bool:
-    return isinstance(value, list) and all(isinstance(item, str) for item in value)
 
 
 def _mac(key: bytes, room: str, body: str) -> str:
