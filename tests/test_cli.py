@@ -56,6 +56,9 @@ def test_every_option_of_every_command_has_an_example() -> None:
                     assert param.help and ("Example" in param.help or "e.g." in param.help), (
                         f"{prefix} {name} {param.opts} has no help with an example"
                     )
+                    # An example of this option names this option's own flag.
+                    if example := re.match(r".*Example: (--[\w-]+) ", param.help):
+                        assert example[1] in param.opts, (param.opts, example[1])
 
     walk(typer.main.get_command(app), "avacollab")
     assert seen > 20

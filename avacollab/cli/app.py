@@ -63,10 +63,11 @@ def run_async(coro: Coroutine[Any, Any, Any]) -> Any:
     return uvloop.run(coro)
 
 
-def _help(name: str) -> str:
+def _help(name: str, flag: str | None = None) -> str:
     meta = SETTINGS[name].metadata
     env = "AVACOLLAB_" + name.upper()
-    return f"{meta['help']} Example: --{name.replace('_', '-')} {meta['example']} (env {env})"
+    flag = flag or f"--{name.replace('_', '-')}"
+    return f"{meta['help']} Example: {flag} {meta['example']} (env {env})"
 
 
 def _settings(flags: dict[str, Any]) -> Loaded:
@@ -101,7 +102,8 @@ def main_options(
 
 
 def _opt(name: str, *flags: str) -> Any:
-    return typer.Option(*(flags or (f"--{name.replace('_', '-')}",)), help=_help(name))
+    flags = flags or (f"--{name.replace('_', '-')}",)
+    return typer.Option(*flags, help=_help(name, flags[0]))
 
 
 @app.command()
