@@ -6,5 +6,7 @@
 //   order      fractional order keys of the editing plugin
 //   colors     presence colors
 export * as wire from "./bus/wire.js";
+export { SignalingClient, SignalingError } from "./signaling/client.js";
+export * as signaling from "./signaling/client.js";
 export * as order from "./editing/order.js";
 export * as colors from "./presence/colors.js";
