@@ -473,7 +473,7 @@ function decodeFrame(data) {
       throw new FrameError("ping-size", `ping/pong frame must be ${PING_FRAME_SIZE} bytes, got ${data.length}`);
     }
     const token = new DataView(data.buffer, data.byteOffset, data.length).getFloat64(HEADER_SIZE);
-    return { kind: kind === KIND_PING ? "ping" : "pong", token };
+    return kind === KIND_PING ? { kind: "ping", token } : { kind: "pong", token };
   }
   throw new FrameError("kind", `unknown frame kind ${kind}`);
 }
@@ -685,6 +685,568 @@ async function inflate(data, limit) {
   }
   return out;
 }
+
+// src/bus/bus.js
+var bus_exports = {};
+__export(bus_exports, {
+  Bus: () => Bus,
+  BusClosed: () => BusClosed,
+  BusError: () => BusError,
+  BusFull: () => BusFull,
+  DEFAULTS: () => DEFAULTS,
+  UnknownPeer: () => UnknownPeer,
+  messageJson: () => messageJson
+});
+var BusError = class extends Error {
+};
+var BusFull = class extends BusError {
+};
+var UnknownPeer = class extends BusError {
+};
+var BusClosed = class extends BusError {
+};
+var DEFAULTS = Object.freeze({
+  maxFrameSize: 65536,
+  maxIncomingFrame: 262144,
+  maxMessageSize: 16 * 1024 * 1024,
+  maxPartialMessages: 8,
+  partialTimeout: 30,
+  reliableQueueBytes: 16 * 1024 * 1024,
+  unorderedQueueMessages: 256,
+  highWater: 262144,
+  lowWater: 65536,
+  pingInterval: 1,
+  rttInterval: 5,
+  deadAfter: 5
+});
+var now = () => performance.now() / 1e3;
+var utf82 = new TextDecoder();
+function messageJson(message) {
+  return JSON.parse(utf82.decode(message.payload));
+}
+var Outbox = class {
+  /**
+   * @param {Bus} bus
+   * @param {ChannelLike} channel
+   */
+  constructor(bus, channel) {
+    this.bus = bus;
+    this.channel = channel;
+  }
+  /** Hand frames to the channel while it has room. */
+  flush() {
+  }
+  /** @param {Uint8Array} frame */
+  _send(frame) {
+    try {
+      this.channel.send(frame);
+    } catch {
+      this.bus.counters.sendErrors++;
+      return false;
+    }
+    this.bus.counters.framesSent++;
+    this.bus.counters.bytesSent += frame.length;
+    return true;
+  }
+  _room() {
+    return this.channel.readyState === "open" && this.channel.bufferedAmount < this.bus.config.highWater;
+  }
+};
+var ReliableOutbox = class extends Outbox {
+  /**
+   * @param {Bus} bus
+   * @param {ChannelLike} channel
+   */
+  constructor(bus, channel) {
+    super(bus, channel);
+    this.writer = new BatchWriter(bus.config.maxFrameSize);
+  }
+  /** @override */
+  flush() {
+    while (this._room()) {
+      const next = this.writer.pop();
+      if (next === null) break;
+      if (!this._send(next[0])) break;
+      this.bus.counters.messagesSent += next[1];
+    }
+  }
+};
+var LatestOutbox = class extends Outbox {
+  /**
+   * @param {Bus} bus
+   * @param {ChannelLike} channel
+   */
+  constructor(bus, channel) {
+    super(bus, channel);
+    this.queue = /* @__PURE__ */ new Map();
+    this.sending = [];
+  }
+  /**
+   * @param {string} topic
+   * @param {{ prefix: Uint8Array, payload: Uint8Array, frames: Uint8Array[] | null }} item
+   */
+  put(topic, item) {
+    if (this.queue.delete(topic)) this.bus.counters.replaced++;
+    else if (this.queue.size >= this.bus.config.unorderedQueueMessages) {
+      const oldest = this.queue.keys().next().value;
+      if (oldest !== void 0) this.queue.delete(oldest);
+      this.bus.counters.overflowed++;
+    }
+    this.queue.set(topic, item);
+  }
+  /** @override */
+  flush() {
+    const config = this.bus.config;
+    while (this._room()) {
+      const frame = this.sending.shift();
+      if (frame !== void 0) {
+        if (!this._send(frame)) return;
+        if (!this.sending.length) this.bus.counters.messagesSent++;
+        continue;
+      }
+      if (!this.queue.size) return;
+      const [topic, first] = this.queue.entries().next().value ?? [];
+      if (topic === void 0 || first === void 0) return;
+      this.queue.delete(topic);
+      if (first.frames !== null) {
+        this.sending = [...first.frames];
+        continue;
+      }
+      const writer = new BatchWriter(config.maxFrameSize);
+      writer.add(first.prefix, first.payload);
+      let count = 1;
+      for (const [key, item] of this.queue) {
+        if (item.frames !== null) break;
+        if (writer.size + entrySize(item.prefix, item.payload.length) > config.maxFrameSize) break;
+        writer.add(item.prefix, item.payload);
+        this.queue.delete(key);
+        count++;
+      }
+      const popped = writer.pop();
+      if (popped === null || !this._send(popped[0])) return;
+      this.bus.counters.messagesSent += count;
+    }
+  }
+};
+var Peer = class {
+  /**
+   * @param {Bus} bus
+   * @param {string} id
+   * @param {ChannelLike} reliable
+   * @param {ChannelLike} unordered
+   */
+  constructor(bus, id, reliable, unordered) {
+    this.id = id;
+    this.reliable = new ReliableOutbox(bus, reliable);
+    this.unordered = new LatestOutbox(bus, unordered);
+    const options = {
+      maxMessageSize: bus.config.maxMessageSize,
+      maxPartial: bus.config.maxPartialMessages,
+      timeout: bus.config.partialTimeout
+    };
+    this.reassemblers = [new Reassembler(options), new Reassembler(options)];
+    this.pending = [null, null];
+    this.listeners = [];
+    this.lastHeard = now();
+    this.lastSent = 0;
+    this.lastPing = 0;
+    this.rtt = null;
+    this.dead = false;
+  }
+  /** @returns {Outbox[]} */
+  get outboxes() {
+    return [this.reliable, this.unordered];
+  }
+};
+var Bus = class {
+  /**
+   * @param {Partial<BusConfig>} [config]
+   * @param {{ onPeerDead?: (peerId: string) => void }} [options]
+   */
+  constructor(config = {}, options = {}) {
+    this.config = Object.freeze({ ...DEFAULTS, ...config });
+    if (this.config.maxFrameSize < 64) throw new RangeError("maxFrameSize must be at least 64 bytes");
+    if (!(this.config.lowWater >= 0 && this.config.lowWater < this.config.highWater)) {
+      throw new RangeError("lowWater must be below highWater");
+    }
+    this.onPeerDead = options.onPeerDead;
+    this.counters = {
+      framesSent: 0,
+      framesReceived: 0,
+      messagesSent: 0,
+      messagesReceived: 0,
+      bytesSent: 0,
+      bytesReceived: 0,
+      pingsSent: 0,
+      pongsReceived: 0,
+      unknownTopics: 0,
+      malformedFrames: 0,
+      oversizedFrames: 0,
+      partialsEvicted: 0,
+      replaced: 0,
+      overflowed: 0,
+      handlerErrors: 0,
+      sendErrors: 0
+    };
+    this._peers = /* @__PURE__ */ new Map();
+    this._subscribers = /* @__PURE__ */ new Map();
+    this._dirty = /* @__PURE__ */ new Set();
+    this._flushTimer = void 0;
+    this._ticker = void 0;
+    this._progress = [];
+    this._messageId = 0;
+    this._closed = false;
+    this._warned = false;
+  }
+  /** Ids of the peers on the bus. */
+  get peers() {
+    return [...this._peers.keys()];
+  }
+  /**
+   * Put a peer on the bus (replacing an earlier registration of the same id).
+   * Call it as soon as the channels exist, before they open, so that no
+   * frame the other side sends the moment its end opens is missed.
+   * @param {string} peerId
+   * @param {ChannelLike} reliable the `bus` channel (negotiated, id 0)
+   * @param {ChannelLike} unordered the `bus-unordered` channel (negotiated, id 1)
+   */
+  addPeer(peerId, reliable, unordered) {
+    if (this._closed) throw new BusClosed("the bus is closed");
+    this.removePeer(peerId);
+    const peer = new Peer(this, peerId, reliable, unordered);
+    this._peers.set(peerId, peer);
+    peer.outboxes.forEach((outbox, index2) => {
+      const channel = outbox.channel;
+      channel.binaryType = "arraybuffer";
+      channel.bufferedAmountLowThreshold = this.config.lowWater;
+      const listen = (type, listener) => {
+        channel.addEventListener(type, listener);
+        peer.listeners.push([channel, type, listener]);
+      };
+      listen("message", (event) => this._receive(peer, index2, event.data));
+      const wake = () => {
+        if (channel.readyState === "open" && index2 === 0) peer.lastHeard = Math.max(peer.lastHeard, now());
+        outbox.flush();
+        this._wake();
+      };
+      listen("bufferedamountlow", wake);
+      listen("open", () => {
+        peer.lastHeard = now();
+        wake();
+      });
+    });
+    if (this._ticker === void 0) this._ticker = setInterval(() => this._tick(), this.config.pingInterval * 1e3);
+  }
+  /**
+   * Take a peer off the bus, discarding what is queued for it. Idempotent.
+   * @param {string} peerId
+   */
+  removePeer(peerId) {
+    const peer = this._peers.get(peerId);
+    if (peer === void 0) return;
+    this._peers.delete(peerId);
+    for (const [channel, type, listener] of peer.listeners) channel.removeEventListener(type, listener);
+    for (const outbox of peer.outboxes) this._dirty.delete(outbox);
+    this._wake();
+  }
+  /**
+   * Smoothed round-trip time to a peer in seconds; null before the first pong.
+   * @param {string} peerId
+   */
+  rtt(peerId) {
+    return this._known(peerId).rtt;
+  }
+  /**
+   * Subscribe to a topic; returns the function that unsubscribes.
+   * @param {string} topic
+   * @param {Handler} handler
+   */
+  subscribe(topic, handler) {
+    entryPrefix(topic);
+    this._subscribers.set(topic, [...this._subscribers.get(topic) ?? [], handler]);
+    return () => {
+      const left = (this._subscribers.get(topic) ?? []).filter((h) => h !== handler);
+      if (left.length) this._subscribers.set(topic, left);
+      else this._subscribers.delete(topic);
+    };
+  }
+  /**
+   * Queue a message for every peer (or only `to`); return how many peers.
+   * It leaves at the end of the current task, batched with the other
+   * messages of the task. Throws BusFull (reliable; nothing queued),
+   * UnknownPeer, MessageTooLarge, or TypeError for a bad topic.
+   * @param {string} topic
+   * @param {Uint8Array} payload
+   * @param {PublishOptions} [options]
+   */
+  publish(topic, payload, { to, reliable = true, flags = 0 } = {}) {
+    if (flags & FLAG_DEFLATE) throw new TypeError("use send(..., { compress: true }) instead of FLAG_DEFLATE");
+    return this._publish(topic, payload, to, reliable, flags);
+  }
+  /**
+   * @param {string} topic
+   * @param {Uint8Array} payload
+   * @param {string | undefined} to
+   * @param {boolean} reliable
+   * @param {number} flags FLAG_DEFLATE when send() compressed the payload
+   */
+  _publish(topic, payload, to, reliable, flags) {
+    if (this._closed) throw new BusClosed("the bus is closed");
+    const prefix = entryPrefix(topic, flags);
+    const size = entrySize(prefix, payload.length);
+    if (size > this.config.maxMessageSize) {
+      throw new MessageTooLarge(`a message of ${size} bytes exceeds the limit of ${this.config.maxMessageSize}`);
+    }
+    const peers = to === void 0 ? [...this._peers.values()] : [this._known(to)];
+    const small = size <= this.config.maxFrameSize - HEADER_SIZE;
+    const frames = small ? null : chunkFrames(encodeEntry(topic, payload, flags), this._nextId(), this.config.maxFrameSize);
+    if (!reliable) {
+      for (const peer of peers) {
+        peer.unordered.put(topic, { prefix, payload, frames });
+        this._dirty.add(peer.unordered);
+      }
+    } else {
+      const bytes = frames === null ? size : frames.reduce((n, f) => n + f.length, 0);
+      for (const peer of peers) {
+        const queued = peer.reliable.writer.size;
+        if (queued && queued + bytes > this.config.reliableQueueBytes) {
+          throw new BusFull(`the reliable queue to ${peer.id} holds ${queued} bytes`);
+        }
+      }
+      for (const peer of peers) {
+        if (frames === null) peer.reliable.writer.add(prefix, payload);
+        else peer.reliable.writer.addFrames(frames);
+        this._dirty.add(peer.reliable);
+      }
+    }
+    this._scheduleFlush();
+    return peers.length;
+  }
+  /**
+   * publish() a JSON value, flagged as JSON on the wire.
+   * @param {string} topic
+   * @param {unknown} value
+   * @param {PublishOptions} [options]
+   */
+  publishJson(topic, value, options = {}) {
+    return this.publish(topic, encodeJson(value), { ...options, flags: (options.flags ?? 0) | FLAG_JSON });
+  }
+  /**
+   * Reliable publish that waits for queue room instead of throwing BusFull;
+   * `compress` deflates the payload on the wire (worth it for large,
+   * repetitive payloads such as document states). Compressing takes a
+   * while: a message published meanwhile may leave first; await send()
+   * before publishing what must follow it.
+   * @param {string} topic
+   * @param {Uint8Array} payload
+   * @param {{ to?: string, flags?: number, compress?: boolean }} [options]
+   */
+  async send(topic, payload, { to, flags = 0, compress = false } = {}) {
+    if (compress) {
+      if (flags & FLAG_DEFLATE) throw new TypeError("compress already sets FLAG_DEFLATE");
+      payload = await deflate(payload);
+      flags |= FLAG_DEFLATE;
+    }
+    for (; ; ) {
+      try {
+        return this._publish(topic, payload, to, true, flags);
+      } catch (error) {
+        if (!(error instanceof BusFull)) throw error;
+        await new Promise((resolve) => this._progress.push(() => resolve(void 0)));
+      }
+    }
+  }
+  /**
+   * Wait until the reliable queues (all, or `to`'s) are handed to their channels.
+   * @param {string} [to]
+   */
+  async drain(to) {
+    for (; ; ) {
+      const peers = to === void 0 ? [...this._peers.values()] : [this._known(to)];
+      if (peers.every((peer) => peer.reliable.writer.size === 0)) return;
+      await new Promise((resolve) => this._progress.push(() => resolve(void 0)));
+    }
+  }
+  /** Forget every peer and stop the liveness check. */
+  close() {
+    this._closed = true;
+    for (const id of [...this._peers.keys()]) this.removePeer(id);
+    clearTimeout(this._flushTimer);
+    clearInterval(this._ticker);
+    this._ticker = void 0;
+  }
+  // -- internals ---------------------------------------------------------
+  _nextId() {
+    const id = this._messageId;
+    this._messageId = this._messageId + 1 >>> 0;
+    return id;
+  }
+  /** @param {string} peerId */
+  _known(peerId) {
+    const peer = this._peers.get(peerId);
+    if (peer === void 0) throw new UnknownPeer(`no peer ${peerId} on the bus`);
+    return peer;
+  }
+  _scheduleFlush() {
+    if (this._flushTimer === void 0) this._flushTimer = setTimeout(() => this._flush(), 0);
+  }
+  _flush() {
+    this._flushTimer = void 0;
+    const dirty = [...this._dirty];
+    this._dirty.clear();
+    const at = now();
+    for (const outbox of dirty) {
+      const before = this.counters.framesSent;
+      outbox.flush();
+      if (this.counters.framesSent !== before) {
+        for (const peer of this._peers.values()) if (peer.outboxes.includes(outbox)) peer.lastSent = at;
+      }
+    }
+    this._wake();
+  }
+  _wake() {
+    for (const wake of this._progress.splice(0)) wake();
+  }
+  /**
+   * @param {Peer} peer
+   * @param {number} index 0 reliable, 1 unordered
+   * @param {unknown} data
+   */
+  _receive(peer, index2, data) {
+    peer.lastHeard = now();
+    peer.dead = false;
+    if (typeof data === "string") return this._reject(peer, "text frame", true);
+    const bytes = data instanceof Uint8Array ? data : new Uint8Array(
+      /** @type {ArrayBuffer} */
+      data
+    );
+    if (bytes.length > this.config.maxIncomingFrame) return this._reject(peer, `frame of ${bytes.length} bytes`, false);
+    let entries;
+    try {
+      const frame = decodeFrame(bytes);
+      if (frame.kind === "ping" || frame.kind === "pong") {
+        if (frame.kind === "ping") {
+          peer.outboxes[index2]._send(pongFrame(frame.token));
+          return;
+        }
+        this.counters.pongsReceived++;
+        const sample = now() - frame.token;
+        if (sample >= 0 && sample < 60) peer.rtt = peer.rtt === null ? sample : 0.875 * peer.rtt + 0.125 * sample;
+        return;
+      }
+      this.counters.framesReceived++;
+      this.counters.bytesReceived += bytes.length;
+      if (frame.kind === "batch") entries = frame.entries;
+      else {
+        const reassembler = peer.reassemblers[index2];
+        const evicted = reassembler.evicted;
+        try {
+          const entry = reassembler.add(frame);
+          entries = entry === null ? [] : [entry];
+        } finally {
+          this.counters.partialsEvicted += reassembler.evicted - evicted;
+        }
+      }
+    } catch (error) {
+      if (!(error instanceof FrameError)) throw error;
+      return this._reject(peer, error.message, true);
+    }
+    for (const entry of entries) this._deliver(peer, index2, entry);
+  }
+  /**
+   * Deliver one entry, after any earlier one of the channel still inflating.
+   * @param {Peer} peer
+   * @param {number} index
+   * @param {import("./wire.js").Entry} entry
+   */
+  _deliver(peer, index2, entry) {
+    this.counters.messagesReceived++;
+    const handlers = this._subscribers.get(entry.topic);
+    if (handlers === void 0) {
+      this.counters.unknownTopics++;
+      return;
+    }
+    const reliable = index2 === 0;
+    const pending = peer.pending[index2];
+    if (!(entry.flags & FLAG_DEFLATE) && pending === null) {
+      this._call(handlers, { topic: entry.topic, payload: entry.payload, sender: peer.id, reliable, flags: entry.flags });
+      return;
+    }
+    const done = (pending ?? Promise.resolve()).then(async () => {
+      let payload = entry.payload;
+      if (entry.flags & FLAG_DEFLATE) {
+        try {
+          payload = await inflate(payload, this.config.maxMessageSize);
+        } catch (error) {
+          if (!(error instanceof FrameError)) throw error;
+          this._reject(peer, `${entry.topic}: ${error.message}`, true);
+          return;
+        }
+      }
+      const now2 = this._subscribers.get(entry.topic) ?? [];
+      this._call(now2, { topic: entry.topic, payload, sender: peer.id, reliable, flags: entry.flags & ~FLAG_DEFLATE });
+    });
+    peer.pending[index2] = done;
+    done.finally(() => {
+      if (peer.pending[index2] === done) peer.pending[index2] = null;
+    });
+  }
+  /**
+   * @param {Handler[]} handlers
+   * @param {Message} message
+   */
+  _call(handlers, message) {
+    for (const handler of handlers) {
+      try {
+        const result = handler(message);
+        if (result instanceof Promise) {
+          result.catch((error) => {
+            this.counters.handlerErrors++;
+            console.error("bus: handler failed", error);
+          });
+        }
+      } catch (error) {
+        this.counters.handlerErrors++;
+        console.error("bus: handler failed", error);
+      }
+    }
+  }
+  /**
+   * @param {Peer} peer
+   * @param {string} reason
+   * @param {boolean} malformed
+   */
+  _reject(peer, reason, malformed) {
+    if (malformed) this.counters.malformedFrames++;
+    else this.counters.oversizedFrames++;
+    if (!this._warned) {
+      this._warned = true;
+      console.warn(`bus: dropped a frame from ${peer.id}: ${reason}`);
+    }
+  }
+  _tick() {
+    const at = now();
+    const config = this.config;
+    for (const peer of this._peers.values()) {
+      const unordered = peer.unordered.channel;
+      if (unordered.readyState !== "open") continue;
+      if (!peer.dead && at - peer.lastHeard > config.deadAfter) {
+        peer.dead = true;
+        try {
+          this.onPeerDead?.(peer.id);
+        } catch (error) {
+          console.error("bus: onPeerDead failed", error);
+        }
+      }
+      if (at - peer.lastSent >= config.pingInterval || at - peer.lastPing >= config.rttInterval) {
+        if (peer.unordered._send(pingFrame(at))) {
+          peer.lastPing = at;
+          this.counters.pingsSent++;
+        }
+      }
+    }
+  }
+};
 
 // src/signaling/client.js
 var client_exports = {};
@@ -1294,9 +1856,9 @@ var PALETTE = Object.freeze([
   "#c32273"
 ]);
 var PALETTE_SIZE = PALETTE.length;
-var utf82 = new TextEncoder();
+var utf83 = new TextEncoder();
 function preferredSlot(peerId) {
-  const hash = digest(utf82.encode(peerId));
+  const hash = digest(utf83.encode(peerId));
   const first = new DataView(hash.buffer, hash.byteOffset, 8).getBigUint64(0);
   return Number(first % BigInt(PALETTE_SIZE));
 }
@@ -1332,9 +1894,13 @@ function distance(a, b) {
   return Math.min(steps, PALETTE_SIZE - steps);
 }
 export {
+  Bus,
+  BusFull,
   SignalingClient,
   SignalingError,
+  bus_exports as bus,
   colors_exports as colors,
+  messageJson,
   order_exports as order,
   client_exports as signaling,
   wire_exports as wire

@@ -37,7 +37,7 @@ export const PING_FRAME_SIZE = HEADER_SIZE + 8;
  * @typedef {{ topic: string, payload: Uint8Array, flags: number }} Entry
  * @typedef {{ kind: "batch", entries: Entry[] }} BatchFrame
  * @typedef {{ kind: "chunk", messageId: number, index: number, count: number, total: number, data: Uint8Array }} ChunkFrame
- * @typedef {{ kind: "ping" | "pong", token: number }} PingFrame
+ * @typedef {{ kind: "ping", token: number } | { kind: "pong", token: number }} PingFrame
  * @typedef {BatchFrame | ChunkFrame | PingFrame} Frame
  */
 
@@ -436,7 +436,7 @@ export function decodeFrame(data) {
       throw new FrameError("ping-size", `ping/pong frame must be ${PING_FRAME_SIZE} bytes, got ${data.length}`);
     }
     const token = new DataView(data.buffer, data.byteOffset, data.length).getFloat64(HEADER_SIZE);
-    return { kind: kind === KIND_PING ? "ping" : "pong", token };
+    return kind === KIND_PING ? { kind: "ping", token } : { kind: "pong", token };
   }
   throw new FrameError("kind", `unknown frame kind ${kind}`);
 }
