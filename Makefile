@@ -7,21 +7,21 @@ PY     := $(VENV)/bin/python
 BIN    := $(VENV)/bin
 PLUGINS  := $(wildcard plugins/*/pyproject.toml)
 EXAMPLES := $(wildcard examples/*/pyproject.toml)
-NODE_DIRS := $(patsubst %/package.json,%,$(wildcard bench/js/package.json plugins/*/tests/js/package.json))
+NODE_DIRS := $(patsubst %/package.json,%,$(wildcard js/package.json bench/js/package.json plugins/*/tests/js/package.json))
 # Debian packages the tests use: coturn (TURN relay), chromium (browser
 # reference in benchmarks), iproute2 (network namespaces for link cuts),
 # xvfb + x11-xserver-utils + ffmpeg (screen capture under a virtual X server).
 HOST ?= 127.0.0.1
 PORT ?= 8765
 
-.PHONY: run test setup system-deps node-deps lint typecheck pytest bench clean
+.PHONY: run test setup system-deps node-deps lint typecheck pytest jstest web bench clean
 
 run: setup
 	@echo "Starting avacollab serve on $(HOST):$(PORT). In another terminal, join a room with:"
 	@echo "  $(BIN)/avacollab join demo --server ws://$(HOST):$(PORT)/ws --name alice"
 	$(BIN)/avacollab serve --host $(HOST) --port $(PORT)
 
-test: setup system-deps node-deps lint typecheck pytest
+test: setup system-deps node-deps lint typecheck pytest jstest
 
 # The venv is rebuilt when a pyproject changes; the stamp keeps reruns fast.
 setup: $(VENV)/.stamp
@@ -74,6 +74,16 @@ pytest: setup
 	@for p in $(dir $(PLUGINS)); do \
 		echo "== $$p"; (cd $$p && ../../$(BIN)/pytest -q) || exit 1; \
 	done
+
+# The browser client (js/): its types, then its tests, some of which start
+# the venv's `avacollab serve`.
+jstest: setup node-deps
+	cd js && npm run --silent typecheck && npm test
+
+# Rebuild the client bundle shipped inside the package (commit the result:
+# tests/test_web_client.py fails when it is not what js/ builds).
+web: node-deps
+	cd js && npm run --silent build
 
 bench: setup node-deps
 	$(PY) bench/signaling.py

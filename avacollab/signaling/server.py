@@ -24,6 +24,7 @@ from aiohttp.typedefs import Handler
 from .. import __version__, logs
 from ..settings import Settings
 from . import metrics
+from .bundle import CLIENT_PATH, load_bundle
 from .core import (
     Action,
     Close,
@@ -170,6 +171,7 @@ class SignalingServer:
                 web.get(WS_PATH, self._websocket),
                 web.get("/healthz", self._healthz),
                 web.get("/metrics", self._metrics),
+                web.get(CLIENT_PATH, self._client_bundle),
                 web.get("/", self._index),
             ]
         )
@@ -291,12 +293,38 @@ class SignalingServer:
             text=metrics.render(self.core), content_type="text/plain", charset="utf-8"
         )
 
+    async def _client_bundle(self, request: web.Request) -> web.Response:
+        bundle = load_bundle()
+        if bundle is None:
+            raise web.HTTPNotFound(text="this installation ships no browser client (make web)\n")
+        # The URL carries no version, so browsers revalidate every time (a
+        # 304 costs a round trip, not the body) and an upgrade is seen at once.
+        headers = {
+            "Cache-Control": "no-cache",
+            "ETag": bundle.etag,
+            "X-Content-Type-Options": "nosniff",
+            "Vary": "Origin",
+        }
+        # Module scripts are fetched with CORS: a page on another origin may
+        # load the client if it may also join rooms here (the same allowlist).
+        origin = request.headers.get("Origin")
+        if origin is not None and origin_allowed(
+            origin, request.host, self.settings.allowed_origins
+        ):
+            headers["Access-Control-Allow-Origin"] = origin
+        if bundle.etag in request.headers.get("If-None-Match", ""):
+            return web.Response(status=304, headers=headers)
+        return web.Response(
+            body=bundle.body, content_type="text/javascript", charset="utf-8", headers=headers
+        )
+
     async def _index(self, request: web.Request) -> web.Response:
         return web.Response(
             text=(
                 f"avacollab signaling server {__version__}\n"
                 f"WebSocket endpoint: {WS_PATH} (protocol: docs/protocol.md)\n"
                 "Health: /healthz  Metrics: /metrics\n"
+                f"Browser client: {CLIENT_PATH} (an ES module)\n"
             )
         )
 

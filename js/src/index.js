@@ -1,0 +1,15 @@
+// avacollab-client: the browser (and Node) client of avacollab.
+//
+// Layers mirror the Python package, each usable alone:
+//   wire       the bus frame format (docs/protocol.md part 2)
+//   Bus        the data-channel bus over each peer's two RTCDataChannels
+//   signaling  the signaling client (docs/protocol.md part 1)
+//   order      fractional order keys of the editing plugin
+//   colors     presence colors
+export * as wire from "./bus/wire.js";
+export { Bus, BusFull, messageJson } from "./bus/bus.js";
+export * as bus from "./bus/bus.js";
+export { SignalingClient, SignalingError } from "./signaling/client.js";
+export * as signaling from "./signaling/client.js";
+export * as order from "./editing/order.js";
+export * as colors from "./presence/colors.js";
