@@ -243,9 +243,7 @@ def _registered(pm: pluggy.PluginManager) -> list[tuple[str, Any]]:
     return registered
 
 
-def _feature_info(cls: Any) -> FeatureInfo:
-    if not (isinstance(cls, type) and issubclass(cls, Feature)):
-        raise PluginError(f"{cls!r} is not a subclass of avacollab.feature.Feature")
+def _feature_info(cls: type[Feature]) -> FeatureInfo:
     return FeatureInfo(str(cls.name), tuple(_option_info(o) for o in cls.options))
 
 

@@ -70,6 +70,9 @@ def test_options_take_their_defaults_and_the_values_given() -> None:
         "smooth": False,
         "save": Path.home() / "canvas.png",
     }
+    assert [parse_options([Paint], {"paint.smooth": word})["paint"]["smooth"] for word in (
+        "on", "TRUE", "yes", "1", "off", "False", "no", "0"
+    )] == [True] * 4 + [False] * 4  # fmt: skip
     # An empty value means the default, checked like one.
     assert parse_options([Paint], {"paint.size": "", "paint.color": ""})["paint"]["color"] == "RED"
 
