@@ -48,7 +48,7 @@ import pycrdt
 from avacollab_editing import Change, Document
 from avacollab_editing import plugin as editing_plugin
 from avacollab_editing.components import walk
-from avacollab_editing.plugin import editing_for
+from avacollab_editing.session import EditingSession
 
 from avacollab.bus import BusConfig, Message
 from avacollab.peer.session import SessionConfig
@@ -139,7 +139,7 @@ async def child(url: str, room: str, frame: int) -> None:
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
     session = _session(url, room, "child", frame)
     await session.start()
-    receiver = Receiver(editing_for(session).document)
+    receiver = Receiver(session.features.get(EditingSession).document)
     session.bus.subscribe(RAW_TOPIC, receiver.raw)
     _emit({"ready": True})
     while line := await reader.readline():
@@ -173,7 +173,7 @@ async def late_join(url: str, room: str, count: int, frame: int) -> dict[str, An
     timings: dict[str, float] = {}
     try:
         await session.start()
-        editing = editing_for(session)
+        editing = session.features.get(EditingSession)
         document = editing.document
         receive = editing.sync.receive
 
@@ -301,7 +301,7 @@ async def run_edits(
     session: RecordedSession, child: Child, node_id: str, count: int, burst: int, rate: float
 ) -> dict[str, float]:
     """Make ``count`` edits (paced at ``rate`` a second if > 0); the child's figures."""
-    document = editing_for(session).document
+    document = session.features.get(EditingSession).document
     await child.ask({"op": "edits", "count": count})
     await child.answer()  # armed
     start = time.time()
@@ -397,7 +397,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         sessions.append(session)
         await session.start()
         await _connected(session)
-        document = editing_for(session).document
+        document = session.features.get(EditingSession).document
         node_id = document.add("Box", {"label": "bench"})
         results: dict[str, Any] = {"machine": _machine(), "args": vars(args)}
         cpu_start = (_cpu_seconds(os.getpid()), _cpu_seconds(process.pid), time.monotonic())
@@ -419,7 +419,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         holder = _session(server.url, f"{room}-late", "holder", args.max_frame)
         sessions.append(holder)
         await holder.start()
-        big = editing_for(holder).document
+        big = holder.features.get(EditingSession).document
         big.import_(_bigdoc(args.components))
         results["components"] = sum(1 for _ in walk(big.tree()))
         results["full_state"] = reference_full_state(big)

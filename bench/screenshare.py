@@ -76,7 +76,8 @@ async def peer(args: argparse.Namespace) -> None:
     try:
         await session.events.wait(lambda: len(session.connected) >= args.peers - 1, timeout=30)
         if args.share:
-            reply = await screenshare.share(session, f"{args.source} size=1280x720 fps={args.fps}")
+            feature = session.features.get(screenshare.ScreenShare)
+            reply = await feature.share(f"{args.source} size=1280x720 fps={args.fps}")
             if not reply.startswith("sharing"):
                 raise SystemExit(reply)
         else:
@@ -85,7 +86,7 @@ async def peer(args: argparse.Namespace) -> None:
 
         def done() -> int:
             # The sender counts frames captured, a viewer frames decoded.
-            broadcast = screenshare._states[session].sharer.broadcast
+            broadcast = session.features.get(screenshare.ScreenShare).sharer.broadcast
             return broadcast.frames if broadcast is not None else frames
 
         cpu, got, start = cpu_seconds(), done(), time.monotonic()

@@ -69,8 +69,7 @@ async def peer(
         )
         try:
             await session.events.wait(partial(connected_to, session, peers - 1), timeout=30.0)
-            state = voice.voice_of(session)
-            assert state is not None
+            state = session.features.get(voice.Voice)
             if source == "none" and not idle:
                 # Listeners measure once the sender's audio arrives.
                 await session.events.wait_for("voice.recording", timeout=30.0)

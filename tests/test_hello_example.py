@@ -70,7 +70,8 @@ def test_the_installed_plugin_is_found_by_its_entry_point(site: Path, tmp_path: 
         "name": "hello",
         "distribution": "avacollab-hello",
         "version": "0.1.0",
-        "hooks": ["avacollab_bus_topics", "avacollab_join_commands"],
+        "hooks": ["avacollab_register_features"],
+        "features": [{"name": "hello", "options": []}],
     }
 
 
