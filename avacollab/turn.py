@@ -422,6 +422,14 @@ def _lines(opts: CoturnOptions) -> Iterable[tuple[str, str]]:
         (f"user-quota={opts.user_quota}"),
     )
     yield "limit on allocations for the whole server", f"total-quota={opts.total_quota}"
+    yield (
+        "no bandwidth cap by default: max-bps caps one session (bytes/s each way; 10 Mbit/s)",
+        "#max-bps=1250000",
+    )
+    yield (
+        "bps-capacity caps the whole server (here 1 Gbit/s); size both to the uplink",
+        "#bps-capacity=125000000",
+    )
 
     yield "", "Peers the relay must never reach (the operator's own networks)"
     yield "multicast and broadcast peers", "no-multicast-peers"
@@ -576,6 +584,29 @@ def _no_catch_all(entries: list[tuple[str, str]]) -> bool:
     return not any(s is not None and int(s[0]) == 0 and s[0].version == 6 for s in spans)
 
 
+def _metrics_private(entries: list[tuple[str, str]]) -> bool:
+    """The exporter is off, on every address (a rule of its own) or on loopback only."""
+    address = _prometheus_address(entries)
+    if not address or address.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
+
+
+def _prometheus_address(entries: list[tuple[str, str]]) -> str | None:
+    """Where coturn's metrics exporter listens when on, or None when it is off.
+
+    It has no authentication and listens on every address unless
+    ``prometheus-address`` (newer coturn) names one: then "" stands for every.
+    """
+    if not _flag_on(entries, "prometheus"):
+        return None
+    address = (_value(entries, "prometheus-address") or "").strip().strip("[]")
+    return "" if address in ("", "0.0.0.0", "::") else address
+
+
 def _relay_range(entries: list[tuple[str, str]]) -> bool:
     low, high = _value(entries, "min-port"), _value(entries, "max-port")
     return (
@@ -599,6 +630,29 @@ RULES: tuple[Rule, ...] = (
         "no-static-users",
         "`user=` gives a password that never expires; use the secret",
         lambda e: _value(e, "user") is None,
+    ),
+    Rule(
+        "no-auth",
+        "`no-auth` turns authentication off: anyone can relay through the server",
+        lambda e: not _flag_on(e, "no-auth"),
+    ),
+    Rule(
+        "no-web-admin",
+        "`web-admin` opens an admin console over HTTPS, an attack surface nobody here "
+        "needs (like the telnet one, `no-cli`)",
+        lambda e: not _flag_on(e, "web-admin"),
+    ),
+    Rule(
+        "prometheus-address",
+        "`prometheus` serves unauthenticated metrics on every address, the public one "
+        "included; bind it with `prometheus-address=127.0.0.1` and scrape it from there",
+        lambda e: _prometheus_address(e) != "",
+    ),
+    Rule(
+        "no-prometheus-username-labels",
+        "`prometheus-username-labels` makes a metric series per credential (they expire "
+        "and never recur, so coturn's memory grows without end) and publishes peer ids",
+        lambda e: not _flag_on(e, "prometheus-username-labels"),
     ),
     Rule(
         "no-allow-loopback-peers",
@@ -654,10 +708,27 @@ RULES: tuple[Rule, ...] = (
 )
 
 
+WARNINGS: tuple[Rule, ...] = (
+    Rule(
+        "prometheus-address",
+        "`prometheus` serves unauthenticated metrics to whoever reaches that address: "
+        "let only your Prometheus server through the firewall to it",
+        _metrics_private,
+    ),
+)
+"""Settings a deployment may need but should look at again: ``--check`` still passes."""
+
+
 def check_config(text: str) -> list[Problem]:
     """Every hardening rule ``text`` (a coturn config) breaks; empty when it passes."""
     entries = parse_config(text)
     return [Problem(rule.name, rule.message) for rule in RULES if not rule.holds(entries)]
+
+
+def config_warnings(text: str) -> list[Problem]:
+    """What in ``text`` deserves a second look without failing the check (:data:`WARNINGS`)."""
+    entries = parse_config(text)
+    return [Problem(rule.name, rule.message) for rule in WARNINGS if not rule.holds(entries)]
 
 
 # --- coturn versions -------------------------------------------------------------

@@ -24,6 +24,7 @@ from avacollab.turn import (
     ExternalIp,
     TurnError,
     check_config,
+    config_warnings,
     default_secret_dir,
     ice_servers,
     ice_servers_provider,
@@ -407,6 +408,10 @@ BREAKS: dict[str, Callable[[str], str]] = {
     "denied-peer-ip-format": _add("denied-peer-ip=10.0.0.0/8"),
     "denied-peer-ip-catch-all": _add("denied-peer-ip=::-::1"),
     "allowed-peer-ip": _add("allowed-peer-ip=192.168.1.10"),
+    "no-auth": _add("no-auth"),
+    "no-web-admin": _add("web-admin"),
+    "prometheus-address": _add("prometheus"),
+    "no-prometheus-username-labels": _add("prometheus-username-labels"),
 }
 
 
@@ -482,6 +487,55 @@ def test_check_lists_everything_wrong_with_a_typical_weak_config() -> None:
         "denied-peer-ip-catch-all",
         "allowed-peer-ip",
     } | (deny_rules - {"denied-peer-ip=192.168.0.0-192.168.255.255"})
+
+
+@pytest.mark.parametrize(
+    ("lines", "rules"),
+    [
+        (["no-auth"], ["no-auth"]),
+        (["--no-auth=true"], ["no-auth"]),
+        (["web-admin", "web-admin-ip=127.0.0.1"], ["no-web-admin"]),
+        (["prometheus"], ["prometheus-address"]),
+        (["prometheus=true", "prometheus-address=0.0.0.0"], ["prometheus-address"]),
+        (["prometheus", "prometheus-address=::"], ["prometheus-address"]),
+        (["prometheus", "prometheus-address=127.0.0.1"], []),
+        (["prometheus", "prometheus-address=[::1]", "prometheus-port=9641"], []),
+        (["prometheus", "prometheus-address=10.0.0.5"], []),  # a warning, below
+        (["prometheus", "prometheus-address=::1", "prometheus-username-labels"],
+         ["no-prometheus-username-labels"]),
+        (["prometheus=off"], []),
+        (["no-auth=false", "web-admin=0"], []),
+    ],
+)  # fmt: skip
+def test_check_refuses_open_access_and_open_admin_or_metrics(
+    lines: list[str], rules: list[str]
+) -> None:
+    assert [p.rule for p in check_config(GOOD + "\n".join(lines) + "\n")] == rules
+
+
+@pytest.mark.parametrize(
+    ("lines", "warned"),
+    [
+        (["prometheus", "prometheus-address=10.0.0.5"], True),
+        (["prometheus", "prometheus-address=fd00::5"], True),
+        (["prometheus", "prometheus-address=127.0.0.1"], False),
+        (["prometheus", "prometheus-address=localhost"], False),
+        (["prometheus"], False),  # refused instead
+        (["prometheus-address=10.0.0.5"], False),  # the exporter is off
+    ],
+)
+def test_metrics_on_a_private_address_get_a_warning(lines: list[str], warned: bool) -> None:
+    warnings = config_warnings(GOOD + "\n".join(lines) + "\n")
+    assert [w.rule for w in warnings] == (["prometheus-address"] if warned else [])
+    assert config_warnings(GOOD) == []
+
+
+def test_generated_config_mentions_bandwidth_caps_without_setting_them() -> None:
+    text = render_config(CoturnOptions(secret=SECRET))
+    assert "#max-bps=1250000" in text.splitlines()
+    assert "#bps-capacity=125000000" in text.splitlines()
+    assert not any(d.startswith(("max-bps", "bps-capacity")) for d in _directives(text))
+    assert check_config(text.replace("#max-bps", "max-bps").replace("#bps-c", "bps-c")) == []
 
 
 def test_check_accepts_ranges_split_across_lines() -> None:
@@ -759,6 +813,26 @@ def test_cli_check_lists_problems(run: Callable[..., object], tmp_path: Path) ->
         "denied",
     ]
     assert "2 problem(s)" in err
+
+
+def test_cli_check_fails_on_open_access_and_warns_on_private_metrics(
+    run: Callable[..., object], tmp_path: Path
+) -> None:
+    conf = tmp_path / "turnserver.conf"
+    conf.write_text(GOOD + "no-auth\nweb-admin\nprometheus\n")
+    code, out, err = _result(run("--check", str(conf)))
+    assert code == 1
+    assert [line.split(":")[0] for line in out.splitlines()] == [
+        "no-auth",
+        "no-web-admin",
+        "prometheus-address",
+    ]
+    assert "3 problem(s)" in err
+    conf.write_text(GOOD + "prometheus\nprometheus-address=10.0.0.5\n")
+    code, out, err = _result(run("--check", str(conf)))
+    assert code == 0 and out == ""
+    assert "warning: prometheus-address: `prometheus` serves unauthenticated metrics" in err
+    assert "all hardening rules pass" in err
 
 
 def test_cli_check_of_a_missing_file_fails(run: Callable[..., object], tmp_path: Path) -> None:

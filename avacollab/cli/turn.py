@@ -13,6 +13,7 @@ from ..turn import (
     ExternalIp,
     TurnError,
     check_config,
+    config_warnings,
     installed_coturn_version,
     load_or_create_secret,
     parse_ip,
@@ -173,9 +174,10 @@ def _check(path: Path) -> None:
     problems = check_config(text)
     for problem in problems:
         typer.echo(str(problem))
+    warnings = [str(w) for w in config_warnings(text)]
     version = installed_coturn_version()
-    warning = None if version is None else version_warning(version)
-    if warning:
+    old_coturn = None if version is None else version_warning(version)
+    for warning in [*warnings, *([old_coturn] if old_coturn else [])]:
         typer.echo(f"warning: {warning}", err=True)
     if problems:
         typer.echo(f"{path}: {len(problems)} problem(s)", err=True)
