@@ -17,7 +17,6 @@ import hashlib
 import hmac
 import ipaddress
 import re
-import stat
 import subprocess
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -772,15 +771,18 @@ def default_secret_dir() -> Path:
     return config_dir()
 
 
-def read_secret(path: Path) -> str:
+def read_secret(
+    path: Path, *, allow_open: bool = False, warn: secretfile.Warn = secretfile.log_warning
+) -> str:
     """The TURN secret stored in ``path`` (surrounding whitespace ignored).
 
-    On top of :func:`avacollab.secretfile.read_secret`, the secret must be
-    long enough and one word of printable ASCII, because coturn reads it
-    unquoted from its config file.
+    On top of :func:`avacollab.secretfile.read_secret` (which also refuses a
+    file others can access, unless ``allow_open``), the secret must be long
+    enough and one word of printable ASCII, because coturn reads it unquoted
+    from its config file.
     """
     try:
-        secret = secretfile.read_secret(path)
+        secret = secretfile.read_secret(path, allow_open=allow_open, warn=warn)
     except SecretFileError as exc:
         if "is empty" not in str(exc):
             raise TurnError(f"TURN {exc}") from None
@@ -795,23 +797,18 @@ def read_secret(path: Path) -> str:
     return secret
 
 
-def load_or_create_secret(directory: Path | None = None) -> tuple[str, Path]:
+def load_or_create_secret(
+    directory: Path | None = None,
+    *,
+    allow_open: bool = False,
+    warn: secretfile.Warn = secretfile.log_warning,
+) -> tuple[str, Path]:
     """The secret in ``directory/turn-secret``, created (mode 0600) on first use."""
     directory = default_secret_dir() if directory is None else directory
     path = directory / SECRET_FILE_NAME
     try:
-        secretfile.load_or_create(path)
+        # Only creates it: the read below checks it (and warns) once.
+        secretfile.load_or_create(path, allow_open=allow_open, warn=lambda _: None)
     except SecretFileError as exc:
         raise TurnError(str(exc)) from None
-    return read_secret(path), path
-
-
-def secret_file_warning(path: Path) -> str | None:
-    """A warning when users other than the owner can read the secret file."""
-    try:
-        mode = path.stat().st_mode
-    except OSError:
-        return None
-    if mode & (stat.S_IRWXG | stat.S_IRWXO):
-        return f"TURN secret file {path} is accessible to other users (chmod 600 it)"
-    return None
+    return read_secret(path, allow_open=allow_open, warn=warn), path

@@ -36,7 +36,6 @@ from avacollab.turn import (
     parse_turn_url,
     read_secret,
     render_config,
-    secret_file_warning,
     turn_credentials,
     version_warning,
 )
@@ -602,7 +601,6 @@ def test_secret_is_created_once_with_private_permissions(tmp_path: Path) -> None
     assert stat.S_IMODE(directory.stat().st_mode) == 0o700
     assert len(secret) >= 40
     assert load_or_create_secret(directory) == (secret, path)
-    assert secret_file_warning(path) is None
 
 
 def test_default_secret_dir_follows_the_environment(
@@ -626,6 +624,7 @@ def test_secret_cannot_be_created_under_a_file(tmp_path: Path) -> None:
 def test_read_secret_strips_the_newline(tmp_path: Path) -> None:
     path = tmp_path / "secret"
     path.write_text(SECRET + "\n")
+    path.chmod(0o600)
     assert read_secret(path) == SECRET
 
 
@@ -648,16 +647,26 @@ def test_bad_secret_files_are_refused(
         path.mkdir()
     elif isinstance(content, bytes):
         path.write_bytes(content)
+        path.chmod(0o600)
     with pytest.raises(TurnError, match=message):
         read_secret(path)
 
 
-def test_readable_secret_file_gets_a_warning(tmp_path: Path) -> None:
+def test_a_secret_file_others_can_read_is_refused_unless_allowed(tmp_path: Path) -> None:
     path = tmp_path / "secret"
     path.write_text(SECRET)
     path.chmod(0o644)
-    warning = secret_file_warning(path)
-    assert warning is not None and "chmod 600" in warning
+    with pytest.raises(TurnError, match="chmod 600"):
+        read_secret(path)
+    warnings: list[str] = []
+    assert read_secret(path, allow_open=True, warn=warnings.append) == SECRET
+    assert len(warnings) == 1 and "is open to its group and other users" in warnings[0]
+    (tmp_path / SECRET_FILE_NAME).write_text(SECRET)
+    (tmp_path / SECRET_FILE_NAME).chmod(0o640)
+    with pytest.raises(TurnError, match="chmod 600"):
+        load_or_create_secret(tmp_path)
+    assert load_or_create_secret(tmp_path, allow_open=True, warn=warnings.append)[0] == SECRET
+    assert len(warnings) == 2  # one warning per use, not one per read
 
 
 # --- the turn-config command ----------------------------------------------------------
@@ -766,6 +775,31 @@ def test_cli_passes_every_option_through(run: Callable[..., object], tmp_path: P
     assert check_config(out) == []
 
 
+def test_cli_refuses_an_open_secret_file_unless_allowed(
+    run: Callable[..., object], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secret_file = tmp_path / "secret"
+    secret_file.write_text(SECRET)
+    secret_file.chmod(0o644)
+    code, out, err = _result(run("--secret-file", str(secret_file)))
+    assert code == 2 and out == ""
+    assert f"chmod 600 {secret_file}" in err and "allow_open_secret_files" in err
+    code, out, err = _result(run("--secret-file", str(secret_file), "--allow-open-secret-files"))
+    assert code == 0 and f"static-auth-secret={SECRET}" in out
+    assert f"warning: secret file {secret_file} is open to its group and other users" in err
+    # The setting, from the environment (or the config file), does the same.
+    monkeypatch.setenv("AVACOLLAB_ALLOW_OPEN_SECRET_FILES", "1")
+    code, out, err = _result(run("--secret-file", str(secret_file)))
+    assert code == 0 and "warning: secret file" in err
+    # The default secret, in the config directory, goes through the same check.
+    monkeypatch.delenv("AVACOLLAB_ALLOW_OPEN_SECRET_FILES")
+    assert _result(run())[0] == 0
+    default = tmp_path / "config" / SECRET_FILE_NAME
+    default.chmod(0o660)
+    code, _, err = _result(run())
+    assert code == 2 and f"chmod 600 {default}" in err
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -851,6 +885,6 @@ def test_every_option_help_has_an_example() -> None:
     turn_cli.register(app)
     command = get_command(app).commands["turn-config"]  # type: ignore[attr-defined]
     options = [p for p in command.params if p.name != "help"]
-    assert len(options) == 13
+    assert len(options) == 14
     for option in options:
         assert "e.g." in (option.help or ""), option.name

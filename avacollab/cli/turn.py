@@ -8,6 +8,8 @@ from typing import Annotated, NoReturn
 
 import typer
 
+from ..secretfile import warn_on_stderr
+from ..settings import SettingsError, load
 from ..turn import (
     CoturnOptions,
     ExternalIp,
@@ -20,7 +22,6 @@ from ..turn import (
     parse_port_range,
     read_secret,
     render_config,
-    secret_file_warning,
     version_warning,
 )
 
@@ -97,6 +98,14 @@ def turn_config(
             help="Allocations the whole server may hold at once, e.g. --total-quota 1200."
         ),
     ] = 1200,
+    allow_open_secret_files: Annotated[
+        bool | None,
+        typer.Option(
+            help="Use a secret file that its group or other users can access, with a warning, "
+            "instead of refusing it (setting allow_open_secret_files), "
+            "e.g. --allow-open-secret-files."
+        ),
+    ] = None,
     check: Annotated[
         Path | None,
         typer.Option(
@@ -110,9 +119,14 @@ def turn_config(
         _check(check)
         return
     try:
+        # The layered setting (config file, environment), like every secret file reader.
+        settings = load({"allow_open_secret_files": allow_open_secret_files}).settings
+    except SettingsError as exc:
+        _fail(str(exc))
+    try:
         relay = parse_port_range(relay_ports)
         options = CoturnOptions(
-            secret=_secret(secret_file),
+            secret=_secret(secret_file, settings.allow_open_secret_files),
             realm=realm,
             listening_ips=tuple(parse_ip(ip, "--listening-ip") for ip in listening_ip or ()),
             port=port,
@@ -138,15 +152,10 @@ def turn_config(
     typer.echo(f"wrote {output}", err=True)
 
 
-def _secret(secret_file: Path | None) -> str:
+def _secret(secret_file: Path | None, allow_open: bool) -> str:
     if secret_file is not None:
-        secret, path = read_secret(secret_file), secret_file
-    else:
-        secret, path = load_or_create_secret()
-    warning = secret_file_warning(path)
-    if warning:
-        typer.echo(f"warning: {warning}", err=True)
-    return secret
+        return read_secret(secret_file, allow_open=allow_open, warn=warn_on_stderr)
+    return load_or_create_secret(allow_open=allow_open, warn=warn_on_stderr)[0]
 
 
 def _existing(path: Path | None, option: str) -> str | None:
