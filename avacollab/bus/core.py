@@ -30,13 +30,13 @@ import itertools
 import json
 import logging
 import math
-import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, fields
 from typing import Any, NamedTuple
 
 from .channels import Channel
+from .clock import Clock, MonotonicClock
 from .wire import (
     BATCH_HEADER,
     FLAG_DEFLATE,
@@ -224,7 +224,7 @@ class _Outbox:
 
     def _send(self, frame: bytes) -> None:
         self.channel.send(frame)
-        self.peer.last_sent = time.monotonic()
+        self.peer.last_sent = self.bus.now()
         counters = self.bus.counters
         counters.frames_sent += 1
         counters.bytes_sent += len(frame)
@@ -332,10 +332,11 @@ class _Peer:
                 max_message_size=config.max_message_size,
                 max_partial=config.max_partial_messages,
                 timeout=config.partial_timeout,
+                clock=bus.now,
             )
             for _ in range(2)
         )
-        self.last_heard = self.last_sent = time.monotonic()
+        self.last_heard = self.last_sent = bus.now()
         self.last_ping = 0.0
         self.dead = False
         self.rtt: float | None = None
@@ -349,12 +350,22 @@ class Bus:
     been heard from for ``config.dead_after`` seconds (called again only after
     the peer was heard in between), and when one of its channels closes or
     fails (the bus then forgets the peer). Use the bus from one event loop.
+
+    ``clock`` is the time liveness and reassembly run on: real time unless a
+    test passes a :class:`~avacollab.bus.clock.ManualClock`.
     """
 
     def __init__(
-        self, config: BusConfig | None = None, *, on_peer_dead: PeerCallback | None = None
+        self,
+        config: BusConfig | None = None,
+        *,
+        on_peer_dead: PeerCallback | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.config = config or BusConfig()
+        self.clock = clock or MonotonicClock()
+        # Bound once: read for every frame sent and received.
+        self.now = self.clock.now
         self.counters = BusCounters()
         self.on_peer_dead = on_peer_dead
         self._peers: dict[str, _Peer] = {}
@@ -430,7 +441,7 @@ class Bus:
 
     def silence(self, peer_id: str) -> float:
         """Seconds since anything was last received from a peer."""
-        return time.monotonic() - self._known(peer_id).last_heard
+        return self.now() - self._known(peer_id).last_heard
 
     def queued(self, peer_id: str, *, reliable: bool = True) -> int:
         """Bytes queued for a peer's channel and not yet handed to it."""
@@ -680,7 +691,7 @@ class Bus:
         return functools.partial(self._receive, peer, index)
 
     def _receive(self, peer: _Peer, index: int, data: bytes | str) -> None:
-        peer.last_heard = time.monotonic()
+        peer.last_heard = self.now()
         peer.dead = False
         counters = self.counters
         if isinstance(data, str):
@@ -796,7 +807,7 @@ class Bus:
 
     def _pong(self, peer: _Peer, token: float) -> None:
         self.counters.pongs_received += 1
-        sample = time.monotonic() - token
+        sample = self.now() - token
         # The token is our own clock echoed back; a peer could send anything.
         if not math.isfinite(sample) or not 0 <= sample < 600:
             return
@@ -816,8 +827,8 @@ class Bus:
     async def _tick(self) -> None:
         config = self.config
         while True:
-            await asyncio.sleep(config.ping_interval)
-            now = time.monotonic()
+            await self.clock.sleep(config.ping_interval)
+            now = self.now()
             for peer in list(self._peers.values()):
                 for reassembler in peer.reassemblers:
                     self.counters.partials_evicted += reassembler.expire()
