@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import inspect
 import itertools
 import json
 import logging
@@ -35,6 +34,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, fields
 from typing import Any, NamedTuple
 
+from ..tasks import TaskSet
 from .channels import Channel
 from .clock import Clock, MonotonicClock
 from .wire import (
@@ -382,7 +382,7 @@ class Bus:
         self._dirty: set[_Outbox] = set()
         self._flush_handle: asyncio.Handle | None = None
         self._progress = asyncio.Event()
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks = TaskSet(self._handler_failed)
         self._ticker: asyncio.Task[None] | None = None
         self._message_ids = itertools.count()
         self._closed = False
@@ -545,11 +545,11 @@ class Bus:
         if self._flush_handle is not None:
             self._flush_handle.cancel()
             self._flush_handle = None
-        tasks = [*self._tasks, *([self._ticker] if self._ticker else [])]
-        self._ticker = None
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        ticker, self._ticker = self._ticker, None
+        if ticker is not None:
+            ticker.cancel()
+            await asyncio.gather(ticker, return_exceptions=True)
+        await self._tasks.cancel()
 
     async def __aenter__(self) -> Bus:
         return self
@@ -764,7 +764,7 @@ class Bus:
                     logger.exception("bus: handler %r failed", handler)
                     continue
                 if result is not None:
-                    self._spawn(result)
+                    self._tasks.spawn(result)
 
     def _call(self, handler: Callable[[Any], Awaitable[None] | None], arg: Any) -> None:
         try:
@@ -773,21 +773,11 @@ class Bus:
             self.counters.handler_errors += 1
             logger.exception("bus: handler %r failed", handler)
             return
-        if result is not None:
-            self._spawn(result)
+        self._tasks.spawn(result)
 
-    def _spawn(self, result: object) -> None:
-        """Run what an async handler returned as a task (anything else is ignored)."""
-        if inspect.isawaitable(result):
-            task = asyncio.ensure_future(result)
-            self._tasks.add(task)
-            task.add_done_callback(self._task_done)
-
-    def _task_done(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            self.counters.handler_errors += 1
-            logger.error("bus: handler failed", exc_info=task.exception())
+    def _handler_failed(self, exc: BaseException) -> None:
+        self.counters.handler_errors += 1
+        logger.error("bus: handler failed", exc_info=exc)
 
     def _reject(self, peer: _Peer, reason: str, *, malformed: bool) -> None:
         counters = self.counters
