@@ -19,12 +19,12 @@ from avacollab.bus import (
     UnknownPeer,
 )
 from avacollab.bus.channels import MemoryChannel, channel_pair
+from avacollab.bus.chunks import chunk_frames
 from avacollab.bus.clock import ManualClock
 from avacollab.bus.wire import (
     FLAG_DEFLATE,
     FLAG_JSON,
     batch_frame,
-    chunk_frames,
     deflate,
     encode_entry,
     pong_frame,

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from avacollab.bus.chunks import Reassembler, chunk_frames
 from avacollab.bus.wire import (
     CHUNK_HEADER_SIZE,
     FLAG_JSON,
@@ -21,10 +22,8 @@ from avacollab.bus.wire import (
     FrameError,
     Ping,
     Pong,
-    Reassembler,
     batch_frame,
     check_topic,
-    chunk_frames,
     decode_entry,
     decode_frame,
     deflate,
