@@ -137,10 +137,6 @@ class Reassembler:
             self._drop(mid)
         return len(stale)
 
-    def clear(self) -> None:
-        self._partials.clear()
-        self._buffered = 0
-
     def _drop(self, message_id: int) -> None:
         partial = self._partials.pop(message_id)
         self._buffered -= partial.size

@@ -51,7 +51,6 @@ MAX_PAYLOAD_LEN: Final = 0xFFFF_FFFF
 """The largest ``payload_len`` a frame may state (a 5-byte varint at most)."""
 HEADER_SIZE: Final = 2
 CHUNK_HEADER_SIZE: Final = HEADER_SIZE + 16  # message id, index, count, total
-PING_TOKEN_SIZE: Final = 8
 
 _HEADER = struct.Struct(">BB")
 CHUNK_HEADER: Final = struct.Struct(">BBIIII")
