@@ -30,6 +30,8 @@ from avacollab.bus.wire import (
     pong_frame,
 )
 
+from .buskit import Inbox
+
 WAIT = 5.0  # upper bound for every wait; the tests normally take milliseconds
 
 
@@ -52,30 +54,6 @@ def connect(a: Bus, a_id: str, b: Bus, b_id: str) -> Wire:
     a.add_peer(b_id, reliable_a, unordered_a)
     b.add_peer(a_id, reliable_b, unordered_b)
     return wire
-
-
-class Inbox:
-    """Collects messages of one topic and lets a test wait for a count."""
-
-    def __init__(self, bus: Bus, topic: str) -> None:
-        self.messages: list[Message] = []
-        self._changed = asyncio.Event()
-        bus.subscribe(topic, self._add)
-
-    def _add(self, message: Message) -> None:
-        self.messages.append(message)
-        self._changed.set()
-
-    @property
-    def payloads(self) -> list[bytes]:
-        return [m.payload for m in self.messages]
-
-    async def wait(self, count: int) -> list[Message]:
-        async with asyncio.timeout(WAIT):
-            while len(self.messages) < count:
-                self._changed.clear()
-                await self._changed.wait()
-        return self.messages
 
 
 async def settle() -> None:
