@@ -23,7 +23,7 @@ import aiohttp
 
 from .. import logs
 from ..signaling.core import CLOSE_KEEP_PLACE, CLOSE_REPLACED
-from ..signaling.protocol import VERSION, encode
+from ..signaling.protocol import VERSION, ErrorCode, encode
 
 Handler = Callable[[dict[str, Any]], Awaitable[None] | None]
 
@@ -49,17 +49,18 @@ class Backoff:
         return random.uniform(ceiling / 2, ceiling)
 
 
-# Errors after which retrying the same join is pointless.
-FATAL_CODES = frozenset(
+# Errors after which retrying the same join is pointless (StrEnum members
+# compare and hash as their strings, so the codes read off the wire match).
+FATAL_CODES: frozenset[str] = frozenset(
     {
-        "token-required",
-        "token-invalid",
-        "token-expired",
-        "token-wrong-room",
-        "unsupported-version",
-        "invalid",
-        "room-full",
-        "too-many-rooms",
+        ErrorCode.TOKEN_REQUIRED,
+        ErrorCode.TOKEN_INVALID,
+        ErrorCode.TOKEN_EXPIRED,
+        ErrorCode.TOKEN_WRONG_ROOM,
+        ErrorCode.UNSUPPORTED_VERSION,
+        ErrorCode.INVALID,
+        ErrorCode.ROOM_FULL,
+        ErrorCode.TOO_MANY_ROOMS,
     }
 )
 
