@@ -135,12 +135,16 @@ class SignalingClient:
                 # Any close frame is a leave but 4000, which asks the server
                 # to keep our place for the resume grace period.
                 await ws.close(code=1000 if leave else CLOSE_KEEP_PLACE)
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        if self._session is not None:
-            await self._session.close()
+        try:
+            if self._task is not None:
+                self._task.cancel()
+                # A task that ended on a refused reconnect (logged as
+                # signaling-refused when it happened) is not this call's error.
+                with contextlib.suppress(asyncio.CancelledError, SignalingError):
+                    await self._task
+        finally:
+            if self._session is not None:
+                await self._session.close()
 
     async def send(self, message: dict[str, Any]) -> None:
         """Send a message, or buffer it until the next welcome if we are reconnecting."""
