@@ -49,6 +49,7 @@ from avacollab_editing import Change, Document
 from avacollab_editing import plugin as editing_plugin
 from avacollab_editing.components import walk
 from avacollab_editing.session import EditingSession
+from machine_info import cpu_model, process_cpu_seconds
 
 from avacollab.bus import BusConfig, Message
 from avacollab.peer.session import SessionConfig
@@ -352,21 +353,9 @@ async def run_raw_blob(session: RecordedSession, child: Child, size: int) -> flo
     return float(result["last"]) - start
 
 
-def _cpu_seconds(pid: int) -> float:
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def _machine() -> str:
-    model = ""
-    try:
-        with open("/proc/cpuinfo") as f:
-            model = next(ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name"))
-    except (OSError, StopIteration):
-        model = platform.processor()
     return (
-        f"{os.cpu_count()} cores ({model}), Linux {platform.release().split('-')[0]}, "
+        f"{os.cpu_count()} cores ({cpu_model()}), Linux {platform.release().split('-')[0]}, "
         f"Python {platform.python_version()}, pycrdt {pycrdt.__version__}"
     )
 
@@ -400,7 +389,11 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         document = session.features.get(EditingSession).document
         node_id = document.add("Box", {"label": "bench"})
         results: dict[str, Any] = {"machine": _machine(), "args": vars(args)}
-        cpu_start = (_cpu_seconds(os.getpid()), _cpu_seconds(process.pid), time.monotonic())
+        cpu_start = (
+            process_cpu_seconds(os.getpid()),
+            process_cpu_seconds(process.pid),
+            time.monotonic(),
+        )
         results["raw_bus_msgs_per_s"] = await run_raw_bus(session, child, args.edits, args.burst)
         results["unpaced"] = await run_edits(
             session, child, node_id, args.edits, args.burst, rate=0
@@ -410,8 +403,8 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         )
         wall = time.monotonic() - cpu_start[2]
         results["cpu"] = {
-            "parent": (_cpu_seconds(os.getpid()) - cpu_start[0]) / wall,
-            "child": (_cpu_seconds(process.pid) - cpu_start[1]) / wall,
+            "parent": (process_cpu_seconds(os.getpid()) - cpu_start[0]) / wall,
+            "child": (process_cpu_seconds(process.pid) - cpu_start[1]) / wall,
         }
         results["pycrdt_updates_per_s"] = reference_pycrdt(args.edits, args.burst)
 

@@ -26,9 +26,10 @@ from avacollab.feature import Feature, JoinCommand
 from avacollab.peer.ice import LOOPBACK
 from avacollab.peer.session import SessionConfig
 from avacollab.signaling.server import SignalingServer
+from avacollab.testing import EventLog
 
 from .e2e_plugin import payload
-from .sessionkit import WAIT, Events
+from .sessionkit import WAIT
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -39,7 +40,7 @@ class JoinProcess:
     def __init__(self, proc: asyncio.subprocess.Process, name: str) -> None:
         self.proc = proc
         self.name = name
-        self.events = Events()
+        self.events = EventLog()
         self.id = ""
         self._reader = asyncio.create_task(self._read())
 

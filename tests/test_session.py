@@ -19,9 +19,10 @@ from avacollab.peer.session import (
     ice_servers_from_welcome,
 )
 from avacollab.signaling.server import SignalingServer
+from avacollab.testing import EventLog
 
 from .conftest import Connect, ServerFactory
-from .sessionkit import WAIT, Events
+from .sessionkit import WAIT
 
 
 class Recorder(Feature):
@@ -86,7 +87,7 @@ class Recorder(Feature):
         return [name for name, _ in self.calls]
 
 
-MakeSession = Callable[..., Awaitable[tuple[Session, Events, Recorder]]]
+MakeSession = Callable[..., Awaitable[tuple[Session, EventLog, Recorder]]]
 
 
 @pytest.fixture
@@ -98,8 +99,8 @@ async def make_session() -> AsyncIterator[MakeSession]:
         room: str = "room",
         features: Sequence[type[Feature]] = (Recorder,),
         **overrides: Any,
-    ) -> tuple[Session, Events, Recorder]:
-        events = Events()
+    ) -> tuple[Session, EventLog, Recorder]:
+        events = EventLog()
         options: dict[str, Any] = {"ice_addresses": LOOPBACK, "connect_timeout": WAIT}
         options.update(overrides)
         session = Session(SessionConfig(url, room, **options), features=features, events=events)
@@ -111,7 +112,7 @@ async def make_session() -> AsyncIterator[MakeSession]:
     await asyncio.gather(*(s.close() for s in sessions))
 
 
-async def full_mesh(sessions: list[tuple[Session, Events, Recorder]]) -> None:
+async def full_mesh(sessions: list[tuple[Session, EventLog, Recorder]]) -> None:
     count = len(sessions) - 1
     async with asyncio.timeout(WAIT):
         for _, events, _ in sessions:
@@ -255,8 +256,8 @@ def test_wants_asks_the_event_sink() -> None:
 
 
 def roles(
-    x: tuple[Session, Events, Recorder], y: tuple[Session, Events, Recorder]
-) -> tuple[tuple[Session, Events, Recorder], tuple[Session, Events, Recorder]]:
+    x: tuple[Session, EventLog, Recorder], y: tuple[Session, EventLog, Recorder]
+) -> tuple[tuple[Session, EventLog, Recorder], tuple[Session, EventLog, Recorder]]:
     """(offerer, answerer) of the pair."""
     return (x, y) if x[0].peer_id < y[0].peer_id else (y, x)
 
@@ -346,7 +347,7 @@ async def test_tracks_offered_at_connect_time_reach_both_sides(
         # The newcomer has its track before any connection exists.
         first_tracks = (VideoStreamTrack(),)
 
-    eb = Events()
+    eb = EventLog()
     b = Session(
         SessionConfig(server.url, "room", ice_addresses=LOOPBACK, connect_timeout=WAIT),
         features=[WithTrack],

@@ -8,7 +8,7 @@ import sys
 import time
 from collections.abc import Coroutine
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
 
@@ -29,6 +29,7 @@ from ..signaling.core import IceServers
 from . import join as join_cli
 from . import plugins as plugins_cli
 from . import turn as turn_cli
+from .errors import fail
 
 app = typer.Typer(
     name="avacollab",
@@ -46,12 +47,6 @@ turn_cli.register(app)
 join_cli.register(app)
 plugins_cli.register(app)
 plugins_cli.add_plugin_commands(app)
-
-
-def fail(message: str, code: int = 2) -> NoReturn:
-    """Print a clear error (no traceback) and exit."""
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code)
 
 
 def run_async(coro: Coroutine[Any, Any, Any]) -> Any:

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from ..plugins import PluginError, PluginInfo, describe, load
+from .errors import fail
 
 __all__ = ["add_plugin_commands", "register"]
 
@@ -45,8 +46,7 @@ def plugins_command(
     try:
         infos = describe(load())
     except PluginError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
+        fail(str(exc))
     if as_json:
         typer.echo(json.dumps([dataclasses.asdict(i) for i in infos], indent=2))
         return

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
 
@@ -24,6 +24,7 @@ from ..turn import (
     render_config,
     version_warning,
 )
+from .errors import fail
 
 _SECRET_HELP = (
     "File holding the TURN secret shared with `avacollab serve`, "
@@ -122,7 +123,7 @@ def turn_config(
         # The layered setting (config file, environment), like every secret file reader.
         settings = load({"allow_open_secret_files": allow_open_secret_files}).settings
     except SettingsError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     try:
         relay = parse_port_range(relay_ports)
         options = CoturnOptions(
@@ -140,7 +141,7 @@ def turn_config(
             total_quota=total_quota,
         )
     except TurnError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     text = render_config(options)
     if output is None:
         typer.echo(text, nl=False)
@@ -148,7 +149,7 @@ def turn_config(
     try:
         _write_private(output, text)
     except OSError as exc:
-        _fail(f"cannot write {output}: {exc.strerror}")
+        fail(f"cannot write {output}: {exc.strerror}")
     typer.echo(f"wrote {output}", err=True)
 
 
@@ -179,7 +180,7 @@ def _check(path: Path) -> None:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        _fail(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}")
+        fail(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}")
     problems = check_config(text)
     for problem in problems:
         typer.echo(str(problem))
@@ -192,11 +193,6 @@ def _check(path: Path) -> None:
         typer.echo(f"{path}: {len(problems)} problem(s)", err=True)
         raise typer.Exit(1)
     typer.echo(f"{path}: all hardening rules pass", err=True)
-
-
-def _fail(message: str) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(2)
 
 
 def register(app: typer.Typer) -> None:

@@ -45,7 +45,6 @@ __all__ = [
     "EditError",
     "NodeChange",
     "NodeState",
-    "RejectedUpdate",
 ]
 
 log = logging.getLogger(__name__)
