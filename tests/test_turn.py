@@ -15,29 +15,28 @@ from typer.main import get_command
 from typer.testing import CliRunner
 
 from avacollab.cli import turn as turn_cli
-from avacollab.turn import (
+from avacollab.turn.check import RULES, check_config, config_warnings, parse_config
+from avacollab.turn.coturn import (
     DENIED_RANGES,
     MAPPED_BYPASS_FIXED,
-    RULES,
-    SECRET_FILE_NAME,
     CoturnOptions,
     ExternalIp,
+    installed_coturn_version,
+    parse_coturn_version,
+    parse_port_range,
+    render_config,
+    version_warning,
+)
+from avacollab.turn.credentials import (
+    SECRET_FILE_NAME,
     TurnError,
-    check_config,
-    config_warnings,
     default_secret_dir,
     ice_servers,
     ice_servers_provider,
-    installed_coturn_version,
     load_or_create_secret,
-    parse_config,
-    parse_coturn_version,
-    parse_port_range,
     parse_turn_url,
     read_secret,
-    render_config,
     turn_credentials,
-    version_warning,
 )
 
 SECRET = "north-wind-secret-0123456789"

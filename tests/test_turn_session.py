@@ -18,7 +18,7 @@ from pathlib import Path
 from avacollab.bus import Message
 from avacollab.peer.session import Session, SessionConfig
 from avacollab.testing import EventLog
-from avacollab.turn import ice_servers_provider
+from avacollab.turn.credentials import ice_servers_provider
 
 from .conftest import ServerFactory
 from .coturn import coturn_fixture  # noqa: F401 (`coturn` fixture)

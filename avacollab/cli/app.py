@@ -168,7 +168,7 @@ def _ice_servers(settings: Settings) -> IceServers | None:
     """The per-peer TURN credential provider, when TURN URLs are configured."""
     if not settings.turn_urls:
         return None
-    from .. import turn
+    from ..turn import credentials as turn
 
     try:
         allow_open = settings.allow_open_secret_files

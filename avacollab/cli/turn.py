@@ -10,20 +10,17 @@ import typer
 
 from ..secretfile import warn_on_stderr
 from ..settings import SettingsError, load
-from ..turn import (
+from ..turn.check import check_config, config_warnings
+from ..turn.coturn import (
     CoturnOptions,
     ExternalIp,
-    TurnError,
-    check_config,
-    config_warnings,
     installed_coturn_version,
-    load_or_create_secret,
     parse_ip,
     parse_port_range,
-    read_secret,
     render_config,
     version_warning,
 )
+from ..turn.credentials import TurnError, load_or_create_secret, read_secret
 from .errors import fail
 
 _SECRET_HELP = (
