@@ -7,11 +7,13 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
-from aiortc.mediastreams import AudioStreamTrack
+from aiortc import RTCConfiguration, RTCPeerConnection
+from aiortc.mediastreams import AudioStreamTrack, VideoStreamTrack
 
 from avacollab.bus import Bus
-from avacollab.peer.ice import LOOPBACK
-from avacollab.peer.link import LinkConfig, LinkError, LinkTimeout, PeerLink
+from avacollab.peer.ice import LOOPBACK, restrict_host_addresses
+from avacollab.peer.link import MAX_MEDIA_PER_KIND, LinkConfig, LinkError, LinkTimeout, PeerLink
+from avacollab.signaling.protocol import MAX_SDP
 
 from .buskit import Inbox
 
@@ -203,6 +205,82 @@ async def test_remove_track_asks_for_negotiation() -> None:
             link.remove_track(object())
     finally:
         await link.close()
+
+
+async def rogue_offer(kind: str, count: int) -> str:
+    """An offer with ``count`` m-lines of ``kind``, made by aiortc without PeerLink's rule."""
+    pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+    try:
+        pc.createDataChannel("bus", negotiated=True, id=0)
+        for _ in range(count):
+            pc.addTransceiver(kind, direction="recvonly")
+        with restrict_host_addresses(LOOPBACK):
+            await pc.setLocalDescription(await pc.createOffer())
+        return str(pc.localDescription.sdp)
+    finally:
+        await pc.close()
+
+
+def padded(sdp: str, size: int) -> str:
+    """``sdp`` made ``size`` characters or more by attributes nobody reads."""
+    pad = "a=x-padding:" + "x" * 60 + "\r\n"
+    return sdp + pad * (1 + (size - len(sdp)) // len(pad))
+
+
+async def test_an_offer_with_too_many_media_sections_is_refused_whole() -> None:
+    answerer = PeerLink("a", offerer=False, config=LOCAL)
+    try:
+        with pytest.raises(LinkError, match="offer rejected: 9 m=video sections, at most 8"):
+            await answerer.accept_offer(await rogue_offer("video", MAX_MEDIA_PER_KIND + 1))
+        assert answerer.pc.getTransceivers() == []  # nothing was made for it
+        assert answerer.pc.signalingState == "stable"
+        # As many as the rule allows are taken.
+        await answerer.accept_offer(await rogue_offer("audio", MAX_MEDIA_PER_KIND))
+        assert len(answerer.pc.getTransceivers()) == MAX_MEDIA_PER_KIND
+    finally:
+        await answerer.close()
+
+
+async def test_an_sdp_longer_than_the_signaling_limit_is_refused() -> None:
+    offerer = PeerLink("b", offerer=True, config=LOCAL)
+    answerer = PeerLink("a", offerer=False, config=LOCAL)
+    try:
+        offer = await offerer.create_offer()
+        with pytest.raises(LinkError, match=f"offer rejected: SDP of .* at most {MAX_SDP}"):
+            await answerer.accept_offer(padded(offer, MAX_SDP + 1))
+        answer = await answerer.accept_offer(padded(offer, MAX_SDP - 100))  # under it is fine
+        with pytest.raises(LinkError, match=f"answer rejected: SDP of .* at most {MAX_SDP}"):
+            await offerer.accept_answer(padded(answer, MAX_SDP + 1))
+        await offerer.accept_answer(answer)
+        await asyncio.gather(offerer.wait_open(), answerer.wait_open())
+    finally:
+        await offerer.close()
+        await answerer.close()
+
+
+async def test_the_offerer_adds_at_most_a_handful_of_media_sections_per_kind() -> None:
+    offerer = PeerLink("b", offerer=True, config=LOCAL)
+    tracks = [VideoStreamTrack() for _ in range(MAX_MEDIA_PER_KIND + 1)]
+    try:
+        with pytest.raises(LinkError, match=f"more than {MAX_MEDIA_PER_KIND} m-lines"):
+            await offerer.create_offer(["video"] * (MAX_MEDIA_PER_KIND + 1))
+        assert offerer.pc.getTransceivers() == []  # refused whole
+        request = ["video"] * 10 + ["text", "audio"]
+        assert offerer.receivable(request) == ["video"] * MAX_MEDIA_PER_KIND + ["audio"]
+        # Local tracks count: with two of its own, six more video m-lines fit.
+        for track in tracks[:2]:
+            offerer.add_track(track)
+        await offerer.create_offer(["video"] * MAX_MEDIA_PER_KIND)
+        assert len(offerer.pc.getTransceivers()) == MAX_MEDIA_PER_KIND
+        for track in tracks[2:-1]:
+            offerer.add_track(track)  # these ride on the receiving m-lines
+        with pytest.raises(LinkError, match="already 8 video tracks, at most 8"):
+            offerer.add_track(tracks[-1])
+        assert len(offerer.pc.getTransceivers()) == MAX_MEDIA_PER_KIND
+    finally:
+        for track in tracks:
+            track.stop()
+        await offerer.close()
 
 
 async def test_bus_over_real_links_to_all_to_one_and_one_megabyte() -> None:

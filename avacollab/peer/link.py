@@ -14,6 +14,13 @@ them and they exist in the very first SDP.
 
 aiortc does no trickle ICE: every local candidate is in the SDP returned by
 :meth:`create_offer` and :meth:`accept_offer`.
+
+A link takes at most :data:`MAX_MEDIA_PER_KIND` audio and as many video
+m-lines, and SDP of at most :data:`~avacollab.signaling.protocol.MAX_SDP` characters,
+from the other side: aiortc makes a transceiver for every m-line it is
+given or asked for, about 0.15 MB and some milliseconds each, so a long
+list from a hostile peer would otherwise cost gigabytes and block the event
+loop for tens of seconds.
 """
 
 from __future__ import annotations
@@ -35,16 +42,35 @@ from aiortc import (
 from aiortc.rtcconfiguration import RTCBundlePolicy, RTCIceTransportPolicy
 from aiortc.sdp import SessionDescription
 
+from ..signaling.protocol import MAX_SDP
 from ..tasks import TaskSet
 from .ice import restrict_host_addresses
 from .sctp import delay_acks
 
-__all__ = ["RELIABLE_ID", "UNORDERED_ID", "LinkConfig", "LinkError", "LinkTimeout", "PeerLink"]
+__all__ = [
+    "MAX_MEDIA_PER_KIND",
+    "MEDIA_KINDS",
+    "RELIABLE_ID",
+    "UNORDERED_ID",
+    "LinkConfig",
+    "LinkError",
+    "LinkTimeout",
+    "PeerLink",
+]
 
 logger = logging.getLogger(__name__)
 
 RELIABLE_ID = 0
 UNORDERED_ID = 1
+
+MEDIA_KINDS = ("audio", "video")
+MAX_MEDIA_PER_KIND = 8
+"""Most m-lines of one kind (audio, video) a link negotiates.
+
+A handful covers every real use (a voice, a screen, a camera or two, and the
+inactive m-line a crossed request can leave behind); both sides apply the
+same number, so an honest answerer never asks for more than the offerer adds.
+"""
 
 
 class LinkError(Exception):
@@ -155,14 +181,24 @@ class PeerLink:
 
         ``receive`` lists track kinds the answerer wants to send, one entry per
         track (from its :meth:`wanted_receivers`); the offer gets an m-line for
-        each that no local track already provides.
+        each that no local track already provides. Raises :class:`LinkError`,
+        adding nothing, when that would make more than :data:`MAX_MEDIA_PER_KIND`
+        m-lines of a kind (:meth:`receivable` says how many fit).
         """
         self._require(self.offerer, "only the offerer makes offers")
         self._require(self.pc.signalingState == "stable", "an offer is already pending")
-        unmatched = Counter(t.kind for t in self.pc.getTransceivers() if t.mid is None)
-        for kind, count in Counter(receive).items():
-            if kind not in ("audio", "video"):
+        wanted = Counter(receive)
+        for kind in wanted:
+            if kind not in MEDIA_KINDS:
                 raise LinkError(f"cannot receive a track of kind {kind!r}")
+        fits = Counter(self.receivable(receive))
+        if fits != wanted:
+            raise LinkError(
+                f"link to {self.peer_id}: receiving {dict(wanted)} would make more than "
+                f"{MAX_MEDIA_PER_KIND} m-lines of a kind"
+            )
+        unmatched = Counter(t.kind for t in self.pc.getTransceivers() if t.mid is None)
+        for kind, count in wanted.items():
             for _ in range(count - unmatched[kind]):
                 self.pc.addTransceiver(kind, direction="recvonly")
         async with self._gathering():
@@ -183,9 +219,36 @@ class PeerLink:
         self._require(self.pc.signalingState == "have-local-offer", "no offer is pending")
         await self._set_remote(sdp, "answer")
 
+    def receivable(self, receive: Sequence[str]) -> list[str]:
+        """The part of an answerer's request ``receive`` that :meth:`create_offer` takes.
+
+        Entries of a kind other than audio or video are left out, and so is
+        every entry that would take its kind past :data:`MAX_MEDIA_PER_KIND`
+        m-lines; the order of the rest is kept.
+        """
+        transceivers = self.pc.getTransceivers()
+        # A transceiver without an m-line (a local track not yet offered)
+        # takes a request of its kind without adding anything.
+        room = {
+            kind: MAX_MEDIA_PER_KIND
+            - sum(1 for t in transceivers if t.kind == kind and t.mid is not None)
+            for kind in MEDIA_KINDS
+        }
+        taken: list[str] = []
+        for kind in receive:
+            if room.get(kind, 0) > 0:
+                room[kind] -= 1
+                taken.append(kind)
+        return taken
+
     def wanted_receivers(self) -> list[str]:
-        """Kinds of local tracks not yet in any negotiated m-line (answerer's request)."""
-        return [t.kind for t in self.pc.getTransceivers() if t.mid is None and not t.stopped]
+        """Kinds of local tracks not yet in any negotiated m-line (answerer's request).
+
+        At most as many per kind as :meth:`receivable` on the offerer takes: a
+        request the offerer must refuse would be asked again after every offer.
+        """
+        local = [t.kind for t in self.pc.getTransceivers() if t.mid is None and not t.stopped]
+        return self.receivable(local)
 
     # -- media ------------------------------------------------------------
 
@@ -193,8 +256,18 @@ class PeerLink:
         """Send a media track to the peer; returns the ``RTCRtpSender``.
 
         Fires ``on_negotiation_needed``: the new track flows after the next
-        offer/answer exchange.
+        offer/answer exchange. Raises :class:`LinkError` when the link already
+        has :data:`MAX_MEDIA_PER_KIND` transceivers of the track's kind and
+        none of them is free to take it.
         """
+        transceivers = self.pc.getTransceivers()
+        same = [t for t in transceivers if t.kind == track.kind]
+        # aiortc reuses a transceiver whose sender has no track.
+        if len(same) >= MAX_MEDIA_PER_KIND and all(t.sender.track is not None for t in same):
+            raise LinkError(
+                f"link to {self.peer_id}: already {len(same)} {track.kind} tracks, "
+                f"at most {MAX_MEDIA_PER_KIND}"
+            )
         sender = self.pc.addTrack(track)
         self._negotiation_needed()
         return sender
@@ -257,10 +330,18 @@ class PeerLink:
 
     async def _set_remote(self, sdp: str, kind: str) -> None:
         try:
+            if len(sdp) > MAX_SDP:
+                raise ValueError(f"SDP of {len(sdp)} characters, at most {MAX_SDP}")
+            media = Counter(m.kind for m in SessionDescription.parse(sdp).media)
             # aiortc takes an SDP without any media (even "") as valid; such a
             # description would leave the link pending until the timeout.
-            if not any(m.kind == "application" for m in SessionDescription.parse(sdp).media):
+            if not media["application"]:
                 raise ValueError("no data channel (m=application) section")
+            for media_kind, count in media.items():
+                # One data channel section; aiortc makes a transceiver per media one.
+                limit = MAX_MEDIA_PER_KIND if media_kind in MEDIA_KINDS else 1
+                if count > limit:
+                    raise ValueError(f"{count} m={media_kind} sections, at most {limit}")
             await self.pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type=kind))
         except Exception as exc:  # aiortc raises ValueError, InvalidStateError, ...
             raise LinkError(f"link to {self.peer_id}: {kind} rejected: {exc}") from exc
