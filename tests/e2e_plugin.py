@@ -2,7 +2,8 @@
 
 Commands drive the bus; what arrives is reported as events, so a test reads
 it from ``--events -``. It also sends hostile frames straight to a peer's
-data channel, which no real plugin may do.
+data channel, and any message on any topic (the core's own included), which
+no real plugin may do.
 """
 
 from __future__ import annotations
@@ -90,6 +91,11 @@ class E2e(Feature):
             session.bus.publish("nobody.listens", b"?", to=peer)
             session.emit("e2e.raw-sent", peer=peer, size=1)
 
+        def publish(rest: str) -> None:
+            peer, topic, text = rest.split(" ", 2)
+            count = session.bus.publish(topic, text.encode(), to=peer)
+            session.emit("e2e.published", peer=peer, topic=topic, size=len(text), count=count)
+
         def counters(_: str) -> None:
             bus: Any = session.bus
             session.emit("e2e.counters", **bus.counters.as_dict())
@@ -101,6 +107,7 @@ class E2e(Feature):
             JoinCommand("oversized", "/oversized PEER: a 100 kB frame", raw(b"\x01" * 100_000)),
             JoinCommand("unknown", "/unknown PEER: a message nobody subscribes to", unknown),
             JoinCommand("counters", "/counters: emit the bus counters", counters),
+            JoinCommand("publish", "/publish PEER TOPIC TEXT: TEXT as is, on any topic", publish),
         ]
 
 

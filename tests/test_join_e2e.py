@@ -115,8 +115,8 @@ def received(peer: JoinProcess, text: str) -> list[dict[str, Any]]:
     return [e for e in peer.events.named("e2e.received") if e["text"] == text]
 
 
-async def got(peer: JoinProcess, text: str) -> None:
-    await peer.events.wait(lambda: bool(received(peer, text)))
+async def got(peer: JoinProcess, text: str, timeout: float = WAIT) -> None:
+    await peer.events.wait(lambda: bool(received(peer, text)), timeout=timeout)
 
 
 @pytest.mark.parametrize("count", [2, 3, 6])
@@ -184,6 +184,70 @@ async def test_a_megabyte_arrives_intact_and_hostile_frames_are_survived(spawn: 
     for peer in (sender, target):
         assert not peer.events.named("peer-left") and not peer.events.named("link-failed")
     await quit_all([sender, target])
+
+
+def memory(pid: int) -> dict[str, int]:
+    """VmRSS (now) and VmHWM (the peak so far) of a process, in bytes."""
+    fields = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in ("VmRSS", "VmHWM"):
+            fields[key] = int(value.split()[0]) * 1024
+    return fields
+
+
+MIB = 1024 * 1024
+RSS_BUDGET = 24 * MIB
+"""How much the attacked peer's memory may grow under the renegotiation bomb."""
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads RSS from /proc")
+async def test_a_renegotiation_bomb_is_refused_and_the_room_talks_on(
+    spawn: Spawn, tmp_path: Path
+) -> None:
+    peers = list(await asyncio.gather(*(spawn(f"b{i}") for i in range(3))))
+    async with asyncio.timeout(30):
+        await asyncio.gather(*(p.connected_to(2) for p in peers))
+    # The smallest id makes the offers to both others: only an answerer may
+    # ask it to renegotiate, so the attacker is the largest.
+    target, honest, attacker = sorted(peers, key=lambda p: p.id)
+    before = memory(target.proc.pid)
+    # About 90 kB asking for 10,000 video m-lines (the issue's bomb), and a
+    # request small enough to be read that still asks for 100.
+    bomb = json.dumps({"seq": 1, "receive": ["video"] * 10_000})
+    many = json.dumps({"seq": 2, "receive": ["video"] * 100})
+    peak_rss = 0
+    for i, request in enumerate([bomb, many] * 3):
+        await attacker.command(f"/publish {target.id} session.renegotiate {request}")
+        # The attacked link stays up: what follows the request on the same
+        # ordered channel arrives, so the request has been dealt with.
+        await attacker.command(f"/send --to {target.id} after {i}")
+        await got(target, f"after {i}")
+        # The others keep talking to the attacked peer, and it to them.
+        for j in range(5):
+            await honest.command(f"/send --to {target.id} during {i}.{j}")
+            await got(target, f"during {i}.{j}", timeout=5.0)
+            await target.command(f"/send --to {honest.id} reply {i}.{j}")
+            await got(honest, f"reply {i}.{j}", timeout=5.0)
+            peak_rss = max(peak_rss, memory(target.proc.pid)["VmRSS"])
+    await target.command(f"/send --to {attacker.id} still here")
+    await got(attacker, "still here")
+    after = memory(target.proc.pid)
+    print(
+        f"target RSS before {before['VmRSS'] / MIB:.1f} MiB, highest during "
+        f"{peak_rss / MIB:.1f} MiB, after {after['VmRSS'] / MIB:.1f} MiB; "
+        f"peak {before['VmHWM'] / MIB:.1f} -> {after['VmHWM'] / MIB:.1f} MiB"
+    )
+    assert peak_rss - before["VmRSS"] < RSS_BUDGET
+    assert after["VmHWM"] - max(before["VmHWM"], before["VmRSS"]) < RSS_BUDGET
+    for peer in peers:
+        assert not peer.events.named("link-failed") and not peer.events.named("peer-left")
+    # Each refusal is logged with its reason (the bomb's unread).
+    log = (tmp_path / f"{target.name}.stderr").read_text()
+    assert f"renegotiate-refused peer={attacker.id} reason=session.renegotiate of " in log
+    assert "bytes, at most 1024" in log
+    assert "reason=92 of 100 receivers: only audio and video, at most 8 m-lines of each" in log
+    await quit_all(peers)
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])

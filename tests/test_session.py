@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+import json
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from typing import Any, ClassVar
 
 import pytest
 from aiortc.mediastreams import VideoStreamTrack
 
+from avacollab import logs
 from avacollab.bus import Message
 from avacollab.feature import Feature, JoinCommand
 from avacollab.peer.ice import LOOPBACK
+from avacollab.peer.link import MAX_MEDIA_PER_KIND
 from avacollab.peer.session import (
+    MAX_REQUEST_BYTES,
+    MAX_SDP_PAYLOAD,
+    MAX_SEQ,
     PluginStartError,
     Session,
     SessionConfig,
@@ -464,6 +471,117 @@ async def test_bad_renegotiation_messages_on_the_bus_are_survived(
     async with asyncio.timeout(WAIT):
         await ro.track_arrived.wait()
     ra.tracks[0].stop()
+
+
+class Logged(logging.Handler):
+    """Every record of the ``avacollab`` logger, for the refusals tests expect."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+    def named(self, event: str) -> list[dict[str, Any]]:
+        """The fields of each ``logs.event(event, ...)``, oldest first."""
+        return [getattr(r, "fields", {}) for r in self.records if r.getMessage() == event]
+
+
+@pytest.fixture
+def logged() -> Iterator[Logged]:
+    handler = Logged()
+    level = logs.LOGGER.level
+    logs.LOGGER.addHandler(handler)
+    logs.LOGGER.setLevel(logging.INFO)
+    yield handler
+    logs.LOGGER.removeHandler(handler)
+    logs.LOGGER.setLevel(level)
+
+
+SEQ_RULE = f"'seq' must be an integer from 0 to {MAX_SEQ}"
+SEQS = ['"1"', "1.5", "true", "-1", str(MAX_SEQ + 1), "1e400"]
+
+
+async def test_renegotiation_requests_are_bounded_and_refusals_logged(
+    server: SignalingServer, make_session: MakeSession, logged: Logged
+) -> None:
+    pair = [await make_session(server.url), await make_session(server.url)]
+    await full_mesh(pair)
+    (offerer, eo, ro), (answerer, ea, ra) = roles(*pair)
+    to_offerer, link = offerer.peer_id, offerer.link(answerer.peer_id)
+    assert link is not None
+    long = json.dumps({"seq": 1, "receive": ["video"] * 200}).encode()
+    requests = [long, b'[{"seq": 1}]', b'{"seq": 1, "receive": [["video"]]}']
+    requests += [f'{{"seq": {seq}, "receive": []}}'.encode() for seq in SEQS]
+    for request in requests:
+        answerer.bus.publish("session.renegotiate", request, to=to_offerer)
+    answerer.bus.publish_json("test.note", "after")  # the same ordered channel
+    assert await ro.messages(1) == ["after"]
+    assert [r["reason"] for r in logged.named("renegotiate-refused")] == [
+        f"session.renegotiate of {len(long)} bytes, at most {MAX_REQUEST_BYTES}",
+        "session.renegotiate is not a JSON object",
+        "'receive' must be a list of track kinds",
+        *[SEQ_RULE] * len(SEQS),
+    ]
+    assert not offerer.negotiating(answerer.peer_id)  # none of them was served
+
+    # A request that can be read gets as many m-lines as the rule allows, no more.
+    twelve = {"seq": 10, "receive": ["video"] * 12 + ["text"]}
+    answerer.bus.publish_json("session.renegotiate", twelve, to=to_offerer)
+    await eo.wait(lambda: len(eo.named("renegotiated")) == 1)
+    three = {"seq": 11, "receive": ["video"] * 3}  # no room left: nothing is added
+    answerer.bus.publish_json("session.renegotiate", three, to=to_offerer)
+    await eo.wait(lambda: len(eo.named("renegotiated")) == 2)
+    await settled(offerer, answerer.peer_id)
+    rule = f"only audio and video, at most {MAX_MEDIA_PER_KIND} m-lines of each"
+    assert [r["reason"] for r in logged.named("renegotiate-refused")][-2:] == [
+        f"5 of 13 receivers: {rule}",
+        f"3 of 3 receivers: {rule}",
+    ]
+    for session in (offerer, answerer):
+        peer_link = session.link((answerer if session is offerer else offerer).peer_id)
+        assert peer_link is not None
+        kinds = [t.kind for t in peer_link.pc.getTransceivers()]
+        assert kinds.count("video") == MAX_MEDIA_PER_KIND
+    # The link is the same one, and it still carries messages.
+    assert offerer.link(answerer.peer_id) is link
+    offerer.bus.publish_json("test.note", "still here")
+    assert await ra.messages(1) == ["still here"]
+    assert not eo.named("link-failed") and not ea.named("link-failed")
+
+
+async def test_renegotiation_offers_and_answers_are_bounded(
+    server: SignalingServer, make_session: MakeSession, logged: Logged
+) -> None:
+    pair = [await make_session(server.url), await make_session(server.url)]
+    await full_mesh(pair)
+    (offerer, eo, _), (answerer, ea, ra) = roles(*pair)
+    to_answerer, to_offerer = answerer.peer_id, offerer.peer_id
+    huge = b'{"sdp": "' + b"x" * MAX_SDP_PAYLOAD + b'"}'
+    deep = b"[" * (MAX_SDP_PAYLOAD // 2) + b"]" * (MAX_SDP_PAYLOAD // 2)
+    for offer in (huge, deep, json.dumps({"sdp": "v=0", "serves": MAX_SEQ + 1}).encode()):
+        offerer.bus.publish("session.offer", offer, to=to_answerer)
+    offerer.bus.publish_json("test.note", "after")
+    assert await ra.messages(1) == ["after"]
+    errors = [r["error"] for r in logged.named("renegotiation-offer-rejected")]
+    assert errors[0] == f"session.offer of {len(huge)} bytes, at most {MAX_SDP_PAYLOAD}"
+    assert errors[1].startswith("session.offer is not JSON")  # nested too deep to read
+    assert errors[2] == f"'serves' must be an integer from 0 to {MAX_SEQ}"
+    assert answerer.bus.counters.handler_errors == 0  # each refused, none crashed a handler
+
+    # An answer too large to read is refused; the offer waits for the real one.
+    def answer_first(_: Message) -> None:
+        # Called right after the session's own handler, whose answer needs
+        # a few event-loop turns: on the ordered channel this one goes first.
+        answerer.bus.publish("session.answer", huge, to=to_offerer)
+
+    answerer.bus.subscribe("session.offer", answer_first)
+    answerer.bus.publish_json("session.renegotiate", {"seq": 1, "receive": []}, to=to_offerer)
+    await eo.wait_for("renegotiated", peer=to_answerer)
+    [refused] = logged.named("renegotiation-answer-refused")
+    assert refused["reason"] == f"session.answer of {len(huge)} bytes, at most {MAX_SDP_PAYLOAD}"
+    assert not eo.named("link-failed") and not ea.named("link-failed")
 
 
 async def test_a_bad_offer_or_stray_answer_through_signaling_is_reported(

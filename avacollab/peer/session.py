@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -38,7 +37,8 @@ from .. import logs
 from ..bus.core import Bus, BusConfig, BusError, Message
 from ..feature import Feature
 from ..featureset import FeatureSet, PluginStartError
-from .link import LinkConfig, LinkError, PeerLink
+from ..signaling.protocol import MAX_SDP
+from .link import MAX_MEDIA_PER_KIND, LinkConfig, LinkError, PeerLink
 from .signaling_client import Backoff, SignalingClient
 
 __all__ = [
@@ -60,6 +60,16 @@ ANSWER = "session.answer"
 BYE = "session.bye"
 
 RETRY_BACKOFF = Backoff(initial=0.5, maximum=8.0)
+
+# What the session takes from a peer in its own topics (docs/session.md, "Limits").
+MAX_REQUEST_BYTES = 1024
+"""Largest ``session.renegotiate`` payload read; a real one is under 200 bytes."""
+MAX_SDP_PAYLOAD = 2 * MAX_SDP + 1024
+"""Largest ``session.offer`` or ``session.answer`` payload read: an SDP of
+:data:`~avacollab.signaling.protocol.MAX_SDP` characters, whose line ends JSON writes
+as four bytes each, and the rest of the object."""
+MAX_SEQ = 2**53 - 1
+"""Largest ``seq`` or ``serves``: the largest integer a JavaScript peer keeps exact."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +126,38 @@ def ice_servers_from_welcome(entries: object) -> list[RTCIceServer]:
             )
         )
     return servers
+
+
+class _Refused(ValueError):
+    """A core message from a peer breaks a rule; the text says which."""
+
+
+def _body(message: Message, limit: int) -> dict[str, Any]:
+    """The JSON object a core message carries, read only if it is at most ``limit`` bytes."""
+    if len(message.payload) > limit:
+        raise _Refused(f"{message.topic} of {len(message.payload)} bytes, at most {limit}")
+    try:
+        body = message.json()
+    except (ValueError, RecursionError) as exc:  # RecursionError: nested too deep
+        raise _Refused(f"{message.topic} is not JSON: {exc}") from None
+    if not isinstance(body, dict):
+        raise _Refused(f"{message.topic} is not a JSON object")
+    return body
+
+
+def _counter(body: dict[str, Any], key: str, default: int | None = None) -> int:
+    """A sequence number: a JSON integer from 0 to :data:`MAX_SEQ`."""
+    value = body.get(key, default)
+    if type(value) is not int or not 0 <= value <= MAX_SEQ:
+        raise _Refused(f"{key!r} must be an integer from 0 to {MAX_SEQ}")
+    return value
+
+
+def _sdp(body: dict[str, Any]) -> str:
+    sdp = body.get("sdp")
+    if not isinstance(sdp, str):
+        raise _Refused("'sdp' must be a string")
+    return sdp  # PeerLink checks its length and its m-lines
 
 
 class _Peer:
@@ -488,7 +530,11 @@ class Session:
             changed = True
         for key, track in wanted.items():
             if key not in peer.senders:
-                peer.senders[key] = (track, link.add_track(track))
+                try:
+                    peer.senders[key] = (track, link.add_track(track))
+                except LinkError as exc:  # more tracks of a kind than a link carries
+                    logs.event("track-refused", logging.WARNING, peer=peer.id, reason=str(exc))
+                    continue
                 changed = True
         return changed
 
@@ -695,13 +741,24 @@ class Session:
             peer.early = message
             return
         try:
-            request = message.json()
-            seq, receive = int(request["seq"]), [str(k) for k in request["receive"]]
-        except (ValueError, KeyError, TypeError):
-            logs.event("renegotiate-invalid", logging.WARNING, peer=peer.id)
+            request = _body(message, MAX_REQUEST_BYTES)
+            seq = _counter(request, "seq")
+            receive = request.get("receive")
+            if not isinstance(receive, list) or not all(isinstance(k, str) for k in receive):
+                raise _Refused("'receive' must be a list of track kinds")
+        except _Refused as exc:
+            logs.event("renegotiate-refused", logging.WARNING, peer=peer.id, reason=str(exc))
             return
         # The newest request lists every track still waiting: it replaces older ones.
-        peer.receive = [k for k in receive if k in ("audio", "video")]
+        peer.receive = peer.link.receivable(receive)
+        if len(peer.receive) < len(receive):
+            logs.event(
+                "renegotiate-refused",
+                logging.WARNING,
+                peer=peer.id,
+                reason=f"{len(receive) - len(peer.receive)} of {len(receive)} receivers: "
+                f"only audio and video, at most {MAX_MEDIA_PER_KIND} m-lines of each",
+            )
         peer.serves = max(peer.serves, seq)
         self._schedule_offer(peer)
 
@@ -714,7 +771,9 @@ class Session:
         """Offerer: one renegotiation at a time, coalescing requests that arrive meanwhile."""
         while peer.dirty and peer.connected and peer.link is not None:
             peer.dirty = False
-            link, receive, serves = peer.link, peer.receive, peer.serves
+            link, serves = peer.link, peer.serves
+            # Checked again against the link as it is now (see PeerLink.receivable).
+            receive = link.receivable(peer.receive)
             peer.receive = []
             loop = asyncio.get_running_loop()
             peer.answer = loop.create_future()
@@ -738,11 +797,14 @@ class Session:
         if peer is None or peer.answer is None or peer.answer.done():
             return
         try:
-            sdp = message.json()["sdp"]
-        except (ValueError, KeyError, TypeError):
-            sdp = None
-        if isinstance(sdp, str):
-            peer.answer.set_result(sdp)
+            sdp = _sdp(_body(message, MAX_SDP_PAYLOAD))
+        except _Refused as exc:
+            # The offer stays pending; the answer timeout replaces the link.
+            logs.event(
+                "renegotiation-answer-refused", logging.WARNING, peer=peer.id, reason=str(exc)
+            )
+            return
+        peer.answer.set_result(sdp)
 
     async def _on_bus_offer(self, message: Message) -> None:
         peer = self._peers.get(message.sender)
@@ -752,10 +814,10 @@ class Session:
             return  # the connection is being closed under this offer
         link = peer.link
         try:
-            body = message.json()
-            sdp, serves = str(body["sdp"]), int(body.get("serves", 0))
+            body = _body(message, MAX_SDP_PAYLOAD)
+            sdp, serves = _sdp(body), _counter(body, "serves", 0)
             answer = await link.accept_offer(sdp)
-        except (ValueError, KeyError, TypeError, json.JSONDecodeError, LinkError) as exc:
+        except (_Refused, LinkError) as exc:
             logs.event(
                 "renegotiation-offer-rejected", logging.WARNING, peer=peer.id, error=str(exc)
             )
