@@ -13,6 +13,7 @@ feature that cannot set itself up is a mistake the user has to fix.
 
 from __future__ import annotations
 
+import asyncio
 import difflib
 import inspect
 import logging
@@ -233,14 +234,34 @@ class FeatureSet:
                 self._failed(feature, "status", exc)
         return lines
 
-    async def close(self) -> None:
-        """Close every running feature, last started first, then unsubscribe their topics."""
+    async def close(self, deadline: float | None = None) -> None:
+        """Close every running feature, then unsubscribe their topics.
+
+        Every feature's close starts at once, the last started first, so that
+        one waiting on something gone (a peer, a server) cannot keep the
+        others from saving. At ``deadline`` (event-loop time; ``None``: no
+        limit) the closes still running are cancelled, each reported as a
+        ``plugin-error``.
+        """
         running, self._running = self._running, []
+        closing: dict[asyncio.Future[None], Feature] = {}
         for feature in reversed(running):
             try:
-                await feature.close()
-            except Exception as exc:
+                closing[asyncio.ensure_future(feature.close())] = feature
+            except Exception as exc:  # a close that is no coroutine function
                 self._failed(feature, "close", exc)
+        if closing:
+            loop = asyncio.get_running_loop()
+            timeout = None if deadline is None else max(0.0, deadline - loop.time())
+            done, pending = await asyncio.wait(set(closing), timeout=timeout)
+            for task in done:
+                error = None if task.cancelled() else task.exception()
+                if isinstance(error, Exception):
+                    self._failed(closing[task], "close", error)
+            for task in pending:
+                task.cancel()
+                late = f"not finished after {timeout:.2g} s: abandoned, to leave in time"
+                self._failed(closing[task], "close", TimeoutError(late))
         for unsubscribe in self._unsubscribe:
             unsubscribe()
         self._unsubscribe.clear()

@@ -136,6 +136,14 @@ class Settings:
         "Seconds a peer connection may take to open before it is abandoned and retried.",
         "20",
     )
+    leave_timeout: float = _opt(
+        "join",
+        1.5,
+        "Seconds 'join' may take to leave on /quit, Ctrl-C or SIGTERM, plugins' saving "
+        "included; network steps still unfinished then (an unreachable TURN or signaling "
+        "server) are abandoned.",
+        "5",
+    )
 
     # [turn]
     turn_urls: list[str] = _list_opt(  # noqa: RUF009 (it returns a field())
@@ -167,7 +175,7 @@ class Settings:
         for name in ("max_frame_bytes", "burst", "max_room_size", "max_rooms", "send_queue"):
             if getattr(self, name) < 1:
                 raise SettingsError(f"{name} must be at least 1")
-        for name in ("rate", "heartbeat", "connect_timeout"):
+        for name in ("rate", "heartbeat", "connect_timeout", "leave_timeout"):
             if getattr(self, name) <= 0:
                 raise SettingsError(f"{name} must be positive")
         if self.turn_ttl < 60:

@@ -3,14 +3,18 @@
 Commands drive the bus; what arrives is reported as events, so a test reads
 it from ``--events -``. It also sends hostile frames straight to a peer's
 data channel, and any message on any topic (the core's own included), which
-no real plugin may do.
+no real plugin may do. With ``--set e2e.save=FILE`` it saves the texts it
+received to FILE when the session closes, the way a real plugin saves its
+state, and reports it with the ``e2e.saved`` event.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 import random
+from pathlib import Path
 from typing import Any
 
 from avacollab.bus import Message
@@ -36,9 +40,12 @@ class E2e(Feature):
             0,
             "Lower the bus's largest accepted frame to this many bytes (0: keep it).",
         ),
+        Option("save", Path, None, "Save the texts received to this file when closing."),
     )
+    received: list[str]
 
     async def start(self) -> None:
+        self.received = []
         limit = self.config["max-incoming-frame"]
         if limit:
             # Lets a test prove the oversized-frame rule: two aiortc peers cannot
@@ -49,8 +56,11 @@ class E2e(Feature):
     def topics(self) -> dict[str, Any]:
         session = self.session
 
+        texts = self.received
+
         def received(message: Message) -> None:
             data = message.payload
+            texts.append(data[:100].decode("utf-8", "replace"))
             session.emit(
                 "e2e.received",
                 sender=message.sender,
@@ -109,6 +119,12 @@ class E2e(Feature):
             JoinCommand("counters", "/counters: emit the bus counters", counters),
             JoinCommand("publish", "/publish PEER TOPIC TEXT: TEXT as is, on any topic", publish),
         ]
+
+    async def close(self) -> None:
+        path = self.config["save"]
+        if path is not None:
+            path.write_text(json.dumps({"received": self.received}), encoding="utf-8")
+            self.session.emit("e2e.saved", path=str(path), count=len(self.received))
 
 
 @hookimpl

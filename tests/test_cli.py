@@ -324,6 +324,7 @@ def test_turn_config_is_registered() -> None:
         ({"AVACOLLAB_ICE_ADDRESSES": "127.0.0.1,bogus"}, "'bogus' is not an IP address"),
         ({"AVACOLLAB_SERVER_URL": "http://example.invalid"}, "server_url must start with ws://"),
         ({"AVACOLLAB_CONNECT_TIMEOUT": "0"}, "connect_timeout must be positive"),
+        ({"AVACOLLAB_LEAVE_TIMEOUT": "0"}, "leave_timeout must be positive"),
     ],
 )
 def test_join_settings_come_from_the_environment_too(env: dict[str, str], message: str) -> None:

@@ -438,6 +438,44 @@ def test_config_rejects_nonsense() -> None:
         SessionConfig("ws://127.0.0.1:1/ws", "room", connect_timeout=0)
     with pytest.raises(ValueError, match="max_retries"):
         SessionConfig("ws://127.0.0.1:1/ws", "room", max_retries=-1)
+    with pytest.raises(ValueError, match="leave_timeout"):
+        SessionConfig("ws://127.0.0.1:1/ws", "room", leave_timeout=0)
+
+
+class Stuck(Feature):
+    """Saves what it holds when closing, then waits on something that is gone."""
+
+    name = "stuck"
+    saved: ClassVar[list[str]] = []
+
+    async def close(self) -> None:
+        Stuck.saved.append(self.session.peer_id)
+        await asyncio.Event().wait()
+
+
+async def test_a_feature_that_never_finishes_closing_does_not_hold_the_leave(
+    server: SignalingServer, make_session: MakeSession
+) -> None:
+    pair = [
+        await make_session(server.url, features=(Recorder, Stuck), leave_timeout=1.0),
+        await make_session(server.url),
+    ]
+    await full_mesh(pair)
+    (a, ea, ra), (_, eb, _) = pair
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    async with asyncio.timeout(WAIT):
+        await a.close()
+    assert loop.time() - started < 1.0 + 0.5  # its deadline, and a margin for a loaded machine
+    assert a.peer_id in Stuck.saved
+    error = await ea.wait_for("plugin-error", feature="stuck", method="close")
+    assert error["error"].startswith("TimeoutError: not finished after 0.7")
+    assert error["error"].endswith(" s: abandoned, to leave in time")
+    # The feature closed after the stuck one (started first) closed too.
+    assert ra.names()[-1] == "closing"
+    assert ea.named("closed")
+    # The goodbye still went out after them: the room saw a proper leave.
+    await eb.wait_for("peer-left", peer=a.peer_id, reason="left")
 
 
 async def test_bad_renegotiation_messages_on_the_bus_are_survived(

@@ -161,6 +161,7 @@ def join(
             ice_addresses=settings.ice_addresses or None,
             relay_only=relay_only,
             connect_timeout=settings.connect_timeout,
+            leave_timeout=settings.leave_timeout,
             options=options,
         )
         features = load_plugins(plugin or [])

@@ -102,6 +102,9 @@ class LinkConfig:
 
 NegotiationCallback = Callable[["PeerLink"], Awaitable[None] | None]
 
+# Closings still running (the event loop keeps only weak references to tasks).
+_CLOSING = TaskSet(lambda exc: logger.warning("closing a peer connection failed", exc_info=exc))
+
 
 class PeerLink:
     """The connection to one other peer: an ``RTCPeerConnection`` and two channels.
@@ -145,6 +148,7 @@ class PeerLink:
         ):
             emitter.on(event, self._changed.set)
         self._tasks = TaskSet(self._callback_failed)
+        self._closer: asyncio.Task[None] | None = None
 
     @property
     def state(self) -> str:
@@ -312,9 +316,19 @@ class PeerLink:
             ) from None
 
     async def close(self) -> None:
-        """Close the connection and both channels; safe to call twice."""
+        """Close the connection and both channels; safe to call twice.
+
+        This can take a minute: aiortc deletes a TURN allocation before it
+        returns, and aioice retries an unanswered deletion for 63 s. So the
+        closing runs in a task of its own, and cancelling a caller (a deadline
+        giving up on the wait) leaves it to finish in the background instead
+        of breaking it off half way.
+        """
         await self._tasks.cancel()
-        await self.pc.close()
+        if self._closer is None:
+            self._closer = _CLOSING.spawn(self.pc.close())
+        assert self._closer is not None
+        await asyncio.shield(self._closer)
 
     async def __aenter__(self) -> PeerLink:
         return self

@@ -61,6 +61,9 @@ BYE = "session.bye"
 
 RETRY_BACKOFF = Backoff(initial=0.5, maximum=8.0)
 
+NETWORK_SHARE = 0.25
+"""The part of ``leave_timeout`` kept for the network when leaving (see :meth:`Session.close`)."""
+
 # What the session takes from a peer in its own topics (docs/session.md, "Limits").
 MAX_REQUEST_BYTES = 1024
 """Largest ``session.renegotiate`` payload read; a real one is under 200 bytes."""
@@ -91,6 +94,9 @@ class SessionConfig:
     max_retries: int = 5
     """Consecutive failed attempts to (re)connect to one peer before giving up."""
     retry_backoff: Backoff = RETRY_BACKOFF
+    leave_timeout: float = 1.5
+    """Seconds :meth:`Session.close` may take, the features' saving included; what
+    the network has not done by then (a TURN or signaling server gone) is abandoned."""
     options: Mapping[str, str] = field(default_factory=dict)
     """Feature options, keyed ``feature.option`` (``--set``); checked by :meth:`Session.start`."""
     bus: BusConfig = field(default_factory=BusConfig)
@@ -100,6 +106,8 @@ class SessionConfig:
             raise ValueError("connect_timeout must be positive")
         if self.max_retries < 0:
             raise ValueError("max_retries must not be negative")
+        if self.leave_timeout <= 0:
+            raise ValueError("leave_timeout must be positive")
 
 
 def ice_servers_from_welcome(entries: object) -> list[RTCIceServer]:
@@ -218,6 +226,7 @@ class Session:
         self._peers: dict[str, _Peer] = {}
         self._ice: list[RTCIceServer] = []
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._link_closes: dict[PeerLink, asyncio.Future[None]] = {}
         self._started = False
         self._ready = asyncio.Event()
         self._closing = False
@@ -363,34 +372,71 @@ class Session:
         self._ready.set()
 
     async def close(self) -> None:
-        """Leave: close the features, flush the bus, say goodbye, close links, leave the room."""
+        """Leave within ``config.leave_timeout`` seconds, whatever the network does.
+
+        In order: the features' :meth:`~avacollab.feature.Feature.close` (the
+        bus still works: they save what they hold and say what they have to
+        say), then ``session.bye`` to every peer and the bus drained, then the
+        network all at once: the session's tasks cancelled, the bus closed,
+        the signaling leave and every link's close. The features and the
+        goodbye may use the budget but its last quarter, which is the
+        network's. Whatever has not finished at the deadline is abandoned and
+        logged (``leave-abandoned``); a link's close, which aiortc holds up to
+        63 s while it retries deleting its allocation on a TURN server that
+        is gone, carries on in the background.
+        """
         if self._closing:
             await self.closed.wait()
             return
         self._closing = True
+        loop = asyncio.get_running_loop()
+        budget = self.config.leave_timeout
+        deadline = loop.time() + budget
+        network_at = deadline - budget * NETWORK_SHARE
         try:
             if self._started:
-                await self.features.close()
+                await self.features.close(deadline=network_at)
                 with contextlib.suppress(BusError):
                     self._bus.publish(BYE, b"")
                 with contextlib.suppress(TimeoutError, BusError):
-                    async with asyncio.timeout(5.0):
+                    async with asyncio.timeout_at(network_at):
                         await self._bus.drain()
-            tasks = [*self._tasks]
-            for peer in self._peers.values():
-                tasks += [t for t in (peer.task, peer.negotiator) if t is not None]
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            await self._bus.close()
-            await self.signaling.close(leave=True)
-            await asyncio.gather(
-                *(p.link.close() for p in self._peers.values() if p.link is not None),
-                return_exceptions=True,
-            )
+            await self._shut_down(deadline)
             self.emit("closed", peer=self.peer_id)
         finally:
             self.closed.set()
+
+    async def _shut_down(self, deadline: float) -> None:
+        """Stop everything at once; stop waiting at ``deadline`` (loop time)."""
+        tasks = [*self._tasks]
+        for peer in self._peers.values():
+            tasks += [t for t in (peer.task, peer.negotiator) if t is not None]
+            self._drop_link(peer)
+        for task in tasks:
+            task.cancel()
+        parts: dict[asyncio.Future[Any], str] = {
+            asyncio.ensure_future(self._bus.close()): "bus",
+            asyncio.ensure_future(self.signaling.close(leave=True)): "signaling",
+        }
+        if tasks:
+            parts[asyncio.gather(*tasks, return_exceptions=True)] = "session tasks"
+        for link, closing in self._link_closes.items():
+            parts[closing] = f"link to {link.peer_id}"
+        timeout = max(0.0, deadline - asyncio.get_running_loop().time())
+        done, pending = await asyncio.wait(set(parts), timeout=timeout)
+        for part in done:
+            if not part.cancelled() and part.exception() is not None:
+                logger.warning("leaving: %s failed", parts[part], exc_info=part.exception())
+        if pending:
+            logs.event(
+                "leave-abandoned",
+                logging.WARNING,
+                seconds=self.config.leave_timeout,
+                unfinished=sorted(parts[p] for p in pending),
+            )
+            for part in pending:
+                # A link's close goes on (PeerLink.close shields it); the rest stops here.
+                part.cancel()
 
     async def __aenter__(self) -> Session:
         await self.start()
@@ -473,7 +519,7 @@ class Session:
         for task in (peer.task, peer.negotiator):
             if task is not None and task is not asyncio.current_task():
                 task.cancel()
-        await self._drop_link(peer)
+        self._drop_link(peer)
         if not peer.lost:
             peer.lost = True
             self.emit("peer-left", peer=peer_id, name=peer.name, reason=reason)
@@ -553,7 +599,7 @@ class Session:
                 return
             if peer.failures:
                 await asyncio.sleep(self.config.retry_backoff.delay(peer.failures - 1))
-            await self._drop_link(peer)
+            self._drop_link(peer)
             link = self._new_link(peer)
             try:
                 sdp = await link.create_offer()
@@ -593,7 +639,7 @@ class Session:
         peer.offered.set()
         if peer.task is not None and not peer.task.done():
             peer.task.cancel()
-        await self._drop_link(peer)
+        self._drop_link(peer)
         link = self._new_link(peer)
         try:
             answer = await link.accept_offer(sdp)
@@ -602,7 +648,7 @@ class Session:
             # LinkError, or whatever aiortc raises on an offer it cannot take:
             # one peer's bad offer must never stop the signaling receive loop.
             self._report_failure(peer, exc)
-            await self._drop_link(peer)
+            self._drop_link(peer)
             return
         peer.task = asyncio.create_task(self._answered(peer, link))
 
@@ -612,7 +658,7 @@ class Session:
         except LinkError as exc:
             if peer.link is link:
                 self._report_failure(peer, exc)
-                await self._drop_link(peer)
+                self._drop_link(peer)
             return
         await self._opened(peer, link)
 
@@ -626,7 +672,7 @@ class Session:
             await link.accept_answer(sdp)
         except LinkError as exc:
             logs.event("answer-rejected", logging.WARNING, peer=sender, error=str(exc))
-            await link.close()  # wait_open in _connect sees it and retries
+            self._close_link(link)  # wait_open in _connect sees it and retries
 
     def _report_failure(self, peer: _Peer, exc: Exception) -> None:
         reason = "timeout" if isinstance(exc, TimeoutError) else "error"
@@ -657,14 +703,35 @@ class Session:
         if added or any(t.mid is None and not t.stopped for t in link.pc.getTransceivers()):
             self._negotiation_needed(peer, link)
 
-    async def _drop_link(self, peer: _Peer) -> None:
+    def _drop_link(self, peer: _Peer) -> None:
         link, peer.link = peer.link, None
         peer.connected = False
         self._bus.remove_peer(peer.id)
         if peer.answer is not None and not peer.answer.done():
             peer.answer.cancel()
         if link is not None:
-            await link.close()
+            self._close_link(link)
+
+    def _close_link(self, link: PeerLink) -> None:
+        """Close ``link`` without waiting for it.
+
+        Nothing waits on a dropped link, and its close can take a minute (see
+        :meth:`PeerLink.close`): awaited, it would hold up the signaling
+        messages, the reconnection or the ``peer-left`` that come next.
+        """
+        if link in self._link_closes:
+            return
+        closing = asyncio.ensure_future(link.close())
+        self._link_closes[link] = closing
+
+        def closed(_: asyncio.Future[None]) -> None:
+            self._link_closes.pop(link, None)
+            if not closing.cancelled() and closing.exception() is not None:
+                logger.warning(
+                    "closing the link to %s failed", link.peer_id, exc_info=closing.exception()
+                )
+
+        closing.add_done_callback(closed)
 
     # -- losing connections -------------------------------------------------
 
@@ -692,7 +759,7 @@ class Session:
         )
         if peer.negotiator is not None:
             peer.negotiator.cancel()
-        await self._drop_link(peer)
+        self._drop_link(peer)
         if not peer.lost:
             peer.lost = True
             self.emit("peer-left", peer=peer.id, name=peer.name, reason=reason)

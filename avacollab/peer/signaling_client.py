@@ -125,26 +125,32 @@ class SignalingClient:
         return self.welcome
 
     async def close(self, *, leave: bool = True) -> None:
-        """Leave the room (unless ``leave`` is false) and stop reconnecting."""
+        """Leave the room (unless ``leave`` is false) and stop reconnecting.
+
+        Cancelled (a caller's deadline), it still stops reconnecting and
+        releases the HTTP session; only the goodbye to the server is lost.
+        """
         self._closing = True
-        ws = self._ws
-        if ws is not None and not ws.closed:
-            with contextlib.suppress(ConnectionError, RuntimeError):
-                if leave:
-                    await ws.send_str(encode({"type": "leave"}))
-                # Any close frame is a leave but 4000, which asks the server
-                # to keep our place for the resume grace period.
-                await ws.close(code=1000 if leave else CLOSE_KEEP_PLACE)
         try:
-            if self._task is not None:
-                self._task.cancel()
-                # A task that ended on a refused reconnect (logged as
-                # signaling-refused when it happened) is not this call's error.
-                with contextlib.suppress(asyncio.CancelledError, SignalingError):
-                    await self._task
+            ws = self._ws
+            if ws is not None and not ws.closed:
+                with contextlib.suppress(ConnectionError, RuntimeError):
+                    if leave:
+                        await ws.send_str(encode({"type": "leave"}))
+                    # Any close frame is a leave but 4000, which asks the server
+                    # to keep our place for the resume grace period.
+                    await ws.close(code=1000 if leave else CLOSE_KEEP_PLACE)
         finally:
-            if self._session is not None:
-                await self._session.close()
+            try:
+                if self._task is not None:
+                    self._task.cancel()
+                    # A task that ended on a refused reconnect (logged as
+                    # signaling-refused when it happened) is not this call's error.
+                    with contextlib.suppress(asyncio.CancelledError, SignalingError):
+                        await self._task
+            finally:
+                if self._session is not None:
+                    await self._session.close()
 
     async def send(self, message: dict[str, Any]) -> None:
         """Send a message, or buffer it until the next welcome if we are reconnecting."""
