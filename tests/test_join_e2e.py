@@ -262,6 +262,42 @@ async def test_signals_leave_cleanly_with_status_zero(spawn: Spawn, sig: signal.
     await quit_all([stay])
 
 
+async def test_a_signal_while_the_server_never_answers_the_join_leaves_at_once(
+    tmp_path: Path,
+) -> None:
+    # A server that takes the TCP connection and then says nothing.
+    accepted = asyncio.Event()
+    writers: list[asyncio.StreamWriter] = []
+
+    async def mute(_: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writers.append(writer)
+        accepted.set()
+
+    server = await asyncio.start_server(mute, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    with (tmp_path / "stderr").open("wb") as stderr:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "avacollab.cli.join", "room",
+            "--server", f"ws://127.0.0.1:{port}/ws", "--plugin", "tests.e2e_plugin",
+            cwd=ROOT, env={**os.environ, "AVACOLLAB_PLUGINS": ""},
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.DEVNULL, stderr=stderr,
+        )  # fmt: skip
+    try:
+        async with asyncio.timeout(WAIT):
+            await accepted.wait()
+        proc.send_signal(signal.SIGTERM)
+        async with asyncio.timeout(5.0):
+            assert await proc.wait() == 0
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+        for writer in writers:
+            writer.close()
+        server.close()
+        await server.wait_closed()
+
+
 async def test_who_help_and_unknown_commands(spawn: Spawn, tmp_path: Path) -> None:
     a, b = await spawn("ann"), await spawn("bob")
     async with asyncio.timeout(30):

@@ -20,9 +20,9 @@ import json
 import signal
 import sys
 import threading
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from pathlib import Path
-from typing import IO, Annotated, Any
+from typing import IO, Annotated, Any, TypeVar
 
 import typer
 
@@ -34,6 +34,8 @@ from ..peer.signaling_client import SignalingError
 from ..settings import load
 
 __all__ = ["join", "main", "register"]
+
+T = TypeVar("T")
 
 EXAMPLE = (
     "avacollab join design-review --server ws://127.0.0.1:8765/ws --name ada "
@@ -309,7 +311,9 @@ async def run(config: SessionConfig, features: Sequence[type[Feature]], terminal
         loop.add_signal_handler(sig, stop.set)
     session = Session(config, features=features, events=terminal)
     try:
-        await session.start()
+        started, _ = await _unless_stopped(session.start(), stop)
+        if not started:
+            return 0  # a signal while joining (a server that does not answer, say)
     except SignalingError as exc:
         terminal.say(f"error: {exc}")
         return 1
@@ -360,6 +364,27 @@ def add_core_commands(session: Session, stop: asyncio.Event) -> None:
         commands.add_command(JoinCommand("who", "Same as /links.", links_and_status))
 
 
+async def _unless_stopped(awaitable: Awaitable[T], stop: asyncio.Event) -> tuple[bool, T | None]:
+    """Await ``awaitable`` unless ``stop`` is set first, which cancels it.
+
+    Returns whether it finished, and its result.
+    """
+    task = asyncio.ensure_future(awaitable)
+    stopper = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopper.cancel()
+        stopped = not task.done()
+        if stopped:
+            task.cancel()
+    if stopped:
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        return False, None
+    return True, task.result()
+
+
 def _stdin_lines(loop: asyncio.AbstractEventLoop) -> asyncio.Queue[str | None]:
     """Lines of stdin, read by a daemon thread so a blocked read never delays exit."""
     queue: asyncio.Queue[str | None] = asyncio.Queue()
@@ -376,17 +401,8 @@ def _stdin_lines(loop: asyncio.AbstractEventLoop) -> asyncio.Queue[str | None]:
 
 
 async def _next_line(lines: asyncio.Queue[str | None], stop: asyncio.Event) -> str | None:
-    getter = asyncio.ensure_future(lines.get())
-    stopper = asyncio.ensure_future(stop.wait())
-    try:
-        await asyncio.wait({getter, stopper}, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        stopper.cancel()
-        if not getter.done():
-            getter.cancel()
-    if getter.done() and not getter.cancelled():
-        return getter.result() if not stop.is_set() else ""
-    return ""
+    read, line = await _unless_stopped(lines.get(), stop)
+    return line if read and not stop.is_set() else ""
 
 
 def _run_loop(coro: Coroutine[Any, Any, int]) -> int:
