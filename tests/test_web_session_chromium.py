@@ -144,6 +144,15 @@ class Page:
             )
         return messages
 
+    async def renegotiated(self, count: int) -> None:
+        """Wait for the page's own count of finished renegotiations."""
+        async with asyncio.timeout(WAIT):
+            await self.page.evaluate(
+                "async (count) => { while (events.filter((e) => e.event === 'renegotiated')"
+                ".length < count) await new Promise((r) => setTimeout(r, 20)); }",
+                count,
+            )
+
     async def publish(self, text: str, *, reliable: bool = True, to: str | None = None) -> None:
         await self.page.evaluate(
             "([text, reliable, to]) => session.bus.publish('e2e.msg',"
@@ -284,5 +293,57 @@ async def test_two_pages_and_a_python_peer_make_a_full_mesh(
     got = await second.received(first.id, len(before) + 1)
     assert got[-1]["text"] == "hello second"
     assert first.errors == second.errors == []
+    await python.command("/quit")
+    assert await python.exited() == 0
+
+
+# Runs in the page: a video track from a canvas (no camera needed), sent to
+# every peer with session.addTrack.
+ADD_TRACK = """() => {
+  const canvas = document.createElement("canvas");
+  canvas.width = canvas.height = 64;
+  const context = canvas.getContext("2d");
+  let frame = 0;
+  window.painter = setInterval(() => {
+    context.fillStyle = `hsl(${(frame++ * 10) % 360} 80% 50%)`;
+    context.fillRect(0, 0, 64, 64);
+  }, 50);
+  window.track = canvas.captureStream(20).getVideoTracks()[0];
+  session.addTrack(track);
+}"""
+
+# The directions of the video transceivers, once negotiated.
+VIDEO = """(peer) => session.link(peer).pc.getTransceivers()
+  .filter((t) => t.receiver.track.kind === "video")
+  .map((t) => [t.mid !== null, t.currentDirection])"""
+
+
+@pytest.mark.parametrize("role", ["offerer", "answerer"])
+async def test_a_page_adding_and_removing_a_track_renegotiates_in_either_role(
+    browser: Any, server: SignalingServer, spawn: Spawn, role: str
+) -> None:
+    python = await python_peer(spawn)
+    page = Page(await browser.new_page(), server)
+    await page.join("web", role, python.id)
+    await page.connected_to(python.id)
+    await python.events.wait_for("peer-connected", peer=page.id)
+
+    await page.page.evaluate(ADD_TRACK)
+    # As offerer the page offers on the bus; as answerer it asks with
+    # session.renegotiate and answers the Python peer's offer.
+    await python.events.wait_for("renegotiated", peer=page.id)
+    await page.renegotiated(1)
+    assert await page.page.evaluate(VIDEO, python.id) == [[True, "sendonly"]]
+    renegotiated = len(python.events.named("renegotiated"))
+
+    await page.page.evaluate("session.removeTrack(track)")
+    await python.events.wait(lambda: len(python.events.named("renegotiated")) > renegotiated)
+    await page.renegotiated(2)
+    directions = await page.page.evaluate(VIDEO, python.id)
+    assert [d for _, d in directions] in (["inactive"], ["stopped"])
+    # The link was renegotiated, not replaced: the bus still works on it.
+    await exchange(page, python, role)
+    assert not python.events.named("link-failed")
+    assert page.errors == []
     await python.command("/quit")
     assert await python.exited() == 0

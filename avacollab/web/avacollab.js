@@ -1898,16 +1898,22 @@ var Session = class {
   async close() {
     if (this._closing) return;
     this._closing = true;
-    try {
-      this.bus.publish(BYE, new Uint8Array());
-    } catch (error) {
-      if (!(error instanceof BusError)) throw error;
+    const open = [...this._peers.values()].filter((p) => p.connected && p.link !== null);
+    for (const peer of open) {
+      try {
+        this.bus.publish(BYE, new Uint8Array(), { to: peer.id });
+      } catch (error) {
+        if (!(error instanceof BusError)) throw error;
+      }
     }
-    let timer;
-    await Promise.race([this.bus.drain(), new Promise((resolve) => timer = setTimeout(resolve, 5e3))]);
-    clearTimeout(timer);
     const deadline = Date.now() + 5e3;
-    const links = [...this._peers.values()].map((p) => p.link).filter((l) => l !== null);
+    let timer;
+    await Promise.race([
+      Promise.all(open.map((p) => this.bus.drain(p.id).catch(() => void 0))),
+      new Promise((resolve) => timer = setTimeout(resolve, 5e3))
+    ]);
+    clearTimeout(timer);
+    const links = open.map((p) => p.link).filter((l) => l !== null);
     while (Date.now() < deadline && links.some((l) => l.isOpen && l.reliable.bufferedAmount > 0)) await sleep(0.02);
     for (const peer of this._peers.values()) {
       clearTimeout(peer.offerTimer);

@@ -449,18 +449,26 @@ export class Session {
   async close() {
     if (this._closing) return;
     this._closing = true;
-    try {
-      this.bus.publish(BYE, new Uint8Array());
-    } catch (error) {
-      if (!(error instanceof BusError)) throw error;
+    // Goodbye to the peers whose channels are open; a link still connecting
+    // would hold the drain for its whole bound.
+    const open = [...this._peers.values()].filter((p) => p.connected && p.link !== null);
+    for (const peer of open) {
+      try {
+        this.bus.publish(BYE, new Uint8Array(), { to: peer.id });
+      } catch (error) {
+        if (!(error instanceof BusError)) throw error;
+      }
     }
-    let timer;
-    await Promise.race([this.bus.drain(), new Promise((resolve) => (timer = setTimeout(resolve, 5000)))]);
-    clearTimeout(timer);
-    // Frames handed to a channel still need a moment to leave: close only
-    // once its buffer is empty (bounded by the same 5 s).
+    // Up to 5 s for the queues to reach the channels, and for what was
+    // handed to a channel to leave it before the connection closes.
     const deadline = Date.now() + 5000;
-    const links = [...this._peers.values()].map((p) => p.link).filter((l) => l !== null);
+    let timer;
+    await Promise.race([
+      Promise.all(open.map((p) => this.bus.drain(p.id).catch(() => undefined))),
+      new Promise((resolve) => (timer = setTimeout(resolve, 5000))),
+    ]);
+    clearTimeout(timer);
+    const links = open.map((p) => p.link).filter((l) => l !== null);
     while (Date.now() < deadline && links.some((l) => l.isOpen && l.reliable.bufferedAmount > 0)) await sleep(0.02);
     for (const peer of this._peers.values()) {
       clearTimeout(peer.offerTimer);
