@@ -8,24 +8,17 @@ Playwright, except under CI=true, where it fails instead.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
-from .chromium import chromium_unavailable
+from .chromium import require_chromium
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_one_round_measures_both_joins(tmp_path: Path) -> None:
-    reason = chromium_unavailable()
-    if reason is not None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI must run the web join benchmark's smoke test: {reason}")
-        pytest.skip(reason)
+    require_chromium("the web join benchmark's smoke test")
     out = tmp_path / "web_join.json"
     done = subprocess.run(
         [sys.executable, str(ROOT / "bench" / "web_join.py"), "--rounds", "1", "--json", str(out)],

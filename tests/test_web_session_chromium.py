@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import os
 import string
 from collections.abc import AsyncIterator
 from typing import Any
@@ -27,7 +26,7 @@ from avacollab.signaling.bundle import CLIENT_PATH
 from avacollab.signaling.server import SignalingServer
 
 from . import test_join_e2e
-from .chromium import CHROMIUM, chromium_unavailable
+from .chromium import launched
 from .e2e_plugin import payload
 from .sessionkit import WAIT
 from .test_join_e2e import JoinProcess, Spawn
@@ -97,19 +96,8 @@ SEND_BIG = """async ([size, seed]) => {
 
 @pytest.fixture
 async def browser() -> AsyncIterator[Any]:
-    reason = chromium_unavailable()
-    if reason is not None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI must run the browser session tests: {reason}")
-        pytest.skip(reason)
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as pw:
-        launched = await pw.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
-        try:
-            yield launched
-        finally:
-            await launched.close()
+    async with launched(FLAGS, "the browser session tests") as chromium:
+        yield chromium
 
 
 class Page:
