@@ -184,4 +184,29 @@ describe("sessions with fake peer connections", { skip }, () => {
     const failures = offerer.events.items.filter((e) => e.event === "link-failed");
     assert.deepEqual(failures.map((e) => [e.reason, e.attempt]), [["timeout", 1], ["timeout", 2], ["timeout", 3], ["gave-up", 3]]);
   });
+
+  test("ICE servers come from the welcome and reach every peer connection", async () => {
+    const turn = await startServer(["--turn-url", "turn:127.0.0.1:3478"]);
+    try {
+      const make = (/** @type {string} */ name, /** @type {Inbox<any>} */ inbox) =>
+        new Session(turn.url, "ice", { name, WebSocket, RTCPeerConnection: /** @type {any} */ (FakePeerConnection), onEvent: inbox.push });
+      const events = new Inbox();
+      const first = make("a", events);
+      const second = make("b", new Inbox());
+      sessions.push(first, second);
+      await first.start();
+      const relay = first.iceServers.find((server) => server.urls.includes("turn:127.0.0.1:3478"));
+      assert.equal(typeof relay?.credential, "string");
+      assert.equal(typeof relay?.username, "string");
+      await second.start();
+      await events.wait((e) => e.event === "peer-connected");
+      const pc = /** @type {any} */ (first.link(second.peerId)?.pc);
+      assert.deepEqual(pc.config.iceServers, first.iceServers);
+      assert.equal(pc.config.bundlePolicy, "max-bundle");
+      assert.equal(pc.config.iceTransportPolicy, "all");
+    } finally {
+      await Promise.all(sessions.splice(0).map((s) => s.close()));
+      await turn.stop();
+    }
+  });
 });
