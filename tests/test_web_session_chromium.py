@@ -158,13 +158,13 @@ class Page:
 ALPHABET = "".join(sorted("-_" + string.ascii_letters + string.digits))
 
 
-async def python_peer(spawn: Spawn) -> JoinProcess:
+async def python_peer(spawn: Spawn, *extra: str) -> JoinProcess:
     """A Python peer whose id a random page id sorts before or after about as often.
 
     An id starting with "-" or "z" would leave a page almost no chance of the
     other role, however often it joins again."""
     for _ in range(10):
-        peer = await spawn("py", room="web")
+        peer = await spawn("py", *extra, room="web")
         if 0.25 <= ALPHABET.index(peer.id[0]) / len(ALPHABET) <= 0.75:
             return peer
         await peer.command("/quit")
@@ -330,6 +330,44 @@ async def test_a_page_adding_and_removing_a_track_renegotiates_in_either_role(
     directions = await page.page.evaluate(VIDEO, python.id)
     assert [d for _, d in directions] in (["inactive"], ["stopped"])
     # The link was renegotiated, not replaced: the bus still works on it.
+    await exchange(page, python, role)
+    assert not python.events.named("link-failed")
+    assert page.errors == []
+    await python.command("/quit")
+    assert await python.exited() == 0
+
+
+# The page's received tracks: kind and the transceiver's negotiated direction.
+RECEIVED = """async (count) => {
+  while (events.filter((e) => e.event === "track").length < count)
+    await new Promise((r) => setTimeout(r, 20));
+  return events.filter((e) => e.event === "track").map((e) => e.kind);
+}"""
+
+
+@pytest.mark.parametrize("role", ["offerer", "answerer"])
+async def test_a_python_peer_adding_a_voice_track_renegotiates_with_a_page_in_either_role(
+    browser: Any, server: SignalingServer, spawn: Spawn, role: str
+) -> None:
+    # The voice plugin sends a synthetic tone to every peer once connected:
+    # the Python side adds a track. As answerer it asks the page (the
+    # offerer) with session.renegotiate; as offerer it offers on the bus.
+    voice = ("--plugin", "avacollab_voice.plugin", "--set", "voice.source=tone:440",
+             "--set", "voice.output=none")  # fmt: skip
+    python = await python_peer(spawn, *voice)
+    page = Page(await browser.new_page(), server)
+    await page.join("web", role, python.id)
+    await page.connected_to(python.id)
+    async with asyncio.timeout(WAIT):
+        kinds = await page.page.evaluate(RECEIVED, 1)
+    assert kinds == ["audio"]
+    await python.events.wait_for("renegotiated", peer=page.id)
+    await page.renegotiated(1)
+    directions = await page.page.evaluate(
+        "(peer) => session.link(peer).pc.getTransceivers().map((t) => t.currentDirection)",
+        python.id,
+    )
+    assert directions == ["recvonly"]
     await exchange(page, python, role)
     assert not python.events.named("link-failed")
     assert page.errors == []
