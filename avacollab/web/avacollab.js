@@ -1772,14 +1772,18 @@ var PeerLink = class {
     const pc = this.pc;
     if (pc.iceGatheringState !== "complete") {
       await new Promise((resolve) => {
-        const done = () => {
-          if (pc.iceGatheringState !== "complete" && !this.closed) return;
+        const finish = () => {
           clearTimeout(timer);
-          pc.removeEventListener("icegatheringstatechange", done);
+          pc.removeEventListener("icegatheringstatechange", changed);
+          this._waiters.delete(changed);
           resolve(void 0);
         };
-        const timer = setTimeout(done, this.session.gatherTimeout * 1e3);
-        pc.addEventListener("icegatheringstatechange", done);
+        const changed = () => {
+          if (pc.iceGatheringState === "complete" || this.closed) finish();
+        };
+        const timer = setTimeout(finish, this.session.gatherTimeout * 1e3);
+        pc.addEventListener("icegatheringstatechange", changed);
+        this._waiters.add(changed);
       });
     }
     if (this.closed) throw new LinkError(`connection to ${this.peerId} closed`, "failed");

@@ -15,6 +15,9 @@ export class FakePeerConnection extends EventTarget {
   static made = [];
   /** Set to false to make new connections that never open (a blocked path). */
   static opens = true;
+  /** Set to false to make new connections whose ICE gathering never completes
+   * (a STUN or TURN server that does not answer). */
+  static gathers = true;
 
   /** @param {any} config */
   constructor(config) {
@@ -23,6 +26,7 @@ export class FakePeerConnection extends EventTarget {
     this.token = `fake-${++counter}`;
     registry.set(this.token, this);
     this.opens = FakePeerConnection.opens;
+    this.gathers = FakePeerConnection.gathers;
     this.signalingState = "stable";
     this.iceGatheringState = "new";
     this.iceConnectionState = "new";
@@ -72,6 +76,7 @@ export class FakePeerConnection extends EventTarget {
     // Gathering completes a moment later, as in a browser.
     this.iceGatheringState = "gathering";
     setTimeout(() => {
+      if (!this.gathers) return;
       this.iceGatheringState = "complete";
       this.dispatchEvent(new Event("icegatheringstatechange"));
     }, 5);

@@ -74,6 +74,7 @@ describe("sessions with fake peer connections", { skip }, () => {
   });
   afterEach(async () => {
     FakePeerConnection.opens = true;
+    FakePeerConnection.gathers = true;
     await Promise.all(sessions.splice(0).map((s) => s.close()));
   });
 
@@ -168,6 +169,19 @@ describe("sessions with fake peer connections", { skip }, () => {
     assert.equal(link.pc.signalingState, "stable");
     assert.equal(answerer.events.items.filter((e) => e.event === "renegotiated").length, 0);
     assert.deepEqual(answerer.session.connected, [offerer.session.peerId]);
+  });
+
+  test("a description goes out after gatherTimeout when gathering never completes", async () => {
+    room++;
+    FakePeerConnection.gathers = false;
+    const a = join("a", { gatherTimeout: 0.2 });
+    await a.session.start();
+    const b = join("b", { gatherTimeout: 0.2 });
+    await b.session.start();
+    for (const [x, y] of [[a, b], [b, a]]) {
+      await x.events.wait((e) => e.event === "peer-connected" && e.peer === y.session.peerId, 5);
+    }
+    assert.equal(a.session.link(b.session.peerId)?.pc.iceGatheringState, "gathering");
   });
 
   test("a link that never opens is retried with backoff, then given up", async () => {

@@ -302,16 +302,21 @@ export class PeerLink {
     const pc = this.pc;
     if (pc.iceGatheringState !== "complete") {
       await new Promise((resolve) => {
-        const done = () => {
-          if (pc.iceGatheringState !== "complete" && !this.closed) return;
+        const finish = () => {
           clearTimeout(timer);
-          pc.removeEventListener("icegatheringstatechange", done);
+          pc.removeEventListener("icegatheringstatechange", changed);
+          this._waiters.delete(changed);
           resolve(undefined);
         };
+        const changed = () => {
+          if (pc.iceGatheringState === "complete" || this.closed) finish();
+        };
         // Without STUN or TURN, gathering is quick; a server that does not
-        // answer should cost a candidate, not the connection.
-        const timer = setTimeout(done, this.session.gatherTimeout * 1000);
-        pc.addEventListener("icegatheringstatechange", done);
+        // answer should cost its candidates, not the connection: at the
+        // deadline the description goes out with what was gathered.
+        const timer = setTimeout(finish, this.session.gatherTimeout * 1000);
+        pc.addEventListener("icegatheringstatechange", changed);
+        this._waiters.add(changed); // close() ends the wait too
       });
     }
     if (this.closed) throw new LinkError(`connection to ${this.peerId} closed`, "failed");
