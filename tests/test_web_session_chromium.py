@@ -73,8 +73,10 @@ JOIN = """async ([bundle, url, room, role, other]) => {
 }"""
 
 WAIT_CONNECTED = """async (peer) => {
-  while (!session.connected.includes(peer)) await new Promise((r) => setTimeout(r, 20));
-  return events.filter((e) => e.event === "peer-connected" && e.peer === peer);
+  const mine = () => events.filter((e) => e.event === "peer-connected" && e.peer === peer);
+  while (!mine().length || !session.connected.includes(peer))
+    await new Promise((r) => setTimeout(r, 20));
+  return mine();
 }"""
 
 WAIT_RECEIVED = """async ([sender, count]) => {
