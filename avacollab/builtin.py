@@ -1,17 +1,17 @@
-"""The built-in plugin: ``/help``, ``/who`` and the peer count in the status display.
+"""The built-in plugin: ``/who`` and the peer count in the status display.
 
-It uses the same hooks as any installed plugin, so the core needs no special
-cases and ``AVACOLLAB_PLUGINS=-builtin`` can leave it out.
+It registers its feature through the same hook as any installed plugin, so
+the core needs no special cases and ``AVACOLLAB_PLUGINS=-builtin`` can leave
+it out. (``/help`` belongs to every session's command table, see
+:class:`avacollab.featureset.FeatureSet`.)
 """
 
 from __future__ import annotations
 
-import pluggy
+from .feature import Feature, JoinCommand, Session
+from .hookspecs import Register, hookimpl
 
-from .hookspecs import JoinCommand, Session, hookimpl
-from .plugins import join_commands
-
-__all__ = ["Builtin", "who"]
+__all__ = ["Builtin", "avacollab_register_features", "who"]
 
 
 def who(session: Session) -> str:
@@ -21,30 +21,20 @@ def who(session: Session) -> str:
     return "\n".join([me, *(f"{name or '(no name)'} {peer}" for peer, name in others)])
 
 
-class Builtin:
-    """The built-in plugin; it holds the manager so ``/help`` can list every plugin's commands."""
+class Builtin(Feature):
+    """``/who``, and ``room design: 2 other peers`` in the status display."""
 
-    def __init__(self, pm: pluggy.PluginManager) -> None:
-        self._pm = pm
+    name = "builtin"
 
-    @hookimpl
-    def avacollab_join_commands(self, session: Session) -> list[JoinCommand]:
-        """``/help`` and ``/who``."""
+    def commands(self) -> list[JoinCommand]:
+        return [JoinCommand("who", "List who is in the room.", lambda _: who(self.session))]
 
-        def show_help(_: str) -> str:
-            commands = join_commands(self._pm, session)
-            width = max(len(name) for name in commands)
-            return "\n".join(
-                f"/{name:<{width}}  {commands[name].help}" for name in sorted(commands)
-            )
+    def status(self) -> list[str]:
+        count = len(self.session.peers)
+        return [f"room {self.session.room}: {count} other peer{'' if count == 1 else 's'}"]
 
-        return [
-            JoinCommand("help", "List the commands.", show_help),
-            JoinCommand("who", "List who is in the room.", lambda _: who(session)),
-        ]
 
-    @hookimpl
-    def avacollab_status(self, session: Session) -> list[str]:
-        """``room design: 2 other peers``."""
-        count = len(session.peers)
-        return [f"room {session.room}: {count} other peer{'' if count == 1 else 's'}"]
+@hookimpl
+def avacollab_register_features(register: Register) -> None:
+    """The built-in feature."""
+    register(Builtin)

@@ -1,28 +1,27 @@
-"""An in-memory room for testing plugins: real buses, in-memory channels, real hooks.
+"""An in-memory room for testing plugins: real buses, in-memory channels, real features.
 
 No WebRTC, no server: each :class:`FakeSession` has a real
 :class:`~avacollab.bus.Bus`, and :class:`Room` links them pairwise with
-:func:`~avacollab.bus.channels.channel_pair`. The room calls the hooks the way
-``avacollab join`` does: started, then bus topics (subscribed), peer
-connected on both sides when a link comes up, peer left when one goes,
-closing before it leaves. Tests run in milliseconds; use the
-``avacollab_sessions`` fixture (avacollab.testing) for real connections.
+:func:`~avacollab.bus.channels.channel_pair`. Each session runs its features
+in a :class:`~avacollab.featureset.FeatureSet`, as ``avacollab join`` does:
+started (topics subscribed, commands gathered), peer connected on both sides
+when a link comes up, peer left when one goes, closed before it leaves.
+Tests run in milliseconds; use the ``avacollab_sessions`` fixture
+(avacollab.testing) for real connections.
 """
 
 from __future__ import annotations
 
 import asyncio
-import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from types import ModuleType
 from typing import Any
-
-import pluggy
 
 from .bus.channels import channel_pair
 from .bus.core import Bus
-from .hookspecs import PROJECT, AvacollabSpec
+from .feature import JoinCommand
+from .featureset import FeatureSet
+from .plugins import PluginManager, features
 
 WAIT = 5.0  # upper bound for every wait; the tests normally take milliseconds
 
@@ -39,6 +38,8 @@ class FakeSession:
     peers: dict[str, str] = field(default_factory=dict)
     events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     renegotiations: list[str] = field(default_factory=list)
+    features: FeatureSet = field(default_factory=FeatureSet)
+    """The session's running features (set by :meth:`Room.join`)."""
     _changed: asyncio.Event = field(default_factory=asyncio.Event)
 
     def emit(self, event: str, **fields: Any) -> None:
@@ -73,40 +74,29 @@ async def settle(condition: Callable[[], bool]) -> None:
             await asyncio.sleep(0.001)
 
 
-async def _each(results: list[Any]) -> list[Any]:
-    return [await r if inspect.isawaitable(r) else r for r in results]
-
-
 class Room:
-    """Sessions of one room in one process, linked pairwise like a full mesh."""
+    """Sessions of one room in one process, linked pairwise like a full mesh.
 
-    def __init__(self, *plugins: ModuleType | object) -> None:
-        self.pm = pluggy.PluginManager(PROJECT)
-        self.pm.add_hookspecs(AvacollabSpec)
-        for plugin in plugins:
-            self.pm.register(plugin)
+    ``plugins`` are plugin modules (or objects) with hook implementations, or
+    feature classes; no other plugin (not even the built-in one) runs.
+    """
+
+    def __init__(self, *plugins: object) -> None:
+        self.classes = features(PluginManager(), plugins)
         self.sessions: dict[str, FakeSession] = {}
-        self._unsubscribe: dict[str, list[Callable[[], None]]] = {}
-
-    @property
-    def hook(self) -> Any:
-        return self.pm.hook
 
     async def join(
         self, peer_id: str, name: str = "", options: Mapping[str, str] | None = None
     ) -> FakeSession:
+        """A new session with the room's features started (``PluginStartError`` if one fails)."""
         session = FakeSession("room", peer_id, name, Bus(), dict(options or {}))
+        session.features = FeatureSet(self.classes)
         try:
-            await _each(self.hook.avacollab_session_started(session=session))
+            await session.features.start(session)
         except BaseException:
             await session.bus.close()
             raise
-        unsubscribe = []
-        for topics in self.hook.avacollab_bus_topics(session=session):
-            for topic, handler in (topics or {}).items():
-                unsubscribe.append(session.bus.subscribe(topic, handler))
         self.sessions[peer_id] = session
-        self._unsubscribe[peer_id] = unsubscribe
         return session
 
     async def connect(self, a: FakeSession, b: FakeSession) -> None:
@@ -116,8 +106,8 @@ class Room:
         b.bus.add_peer(a.peer_id, reliable_b, unordered_b)
         a.peers[b.peer_id] = b.name
         b.peers[a.peer_id] = a.name
-        await _each(self.hook.avacollab_peer_connected(session=a, peer_id=b.peer_id))
-        await _each(self.hook.avacollab_peer_connected(session=b, peer_id=a.peer_id))
+        await a.features.peer_connected(b.peer_id)
+        await b.features.peer_connected(a.peer_id)
 
     async def mesh(self, *sessions: FakeSession) -> None:
         for i, a in enumerate(sessions):
@@ -129,13 +119,11 @@ class Room:
         for one, other in ((a, b), (b, a)):
             one.bus.remove_peer(other.peer_id)
             one.peers.pop(other.peer_id, None)
-            await _each(
-                self.hook.avacollab_peer_left(session=one, peer_id=other.peer_id, reason=reason)
-            )
+            await one.features.peer_left(other.peer_id, reason)
 
     async def leave(self, session: FakeSession) -> None:
-        """Close a session as ``join`` does: closing hook, flush, then the others see it go."""
-        await _each(self.hook.avacollab_session_closing(session=session))
+        """Leave as ``join`` does: close the features, flush, then the others see it go."""
+        await session.features.close()
         async with asyncio.timeout(WAIT):
             await session.bus.drain()
         # Let what was flushed reach the others before the links go.
@@ -146,13 +134,7 @@ class Room:
             if other is not session and other.peer_id in session.peers:
                 other.bus.remove_peer(session.peer_id)
                 other.peers.pop(session.peer_id, None)
-                await _each(
-                    self.hook.avacollab_peer_left(
-                        session=other, peer_id=session.peer_id, reason="left"
-                    )
-                )
-        for unsubscribe in self._unsubscribe.pop(session.peer_id, []):
-            unsubscribe()
+                await other.features.peer_left(session.peer_id, "left")
         self.sessions.pop(session.peer_id, None)
         await session.bus.close()
 
@@ -160,20 +142,14 @@ class Room:
         for session in list(self.sessions.values()):
             await self.leave(session)
 
-    def commands(self, session: FakeSession) -> dict[str, Any]:
-        found: dict[str, Any] = {}
-        for commands in self.hook.avacollab_join_commands(session=session):
-            for command in commands or ():
-                found[command.name] = command
-        return found
+    def commands(self, session: FakeSession) -> dict[str, JoinCommand]:
+        """Every command of ``session`` by name (``help`` included)."""
+        return session.features.commands
 
     async def run(self, session: FakeSession, line: str) -> str | None:
         """Type ``/name rest`` in a session's terminal."""
-        name, _, rest = line.removeprefix("/").partition(" ")
-        result = self.commands(session)[name].run(rest)
-        text = await result if inspect.isawaitable(result) else result
-        assert text is None or isinstance(text, str)
-        return text
+        return await session.features.execute(line)
 
     def status(self, session: FakeSession) -> list[str]:
-        return [line for lines in self.hook.avacollab_status(session=session) for line in lines]
+        """The status lines of ``session``'s features."""
+        return session.features.status()

@@ -1,8 +1,10 @@
-"""Finding, choosing and loading plugins.
+"""Finding, choosing and loading plugins, and gathering the features they register.
 
 Plugins are found through the ``avacollab`` entry-point group. The built-in
 plugin (:mod:`avacollab.builtin`) is registered first through the same hooks,
-then every installed plugin that the selection allows. The selection comes
+then every installed plugin that the selection allows. :func:`features` then
+asks each of them for its :class:`~avacollab.feature.Feature` classes, which
+a session instantiates. The selection comes
 from the ``AVACOLLAB_PLUGINS`` environment variable unless given:
 
 * unset: every installed plugin;
@@ -11,8 +13,9 @@ from the ``AVACOLLAB_PLUGINS`` environment variable unless given:
 * ``"-a"``: all but ``a`` (``-builtin`` leaves out the built-in plugin too).
 
 Every failure (an unknown name, a plugin that does not import, a misspelled
-hook) is a :class:`PluginError` whose message says which plugin and what to do,
-so the CLI can print one line instead of a traceback.
+hook, a bad or clashing feature) is a :class:`PluginError` whose message says
+which plugin and what to do, so the CLI can print one line instead of a
+traceback.
 """
 
 from __future__ import annotations
@@ -20,25 +23,27 @@ from __future__ import annotations
 import difflib
 import importlib.metadata
 import os
-import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 import pluggy
 
-from . import __version__
-from .hookspecs import PROJECT, AvacollabSpec, JoinCommand, Session
+from . import __version__, builtin
+from .feature import Feature, Option, check_feature
+from .hookspecs import PROJECT, AvacollabSpec
 
 __all__ = [
     "BUILTIN",
     "ENV",
+    "FeatureInfo",
+    "OptionInfo",
     "PluginError",
     "PluginInfo",
     "PluginManager",
     "describe",
+    "features",
     "installed",
-    "join_commands",
     "load",
     "select",
 ]
@@ -48,11 +53,36 @@ ENV = "AVACOLLAB_PLUGINS"
 BUILTIN = "builtin"
 """The name the built-in plugin is registered under."""
 
-_COMMAND_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+_SESSION_HOOKS = frozenset(
+    f"{PROJECT}_{name}"
+    for name in (
+        *("session_started", "bus_topics", "peer_joined", "peer_connected", "peer_left"),
+        *("session_closing", "media_tracks", "track_received", "join_commands", "status"),
+    )
+)
+"""Hooks of earlier versions, now methods of :class:`~avacollab.feature.Feature`."""
 
 
 class PluginError(Exception):
     """A plugin cannot be found, imported or registered; the message says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class OptionInfo:
+    """One option of a feature, as ``avacollab plugins --options`` shows it."""
+
+    name: str
+    type: str
+    default: str | None
+    help: str
+
+
+@dataclass(frozen=True, slots=True)
+class FeatureInfo:
+    """One feature a plugin registers, with its options."""
+
+    name: str
+    options: tuple[OptionInfo, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +93,7 @@ class PluginInfo:
     distribution: str
     version: str
     hooks: tuple[str, ...]
+    features: tuple[FeatureInfo, ...]
 
 
 class PluginManager(pluggy.PluginManager):
@@ -121,8 +152,6 @@ def load(selection: str | None = None) -> PluginManager:
     ``selection`` defaults to the ``AVACOLLAB_PLUGINS`` environment variable
     (see the module docs for its syntax). Raises :class:`PluginError`.
     """
-    from .builtin import Builtin
-
     if selection is None:
         selection = os.environ.get(ENV)
     entry_points = installed()
@@ -132,7 +161,7 @@ def load(selection: str | None = None) -> PluginManager:
     pm = PluginManager()
     for name in select(selection, [BUILTIN, *entry_points]):
         if name == BUILTIN:
-            _register(pm, Builtin(pm), BUILTIN, ("avacollab", __version__))
+            _register(pm, builtin, BUILTIN, ("avacollab", __version__))
             continue
         ep = entry_points[name]
         try:
@@ -148,57 +177,95 @@ def load(selection: str | None = None) -> PluginManager:
 
 
 def describe(pm: pluggy.PluginManager) -> list[PluginInfo]:
-    """One :class:`PluginInfo` per registered plugin, in registration order."""
+    """One :class:`PluginInfo` per registered plugin, in registration order.
+
+    Raises :class:`PluginError` like :func:`features`.
+    """
+    features(pm)  # every check, so that a bad feature is reported here too
     origins = pm.origins if isinstance(pm, PluginManager) else {}
+    registered = _registered(pm)
     infos = []
     for name, plugin in pm.list_name_plugin():
         if plugin is None:
             continue  # blocked
         distribution, version = origins.get(name, ("", ""))
         hooks = sorted(caller.name for caller in pm.get_hookcallers(plugin) or ())
-        infos.append(PluginInfo(name, distribution, version, tuple(hooks)))
+        mine = tuple(_feature_info(cls) for owner, cls in registered if owner == name)
+        infos.append(PluginInfo(name, distribution, version, tuple(hooks), mine))
     return infos
 
 
-def join_commands(pm: pluggy.PluginManager, session: Session) -> dict[str, JoinCommand]:
-    """Every plugin's interactive commands by name.
+def features(pm: pluggy.PluginManager, extra: Iterable[object] = ()) -> list[type[Feature]]:
+    """Every feature class the plugins of ``pm`` register, in plugin order.
 
-    Raises :class:`PluginError` for an invalid name or one two plugins claim:
-    a command that silently shadowed another would be a confusing bug.
+    ``extra`` holds more plugins (modules or objects with hook
+    implementations, registered into ``pm`` first) or feature classes (used
+    as they are), as tests and ``join --plugin`` give them. Raises
+    :class:`PluginError` for something that is not a feature class, a bad
+    name or option, or a feature name taken twice.
     """
-    commands: dict[str, JoinCommand] = {}
-    for impl in pm.hook.avacollab_join_commands.get_hookimpls():
+    direct: list[type[Feature]] = []
+    for item in extra:
+        if isinstance(item, Feature):
+            raise PluginError(f"{item!r} is a feature instance: give its class")
+        if isinstance(item, type) and issubclass(item, Feature):
+            direct.append(item)
+        elif not pm.is_registered(item):
+            _register(pm, item, None, ("", ""))
+    found: dict[str, tuple[str, type[Feature]]] = {}
+    for owner, cls in [*_registered(pm), *(("(given)", cls) for cls in direct)]:
+        try:
+            check_feature(cls)
+        except ValueError as exc:
+            raise PluginError(f"plugin {owner!r}: {exc}") from None
+        if cls.name in found:
+            raise PluginError(
+                f"plugin {owner!r}: feature {cls.name!r} is already registered by plugin "
+                f"{found[cls.name][0]!r}"
+            )
+        found[cls.name] = (owner, cls)
+    return [cls for _, cls in found.values()]
+
+
+def _registered(pm: pluggy.PluginManager) -> list[tuple[str, Any]]:
+    """(plugin name, what it registered) for every ``avacollab_register_features`` call."""
+    registered: list[tuple[str, Any]] = []
+    # Called one by one (not through pm.hook) to know which plugin registered
+    # what, in registration order (pm.hook would call the last plugin first).
+    for impl in pm.hook.avacollab_register_features.get_hookimpls():
         if impl.hookwrapper or impl.wrapper:
-            continue  # wraps the others' results; contributes no commands itself
-        # Called one by one (not through pm.hook) to know which plugin said what.
-        offered = cast(Sequence[JoinCommand] | None, impl.function(**_args(impl, session=session)))
-        for command in offered or ():
-            if not _COMMAND_RE.match(command.name):
-                raise PluginError(
-                    f"plugin {impl.plugin_name!r}: invalid command name {command.name!r} "
-                    "(lowercase letters, digits and dashes)"
-                )
-            if command.name in commands:
-                raise PluginError(
-                    f"plugin {impl.plugin_name!r}: command /{command.name} is already "
-                    "defined by another plugin"
-                )
-            commands[command.name] = command
-    return commands
+            continue  # wraps the others' calls; registers nothing itself
+
+        def register(cls: Any, owner: str = impl.plugin_name) -> None:
+            registered.append((owner, cls))
+
+        impl.function(**{name: register for name in impl.argnames})
+    return registered
 
 
-def _args(impl: pluggy.HookImpl, **available: Any) -> dict[str, Any]:
-    return {name: available[name] for name in impl.argnames}
+def _feature_info(cls: type[Feature]) -> FeatureInfo:
+    return FeatureInfo(str(cls.name), tuple(_option_info(o) for o in cls.options))
 
 
-def _register(pm: PluginManager, plugin: Any, name: str, origin: tuple[str, str]) -> None:
+def _option_info(option: Option) -> OptionInfo:
+    default = None if option.default is None else str(option.default)
+    if isinstance(option.default, bool):
+        default = "on" if option.default else "off"
+    return OptionInfo(option.name, option.type.__name__, default, option.help)
+
+
+def _register(
+    pm: pluggy.PluginManager, plugin: Any, name: str | None, origin: tuple[str, str]
+) -> None:
     try:
-        pm.register(plugin, name=name)
+        name = pm.register(plugin, name=name)
     except (pluggy.PluginValidationError, ValueError) as exc:
         # pluggy's messages span lines; one line reads better after "error:".
         detail = "; ".join(str(exc).splitlines())
-        raise PluginError(f"plugin {name!r} cannot be registered: {detail}") from exc
-    pm.origins[name] = origin
+        label = name or getattr(plugin, "__name__", repr(plugin))
+        raise PluginError(f"plugin {label!r} cannot be registered: {detail}") from exc
+    if isinstance(pm, PluginManager) and name is not None:
+        pm.origins[name] = origin
 
 
 def _check_hook_names(pm: pluggy.PluginManager) -> None:
@@ -211,6 +278,8 @@ def _check_hook_names(pm: pluggy.PluginManager) -> None:
         for impl in hook.get_hookimpls():
             if not impl.optionalhook:
                 unknown = _unknown(hook.name, known, "hook")
+                if hook.name in _SESSION_HOOKS:
+                    unknown += "; per-session hooks became Feature methods (docs/plugins.md)"
                 problems.append(f"plugin {impl.plugin_name!r}: {unknown}")
     if problems:
         raise PluginError("; ".join(problems))

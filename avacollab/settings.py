@@ -107,6 +107,13 @@ class Settings:
         "config directory, created on first use).",
         "/var/lib/avacollab/server.secret",
     )
+    allow_open_secret_files: bool = _opt(
+        "server",
+        False,
+        "Use a secret file that its group or other users can access, with a warning, "
+        "instead of refusing it as ssh refuses such a key (serve, token and turn-config).",
+        "true",
+    )
     log_format: str = _opt("server", "text", "Log line format: text or json.", "json")
     log_level: str = _opt("server", "info", "Log level: debug, info, warning or error.", "debug")
 

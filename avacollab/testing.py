@@ -3,9 +3,11 @@
 * ``avacollab_server``: a real signaling server on 127.0.0.1, port 0.
 * ``avacollab_sessions``: ``await avacollab_sessions(n, plugins=[...])`` joins
   ``n`` real sessions to one room on that server, waits until every pair is
-  connected, and closes them after the test. Each session gathers ICE
-  candidates on loopback only and records its events
-  (:class:`RecordedSession`), so a test can wait for ``myplugin.something``.
+  connected, and closes them after the test. ``plugins`` holds plugin modules
+  (or objects) with hook implementations, or feature classes. Each session
+  gathers ICE candidates on loopback only and records its events
+  (:class:`RecordedSession`), so a test can wait for ``myplugin.something``,
+  and ``await session.features.execute("/cmd args")`` types a command.
 
 Nothing is mocked: the peers are aiortc peer connections over loopback.
 """
@@ -26,7 +28,7 @@ import pytest
 
 from .peer.ice import LOOPBACK
 from .peer.session import Session, SessionConfig
-from .plugins import load
+from .plugins import features, load
 from .settings import Settings
 from .signaling.server import SignalingServer
 
@@ -86,14 +88,13 @@ class RecordedSession(Session):
     """A :class:`~avacollab.peer.session.Session` that keeps its events in :attr:`events`."""
 
     def __init__(self, config: SessionConfig, plugins: Sequence[object] = ()) -> None:
-        # The real loader with an empty selection: the built-in plugin, then
-        # exactly the plugins the test names, and no installed ones.
-        pm = load("")
-        for plugin in plugins:
-            pm.register(plugin)
+        # The real loader with an empty selection: the built-in feature, then
+        # exactly the plugins (or feature classes) the test names, and no
+        # installed ones.
+        classes = features(load(""), plugins)
         self.events = EventLog()
         """Every event this session emitted."""
-        super().__init__(config, plugins=pm, events=self.events)
+        super().__init__(config, features=classes, events=self.events)
 
 
 class SessionFactory(Protocol):

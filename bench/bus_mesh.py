@@ -23,10 +23,8 @@ import time
 from dataclasses import replace
 from typing import Any
 
-import pluggy
-
 from avacollab.bus import Message
-from avacollab.hookspecs import AvacollabSpec, Session, hookimpl
+from avacollab.feature import Feature
 from avacollab.peer.ice import LOOPBACK
 from avacollab.peer.session import Session as RealSession
 from avacollab.peer.session import SessionConfig
@@ -35,21 +33,23 @@ HELLO = "bench.hello"
 MESH_TIMEOUT = 60.0  # seconds for a whole mesh run, process starts included
 
 
-class Probe:
-    """A plugin: hello to every peer whose link opens; notes whom it heard."""
+class Probe(Feature):
+    """A feature: hello to every peer whose link opens; notes whom it heard."""
 
-    def __init__(self, others: int) -> None:
-        self.others = others
+    name = "bench"
+    others = 0
+    """How many peers to hear from (set on a subclass, one per process)."""
+
+    def __init__(self, session: Any, config: Any) -> None:
+        super().__init__(session, config)
         self.heard: set[str] = set()
         self.everyone = asyncio.Event()
 
-    @hookimpl
-    def avacollab_bus_topics(self, session: Session) -> dict[str, Any]:
+    def topics(self) -> dict[str, Any]:
         return {HELLO: self.hello}
 
-    @hookimpl
-    def avacollab_peer_connected(self, session: Session, peer_id: str) -> None:
-        session.bus.publish(HELLO, b"hi", to=peer_id)
+    def peer_connected(self, peer_id: str) -> None:
+        self.session.bus.publish(HELLO, b"hi", to=peer_id)
 
     def hello(self, message: Message) -> None:
         self.heard.add(message.sender)
@@ -62,17 +62,15 @@ async def peer(url: str, room: str, others: int) -> None:
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader()
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
-    probe = Probe(others)
-    plugins = pluggy.PluginManager("avacollab")
-    plugins.add_hookspecs(AvacollabSpec)
-    plugins.register(probe)
+    counting = type("Probe", (Probe,), {"others": others})
     config = SessionConfig(server=url, room=room, ice_addresses=LOOPBACK, connect_timeout=20)
-    session = RealSession(config, plugins=plugins)
+    session = RealSession(config, features=[counting])
     print(json.dumps({"ready": True}), flush=True)
     await reader.readline()  # go
     try:
         await session.start()
         joined = time.time()
+        probe = session.features.get(Probe)
         async with asyncio.timeout(30):
             await probe.everyone.wait()
         print(json.dumps({"joined": joined, "open": time.time()}), flush=True)

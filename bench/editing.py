@@ -48,7 +48,8 @@ import pycrdt
 from avacollab_editing import Change, Document
 from avacollab_editing import plugin as editing_plugin
 from avacollab_editing.components import walk
-from avacollab_editing.plugin import editing_for
+from avacollab_editing.session import EditingSession
+from machine_info import cpu_model, process_cpu_seconds
 
 from avacollab.bus import BusConfig, Message
 from avacollab.peer.session import SessionConfig
@@ -139,7 +140,7 @@ async def child(url: str, room: str, frame: int) -> None:
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
     session = _session(url, room, "child", frame)
     await session.start()
-    receiver = Receiver(editing_for(session).document)
+    receiver = Receiver(session.features.get(EditingSession).document)
     session.bus.subscribe(RAW_TOPIC, receiver.raw)
     _emit({"ready": True})
     while line := await reader.readline():
@@ -173,7 +174,7 @@ async def late_join(url: str, room: str, count: int, frame: int) -> dict[str, An
     timings: dict[str, float] = {}
     try:
         await session.start()
-        editing = editing_for(session)
+        editing = session.features.get(EditingSession)
         document = editing.document
         receive = editing.sync.receive
 
@@ -301,7 +302,7 @@ async def run_edits(
     session: RecordedSession, child: Child, node_id: str, count: int, burst: int, rate: float
 ) -> dict[str, float]:
     """Make ``count`` edits (paced at ``rate`` a second if > 0); the child's figures."""
-    document = editing_for(session).document
+    document = session.features.get(EditingSession).document
     await child.ask({"op": "edits", "count": count})
     await child.answer()  # armed
     start = time.time()
@@ -352,21 +353,9 @@ async def run_raw_blob(session: RecordedSession, child: Child, size: int) -> flo
     return float(result["last"]) - start
 
 
-def _cpu_seconds(pid: int) -> float:
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def _machine() -> str:
-    model = ""
-    try:
-        with open("/proc/cpuinfo") as f:
-            model = next(ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name"))
-    except (OSError, StopIteration):
-        model = platform.processor()
     return (
-        f"{os.cpu_count()} cores ({model}), Linux {platform.release().split('-')[0]}, "
+        f"{os.cpu_count()} cores ({cpu_model()}), Linux {platform.release().split('-')[0]}, "
         f"Python {platform.python_version()}, pycrdt {pycrdt.__version__}"
     )
 
@@ -397,10 +386,14 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         sessions.append(session)
         await session.start()
         await _connected(session)
-        document = editing_for(session).document
+        document = session.features.get(EditingSession).document
         node_id = document.add("Box", {"label": "bench"})
         results: dict[str, Any] = {"machine": _machine(), "args": vars(args)}
-        cpu_start = (_cpu_seconds(os.getpid()), _cpu_seconds(process.pid), time.monotonic())
+        cpu_start = (
+            process_cpu_seconds(os.getpid()),
+            process_cpu_seconds(process.pid),
+            time.monotonic(),
+        )
         results["raw_bus_msgs_per_s"] = await run_raw_bus(session, child, args.edits, args.burst)
         results["unpaced"] = await run_edits(
             session, child, node_id, args.edits, args.burst, rate=0
@@ -410,8 +403,8 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         )
         wall = time.monotonic() - cpu_start[2]
         results["cpu"] = {
-            "parent": (_cpu_seconds(os.getpid()) - cpu_start[0]) / wall,
-            "child": (_cpu_seconds(process.pid) - cpu_start[1]) / wall,
+            "parent": (process_cpu_seconds(os.getpid()) - cpu_start[0]) / wall,
+            "child": (process_cpu_seconds(process.pid) - cpu_start[1]) / wall,
         }
         results["pycrdt_updates_per_s"] = reference_pycrdt(args.edits, args.burst)
 
@@ -419,7 +412,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         holder = _session(server.url, f"{room}-late", "holder", args.max_frame)
         sessions.append(holder)
         await holder.start()
-        big = editing_for(holder).document
+        big = holder.features.get(EditingSession).document
         big.import_(_bigdoc(args.components))
         results["components"] = sum(1 for _ in walk(big.tree()))
         results["full_state"] = reference_full_state(big)

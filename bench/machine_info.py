@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import platform
 from importlib.metadata import version
 
 
@@ -43,3 +44,31 @@ def busy_seconds() -> float:
     with open("/proc/stat") as stat:
         ticks = [int(v) for v in stat.readline().split()[1:]]
     return (sum(ticks[:8]) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
+
+
+def machine(*packages: str) -> dict[str, str]:
+    """Cores, CPU model, kernel, Python and the named packages' versions.
+
+    No host name, no paths.
+    """
+    return {
+        "cores": str(os.cpu_count()),
+        "cpu": cpu_model(),
+        "linux": platform.release().split("-")[0],
+        "python": platform.python_version(),
+        **versions(*packages),
+    }
+
+
+def own_cpu_seconds() -> float:
+    """User + system CPU time of this process so far."""
+    times = os.times()
+    return times.user + times.system
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU time of any process, from /proc (fields 14 and 15)."""
+    with open(f"/proc/{pid}/stat") as stat:
+        text = stat.read()
+    fields = text[text.rindex(")") + 2 :].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")

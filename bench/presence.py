@@ -32,7 +32,6 @@ import argparse
 import asyncio
 import json
 import os
-import platform
 import secrets
 import statistics
 import sys
@@ -41,7 +40,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from machine_info import busy_seconds, cpu_model, versions
+from machine_info import busy_seconds, machine
 
 PEER = Path(__file__).with_name("presence_peer.py")
 TARGET_CPU_RATIO = 1.2
@@ -50,15 +49,7 @@ LINE_LIMIT = 1 << 24  # a result line carries every latency sample of its peer
 START_DELAY = 1.0  # seconds between "go" and the first move, so every peer is waiting
 
 
-def machine() -> dict[str, str]:
-    """Cores, CPU model and versions (no host name, no paths)."""
-    return {
-        "cores": str(os.cpu_count()),
-        "cpu": cpu_model(),
-        "linux": platform.release().split("-")[0],
-        "python": platform.python_version(),
-        **versions("aiortc", "aioice", "uvloop", "pycrdt", "msgspec"),
-    }
+PACKAGES = ("aiortc", "aioice", "uvloop", "pycrdt", "msgspec")
 
 
 def progress(what: str) -> None:
@@ -185,7 +176,7 @@ def summarize(
 
 
 def report(phases: list[dict[str, Any]], args: argparse.Namespace) -> str:
-    info = machine()
+    info = machine(*PACKAGES)
     lines = [
         f"{args.peers} peers, cursor at {args.rate:g} Hz for {args.duration:g} s; "
         f"{info['cores']} cores of {info['cpu']}, Linux {info['linux']}, "
@@ -341,7 +332,11 @@ def main() -> None:
     if args.json:
         args.json.write_text(
             json.dumps(
-                {"machine": machine(), "args": vars(args) | {"json": None}, "phases": phases},
+                {
+                    "machine": machine(*PACKAGES),
+                    "args": vars(args) | {"json": None},
+                    "phases": phases,
+                },
                 indent=2,
             )
             + "\n"

@@ -143,23 +143,20 @@ async def measured_moves(
 
 
 async def presence_peer(args: argparse.Namespace) -> None:
-    from avacollab_presence.plugin import PresencePlugin
+    from avacollab_presence.plugin import PresenceSession
 
     from avacollab.peer.session import Session
-    from avacollab.plugins import load
+    from avacollab.plugins import features, load
 
     reader = await stdin_reader()
-    plugin = PresencePlugin()
-    plugins = load("")
-    plugins.register(plugin)
     changed = asyncio.Event()
     # No event sink: `join` writes presence events only with --events, and a
     # sink here would add its own cost to every update.
-    session = Session(session_config(args), plugins=plugins)
+    session = Session(session_config(args), features=features(load(""), [PresenceSession]))
     window = Window()
     try:
         await session.start()
-        presence = plugin.presence_for(session).presence
+        presence = session.features.get(PresenceSession).presence
         # A new connection makes presence publish again, so its changes also
         # mark the moments when `session.connected` may have grown.
         unsubscribe = presence.subscribe(lambda _change: changed.set())
@@ -189,10 +186,10 @@ async def presence_peer(args: argparse.Namespace) -> None:
 
 async def bus_peer(args: argparse.Namespace) -> None:
     from avacollab.peer.session import Session
-    from avacollab.plugins import load
+    from avacollab.plugins import features, load
 
     reader = await stdin_reader()
-    session = Session(session_config(args), plugins=load(""))
+    session = Session(session_config(args), features=features(load("")))
     window = Window()
     padding = "." * max(0, args.frame_size - 40)
     try:

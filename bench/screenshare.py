@@ -21,7 +21,6 @@ import asyncio
 import contextlib
 import json
 import os
-import platform
 import secrets
 import shutil
 import subprocess
@@ -32,26 +31,11 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from machine_info import cpu_model, versions
+from machine_info import machine, own_cpu_seconds
 
 SETTLE = 3.0
 """Seconds of sharing before measuring: links renegotiated, encoders warm."""
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def machine() -> dict[str, str]:
-    """Cores, CPU model and versions (no host name, no paths)."""
-    return {
-        "cores": str(os.cpu_count()),
-        "cpu": cpu_model(),
-        "python": platform.python_version(),
-        **versions("aiortc", "av"),
-    }
-
-
-def cpu_seconds() -> float:
-    times = os.times()
-    return times.user + times.system
 
 
 async def peer(args: argparse.Namespace) -> None:
@@ -76,7 +60,8 @@ async def peer(args: argparse.Namespace) -> None:
     try:
         await session.events.wait(lambda: len(session.connected) >= args.peers - 1, timeout=30)
         if args.share:
-            reply = await screenshare.share(session, f"{args.source} size=1280x720 fps={args.fps}")
+            feature = session.features.get(screenshare.ScreenShare)
+            reply = await feature.share(f"{args.source} size=1280x720 fps={args.fps}")
             if not reply.startswith("sharing"):
                 raise SystemExit(reply)
         else:
@@ -85,13 +70,13 @@ async def peer(args: argparse.Namespace) -> None:
 
         def done() -> int:
             # The sender counts frames captured, a viewer frames decoded.
-            broadcast = screenshare._states[session].sharer.broadcast
+            broadcast = session.features.get(screenshare.ScreenShare).sharer.broadcast
             return broadcast.frames if broadcast is not None else frames
 
-        cpu, got, start = cpu_seconds(), done(), time.monotonic()
+        cpu, got, start = own_cpu_seconds(), done(), time.monotonic()
         await asyncio.sleep(args.duration)
         elapsed = time.monotonic() - start
-        figures = {"cpu": (cpu_seconds() - cpu) / elapsed, "fps": (done() - got) / elapsed}
+        figures = {"cpu": (own_cpu_seconds() - cpu) / elapsed, "fps": (done() - got) / elapsed}
         print(json.dumps(figures), flush=True)
     finally:
         await session.close()
@@ -205,7 +190,7 @@ async def main(args: argparse.Namespace) -> None:
             f"| {row['viewers']} | {row['sender_cpu']:.0%} | {row['captured_fps']:.1f} "
             f"| {fps} | {cpu} |"
         )
-    print(json.dumps({"machine": machine(), "rows": rows}))
+    print(json.dumps({"machine": machine("aiortc", "av"), "rows": rows}))
 
 
 def parse() -> argparse.Namespace:

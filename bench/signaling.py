@@ -50,7 +50,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from machine_info import cpu_model, memory_gib
+from machine_info import cpu_model, memory_gib, process_cpu_seconds
 
 BENCH = Path(__file__).resolve().parent
 JS = BENCH / "js"
@@ -140,13 +140,6 @@ def rss_kib(pid: int) -> int:
         if line.startswith("VmRSS:"):
             return int(line.split()[1])
     raise BenchError(f"no VmRSS for process {pid}")
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process, from /proc (fields 14 and 15)."""
-    stat = Path(f"/proc/{pid}/stat").read_text()
-    fields = stat[stat.rindex(")") + 2 :].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def machine_busy_seconds() -> float:
@@ -404,11 +397,11 @@ async def measure(
 
     await ask_all(gens, "start", 30.0)
     await asyncio.sleep(opts.warmup)
-    busy0, cpu0, t0 = machine_busy_seconds(), cpu_seconds(server.pid), time.monotonic()
+    busy0, cpu0, t0 = machine_busy_seconds(), process_cpu_seconds(server.pid), time.monotonic()
     first = await ask_all(gens, "mark", 30.0)
     await asyncio.sleep(opts.duration)
     last = await ask_all(gens, "mark", 30.0)
-    busy1, cpu1, t1 = machine_busy_seconds(), cpu_seconds(server.pid), time.monotonic()
+    busy1, cpu1, t1 = machine_busy_seconds(), process_cpu_seconds(server.pid), time.monotonic()
     result.server_cpu = (cpu1 - cpu0) / (t1 - t0)
     for a, b in zip(first, last, strict=True):
         seconds = (b["at"] - a["at"]) / 1000

@@ -19,8 +19,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import platform
 import secrets
 import sys
 import tempfile
@@ -29,25 +27,10 @@ from dataclasses import replace
 from functools import partial
 from typing import Any
 
-from machine_info import cpu_model, versions
+from machine_info import machine, own_cpu_seconds
 
 RATE = 48000
 SETTLE = 1.0  # seconds of audio before measuring, so jitter buffers are filled
-
-
-def machine() -> dict[str, str]:
-    """Cores, CPU model and versions (no host name, no paths)."""
-    return {
-        "cores": str(os.cpu_count()),
-        "cpu": cpu_model(),
-        "python": platform.python_version(),
-        **versions("aiortc", "av"),
-    }
-
-
-def cpu_seconds() -> float:
-    t = os.times()
-    return t.user + t.system
 
 
 def connected_to(session: Any, count: int) -> bool:
@@ -69,8 +52,7 @@ async def peer(
         )
         try:
             await session.events.wait(partial(connected_to, session, peers - 1), timeout=30.0)
-            state = voice.voice_of(session)
-            assert state is not None
+            state = session.features.get(voice.Voice)
             if source == "none" and not idle:
                 # Listeners measure once the sender's audio arrives.
                 await session.events.wait_for("voice.recording", timeout=30.0)
@@ -80,9 +62,9 @@ async def peer(
             print("ready", flush=True)
             await asyncio.to_thread(sys.stdin.readline)  # "go": every peer measures at once
             heard = [r.samples for r in recorders]
-            cpu, wall = cpu_seconds(), time.monotonic()
+            cpu, wall = own_cpu_seconds(), time.monotonic()
             await asyncio.sleep(duration)  # the measured window
-            cpu, wall = cpu_seconds() - cpu, time.monotonic() - wall
+            cpu, wall = own_cpu_seconds() - cpu, time.monotonic() - wall
             audio = [(r.samples - h) / RATE for r, h in zip(recorders, heard, strict=True)]
             report = {
                 "source": source,
@@ -154,7 +136,7 @@ async def main(duration: float, cases: list[str]) -> None:
     server = SignalingServer(settings, resume_secret=secrets.token_bytes(32))
     await server.start()
     try:
-        print(f"machine: {json.dumps(machine())}")
+        print(f"machine: {json.dumps(machine('aiortc', 'av'))}")
         print(f"window: {duration:g} s per case, one process per peer\n")
         print("| case | sender CPU (% of a core) | listener CPU (mean) | audio heard per second |")
         print("| --- | --- | --- | --- |")

@@ -24,14 +24,13 @@ from typing import Any
 from avacollab_editing import fractional, schema
 from avacollab_presence import colors
 
+from avacollab.bus.chunks import Reassembler, chunk_frames
 from avacollab.bus.wire import (
     HEADER_SIZE,
     BatchWriter,
     Chunk,
     FrameError,
-    Reassembler,
     check_topic,
-    chunk_frames,
     decode_frame,
     deflate,
     encode_entry,

@@ -13,13 +13,12 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-BENCH = ROOT / "bench" / "bus.py"
+from . import benchkit
+
 # What bench/bus_chromium.py needs; when all is there, the Chromium row must be too.
 CHROMIUM = (
     Path("/usr/bin/chromium").is_file()
@@ -30,13 +29,7 @@ CHROMIUM = (
 
 
 def run_bench(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, str(BENCH), *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=tmp_path,
-    )
+    return benchkit.run_bench("bus.py", tmp_path, *args, timeout=60)
 
 
 def test_small_run_measures_every_figure(tmp_path: Path) -> None:

@@ -10,14 +10,14 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-BENCH = ROOT / "bench" / "signaling.py"
-NODE_MODULES = ROOT / "bench" / "js" / "node_modules"
+from . import benchkit
+from .benchkit import BENCH
+
+NODE_MODULES = BENCH / "js" / "node_modules"
 
 pytestmark = pytest.mark.skipif(
     shutil.which("node") is None, reason="the benchmark's load generator needs Node.js"
@@ -25,13 +25,7 @@ pytestmark = pytest.mark.skipif(
 
 
 def run_bench(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, str(BENCH), *args],
-        capture_output=True,
-        text=True,
-        timeout=90,
-        cwd=tmp_path,
-    )
+    return benchkit.run_bench("signaling.py", tmp_path, *args, timeout=90)
 
 
 def test_small_run_measures_every_figure(tmp_path: Path) -> None:

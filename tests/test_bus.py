@@ -19,15 +19,18 @@ from avacollab.bus import (
     UnknownPeer,
 )
 from avacollab.bus.channels import MemoryChannel, channel_pair
+from avacollab.bus.chunks import chunk_frames
+from avacollab.bus.clock import ManualClock
 from avacollab.bus.wire import (
     FLAG_DEFLATE,
     FLAG_JSON,
     batch_frame,
-    chunk_frames,
     deflate,
     encode_entry,
     pong_frame,
 )
+
+from .buskit import Inbox
 
 WAIT = 5.0  # upper bound for every wait; the tests normally take milliseconds
 
@@ -51,30 +54,6 @@ def connect(a: Bus, a_id: str, b: Bus, b_id: str) -> Wire:
     a.add_peer(b_id, reliable_a, unordered_a)
     b.add_peer(a_id, reliable_b, unordered_b)
     return wire
-
-
-class Inbox:
-    """Collects messages of one topic and lets a test wait for a count."""
-
-    def __init__(self, bus: Bus, topic: str) -> None:
-        self.messages: list[Message] = []
-        self._changed = asyncio.Event()
-        bus.subscribe(topic, self._add)
-
-    def _add(self, message: Message) -> None:
-        self.messages.append(message)
-        self._changed.set()
-
-    @property
-    def payloads(self) -> list[bytes]:
-        return [m.payload for m in self.messages]
-
-    async def wait(self, count: int) -> list[Message]:
-        async with asyncio.timeout(WAIT):
-            while len(self.messages) < count:
-                self._changed.clear()
-                await self._changed.wait()
-        return self.messages
 
 
 async def settle() -> None:
@@ -521,32 +500,139 @@ async def test_hostile_compressed_payloads_are_dropped_alone() -> None:
         assert b.peers == ("a",)
 
 
-async def test_no_pings_to_a_peer_that_hears_from_us_anyway() -> None:
-    config = BusConfig(ping_interval=0.2, rtt_interval=60, dead_after=5)
-    async with Bus(config) as a, Bus(config) as b:
-        wire = connect(a, "a", b, "b")
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+async def test_pings_go_to_a_peer_only_when_it_has_not_heard_from_us(
+    clock: ManualClock,
+) -> None:
+    config = BusConfig(ping_interval=1.0, rtt_interval=4.0, dead_after=60)
+    async with Bus(config, clock=clock) as a, Bus(config, clock=clock) as b:
+        connect(a, "a", b, "b")
         inbox = Inbox(b, "t.msg")
-        # The first ping measures the RTT; data then flows every 5 ms (far
-        # inside the interval even on a busy machine), so b hears from a
-        # without further pings.
-        for i in range(200):
+        # Nothing sent yet: each side pings on its first check, a second in.
+        await clock.advance(1.0)
+        assert (a.counters.pings_sent, b.counters.pings_sent) == (1, 1)
+        assert (a.counters.pongs_received, b.counters.pongs_received) == (1, 1)
+        # a now sends data every half second for 9 s, so b hears from it
+        # anyway: a pings only every rtt_interval (4 s), to keep the RTT fresh.
+        for i in range(18):
             a.publish("t.msg", b"%d" % i)
-            await asyncio.sleep(0.005)
-        await inbox.wait(200)
-        assert a.counters.pings_sent == 1
-        assert a.rtt("b") is not None
-        # b sent no data: it pinged on every interval.
-        assert b.counters.pings_sent >= 3
-        # Once a goes quiet, its pings resume.
-        heard = asyncio.Event()
-        wire.unordered_b.on("message", lambda _: heard.set())
-        async with asyncio.timeout(WAIT):
-            while a.counters.pings_sent < 2:
-                heard.clear()
-                await heard.wait()
+            await clock.advance(0.5)
+        await inbox.wait(18)
+        assert a.counters.pings_sent == 3  # at 1, 5 and 9 s
+        # b sent no data: it pinged on every check.
+        assert b.counters.pings_sent == 10
+        # Once a has sent nothing for a full interval, it pings again.
+        a.publish("t.msg", b"last")
+        await clock.advance(1.0)
+        assert a.counters.pings_sent == 4
+        assert a.peers == ("b",) and b.peers == ("a",)
 
 
-async def test_liveness_pings_measure_rtt_and_report_dead_peers() -> None:
+async def test_rtt_is_measured_and_a_silent_peer_reported_once(clock: ManualClock) -> None:
+    config = BusConfig(ping_interval=1.0, dead_after=5.0)
+    dead: list[str] = []
+    async with (
+        Bus(config, clock=clock, on_peer_dead=dead.append) as a,
+        Bus(config, clock=clock) as b,
+    ):
+        wire = connect(a, "a", b, "b")
+        assert a.rtt("b") is None
+        await clock.advance(1.0)
+        assert a.rtt("b") == 0.0  # the pong came back within the same instant
+        # b's frames (its pong among them) held up for 0.25 s: one sample of
+        # 0.25 s, smoothed in at 1/8.
+        wire.unordered_b.pause()
+        await clock.advance(1.25)
+        wire.unordered_b.resume()
+        await clock.advance(0)
+        assert a.rtt("b") == 0.25 / 8
+        # b heard last at the check of 3 s; then nothing more from it.
+        await clock.advance(0.75)
+        assert a.silence("b") == 0.0
+        wire.unordered_b.pause()
+        wire.reliable_b.pause()
+        await clock.advance(5.0)
+        assert dead == [] and a.silence("b") == 5.0  # dead_after, not more
+        await clock.advance(1.0)
+        assert dead == ["b"]
+        await clock.advance(10)
+        assert dead == ["b"]  # once, until b is heard again
+        assert a.peers == ("b",)  # reported, not removed: the session decides
+        wire.unordered_b.resume()
+        await clock.advance(6.0)
+        assert dead == ["b"]
+        wire.unordered_b.pause()
+        await clock.advance(6.0)
+        assert dead == ["b", "b"]
+
+
+async def test_silence_counts_only_once_the_channels_are_open(clock: ManualClock) -> None:
+    config = BusConfig(ping_interval=1.0, dead_after=2.0)
+    dead: list[str] = []
+    async with (
+        Bus(config, clock=clock, on_peer_dead=dead.append) as a,
+        Bus(config, clock=clock) as b,
+    ):
+        reliable_a, reliable_b = channel_pair()
+        unordered_a, unordered_b = channel_pair()
+        unordered_a.readyState = "connecting"
+        a.add_peer("b", reliable_a, unordered_a)
+        b.add_peer("a", reliable_b, unordered_b)
+        await clock.advance(10.0)
+        assert dead == [] and a.counters.pings_sent == 0
+        # Open at 10 s, with b's frames held: silence counts from there.
+        unordered_b.pause()
+        reliable_b.pause()
+        unordered_a.readyState = "open"
+        unordered_a.emit("open")
+        await clock.advance(2.0)
+        assert a.counters.pings_sent == 2 and dead == []
+        await clock.advance(1.0)
+        assert dead == ["b"]
+
+
+async def test_an_incomplete_chunked_message_is_given_up_after_the_timeout(
+    clock: ManualClock,
+) -> None:
+    config = BusConfig(ping_interval=1.0, partial_timeout=10.0)
+    async with Bus(config, clock=clock) as a, Bus(config, clock=clock) as b:
+        wire = connect(a, "a", b, "b")
+        first, _ = chunk_frames(encode_entry("t.msg", b"z" * 200), 7, 128)
+        wire.reliable_a.send(first)
+        await clock.advance(10.0)
+        assert b.counters.partials_evicted == 0
+        await clock.advance(1.0)
+        assert b.counters.partials_evicted == 1
+        assert b.counters.malformed_frames == 0
+
+
+async def test_a_manual_clock_wakes_each_sleeper_at_its_own_time() -> None:
+    clock = ManualClock(start=10.0)
+    woke: list[tuple[str, float]] = []
+
+    async def sleeper(name: str, seconds: float) -> None:
+        await clock.sleep(seconds)
+        woke.append((name, clock.now()))
+
+    tasks = [asyncio.ensure_future(sleeper(n, s)) for n, s in (("b", 3), ("a", 1), ("c", 9))]
+    cancelled = asyncio.ensure_future(sleeper("x", 2))
+    await clock.advance(0)
+    cancelled.cancel()
+    await clock.advance(5)
+    assert woke == [("a", 11.0), ("b", 13.0)] and clock.now() == 15.0
+    await clock.advance(5)
+    assert woke[2:] == [("c", 19.0)]
+    await asyncio.gather(*tasks)
+    with pytest.raises(ValueError):
+        await clock.advance(-1)
+
+
+async def test_liveness_on_real_time_measures_rtt_and_reports_a_dead_peer() -> None:
+    # A smoke test of the default clock: real timers, short intervals.
     config = BusConfig(ping_interval=0.02, dead_after=0.2)
     dead: asyncio.Queue[str] = asyncio.Queue()
     async with Bus(config, on_peer_dead=dead.put_nowait) as a, Bus(config) as b:
@@ -568,7 +654,6 @@ async def test_liveness_pings_measure_rtt_and_report_dead_peers() -> None:
         async with asyncio.timeout(WAIT):
             assert await dead.get() == "b"
         assert a.silence("b") >= 0.2
-        assert a.peers == ("b",)  # reported, not removed: the session decides
 
 
 async def test_async_dead_callback_and_channel_close() -> None:

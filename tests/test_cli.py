@@ -162,7 +162,10 @@ async def serve() -> AsyncIterator[Serve]:
     """Start `python -m avacollab serve --port 0 ...`; return it and its URL."""
     procs: list[asyncio.subprocess.Process] = []
 
-    async def start(*args: str) -> tuple[asyncio.subprocess.Process, str]:
+    async def start(
+        *args: str, lines: list[str] | None = None
+    ) -> tuple[asyncio.subprocess.Process, str]:
+        """``lines``, if given, receives what serve printed before it listened."""
         proc = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "avacollab", "serve", "--port", "0", *args,
             stderr=asyncio.subprocess.PIPE,
@@ -171,7 +174,7 @@ async def serve() -> AsyncIterator[Serve]:
         )  # fmt: skip
         procs.append(proc)
         assert proc.stderr is not None
-        seen = []
+        seen = [] if lines is None else lines
         async with asyncio.timeout(20):
             while line := (await proc.stderr.readline()).decode():
                 seen.append(line)
@@ -214,6 +217,7 @@ async def test_serve_hands_out_turn_credentials(serve: Serve, tmp_path: Path) ->
     secret = "s3cret-for-the-cli-test-0123456789"
     secret_file = tmp_path / "turn.secret"
     secret_file.write_text(secret + "\n")
+    secret_file.chmod(0o600)
     _, url = await serve(
         "--turn-url", "turn:127.0.0.1:3478", "--turn-url", "turns:127.0.0.1:5349",
         "--turn-secret-file", str(secret_file), "--turn-ttl", "10m",
@@ -246,6 +250,53 @@ async def test_serve_hands_out_turn_credentials(serve: Serve, tmp_path: Path) ->
 def test_serve_refuses_bad_options(args: list[str], message: str) -> None:
     code, out = invoke("serve", *args)
     assert code == 2 and message in out, out
+
+
+def _open_secret(path: Path) -> Path:
+    path.write_text("an-open-secret-of-some-length-0123456789\n")
+    path.chmod(0o644)
+    return path
+
+
+@pytest.mark.parametrize("option", ["--secret-file", "--token-secret-file", "--turn-secret-file"])
+def test_serve_refuses_a_secret_file_others_can_read(option: str, tmp_path: Path) -> None:
+    path = _open_secret(tmp_path / "open.secret")
+    args = [option, str(path)]
+    if option == "--turn-secret-file":
+        args += ["--turn-url", "turn:127.0.0.1:3478"]
+    # A process, bounded: a server that took the file would run on.
+    done = subprocess.run(
+        [sys.executable, "-m", "avacollab", "serve", "--port", "0", *args],
+        capture_output=True, text=True, timeout=30,
+        env={**os.environ, "AVACOLLAB_CONFIG_DIR": str(tmp_path / "config")},
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert f"is open to its group and other users (mode 0644): chmod 600 {path}" in done.stderr
+
+
+async def test_serve_uses_open_secret_files_when_allowed_and_says_so(
+    serve: Serve, tmp_path: Path
+) -> None:
+    files = [_open_secret(tmp_path / name) for name in ("resume", "token", "turn")]
+    lines: list[str] = []
+    await serve(
+        "--secret-file", str(files[0]), "--token-secret-file", str(files[1]),
+        "--turn-url", "turn:127.0.0.1:3478", "--turn-secret-file", str(files[2]),
+        "--allow-open-secret-files", lines=lines,
+    )  # fmt: skip
+    warned = [line for line in lines if "warning secret-file-open" in line]
+    assert [any(f"chmod 600 {path}" in line for line in warned) for path in files] == [True] * 3
+
+
+def test_token_refuses_an_open_secret_file_unless_allowed(tmp_path: Path) -> None:
+    path = _open_secret(tmp_path / "join.secret")
+    args = ["token", "design", "--identity", "alice", "--secret-file", str(path)]
+    code, out = invoke(*args)
+    assert code == 2 and f"chmod 600 {path}" in out, out
+    code, out = invoke(*args, "--allow-open-secret-files")
+    assert code == 0 and f"warning: secret file {path} is open" in out
+    [token] = [line for line in out.splitlines() if not line.startswith("warning:")]
+    assert verify_join_token(path.read_text().strip(), token, "design", time.time())
 
 
 def test_serve_cannot_listen_on_a_taken_port() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -11,6 +12,7 @@ import pytest
 from aiohttp import web
 
 from avacollab.peer.signaling_client import Backoff, SignalingClient, SignalingError
+from avacollab.signaling.tokens import issue_join_token
 
 from .conftest import Connect, ServerFactory
 
@@ -220,3 +222,23 @@ async def test_a_resume_whose_welcome_is_late_keeps_the_place() -> None:
     finally:
         await c.close()
         await runner.cleanup()
+
+
+async def test_a_reconnect_refused_for_its_token_stops_for_good(
+    make_server: ServerFactory, client: ClientFactory
+) -> None:
+    secret = "a-long-enough-join-token-secret!"
+    first = await make_server(token_secret=secret)
+    alice, _ = client(first.url, token=issue_join_token(secret, "room", "alice", 3600, time.time()))
+    await alice.connect()
+    await first.stop()
+    # Back with a rotated join secret: neither alice's join token nor the
+    # resume token it earned verifies, and trying again cannot change that.
+    await make_server(port=first.port, token_secret="a-rotated-long-enough-join-secret")
+    task = alice._task
+    assert task is not None
+    with pytest.raises(SignalingError) as info:
+        await asyncio.wait_for(asyncio.shield(task), 10)
+    assert info.value.code == "token-invalid"
+    assert not alice.connected and alice.reconnects == 0
+    await alice.close()  # and closing after that is quiet

@@ -20,15 +20,14 @@ import pytest
 
 from avacollab.bus import Bus, BusConfig
 from avacollab.bus.channels import channel_pair
+from avacollab.bus.chunks import Reassembler, chunk_frames
 from avacollab.bus.wire import (
     Batch,
     Chunk,
     FrameError,
     Ping,
     Pong,
-    Reassembler,
     check_topic,
-    chunk_frames,
     decode_frame,
     encode_entry,
     encode_varuint,

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from avacollab.bus.chunks import Reassembler, chunk_frames
 from avacollab.bus.wire import (
     CHUNK_HEADER_SIZE,
     FLAG_JSON,
@@ -21,10 +22,8 @@ from avacollab.bus.wire import (
     FrameError,
     Ping,
     Pong,
-    Reassembler,
     batch_frame,
     check_topic,
-    chunk_frames,
     decode_entry,
     decode_frame,
     deflate,
@@ -333,36 +332,25 @@ def test_incomplete_messages_expire() -> None:
     assert len(reassembler) == 0 and reassembler.buffered == 0 and reassembler.evicted == 1
 
 
-def test_contradicting_chunks_drop_the_message() -> None:
+@pytest.mark.parametrize(
+    ("first", "second", "error"),
+    [
+        ((1, 0, 3, 30), (1, 1, 4, 30), "contradicts"),
+        ((1, 0, 3, 30), (1, 0, 3, 30), "duplicate"),
+        ((1, 0, 2, 15), (1, 1, 2, 15), "exceed its stated size"),
+        ((1, 0, 2, 30), (1, 1, 2, 30), "shorter than its stated size"),
+    ],
+    ids=["contradicting", "duplicate", "longer-than-stated", "shorter-than-stated"],
+)
+def test_a_chunk_that_breaks_its_message_drops_it(
+    first: tuple[int, int, int, int], second: tuple[int, int, int, int], error: str
+) -> None:
+    # (message id, index, count, total) of two chunks of 10 bytes each.
     reassembler = Reassembler(max_message_size=1000)
-    reassembler.add(_chunk(1, 0, 3, 30, b"x" * 10))
-    with pytest.raises(FrameError, match="contradicts"):
-        reassembler.add(_chunk(1, 1, 4, 30, b"x" * 10))
+    reassembler.add(_chunk(*first, b"x" * 10))
+    with pytest.raises(FrameError, match=error):
+        reassembler.add(_chunk(*second, b"x" * 10))
     assert len(reassembler) == 0 and reassembler.buffered == 0
-
-
-def test_duplicate_chunks_drop_the_message() -> None:
-    reassembler = Reassembler(max_message_size=1000)
-    reassembler.add(_chunk(1, 0, 3, 30, b"x" * 10))
-    with pytest.raises(FrameError, match="duplicate"):
-        reassembler.add(_chunk(1, 0, 3, 30, b"x" * 10))
-    assert reassembler.buffered == 0
-
-
-def test_chunks_larger_than_stated_size_drop_the_message() -> None:
-    reassembler = Reassembler(max_message_size=1000)
-    reassembler.add(_chunk(1, 0, 2, 15, b"x" * 10))
-    with pytest.raises(FrameError, match="exceed its stated size"):
-        reassembler.add(_chunk(1, 1, 2, 15, b"x" * 10))
-    assert reassembler.buffered == 0
-
-
-def test_chunks_shorter_than_stated_size_are_refused() -> None:
-    reassembler = Reassembler(max_message_size=1000)
-    reassembler.add(_chunk(1, 0, 2, 30, b"x" * 10))
-    with pytest.raises(FrameError, match="shorter than its stated size"):
-        reassembler.add(_chunk(1, 1, 2, 30, b"x" * 10))
-    assert reassembler.buffered == 0
 
 
 def test_reassembled_bytes_must_be_exactly_one_entry() -> None:

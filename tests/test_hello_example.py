@@ -20,8 +20,9 @@ from pathlib import Path
 import pytest
 
 from avacollab.signaling.server import SignalingServer
+from avacollab.testing import EventLog
 
-from .sessionkit import WAIT, Events
+from .sessionkit import WAIT
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "hello-plugin"
@@ -70,7 +71,8 @@ def test_the_installed_plugin_is_found_by_its_entry_point(site: Path, tmp_path: 
         "name": "hello",
         "distribution": "avacollab-hello",
         "version": "0.1.0",
-        "hooks": ["avacollab_bus_topics", "avacollab_join_commands"],
+        "hooks": ["avacollab_register_features"],
+        "features": [{"name": "hello", "options": []}],
     }
 
 
@@ -124,10 +126,10 @@ async def test_say_between_two_join_processes(
     path = os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")]))
     env = {**os.environ, "PYTHONPATH": path, "AVACOLLAB_PLUGINS": "hello"}
     procs: list[asyncio.subprocess.Process] = []
-    logs: list[Events] = []
+    logs: list[EventLog] = []
     readers: list[asyncio.Task[None]] = []
 
-    async def read(proc: asyncio.subprocess.Process, events: Events) -> None:
+    async def read(proc: asyncio.subprocess.Process, events: EventLog) -> None:
         assert proc.stdout is not None
         async for line in proc.stdout:
             events(json.loads(line))
@@ -142,7 +144,7 @@ async def test_say_between_two_join_processes(
                 stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
             )  # fmt: skip
             procs.append(proc)
-            logs.append(Events())
+            logs.append(EventLog())
             readers.append(asyncio.create_task(read(proc, logs[-1])))
         alice, bob = procs
         await logs[0].wait_for("peer-connected")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import io
 import json
 import os
 import signal
@@ -21,10 +22,14 @@ import typer
 from typer.testing import CliRunner
 
 from avacollab.cli import join as join_cli
+from avacollab.feature import Feature, JoinCommand
+from avacollab.peer.ice import LOOPBACK
+from avacollab.peer.session import SessionConfig
 from avacollab.signaling.server import SignalingServer
+from avacollab.testing import EventLog
 
 from .e2e_plugin import payload
-from .sessionkit import WAIT, Events
+from .sessionkit import WAIT
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -35,7 +40,7 @@ class JoinProcess:
     def __init__(self, proc: asyncio.subprocess.Process, name: str) -> None:
         self.proc = proc
         self.name = name
-        self.events = Events()
+        self.events = EventLog()
         self.id = ""
         self._reader = asyncio.create_task(self._read())
 
@@ -223,8 +228,8 @@ def cli_app() -> typer.Typer:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--set", "nodot=1"], "expected plugin.option=value"),
-        (["--set", "a.b"], "expected plugin.option=value"),
+        (["--set", "nodot=1"], "expected feature.option=value"),
+        (["--set", "a.b"], "expected feature.option=value"),
         (["--ice-address", "localhost"], "is not an IP address"),
         (["--connect-timeout", "0"], "connect_timeout must be positive"),
         (["--plugin", "no_such_module_here"], "cannot import it"),
@@ -238,6 +243,43 @@ def test_bad_options_are_refused_clearly(
     result = CliRunner().invoke(cli_app(), ["join", "room", *args])
     assert result.exit_code == 2, result.output
     assert message in result.output
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ("e2f.send=1", "--set e2f.send: unknown feature 'e2f' (did you mean 'e2e'?)"),
+        ("e2e.max-frame=1", "--set e2e.max-frame: unknown option 'max-frame' (did you mean"),
+        ("e2e.max-incoming-frame=big", "--set e2e.max-incoming-frame=big: expected a whole"),
+    ],
+)
+def test_bad_feature_options_are_refused_before_connecting(
+    setting: str, message: str, unused_tcp_port: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Nothing listens at the URL: reaching it would fail with status 1 instead.
+    monkeypatch.setenv("AVACOLLAB_PLUGINS", "")
+    url = f"ws://127.0.0.1:{unused_tcp_port}/ws"
+    args = ["join", "room", "--server", url, "--plugin", "tests.e2e_plugin", "--set", setting]
+    result = CliRunner().invoke(cli_app(), args)
+    assert result.exit_code == 2, result.output
+    assert f"error: {message}" in result.output
+    assert "cannot reach" not in result.output
+
+
+async def test_a_feature_taking_a_join_command_is_refused(server: SignalingServer) -> None:
+    class Quitter(Feature):
+        name = "quitter"
+
+        def commands(self) -> list[JoinCommand]:
+            return [JoinCommand("quit", "Never leave.", lambda _: "no")]
+
+    out = io.StringIO()
+    config = SessionConfig(server.url, "room", ice_addresses=LOOPBACK)
+    code = await join_cli.run(config, [Quitter], join_cli.Terminal(out, None))
+    assert code == 2
+    assert "error: join: command /quit is already defined" in out.getvalue()
+    async with asyncio.timeout(WAIT):  # and it left the room
+        await server.until(lambda: server.core.peer_count == 0)
 
 
 def test_a_misspelled_plugin_is_refused_clearly(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -9,9 +9,11 @@ from typing import Any
 import pytest
 from aiortc.mediastreams import AudioStreamTrack
 
-from avacollab.bus import Bus, Message
+from avacollab.bus import Bus
 from avacollab.peer.ice import LOOPBACK
 from avacollab.peer.link import LinkConfig, LinkError, LinkTimeout, PeerLink
+
+from .buskit import Inbox
 
 WAIT = 10.0
 LOCAL = LinkConfig(host_addresses=LOOPBACK, open_timeout=WAIT)
@@ -203,24 +205,6 @@ async def test_remove_track_asks_for_negotiation() -> None:
         await link.close()
 
 
-class Inbox:
-    def __init__(self, bus: Bus, topic: str) -> None:
-        self.messages: list[Message] = []
-        self.changed = asyncio.Event()
-        bus.subscribe(topic, self.add)
-
-    def add(self, message: Message) -> None:
-        self.messages.append(message)
-        self.changed.set()
-
-    async def wait(self, count: int) -> list[Message]:
-        async with asyncio.timeout(WAIT):
-            while len(self.messages) < count:
-                self.changed.clear()
-                await self.changed.wait()
-        return self.messages
-
-
 async def test_bus_over_real_links_to_all_to_one_and_one_megabyte() -> None:
     a_to_b, b_to_a = await connected_pair()
     a_to_c, c_to_a = await connected_pair()
@@ -230,8 +214,12 @@ async def test_bus_over_real_links_to_all_to_one_and_one_megabyte() -> None:
         a.add_peer("c", a_to_c.reliable, a_to_c.unordered)
         b.add_peer("a", b_to_a.reliable, b_to_a.unordered)
         c.add_peer("a", c_to_a.reliable, c_to_a.unordered)
-        at_a, at_b, at_c = Inbox(a, "chat.say"), Inbox(b, "chat.say"), Inbox(c, "chat.say")
-        big_at_c = Inbox(c, "file.data")
+        at_a, at_b, at_c = (
+            Inbox(a, "chat.say", timeout=WAIT),
+            Inbox(b, "chat.say", timeout=WAIT),
+            Inbox(c, "chat.say", timeout=WAIT),
+        )
+        big_at_c = Inbox(c, "file.data", timeout=WAIT)
 
         assert a.publish_json("chat.say", {"text": "hi all"}) == 2
         a.publish("chat.say", b"just c", to="c")

@@ -1,4 +1,5 @@
-"""Plugin loading, selection and errors, ``avacollab plugins``, the built-in plugin, the fixtures.
+"""Plugin loading, selection and errors, the features plugins register, ``avacollab plugins``,
+the built-in feature, the fixtures.
 
 Entry-point discovery is tested for real: each test writes small
 distributions (a ``dist-info`` with ``entry_points.txt`` and a module) into a
@@ -9,7 +10,6 @@ like any installed package.
 from __future__ import annotations
 
 import asyncio
-import inspect
 import json
 import sys
 import textwrap
@@ -22,17 +22,22 @@ import typer
 from typer.testing import CliRunner
 
 from avacollab import __version__, testing
+from avacollab.builtin import Builtin
 from avacollab.cli.plugins import add_plugin_commands, register
-from avacollab.hookspecs import AvacollabSpec, JoinCommand, hookimpl
+from avacollab.feature import Feature, JoinCommand, Option
+from avacollab.hookspecs import Register, hookimpl
+from avacollab.peer.session import PluginStartError
 from avacollab.peer.signaling_client import SignalingError
 from avacollab.plugins import (
     BUILTIN,
     ENV,
+    FeatureInfo,
     PluginError,
     PluginInfo,
+    PluginManager,
     describe,
+    features,
     installed,
-    join_commands,
     load,
     select,
 )
@@ -46,13 +51,33 @@ from .conftest import ServerFactory
 avacollab_server = testing.avacollab_server
 avacollab_sessions = testing.avacollab_sessions
 
-STATUS_PLUGIN = """
+
+def feature_plugin(name: str) -> str:
+    """The source of a plugin registering one feature called ``name``."""
+    return f"""
+from avacollab.feature import Feature
 from avacollab.hookspecs import hookimpl
 
+class F(Feature):
+    name = "{name}"
+
+    def status(self):
+        return ["{name}: ok"]
+
 @hookimpl
-def avacollab_status(session):
-    return ["acme: ok"]
+def avacollab_register_features(register):
+    register(F)
 """
+
+
+STATUS_PLUGIN = feature_plugin("acme")
+BUILTIN_INFO = PluginInfo(
+    BUILTIN,
+    "avacollab",
+    __version__,
+    ("avacollab_register_features",),
+    (FeatureInfo("builtin", ()),),
+)
 
 COMMAND_PLUGIN = """
 import typer
@@ -114,15 +139,20 @@ def test_entry_point_plugins_load_after_the_builtin_one(site: Site) -> None:
     pm = load("acme")
     assert names(pm) == [BUILTIN, "acme"]
     assert describe(pm) == [
+        BUILTIN_INFO,
         PluginInfo(
-            BUILTIN, "avacollab", __version__, ("avacollab_join_commands", "avacollab_status")
+            "acme",
+            "acme-tools",
+            "1.2.3",
+            ("avacollab_register_features",),
+            (FeatureInfo("acme", ()),),
         ),
-        PluginInfo("acme", "acme-tools", "1.2.3", ("avacollab_status",)),
     ]
+    assert [cls.name for cls in features(pm)] == ["builtin", "acme"]
 
 
 def test_unset_selection_loads_every_installed_plugin(site: Site) -> None:
-    site.install("acme-tools", {"acme": STATUS_PLUGIN, "extra": STATUS_PLUGIN})
+    site.install("acme-tools", {"acme": STATUS_PLUGIN, "extra": feature_plugin("extra")})
     assert names(load()) == [BUILTIN, *installed()]
     assert {"acme", "extra"} <= set(installed())
 
@@ -141,7 +171,7 @@ def test_unset_selection_loads_every_installed_plugin(site: Site) -> None:
 def test_the_environment_variable_selects(
     site: Site, monkeypatch: pytest.MonkeyPatch, value: str, expected: list[str]
 ) -> None:
-    site.install("acme-tools", {"acme": STATUS_PLUGIN, "extra": STATUS_PLUGIN})
+    site.install("acme-tools", {"acme": STATUS_PLUGIN, "extra": feature_plugin("extra")})
     # Other installed plugins (of this checkout) are excluded to keep the test exact.
     others = [f"-{n}" for n in installed() if n not in ("acme", "extra")]
     if value.startswith("-"):
@@ -198,17 +228,35 @@ def test_a_misspelled_hook_is_reported_with_a_suggestion(site: Site) -> None:
                 from avacollab.hookspecs import hookimpl
 
                 @hookimpl
-                def avacollab_peer_join(session, peer_id, name):
+                def avacollab_register_feature(register):
                     pass
             """
         },
     )
     with pytest.raises(PluginError) as error:
         load("typo")
-    assert str(error.value).startswith(
-        "plugin 'typo': unknown hook 'avacollab_peer_join' "
-        "(did you mean 'avacollab_peer_joined'?); hooks: avacollab_add_commands, "
+    assert str(error.value) == (
+        "plugin 'typo': unknown hook 'avacollab_register_feature' "
+        "(did you mean 'avacollab_register_features'?); hooks: avacollab_add_commands, "
+        "avacollab_register_features"
     )
+
+
+def test_a_per_session_hook_of_earlier_versions_points_to_features(site: Site) -> None:
+    site.install(
+        "acme-tools",
+        {
+            "old": """
+                from avacollab.hookspecs import hookimpl
+
+                @hookimpl
+                def avacollab_session_started(session):
+                    pass
+            """
+        },
+    )
+    with pytest.raises(PluginError, match=r"per-session hooks became Feature methods"):
+        load("old")
 
 
 def test_a_hook_with_an_unknown_argument_is_reported(site: Site) -> None:
@@ -219,12 +267,12 @@ def test_a_hook_with_an_unknown_argument_is_reported(site: Site) -> None:
                 from avacollab.hookspecs import hookimpl
 
                 @hookimpl
-                def avacollab_status(sesion):
-                    return []
+                def avacollab_register_features(registr):
+                    pass
             """
         },
     )
-    with pytest.raises(PluginError, match=r"^plugin 'badarg' cannot be registered: .*sesion"):
+    with pytest.raises(PluginError, match=r"^plugin 'badarg' cannot be registered: .*registr"):
         load("badarg")
 
 
@@ -255,40 +303,89 @@ def cli_app() -> typer.Typer:
     return app
 
 
-def test_plugins_lists_name_version_distribution_and_hooks(
+OPTIONS_PLUGIN = """
+from pathlib import Path
+
+from avacollab.feature import Feature, Option
+from avacollab.hookspecs import hookimpl
+
+
+class Paint(Feature):
+    name = "paint"
+    options = (
+        Option("color", str, "red", "Brush color."),
+        Option("size", int, 3, "Brush size in pixels."),
+        Option("smooth", bool, True, "Smooth the strokes."),
+        Option("save", Path, None, "Where to save the canvas."),
+        Option("note", str, "", "A note."),
+    )
+
+
+class Plain(Feature):
+    name = "plain"
+
+
+@hookimpl
+def avacollab_register_features(register):
+    register(Paint)
+    register(Plain)
+"""
+
+
+def test_plugins_lists_name_version_distribution_features_and_hooks(
     site: Site, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    site.install("acme-tools", {"acme": STATUS_PLUGIN})
-    monkeypatch.setenv(ENV, "acme")
+    site.install("acme-tools", {"acme": STATUS_PLUGIN, "paint": OPTIONS_PLUGIN})
+    monkeypatch.setenv(ENV, "acme,paint")
     result = CliRunner().invoke(cli_app(), ["plugins"])
     assert result.exit_code == 0, result.output
-    header, builtin_row, acme_row = result.output.splitlines()
-    assert header.split() == ["NAME", "VERSION", "DISTRIBUTION", "HOOKS"]
-    assert builtin_row.split() == [
-        BUILTIN,
-        __version__,
-        "avacollab",
-        "avacollab_join_commands,",
-        "avacollab_status",
-    ]
-    assert acme_row.split() == ["acme", "1.2.3", "acme-tools", "avacollab_status"]
+    header, builtin_row, acme_row, paint_row = result.output.splitlines()
+    assert header.split() == ["NAME", "VERSION", "DISTRIBUTION", "FEATURES", "HOOKS"]
+    hook = "avacollab_register_features"
+    assert builtin_row.split() == [BUILTIN, __version__, "avacollab", "builtin", hook]
+    assert acme_row.split() == ["acme", "1.2.3", "acme-tools", "acme", hook]
+    assert paint_row.split() == ["paint", "1.2.3", "acme-tools", "paint,", "plain", hook]
     # Columns line up.
-    assert header.index("HOOKS") == acme_row.index("avacollab_status")
+    assert header.index("FEATURES") == builtin_row.index("builtin", 1) == paint_row.index("paint,")
+    assert header.index("HOOKS") == acme_row.index(hook) == paint_row.index(hook)
+
+
+def test_plugins_lists_each_features_options(site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
+    site.install("acme-tools", {"paint": OPTIONS_PLUGIN})
+    monkeypatch.setenv(ENV, "paint,-builtin")
+    result = CliRunner().invoke(cli_app(), ["plugins", "--options"])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[2:] == [
+        "",
+        "paint options (--set paint.OPTION=VALUE):",
+        "  OPTION  TYPE  DEFAULT  HELP",
+        "  color   str   red      Brush color.",
+        "  size    int   3        Brush size in pixels.",
+        "  smooth  bool  on       Smooth the strokes.",
+        "  save    Path  -        Where to save the canvas.",
+        '  note    str   ""       A note.',
+        "",
+        "plain: no options",
+    ]
 
 
 def test_plugins_json(site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
-    site.install("acme-tools", {"acme": STATUS_PLUGIN})
-    monkeypatch.setenv(ENV, "acme,-builtin")
+    site.install("acme-tools", {"paint": OPTIONS_PLUGIN})
+    monkeypatch.setenv(ENV, "paint,-builtin")
     result = CliRunner().invoke(cli_app(), ["plugins", "--json"])
     assert result.exit_code == 0, result.output
-    assert json.loads(result.output) == [
-        {
-            "name": "acme",
-            "distribution": "acme-tools",
-            "version": "1.2.3",
-            "hooks": ["avacollab_status"],
-        }
-    ]
+    [paint] = json.loads(result.output)
+    assert paint["name"] == "paint" and paint["version"] == "1.2.3"
+    assert paint["distribution"] == "acme-tools"
+    assert paint["hooks"] == ["avacollab_register_features"]
+    assert [f["name"] for f in paint["features"]] == ["paint", "plain"]
+    assert paint["features"][0]["options"][1] == {
+        "name": "size",
+        "type": "int",
+        "default": "3",
+        "help": "Brush size in pixels.",
+    }
+    assert paint["features"][1]["options"] == []
 
 
 def test_plugins_reports_a_loading_error_without_a_traceback(
@@ -328,11 +425,11 @@ def test_a_broken_plugin_does_not_take_the_cli_down(
     assert result.output == "error: " + warning.removeprefix("warning: plugins not loaded: ")
 
 
-# -- hooks through pm.hook -----------------------------------------------------
+# -- the hooks and the features they register -------------------------------------
 
 
 class AllHooks:
-    """Implements every hook with every documented argument, recording the calls."""
+    """Implements both hooks with every documented argument, recording the calls."""
 
     def __init__(self) -> None:
         self.calls: dict[str, dict[str, Any]] = {}
@@ -342,140 +439,172 @@ class AllHooks:
         self.calls["avacollab_add_commands"] = {"app": app}
 
     @hookimpl
-    def avacollab_session_started(self, session: Any) -> None:
-        self.calls["avacollab_session_started"] = {"session": session}
+    def avacollab_register_features(self, register: Register) -> None:
+        self.calls["avacollab_register_features"] = {"register": register}
+        register(Ping)
+        register(Pong)
 
-    @hookimpl
-    def avacollab_bus_topics(self, session: Any) -> dict[str, Any]:
-        self.calls["avacollab_bus_topics"] = {"session": session}
-        return {"all.hooks": print}
 
-    @hookimpl
-    async def avacollab_peer_joined(self, session: Any, peer_id: str, name: str) -> None:
-        self.calls["avacollab_peer_joined"] = {"session": session, "peer_id": peer_id, "name": name}
+class Ping(Feature):
+    """Two features from one plugin: /ping and a status line..."""
 
-    @hookimpl
-    def avacollab_peer_connected(self, session: Any, peer_id: str) -> None:
-        self.calls["avacollab_peer_connected"] = {"session": session, "peer_id": peer_id}
+    name = "ping"
 
-    @hookimpl
-    def avacollab_peer_left(self, session: Any, peer_id: str, reason: str) -> None:
-        self.calls["avacollab_peer_left"] = {
-            "session": session,
-            "peer_id": peer_id,
-            "reason": reason,
-        }
-
-    @hookimpl
-    async def avacollab_session_closing(self, session: Any) -> None:
-        self.calls["avacollab_session_closing"] = {"session": session}
-
-    @hookimpl
-    def avacollab_media_tracks(self, session: Any, peer_id: str) -> list[Any]:
-        self.calls["avacollab_media_tracks"] = {"session": session, "peer_id": peer_id}
-        return []
-
-    @hookimpl
-    def avacollab_track_received(self, session: Any, peer_id: str, track: Any) -> None:
-        self.calls["avacollab_track_received"] = {
-            "session": session,
-            "peer_id": peer_id,
-            "track": track,
-        }
-
-    @hookimpl
-    def avacollab_join_commands(self, session: Any) -> list[JoinCommand]:
-        self.calls["avacollab_join_commands"] = {"session": session}
+    def commands(self) -> list[JoinCommand]:
         return [JoinCommand("ping", "Answer pong.", lambda _: "pong")]
 
-    @hookimpl
-    def avacollab_status(self, session: Any) -> list[str]:
-        self.calls["avacollab_status"] = {"session": session}
-        return ["all hooks: fine"]
+    def status(self) -> list[str]:
+        return ["ping: fine"]
 
 
-def spec_hooks() -> dict[str, list[str]]:
-    """Hook name to argument names, read from the specs."""
-    return {
-        name: [p for p in inspect.signature(fn).parameters if p != "self"]
-        for name, fn in vars(AvacollabSpec).items()
-        if name.startswith("avacollab_")
-    }
+class Pong(Feature):
+    """...and /pong."""
+
+    name = "pong"
+
+    def commands(self) -> list[JoinCommand]:
+        return [JoinCommand("pong", "Answer ping.", lambda _: "ping")]
 
 
-async def test_every_hook_is_callable_with_its_documented_arguments(
-    avacollab_sessions: SessionFactory,
-) -> None:
-    (session,) = await avacollab_sessions(1)
+def test_both_hooks_are_called_with_their_documented_arguments() -> None:
     pm = load("")
     plugin = AllHooks()
-    pm.register(plugin)
-    values: dict[str, Any] = {
-        "app": typer.Typer(),
-        "session": session,
-        "peer_id": "p1",
-        "name": "bob",
-        "reason": "left",
-        "track": object(),
-    }
-    for hook, argnames in spec_hooks().items():
-        results = getattr(pm.hook, hook)(**{a: values[a] for a in argnames})
-        for result in results:
-            if inspect.isawaitable(result):
-                await result
-        assert plugin.calls[hook] == {a: values[a] for a in argnames}, hook
-    assert set(plugin.calls) == set(spec_hooks())
+    pm.register(plugin, name="all")
+    app = typer.Typer()
+    pm.hook.avacollab_add_commands(app=app)
+    assert plugin.calls["avacollab_add_commands"] == {"app": app}
+    assert features(pm) == [Builtin, Ping, Pong]
+    assert callable(plugin.calls["avacollab_register_features"]["register"])
+    assert describe(pm)[1].features == (FeatureInfo("ping", ()), FeatureInfo("pong", ()))
 
 
-# -- the built-in plugin and join commands ------------------------------------
+async def test_two_features_of_one_plugin_run_in_each_session(
+    avacollab_sessions: SessionFactory,
+) -> None:
+    (session,) = await avacollab_sessions(1, plugins=[AllHooks()], name="")
+    assert [type(f) for f in session.features.running] == [Builtin, Ping, Pong]
+    assert list(session.features.commands) == ["help", "who", "ping", "pong"]
+    assert await session.features.execute("/ping") == "pong"
+    assert await session.features.execute("/pong") == "ping"
+    assert session.features.status() == [f"room {session.room}: 0 other peers", "ping: fine"]
+
+
+class Named(Feature):
+    name = "named"
+
+
+def registering(*items: object) -> object:
+    """A plugin object whose register hook registers ``items``."""
+
+    class Plugin:
+        @hookimpl
+        def avacollab_register_features(self, register: Register) -> None:
+            for item in items:
+                register(item)  # type: ignore[arg-type]
+
+    return Plugin()
+
+
+def renamed(name: object) -> type[Feature]:
+    return type("Renamed", (Feature,), {"name": name})
+
+
+@pytest.mark.parametrize(
+    ("registered", "error"),
+    [
+        ((object,), r"^plugin '.+': <class 'object'> is not a subclass of .*Feature$"),
+        ((Named(None, {}),), r"is not a subclass of avacollab.feature.Feature"),  # type: ignore[arg-type]
+        ((Feature,), r"^plugin '.+': Feature.name must be a lowercase name"),
+        ((renamed("Bad Name"),), r"Renamed.name must be a lowercase name .*'Bad Name'"),
+        ((renamed(5),), r"Renamed.name must be a lowercase name .*not 5$"),
+        ((renamed("session"),), r"the feature name 'session' is reserved"),
+        ((Named, Named), r"^plugin '.+': feature 'named' is already registered by plugin '.+'$"),
+        ((Builtin,), r"feature 'builtin' is already registered by plugin 'builtin'"),
+        (
+            (type("Twice", (Feature,), {"name": "twice", "options": (Option("a"), Option("a"))}),),
+            r"feature 'twice': option 'a' is declared twice",
+        ),
+        (
+            (type("NotOpt", (Feature,), {"name": "notopt", "options": ("a",)}),),
+            r"feature 'notopt': 'a' is not an avacollab.feature.Option",
+        ),
+    ],
+)
+def test_bad_or_clashing_features_are_errors(registered: tuple[object, ...], error: str) -> None:
+    pm = load("")
+    pm.register(registering(*registered))
+    with pytest.raises(PluginError, match=error):
+        features(pm)
+    with pytest.raises(PluginError, match=error):
+        describe(pm)
+
+
+@pytest.mark.parametrize(
+    ("option", "error"),
+    [
+        (lambda: Option("Bad"), r"invalid option name 'Bad'"),
+        (lambda: Option("x", list), r"option 'x': type must be str, int, float, bool or Path"),
+    ],
+)
+def test_bad_options_are_errors_where_they_are_declared(option: Any, error: str) -> None:
+    with pytest.raises(ValueError, match=error):
+        option()
+
+
+def test_feature_classes_may_be_given_directly() -> None:
+    assert features(PluginManager(), [Ping, registering(Pong)]) == [Pong, Ping]
+    with pytest.raises(PluginError, match="is a feature instance: give its class"):
+        features(PluginManager(), [Ping(None, {})])  # type: ignore[arg-type]
+    with pytest.raises(PluginError, match=r"^plugin '\(given\)': feature 'ping' is already"):
+        features(PluginManager(), [Ping, Ping])
+
+
+# -- the built-in feature and join commands -------------------------------------
 
 
 async def test_who_help_and_status(avacollab_sessions: SessionFactory) -> None:
     alice, bob = await avacollab_sessions(2, name=lambda i: ["alice", "bob"][i])
-    commands = join_commands(alice.plugins, alice)
-    assert list(commands) == ["help", "who"]
-    assert commands["who"].run("") == (f"alice {alice.peer_id} (you)\nbob {bob.peer_id}")
-    assert commands["help"].run("") == "/help  List the commands.\n/who   List who is in the room."
-    assert alice.plugins.hook.avacollab_status(session=alice) == [
-        [f"room {alice.room}: 1 other peer"]
-    ]
+    assert list(alice.features.commands) == ["help", "who"]
+    assert await alice.features.execute("/who") == f"alice {alice.peer_id} (you)\nbob {bob.peer_id}"
+    assert await alice.features.execute("/help") == (
+        "/help  List the commands.\n/who   List who is in the room."
+    )
+    assert alice.features.status() == [f"room {alice.room}: 1 other peer"]
 
 
-async def test_help_lists_every_plugins_commands(avacollab_sessions: SessionFactory) -> None:
-    (session,) = await avacollab_sessions(1, plugins=[AllHooks()], name="")
-    commands = join_commands(session.plugins, session)
-    assert list(commands) == ["help", "who", "ping"]
-    listing = commands["help"].run("")
+async def test_help_lists_every_features_commands(avacollab_sessions: SessionFactory) -> None:
+    (session,) = await avacollab_sessions(1, plugins=[Ping], name="")
+    listing = await session.features.execute("/help")
     assert isinstance(listing, str) and "/ping  Answer pong." in listing.splitlines()
-    assert commands["who"].run("") == f"(no name) {session.peer_id} (you)"
-    statuses = session.plugins.hook.avacollab_status(session=session)
-    assert ["all hooks: fine"] in statuses and [f"room {session.room}: 0 other peers"] in statuses
+    assert await session.features.execute("/who") == f"(no name) {session.peer_id} (you)"
 
 
-class Clash:
-    def __init__(self, name: str) -> None:
-        self.name = name
+def clash(name: str) -> type[Feature]:
+    class Clash(Feature):
+        def commands(self) -> list[JoinCommand]:
+            return [JoinCommand(name, "", lambda _: None)]
 
-    @hookimpl
-    def avacollab_join_commands(self) -> list[JoinCommand]:
-        return [JoinCommand(self.name, "", lambda _: None)]
+    Clash.name = "clash"
+    return Clash
 
 
 @pytest.mark.parametrize(
     ("name", "error"),
     [
-        ("who", r"^plugin '.+': command /who is already defined by another plugin$"),
-        ("Say", r"^plugin '.+': invalid command name 'Say' \(lowercase"),
+        ("who", r"^clash: command /who is already defined$"),
+        ("help", r"^clash: command /help is already defined$"),
+        ("Say", r"^clash: invalid command name 'Say' \(lowercase"),
         ("", r"invalid command name ''"),
         ("-x", r"invalid command name '-x'"),
     ],
 )
-async def test_bad_or_clashing_command_names_are_errors(
-    avacollab_sessions: SessionFactory, name: str, error: str
+async def test_bad_or_clashing_command_names_stop_the_session(
+    avacollab_server: SignalingServer, name: str, error: str
 ) -> None:
-    (session,) = await avacollab_sessions(1, plugins=[Clash(name)])
-    with pytest.raises(PluginError, match=error):
-        join_commands(session.plugins, session)
+    with pytest.raises(PluginStartError, match=error):
+        await start_sessions(avacollab_server.url, 1, room="clash", plugins=[clash(name)])
+    async with asyncio.timeout(5.0):  # it left the room again
+        await avacollab_server.until(lambda: avacollab_server.core.peer_count == 0)
 
 
 # -- the fixtures for plugin authors ---------------------------------------------

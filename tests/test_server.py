@@ -648,7 +648,7 @@ async def test_churn_leaves_no_rooms_or_peers(make_server: ServerFactory) -> Non
 async def test_turn_credentials_in_welcome_and_refreshed_before_expiry(
     make_server: ServerFactory, connect: Connect
 ) -> None:
-    from avacollab.turn import ice_servers_provider
+    from avacollab.turn.credentials import ice_servers_provider
 
     provider = ice_servers_provider(["turn:127.0.0.1:3478"], "0123456789abcdef-secret", ttl=120)
     server = await make_server(ice_servers=provider, ice_refresh=0.05)

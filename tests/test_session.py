@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import Any, ClassVar
 
-import pluggy
 import pytest
 from aiortc.mediastreams import VideoStreamTrack
 
 from avacollab.bus import Message
-from avacollab.hookspecs import AvacollabSpec, JoinCommand, hookimpl
+from avacollab.feature import Feature, JoinCommand
 from avacollab.peer.ice import LOOPBACK
 from avacollab.peer.session import (
     PluginStartError,
@@ -20,28 +19,32 @@ from avacollab.peer.session import (
     ice_servers_from_welcome,
 )
 from avacollab.signaling.server import SignalingServer
+from avacollab.testing import EventLog
 
 from .conftest import Connect, ServerFactory
-from .sessionkit import WAIT, Events
+from .sessionkit import WAIT
 
 
-class Recorder:
-    """A plugin that records every hook call and can send tracks on demand."""
+class Recorder(Feature):
+    """A feature that records every call and can send tracks on demand."""
 
-    def __init__(self) -> None:
+    name = "test"
+    first_tracks: ClassVar[Sequence[Any]] = ()
+    """Tracks to send from the start, before any connection exists."""
+
+    def __init__(self, session: Any, config: Any) -> None:
+        super().__init__(session, config)
         self.calls: list[tuple[str, Any]] = []
         self.received: list[Message] = []
         self.message_arrived = asyncio.Event()
-        self.tracks: list[Any] = []
+        self.tracks: list[Any] = list(self.first_tracks)
         self.remote_tracks: list[tuple[str, Any]] = []
         self.track_arrived = asyncio.Event()
 
-    @hookimpl
-    def avacollab_session_started(self, session: Session) -> None:
-        self.calls.append(("started", session.peer_id))
+    async def start(self) -> None:
+        self.calls.append(("started", self.session.peer_id))
 
-    @hookimpl
-    def avacollab_bus_topics(self, session: Session) -> dict[str, Any]:
+    def topics(self) -> dict[str, Any]:
         self.calls.append(("topics", None))
         return {"test.note": self.note}
 
@@ -57,41 +60,34 @@ class Recorder:
                 await self.message_arrived.wait()
         return [m.json() for m in self.received]
 
-    @hookimpl
-    async def avacollab_peer_joined(self, session: Session, peer_id: str, name: str) -> None:
+    async def peer_joined(self, peer_id: str, name: str) -> None:
         await asyncio.sleep(0)  # an awaitable result must be awaited
         self.calls.append(("joined", (peer_id, name)))
 
-    @hookimpl
-    def avacollab_peer_connected(self, session: Session, peer_id: str) -> None:
+    def peer_connected(self, peer_id: str) -> None:
         self.calls.append(("connected", peer_id))
 
-    @hookimpl
-    def avacollab_peer_left(self, session: Session, peer_id: str, reason: str) -> None:
+    def peer_left(self, peer_id: str, reason: str) -> None:
         self.calls.append(("left", (peer_id, reason)))
 
-    @hookimpl
-    async def avacollab_session_closing(self, session: Session) -> None:
-        self.calls.append(("closing", session.peer_id))
+    async def close(self) -> None:
+        self.calls.append(("closing", self.session.peer_id))
 
-    @hookimpl
-    def avacollab_media_tracks(self, session: Session, peer_id: str) -> list[Any]:
+    def media_tracks(self, peer_id: str) -> list[Any]:
         return self.tracks
 
-    @hookimpl
-    def avacollab_track_received(self, session: Session, peer_id: str, track: Any) -> None:
+    def track_received(self, peer_id: str, track: Any) -> None:
         self.remote_tracks.append((peer_id, track))
         self.track_arrived.set()
 
-    @hookimpl
-    def avacollab_join_commands(self, session: Session) -> list[JoinCommand]:
+    def commands(self) -> list[JoinCommand]:
         return []
 
     def names(self) -> list[str]:
         return [name for name, _ in self.calls]
 
 
-MakeSession = Callable[..., Awaitable[tuple[Session, Events, Recorder]]]
+MakeSession = Callable[..., Awaitable[tuple[Session, EventLog, Recorder]]]
 
 
 @pytest.fixture
@@ -99,25 +95,24 @@ async def make_session() -> AsyncIterator[MakeSession]:
     sessions: list[Session] = []
 
     async def factory(
-        url: str, room: str = "room", **overrides: Any
-    ) -> tuple[Session, Events, Recorder]:
-        plugins = pluggy.PluginManager("avacollab")
-        plugins.add_hookspecs(AvacollabSpec)
-        recorder = Recorder()
-        plugins.register(recorder)
-        events = Events()
+        url: str,
+        room: str = "room",
+        features: Sequence[type[Feature]] = (Recorder,),
+        **overrides: Any,
+    ) -> tuple[Session, EventLog, Recorder]:
+        events = EventLog()
         options: dict[str, Any] = {"ice_addresses": LOOPBACK, "connect_timeout": WAIT}
         options.update(overrides)
-        session = Session(SessionConfig(url, room, **options), plugins=plugins, events=events)
+        session = Session(SessionConfig(url, room, **options), features=features, events=events)
         await session.start()
         sessions.append(session)
-        return session, events, recorder
+        return session, events, session.features.get(Recorder)
 
     yield factory
     await asyncio.gather(*(s.close() for s in sessions))
 
 
-async def full_mesh(sessions: list[tuple[Session, Events, Recorder]]) -> None:
+async def full_mesh(sessions: list[tuple[Session, EventLog, Recorder]]) -> None:
     count = len(sessions) - 1
     async with asyncio.timeout(WAIT):
         for _, events, _ in sessions:
@@ -209,33 +204,35 @@ async def test_hooks_are_called_in_order_with_their_arguments(
     assert len(ea.named("peer-left")) == 1
 
 
-async def test_a_failing_hook_is_reported_and_the_session_carries_on(
+async def test_a_failing_feature_is_reported_and_the_session_carries_on(
     server: SignalingServer, make_session: MakeSession
 ) -> None:
-    class Broken:
-        @hookimpl
-        def avacollab_peer_joined(self, peer_id: str) -> None:
+    class Broken(Feature):
+        name = "broken"
+
+        def peer_joined(self, peer_id: str, name: str) -> None:
             raise RuntimeError("boom")
 
-    a, ea, ra = await make_session(server.url)
-    a.plugins.register(Broken())
+    a, ea, ra = await make_session(server.url, features=[Broken, Recorder])
     b, eb, rb = await make_session(server.url)
     error = await ea.wait_for("plugin-error")
-    assert error["hook"] == "avacollab_peer_joined" and "boom" in error["error"]
+    assert error["feature"] == "broken" and error["method"] == "peer_joined"
+    assert error["error"] == "RuntimeError: boom"
     await full_mesh([(a, ea, ra), (b, eb, rb)])
+    # The feature after the broken one was told all the same.
+    assert ("joined", (b.peer_id, "")) in ra.calls
 
 
-async def test_a_plugin_that_cannot_start_stops_the_session(server: SignalingServer) -> None:
-    class Refuses:
-        @hookimpl
-        def avacollab_session_started(self) -> None:
-            raise ValueError("editing.doc: directory missing/ does not exist")
+async def test_a_feature_that_cannot_start_stops_the_session(server: SignalingServer) -> None:
+    class Refuses(Feature):
+        name = "refuses"
 
-    plugins = pluggy.PluginManager("avacollab")
-    plugins.add_hookspecs(AvacollabSpec)
-    plugins.register(Refuses())
-    session = Session(SessionConfig(server.url, "room", ice_addresses=LOOPBACK), plugins=plugins)
-    with pytest.raises(PluginStartError, match="directory missing/ does not exist"):
+        async def start(self) -> None:
+            raise ValueError("directory missing/ does not exist")
+
+    config = SessionConfig(server.url, "room", ice_addresses=LOOPBACK)
+    session = Session(config, features=[Refuses])
+    with pytest.raises(PluginStartError, match=r"^refuses: directory missing/ does not exist$"):
         await session.start()
     assert session.closed.is_set()
     async with asyncio.timeout(WAIT):  # it left the room again
@@ -259,8 +256,8 @@ def test_wants_asks_the_event_sink() -> None:
 
 
 def roles(
-    x: tuple[Session, Events, Recorder], y: tuple[Session, Events, Recorder]
-) -> tuple[tuple[Session, Events, Recorder], tuple[Session, Events, Recorder]]:
+    x: tuple[Session, EventLog, Recorder], y: tuple[Session, EventLog, Recorder]
+) -> tuple[tuple[Session, EventLog, Recorder], tuple[Session, EventLog, Recorder]]:
     """(offerer, answerer) of the pair."""
     return (x, y) if x[0].peer_id < y[0].peer_id else (y, x)
 
@@ -345,19 +342,19 @@ async def test_tracks_offered_at_connect_time_reach_both_sides(
 ) -> None:
     _, _, ra = await make_session(server.url)
     ra.tracks.append(VideoStreamTrack())
-    # The newcomer has its track before any connection exists.
-    plugins = pluggy.PluginManager("avacollab")
-    plugins.add_hookspecs(AvacollabSpec)
-    rb = Recorder()
-    rb.tracks.append(VideoStreamTrack())
-    plugins.register(rb)
-    eb = Events()
+
+    class WithTrack(Recorder):
+        # The newcomer has its track before any connection exists.
+        first_tracks = (VideoStreamTrack(),)
+
+    eb = EventLog()
     b = Session(
         SessionConfig(server.url, "room", ice_addresses=LOOPBACK, connect_timeout=WAIT),
-        plugins=plugins,
+        features=[WithTrack],
         events=eb,
     )
     await b.start()
+    rb = b.features.get(Recorder)
     try:
         async with asyncio.timeout(WAIT):
             await asyncio.gather(ra.track_arrived.wait(), rb.track_arrived.wait())

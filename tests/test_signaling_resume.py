@@ -12,42 +12,15 @@ from typing import Any
 import jwt as pyjwt
 import pytest
 
-from avacollab.signaling.core import Connection, Limits, Send, SignalingCore
 from avacollab.signaling.protocol import MAX_TOKEN, ProtocolError
 from avacollab.signaling.tokens import issue_join_token, issue_resume_token, verify_join_token
 
-SERVER_SECRET = b"server-secret-for-resume-tests"
-JOIN_SECRET = "join-secret-for-the-resume-tests-32b"
-T0 = 1_700_000_000.0  # in the past: PyJWT refuses an iat in the future
-
-
-def make_core(token_secret: str | None = JOIN_SECRET, **limits: Any) -> SignalingCore:
-    return SignalingCore(
-        Limits(**limits),
-        server_name="test",
-        resume_secret=SERVER_SECRET,
-        heartbeat=10.0,
-        token_secret=token_secret,
-    )
+from .corekit import JOIN_SECRET, T0, join, make_core
 
 
 def token(identity: str, expires: float, secret: str = JOIN_SECRET, *perms: str) -> str:
     """A join token for room "room" that expires at ``expires``."""
     return issue_join_token(secret, "room", identity, expires - T0, T0, perms)
-
-
-def join(core: SignalingCore, now: float, **fields: Any) -> tuple[Connection, dict[str, Any]]:
-    """Open a connection, say hello and join "room"; return it and the reply."""
-    conn = core.open(now)
-    core.receive(conn, json.dumps({"type": "hello", "version": 1}), now)
-    actions = core.receive(conn, json.dumps({"type": "join", "room": "room", **fields}), now)
-    replies = [a.message for a in actions if isinstance(a, Send) and a.conn is conn]
-    assert len(replies) == 1, replies
-    return conn, replies[0]
-
-
-def sent_to(actions: list[Any], conn: Connection) -> list[dict[str, Any]]:
-    return [a.message for a in actions if isinstance(a, Send) and a.conn is conn]
 
 
 def test_a_resume_ends_when_its_join_token_expires() -> None:

@@ -15,29 +15,28 @@ from typer.main import get_command
 from typer.testing import CliRunner
 
 from avacollab.cli import turn as turn_cli
-from avacollab.turn import (
+from avacollab.turn.check import RULES, check_config, config_warnings, parse_config
+from avacollab.turn.coturn import (
     DENIED_RANGES,
     MAPPED_BYPASS_FIXED,
-    RULES,
-    SECRET_FILE_NAME,
     CoturnOptions,
     ExternalIp,
+    installed_coturn_version,
+    parse_coturn_version,
+    parse_port_range,
+    render_config,
+    version_warning,
+)
+from avacollab.turn.credentials import (
+    SECRET_FILE_NAME,
     TurnError,
-    check_config,
     default_secret_dir,
     ice_servers,
     ice_servers_provider,
-    installed_coturn_version,
     load_or_create_secret,
-    parse_config,
-    parse_coturn_version,
-    parse_port_range,
     parse_turn_url,
     read_secret,
-    render_config,
-    secret_file_warning,
     turn_credentials,
-    version_warning,
 )
 
 SECRET = "north-wind-secret-0123456789"
@@ -407,6 +406,10 @@ BREAKS: dict[str, Callable[[str], str]] = {
     "denied-peer-ip-format": _add("denied-peer-ip=10.0.0.0/8"),
     "denied-peer-ip-catch-all": _add("denied-peer-ip=::-::1"),
     "allowed-peer-ip": _add("allowed-peer-ip=192.168.1.10"),
+    "no-auth": _add("no-auth"),
+    "no-web-admin": _add("web-admin"),
+    "prometheus-address": _add("prometheus"),
+    "no-prometheus-username-labels": _add("prometheus-username-labels"),
 }
 
 
@@ -484,6 +487,55 @@ def test_check_lists_everything_wrong_with_a_typical_weak_config() -> None:
     } | (deny_rules - {"denied-peer-ip=192.168.0.0-192.168.255.255"})
 
 
+@pytest.mark.parametrize(
+    ("lines", "rules"),
+    [
+        (["no-auth"], ["no-auth"]),
+        (["--no-auth=true"], ["no-auth"]),
+        (["web-admin", "web-admin-ip=127.0.0.1"], ["no-web-admin"]),
+        (["prometheus"], ["prometheus-address"]),
+        (["prometheus=true", "prometheus-address=0.0.0.0"], ["prometheus-address"]),
+        (["prometheus", "prometheus-address=::"], ["prometheus-address"]),
+        (["prometheus", "prometheus-address=127.0.0.1"], []),
+        (["prometheus", "prometheus-address=[::1]", "prometheus-port=9641"], []),
+        (["prometheus", "prometheus-address=10.0.0.5"], []),  # a warning, below
+        (["prometheus", "prometheus-address=::1", "prometheus-username-labels"],
+         ["no-prometheus-username-labels"]),
+        (["prometheus=off"], []),
+        (["no-auth=false", "web-admin=0"], []),
+    ],
+)  # fmt: skip
+def test_check_refuses_open_access_and_open_admin_or_metrics(
+    lines: list[str], rules: list[str]
+) -> None:
+    assert [p.rule for p in check_config(GOOD + "\n".join(lines) + "\n")] == rules
+
+
+@pytest.mark.parametrize(
+    ("lines", "warned"),
+    [
+        (["prometheus", "prometheus-address=10.0.0.5"], True),
+        (["prometheus", "prometheus-address=fd00::5"], True),
+        (["prometheus", "prometheus-address=127.0.0.1"], False),
+        (["prometheus", "prometheus-address=localhost"], False),
+        (["prometheus"], False),  # refused instead
+        (["prometheus-address=10.0.0.5"], False),  # the exporter is off
+    ],
+)
+def test_metrics_on_a_private_address_get_a_warning(lines: list[str], warned: bool) -> None:
+    warnings = config_warnings(GOOD + "\n".join(lines) + "\n")
+    assert [w.rule for w in warnings] == (["prometheus-address"] if warned else [])
+    assert config_warnings(GOOD) == []
+
+
+def test_generated_config_mentions_bandwidth_caps_without_setting_them() -> None:
+    text = render_config(CoturnOptions(secret=SECRET))
+    assert "#max-bps=1250000" in text.splitlines()
+    assert "#bps-capacity=125000000" in text.splitlines()
+    assert not any(d.startswith(("max-bps", "bps-capacity")) for d in _directives(text))
+    assert check_config(text.replace("#max-bps", "max-bps").replace("#bps-c", "bps-c")) == []
+
+
 def test_check_accepts_ranges_split_across_lines() -> None:
     split = _drop("denied-peer-ip=10.0.0.0-10.255.255.255")(GOOD) + (
         "\ndenied-peer-ip=10.0.0.0-10.127.255.255\ndenied-peer-ip=10.128.0.0-10.255.255.255\n"
@@ -548,7 +600,6 @@ def test_secret_is_created_once_with_private_permissions(tmp_path: Path) -> None
     assert stat.S_IMODE(directory.stat().st_mode) == 0o700
     assert len(secret) >= 40
     assert load_or_create_secret(directory) == (secret, path)
-    assert secret_file_warning(path) is None
 
 
 def test_default_secret_dir_follows_the_environment(
@@ -572,6 +623,7 @@ def test_secret_cannot_be_created_under_a_file(tmp_path: Path) -> None:
 def test_read_secret_strips_the_newline(tmp_path: Path) -> None:
     path = tmp_path / "secret"
     path.write_text(SECRET + "\n")
+    path.chmod(0o600)
     assert read_secret(path) == SECRET
 
 
@@ -594,16 +646,26 @@ def test_bad_secret_files_are_refused(
         path.mkdir()
     elif isinstance(content, bytes):
         path.write_bytes(content)
+        path.chmod(0o600)
     with pytest.raises(TurnError, match=message):
         read_secret(path)
 
 
-def test_readable_secret_file_gets_a_warning(tmp_path: Path) -> None:
+def test_a_secret_file_others_can_read_is_refused_unless_allowed(tmp_path: Path) -> None:
     path = tmp_path / "secret"
     path.write_text(SECRET)
     path.chmod(0o644)
-    warning = secret_file_warning(path)
-    assert warning is not None and "chmod 600" in warning
+    with pytest.raises(TurnError, match="chmod 600"):
+        read_secret(path)
+    warnings: list[str] = []
+    assert read_secret(path, allow_open=True, warn=warnings.append) == SECRET
+    assert len(warnings) == 1 and "is open to its group and other users" in warnings[0]
+    (tmp_path / SECRET_FILE_NAME).write_text(SECRET)
+    (tmp_path / SECRET_FILE_NAME).chmod(0o640)
+    with pytest.raises(TurnError, match="chmod 600"):
+        load_or_create_secret(tmp_path)
+    assert load_or_create_secret(tmp_path, allow_open=True, warn=warnings.append)[0] == SECRET
+    assert len(warnings) == 2  # one warning per use, not one per read
 
 
 # --- the turn-config command ----------------------------------------------------------
@@ -712,6 +774,31 @@ def test_cli_passes_every_option_through(run: Callable[..., object], tmp_path: P
     assert check_config(out) == []
 
 
+def test_cli_refuses_an_open_secret_file_unless_allowed(
+    run: Callable[..., object], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secret_file = tmp_path / "secret"
+    secret_file.write_text(SECRET)
+    secret_file.chmod(0o644)
+    code, out, err = _result(run("--secret-file", str(secret_file)))
+    assert code == 2 and out == ""
+    assert f"chmod 600 {secret_file}" in err and "allow_open_secret_files" in err
+    code, out, err = _result(run("--secret-file", str(secret_file), "--allow-open-secret-files"))
+    assert code == 0 and f"static-auth-secret={SECRET}" in out
+    assert f"warning: secret file {secret_file} is open to its group and other users" in err
+    # The setting, from the environment (or the config file), does the same.
+    monkeypatch.setenv("AVACOLLAB_ALLOW_OPEN_SECRET_FILES", "1")
+    code, out, err = _result(run("--secret-file", str(secret_file)))
+    assert code == 0 and "warning: secret file" in err
+    # The default secret, in the config directory, goes through the same check.
+    monkeypatch.delenv("AVACOLLAB_ALLOW_OPEN_SECRET_FILES")
+    assert _result(run())[0] == 0
+    default = tmp_path / "config" / SECRET_FILE_NAME
+    default.chmod(0o660)
+    code, _, err = _result(run())
+    assert code == 2 and f"chmod 600 {default}" in err
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -761,6 +848,26 @@ def test_cli_check_lists_problems(run: Callable[..., object], tmp_path: Path) ->
     assert "2 problem(s)" in err
 
 
+def test_cli_check_fails_on_open_access_and_warns_on_private_metrics(
+    run: Callable[..., object], tmp_path: Path
+) -> None:
+    conf = tmp_path / "turnserver.conf"
+    conf.write_text(GOOD + "no-auth\nweb-admin\nprometheus\n")
+    code, out, err = _result(run("--check", str(conf)))
+    assert code == 1
+    assert [line.split(":")[0] for line in out.splitlines()] == [
+        "no-auth",
+        "no-web-admin",
+        "prometheus-address",
+    ]
+    assert "3 problem(s)" in err
+    conf.write_text(GOOD + "prometheus\nprometheus-address=10.0.0.5\n")
+    code, out, err = _result(run("--check", str(conf)))
+    assert code == 0 and out == ""
+    assert "warning: prometheus-address: `prometheus` serves unauthenticated metrics" in err
+    assert "all hardening rules pass" in err
+
+
 def test_cli_check_of_a_missing_file_fails(run: Callable[..., object], tmp_path: Path) -> None:
     code, _, err = _result(run("--check", str(tmp_path / "nope.conf")))
     assert code == 2
@@ -777,6 +884,6 @@ def test_every_option_help_has_an_example() -> None:
     turn_cli.register(app)
     command = get_command(app).commands["turn-config"]  # type: ignore[attr-defined]
     options = [p for p in command.params if p.name != "help"]
-    assert len(options) == 13
+    assert len(options) == 14
     for option in options:
         assert "e.g." in (option.help or ""), option.name

@@ -25,14 +25,13 @@ from aiortc import (
 from typer.testing import CliRunner
 
 from avacollab.cli import turn as turn_cli
-from avacollab.turn import (
+from avacollab.turn.coturn import (
     MAPPED_BYPASS_FIXED,
     CoturnOptions,
-    ice_servers,
     installed_coturn_version,
     render_config,
-    turn_credentials,
 )
+from avacollab.turn.credentials import ice_servers, turn_credentials
 
 from .coturn import Coturn, coturn_fixture, turnserver_binary  # noqa: F401 (`coturn` fixture)
 
@@ -243,7 +242,7 @@ async def test_bare_config_on_old_coturn_lets_ipv4_mapped_loopback_through(
     coturn: Start,
 ) -> None:
     # The bypass the ::ffff: lines exist for; if this starts failing on a new
-    # coturn, the version check in avacollab.turn can be revisited.
+    # coturn, the version check in avacollab.turn.coturn can be revisited.
     version = installed_coturn_version(turnserver_binary())
     assert version is not None
     if version >= MAPPED_BYPASS_FIXED:

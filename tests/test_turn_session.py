@@ -17,11 +17,11 @@ from pathlib import Path
 
 from avacollab.bus import Message
 from avacollab.peer.session import Session, SessionConfig
-from avacollab.turn import ice_servers_provider
+from avacollab.testing import EventLog
+from avacollab.turn.credentials import ice_servers_provider
 
 from .conftest import ServerFactory
 from .coturn import coturn_fixture  # noqa: F401 (`coturn` fixture)
-from .sessionkit import Events
 from .test_join_e2e import ROOT, JoinProcess
 from .test_turn_coturn import SECRET, WAIT, Start, generated_config, wait_for_log
 
@@ -33,7 +33,7 @@ async def test_relay_only_sessions_talk_over_the_bus_through_coturn(
     server = await make_server(ice_servers=ice_servers_provider([turn.url], SECRET, ttl=600))
     sessions: list[Session] = []
     try:
-        events = [Events(), Events()]
+        events = [EventLog(), EventLog()]
         for name, sink in zip(("alice", "bob"), events, strict=True):
             config = SessionConfig(
                 server.url, "relay", name=name, relay_only=True, ice_addresses=["127.0.0.1"]

@@ -9,11 +9,12 @@ directly. A *message entry* is ``flags u8 | topic_len u8 | topic | payload_len
 varuint | payload``, the length an unsigned LEB128 varint as Yjs's lib0 writes
 it (one byte up to 127); a batch frame is the header followed by one or more
 entries, and a message too big for one frame travels as the entry's bytes cut
-into chunk frames that :class:`Reassembler` puts back together under hard
-limits. Inside a batch, an entry whose flags and topic repeat the previous
-entry's leaves the topic out (``topic_len`` 0). Both rules are about bytes:
-aiortc's CPU goes by the SCTP packet, so a 30-byte message that takes 33 bytes
-instead of 46 lets 35 messages share a packet instead of 25.
+into chunk frames (:mod:`avacollab.bus.chunks` cuts them and puts them back
+together under hard limits). Inside a batch, an entry whose flags and topic
+repeat the previous entry's leaves the topic out (``topic_len`` 0). Both
+rules are about bytes: aiortc's CPU goes by the SCTP packet, so a 30-byte
+message that takes 33 bytes instead of 46 lets 35 messages share a packet
+instead of 25.
 
 Anything a peer sends that does not follow the format raises
 :class:`FrameError`, and nothing else, so callers need one ``except``.
@@ -25,11 +26,10 @@ import functools
 import json
 import re
 import struct
-import time
 import zlib
 from collections import deque
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any, Final, NamedTuple
 
 VERSION: Final = 1
@@ -51,10 +51,10 @@ MAX_PAYLOAD_LEN: Final = 0xFFFF_FFFF
 """The largest ``payload_len`` a frame may state (a 5-byte varint at most)."""
 HEADER_SIZE: Final = 2
 CHUNK_HEADER_SIZE: Final = HEADER_SIZE + 16  # message id, index, count, total
-PING_TOKEN_SIZE: Final = 8
 
 _HEADER = struct.Struct(">BB")
-_CHUNK = struct.Struct(">BBIIII")
+CHUNK_HEADER: Final = struct.Struct(">BBIIII")
+"""A chunk frame's header: version, kind, message id, index, count, total."""
 _PING = struct.Struct(">BBd")
 BATCH_HEADER: Final = bytes((VERSION, KIND_BATCH))
 # A payload shorter than 128 bytes states its length in one byte: these are
@@ -327,24 +327,6 @@ class BatchWriter:
             self._count = 0
 
 
-def chunk_frames(entry: bytes, message_id: int, max_frame_size: int) -> list[bytes]:
-    """Cut one encoded entry into chunk frames of at most ``max_frame_size`` bytes."""
-    step = max_frame_size - CHUNK_HEADER_SIZE
-    if step <= 0:
-        raise ValueError(f"max_frame_size {max_frame_size} leaves no room for chunk data")
-    count = -(-len(entry) // step)
-    # As few frames as fit, sharing the bytes evenly: SCTP sends each frame as
-    # whole packets, so a 16 KiB payload with its envelope as one full frame
-    # plus a few dozen bytes would cost a packet (and its SACK) more.
-    step = -(-len(entry) // count)
-    view = memoryview(entry)
-    return [
-        _CHUNK.pack(VERSION, KIND_CHUNK, message_id, index, count, len(entry))
-        + view[index * step : (index + 1) * step]
-        for index in range(count)
-    ]
-
-
 def ping_frame(token: float) -> bytes:
     return _PING.pack(VERSION, KIND_PING, token)
 
@@ -362,6 +344,18 @@ def deflate(payload: bytes) -> bytes:
     """
     compressor = zlib.compressobj(1, zlib.DEFLATED, -15)
     return compressor.compress(payload) + compressor.flush()
+
+
+def compressed(payload: bytes, flags: int, compress: bool) -> tuple[bytes, int]:
+    """The payload and flags to publish: deflated and flagged if ``compress``.
+
+    Raises ``ValueError`` for flags that already claim compression.
+    """
+    if flags & FLAG_DEFLATE:
+        raise ValueError("set compress=True instead of FLAG_DEFLATE")
+    if compress:
+        return deflate(payload), flags | FLAG_DEFLATE
+    return payload, flags
 
 
 def inflate(data: bytes, limit: int) -> bytes:
@@ -465,114 +459,9 @@ def _decode_entries(data: bytes, pos: int) -> list[Entry]:
 def _decode_chunk(data: bytes) -> Chunk:
     if len(data) <= CHUNK_HEADER_SIZE:
         raise FrameError(f"chunk frame of {len(data)} bytes carries no data")
-    _, _, message_id, index, count, total = _CHUNK.unpack_from(data)
+    _, _, message_id, index, count, total = CHUNK_HEADER.unpack_from(data)
     if count == 0 or index >= count:
         raise FrameError(f"chunk index {index} out of range for count {count}")
     if total < count:
         raise FrameError(f"chunked message of {total} bytes cannot span {count} chunks")
     return Chunk(message_id, index, count, total, bytes(data[CHUNK_HEADER_SIZE:]))
-
-
-@dataclass(slots=True)
-class _Partial:
-    count: int
-    total: int
-    started: float
-    pieces: dict[int, bytes] = field(default_factory=dict)
-    size: int = 0
-
-
-class Reassembler:
-    """Puts chunked messages back together, with bounded memory.
-
-    One instance per sender and channel. Limits: ``max_message_size`` bytes per
-    message, ``max_partial`` messages in progress at once and ``max_buffered``
-    bytes held over all of them; a message older than ``timeout`` seconds is
-    evicted. Starting a message over the ``max_partial`` limit evicts the
-    oldest one. Every message given up is counted in :attr:`evicted`. Chunks
-    may arrive in any order (the unordered channel reorders).
-    """
-
-    def __init__(
-        self,
-        *,
-        max_message_size: int,
-        max_partial: int = 8,
-        max_buffered: int | None = None,
-        timeout: float = 30.0,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.max_message_size = max_message_size
-        self.max_partial = max_partial
-        self.max_buffered = max_buffered if max_buffered is not None else 2 * max_message_size
-        self.timeout = timeout
-        self._clock = clock
-        self._partials: dict[int, _Partial] = {}  # insertion order: oldest first
-        self._buffered = 0
-        self.evicted = 0
-
-    @property
-    def buffered(self) -> int:
-        """Bytes currently held for incomplete messages."""
-        return self._buffered
-
-    def __len__(self) -> int:
-        return len(self._partials)
-
-    def add(self, chunk: Chunk) -> Entry | None:
-        """Add a chunk; return the message when it is complete.
-
-        Raises :class:`FrameError` when the chunk breaks a limit or contradicts
-        earlier chunks of its message; that message is then dropped.
-        """
-        self.expire()
-        if chunk.total > self.max_message_size:
-            raise FrameError(
-                f"chunked message of {chunk.total} bytes exceeds the limit "
-                f"of {self.max_message_size}"
-            )
-        partial = self._partials.get(chunk.message_id)
-        if partial is None:
-            while len(self._partials) >= self.max_partial:
-                self._drop(next(iter(self._partials)))
-            partial = _Partial(chunk.count, chunk.total, self._clock())
-            self._partials[chunk.message_id] = partial
-        if (partial.count, partial.total) != (chunk.count, chunk.total):
-            self._drop(chunk.message_id)
-            raise FrameError(f"chunk of message {chunk.message_id} contradicts earlier chunks")
-        if chunk.index in partial.pieces:
-            self._drop(chunk.message_id)
-            raise FrameError(f"duplicate chunk {chunk.index} of message {chunk.message_id}")
-        if partial.size + len(chunk.data) > partial.total:
-            self._drop(chunk.message_id)
-            raise FrameError(f"chunks of message {chunk.message_id} exceed its stated size")
-        if self._buffered + len(chunk.data) > self.max_buffered:
-            self._drop(chunk.message_id)
-            raise FrameError(f"reassembly buffer full ({self.max_buffered} bytes)")
-        partial.pieces[chunk.index] = chunk.data
-        partial.size += len(chunk.data)
-        self._buffered += len(chunk.data)
-        if len(partial.pieces) < partial.count:
-            return None
-        del self._partials[chunk.message_id]
-        self._buffered -= partial.size
-        if partial.size != partial.total:
-            raise FrameError(f"message {chunk.message_id} is shorter than its stated size")
-        return decode_entry(b"".join(partial.pieces[i] for i in range(partial.count)))
-
-    def expire(self) -> int:
-        """Evict messages older than the timeout; return how many."""
-        deadline = self._clock() - self.timeout
-        stale = [mid for mid, p in self._partials.items() if p.started < deadline]
-        for mid in stale:
-            self._drop(mid)
-        return len(stale)
-
-    def clear(self) -> None:
-        self._partials.clear()
-        self._buffered = 0
-
-    def _drop(self, message_id: int) -> None:
-        partial = self._partials.pop(message_id)
-        self._buffered -= partial.size
-        self.evicted += 1

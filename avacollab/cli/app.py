@@ -8,12 +8,12 @@ import sys
 import time
 from collections.abc import Coroutine
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
 
 from .. import __version__, logs
-from ..secretfile import SecretFileError, load_or_create, read_secret
+from ..secretfile import SecretFileError, load_or_create, read_secret, warn_on_stderr
 from ..settings import (
     SETTINGS,
     Loaded,
@@ -29,6 +29,7 @@ from ..signaling.core import IceServers
 from . import join as join_cli
 from . import plugins as plugins_cli
 from . import turn as turn_cli
+from .errors import fail
 
 app = typer.Typer(
     name="avacollab",
@@ -48,12 +49,6 @@ plugins_cli.register(app)
 plugins_cli.add_plugin_commands(app)
 
 
-def fail(message: str, code: int = 2) -> NoReturn:
-    """Print a clear error (no traceback) and exit."""
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code)
-
-
 def run_async(coro: Coroutine[Any, Any, Any]) -> Any:
     """Run on uvloop where it is installed: it roughly doubles aiortc's throughput."""
     try:
@@ -67,6 +62,8 @@ def _help(name: str, flag: str | None = None) -> str:
     meta = SETTINGS[name].metadata
     env = "AVACOLLAB_" + name.upper()
     flag = flag or f"--{name.replace('_', '-')}"
+    if isinstance(SETTINGS[name].default, bool):  # a flag: it takes no value
+        return f"{meta['help']} Example: {flag} (env {env}={meta['example']})"
     return f"{meta['help']} Example: {flag} {meta['example']} (env {env})"
 
 
@@ -122,6 +119,7 @@ def serve(
     allowed_host: Annotated[list[str] | None, _opt("allowed_hosts", "--allowed-host")] = None,
     token_secret_file: Annotated[str | None, _opt("token_secret_file")] = None,
     secret_file: Annotated[str | None, _opt("secret_file")] = None,
+    allow_open_secret_files: Annotated[bool | None, _opt("allow_open_secret_files")] = None,
     log_format: Annotated[str | None, _opt("log_format")] = None,
     log_level: Annotated[str | None, _opt("log_level")] = None,
     turn_url: Annotated[list[str] | None, _opt("turn_urls", "--turn-url")] = None,
@@ -150,12 +148,16 @@ def serve(
             fail(f"--turn-ttl: {exc}")
     settings = _settings(flags).settings
     logs.setup(settings.log_format, settings.log_level)
+    allow_open = settings.allow_open_secret_files
     try:
         resume_secret = load_or_create(
-            Path(settings.secret_file) if settings.secret_file else config_dir() / "server-secret"
+            Path(settings.secret_file) if settings.secret_file else config_dir() / "server-secret",
+            allow_open=allow_open,
         )
         token_secret = (
-            read_secret(Path(settings.token_secret_file)) if settings.token_secret_file else None
+            read_secret(Path(settings.token_secret_file), allow_open=allow_open)
+            if settings.token_secret_file
+            else None
         )
     except SecretFileError as exc:
         fail(str(exc))
@@ -166,13 +168,14 @@ def _ice_servers(settings: Settings) -> IceServers | None:
     """The per-peer TURN credential provider, when TURN URLs are configured."""
     if not settings.turn_urls:
         return None
-    from .. import turn
+    from ..turn import credentials as turn
 
     try:
+        allow_open = settings.allow_open_secret_files
         if settings.turn_secret_file:
-            secret = turn.read_secret(Path(settings.turn_secret_file))
+            secret = turn.read_secret(Path(settings.turn_secret_file), allow_open=allow_open)
         else:
-            secret, _ = turn.load_or_create_secret()
+            secret, _ = turn.load_or_create_secret(allow_open=allow_open)
         return turn.ice_servers_provider(settings.turn_urls, secret, settings.turn_ttl)
     except turn.TurnError as exc:
         fail(str(exc))
@@ -239,6 +242,7 @@ def token(
             "Example: --secret-file join.secret"
         ),
     ] = None,
+    allow_open_secret_files: Annotated[bool | None, _opt("allow_open_secret_files")] = None,
 ) -> None:
     """Print a signed join token for ROOM.
 
@@ -252,12 +256,15 @@ def token(
 
     if not ROOM_RE.match(room):
         fail(f"{room!r} is not a valid room name (letters, digits and . _ : -, at most 128)")
-    path = secret_file or _settings({}).settings.token_secret_file
+    settings = _settings({"allow_open_secret_files": allow_open_secret_files}).settings
+    path = secret_file or settings.token_secret_file
     if not path:
         fail("no secret: pass --secret-file FILE or set token_secret_file in the config")
     try:
         seconds = parse_duration(ttl)
-        secret = load_or_create(Path(path))
+        secret = load_or_create(
+            Path(path), allow_open=settings.allow_open_secret_files, warn=warn_on_stderr
+        )
     except (SettingsError, SecretFileError) as exc:
         fail(str(exc))
     typer.echo(

@@ -2,9 +2,9 @@
 
 The terminal prints one line per change (who joined, connected, left, which
 link failed) and reads commands line by line: ``/quit`` and ``/links`` from
-here, ``/help`` and ``/who`` from the built-in plugin, and whatever the other
-plugins add through ``avacollab_join_commands``. When stdin is a pipe the
-same commands drive the session from a script or a test.
+here, ``/help`` from the session, ``/who`` from the built-in feature, and
+whatever the other features add (``Feature.commands``). When stdin is a pipe
+the same commands drive the session from a script or a test.
 
 ``register(app)`` adds the command to a Typer app; ``python -m
 avacollab.cli.join ROOM ...`` runs it on its own.
@@ -15,22 +15,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib
-import inspect
 import ipaddress
 import json
 import signal
 import sys
 import threading
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import IO, Annotated, Any
 
-import pluggy
 import typer
 
 from .. import logs
 from .. import plugins as plugin_loader
-from ..hookspecs import JoinCommand, hookimpl
+from ..feature import Feature, JoinCommand
 from ..peer.session import PluginStartError, Session, SessionConfig
 from ..peer.signaling_client import SignalingError
 from ..settings import load
@@ -124,8 +122,8 @@ def join(
         typer.Option(
             "--set",
             metavar="KEY=VALUE",
-            help="A plugin option, plugin.option=value (repeatable). "
-            "Example: --set editing.doc=home.json",
+            help="A feature option, feature.option=value (repeatable; `avacollab plugins "
+            "--options` lists them). Example: --set editing.doc=home.json",
         ),
     ] = None,
     plugin: Annotated[
@@ -165,7 +163,7 @@ def join(
             connect_timeout=settings.connect_timeout,
             options=options,
         )
-        plugins = load_plugins(plugin or [])
+        features = load_plugins(plugin or [])
     except ValueError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
@@ -183,7 +181,7 @@ def join(
         sys.stdout if to_stdout else sink,
     )
     try:
-        code = _run_loop(run(config, plugins, terminal))
+        code = _run_loop(run(config, features, terminal))
     finally:
         if sink is not None:
             sink.close()
@@ -191,13 +189,16 @@ def join(
 
 
 def parse_options(items: list[str]) -> dict[str, str]:
-    """``["editing.doc=a.json"]`` to ``{"editing.doc": "a.json"}``; ``ValueError`` if malformed."""
+    """``["editing.doc=a.json"]`` to ``{"editing.doc": "a.json"}``; ``ValueError`` if malformed.
+
+    Only the form is checked here; the session checks names and values
+    against the features' declared options before it connects."""
     options: dict[str, str] = {}
     for item in items:
         key, sep, value = item.partition("=")
         plugin, dot, option = key.strip().partition(".")
         if not sep or not dot or not plugin or not option:
-            raise ValueError(f"--set {item!r}: expected plugin.option=value")
+            raise ValueError(f"--set {item!r}: expected feature.option=value")
         options[key.strip()] = value
     return options
 
@@ -209,24 +210,24 @@ def _address(text: str) -> str:
         raise ValueError(f"--ice-address {text!r} is not an IP address") from None
 
 
-def load_plugins(modules: list[str]) -> pluggy.PluginManager:
-    """The built-in and selected installed plugins (``AVACOLLAB_PLUGINS``), plus ``modules``.
+def load_plugins(modules: list[str]) -> list[type[Feature]]:
+    """The features of the built-in and selected plugins (``AVACOLLAB_PLUGINS``) and ``modules``.
 
     Raises ``ValueError`` with the loader's message when a plugin cannot load.
     """
     try:
         manager = plugin_loader.load()
+        extra = []
         for name in modules:
             try:
                 module = importlib.import_module(name)
             except ImportError as exc:
                 raise ValueError(f"--plugin {name}: cannot import it ({exc})") from None
             if manager.get_plugin(name) is None:
-                manager.register(module, name=name)
-        manager.check_pending()
-    except (plugin_loader.PluginError, pluggy.PluginValidationError) as exc:
+                extra.append(module)
+        return plugin_loader.features(manager, extra)
+    except plugin_loader.PluginError as exc:
         raise ValueError(str(exc)) from None
-    return manager
 
 
 class Terminal:
@@ -299,13 +300,13 @@ def links(session: Session) -> str:
     return "\n".join(lines)
 
 
-async def run(config: SessionConfig, plugins: pluggy.PluginManager, terminal: Terminal) -> int:
+async def run(config: SessionConfig, features: Sequence[type[Feature]], terminal: Terminal) -> int:
     """Join, run commands until /quit or a signal, leave; return the exit status."""
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    session = Session(config, plugins=plugins, events=terminal)
+    session = Session(config, features=features, events=terminal)
     try:
         await session.start()
     except SignalingError as exc:
@@ -314,12 +315,10 @@ async def run(config: SessionConfig, plugins: pluggy.PluginManager, terminal: Te
     except PluginStartError as exc:
         terminal.say(f"error: {exc}")
         return 2
-    core = CoreCommands(session, plugins, stop)
-    plugins.register(core, name="join")
     try:
         try:
-            commands = core.commands()
-        except ValueError as exc:
+            add_core_commands(session, stop)
+        except ValueError as exc:  # a feature took /quit or /links
             terminal.say(f"error: {exc}")
             return 2
         lines = _stdin_lines(loop)
@@ -330,78 +329,34 @@ async def run(config: SessionConfig, plugins: pluggy.PluginManager, terminal: Te
                     break  # Ctrl-D at a terminal leaves
                 await stop.wait()  # a script's stdin ended: keep running
                 break
-            output = await _execute(commands, line)
+            output = await session.features.execute(line)
             if output:
                 terminal.say(output)
     finally:
         await session.close()
-        plugins.unregister(core)
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
     return 0
 
 
-class CoreCommands:
-    """``/quit`` and ``/links``, offered through the same hook as every plugin's commands
-    (so the built-in ``/help`` lists them); ``/help`` and ``/who`` too when no plugin
-    provides them (``AVACOLLAB_PLUGINS=-builtin``)."""
+def add_core_commands(session: Session, stop: asyncio.Event) -> None:
+    """``/quit`` and ``/links`` in the session's command table, so ``/help`` lists them;
+    ``/who`` too when no feature provides it (``AVACOLLAB_PLUGINS=-builtin``)."""
 
-    def __init__(self, session: Session, plugins: pluggy.PluginManager, stop: asyncio.Event):
-        self.session = session
-        self.plugins = plugins
-        self.stop = stop
-
-    @hookimpl
-    def avacollab_join_commands(self) -> list[JoinCommand]:
-        return [
-            JoinCommand("quit", "Leave the room.", self.quit),
-            JoinCommand("links", "Each peer's link state and round-trip time.", self.links),
-        ]
-
-    def quit(self, _: str) -> str:
-        self.stop.set()
+    def quit_(_: str) -> str:
+        stop.set()
         return "leaving"
 
-    def links(self, _: str) -> str:
-        lines = [links(self.session)]
-        for status in self.plugins.hook.avacollab_status(session=self.session):
-            lines += status or ()
-        return "\n".join(lines)
+    def links_and_status(_: str) -> str:
+        return "\n".join([links(session), *session.features.status()])
 
-    def commands(self) -> dict[str, JoinCommand]:
-        """Every command by name; ``ValueError`` when two plugins claim one."""
-        try:
-            commands = plugin_loader.join_commands(self.plugins, self.session)
-        except plugin_loader.PluginError as exc:
-            raise ValueError(str(exc)) from None
-        if "who" not in commands:
-            commands["who"] = JoinCommand("who", "Same as /links.", self.links)
-        if "help" not in commands:
-            names = sorted([*commands, "help"])
-            text = "\n".join(
-                f"/{n}" + (f"  {commands[n].help}" if n in commands else "") for n in names
-            )
-            commands["help"] = JoinCommand("help", "List the commands.", lambda _: text)
-        return commands
-
-
-async def _execute(commands: Mapping[str, JoinCommand], line: str) -> str | None:
-    line = line.strip()
-    if not line:
-        return None
-    if not line.startswith("/"):
-        return "commands start with /; try /help"
-    name, _, rest = line[1:].partition(" ")
-    command = commands.get(name)
-    if command is None:
-        return f"unknown command /{name}; try /help"
-    try:
-        result = command.run(rest.strip())
-        if inspect.isawaitable(result):
-            result = await result
-    except Exception as exc:  # a plugin's bug must not end the session
-        return f"/{name} failed: {type(exc).__name__}: {exc}"
-    return None if result is None else str(result)
+    commands = session.features
+    commands.add_command(JoinCommand("quit", "Leave the room.", quit_))
+    commands.add_command(
+        JoinCommand("links", "Each peer's link state and round-trip time.", links_and_status)
+    )
+    if "who" not in commands.commands:
+        commands.add_command(JoinCommand("who", "Same as /links.", links_and_status))
 
 
 def _stdin_lines(loop: asyncio.AbstractEventLoop) -> asyncio.Queue[str | None]:

@@ -8,7 +8,8 @@ from typing import Annotated
 
 import typer
 
-from ..plugins import PluginError, describe, load
+from ..plugins import PluginError, PluginInfo, describe, load
+from .errors import fail
 
 __all__ = ["add_plugin_commands", "register"]
 
@@ -20,30 +21,65 @@ def register(app: typer.Typer) -> None:
 
 def plugins_command(
     as_json: Annotated[
-        bool, typer.Option("--json", help="Print a JSON list (name, distribution, version, hooks).")
+        bool,
+        typer.Option(
+            "--json",
+            help="Print a JSON list (name, distribution, version, hooks, features with "
+            "their options).",
+        ),
+    ] = False,
+    options: Annotated[
+        bool,
+        typer.Option(
+            "--options", help="Also list each feature's options (name, type, default, help)."
+        ),
     ] = False,
 ) -> None:
-    """List the loaded plugins with their versions and the hooks each implements.
+    """List the loaded plugins: versions, the hooks each implements, the features it adds.
 
     AVACOLLAB_PLUGINS chooses which load: unset for all, "" for none,
-    "a,b" for only those, "-a" for all but a.
+    "a,b" for only those, "-a" for all but a. A feature's options are set
+    with `join --set FEATURE.OPTION=VALUE`.
 
-    Example: AVACOLLAB_PLUGINS=-presence avacollab plugins --json
+    Example: AVACOLLAB_PLUGINS=-presence avacollab plugins --options
     """
     try:
         infos = describe(load())
     except PluginError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
+        fail(str(exc))
     if as_json:
         typer.echo(json.dumps([dataclasses.asdict(i) for i in infos], indent=2))
         return
-    rows = [("NAME", "VERSION", "DISTRIBUTION", "HOOKS")]
-    rows += [(i.name, i.version, i.distribution, ", ".join(i.hooks)) for i in infos]
-    widths = [max(len(row[col]) for row in rows) for col in range(3)]
+    rows: list[tuple[str, ...]] = [("NAME", "VERSION", "DISTRIBUTION", "FEATURES", "HOOKS")]
+    for i in infos:
+        features = ", ".join(f.name for f in i.features) or "-"
+        rows.append((i.name, i.version, i.distribution, features, ", ".join(i.hooks)))
+    _table(rows)
+    if options:
+        _options(infos)
+
+
+def _table(rows: list[tuple[str, ...]]) -> None:
+    """Columns padded to their widest cell; the last one is not padded."""
+    widths = [max(len(row[col]) for row in rows) for col in range(len(rows[0]) - 1)]
     for row in rows:
-        cells = [cell.ljust(w) for cell, w in zip(row[:3], widths, strict=True)]
-        typer.echo("  ".join([*cells, row[3]]).rstrip())
+        cells = [cell.ljust(w) for cell, w in zip(row[:-1], widths, strict=True)]
+        typer.echo("  ".join([*cells, row[-1]]).rstrip())
+
+
+def _options(infos: list[PluginInfo]) -> None:
+    for feature in (f for info in infos for f in info.features):
+        typer.echo("")
+        if not feature.options:
+            typer.echo(f"{feature.name}: no options")
+            continue
+        typer.echo(f"{feature.name} options (--set {feature.name}.OPTION=VALUE):")
+        rows: list[tuple[str, ...]] = [("  OPTION", "TYPE", "DEFAULT", "HELP")]
+        rows += [
+            (f"  {o.name}", o.type, "-" if o.default is None else o.default or '""', o.help)
+            for o in feature.options
+        ]
+        _table(rows)
 
 
 def add_plugin_commands(app: typer.Typer) -> None:

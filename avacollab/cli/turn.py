@@ -4,24 +4,24 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
 
-from ..turn import (
+from ..secretfile import warn_on_stderr
+from ..settings import SettingsError, load
+from ..turn.check import check_config, config_warnings
+from ..turn.coturn import (
     CoturnOptions,
     ExternalIp,
-    TurnError,
-    check_config,
     installed_coturn_version,
-    load_or_create_secret,
     parse_ip,
     parse_port_range,
-    read_secret,
     render_config,
-    secret_file_warning,
     version_warning,
 )
+from ..turn.credentials import TurnError, load_or_create_secret, read_secret
+from .errors import fail
 
 _SECRET_HELP = (
     "File holding the TURN secret shared with `avacollab serve`, "
@@ -96,6 +96,14 @@ def turn_config(
             help="Allocations the whole server may hold at once, e.g. --total-quota 1200."
         ),
     ] = 1200,
+    allow_open_secret_files: Annotated[
+        bool | None,
+        typer.Option(
+            help="Use a secret file that its group or other users can access, with a warning, "
+            "instead of refusing it (setting allow_open_secret_files), "
+            "e.g. --allow-open-secret-files."
+        ),
+    ] = None,
     check: Annotated[
         Path | None,
         typer.Option(
@@ -109,9 +117,14 @@ def turn_config(
         _check(check)
         return
     try:
+        # The layered setting (config file, environment), like every secret file reader.
+        settings = load({"allow_open_secret_files": allow_open_secret_files}).settings
+    except SettingsError as exc:
+        fail(str(exc))
+    try:
         relay = parse_port_range(relay_ports)
         options = CoturnOptions(
-            secret=_secret(secret_file),
+            secret=_secret(secret_file, settings.allow_open_secret_files),
             realm=realm,
             listening_ips=tuple(parse_ip(ip, "--listening-ip") for ip in listening_ip or ()),
             port=port,
@@ -125,7 +138,7 @@ def turn_config(
             total_quota=total_quota,
         )
     except TurnError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     text = render_config(options)
     if output is None:
         typer.echo(text, nl=False)
@@ -133,19 +146,14 @@ def turn_config(
     try:
         _write_private(output, text)
     except OSError as exc:
-        _fail(f"cannot write {output}: {exc.strerror}")
+        fail(f"cannot write {output}: {exc.strerror}")
     typer.echo(f"wrote {output}", err=True)
 
 
-def _secret(secret_file: Path | None) -> str:
+def _secret(secret_file: Path | None, allow_open: bool) -> str:
     if secret_file is not None:
-        secret, path = read_secret(secret_file), secret_file
-    else:
-        secret, path = load_or_create_secret()
-    warning = secret_file_warning(path)
-    if warning:
-        typer.echo(f"warning: {warning}", err=True)
-    return secret
+        return read_secret(secret_file, allow_open=allow_open, warn=warn_on_stderr)
+    return load_or_create_secret(allow_open=allow_open, warn=warn_on_stderr)[0]
 
 
 def _existing(path: Path | None, option: str) -> str | None:
@@ -169,23 +177,19 @@ def _check(path: Path) -> None:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        _fail(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}")
+        fail(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}")
     problems = check_config(text)
     for problem in problems:
         typer.echo(str(problem))
+    warnings = [str(w) for w in config_warnings(text)]
     version = installed_coturn_version()
-    warning = None if version is None else version_warning(version)
-    if warning:
+    old_coturn = None if version is None else version_warning(version)
+    for warning in [*warnings, *([old_coturn] if old_coturn else [])]:
         typer.echo(f"warning: {warning}", err=True)
     if problems:
         typer.echo(f"{path}: {len(problems)} problem(s)", err=True)
         raise typer.Exit(1)
     typer.echo(f"{path}: all hardening rules pass", err=True)
-
-
-def _fail(message: str) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(2)
 
 
 def register(app: typer.Typer) -> None:

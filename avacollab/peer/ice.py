@@ -26,8 +26,31 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 
 import aioice.ice
+from aiortc.rtcicetransport import RTCIceTransport
 
-__all__ = ["LOOPBACK", "configured_host_addresses", "restrict_host_addresses"]
+from ..internals import require_attributes, require_uses
+
+__all__ = ["LOOPBACK", "check_aioice", "configured_host_addresses", "restrict_host_addresses"]
+
+
+def check_aioice() -> None:
+    """Raise ``DependencyError`` unless aioice and aiortc have the private parts used here.
+
+    Run when the module is imported. Besides the host-address hook, this
+    covers what ``PeerLink.route`` reads (aiortc has no
+    ``getSelectedCandidatePair()``): aiortc's ``RTCIceTransport._connection``
+    and aioice's ``Connection._nominated``.
+    """
+    require_attributes("avacollab", "aioice", aioice.ice, ["get_host_addresses"], "aioice.ice")
+    # aioice looks the function up at call time, which is what lets us replace it.
+    require_uses(
+        "avacollab", "aioice", aioice.ice.Connection, "gather_candidates", ["get_host_addresses"]
+    )
+    require_uses("avacollab", "aioice", aioice.ice.Connection, "__init__", ["_nominated"])
+    require_uses("avacollab", "aiortc", RTCIceTransport, "__init__", ["_connection"])
+
+
+check_aioice()
 
 LOOPBACK: tuple[str, ...] = ("127.0.0.1",)
 """The list tests and benchmarks use."""
@@ -73,10 +96,7 @@ def _install() -> None:
     global _original
     if _original is not None:
         return
-    original = getattr(aioice.ice, "get_host_addresses", None)
-    if original is None:
-        raise RuntimeError("this aioice has no ice.get_host_addresses; cannot restrict ICE")
-    _original = original
+    _original = aioice.ice.get_host_addresses  # there: check_aioice ran at import
     aioice.ice.get_host_addresses = _host_addresses
 
 

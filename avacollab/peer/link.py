@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import inspect
 import logging
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
@@ -36,6 +35,7 @@ from aiortc import (
 from aiortc.rtcconfiguration import RTCBundlePolicy, RTCIceTransportPolicy
 from aiortc.sdp import SessionDescription
 
+from ..tasks import TaskSet
 from .ice import restrict_host_addresses
 from .sctp import delay_acks
 
@@ -118,7 +118,7 @@ class PeerLink:
             (self.unordered, "open"),
         ):
             emitter.on(event, self._changed.set)
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks = TaskSet(self._callback_failed)
 
     @property
     def state(self) -> str:
@@ -240,9 +240,7 @@ class PeerLink:
 
     async def close(self) -> None:
         """Close the connection and both channels; safe to call twice."""
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._tasks.cancel()
         await self.pc.close()
 
     async def __aenter__(self) -> PeerLink:
@@ -281,13 +279,7 @@ class PeerLink:
         callback = self.on_negotiation_needed
         if callback is None:
             return
-        result = callback(self)
-        if inspect.isawaitable(result):
-            task = asyncio.ensure_future(result)
-            self._tasks.add(task)
-            task.add_done_callback(self._task_done)
+        self._tasks.spawn(callback(self))
 
-    def _task_done(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            logger.error("negotiation callback failed", exc_info=task.exception())
+    def _callback_failed(self, exc: BaseException) -> None:
+        logger.error("negotiation callback failed", exc_info=exc)

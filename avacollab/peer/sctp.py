@@ -25,23 +25,69 @@ import asyncio
 import contextlib
 from struct import pack
 
-from aiortc.rtcsctptransport import (
-    SCTP_COMMON_HEADER_LENGTH,
-    SCTP_MAX_PACKET_LENGTH,
-    SCTP_TSN_MODULO,
-    Chunk,
-    DataChunk,
-    ForwardTsnChunk,
-    RTCSctpTransport,
-    SackChunk,
-    tsn_plus_one,
-)
+from aiortc.rtcdtlstransport import RTCDtlsTransport
+
+from ..internals import dependency_error, require_attributes, require_uses
+
+try:
+    from aiortc.rtcsctptransport import (
+        SCTP_COMMON_HEADER_LENGTH,
+        SCTP_MAX_PACKET_LENGTH,
+        SCTP_TSN_MODULO,
+        Chunk,
+        DataChunk,
+        ForwardTsnChunk,
+        RTCSctpTransport,
+        SackChunk,
+        tsn_plus_one,
+    )
+except ImportError as exc:  # SCTP_MAX_PACKET_LENGTH came with aiortc 1.16
+    raise dependency_error("avacollab", "aiortc", str(exc)) from None
 from google_crc32c import value as crc32c
 
-__all__ = ["ACK_DELAY", "DelayedAckTransport", "delay_acks"]
+__all__ = ["ACK_DELAY", "DelayedAckTransport", "check_aiortc", "delay_acks"]
 
 ACK_DELAY = 0.2
 """Longest a SACK is held back, in seconds: RFC 9260's upper bound."""
+
+# What DelayedAckTransport relies on in aiortc's RTCSctpTransport, none of it
+# public: the methods it overrides, with the aiortc methods that must still
+# call them for the overrides to take effect, and the state it reads and
+# writes, which aiortc sets up in __init__.
+_OVERRIDES = {
+    "_receive_data_chunk": "_receive_chunk",
+    "_receive_forward_tsn_chunk": "_receive_chunk",
+    "_send_sack": "_handle_data",
+    "_send_chunk": "_transmit",
+}
+_STATE = (
+    "_advertised_rwnd",
+    "_association_state",
+    "_last_received_tsn",
+    "_local_port",
+    "_remote_port",
+    "_remote_verification_tag",
+    "_sack_duplicates",
+    "_sack_misordered",
+    "_sack_needed",
+    "_RTCSctpTransport__log_debug",
+)
+
+
+def check_aiortc() -> None:
+    """Raise ``DependencyError`` unless aiortc has every private part this module uses.
+
+    Run when the module is imported.
+    """
+    require_attributes("avacollab", "aiortc", RTCSctpTransport, ["State"], "RTCSctpTransport")
+    for method, caller in _OVERRIDES.items():
+        require_attributes("avacollab", "aiortc", RTCSctpTransport, [method], "RTCSctpTransport")
+        require_uses("avacollab", "aiortc", RTCSctpTransport, caller, [method])
+    require_uses("avacollab", "aiortc", RTCSctpTransport, "__init__", _STATE)
+    require_attributes("avacollab", "aiortc", RTCDtlsTransport, ["_send_data"], "RTCDtlsTransport")
+
+
+check_aiortc()
 
 
 class DelayedAckTransport(RTCSctpTransport):

@@ -1,4 +1,4 @@
-"""A room membership: one peer connection per other member, the bus, and the plugins.
+"""A room membership: one peer connection per other member, the bus, and the features.
 
 A :class:`Session` joins a room through the
 :class:`~avacollab.peer.signaling_client.SignalingClient`
@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import inspect
 import json
 import logging
 import time
@@ -33,12 +32,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import pluggy
 from aiortc import RTCIceServer
 
 from .. import logs
 from ..bus.core import Bus, BusConfig, BusError, Message
-from ..hookspecs import AvacollabSpec
+from ..feature import Feature
+from ..featureset import FeatureSet, PluginStartError
 from .link import LinkConfig, LinkError, PeerLink
 from .signaling_client import Backoff, SignalingClient
 
@@ -63,14 +62,6 @@ BYE = "session.bye"
 RETRY_BACKOFF = Backoff(initial=0.5, maximum=8.0)
 
 
-class PluginStartError(Exception):
-    """A plugin's ``avacollab_session_started`` raised, so the session did not start.
-
-    It is a plugin that cannot set itself up (a bad option, an unreadable
-    file): carrying on without it would hide the mistake the user has to fix.
-    """
-
-
 @dataclass(frozen=True, slots=True)
 class SessionConfig:
     """Where and how a session joins."""
@@ -91,7 +82,7 @@ class SessionConfig:
     """Consecutive failed attempts to (re)connect to one peer before giving up."""
     retry_backoff: Backoff = RETRY_BACKOFF
     options: Mapping[str, str] = field(default_factory=dict)
-    """Plugin options, keyed ``plugin.option``."""
+    """Feature options, keyed ``feature.option`` (``--set``); checked by :meth:`Session.start`."""
     bus: BusConfig = field(default_factory=BusConfig)
 
     def __post_init__(self) -> None:
@@ -156,23 +147,23 @@ class _Peer:
 
 
 class Session:
-    """One peer's membership of a room, satisfying :class:`avacollab.hookspecs.Session`.
+    """One peer's membership of a room, satisfying :class:`avacollab.feature.Session`.
 
     Use ``await session.start()`` (or ``async with``) and ``await session.close()``.
+    ``features`` are the feature classes to run (:func:`avacollab.plugins.features`
+    gathers the loaded plugins' ones); ``ValueError`` for a bad one.
     """
 
     def __init__(
         self,
         config: SessionConfig,
         *,
-        plugins: pluggy.PluginManager | None = None,
+        features: Sequence[type[Feature]] = (),
         events: EventSink | None = None,
     ) -> None:
         self.config = config
-        if plugins is None:
-            plugins = pluggy.PluginManager("avacollab")
-            plugins.add_hookspecs(AvacollabSpec)
-        self.plugins = plugins
+        self.features = FeatureSet(features)
+        """This session's features: their running instances, commands and status lines."""
         self._events = events
         self.signaling = SignalingClient(
             config.server,
@@ -250,7 +241,7 @@ class Session:
         return True if wants is None else bool(wants(event))
 
     def renegotiate(self, peer_id: str) -> None:
-        """Re-ask ``avacollab_media_tracks`` for ``peer_id`` and renegotiate what changed."""
+        """Re-ask every feature's ``media_tracks`` for ``peer_id``; renegotiate what changed."""
         peer = self._peers.get(peer_id)
         if peer is None or peer.link is None or not peer.connected:
             return  # a link that is not up yet asks for the tracks when it is made
@@ -293,10 +284,15 @@ class Session:
         return rows
 
     async def start(self) -> None:
-        """Join the room, start the plugins, and connect to every member.
+        """Join the room, start the features, and connect to every member.
 
-        Raises :class:`avacollab.peer.signaling_client.SignalingError` when the first join fails.
+        Raises :class:`avacollab.featureset.PluginStartError` before connecting
+        when a feature option is bad, and after joining when a feature cannot
+        start (the session leaves again), and
+        :class:`avacollab.peer.signaling_client.SignalingError` when the first
+        join fails.
         """
+        self.features.configure(self.config.options)
         welcome = await self.signaling.connect()
         self._started = True
         try:
@@ -319,29 +315,20 @@ class Session:
             name=self.name,
             peers=[str(p.get("peer")) for p in others],
         )
-        try:
-            results = self.plugins.hook.avacollab_session_started(session=self)
-            for result in results:
-                if inspect.isawaitable(result):
-                    await result
-        except Exception as exc:
-            raise PluginStartError(f"a plugin could not start: {exc}") from exc
-        for topics in self.plugins.hook.avacollab_bus_topics(session=self):
-            for topic, handler in (topics or {}).items():
-                self._bus.subscribe(topic, handler)
+        await self.features.start(self)
         for other in others:
             await self._peer_joined(str(other.get("peer", "")), str(other.get("name", "")))
         self._ready.set()
 
     async def close(self) -> None:
-        """Leave: tell the plugins, flush the bus, say goodbye, close links, leave the room."""
+        """Leave: close the features, flush the bus, say goodbye, close links, leave the room."""
         if self._closing:
             await self.closed.wait()
             return
         self._closing = True
         try:
             if self._started:
-                await self._hook("avacollab_session_closing")
+                await self.features.close()
                 with contextlib.suppress(BusError):
                     self._bus.publish(BYE, b"")
                 with contextlib.suppress(TimeoutError, BusError):
@@ -370,18 +357,7 @@ class Session:
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
 
-    # -- hooks ------------------------------------------------------------
-
-    async def _hook(self, hook: str, /, **kwargs: Any) -> None:
-        """Call a lifecycle hook and await what its implementations return."""
-        try:
-            results = getattr(self.plugins.hook, hook)(session=self, **kwargs)
-            for result in results:
-                if inspect.isawaitable(result):
-                    await result
-        except Exception as exc:
-            logger.exception("plugin hook %s failed", hook)
-            self.emit("plugin-error", hook=hook, error=f"{type(exc).__name__}: {exc}")
+    # -- tasks ------------------------------------------------------------
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.ensure_future(coro)
@@ -396,8 +372,8 @@ class Session:
     # -- signaling --------------------------------------------------------
 
     async def _on_signal(self, message: dict[str, Any]) -> None:
-        # Hold messages until start() has run the session_started hooks and
-        # taken in the welcome's members, so plugins see events in order.
+        # Hold messages until start() has started the features and taken in
+        # the welcome's members, so features see events in order.
         await self._ready.wait()
         if self._closing:
             return
@@ -442,7 +418,7 @@ class Session:
         peer = _Peer(peer_id, name, offerer=self.peer_id < peer_id)
         self._peers[peer_id] = peer
         self.emit("peer-joined", peer=peer_id, name=name, offerer=peer.offerer)
-        await self._hook("avacollab_peer_joined", peer_id=peer_id, name=name)
+        await self.features.peer_joined(peer_id, name)
         if peer.offerer:
             peer.task = asyncio.create_task(self._connect(peer))
         else:
@@ -459,7 +435,7 @@ class Session:
         if not peer.lost:
             peer.lost = True
             self.emit("peer-left", peer=peer_id, name=peer.name, reason=reason)
-            await self._hook("avacollab_peer_left", peer_id=peer_id, reason=reason)
+            await self.features.peer_left(peer_id, reason)
 
     # -- making connections -------------------------------------------------
 
@@ -479,7 +455,7 @@ class Session:
         )
 
         def on_track(track: Any) -> None:
-            self._spawn(self._hook("avacollab_track_received", peer_id=peer.id, track=track))
+            self._spawn(self.features.track_received(peer.id, track))
 
         def on_state() -> None:
             if link.state == "failed" and peer.link is link and peer.connected:
@@ -501,13 +477,10 @@ class Session:
         return link
 
     def _sync_tracks(self, peer: _Peer, link: PeerLink) -> bool:
-        """Make the link send exactly the tracks the plugins return for this peer.
+        """Make the link send exactly the tracks the features return for this peer.
 
         Returns whether anything changed (which needs a renegotiation)."""
-        wanted: dict[int, Any] = {}
-        for tracks in self.plugins.hook.avacollab_media_tracks(session=self, peer_id=peer.id):
-            for track in tracks or ():
-                wanted[id(track)] = track
+        wanted = {id(track): track for track in self.features.media_tracks(peer.id)}
         changed = False
         for key in [k for k in peer.senders if k not in wanted]:
             _, sender = peer.senders.pop(key)
@@ -622,7 +595,7 @@ class Session:
 
     async def _opened(self, peer: _Peer, link: PeerLink) -> None:
         peer.failures = 0
-        # The plugins' tracks join now (see _new_link).
+        # The features' tracks join now (see _new_link).
         added = self._sync_tracks(peer, link)
         peer.connected = True
         peer.lost = False
@@ -633,7 +606,7 @@ class Session:
         self.emit(
             "peer-connected", peer=peer.id, name=peer.name, offerer=peer.offerer, route=link.route
         )
-        await self._hook("avacollab_peer_connected", peer_id=peer.id)
+        await self.features.peer_connected(peer.id)
         # Tracks added while connecting are not in the first offer's m-lines.
         if added or any(t.mid is None and not t.stopped for t in link.pc.getTransceivers()):
             self._negotiation_needed(peer, link)
@@ -677,7 +650,7 @@ class Session:
         if not peer.lost:
             peer.lost = True
             self.emit("peer-left", peer=peer.id, name=peer.name, reason=reason)
-            await self._hook("avacollab_peer_left", peer_id=peer.id, reason=reason)
+            await self.features.peer_left(peer.id, reason)
         if peer.gone or peer.id not in self._peers:
             return
         if peer.offerer:

@@ -23,7 +23,7 @@ import aiohttp
 
 from .. import logs
 from ..signaling.core import CLOSE_KEEP_PLACE, CLOSE_REPLACED
-from ..signaling.protocol import VERSION, encode
+from ..signaling.protocol import VERSION, ErrorCode, encode
 
 Handler = Callable[[dict[str, Any]], Awaitable[None] | None]
 
@@ -49,17 +49,18 @@ class Backoff:
         return random.uniform(ceiling / 2, ceiling)
 
 
-# Errors after which retrying the same join is pointless.
-FATAL_CODES = frozenset(
+# Errors after which retrying the same join is pointless (StrEnum members
+# compare and hash as their strings, so the codes read off the wire match).
+FATAL_CODES: frozenset[str] = frozenset(
     {
-        "token-required",
-        "token-invalid",
-        "token-expired",
-        "token-wrong-room",
-        "unsupported-version",
-        "invalid",
-        "room-full",
-        "too-many-rooms",
+        ErrorCode.TOKEN_REQUIRED,
+        ErrorCode.TOKEN_INVALID,
+        ErrorCode.TOKEN_EXPIRED,
+        ErrorCode.TOKEN_WRONG_ROOM,
+        ErrorCode.UNSUPPORTED_VERSION,
+        ErrorCode.INVALID,
+        ErrorCode.ROOM_FULL,
+        ErrorCode.TOO_MANY_ROOMS,
     }
 )
 
@@ -134,12 +135,16 @@ class SignalingClient:
                 # Any close frame is a leave but 4000, which asks the server
                 # to keep our place for the resume grace period.
                 await ws.close(code=1000 if leave else CLOSE_KEEP_PLACE)
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        if self._session is not None:
-            await self._session.close()
+        try:
+            if self._task is not None:
+                self._task.cancel()
+                # A task that ended on a refused reconnect (logged as
+                # signaling-refused when it happened) is not this call's error.
+                with contextlib.suppress(asyncio.CancelledError, SignalingError):
+                    await self._task
+        finally:
+            if self._session is not None:
+                await self._session.close()
 
     async def send(self, message: dict[str, Any]) -> None:
         """Send a message, or buffer it until the next welcome if we are reconnecting."""

@@ -198,9 +198,9 @@ class SignalingServer:
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.settings.host, self.settings.port)
         await site.start()
-        # With port 0 the kernel picks the port; aiohttp only knows it from the socket.
-        sockets = getattr(site._server, "sockets", None) or []
-        self.port = sockets[0].getsockname()[1] if sockets else self.settings.port
+        # With port 0 the kernel picks the port; the runner reports the bound sockets.
+        addresses = self._runner.addresses
+        self.port = addresses[0][1] if addresses else self.settings.port
         self._expiry_task = asyncio.create_task(self._expire_loop())
         if self._ice_refresh is not None:
             self._refresh_task = asyncio.create_task(self._refresh_loop(self._ice_refresh))

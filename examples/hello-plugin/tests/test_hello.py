@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-import inspect
-
 import pytest
 from avacollab_hello import plugin
 from avacollab_hello.plugin import MAX_TEXT, TOPIC
 
-from avacollab.hookspecs import JoinCommand
-from avacollab.plugins import join_commands
 from avacollab.testing import RecordedSession, SessionFactory
 
 
 async def run(session: RecordedSession, line: str) -> str | None:
     """Type ``line`` (``/name rest``) in ``session``'s join terminal."""
-    name, _, rest = line.removeprefix("/").partition(" ")
-    command: JoinCommand = join_commands(session.plugins, session)[name]
-    result = command.run(rest)
-    return await result if inspect.isawaitable(result) else result
+    return await session.features.execute(line)
 
 
 async def test_say_reaches_every_peer(avacollab_sessions: SessionFactory) -> None:
@@ -44,6 +37,7 @@ async def test_say_is_listed_by_help(avacollab_sessions: SessionFactory) -> None
     [
         ("/say", "not sent: empty text"),
         ("/say    ", "not sent: empty text"),
+        ("/say \t ", "not sent: empty text"),
         ("/say " + "x" * (MAX_TEXT + 1), f"not sent: text longer than {MAX_TEXT} characters"),
     ],
 )
@@ -73,11 +67,9 @@ async def test_bad_messages_from_a_peer_are_rejected(
     avacollab_sessions: SessionFactory, payload: bytes, error: str
 ) -> None:
     # The sender runs without the plugin, as a buggy or hostile peer might.
-    sender, receiver = await avacollab_sessions(2)
-    receiver.plugins.register(plugin)
-    # Topics are subscribed when a session starts; this one joined before.
-    for topic, handler in plugin.avacollab_bus_topics(receiver).items():
-        receiver.bus.subscribe(topic, handler)
+    (sender,) = await avacollab_sessions(1)
+    (receiver,) = await avacollab_sessions(1, plugins=[plugin], room=sender.room)
+    await sender.events.wait_for("peer-connected", peer=receiver.peer_id)
     sender.bus.publish(TOPIC, payload)
     sender.bus.publish_json(TOPIC, {"text": "still working"})
     rejected = await receiver.events.wait_for("hello.rejected", peer=sender.peer_id)

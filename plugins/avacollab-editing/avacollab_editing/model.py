@@ -36,6 +36,7 @@ from .schema import (
     normalize,
 )
 from .snapshot import Snapshot, paused_gc, read_document
+from .wireformat import WireFormatError, check_state_vector, check_update
 
 __all__ = [
     "Change",
@@ -44,7 +45,6 @@ __all__ = [
     "EditError",
     "NodeChange",
     "NodeState",
-    "RejectedUpdate",
 ]
 
 log = logging.getLogger(__name__)
@@ -424,7 +424,13 @@ class Document:
         return self._ydoc.get_state()
 
     def get_update(self, state_vector: bytes | None = None) -> bytes:
-        """Everything this replica has that ``state_vector`` lacks (all of it if ``None``)."""
+        """Everything this replica has that ``state_vector`` lacks (all of it if ``None``).
+
+        A state vector yrs could not read within bounds raises ``WireFormatError``
+        (a ``ValueError``) before yrs sees it (``wireformat``).
+        """
+        if state_vector is not None:
+            check_state_vector(state_vector)
         self.commit()
         return self._ydoc.get_update(state_vector)
 
@@ -433,12 +439,17 @@ class Document:
 
         ``origin`` labels the change events (the peer id, or e.g. ``"storage"``).
         Raises ``RejectedUpdate``, leaving the document untouched, when the
-        update is malformed or would break the schema. A document that never
+        update is malformed (``wireformat`` reads it within bounds before yrs
+        does) or would break the schema. A document that never
         held anything takes the update in place and checks the result; if
         that fails, ``ydoc`` is replaced by a fresh, empty ``Doc``.
         """
         if update == _EMPTY_UPDATE:
             return  # what a peer with nothing sends in sync step 2: no need to check it
+        try:
+            check_update(update)  # before yrs reads it: its claimed counts must fit its bytes
+        except WireFormatError as exc:
+            raise RejectedUpdate(f"malformed update: {exc}") from None
         self.commit()  # else pycrdt would apply it inside our open local transaction
         if self._pristine and self._is_empty():
             self._apply_to_empty(update, origin)

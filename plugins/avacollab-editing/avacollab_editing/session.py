@@ -1,8 +1,8 @@
 """One session's shared document: sync over the bus, the ``editing.doc`` file, events.
 
-:class:`EditingSession` is what the hooks in :mod:`.plugin` create per
-session. It ties the pure pieces together: a :class:`~.model.Document`, a
-:class:`~.sync.DocSync` whose messages travel on the bus topic
+:class:`EditingSession` is the ``editing`` feature: each session makes its
+own (:mod:`.plugin` registers the class). It ties the pure pieces together:
+a :class:`~.model.Document`, a :class:`~.sync.DocSync` whose messages travel on the bus topic
 ``editing.sync`` (reliable channel), and, when the option ``editing.doc``
 names a file, a :class:`~.docfile.DocFile` plus the CRDT state saved beside it.
 """
@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from avacollab.bus import BusError, BusFull, Message, UnknownPeer
-from avacollab.hookspecs import JoinCommand, Session
+from avacollab.feature import Feature, JoinCommand, Option, Session
 
 from . import commands
 from .components import walk
@@ -32,11 +32,9 @@ log = logging.getLogger(__name__)
 TOPIC = "editing.sync"
 """The bus topic of y-protocols sync messages (step 1, step 2, update)."""
 
-OPTION_DOC = "editing.doc"
-OPTION_POLL = "editing.poll"
-
 DEFAULT_POLL = 1.0
 """Seconds between checks of the ``editing.doc`` file for edits made outside the session."""
+MAX_POLL = 3600.0
 WRITE_DELAY = 0.1
 """Changes reach the file this long after the first of them, so a burst is one write."""
 COMPRESS_FROM = 4096
@@ -48,11 +46,41 @@ update of a few dozen bytes would gain less than deflating it costs.
 """
 
 
-class EditingSession:
-    """The editing state of one running session."""
+def _existing_parent(path: Path) -> Path:
+    if not path.parent.is_dir():
+        raise ValueError(f"directory {str(path.parent)!r} does not exist")
+    return path
 
-    def __init__(self, session: Session) -> None:
-        self.session = session
+
+def _poll_interval(seconds: float) -> float:
+    if not 0 < seconds <= MAX_POLL:
+        raise ValueError(f"must be seconds between 0 and {MAX_POLL:g}")
+    return seconds
+
+
+class EditingSession(Feature):
+    """The ``editing`` feature: the shared document of one running session."""
+
+    name = "editing"
+    options = (
+        Option(
+            "doc",
+            Path,
+            None,
+            "A JSON file kept in sync with the document; created if missing.",
+            _existing_parent,
+        ),
+        Option(
+            "poll",
+            float,
+            DEFAULT_POLL,
+            "Seconds between checks of the doc file for outside edits (0 to 3600).",
+            _poll_interval,
+        ),
+    )
+
+    def __init__(self, session: Session, config: Mapping[str, Any]) -> None:
+        super().__init__(session, config)
         # One transaction per event-loop turn: one update and one event per burst of edits.
         self.document = Document(schedule=asyncio.get_running_loop().call_soon)
         self.docfile: DocFile | None = None
@@ -61,15 +89,29 @@ class EditingSession:
         self._file_stat: tuple[int, int, int] | None = None
         self._file_error: str | None = None
         self._closed = False
-        path, poll = _doc_options(session.options)
+
+    # -- the feature --------------------------------------------------------
+
+    async def start(self) -> None:
+        """Load ``editing.doc`` and the state saved beside it, then sync and report changes.
+
+        A file or state that cannot be read raises (``DocFileError``,
+        ``StateFileError``), so the session does not start.
+        """
+        path: Path | None = self.config["doc"]
         if path is not None:
-            self._open_file(path)
+            try:
+                self._open_file(path)
+            except BaseException:
+                # close() is not called when start() fails.
+                if self.docfile is not None:
+                    self.docfile.close()
+                self.document.close()
+                raise
         self.sync = DocSync(self.document, self._send)
         self._unsubscribe = self.document.on_change(self._changed)
         if self.docfile is not None:
-            self._spawn(self._poll(poll))
-
-    # -- hooks --------------------------------------------------------------
+            self._spawn(self._poll(self.config["poll"]))
 
     def topics(self) -> dict[str, Callable[[Message], None]]:
         """The bus subscriptions of this plugin."""
@@ -97,7 +139,7 @@ class EditingSession:
         self.sync.close()
         self.document.close()
 
-    def status(self) -> str:
+    def status(self) -> list[str]:
         """One line for the status display."""
         count = sum(1 for _ in walk(self.document.tree()))
         line = f"editing: {count} component{'' if count == 1 else 's'}"
@@ -105,7 +147,7 @@ class EditingSession:
             line += f", file {self.docfile.path.name}"
         if self._file_error is not None:
             line += " (file has errors)"
-        return line
+        return [line]
 
     def commands(self) -> list[JoinCommand]:
         """The ``join`` commands: the document commands and ``/save``."""
@@ -254,24 +296,6 @@ class EditingSession:
         task = asyncio.ensure_future(coroutine)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
-
-
-def _doc_options(options: Mapping[str, str]) -> tuple[Path | None, float]:
-    """The ``editing.*`` options; a bad value raises ``ValueError`` naming it."""
-    raw_doc = options.get(OPTION_DOC)
-    path = Path(raw_doc).expanduser() if raw_doc else None
-    raw_poll = options.get(OPTION_POLL)
-    poll = DEFAULT_POLL
-    if raw_poll is not None:
-        try:
-            poll = float(raw_poll)
-        except ValueError:
-            poll = -1.0
-        if not 0 < poll <= 3600:
-            raise ValueError(f"{OPTION_POLL} must be seconds between 0 and 3600, got {raw_poll!r}")
-    if path is not None and not path.parent.is_dir():
-        raise ValueError(f"{OPTION_DOC}: directory {str(path.parent)!r} does not exist")
-    return path, poll
 
 
 def _stat(path: Path) -> tuple[int, int, int] | None:

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from avacollab.internals import dependency_error, require_attributes
 from pycrdt import Doc, Map
 from pycrdt import _pycrdt as raw
 
@@ -31,6 +32,48 @@ from .schema import (
 
 NODES = "nodes"
 """The document's only root: the map of nodes."""
+
+
+def check_pycrdt() -> None:
+    """Raise ``DependencyError`` unless pycrdt has the private parts this plugin reads.
+
+    Run when the module is imported. Reading nodes here and in the guard
+    goes straight to yrs (pycrdt's private module ``_pycrdt``) through a
+    transaction's ``_txn``; the model reads ``Doc._txn`` to tell whether a
+    transaction is open. Checked on a real document, with the one behaviour
+    :func:`raw_get` relies on: a missing key raises ``ValueError``.
+    """
+
+    def require(owner: object, names: list[str], label: str) -> None:
+        require_attributes("avacollab-editing", "pycrdt", owner, names, label)
+
+    shared = ["Array", "Doc", "Map", "Text", "XmlElement", "XmlFragment", "XmlText"]
+    require(raw, [*shared, "Transaction"], "pycrdt._pycrdt")
+    doc: Doc[Any] = Doc()
+    require(doc, ["_txn"], "Doc")
+    nodes = doc.get(NODES, type=Map)
+    with doc.transaction() as transaction:
+        require(transaction, ["_txn"], "Transaction")
+        txn = transaction._txn
+        if not isinstance(txn, raw.Transaction):
+            raise dependency_error(
+                "avacollab-editing", "pycrdt", "Transaction._txn is not a yrs transaction"
+            )
+        require(nodes.integrated, ["get", "keys"], "pycrdt._pycrdt.Map")
+        try:
+            nodes.integrated.get(txn, "missing")
+        except ValueError:
+            return
+        except Exception:  # anything else is the same surprise as no error at all
+            pass
+    raise dependency_error(
+        "avacollab-editing",
+        "pycrdt",
+        "a yrs map's get no longer raises ValueError for a missing key",
+    )
+
+
+check_pycrdt()
 
 # Shared (non-JSON) values a foreign writer could smuggle into a node, as yrs
 # hands them out before pycrdt wraps them.

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import random
 import secrets
 import signal
 import sys
@@ -20,11 +21,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from avacollab.peer.session import Session, SessionConfig
 from avacollab.settings import Settings
 from avacollab.signaling.server import SignalingServer
+from avacollab.testing import EventLog
+from pycrdt import Doc, Map
 
+from avacollab_editing.sync import SyncKind, encode
+
+from .crafted import DEEP, HOSTILE_STATE_VECTOR, HOSTILE_UPDATES, node_update
+from .memory import MIB, peak, reset_peak, rss
 from .procs import (
     EOF,
+    WAIT,
     FileWatch,
     Room,
     Tree,
@@ -449,3 +458,90 @@ async def test_a_bad_option_or_unreadable_file_ends_join_with_status_2(
     assert peer.events.named(EOF), f"join runs on: {peer.events.named('plugin-error')}"
     assert await peer.exited() == 2
     assert any(message in line for line in peer.lines)
+
+
+ATTACK_BUDGET = 64 * MIB
+"""How far above its resident memory before the attack an honest peer may go, at its
+peak during the attack and after it. Before the updates were screened, one
+500-byte update took each peer 512 MiB higher, and one nested past the
+native stack killed it."""
+
+
+async def test_a_hostile_peer_streaming_bad_updates_costs_the_others_no_memory_and_no_edits(
+    room: Room, server: SignalingServer
+) -> None:
+    ann, bob = await room.join("ann"), await room.join("bob")
+    await asyncio.gather(ann.connected(bob), bob.connected(ann))
+    app = await ann.add("-", "App", "title=Shop")
+    await room.settle([ann, bob], lambda t: find(t, app) is not None)
+
+    # Mallory: a session of her own with no plugin, writing raw sync messages.
+    events = EventLog()
+    config = SessionConfig(server.url, room.room, name="mallory", ice_addresses=["127.0.0.1"])
+    mallory = Session(config, events=events)
+    await mallory.start()
+    try:
+        await events.wait(
+            lambda: {ann.id, bob.id} <= {e["peer"] for e in events.named("peer-connected")},
+            timeout=WAIT,
+        )
+        rng = random.Random(8)
+        bad = [encode(SyncKind.UPDATE, rng.randbytes(rng.randint(1, 1000))) for _ in range(300)]
+        bad += [encode(SyncKind.UPDATE, data) for data, _ in HOSTILE_UPDATES.values()]
+        bad += [encode(SyncKind.UPDATE, DEEP), encode(SyncKind.STEP1, HOSTILE_STATE_VECTOR)]
+        rng.shuffle(bad)
+        writer: Doc[Map[object]] = Doc()
+        good = [encode(SyncKind.UPDATE, node_update(f"m{i}", writer)) for i in range(3)]
+        stream = bad[:100] + good[:1] + bad[100:200] + good[1:2] + bad[200:] + good[2:]
+        start = {p.name: rss(p.proc.pid) for p in (ann, bob)}
+        for peer in (ann, bob):
+            reset_peak(peer.proc.pid)
+
+        def within_budget() -> None:
+            for peer in (ann, bob):
+                high, now = peak(peer.proc.pid), rss(peer.proc.pid)
+                assert high - start[peer.name] < ATTACK_BUDGET, (
+                    f"{peer.name}: peak {high // MIB} MiB, {start[peer.name] // MIB} MiB before"
+                )
+                assert now - start[peer.name] < ATTACK_BUDGET
+
+        async def attack() -> None:
+            for message in stream:
+                await mallory.bus.send("editing.sync", message)
+
+        # The honest peers keep editing, and seeing each other's edits, meanwhile.
+        attacking = asyncio.create_task(attack())
+        try:
+            for i in range(8):
+                await ann.do(f"/set {app} ann={i}")
+                await bob.do(f"/set {app} bob={i}")
+                await room.settle(
+                    [ann, bob],
+                    lambda t, i=i: (
+                        (props(t, app) or {}).get("ann") == i  # type: ignore[misc]
+                        and (props(t, app) or {}).get("bob") == i
+                    ),
+                )
+                within_budget()
+            await asyncio.wait_for(attacking, WAIT)
+        finally:
+            attacking.cancel()
+        # Every bad message is refused, with its reason, by each honest peer...
+        for peer in (ann, bob):
+            await peer.events.wait(
+                lambda p=peer: len(p.events.named("editing.rejected")) >= len(bad),  # type: ignore[misc]
+                timeout=WAIT,
+            )
+            rejected = peer.events.named("editing.rejected")
+            assert len(rejected) == len(bad)
+            assert {r["peer"] for r in rejected} == {mallory.peer_id}
+            assert sum("claimed" in r["reason"] for r in rejected) >= len(HOSTILE_UPDATES) - 2
+        # ... and the valid updates among them are not lost.
+        tree = await room.settle(
+            [ann, bob], lambda t: all(find(t, f"m{i}") is not None for i in range(3))
+        )
+        assert props(tree, app) == {"title": "Shop", "ann": 7, "bob": 7}
+        within_budget()
+    finally:
+        await mallory.close()
+    assert ann.proc.returncode is None and bob.proc.returncode is None

@@ -9,13 +9,13 @@ from pathlib import Path
 from avacollab.testing import RecordedSession, SessionFactory
 
 from avacollab_editing import Document, plugin
-from avacollab_editing.plugin import editing_for
+from avacollab_editing.session import EditingSession
 
 WAIT = 20.0
 
 
 def doc(session: RecordedSession) -> Document:
-    return editing_for(session).document
+    return session.features.get(EditingSession).document
 
 
 async def each(sessions: list[RecordedSession], condition: Callable[[Document], bool]) -> None:
@@ -52,8 +52,7 @@ async def test_three_peers_edit_concurrently_and_a_late_joiner_gets_everything(
     [late] = await avacollab_sessions(1, plugins=[plugin], room="edit")
     await each([late], done)
     assert doc(late).export() == doc(a).export()
-    status = late.plugins.hook.avacollab_status(session=late)
-    assert ["editing: 2 components"] in status
+    assert "editing: 2 components" in late.features.status()
 
 
 async def test_doc_file_round_trip_through_a_real_session(

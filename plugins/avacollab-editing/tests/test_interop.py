@@ -16,6 +16,7 @@ import pytest
 from pycrdt import Doc
 
 from avacollab_editing import Change, Document
+from avacollab_editing.wireformat import check_state_vector, check_update
 
 from .helpers import sync_pair
 
@@ -91,3 +92,18 @@ def test_yjs_reads_the_tree_and_its_edits_apply_in_python() -> None:
     assert added.props == {"n": 42, "nested": {"a": [1, True, None]}}
     assert deleted is not None and deleted.deleted
     assert doc.undo()  # our own last step (the move of t) still undoes
+
+
+def test_every_kind_of_update_yjs_writes_passes_the_bounded_reading() -> None:
+    node = _node_or_skip()
+    result = subprocess.run(
+        [node, str(JS_DIR / "updates.mjs")], capture_output=True, text=True, timeout=60, check=True
+    )
+    answer = json.loads(result.stdout)
+    assert len(answer["updates"]) > 5
+    for encoded in answer["updates"]:
+        update = base64.b64decode(encoded)
+        check_update(update)
+        Doc().apply_update(update)  # and pycrdt reads it too: the walk followed real data
+    for encoded in answer["stateVectors"]:
+        check_state_vector(base64.b64decode(encoded))

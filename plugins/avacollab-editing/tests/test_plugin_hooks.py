@@ -1,4 +1,4 @@
-"""The editing plugin driven through its hooks, over real buses in one process."""
+"""The editing feature in in-memory sessions, over real buses in one process."""
 
 from __future__ import annotations
 
@@ -9,11 +9,12 @@ from pathlib import Path
 import pytest
 from avacollab.bus import Bus
 from avacollab.bus.channels import channel_pair
+from avacollab.featureset import PluginStartError
 from pycrdt import Doc, Map
 
 from avacollab_editing import Document, plugin
 from avacollab_editing.docfile import DocFileError
-from avacollab_editing.plugin import editing_for
+from avacollab_editing.session import EditingSession
 from avacollab_editing.storage import StateFileError, state_path
 from avacollab_editing.sync import SyncKind, encode
 
@@ -28,7 +29,7 @@ async def room() -> AsyncIterator[Room]:
 
 
 def doc(session: FakeSession) -> Document:
-    return editing_for(session).document
+    return session.features.get(EditingSession).document
 
 
 def same_tree(*sessions: FakeSession) -> bool:
@@ -50,10 +51,11 @@ def seed_file(path: Path) -> None:
     )
 
 
-async def test_hooks_register_topic_and_each_session_has_its_own_document(room: Room) -> None:
+async def test_the_feature_has_its_topic_and_each_session_its_own_document(room: Room) -> None:
     a = await room.join("a")
     b = await room.join("b")
-    assert room.hook.avacollab_bus_topics(session=a)[0].keys() == {"editing.sync"}
+    assert a.features.get(EditingSession).topics().keys() == {"editing.sync"}
+    assert a.features.get(EditingSession) is not b.features.get(EditingSession)
     doc(a).add("App", id="only-a")
     assert doc(b).node("only-a") is None
     assert room.status(a) == ["editing: 1 component"]
@@ -235,27 +237,35 @@ async def test_doc_file_and_peers_stay_in_sync_both_ways(room: Room, tmp_path: P
 async def test_bad_options_and_a_bad_file_fail_the_start_clearly(
     room: Room, tmp_path: Path
 ) -> None:
-    with pytest.raises(ValueError, match=r"editing\.poll"):
-        await room.join("a", options={"editing.doc": str(tmp_path / "d.json"), "editing.poll": "x"})
-    with pytest.raises(ValueError, match=r"editing\.poll"):
-        await room.join("a", options={"editing.poll": "0"})
-    with pytest.raises(ValueError, match="does not exist"):
-        await room.join("a", options={"editing.doc": str(tmp_path / "missing" / "d.json")})
+    doc_file = str(tmp_path / "d.json")
+    missing = str(tmp_path / "missing" / "d.json")
+    for options, message in [
+        ({"editing.doc": doc_file, "editing.poll": "x"}, r"^--set editing\.poll=x: expected a"),
+        ({"editing.poll": "0"}, r"^--set editing\.poll=0: must be seconds between 0 and 3600$"),
+        ({"editing.poll": "3601"}, r"^--set editing\.poll=3601: must be seconds between"),
+        ({"editing.doc": missing}, r"^--set editing\.doc=.*: directory '.*missing' does not exist"),
+        ({"editing.dcc": doc_file}, r"unknown option 'dcc' \(did you mean 'doc'\?\)"),
+    ]:
+        with pytest.raises(PluginStartError, match=message):
+            await room.join("a", options=options)
     broken = tmp_path / "broken.json"
     broken.write_text('{"id": "x"}')  # no type
-    with pytest.raises(DocFileError, match=r"broken\.json"):
+    with pytest.raises(PluginStartError, match=r"^editing: .*broken\.json") as error:
         await room.join("a", options={"editing.doc": str(broken)})
+    assert isinstance(error.value.__cause__, DocFileError)
     assert broken.read_text() == '{"id": "x"}'
     damaged = tmp_path / "damaged.json"
     state_path(damaged).write_bytes(b"\x01\x02garbage")
-    with pytest.raises(StateFileError, match=r"damaged\.json\.ystate"):
+    with pytest.raises(PluginStartError, match=r"damaged\.json\.ystate") as error:
         await room.join("a", options={"editing.doc": str(damaged)})
+    assert isinstance(error.value.__cause__, StateFileError)
 
 
 async def test_join_commands(room: Room, tmp_path: Path) -> None:
     a, b = await room.join("a"), await room.join("b")
     await room.connect(a, b)
     assert set(room.commands(a)) == {
+        "help",
         "tree",
         "add",
         "set",

@@ -13,7 +13,7 @@ from pycrdt import Doc, Map
 
 from avacollab_editing import Document, docfile, plugin
 from avacollab_editing.docfile import DocFile, DocFileError
-from avacollab_editing.plugin import editing_for
+from avacollab_editing.session import EditingSession
 from avacollab_editing.storage import (
     SavedState,
     StateFileError,
@@ -350,7 +350,7 @@ async def test_a_session_saves_the_state_with_every_file_write(tmp_path: Path) -
         a = await room.join("a", options={"editing.doc": str(path)})
         b = await room.join("b")
         await room.connect(a, b)
-        remote = editing_for(b).document
+        remote = b.features.get(EditingSession).document
         remote.add("App", {"title": "from b"}, id="app")
 
         def saved_with_remote_edit() -> bool:

@@ -27,10 +27,30 @@ from typing import Any
 
 from pycrdt import Awareness, Doc
 
+from avacollab.internals import require_attributes, require_uses
+
 from .state import json_object
 from .wire import encode_uint
 
 State = dict[str, Any]
+
+
+def check_pycrdt() -> None:
+    """Raise ``DependencyError`` unless pycrdt's ``Awareness`` has the private parts used here.
+
+    Run when the module is imported. The subclass replaces the ``_states``
+    dict that pycrdt's ``__init__`` assigns and its ``states`` reads (were
+    they renamed, the replacement would be bypassed without a sound), and
+    keeps pycrdt's ``_meta``, ``_subscriptions``, ``_emit`` and ``_get_time``.
+    """
+    names = ["_states", "_meta", "_subscriptions"]
+    require_uses("avacollab-presence", "pycrdt", Awareness, "__init__", names)
+    require_uses("avacollab-presence", "pycrdt", Awareness, "states", ["_states"])
+    methods = ["_emit", "_get_time"]
+    require_attributes("avacollab-presence", "pycrdt", Awareness, methods, "Awareness")
+
+
+check_pycrdt()
 
 
 class PresenceAwareness(Awareness):

@@ -1,8 +1,8 @@
 """One session's presence: the awareness over the bus, options, events, cursor replay.
 
-:class:`PresenceSession` is what the hooks in :mod:`.plugin` create per
-session. Awareness updates travel on the bus topic ``presence.update``:
-throttled cursor moves on the unordered channel, everything else on the
+:class:`PresenceSession` is the ``presence`` feature: each session makes its
+own (:mod:`.plugin` registers the class). Awareness updates travel on the bus
+topic ``presence.update``: throttled cursor moves on the unordered channel, everything else on the
 reliable one. The bus keeps only the newest unordered message per topic
 queued, which suits cursors exactly.
 """
@@ -14,89 +14,126 @@ import logging
 import sys
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar, cast
 
 from avacollab.bus import BusError, BusFull, Message
-from avacollab.hookspecs import JoinCommand, Session
+from avacollab.feature import Feature, JoinCommand, Option, Session
 
 from . import commands
 from .presence import Presence, PresenceChange, PresenceConfig, Scheduler
 from .replay import CursorStep, ReplayError, load_steps, replay, stream_steps
-from .state import InvalidState, Status, parse_status
+from .state import parse_status, parse_user
 
 log = logging.getLogger(__name__)
 
 TOPIC = "presence.update"
 """The bus topic of y-protocols awareness updates."""
 
-_SECONDS = ("cursor_interval", "idle_after", "away_after", "timeout")
+_DEFAULTS = PresenceConfig("-")
 
 
-@dataclass(frozen=True, slots=True)
-class Options:
-    """The ``presence.*`` options of a session, checked."""
-
-    config: PresenceConfig
-    status: Status = "active"
-    cursor_from: str | None = None
-    """A JSON-lines file of cursor steps to replay, or ``-`` for standard input."""
+def _name(name: str) -> str:
+    parse_user({"name": name, "color": "#000000"})  # InvalidState is a ValueError
+    return name
 
 
-def parse_options(options: Mapping[str, str], peer_id: str, session_name: str) -> Options:
-    """Read ``presence.name``, ``.color``, ``.status``, ``.cursor_from`` and the timings.
-
-    Raises ``ValueError`` naming the option for a bad value.
-    """
-    name = options.get("presence.name") or session_name or f"peer-{peer_id[:8]}"
-    seconds: dict[str, float] = {}
-    for field in _SECONDS:
-        raw = options.get(f"presence.{field}")
-        if raw is not None:
-            try:
-                seconds[field] = float(raw)
-            except ValueError:
-                raise ValueError(f"presence.{field} must be a number of seconds") from None
-    try:
-        config = PresenceConfig(name, options.get("presence.color") or None, **seconds)
-    except (InvalidState, ValueError) as exc:
-        raise ValueError(f"presence options: {exc}") from None
-    try:
-        status = parse_status(options.get("presence.status", "active"))
-    except InvalidState as exc:
-        raise ValueError(f"presence.status: {exc}") from None
-    return Options(config, status, options.get("presence.cursor_from") or None)
+def _color(color: str) -> str:
+    parse_user({"name": "-", "color": color})
+    return color
 
 
-class PresenceSession:
-    """The presence state of one running session."""
+def _seconds(value: float) -> float:
+    if value <= 0:
+        raise ValueError("must be a positive number of seconds")
+    return value
 
-    def __init__(
-        self,
-        session: Session,
-        *,
-        scheduler: Scheduler | None = None,
-        wall_clock: Callable[[], float] = time.time,
-    ) -> None:
-        self.session = session
-        options = parse_options(session.options, session.peer_id, session.name)
-        # A bad replay file fails the start, before anything moves.
-        steps: list[CursorStep] | None = None
-        if options.cursor_from not in (None, "-"):
-            steps = load_steps(options.cursor_from)
-        self._wall_clock = wall_clock
+
+class PresenceSession(Feature):
+    """The ``presence`` feature: the awareness of one running session."""
+
+    name = "presence"
+    options = (
+        Option("name", str, None, "Name shown to others (default: join --name).", _name),
+        Option("color", str, None, "A #rrggbb color (default: one from the palette).", _color),
+        Option("status", str, "active", "Status at start: active, idle or away.", parse_status),
+        Option(
+            "cursor_interval",
+            float,
+            _DEFAULTS.cursor_interval,
+            "Seconds between cursor updates.",
+            _seconds,
+        ),
+        Option(
+            "idle_after",
+            float,
+            _DEFAULTS.idle_after,
+            "Seconds without input before idle.",
+            _seconds,
+        ),
+        Option(
+            "away_after",
+            float,
+            _DEFAULTS.away_after,
+            "Seconds without input before away (more than idle_after).",
+            _seconds,
+        ),
+        Option(
+            "timeout",
+            float,
+            _DEFAULTS.timeout,
+            "Seconds of silence before a peer is dropped.",
+            _seconds,
+        ),
+        Option(
+            "cursor_from",
+            str,
+            None,
+            "A JSON-lines file of cursor steps to replay, or - for standard input.",
+        ),
+    )
+    clock: ClassVar[tuple[Scheduler | None, Callable[[], float]]] = (None, time.time)
+    """The scheduler (``None``: the running event loop) and wall clock; see :meth:`with_clock`."""
+
+    @classmethod
+    def with_clock(
+        cls, scheduler: Scheduler, wall_clock: Callable[[], float]
+    ) -> type[PresenceSession]:
+        """A subclass whose sessions run on ``scheduler`` and ``wall_clock`` (tests, embedding)."""
+        return cast(
+            type[PresenceSession], type(cls.__name__, (cls,), {"clock": (scheduler, wall_clock)})
+        )
+
+    def __init__(self, session: Session, config: Mapping[str, Any]) -> None:
+        super().__init__(session, config)
+        self._wall_clock = self.clock[1]
         self._tasks: set[asyncio.Task[Any]] = set()
+
+    # -- the feature --------------------------------------------------------
+
+    async def start(self) -> None:
+        """Publish our state; a bad timing or replay file fails the start (``ValueError``)."""
+        config = self.config
+        name = config["name"] or self.session.name or f"peer-{self.session.peer_id[:8]}"
+        timings = {k: config[k] for k in ("cursor_interval", "idle_after", "away_after", "timeout")}
+        presence_config = PresenceConfig(name, config["color"], **timings)
+        # A bad replay file fails the start, before anything moves.
+        cursor_from: str | None = config["cursor_from"]
+        steps: list[CursorStep] | None = None
+        if cursor_from not in (None, "-"):
+            steps = load_steps(cursor_from)
         self.presence = Presence(
-            session.peer_id, options.config, self._send, scheduler=scheduler, wall_clock=wall_clock
+            self.session.peer_id,
+            presence_config,
+            self._send,
+            scheduler=self.clock[0],
+            wall_clock=self._wall_clock,
         )
         self.presence.subscribe(self._changed)
         self.presence.start()
-        if options.status != "active":
-            self.presence.set_status(options.status)
-        if options.cursor_from is not None:
+        if config["status"] != "active":
+            self.presence.set_status(config["status"])
+        if cursor_from is not None:
             self._spawn(self._replay(steps))
-
-    # -- hooks --------------------------------------------------------------
 
     def topics(self) -> dict[str, Callable[[Message], None]]:
         """The bus subscriptions of this plugin."""
@@ -106,7 +143,7 @@ class PresenceSession:
         """Make sure the newcomer gets our state (with a clock it has not seen)."""
         self.presence.republish()
 
-    def peer_left(self, peer_id: str) -> None:
+    def peer_left(self, peer_id: str, reason: str) -> None:
         """The session knows the peer is gone: drop it now, not after the timeout."""
         self.presence.forget_peer(peer_id)
 
@@ -117,11 +154,11 @@ class PresenceSession:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self.presence.leave()
 
-    def status(self) -> str:
+    def status(self) -> list[str]:
         """One line for the status display: how many are here, by status."""
         states = [p.state.status for p in self.presence.states().values()]
         counts = [f"{states.count(s)} {s}" for s in ("active", "idle", "away") if s in states]
-        return f"presence: {len(states)} here ({', '.join(counts)})"
+        return [f"presence: {len(states)} here ({', '.join(counts)})"]
 
     def commands(self) -> list[JoinCommand]:
         """``/presence`` (the table), ``/status``, ``/cursor``, ``/select``."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from avacollab_presence import Cursor, Presence, plugin
+from avacollab_presence.session import PresenceSession
 
 from avacollab.testing import RecordedSession, SessionFactory
 
@@ -12,7 +13,7 @@ WAIT = 20.0  # below the 30 s presence timeout: anything seen in time was not a 
 
 
 def presence(session: RecordedSession) -> Presence:
-    return plugin.presence_for(session).presence
+    return session.features.get(PresenceSession).presence
 
 
 async def each(sessions: list[RecordedSession], condition: Callable[[Presence], bool]) -> None:

@@ -1,4 +1,4 @@
-"""The presence plugin driven through its hooks, over real buses, on a hand-moved clock."""
+"""The presence feature in in-memory sessions, over real buses, on a hand-moved clock."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 from avacollab_presence import Cursor, ReplayError, plugin
-from avacollab_presence.plugin import PresencePlugin
 from avacollab_presence.presence import Presence
 from avacollab_presence.session import PresenceSession
 from avacollab_presence.wire import Entry, encode_update
@@ -19,6 +18,7 @@ from presence_fakes import FakeScheduler
 
 from avacollab.bus import Bus, Message
 from avacollab.bus.channels import channel_pair
+from avacollab.featureset import PluginStartError, parse_options
 
 TOPIC = "presence.update"
 WALL_START = 1_700_000_000.0
@@ -31,14 +31,13 @@ def clock() -> FakeScheduler:
 
 @pytest.fixture
 async def room(clock: FakeScheduler) -> AsyncIterator[Room]:
-    room = Room(PresencePlugin(scheduler=clock, wall_clock=lambda: WALL_START + clock.now))
+    room = Room(PresenceSession.with_clock(clock, lambda: WALL_START + clock.now))
     yield room
     await room.close()
 
 
 def presence(room: Room, session: FakeSession) -> Presence:
-    plugins = [p for p in room.pm.get_plugins() if isinstance(p, PresencePlugin)]
-    return plugins[0].presence_for(session).presence
+    return session.features.get(PresenceSession).presence
 
 
 def seen(room: Room, session: FakeSession) -> dict[str, str]:
@@ -75,16 +74,17 @@ async def hostile_peer(session: FakeSession, peer_id: str = "evil") -> Bus:
     return evil
 
 
-async def test_the_module_is_a_plugin_with_a_default_instance() -> None:
+async def test_the_module_registers_the_feature_each_session_has_its_own() -> None:
     room = Room(plugin)
     try:
-        a = await room.join("a", "Ada")
-        assert plugin.presence_for(a).presence.states()["a"].state.user.name == "Ada"
+        a, b = await room.join("a", "Ada"), await room.join("b", "Bob")
+        assert a.features.get(PresenceSession).presence.states()["a"].state.user.name == "Ada"
+        assert a.features.get(PresenceSession) is not b.features.get(PresenceSession)
         assert room.status(a) == ["presence: 1 here (1 active)"]
     finally:
         await room.close()
     with pytest.raises(KeyError):
-        plugin.presence_for(a)
+        a.features.get(PresenceSession)
 
 
 async def test_everyone_sees_names_colors_and_cursors(room: Room, clock: FakeScheduler) -> None:
@@ -257,21 +257,22 @@ async def test_options_set_the_start_and_bad_options_fail_it(room: Room, tmp_pat
     assert presence(room, a).states()["a"].state.status == "away"
     assert presence(room, a).config.cursor_interval == 0.1
     for options, message in [
-        ({"presence.color": "red"}, "color"),
-        ({"presence.name": "x" * 65}, "name"),
-        ({"presence.status": "asleep"}, "presence.status"),
-        ({"presence.idle_after": "soon"}, "presence.idle_after"),
-        ({"presence.timeout": "-1"}, "timeout"),
-        ({"presence.idle_after": "60", "presence.away_after": "30"}, "away_after"),
-        ({"presence.cursor_from": str(tmp_path / "missing.jsonl")}, "missing.jsonl"),
+        ({"presence.color": "red"}, r"^--set presence.color=red: .*color"),
+        ({"presence.name": "x" * 65}, r"^--set presence.name=x+: .*name"),
+        ({"presence.status": "asleep"}, r"^--set presence.status=asleep: status must be one of"),
+        ({"presence.idle_after": "soon"}, r"^--set presence.idle_after=soon: expected a number"),
+        ({"presence.timeout": "-1"}, r"^--set presence.timeout=-1: must be a positive number"),
+        ({"presence.colour": "red"}, r"^--set presence.colour: unknown option 'colour'"),
+        ({"presence.idle_after": "60", "presence.away_after": "30"}, "^presence: away_after"),
+        ({"presence.cursor_from": str(tmp_path / "missing.jsonl")}, "^presence: .*missing.jsonl"),
     ]:
-        with pytest.raises((ValueError, OSError), match=message):
+        with pytest.raises(PluginStartError, match=message):
             await room.join("bad", "Bad", options)
     bad_steps = tmp_path / "bad.jsonl"
     bad_steps.write_text('{"x": 1}\n{"x": 1, "y": 2, "delay": 3}\n')
-    with pytest.raises(ReplayError, match="line 1") as info:
+    with pytest.raises(PluginStartError, match="line 1") as info:
         await room.join("bad", "Bad", {"presence.cursor_from": str(bad_steps)})
-    assert "line 2" in str(info.value)
+    assert isinstance(info.value.__cause__, ReplayError) and "line 2" in str(info.value)
 
 
 async def test_cursor_from_replays_a_file_through_the_throttle(room: Room, tmp_path: Path) -> None:
@@ -288,7 +289,7 @@ async def test_cursor_from_replays_a_file_through_the_throttle(room: Room, tmp_p
 async def test_join_commands(room: Room, clock: FakeScheduler) -> None:
     a, b = await room.join("a", "Ada"), await room.join("b", "Bob")
     await room.connect(a, b)
-    assert set(room.commands(a)) == {"presence", "status", "cursor", "select"}
+    assert set(room.commands(a)) == {"help", "presence", "status", "cursor", "select"}
     assert await room.run(a, "/cursor 12.5 40 btn-1") == "cursor at 12.5,40"
     assert await room.run(a, "/select btn-1 panel") == "selected btn-1 panel"
     assert await room.run(b, "/status idle") == "status idle"
@@ -334,7 +335,9 @@ async def test_update_events_are_built_only_for_a_session_that_wants_them(
     clock: FakeScheduler,
 ) -> None:
     session = ChoosySession("room", "a", "Ada", Bus(), {})
-    presence = PresenceSession(session, scheduler=clock, wall_clock=lambda: WALL_START)
+    feature = PresenceSession.with_clock(clock, lambda: WALL_START)
+    presence = feature(session, parse_options([feature], {})["presence"])
+    await presence.start()
     try:
         clock.advance(1)
         presence.presence.set_cursor(1, 2)

@@ -13,7 +13,17 @@ import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-__all__ = ["KEYS", "SESSION_KEYS", "SOURCES", "Region", "ShareError", "ShareSpec", "parse_share"]
+__all__ = [
+    "KEYS",
+    "SESSION_KEYS",
+    "SOURCES",
+    "Region",
+    "ShareError",
+    "ShareSpec",
+    "parse_region",
+    "parse_share",
+    "parse_size",
+]
 
 SOURCES = ("x11", "file", "pattern")
 KEYS = ("source", "path", "display", "region", "size", "fps", "backend", "ffmpeg", "loop")
@@ -63,7 +73,7 @@ class ShareSpec:
     """Start a video file again when it ends."""
 
 
-def _size(text: str, key: str) -> tuple[int, int]:
+def parse_size(text: str, key: str) -> tuple[int, int]:
     match = _SIZE.fullmatch(text)
     if not match:
         raise ShareError(f"{key}={text!r}: expected WIDTHxHEIGHT, like 1280x720")
@@ -74,11 +84,11 @@ def _size(text: str, key: str) -> tuple[int, int]:
     return width - width % 2, height - height % 2
 
 
-def _region(text: str) -> Region:
+def parse_region(text: str) -> Region:
     match = _REGION.fullmatch(text)
     if not match:
         raise ShareError(f"region={text!r}: expected WIDTHxHEIGHT+X+Y, like 800x600+0+0")
-    width, height = _size(f"{match[1]}x{match[2]}", "region")
+    width, height = parse_size(f"{match[1]}x{match[2]}", "region")
     return Region(width, height, int(match[3] or 0), int(match[4] or 0))
 
 
@@ -150,8 +160,8 @@ def parse_share(
         source=source,
         path=path,
         display=display,
-        region=_region(values["region"]) if values.get("region") else None,
-        size=_size(values["size"], "size") if values.get("size") else None,
+        region=parse_region(values["region"]) if values.get("region") else None,
+        size=parse_size(values["size"], "size") if values.get("size") else None,
         fps=fps,
         backend=backend,
         ffmpeg=values.get("ffmpeg") or "ffmpeg",

@@ -5,155 +5,169 @@ Options (``--set screenshare.KEY=VALUE``; ``/share`` arguments override them):
 ``size``, ``fps``, ``backend``, ``ffmpeg``, ``loop`` (see
 :mod:`avacollab_screenshare.options`), plus ``record_dir`` (record every
 received share there) and ``autostart`` (share as soon as the session starts).
+Each is checked before the session joins (``avacollab plugins --options``
+lists them).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
-from weakref import WeakKeyDictionary
 
 from avacollab.bus import Handler, Message
-from avacollab.hookspecs import JoinCommand, Session, hookimpl
+from avacollab.feature import Feature, JoinCommand, Option, Session
+from avacollab.hookspecs import Register, hookimpl
 
 from .notices import STARTED, STOPPED, parse_notice
-from .options import ShareError, parse_share
+from .options import MAX_FPS, SOURCES, ShareError, ShareSpec, parse_region, parse_share, parse_size
 from .sharer import Sharer
 from .viewer import Viewer
 
-__all__ = ["share", "unshare"]
+__all__ = ["ScreenShare", "avacollab_register_features"]
 
 
-@dataclass(slots=True)
-class _State:
-    sharer: Sharer
-    viewer: Viewer
+def _checked(parse: Callable[[str], object]) -> Callable[[str], str]:
+    """A check that runs ``parse`` on the value and keeps the text (``/share`` reads it again)."""
+
+    def check(text: str) -> str:
+        try:
+            parse(text)
+        except ShareError as exc:
+            raise ValueError(str(exc)) from None
+        return text
+
+    return check
 
 
-_states: WeakKeyDictionary[Session, _State] = WeakKeyDictionary()
+def _choice(*choices: str) -> Callable[[str], str]:
+    def check(text: str) -> str:
+        if text not in choices:
+            raise ValueError(f"expected {', '.join(choices)}")
+        return text
+
+    return check
 
 
-def _state(session: Session) -> _State:
-    state = _states.get(session)
-    if state is None:
-        record = session.options.get("screenshare.record_dir")
-        state = _states[session] = _State(
-            Sharer(session), Viewer(session, Path(record) if record else None)
-        )
-    return state
+def _fps(fps: int) -> int:
+    if not 1 <= fps <= MAX_FPS:
+        raise ValueError(f"expected 1 to {MAX_FPS}")
+    return fps
 
 
-async def share(session: Session, args: str = "") -> str:
-    """Start sharing what ``args`` (``/share`` syntax) and the options name.
-
-    Returns the line shown to the user: what is shared, or why it could not
-    start (what to install, which option to pass). Never raises for bad input.
-    """
-    try:
-        spec = parse_share(args, session.options)
-        return await _state(session).sharer.start(spec)
-    except ShareError as exc:
-        session.emit("screenshare.error", error=str(exc))
-        return f"cannot share: {exc}"
+_SPEC = ShareSpec()
 
 
-async def unshare(session: Session) -> str:
-    """Stop sharing; the capture is released when this returns."""
-    return await _state(session).sharer.stop()
+class ScreenShare(Feature):
+    """The shares of one session: what we send (:class:`Sharer`) and receive (:class:`Viewer`)."""
 
+    name = "screenshare"
+    options = (
+        Option("source", str, _SPEC.source, "What /share shares: x11, file or pattern.",
+               _choice(*SOURCES)),
+        Option("path", str, _SPEC.path, "The video file of the file source."),
+        Option("display", str, None, "The X display to grab, like :0 (default: $DISPLAY)."),
+        Option("region", str, None, "Part of the screen, WIDTHxHEIGHT+X+Y (default: all).",
+               _checked(parse_region)),
+        Option("size", str, None, "Size sent to peers, WIDTHxHEIGHT (default: the source's).",
+               _checked(lambda text: parse_size(text, "size"))),
+        Option("fps", int, _SPEC.fps, f"Frames a second, 1 to {MAX_FPS}.", _fps),
+        Option("backend", str, _SPEC.backend, "x11 capture: auto, pyav or ffmpeg.",
+               _choice("auto", "pyav", "ffmpeg")),
+        Option("ffmpeg", str, _SPEC.ffmpeg, "The ffmpeg program of the ffmpeg backend."),
+        Option("loop", bool, _SPEC.loop, "Start a video file again when it ends."),
+        Option("record_dir", Path, None, "Record every share received into this directory."),
+        Option("autostart", bool, False, "Share as soon as the session starts."),
+    )  # fmt: skip
 
-@hookimpl
-async def avacollab_session_started(session: Session) -> None:
-    state = _state(session)
-    if session.options.get("screenshare.autostart", "").lower() in ("1", "true", "yes", "on"):
-        await share(session)
-    del state
+    def __init__(self, session: Session, config: Mapping[str, Any]) -> None:
+        super().__init__(session, config)
+        self.sharer = Sharer(session)
+        self.viewer = Viewer(session, config["record_dir"])
 
+    async def start(self) -> None:
+        if self.config["autostart"]:
+            await self.share()
 
-@hookimpl
-def avacollab_join_commands(session: Session) -> list[JoinCommand]:
-    async def run_share(args: str) -> str:
-        return await share(session, args)
+    async def share(self, args: str = "") -> str:
+        """Start sharing what ``args`` (``/share`` syntax) and the options name.
 
-    async def run_unshare(_: str) -> str:
-        return await unshare(session)
+        Returns the line shown to the user: what is shared, or why it could
+        not start (what to install, which option to pass). Never raises for
+        bad input.
+        """
+        try:
+            spec = parse_share(args, self.session.options)
+            return await self.sharer.start(spec)
+        except ShareError as exc:
+            self.session.emit("screenshare.error", error=str(exc))
+            return f"cannot share: {exc}"
 
-    return [
-        JoinCommand(
-            "share",
-            "Share your screen: /share [x11|file PATH|pattern] [display=:0 region=WxH+X+Y "
-            "size=WxH fps=N]",
-            run_share,
-        ),
-        JoinCommand("unshare", "Stop sharing your screen.", run_unshare),
-    ]
+    async def unshare(self, _: str = "") -> str:
+        """Stop sharing; the capture is released when this returns."""
+        return await self.sharer.stop()
 
+    def commands(self) -> list[JoinCommand]:
+        return [
+            JoinCommand(
+                "share",
+                "Share your screen: /share [x11|file PATH|pattern] [display=:0 region=WxH+X+Y "
+                "size=WxH fps=N]",
+                self.share,
+            ),
+            JoinCommand("unshare", "Stop sharing your screen.", self.unshare),
+        ]
 
-@hookimpl
-def avacollab_bus_topics(session: Session) -> Mapping[str, Handler]:
-    viewer = _state(session).viewer
+    def topics(self) -> Mapping[str, Handler]:
+        return {STARTED: self._started, STOPPED: self._stopped}
 
-    def started(message: Message) -> None:
+    def _started(self, message: Message) -> None:
         try:
             notice = parse_notice(message.json(), "source")
         except ValueError as exc:
-            session.emit("screenshare.rejected", peer=message.sender, error=str(exc))
+            self.session.emit("screenshare.rejected", peer=message.sender, error=str(exc))
             return
-        viewer.started(message.sender, notice.share, notice.text)
+        self.viewer.started(message.sender, notice.share, notice.text)
 
-    async def stopped(message: Message) -> None:
+    async def _stopped(self, message: Message) -> None:
         try:
             notice = parse_notice(message.json(), "reason")
         except ValueError as exc:
-            session.emit("screenshare.rejected", peer=message.sender, error=str(exc))
+            self.session.emit("screenshare.rejected", peer=message.sender, error=str(exc))
             return
-        await viewer.ended(message.sender, notice.share, notice.text or "stopped")
+        await self.viewer.ended(message.sender, notice.share, notice.text or "stopped")
 
-    return {STARTED: started, STOPPED: stopped}
+    def media_tracks(self, peer_id: str) -> list[Any]:
+        return list(self.sharer.tracks(peer_id))
 
+    def track_received(self, peer_id: str, track: Any) -> None:
+        if track.kind == "video":
+            self.viewer.track(peer_id, track)
 
-@hookimpl
-def avacollab_media_tracks(session: Session, peer_id: str) -> list[Any]:
-    return list(_state(session).sharer.tracks(peer_id))
+    def peer_connected(self, peer_id: str) -> None:
+        self.sharer.connected(peer_id)
 
+    async def peer_left(self, peer_id: str, reason: str) -> None:
+        self.sharer.left(peer_id)
+        await self.viewer.ended(peer_id, None, "peer left")
 
-@hookimpl
-def avacollab_track_received(session: Session, peer_id: str, track: Any) -> None:
-    if track.kind == "video":
-        _state(session).viewer.track(peer_id, track)
+    def status(self) -> list[str]:
+        lines = []
+        if self.sharer.broadcast is not None:
+            source = self.sharer.broadcast.source.description
+            lines.append(f"screenshare: sharing {source}, {self.sharer.broadcast.frames} frames")
+        for peer, received in self.viewer.shares.items():
+            lines.append(
+                f"screenshare: viewing {peer} ({received.source}), {received.frames} frames"
+            )
+        return lines
 
-
-@hookimpl
-def avacollab_peer_connected(session: Session, peer_id: str) -> None:
-    _state(session).sharer.connected(peer_id)
-
-
-@hookimpl
-async def avacollab_peer_left(session: Session, peer_id: str) -> None:
-    state = _state(session)
-    state.sharer.left(peer_id)
-    await state.viewer.ended(peer_id, None, "peer left")
-
-
-@hookimpl
-def avacollab_status(session: Session) -> list[str]:
-    state = _states.get(session)
-    if state is None:
-        return []
-    lines = []
-    if state.sharer.broadcast is not None:
-        source = state.sharer.broadcast.source.description
-        lines.append(f"screenshare: sharing {source}, {state.sharer.broadcast.frames} frames")
-    for peer, received in state.viewer.shares.items():
-        lines.append(f"screenshare: viewing {peer} ({received.source}), {received.frames} frames")
-    return lines
+    async def close(self) -> None:
+        await self.sharer.stop("closing")
+        await self.viewer.close()
 
 
 @hookimpl
-async def avacollab_session_closing(session: Session) -> None:
-    state = _states.pop(session, None)
-    if state is not None:
-        await state.sharer.stop("closing")
-        await state.viewer.close()
+def avacollab_register_features(register: Register) -> None:
+    """The ``screenshare`` feature."""
+    register(ScreenShare)

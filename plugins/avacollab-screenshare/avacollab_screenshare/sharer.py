@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 
 from avacollab.bus import BusError
-from avacollab.hookspecs import Session
+from avacollab.feature import Session
 
 from .fanout import Broadcast, Outlet
 from .notices import STARTED, STOPPED

@@ -20,7 +20,7 @@ from typing import Any
 
 from aiortc.mediastreams import MediaStreamError
 from av import VideoFrame
-from avacollab.hookspecs import Session
+from avacollab.feature import Session
 
 from .recorder import Recorder, recording_path
 

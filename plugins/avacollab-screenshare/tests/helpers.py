@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import pytest
 from av import VideoFrame
-from avacollab.hookspecs import Session
+from avacollab.feature import Session
 
 from avacollab_screenshare.frames import mean_rgb, nearest_color
 

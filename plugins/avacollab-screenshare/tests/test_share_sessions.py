@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from avacollab.plugins import join_commands
+import pytest
+from avacollab.featureset import PluginStartError
 from avacollab.testing import SessionFactory
 
 import avacollab_screenshare.plugin as screenshare
+from avacollab_screenshare.plugin import ScreenShare
 
 from .helpers import ColorLog
 from .test_share_x11 import recorded_colors, run
@@ -21,7 +23,7 @@ async def test_share_stop_and_share_again_on_the_same_links(
     options = {"screenshare.record_dir": str(tmp_path)}
     alice, bob = await avacollab_sessions(2, plugins=[screenshare], options=options)
     viewer, sharer = bob.peer_id, alice.peer_id
-    assert "share" in join_commands(alice.plugins, alice)
+    assert "share" in alice.features.commands
     assert (await run(alice, "unshare")) == "not sharing"
 
     assert (await run(alice, f"share {PATTERN}")).startswith("sharing pattern 64x48@10")
@@ -29,11 +31,11 @@ async def test_share_stop_and_share_again_on_the_same_links(
     await colors.wait_for(viewer, sharer, "green")  # the pattern's second color
     assert any(
         line.startswith("screenshare: sharing pattern")
-        for line in screenshare.avacollab_status(alice)
+        for line in alice.features.get(ScreenShare).status()
     )
     assert any(
         line.startswith(f"screenshare: viewing {sharer}")
-        for line in screenshare.avacollab_status(bob)
+        for line in bob.features.get(ScreenShare).status()
     )
     await run(alice, "unshare")
     first = await bob.events.wait_for("screenshare.stopped", peer=sharer, share=1)
@@ -79,7 +81,7 @@ async def test_a_file_that_ends_stops_the_share_everywhere(
     assert stop["reason"].startswith("source ended")
     mine = await alice.events.wait_for("screenshare.stopped", peer=alice.peer_id)
     assert mine["reason"] == stop["reason"]
-    assert screenshare._states[alice].sharer.broadcast is None
+    assert alice.features.get(ScreenShare).sharer.broadcast is None
 
 
 async def test_autostart_and_the_peer_leaving_end_the_share(
@@ -113,3 +115,24 @@ async def test_malformed_notices_are_reported_and_ignored(
     await run(alice, f"share {PATTERN}")
     await colors.wait_for(bob.peer_id, alice.peer_id, "red")
     assert not bob.events.named("screenshare.stopped")
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "message"),
+    [
+        ("fps", "0", "--set screenshare.fps=0: expected 1 to 60"),
+        ("source", "webcam", "--set screenshare.source=webcam: expected x11, file, pattern"),
+        ("size", "1x1", "--set screenshare.size=1x1: size='1x1': each side must be 2 to"),
+        ("region", "big", "--set screenshare.region=big: region='big': expected WIDTHxHEIGHT"),
+        ("autostart", "maybe", "--set screenshare.autostart=maybe: expected on or off"),
+        ("fsp", "3", "--set screenshare.fsp: unknown option 'fsp' (did you mean 'fps'?)"),
+    ],
+)
+async def test_bad_options_are_refused_before_joining(
+    avacollab_sessions: SessionFactory, setting: str, value: str, message: str
+) -> None:
+    with pytest.raises(PluginStartError) as error:
+        await avacollab_sessions(
+            1, plugins=[screenshare], options={f"screenshare.{setting}": value}
+        )
+    assert str(error.value).startswith(message)

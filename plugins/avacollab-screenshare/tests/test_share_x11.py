@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import av
-from avacollab.plugins import join_commands
 from avacollab.signaling.server import SignalingServer
 from avacollab.testing import RecordedSession, SessionFactory, start_sessions
 
 import avacollab_screenshare.plugin as screenshare
 from avacollab_screenshare.frames import mean_rgb, nearest_color
+from avacollab_screenshare.plugin import ScreenShare
 
 from .helpers import ColorLog, set_root_color, xvfb
 
@@ -27,10 +27,7 @@ def recorded_colors(path: Path) -> list[str]:
 
 
 async def run(session: RecordedSession, line: str) -> str:
-    command, _, args = line.partition(" ")
-    result = join_commands(session.plugins, session)[command].run(args)
-    assert not isinstance(result, str | None)
-    reply = await result
+    reply = await session.features.execute("/" + line)
     assert isinstance(reply, str)
     return reply
 
@@ -73,7 +70,7 @@ async def test_x11_share_reaches_viewers_and_late_joiner(
                 for v in (bob, carol, dave)
             ]
             # The capture is released and the track is off every link.
-            state = screenshare._states[alice]
+            state = alice.features.get(ScreenShare)
             assert state.sharer.broadcast is None
             for peer in (bob, carol, dave):
                 link = alice.link(peer.peer_id)

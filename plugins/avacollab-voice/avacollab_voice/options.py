@@ -6,7 +6,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["INPUTS", "OUTPUTS", "Source", "VoiceError", "VoiceOptions"]
+__all__ = [
+    "INPUTS",
+    "OUTPUTS",
+    "Source",
+    "VoiceError",
+    "VoiceOptionError",
+    "VoiceOptions",
+    "check_input",
+    "check_output",
+    "check_threshold",
+    "parse_source",
+]
 
 INPUTS = ("pulse", "alsa")
 """Microphone back ends, tried in this order when ``voice.input`` is ``auto``."""
@@ -15,6 +26,10 @@ OUTPUTS = ("auto", "pulse", "alsa", "record", "none")
 
 class VoiceError(Exception):
     """A voice source or sink cannot work; the message says what to install or pass."""
+
+
+class VoiceOptionError(VoiceError, ValueError):
+    """A ``voice.*`` option has a bad value (a ``ValueError``, as option checks raise)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,32 +66,45 @@ class VoiceOptions:
         def get(key: str, default: str) -> str:
             return options.get(f"voice.{key}", default).strip()
 
-        input_ = get("input", "auto")
-        if input_ not in ("auto", *INPUTS):
-            raise VoiceError(f"voice.input must be auto, pulse or alsa, not {input_!r}")
-        output = get("output", "auto")
-        if output not in OUTPUTS:
-            raise VoiceError(f"voice.output must be one of {', '.join(OUTPUTS)}, not {output!r}")
         try:
             threshold = float(get("threshold", "-45"))
         except ValueError:
-            raise VoiceError("voice.threshold must be a level in dBFS, like -45") from None
-        if not -100.0 <= threshold <= 0.0:
-            raise VoiceError("voice.threshold must be between -100 and 0 dBFS")
+            raise VoiceOptionError("voice.threshold must be a level in dBFS, like -45") from None
         muted = get("muted", "off").lower()
         if muted not in ("on", "off", "true", "false", "1", "0", "yes", "no"):
-            raise VoiceError(f"voice.muted must be on or off, not {muted!r}")
+            raise VoiceOptionError(f"voice.muted must be on or off, not {muted!r}")
         record_dir = get("record_dir", "")
         return cls(
             source=parse_source(get("source", "mic")),
-            input=input_,
+            input=check_input(get("input", "auto")),
             device=get("device", "default") or "default",
-            output=output,
+            output=check_output(get("output", "auto")),
             record_dir=Path(record_dir) if record_dir else None,
             ffmpeg=get("ffmpeg", "ffmpeg") or "ffmpeg",
             muted=muted in ("on", "true", "1", "yes"),
-            threshold=threshold,
+            threshold=check_threshold(threshold),
         )
+
+
+def check_input(text: str) -> str:
+    """``voice.input``: ``auto``, ``pulse`` or ``alsa``."""
+    if text not in ("auto", *INPUTS):
+        raise VoiceOptionError(f"voice.input must be auto, pulse or alsa, not {text!r}")
+    return text
+
+
+def check_output(text: str) -> str:
+    """``voice.output``: one of :data:`OUTPUTS`."""
+    if text not in OUTPUTS:
+        raise VoiceOptionError(f"voice.output must be one of {', '.join(OUTPUTS)}, not {text!r}")
+    return text
+
+
+def check_threshold(level: float) -> float:
+    """``voice.threshold``: a level between -100 and 0 dBFS."""
+    if not -100.0 <= level <= 0.0:
+        raise VoiceOptionError("voice.threshold must be between -100 and 0 dBFS")
+    return level
 
 
 def parse_source(text: str) -> Source:
@@ -88,13 +116,13 @@ def parse_source(text: str) -> Source:
         try:
             frequency = float(hz or "440")
         except ValueError:
-            raise VoiceError(
+            raise VoiceOptionError(
                 f"voice.source tone needs a frequency in Hz, like tone:440, not {text!r}"
             ) from None
         if not 20.0 <= frequency <= 20000.0:
-            raise VoiceError("voice.source tone frequency must be between 20 and 20000 Hz")
+            raise VoiceOptionError("voice.source tone frequency must be between 20 and 20000 Hz")
         return Source("tone", frequency=frequency)
     path = text.removeprefix("file:")
     if not path:
-        raise VoiceError("voice.source must be mic, none, tone:HZ or file:PATH")
+        raise VoiceOptionError("voice.source must be mic, none, tone:HZ or file:PATH")
     return Source("file", path=path)

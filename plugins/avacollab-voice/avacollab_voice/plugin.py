@@ -1,6 +1,7 @@
-"""The voice plugin's hooks: one :class:`Voice` per session does the work.
+"""The voice plugin: the :class:`Voice` feature, one per session, does the work.
 
-Options (``join --set voice.NAME=VALUE``) are described in docs/media.md.
+Options (``join --set voice.NAME=VALUE``) are described in docs/media.md;
+a bad value is refused before the session joins.
 """
 
 from __future__ import annotations
@@ -9,22 +10,31 @@ import asyncio
 import contextlib
 import logging
 import os
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
-from weakref import WeakKeyDictionary
 
 import av
 from aiortc.contrib.media import MediaRelay
 from aiortc.mediastreams import MediaStreamError
 from avacollab.bus import BusError, Handler, Message
-from avacollab.hookspecs import JoinCommand, Session, hookimpl
+from avacollab.feature import Feature, JoinCommand, Option, Session
+from avacollab.hookspecs import Register, hookimpl
 
 from .level import SpeakingDetector
-from .options import Source, VoiceError, VoiceOptions
+from .options import (
+    VoiceError,
+    VoiceOptions,
+    check_input,
+    check_output,
+    check_threshold,
+    parse_source,
+)
 from .sinks import AudioSink, FfmpegPlayer, WavRecorder, default_output, recording_path
 from .sources import FRAME_SAMPLES, RATE, AudioSource, open_source
 from .track import VoiceTrack
 
-__all__ = ["SPEAKING", "Voice", "voice_of"]
+__all__ = ["SPEAKING", "Voice", "avacollab_register_features"]
 
 logger = logging.getLogger(__name__)
 
@@ -32,12 +42,31 @@ SPEAKING = "voice.speaking"
 """Bus topic and event: ``{"speaking": bool}`` whenever a peer starts or stops speaking."""
 
 
-class Voice:
+_DEFAULTS = VoiceOptions()
+
+
+class Voice(Feature):
     """Voice for one session: our track to every peer, and what we do with theirs."""
 
-    def __init__(self, session: Session, options: VoiceOptions) -> None:
-        self.session = session
-        self.options = options
+    name = "voice"
+    options = (
+        Option("source", str, "mic", "What we send: mic, none, tone:HZ or file:PATH.",
+               parse_source),
+        Option("input", str, _DEFAULTS.input, "How to open the microphone: auto, pulse or alsa.",
+               check_input),
+        Option("device", str, _DEFAULTS.device, "The PulseAudio source or ALSA device name."),
+        Option("output", str, _DEFAULTS.output, "auto, pulse, alsa, record or none.", check_output),
+        Option("record_dir", Path, None, "Record what each peer says into this directory."),
+        Option("ffmpeg", str, _DEFAULTS.ffmpeg, "The ffmpeg program."),
+        Option("muted", bool, _DEFAULTS.muted, "Start muted."),
+        Option("threshold", float, _DEFAULTS.threshold, "Speaking above this level, in dBFS.",
+               check_threshold),
+    )  # fmt: skip
+
+    def __init__(self, session: Session, config: Mapping[str, Any]) -> None:
+        super().__init__(session, config)
+        self.settings = VoiceOptions(**config)
+        """The options, as the sources and sinks take them."""
         self.source: AudioSource | None = None
         self.track: VoiceTrack | None = None
         self.speaking: dict[str, bool] = {}
@@ -48,7 +77,7 @@ class Voice:
         # One relay proxy per peer: a track shared by several senders would
         # hand each of them only part of the frames.
         self._proxies: dict[str, Any] = {}
-        self._detector = SpeakingDetector(options.threshold)
+        self._detector = SpeakingDetector(self.settings.threshold)
         self._receivers: set[asyncio.Task[None]] = set()
         self._connected: set[str] = set()
 
@@ -65,20 +94,20 @@ class Voice:
     async def start(self) -> None:
         """Open the source; a failure is reported and we send nothing."""
         try:
-            self.source = await open_source(self.options)
+            self.source = await open_source(self.settings)
         except VoiceError as exc:
             self.error("source", exc)
             return
         if self.source is not None:
             self.track = VoiceTrack(
                 self.source,
-                muted=self.options.muted,
+                muted=self.settings.muted,
                 on_level=self._level,
                 on_error=lambda exc: self.error("source", exc),
             )
-            self.session.emit("voice.started", source=self.options.source.kind)
+            self.session.emit("voice.started", source=self.settings.source.kind)
 
-    def tracks_for(self, peer_id: str) -> list[Any]:
+    def media_tracks(self, peer_id: str) -> list[Any]:
         """The track ``peer_id`` gets from us (the same one each time we are asked)."""
         if self.track is None or self.track.readyState != "live":
             return []
@@ -92,7 +121,7 @@ class Voice:
             self._proxies[peer_id] = self._relay.subscribe(self.track)
         return [self._proxies[peer_id]]
 
-    def forget(self, peer_id: str) -> None:
+    def peer_left(self, peer_id: str, reason: str) -> None:
         """``peer_id`` left: its next connection gets a fresh proxy."""
         self._connected.discard(peer_id)
         proxy = self._proxies.pop(peer_id, None)
@@ -119,7 +148,7 @@ class Voice:
         with contextlib.suppress(BusError):
             self.session.bus.publish_json(SPEAKING, {"speaking": changed})
 
-    def connected(self, peer_id: str) -> None:
+    def peer_connected(self, peer_id: str) -> None:
         """The link to ``peer_id`` is up: add our track if it is not there yet."""
         self._connected.add(peer_id)
         if self.track is not None:
@@ -144,26 +173,39 @@ class Voice:
         self.speaking[message.sender] = speaking
         self.session.emit(SPEAKING, peer=message.sender, speaking=speaking)
 
-    def receive(self, peer_id: str, track: Any) -> None:
+    def topics(self) -> dict[str, Handler]:
+        return {SPEAKING: self.on_speaking}
+
+    def commands(self) -> list[JoinCommand]:
+        return [
+            JoinCommand(
+                "mute", "Send silence instead of your voice.", lambda _: self.set_muted(True)
+            ),
+            JoinCommand("unmute", "Send your voice again.", lambda _: self.set_muted(False)),
+        ]
+
+    def track_received(self, peer_id: str, track: Any) -> None:
         """Play or record an audio track from ``peer_id`` until it ends."""
+        if track.kind != "audio":
+            return
         task = asyncio.create_task(self._receive(peer_id, track))
         self._receivers.add(task)
         task.add_done_callback(self._receivers.discard)
 
     async def _open_sink(self, peer_id: str) -> AudioSink | None:
-        output = self.options.output
+        output = self.settings.output
         if output == "none":
             return None
         if output == "auto":
             output = default_output(os.environ) or "record"
         if output in ("pulse", "alsa"):
-            return await FfmpegPlayer.start(self.options.ffmpeg, output)
-        if self.options.record_dir is None:
+            return await FfmpegPlayer.start(self.settings.ffmpeg, output)
+        if self.settings.record_dir is None:
             raise VoiceError(
                 "no audio output found (no PulseAudio server, no sound card): pass"
                 " --set voice.record_dir=DIR to record what peers say, or voice.output=none"
             )
-        path = recording_path(self.options.record_dir, peer_id)
+        path = recording_path(self.settings.record_dir, peer_id)
         recorder = self.recordings[peer_id] = WavRecorder(path)
         self.session.emit("voice.recording", peer=peer_id, path=str(path))
         return recorder
@@ -208,92 +250,17 @@ class Voice:
         if self.source is not None:
             await self.source.close()
 
-    def status(self) -> str:
+    def status(self) -> list[str]:
         """One line for the status display."""
         if self.track is None:
-            return "voice: not sending"
+            return ["voice: not sending"]
         talking = sorted(p for p, on in self.speaking.items() if on)
         state = "muted" if self.muted else "live"
-        return f"voice: {self.options.source.kind} ({state}); speaking: {', '.join(talking) or '-'}"
-
-
-_voices: WeakKeyDictionary[Session, Voice] = WeakKeyDictionary()
-
-
-def voice_of(session: Session) -> Voice | None:
-    """The voice state of ``session`` (``None`` before it started or after it closed)."""
-    return _voices.get(session)
+        source = self.settings.source.kind
+        return [f"voice: {source} ({state}); speaking: {', '.join(talking) or '-'}"]
 
 
 @hookimpl
-async def avacollab_session_started(session: Session) -> None:
-    try:
-        options = VoiceOptions.parse(session.options)
-    except VoiceError as exc:
-        # A typo in an option costs the voice, never the session.
-        session.emit("voice.error", where="options", error=str(exc))
-        options = VoiceOptions(source=Source("none"), output="none")
-    voice = _voices[session] = Voice(session, options)
-    await voice.start()
-
-
-@hookimpl
-def avacollab_bus_topics(session: Session) -> dict[str, Handler]:
-    voice = _voices.get(session)
-    return {} if voice is None else {SPEAKING: voice.on_speaking}
-
-
-@hookimpl
-def avacollab_media_tracks(session: Session, peer_id: str) -> list[Any]:
-    voice = _voices.get(session)
-    return [] if voice is None else voice.tracks_for(peer_id)
-
-
-@hookimpl
-def avacollab_peer_connected(session: Session, peer_id: str) -> None:
-    voice = _voices.get(session)
-    if voice is not None:
-        voice.connected(peer_id)
-
-
-@hookimpl
-def avacollab_peer_left(session: Session, peer_id: str) -> None:
-    voice = _voices.get(session)
-    if voice is not None:
-        voice.forget(peer_id)
-
-
-@hookimpl
-def avacollab_track_received(session: Session, peer_id: str, track: Any) -> None:
-    voice = _voices.get(session)
-    if voice is not None and track.kind == "audio":
-        voice.receive(peer_id, track)
-
-
-@hookimpl
-def avacollab_join_commands(session: Session) -> list[JoinCommand]:
-    def mute(_: str) -> str:
-        voice = _voices.get(session)
-        return "voice is not running" if voice is None else voice.set_muted(True)
-
-    def unmute(_: str) -> str:
-        voice = _voices.get(session)
-        return "voice is not running" if voice is None else voice.set_muted(False)
-
-    return [
-        JoinCommand("mute", "Send silence instead of your voice.", mute),
-        JoinCommand("unmute", "Send your voice again.", unmute),
-    ]
-
-
-@hookimpl
-def avacollab_status(session: Session) -> list[str]:
-    voice = _voices.get(session)
-    return [] if voice is None else [voice.status()]
-
-
-@hookimpl
-async def avacollab_session_closing(session: Session) -> None:
-    voice = _voices.pop(session, None)
-    if voice is not None:
-        await voice.close()
+def avacollab_register_features(register: Register) -> None:
+    """The ``voice`` feature."""
+    register(Voice)

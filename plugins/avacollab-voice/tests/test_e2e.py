@@ -7,10 +7,10 @@ import itertools
 from functools import partial
 from pathlib import Path
 
-from avacollab.plugins import join_commands
 from avacollab.testing import RecordedSession, SessionFactory
 
 import avacollab_voice.plugin as voice
+from avacollab_voice.plugin import Voice
 from avacollab_voice.sinks import WavRecorder
 
 from .audio import RATE, dominant_frequency, rms, samples
@@ -47,9 +47,7 @@ def connected_to_all(session: RecordedSession, ids: set[str]) -> bool:
 async def recording(session: RecordedSession, sender: RecordedSession) -> WavRecorder:
     """The recorder of what ``sender`` says, once ``session`` receives its track."""
     await session.events.wait_for("voice.recording", peer=sender.peer_id, timeout=TIMEOUT)
-    state = voice.voice_of(session)
-    assert state is not None
-    return state.recordings[sender.peer_id]
+    return session.features.get(Voice).recordings[sender.peer_id]
 
 
 async def heard(recorder: WavRecorder, seconds: float) -> tuple[int, int]:
@@ -72,7 +70,7 @@ async def test_tone_is_heard_at_its_frequency(
         assert abs(dominant_frequency(audio) - 440.0) < 5.0
         assert rms(audio) > 0.05  # the tone is sent at a quarter of full scale (0.18 RMS)
     # Peers that send nothing are not recorded.
-    assert set(voice.voice_of(bob).recordings) == {alice.peer_id}  # type: ignore[union-attr]
+    assert set(bob.features.get(Voice).recordings) == {alice.peer_id}
 
 
 async def test_mute_sends_silence_and_unmute_brings_the_voice_back(
@@ -80,7 +78,7 @@ async def test_mute_sends_silence_and_unmute_brings_the_voice_back(
 ) -> None:
     alice, bob = await join(avacollab_sessions, tmp_path, ["tone:440", "none"])
     recorder = await recording(bob, alice)
-    commands = join_commands(alice.plugins, alice)
+    commands = alice.features.commands
     start, end = await heard(recorder, 1.0)
     loud = rms(samples(recorder.path)[start:end][RATE // 2 :])
     renegotiated = len(alice.events.named("renegotiated"))
@@ -121,6 +119,4 @@ async def test_three_peers_each_hear_the_other_two(
             start, end = await heard(recorder, 0.5)
             audio = samples(recorder.path)[start:end]
             assert abs(dominant_frequency(audio) - hz) < 5.0, (listener.name, sender.name)
-        state = voice.voice_of(listener)
-        assert state is not None
-        assert len(state.recordings) == 2
+        assert len(listener.features.get(Voice).recordings) == 2

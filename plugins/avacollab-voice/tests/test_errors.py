@@ -10,8 +10,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from avacollab.plugins import join_commands
-from avacollab.testing import SessionFactory
+from avacollab.featureset import PluginStartError
+from avacollab.signaling.server import SignalingServer
+from avacollab.testing import SessionFactory, start_sessions
 
 import avacollab_voice.plugin as voice
 from avacollab_voice.options import VoiceError, VoiceOptions
@@ -86,9 +87,7 @@ async def test_session_keeps_working_without_ffmpeg(
     for session in (alice, bob):
         error = await session.events.wait_for("voice.error", where="source")
         assert "apt-get install ffmpeg" in error["error"]
-    assert join_commands(alice.plugins, alice)["mute"].run("") == (
-        "voice: nothing to mute, no source is open"
-    )
+    assert await alice.features.execute("/mute") == "voice: nothing to mute, no source is open"
     # The bus still carries messages both ways, and no track was sent.
     received: asyncio.Queue[str] = asyncio.Queue()
     bob.bus.subscribe("test.ping", lambda m: received.put_nowait(m.sender))
@@ -99,14 +98,29 @@ async def test_session_keeps_working_without_ffmpeg(
     assert not [t for t in link.pc.getTransceivers() if t.kind == "audio"]
 
 
-async def test_bad_option_is_reported_and_voice_stays_off(
-    avacollab_sessions: SessionFactory,
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("source", "tone:x", "voice.source tone needs a frequency in Hz, like tone:440"),
+        ("source", "tone:5", "frequency must be between 20 and 20000 Hz"),
+        ("input", "jack", "voice.input must be auto, pulse or alsa, not 'jack'"),
+        ("output", "hdmi", "voice.output must be one of auto, pulse, alsa, record, none"),
+        ("threshold", "-120", "voice.threshold must be between -100 and 0 dBFS"),
+        ("threshold", "loud", "expected a number"),
+        ("muted", "maybe", "expected on or off"),
+        ("mutd", "on", "unknown option 'mutd' (did you mean 'muted'?)"),
+    ],
+)
+async def test_a_bad_option_is_refused_before_joining(
+    avacollab_server: SignalingServer, key: str, value: str, message: str
 ) -> None:
-    (alice,) = await avacollab_sessions(1, plugins=[voice], options={"voice.source": "tone:x"})
-    error = await alice.events.wait_for("voice.error", where="options")
-    assert "tone:440" in error["error"]
-    state = voice.voice_of(alice)
-    assert state is not None and state.track is None
+    with pytest.raises(PluginStartError) as error:
+        await start_sessions(
+            avacollab_server.url, 1, room="bad", plugins=[voice], options={f"voice.{key}": value}
+        )
+    assert str(error.value).startswith(f"--set voice.{key}")
+    assert message in str(error.value)
+    assert avacollab_server.core.peer_count == 0  # it never joined
 
 
 async def test_no_output_and_no_record_dir_is_a_clear_error(
