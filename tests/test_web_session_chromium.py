@@ -201,9 +201,18 @@ async def exchange(page: Page, python: JoinProcess, tag: str) -> None:
     await page.publish(f"{tag} reliable from page")
     await page.publish(f"{tag} unordered from page", reliable=False)
     digest = await page.send_big(MB, seed=len(tag))
-    await python.events.wait(
-        lambda: any(e["size"] == MB and e["sender"] == page.id
-                    for e in python.events.named("e2e.received")))  # fmt: skip
+    try:
+        await python.events.wait(
+            lambda: any(e["size"] == MB and e["sender"] == page.id
+                        for e in python.events.named("e2e.received")))  # fmt: skip
+    except TimeoutError:
+        # What the Python peer saw of the link meanwhile, for the failure report.
+        links = ("link-failed", "peer-left", "peer-connected")
+        seen = [e for e in python.events.items if e["event"] in links]
+        page_seen = await page.page.evaluate("events.filter((e) => e.event !== 'track')")
+        raise AssertionError(
+            f"no 1 MB from the page; python saw {seen}; page saw {page_seen}"
+        ) from None
     received = texts(python, page.id)
     assert (f"{tag} reliable from page", True) in received
     assert (f"{tag} unordered from page", False) in received
