@@ -66,6 +66,7 @@ class E2e(Feature):
                 sender=message.sender,
                 size=len(data),
                 sha256=hashlib.sha256(data).hexdigest(),
+                reliable=message.reliable,
                 text=data[:100].decode("utf-8", "replace") if len(data) <= 100 else None,
             )
 
@@ -75,10 +76,13 @@ class E2e(Feature):
         session = self.session
 
         def send(rest: str) -> str:
-            to = None
+            to, reliable = None, True
+            if rest.startswith("--unordered "):
+                # The unordered channel, for peers (browsers) whose channels are checked too.
+                reliable, rest = False, rest.removeprefix("--unordered ")
             if rest.startswith("--to "):
                 _, to, rest = rest.split(" ", 2)
-            count = session.bus.publish(TOPIC, rest.encode(), to=to)
+            count = session.bus.publish(TOPIC, rest.encode(), to=to, reliable=reliable)
             session.emit("e2e.sent", to=to, count=count)
             return f"sent to {count}"
 
@@ -111,7 +115,9 @@ class E2e(Feature):
             session.emit("e2e.counters", **bus.counters.as_dict())
 
         return [
-            JoinCommand("send", "/send [--to PEER] TEXT: publish TEXT on e2e.msg", send),
+            JoinCommand(
+                "send", "/send [--unordered] [--to PEER] TEXT: publish TEXT on e2e.msg", send
+            ),
             JoinCommand("big", "/big N: send N deterministic bytes on e2e.msg", big),
             JoinCommand("garbage", "/garbage PEER: a frame that is no bus frame", raw(b"\xde\xad")),
             JoinCommand("oversized", "/oversized PEER: a 100 kB frame", raw(b"\x01" * 100_000)),

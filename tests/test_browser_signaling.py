@@ -9,7 +9,6 @@ skipped otherwise, except under CI=true, where it fails instead.
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -17,7 +16,7 @@ import pytest
 
 from avacollab.signaling.server import SignalingServer
 
-from .chromium import CHROMIUM, chromium_unavailable
+from .chromium import launched
 from .conftest import Connect, ServerFactory
 
 FLAGS = [
@@ -49,19 +48,8 @@ JOIN = """async (url) => {
 
 @pytest.fixture
 async def browser() -> AsyncIterator[Any]:
-    reason = chromium_unavailable()
-    if reason is not None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI must run the browser signaling tests: {reason}")
-        pytest.skip(reason)
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as pw:
-        chromium = await pw.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
-        try:
-            yield chromium
-        finally:
-            await chromium.close()
+    async with launched(FLAGS, "the browser signaling tests") as chromium:
+        yield chromium
 
 
 def http_url(server: SignalingServer, host: str) -> str:

@@ -1562,6 +1562,879 @@ function parse(data) {
   }
 }
 
+// src/session/session.js
+var session_exports = {};
+__export(session_exports, {
+  ANSWER: () => ANSWER,
+  BYE: () => BYE,
+  LinkError: () => LinkError,
+  OFFER: () => OFFER,
+  PeerLink: () => PeerLink,
+  RELIABLE: () => RELIABLE,
+  RENEGOTIATE: () => RENEGOTIATE,
+  Session: () => Session,
+  UNORDERED: () => UNORDERED,
+  checkSdp: () => checkSdp,
+  iceServersFromWelcome: () => iceServersFromWelcome,
+  isOfferer: () => isOfferer,
+  parseRenegotiate: () => parseRenegotiate
+});
+var RENEGOTIATE = "session.renegotiate";
+var OFFER = "session.offer";
+var ANSWER = "session.answer";
+var BYE = "session.bye";
+var RELIABLE = Object.freeze({ label: "bus", options: { negotiated: true, id: 0 } });
+var UNORDERED = Object.freeze({
+  label: "bus-unordered",
+  options: { negotiated: true, id: 1, ordered: false, maxRetransmits: 0 }
+});
+var KINDS = /* @__PURE__ */ new Set(["audio", "video"]);
+var sleep = (seconds) => new Promise((resolve) => setTimeout(resolve, seconds * 1e3));
+var utf83 = new TextEncoder();
+var LinkError = class extends Error {
+  /**
+   * @param {string} message
+   * @param {"timeout" | "error" | "failed"} reason
+   */
+  constructor(message, reason = "error") {
+    super(message);
+    this.name = "LinkError";
+    this.reason = reason;
+  }
+};
+function isOfferer(ours, theirs) {
+  return ours < theirs;
+}
+function iceServersFromWelcome(entries) {
+  const servers = [];
+  for (const entry of Array.isArray(entries) ? entries : []) {
+    let urls = entry !== null && typeof entry === "object" ? entry.urls : void 0;
+    if (typeof urls === "string") urls = [urls];
+    if (!Array.isArray(urls) || !urls.length || !urls.every((u) => typeof u === "string")) {
+      console.warn("session: ice server skipped", String(JSON.stringify(entry)).slice(0, 200));
+      continue;
+    }
+    const server = { urls };
+    if (typeof entry.username === "string") server.username = entry.username;
+    if (typeof entry.credential === "string") server.credential = entry.credential;
+    servers.push(server);
+  }
+  return servers;
+}
+function parseRenegotiate(body, maxReceive) {
+  if (body === null || typeof body !== "object" || Array.isArray(body)) return null;
+  const { seq, receive } = (
+    /** @type {any} */
+    body
+  );
+  if (!Number.isSafeInteger(seq) || seq < 0 || !Array.isArray(receive) || receive.length > maxReceive) return null;
+  return { seq, receive: receive.filter((kind) => typeof kind === "string" && KINDS.has(kind)) };
+}
+function checkSdp(sdp, maxBytes) {
+  if (typeof sdp !== "string" || sdp.length > maxBytes || utf83.encode(sdp).length > maxBytes) return null;
+  return /^m=application /m.test(sdp) ? sdp : null;
+}
+async function route(link) {
+  try {
+    const stats = await Promise.race([link.pc.getStats(), sleep(1).then(() => null)]);
+    let found = null;
+    stats?.forEach((report) => {
+      if (report.type === "transport" && report.selectedCandidatePairId) {
+        const pair = stats.get(report.selectedCandidatePairId);
+        found = stats.get(pair?.localCandidateId)?.candidateType ?? null;
+      }
+    });
+    return found;
+  } catch {
+    return null;
+  }
+}
+var PeerLink = class {
+  /**
+   * @param {Session} session
+   * @param {string} peerId
+   * @param {boolean} offerer
+   */
+  constructor(session, peerId, offerer) {
+    this.peerId = peerId;
+    this.offerer = offerer;
+    this.session = session;
+    const PC = session._RTCPeerConnection;
+    this.pc = new PC({
+      iceServers: session.iceServers,
+      iceTransportPolicy: session.relayOnly ? "relay" : "all",
+      bundlePolicy: "max-bundle"
+    });
+    this.reliable = this.pc.createDataChannel(RELIABLE.label, RELIABLE.options);
+    this.unordered = this.pc.createDataChannel(UNORDERED.label, UNORDERED.options);
+    this.senders = /* @__PURE__ */ new Map();
+    this.closed = false;
+    this._waiters = /* @__PURE__ */ new Set();
+  }
+  get isOpen() {
+    return this.reliable.readyState === "open" && this.unordered.readyState === "open";
+  }
+  /**
+   * Make an offer (offerer only), with a receiving m-line for each kind in
+   * `receive` that no unnegotiated local track provides; resolve with its SDP.
+   * @param {string[]} [receive]
+   */
+  async createOffer(receive = []) {
+    if (!this.offerer) throw new LinkError("only the offerer makes offers");
+    if (this.pc.signalingState !== "stable") throw new LinkError("an offer is already pending");
+    const unmatched = /* @__PURE__ */ new Map();
+    for (const kind of this.wantedReceivers()) unmatched.set(kind, (unmatched.get(kind) ?? 0) + 1);
+    for (const kind of receive) {
+      const left = unmatched.get(kind) ?? 0;
+      if (left > 0) unmatched.set(kind, left - 1);
+      else this.pc.addTransceiver(kind, { direction: "recvonly" });
+    }
+    await this.pc.setLocalDescription(await this.pc.createOffer());
+    return this._gathered();
+  }
+  /**
+   * Apply the offerer's SDP (answerer only); resolve with the answer's SDP.
+   * @param {string} sdp
+   */
+  async acceptOffer(sdp) {
+    if (this.offerer) throw new LinkError("the offerer does not accept offers");
+    await this.pc.setRemoteDescription({ type: "offer", sdp });
+    await this.pc.setLocalDescription(await this.pc.createAnswer());
+    return this._gathered();
+  }
+  /**
+   * Apply the answerer's SDP (offerer only, after createOffer).
+   * @param {string} sdp
+   */
+  async acceptAnswer(sdp) {
+    if (!this.offerer || this.pc.signalingState !== "have-local-offer") throw new LinkError("no offer is pending");
+    await this.pc.setRemoteDescription({ type: "answer", sdp });
+  }
+  /** Kinds of local tracks not yet in any negotiated m-line (the answerer's request). */
+  wantedReceivers() {
+    return this.pc.getTransceivers().filter((t) => t.mid === null && t.direction !== "stopped" && t.sender.track !== null).map((t) => (
+      /** @type {MediaStreamTrack} */
+      t.sender.track.kind
+    ));
+  }
+  /**
+   * Resolve when both channels are open; reject when the connection fails or
+   * closes, or after `timeout` seconds.
+   * @param {number} timeout
+   * @returns {Promise<void>}
+   */
+  waitOpen(timeout) {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        if (this.isOpen) finish(null);
+        else if (this.closed || this.pc.connectionState === "failed" || this.pc.connectionState === "closed") {
+          finish(new LinkError(`connection to ${this.peerId} ${this.closed ? "closed" : this.pc.connectionState}`, "failed"));
+        }
+      };
+      const timer = setTimeout(() => {
+        const pc = this.pc;
+        finish(
+          new LinkError(
+            `connection to ${this.peerId} not open after ${timeout} s (signaling ${pc.signalingState}, ICE ${pc.iceConnectionState}, connection ${pc.connectionState})`,
+            "timeout"
+          )
+        );
+      }, timeout * 1e3);
+      const sources = [
+        [this.reliable, "open"],
+        [this.unordered, "open"],
+        [this.reliable, "close"],
+        [this.pc, "connectionstatechange"]
+      ];
+      const finish = (error) => {
+        clearTimeout(timer);
+        for (const [target, type] of sources) target.removeEventListener(type, check);
+        this._waiters.delete(check);
+        if (error === null) resolve();
+        else reject(error);
+      };
+      for (const [target, type] of sources) target.addEventListener(type, check);
+      this._waiters.add(check);
+      check();
+    });
+  }
+  close() {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      this.pc.close();
+    } catch {
+    }
+    for (const check of [...this._waiters]) check();
+  }
+  /** The local description once gathering is complete (or given up on). */
+  async _gathered() {
+    const pc = this.pc;
+    if (pc.iceGatheringState !== "complete") {
+      await new Promise((resolve) => {
+        const finish = () => {
+          clearTimeout(timer);
+          pc.removeEventListener("icegatheringstatechange", changed);
+          this._waiters.delete(changed);
+          resolve(void 0);
+        };
+        const changed = () => {
+          if (pc.iceGatheringState === "complete" || this.closed) finish();
+        };
+        const timer = setTimeout(finish, this.session.gatherTimeout * 1e3);
+        pc.addEventListener("icegatheringstatechange", changed);
+        this._waiters.add(changed);
+      });
+    }
+    if (this.closed) throw new LinkError(`connection to ${this.peerId} closed`, "failed");
+    const sdp = (
+      /** @type {RTCSessionDescription} */
+      pc.localDescription.sdp
+    );
+    return this.session._localSdp(sdp, this.peerId);
+  }
+};
+var Peer2 = class {
+  /**
+   * @param {string} id
+   * @param {string} name
+   * @param {boolean} offerer
+   */
+  constructor(id, name, offerer) {
+    this.id = id;
+    this.name = name;
+    this.offerer = offerer;
+    this.link = null;
+    this.connected = false;
+    this.lost = false;
+    this.gone = false;
+    this.failures = 0;
+    this.connecting = false;
+    this.offerTimer = void 0;
+    this.negotiating = false;
+    this.dirty = false;
+    this.receive = [];
+    this.serves = 0;
+    this.early = null;
+    this.answer = null;
+    this.asked = 0;
+    this.askAgain = false;
+    this.requests = 0;
+  }
+};
+var Session = class {
+  /**
+   * @param {string} url the signaling server's WebSocket URL
+   * @param {string} room
+   * @param {SessionOptions} [options]
+   */
+  constructor(url, room, options = {}) {
+    this.room = room;
+    this.onEvent = options.onEvent;
+    const PC = options.RTCPeerConnection ?? /** @type {any} */
+    globalThis.RTCPeerConnection;
+    if (typeof PC !== "function") throw new TypeError("no RTCPeerConnection: pass options.RTCPeerConnection");
+    this._RTCPeerConnection = PC;
+    this.connectTimeout = options.connectTimeout ?? 15;
+    this.maxRetries = options.maxRetries ?? 5;
+    this.retryBackoff = { initial: 0.5, maximum: 8, ...options.retryBackoff };
+    this.gatherTimeout = options.gatherTimeout ?? 5;
+    this.relayOnly = options.relayOnly ?? false;
+    this.maxSdpBytes = options.maxSdpBytes ?? 65536;
+    this.maxReceive = options.maxReceive ?? 16;
+    this._rewrite = options.localSdp;
+    if (!(this.connectTimeout > 0)) throw new RangeError("connectTimeout must be positive");
+    if (!(this.maxRetries >= 0)) throw new RangeError("maxRetries must not be negative");
+    const signalingOptions = {
+      ...options.signaling,
+      name: options.name ?? "",
+      onMessage: (message) => this._onSignal(message)
+    };
+    if (options.token !== void 0) signalingOptions.token = options.token;
+    if (options.WebSocket !== void 0) signalingOptions.WebSocket = options.WebSocket;
+    this.signaling = new SignalingClient(url, room, signalingOptions);
+    this.bus = new Bus(options.bus ?? {}, { onPeerDead: (id) => this._onPeerDead(id) });
+    this.iceServers = [];
+    this._peers = /* @__PURE__ */ new Map();
+    this._tracks = /* @__PURE__ */ new Map();
+    this._ready = false;
+    this._held = [];
+    this._closing = false;
+  }
+  /** Our id in the room. */
+  get peerId() {
+    return this.signaling.peerId;
+  }
+  /** Members other than us that are not known lost: id to name. */
+  get peers() {
+    return new Map([...this._peers.values()].filter((p) => !p.lost).map((p) => [p.id, p.name]));
+  }
+  /** Ids of the peers whose bus is open. */
+  get connected() {
+    return [...this._peers.values()].filter((p) => p.connected).map((p) => p.id);
+  }
+  /**
+   * The current connection to a peer (for status displays and tests).
+   * @param {string} peerId
+   */
+  link(peerId) {
+    return this._peers.get(peerId)?.link ?? null;
+  }
+  /**
+   * Join the room and connect to every member; resolve with the welcome.
+   * Rejects with a SignalingError when the first join fails.
+   */
+  async start() {
+    const welcome = await this.signaling.connect();
+    this.iceServers = iceServersFromWelcome(welcome.iceServers);
+    this.bus.subscribe(RENEGOTIATE, (m) => this._onRenegotiate(m));
+    this.bus.subscribe(OFFER, (m) => this._onBusOffer(m));
+    this.bus.subscribe(ANSWER, (m) => this._onBusAnswer(m));
+    this.bus.subscribe(BYE, (m) => this._onBye(m));
+    const others = (Array.isArray(welcome.peers) ? welcome.peers : []).filter((p) => p !== null && typeof p === "object");
+    this._emit("joined", { room: this.room, peer: this.peerId, name: String(welcome.name ?? ""), peers: others.map((p) => String(p.peer)) });
+    for (const other of others) this._peerJoined(String(other.peer ?? ""), String(other.name ?? ""));
+    this._ready = true;
+    for (const message of this._held.splice(0)) this._onSignal(message);
+    return welcome;
+  }
+  /** Leave: say goodbye on the bus, flush it (up to 5 s), close the links, leave the room. */
+  async close() {
+    if (this._closing) return;
+    this._closing = true;
+    const open = [...this._peers.values()].filter((p) => p.connected && p.link !== null);
+    for (const peer of open) {
+      try {
+        this.bus.publish(BYE, new Uint8Array(), { to: peer.id });
+      } catch (error) {
+        if (!(error instanceof BusError)) throw error;
+      }
+    }
+    const deadline = Date.now() + 5e3;
+    let timer;
+    await Promise.race([
+      Promise.all(open.map((p) => this.bus.drain(p.id).catch(() => void 0))),
+      new Promise((resolve) => timer = setTimeout(resolve, 5e3))
+    ]);
+    clearTimeout(timer);
+    const links = open.map((p) => p.link).filter((l) => l !== null);
+    while (Date.now() < deadline && links.some((l) => l.isOpen && l.reliable.bufferedAmount > 0)) await sleep(0.02);
+    for (const peer of this._peers.values()) {
+      clearTimeout(peer.offerTimer);
+      peer.answer?.(null);
+      peer.link?.close();
+      peer.link = null;
+      peer.connected = false;
+    }
+    this.bus.close();
+    this.signaling.close({ leave: true });
+    this._emit("closed", { peer: this.peerId });
+  }
+  /**
+   * Send a media track to every peer (now and later ones); renegotiates.
+   * @param {MediaStreamTrack} track
+   * @param {...MediaStream} streams
+   */
+  addTrack(track, ...streams) {
+    this._tracks.set(track, streams);
+    for (const peer of this._peers.values()) this._syncTracks(peer);
+  }
+  /**
+   * Stop sending a track added with addTrack; renegotiates.
+   * @param {MediaStreamTrack} track
+   */
+  removeTrack(track) {
+    this._tracks.delete(track);
+    for (const peer of this._peers.values()) this._syncTracks(peer);
+  }
+  // -- events -------------------------------------------------------------
+  /**
+   * @param {string} event
+   * @param {Record<string, unknown>} fields
+   */
+  _emit(event, fields) {
+    try {
+      this.onEvent?.({ event, ts: Math.round(Date.now()) / 1e3, ...fields });
+    } catch (error) {
+      console.error("session: event handler failed", error);
+    }
+  }
+  /**
+   * @param {string} sdp
+   * @param {string} peerId
+   */
+  _localSdp(sdp, peerId) {
+    return this._rewrite === void 0 ? sdp : this._rewrite(sdp, peerId);
+  }
+  // -- signaling ----------------------------------------------------------
+  /** @param {import("../signaling/client.js").SignalingMessage} message */
+  _onSignal(message) {
+    if (!this._ready) {
+      this._held.push(message);
+      return;
+    }
+    if (this._closing) return;
+    const sender = String(message.from ?? "");
+    switch (message.type) {
+      case "peer-joined":
+        this._peerJoined(String(message.peer ?? ""), String(message.name ?? ""));
+        break;
+      case "peer-left":
+        this._peerLeft(String(message.peer ?? ""), String(message.reason ?? "left"));
+        break;
+      case "offer":
+        this._onOffer(sender, message.sdp);
+        break;
+      case "answer":
+        this._onAnswer(sender, message.sdp);
+        break;
+      case "candidate":
+        this._onCandidate(sender, message.candidate);
+        break;
+      case "welcome": {
+        const servers = iceServersFromWelcome(message.iceServers);
+        if (servers.length) this.iceServers = servers;
+        this._emit("rejoined", { peer: this.peerId, resumed: Boolean(message.resumed) });
+        for (const other of Array.isArray(message.peers) ? message.peers : []) {
+          if (other !== null && typeof other === "object") this._peerJoined(String(other.peer ?? ""), String(other.name ?? ""));
+        }
+        break;
+      }
+      case "ice-servers":
+        this.iceServers = iceServersFromWelcome(message.iceServers);
+        break;
+      case "error":
+        console.warn("session: signaling error", message.code, message.message);
+        break;
+    }
+  }
+  /**
+   * @param {string} peerId
+   * @param {string} name
+   */
+  _peerJoined(peerId, name) {
+    if (!peerId || peerId === this.peerId) return;
+    const known = this._peers.get(peerId);
+    if (known !== void 0 && !known.gone) {
+      known.name = name || known.name;
+      if (known.lost && known.offerer && !known.connecting) {
+        known.failures = 0;
+        this._connect(known);
+      }
+      return;
+    }
+    const peer = new Peer2(peerId, name, isOfferer(this.peerId, peerId));
+    this._peers.set(peerId, peer);
+    this._emit("peer-joined", { peer: peerId, name, offerer: peer.offerer });
+    if (peer.offerer) this._connect(peer);
+    else this._awaitOffer(peer);
+  }
+  /**
+   * @param {string} peerId
+   * @param {string} reason
+   */
+  _peerLeft(peerId, reason) {
+    const peer = this._peers.get(peerId);
+    if (peer === void 0) return;
+    this._peers.delete(peerId);
+    peer.gone = true;
+    clearTimeout(peer.offerTimer);
+    this._dropLink(peer);
+    if (!peer.lost) {
+      peer.lost = true;
+      this._emit("peer-left", { peer: peerId, name: peer.name, reason });
+    }
+  }
+  // -- making connections -------------------------------------------------
+  /** @param {Peer} peer */
+  _newLink(peer) {
+    const link = new PeerLink(this, peer.id, peer.offerer);
+    link.pc.addEventListener("connectionstatechange", () => {
+      if (link.pc.connectionState === "failed" && peer.link === link && peer.connected) {
+        this._lost(peer, link, "failed", "peer connection failed");
+      }
+    });
+    link.reliable.addEventListener("close", () => {
+      if (peer.link === link && peer.connected) this._lost(peer, link, "failed", "data channel closed");
+    });
+    link.pc.addEventListener("track", (event) => {
+      this._emit("track", { peer: peer.id, kind: event.track.kind, track: event.track, streams: event.streams });
+    });
+    const asChannel = (c) => (
+      /** @type {import("../bus/bus.js").ChannelLike} */
+      /** @type {unknown} */
+      c
+    );
+    this.bus.addPeer(peer.id, asChannel(link.reliable), asChannel(link.unordered));
+    peer.link = link;
+    return link;
+  }
+  /**
+   * Offerer: connect, and replace the connection each time it fails.
+   * @param {Peer} peer
+   */
+  async _connect(peer) {
+    if (peer.connecting) return;
+    peer.connecting = true;
+    try {
+      while (!peer.gone && !this._closing) {
+        if (peer.failures > this.maxRetries) {
+          this._emit("link-failed", {
+            peer: peer.id,
+            reason: "gave-up",
+            attempt: peer.failures,
+            final: true,
+            error: `no connection after ${peer.failures} attempts`
+          });
+          return;
+        }
+        if (peer.failures) {
+          const ceiling = Math.min(this.retryBackoff.maximum, this.retryBackoff.initial * 2 ** (peer.failures - 1));
+          await sleep(ceiling / 2 + Math.random() * ceiling / 2);
+          if (peer.gone || this._closing) return;
+        }
+        this._dropLink(peer);
+        const link = this._newLink(peer);
+        try {
+          const sdp = await link.createOffer();
+          if (peer.link !== link) throw new LinkError("replaced", "failed");
+          this.signaling.relay("offer", peer.id, { sdp });
+          await link.waitOpen(this.connectTimeout);
+        } catch (error) {
+          if (peer.gone || this._closing) return;
+          peer.failures++;
+          this._reportFailure(peer, error);
+          continue;
+        }
+        this._opened(peer, link);
+        return;
+      }
+    } finally {
+      peer.connecting = false;
+    }
+  }
+  /**
+   * Answerer: report an offerer that stays silent.
+   * @param {Peer} peer
+   */
+  _awaitOffer(peer) {
+    clearTimeout(peer.offerTimer);
+    peer.offerTimer = setTimeout(() => {
+      this._emit("link-failed", {
+        peer: peer.id,
+        reason: "timeout",
+        attempt: 0,
+        final: false,
+        error: `no offer from ${peer.id} within ${this.connectTimeout} s`
+      });
+    }, this.connectTimeout * 1e3);
+  }
+  /**
+   * @param {string} sender
+   * @param {unknown} body
+   */
+  async _onOffer(sender, body) {
+    const sdp = checkSdp(body, this.maxSdpBytes);
+    let peer = this._peers.get(sender);
+    if (sdp === null || !sender) {
+      console.warn("session: offer refused from", sender);
+      return;
+    }
+    if (peer === void 0) {
+      peer = new Peer2(sender, "", isOfferer(this.peerId, sender));
+      this._peers.set(sender, peer);
+    }
+    if (peer.offerer || peer.gone) {
+      console.warn("session: offer ignored from", sender);
+      return;
+    }
+    clearTimeout(peer.offerTimer);
+    this._dropLink(peer);
+    const link = this._newLink(peer);
+    try {
+      const answer = await link.acceptOffer(sdp);
+      if (peer.link !== link) return;
+      this.signaling.relay("answer", peer.id, { sdp: answer });
+      await link.waitOpen(this.connectTimeout);
+    } catch (error) {
+      if (peer.link === link) {
+        this._reportFailure(peer, error);
+        this._dropLink(peer);
+        if (!peer.gone && !this._closing) this._awaitOffer(peer);
+      }
+      return;
+    }
+    if (peer.link === link) this._opened(peer, link);
+  }
+  /**
+   * @param {string} sender
+   * @param {unknown} body
+   */
+  async _onAnswer(sender, body) {
+    const link = this._peers.get(sender)?.link;
+    const sdp = checkSdp(body, this.maxSdpBytes);
+    if (link == null || !link.offerer || link.pc.signalingState !== "have-local-offer" || sdp === null) {
+      console.warn("session: answer ignored from", sender);
+      return;
+    }
+    try {
+      await link.acceptAnswer(sdp);
+    } catch (error) {
+      console.warn("session: answer rejected from", sender, error);
+      link.close();
+    }
+  }
+  /**
+   * A trickled candidate (from a browser peer that sends them); aiortc peers
+   * and this client put every candidate in the SDP instead.
+   * @param {string} sender
+   * @param {unknown} candidate
+   */
+  async _onCandidate(sender, candidate) {
+    const link = this._peers.get(sender)?.link;
+    if (link == null || link.pc.remoteDescription === null) return;
+    try {
+      await link.pc.addIceCandidate(
+        /** @type {RTCIceCandidateInit | null} */
+        candidate ?? void 0
+      );
+    } catch {
+    }
+  }
+  /**
+   * @param {Peer} peer
+   * @param {unknown} error
+   */
+  _reportFailure(peer, error) {
+    const reason = error instanceof LinkError ? error.reason : "error";
+    this._emit("link-failed", { peer: peer.id, reason, attempt: peer.failures, final: false, error: String(error instanceof Error ? error.message : error) });
+  }
+  /**
+   * @param {Peer} peer
+   * @param {PeerLink} link
+   */
+  _opened(peer, link) {
+    peer.failures = 0;
+    peer.connected = true;
+    peer.lost = false;
+    peer.asked = 0;
+    peer.askAgain = false;
+    peer.serves = 0;
+    const added = this._syncTracks(peer, false);
+    const early = peer.early;
+    peer.early = null;
+    if (early !== null) this._onRenegotiate(early);
+    if (added) this._negotiationNeeded(peer, link);
+    route(link).then((route2) => {
+      if (peer.link === link) this._emit("peer-connected", { peer: peer.id, name: peer.name, offerer: peer.offerer, route: route2 });
+    });
+  }
+  /** @param {Peer} peer */
+  _dropLink(peer) {
+    const link = peer.link;
+    peer.link = null;
+    peer.connected = false;
+    this.bus.removePeer(peer.id);
+    peer.answer?.(null);
+    link?.close();
+  }
+  // -- losing connections -------------------------------------------------
+  /** @param {string} peerId */
+  _onPeerDead(peerId) {
+    const peer = this._peers.get(peerId);
+    if (peer !== void 0 && peer.connected && peer.link !== null) {
+      this._lost(peer, peer.link, "timeout", `silent for ${this.bus.config.deadAfter} s`);
+    }
+  }
+  /**
+   * @param {Peer} peer
+   * @param {PeerLink} link
+   * @param {string} reason
+   * @param {string} error
+   */
+  _lost(peer, link, reason, error) {
+    if (peer.link !== link || this._closing) return;
+    peer.failures++;
+    this._emit("link-failed", { peer: peer.id, reason, attempt: peer.failures, final: false, error });
+    this._dropLink(peer);
+    if (!peer.lost) {
+      peer.lost = true;
+      this._emit("peer-left", { peer: peer.id, name: peer.name, reason });
+    }
+    if (peer.gone || !this._peers.has(peer.id)) return;
+    if (peer.offerer) this._connect(peer);
+    else this._awaitOffer(peer);
+  }
+  /** @param {import("../bus/bus.js").Message} message */
+  _onBye(message) {
+    const peer = this._peers.get(message.sender);
+    if (peer !== void 0) this._peerLeft(peer.id, "left");
+  }
+  // -- renegotiation --------------------------------------------------------
+  /**
+   * Make the peer's link send exactly the session's tracks; renegotiate if
+   * anything changed (unless `renegotiate` is false). Returns whether it did.
+   * @param {Peer} peer
+   * @param {boolean} [renegotiate]
+   */
+  _syncTracks(peer, renegotiate = true) {
+    const link = peer.link;
+    if (link === null || !peer.connected) return false;
+    let changed = false;
+    for (const [track, sender] of [...link.senders]) {
+      if (!this._tracks.has(track)) {
+        link.pc.removeTrack(sender);
+        link.senders.delete(track);
+        changed = true;
+      }
+    }
+    for (const [track, streams] of this._tracks) {
+      if (!link.senders.has(track)) {
+        link.senders.set(track, link.pc.addTrack(track, ...streams));
+        changed = true;
+      }
+    }
+    if (changed && renegotiate) this._negotiationNeeded(peer, link);
+    return changed;
+  }
+  /**
+   * @param {Peer} peer
+   * @param {PeerLink} link
+   */
+  _negotiationNeeded(peer, link) {
+    if (peer.link !== link || !peer.connected) return;
+    if (peer.offerer) this._scheduleOffer(peer);
+    else if (peer.asked) peer.askAgain = true;
+    else this._ask(peer, link);
+  }
+  /**
+   * Answerer: ask the offerer for an offer.
+   * @param {Peer} peer
+   * @param {PeerLink} link
+   */
+  _ask(peer, link) {
+    peer.requests++;
+    peer.asked = peer.requests;
+    try {
+      this.bus.publishJson(RENEGOTIATE, { seq: peer.asked, receive: link.wantedReceivers() }, { to: peer.id });
+    } catch (error) {
+      if (!(error instanceof BusError)) throw error;
+    }
+  }
+  /** @param {import("../bus/bus.js").Message} message */
+  _onRenegotiate(message) {
+    const peer = this._peers.get(message.sender);
+    if (peer === void 0 || !peer.offerer || peer.link === null) return;
+    if (!peer.connected) {
+      peer.early = message;
+      return;
+    }
+    let request = null;
+    try {
+      request = parseRenegotiate(messageJson(message), this.maxReceive);
+    } catch {
+    }
+    if (request === null) {
+      console.warn("session: invalid renegotiation request from", peer.id);
+      return;
+    }
+    peer.receive = request.receive;
+    peer.serves = Math.max(peer.serves, request.seq);
+    this._scheduleOffer(peer);
+  }
+  /** @param {Peer} peer */
+  _scheduleOffer(peer) {
+    peer.dirty = true;
+    if (!peer.negotiating) this._negotiate(peer);
+  }
+  /**
+   * Offerer: one renegotiation at a time, coalescing requests that arrive meanwhile.
+   * @param {Peer} peer
+   */
+  async _negotiate(peer) {
+    peer.negotiating = true;
+    try {
+      while (peer.dirty && peer.connected && peer.link !== null) {
+        peer.dirty = false;
+        const link = peer.link;
+        const receive = peer.receive;
+        const serves = peer.serves;
+        peer.receive = [];
+        const answered = new Promise((resolve) => peer.answer = resolve);
+        let timer;
+        try {
+          const sdp = await link.createOffer(receive);
+          this.bus.publishJson(OFFER, { sdp, serves }, { to: peer.id });
+          const answer = await Promise.race([
+            answered,
+            new Promise((_, reject) => {
+              timer = setTimeout(() => reject(new LinkError(`no answer within ${this.connectTimeout} s`, "timeout")), this.connectTimeout * 1e3);
+            })
+          ]);
+          if (answer === null) throw new LinkError("renegotiation abandoned", "failed");
+          await link.acceptAnswer(
+            /** @type {string} */
+            answer
+          );
+        } catch (error) {
+          if (peer.link === link) {
+            this._lost(peer, link, "failed", `renegotiation: ${error instanceof Error ? error.message : error}`);
+          }
+          return;
+        } finally {
+          clearTimeout(timer);
+          peer.answer = null;
+        }
+        this._emit("renegotiated", { peer: peer.id });
+      }
+    } finally {
+      peer.negotiating = false;
+    }
+  }
+  /** @param {import("../bus/bus.js").Message} message */
+  _onBusAnswer(message) {
+    const peer = this._peers.get(message.sender);
+    if (peer === void 0 || peer.answer === null) return;
+    let sdp = null;
+    try {
+      sdp = checkSdp(messageJson(message).sdp, this.maxSdpBytes);
+    } catch {
+    }
+    if (sdp !== null) peer.answer(sdp);
+    else console.warn("session: invalid renegotiation answer from", peer.id);
+  }
+  /** @param {import("../bus/bus.js").Message} message */
+  async _onBusOffer(message) {
+    const peer = this._peers.get(message.sender);
+    if (peer === void 0 || peer.offerer || peer.link === null || !peer.connected || this._closing) return;
+    const link = peer.link;
+    let answer;
+    let serves = 0;
+    try {
+      const body = messageJson(message);
+      const sdp = checkSdp(body?.sdp, this.maxSdpBytes);
+      serves = Number.isSafeInteger(body.serves) ? body.serves : 0;
+      if (sdp === null) throw new LinkError("no valid sdp");
+      answer = await link.acceptOffer(sdp);
+    } catch (error) {
+      console.warn("session: renegotiation offer rejected from", peer.id, error);
+      return;
+    }
+    if (peer.link !== link) return;
+    try {
+      this.bus.publishJson(ANSWER, { sdp: answer }, { to: peer.id });
+    } catch (error) {
+      if (!(error instanceof BusError)) throw error;
+    }
+    this._emit("renegotiated", { peer: peer.id });
+    if (peer.asked && serves >= peer.asked) peer.asked = 0;
+    if (!peer.asked && (peer.askAgain || link.wantedReceivers().length)) {
+      peer.askAgain = false;
+      this._ask(peer, link);
+    }
+  }
+};
+
 // src/editing/order.js
 var order_exports = {};
 __export(order_exports, {
@@ -1856,9 +2729,9 @@ var PALETTE = Object.freeze([
   "#c32273"
 ]);
 var PALETTE_SIZE = PALETTE.length;
-var utf83 = new TextEncoder();
+var utf84 = new TextEncoder();
 function preferredSlot(peerId) {
-  const hash = digest(utf83.encode(peerId));
+  const hash = digest(utf84.encode(peerId));
   const first = new DataView(hash.buffer, hash.byteOffset, 8).getBigUint64(0);
   return Number(first % BigInt(PALETTE_SIZE));
 }
@@ -1896,12 +2769,14 @@ function distance(a, b) {
 export {
   Bus,
   BusFull,
+  Session,
   SignalingClient,
   SignalingError,
   bus_exports as bus,
   colors_exports as colors,
   messageJson,
   order_exports as order,
+  session_exports as session,
   client_exports as signaling,
   wire_exports as wire
 };

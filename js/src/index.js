@@ -4,6 +4,7 @@
 //   wire       the bus frame format (docs/protocol.md part 2)
 //   Bus        the data-channel bus over each peer's two RTCDataChannels
 //   signaling  the signaling client (docs/protocol.md part 1)
+//   Session    the mesh: one RTCPeerConnection per peer, the bus on top (docs/session.md)
 //   order      fractional order keys of the editing plugin
 //   colors     presence colors
 export * as wire from "./bus/wire.js";
@@ -11,5 +12,7 @@ export { Bus, BusFull, messageJson } from "./bus/bus.js";
 export * as bus from "./bus/bus.js";
 export { SignalingClient, SignalingError } from "./signaling/client.js";
 export * as signaling from "./signaling/client.js";
+export { Session } from "./session/session.js";
+export * as session from "./session/session.js";
 export * as order from "./editing/order.js";
 export * as colors from "./presence/colors.js";

@@ -1,0 +1,241 @@
+"""Joining a room from a web page against joining from Python: time to an open bus.
+
+Starts a signaling server on a free port of 127.0.0.1 and one ``avacollab
+join`` process (the *anchor*) in a room, then, in the same run and
+interleaved, ``--rounds`` times each:
+
+* **page**: headless Chromium (Debian's ``chromium`` driven by Playwright; no
+  browser is downloaded) opens a fresh page of the server's origin, imports
+  ``/client/avacollab.js`` and joins with its ``Session``; measured from the
+  page's navigation start (``performance.now()`` is 0 there) to the
+  ``peer-connected`` event for the anchor, when both channels are open. It
+  includes loading the page and the bundle, the welcome, ICE gathering and
+  the connection.
+  ``welcome_p50_ms`` is the part until the welcome (page and bundle load
+  included).
+* **python**: an in-process ``avacollab.peer.session.Session`` (gathering on
+  127.0.0.1) joins; measured from the call to ``start()`` to its
+  ``peer-connected`` event for the anchor. Interpreter start-up and imports
+  are not included (a page has no equivalent of them once the browser runs).
+
+Each joiner leaves before the next one comes. Chromium gathers no candidate
+on loopback; its host candidate is an address of this machine, so nothing
+leaves it. The offerer of each pair is whichever id sorts first; the
+anchor's id is picked so that both roles occur, and the counts are reported.
+
+    .venv/bin/python bench/web_join.py                  # 30 rounds, prints JSON and a table row
+    .venv/bin/python bench/web_join.py --rounds 5       # smoke
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import string
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from machine_info import cpu_model, versions
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = ["--no-sandbox", "--disable-features=WebRtcHideLocalIpsWithMdns"]
+ROOM = "bench-web-join"
+WAIT = 30.0
+# Peer ids are token_urlsafe; in this order the first character decides most comparisons.
+ALPHABET = "".join(sorted("-_" + string.ascii_letters + string.digits))
+
+# Runs in the page: join, and report when the anchor's channels are open.
+JOIN = """([bundle, url, room, anchor]) => new Promise(async (resolve, reject) => {
+  const client = await import(bundle);
+  const session = new client.Session(url, room, {
+    name: "page",
+    onEvent: (e) => {
+      if (e.event === "joined") window.welcomed = performance.now();
+      if (e.event === "peer-connected" && e.peer === anchor) {
+        resolve({ ms: performance.now(), welcome: window.welcomed, offerer: e.offerer });
+      }
+    },
+  });
+  window.session = session;
+  session.start().catch(reject);
+})"""
+
+
+def progress(what: str) -> None:
+    print(f"bench: {what}", file=sys.stderr, flush=True)
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+
+async def anchor(url: str) -> tuple[asyncio.subprocess.Process, str]:
+    """The ``join`` process every joiner connects to, and its peer id.
+
+    One whose id starts in the middle of the alphabet of ids, so that the
+    joiners' random ids make them offerer about as often as answerer."""
+    for _ in range(20):
+        proc, peer = await join_process(url)
+        if 0.3 <= ALPHABET.index(peer[0]) / len(ALPHABET) <= 0.7:
+            return proc, peer
+        proc.kill()
+        await proc.wait()
+    raise RuntimeError("no anchor id in the middle of the order after 20 joins")
+
+
+async def join_process(url: str) -> tuple[asyncio.subprocess.Process, str]:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "avacollab.cli.join", ROOM, "--server", url, "--name", "anchor",
+        "--ice-address", "127.0.0.1", "--events", "-",
+        cwd=ROOT, env={**os.environ, "AVACOLLAB_PLUGINS": ""},
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    assert proc.stdout is not None
+    async with asyncio.timeout(WAIT):
+        async for line in proc.stdout:
+            event = json.loads(line)
+            if event["event"] == "joined":
+                return proc, str(event["peer"])
+    raise RuntimeError("the anchor never joined")
+
+
+async def page_round(browser: Any, origin: str, url: str, anchor_id: str) -> dict[str, Any]:
+    from avacollab.signaling.bundle import CLIENT_PATH
+
+    page = await browser.new_page()
+    try:
+        await page.goto(origin + "/")
+        async with asyncio.timeout(WAIT):
+            result: dict[str, Any] = await page.evaluate(
+                JOIN, [origin + CLIENT_PATH, url, ROOM, anchor_id]
+            )
+        await page.evaluate("session.close()")
+    finally:
+        await page.close()
+    return {
+        "seconds": result["ms"] / 1000,
+        "welcome": result["welcome"] / 1000,
+        "offerer": result["offerer"],
+    }
+
+
+async def python_round(url: str, anchor_id: str) -> dict[str, Any]:
+    from avacollab.peer.session import Session, SessionConfig
+
+    connected = asyncio.Event()
+    offerer = [False]
+    welcome = [0.0]
+
+    def sink(event: dict[str, Any]) -> None:
+        if event["event"] == "joined":
+            welcome[0] = time.perf_counter() - started
+        if event["event"] == "peer-connected" and event["peer"] == anchor_id:
+            offerer[0] = bool(event["offerer"])
+            connected.set()
+
+    session = Session(
+        SessionConfig(url, ROOM, name="python", ice_addresses=["127.0.0.1"]), events=sink
+    )
+    started = time.perf_counter()
+    try:
+        await session.start()
+        async with asyncio.timeout(WAIT):
+            await connected.wait()
+        seconds = time.perf_counter() - started
+    finally:
+        await session.close()
+    return {"seconds": seconds, "welcome": welcome[0], "offerer": offerer[0]}
+
+
+def summary(rounds: list[dict[str, Any]]) -> dict[str, Any]:
+    seconds = [r["seconds"] for r in rounds]
+    return {
+        "rounds": len(seconds),
+        "p50_ms": round(percentile(seconds, 50) * 1000, 1),
+        "p99_ms": round(percentile(seconds, 99) * 1000, 1),
+        "min_ms": round(min(seconds) * 1000, 1),
+        "max_ms": round(max(seconds) * 1000, 1),
+        # To the welcome (the rest is the peer connection: gathering, ICE, DTLS, SCTP).
+        "welcome_p50_ms": round(percentile([r["welcome"] for r in rounds], 50) * 1000, 1),
+        "as_offerer": sum(1 for r in rounds if r["offerer"]),
+    }
+
+
+async def measure(rounds: int) -> dict[str, Any]:
+    from playwright.async_api import async_playwright
+
+    from avacollab.settings import Settings
+    from avacollab.signaling.server import SignalingServer
+
+    settings = replace(Settings(), host="127.0.0.1", port=0)
+    server = SignalingServer(settings, resume_secret=os.urandom(32))
+    await server.start()
+    origin = f"http://127.0.0.1:{server.port}"
+    proc, anchor_id = await anchor(server.url)
+    page_rounds: list[dict[str, Any]] = []
+    python_rounds: list[dict[str, Any]] = []
+    try:
+        async with async_playwright() as pw:
+            browser = await pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+            try:
+                # One unmeasured round each: the first page starts Chromium's
+                # network and renderer processes, the first session imports aiortc.
+                await page_round(browser, origin, server.url, anchor_id)
+                await python_round(server.url, anchor_id)
+                for i in range(rounds):
+                    progress(f"round {i + 1}/{rounds}")
+                    page_rounds.append(await page_round(browser, origin, server.url, anchor_id))
+                    python_rounds.append(await python_round(server.url, anchor_id))
+                version = browser.version
+            finally:
+                await browser.close()
+    finally:
+        if proc.stdin is not None:
+            proc.stdin.write(b"/quit\n")
+        try:
+            async with asyncio.timeout(10):
+                await proc.wait()
+        except TimeoutError:
+            proc.kill()
+        await server.stop()
+    return {
+        "page": summary(page_rounds),
+        "python": summary(python_rounds),
+        "chromium": version,
+        "machine": {
+            "cores": str(os.cpu_count()),
+            "cpu": cpu_model(),
+            **versions("aiortc", "aioice"),
+        },
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=30, help="joins of each kind (30)")
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    args = parser.parse_args()
+    if not Path(CHROMIUM).is_file():
+        sys.exit("needs Debian's chromium package (no browser is downloaded)")
+    result = asyncio.run(measure(args.rounds))
+    text = json.dumps(result, indent=2)
+    print(text)
+    if args.json is not None:
+        args.json.write_text(text + "\n")
+    page, python = result["page"], result["python"]
+    print(
+        f"| {args.rounds} | {page['p50_ms']:,} | {page['p99_ms']:,} "
+        f"| {python['p50_ms']:,} | {python['p99_ms']:,} |"
+    )
+
+
+if __name__ == "__main__":
+    main()

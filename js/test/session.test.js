@@ -1,0 +1,226 @@
+// The session against a real `avacollab serve`, with FakePeerConnection in
+// place of WebRTC (Node has none): the offerer rule, the bus on top, bye,
+// connect timeouts and retries, and the bounds on what peers may send.
+// Chromium runs the real thing next to Python peers:
+// tests/test_web_session_chromium.py.
+import assert from "node:assert/strict";
+import { after, afterEach, before, describe, test } from "node:test";
+
+import { WebSocket } from "ws";
+
+import { Session } from "../src/session/session.js";
+import { ANSWER, OFFER, RENEGOTIATE, checkSdp, iceServersFromWelcome, isOfferer, parseRenegotiate } from "../src/session/session.js";
+import { FakePeerConnection } from "./fake-peer-connection.js";
+import { Inbox, serverMissing, startServer } from "./server.js";
+
+const skip = serverMissing();
+
+test("the peer whose id sorts first offers, as in Python", () => {
+  assert.equal(isOfferer("Abc", "abc"), true); // "A" < "a" in both languages
+  assert.equal(isOfferer("abc", "Abc"), false);
+  assert.equal(isOfferer("-x", "0x"), true);
+});
+
+test("renegotiation requests are bounded and checked", () => {
+  assert.deepEqual(parseRenegotiate({ seq: 3, receive: ["video", "audio"] }, 16), { seq: 3, receive: ["video", "audio"] });
+  // Kinds nobody can send are dropped, not offered.
+  assert.deepEqual(parseRenegotiate({ seq: 1, receive: ["video", "application", 5] }, 16), { seq: 1, receive: ["video"] });
+  assert.equal(parseRenegotiate({ seq: 1, receive: Array(17).fill("video") }, 16), null);
+  assert.equal(parseRenegotiate({ seq: 1.5, receive: [] }, 16), null);
+  assert.equal(parseRenegotiate({ seq: -1, receive: [] }, 16), null);
+  assert.equal(parseRenegotiate({ seq: 1, receive: "video" }, 16), null);
+  assert.equal(parseRenegotiate([1, []], 16), null);
+  assert.equal(parseRenegotiate(null, 16), null);
+});
+
+test("SDP from peers is bounded and must carry the data channels", () => {
+  const sdp = "v=0\r\nm=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n";
+  assert.equal(checkSdp(sdp, 100), sdp);
+  assert.equal(checkSdp(sdp + "a=x:" + "y".repeat(100) + "\r\n", 100), null);
+  // Bytes, not characters: 40 characters of 3 bytes each are 120 bytes.
+  assert.equal(checkSdp(sdp.slice(0, 60) + "€".repeat(40), 100), null);
+  assert.equal(checkSdp("v=0\r\nm=audio 9 RTP/AVP 0\r\n", 100), null);
+  assert.equal(checkSdp(5, 100), null);
+});
+
+test("ICE servers from the welcome keep the well-formed entries", () => {
+  assert.deepEqual(
+    iceServersFromWelcome([
+      { urls: "turn:127.0.0.1:3478", username: "u", credential: "c" },
+      { urls: [] },
+      "stun:nowhere",
+      { urls: ["stun:127.0.0.1:3478"], username: 5 },
+    ]),
+    [
+      { urls: ["turn:127.0.0.1:3478"], username: "u", credential: "c" },
+      { urls: ["stun:127.0.0.1:3478"] },
+    ],
+  );
+  assert.deepEqual(iceServersFromWelcome(undefined), []);
+});
+
+describe("sessions with fake peer connections", { skip }, () => {
+  /** @type {import("./server.js").Server} */
+  let server;
+  /** @type {Session[]} */
+  const sessions = [];
+  let room = 0;
+
+  before(async () => {
+    server = await startServer();
+  });
+  after(async () => {
+    await server?.stop();
+  });
+  afterEach(async () => {
+    FakePeerConnection.opens = true;
+    FakePeerConnection.gathers = true;
+    await Promise.all(sessions.splice(0).map((s) => s.close()));
+  });
+
+  /**
+   * A session on the fake, with an inbox of its events.
+   * @param {string} name
+   * @param {Partial<import("../src/session/session.js").SessionOptions>} [options]
+   */
+  function join(name, options = {}) {
+    /** @type {Inbox<import("../src/session/session.js").SessionEvent>} */
+    const events = new Inbox();
+    const session = new Session(server.url, `room-${room}`, {
+      name, WebSocket, RTCPeerConnection: /** @type {any} */ (FakePeerConnection),
+      onEvent: events.push, ...options,
+    });
+    sessions.push(session);
+    return { session, events };
+  }
+
+  /** Two sessions in a fresh room, connected; `offerer` is the one that offers. */
+  async function pair() {
+    room++;
+    const a = join("a");
+    await a.session.start();
+    const b = join("b");
+    await b.session.start();
+    for (const [x, y] of [[a, b], [b, a]]) {
+      await x.events.wait((e) => e.event === "peer-connected" && e.peer === y.session.peerId);
+    }
+    const [offerer, answerer] = isOfferer(a.session.peerId, b.session.peerId) ? [a, b] : [b, a];
+    return { offerer, answerer };
+  }
+
+  test("two sessions connect, the smaller id offers, the bus works both ways", async () => {
+    const { offerer, answerer } = await pair();
+    const flags = (/** @type {typeof offerer} */ s) => s.events.items.filter((e) => e.event === "peer-connected").map((e) => e.offerer);
+    assert.deepEqual(flags(offerer), [true]);
+    assert.deepEqual(flags(answerer), [false]);
+    // The offer went through the server once gathering had completed.
+    assert.equal(offerer.session.link(answerer.session.peerId)?.pc.iceGatheringState, "complete");
+    /** @type {Inbox<string>} */
+    const got = new Inbox();
+    for (const { session } of [offerer, answerer]) {
+      session.bus.subscribe("test.chat", (m) => got.push(`${m.sender === offerer.session.peerId ? "o" : "a"}:${new TextDecoder().decode(m.payload)}:${m.reliable}`));
+    }
+    offerer.session.bus.publish("test.chat", new TextEncoder().encode("hi"));
+    answerer.session.bus.publish("test.chat", new TextEncoder().encode("yo"), { reliable: false });
+    await got.wait((x) => x === "o:hi:true");
+    await got.wait((x) => x === "a:yo:false");
+  });
+
+  test("closing says goodbye on the bus: the other side reports a peer that left", async () => {
+    const { offerer, answerer } = await pair();
+    await answerer.session.close();
+    const left = await offerer.events.wait((e) => e.event === "peer-left");
+    assert.equal(left.peer, answerer.session.peerId);
+    assert.equal(left.reason, "left");
+    assert.deepEqual(offerer.session.connected, []);
+  });
+
+  test("a renegotiation request beyond the bounds is ignored; a valid one is served", async () => {
+    const { offerer, answerer } = await pair();
+    const to = offerer.session.peerId;
+    const pc = /** @type {any} */ (offerer.session.link(answerer.session.peerId)?.pc);
+    answerer.session.bus.publishJson(RENEGOTIATE, { seq: 1, receive: Array(10_000).fill("video") }, { to });
+    answerer.session.bus.publishJson(RENEGOTIATE, { seq: "x", receive: ["video"] }, { to });
+    // A valid request after them: once it is served, the others were seen.
+    answerer.session.bus.publishJson(RENEGOTIATE, { seq: 2, receive: ["video", "audio"] }, { to });
+    await offerer.events.wait((e) => e.event === "renegotiated");
+    await answerer.events.wait((e) => e.event === "renegotiated");
+    assert.deepEqual(pc.transceivers.map((/** @type {any} */ t) => [t.kind, t.direction]), [["video", "recvonly"], ["audio", "recvonly"]]);
+  });
+
+  test("an oversized or malformed offer or answer on the bus is ignored", async () => {
+    const { offerer, answerer } = await pair();
+    const link = /** @type {any} */ (answerer.session.link(offerer.session.peerId));
+    // The offerer's own description, which the fake would take, but too large.
+    const mine = /** @type {any} */ (offerer.session.link(answerer.session.peerId)).pc.localDescription.sdp;
+    const huge = `${mine}a=x:${"y".repeat(70_000)}\r\n`;
+    const to = answerer.session.peerId;
+    offerer.session.bus.publishJson(OFFER, { sdp: huge, serves: 0 }, { to });
+    offerer.session.bus.publishJson(OFFER, { sdp: "v=0\r\n", serves: 0 }, { to });
+    offerer.session.bus.publishJson(OFFER, ["not", "an", "offer"], { to });
+    // And an answer nobody asked for, too large anyway.
+    answerer.session.bus.publishJson(ANSWER, { sdp: huge }, { to: offerer.session.peerId });
+    // Something valid after them, on the same ordered channel.
+    /** @type {Inbox<string>} */
+    const got = new Inbox();
+    answerer.session.bus.subscribe("test.after", () => got.push("after"));
+    offerer.session.bus.publish("test.after", new Uint8Array([1]), { to });
+    await got.wait((x) => x === "after");
+    assert.equal(link.pc.signalingState, "stable");
+    assert.equal(answerer.events.items.filter((e) => e.event === "renegotiated").length, 0);
+    assert.deepEqual(answerer.session.connected, [offerer.session.peerId]);
+  });
+
+  test("a description goes out after gatherTimeout when gathering never completes", async () => {
+    room++;
+    FakePeerConnection.gathers = false;
+    const a = join("a", { gatherTimeout: 0.2 });
+    await a.session.start();
+    const b = join("b", { gatherTimeout: 0.2 });
+    await b.session.start();
+    for (const [x, y] of [[a, b], [b, a]]) {
+      await x.events.wait((e) => e.event === "peer-connected" && e.peer === y.session.peerId, 5);
+    }
+    assert.equal(a.session.link(b.session.peerId)?.pc.iceGatheringState, "gathering");
+  });
+
+  test("a link that never opens is retried with backoff, then given up", async () => {
+    room++;
+    FakePeerConnection.opens = false;
+    const options = { connectTimeout: 0.2, maxRetries: 2, retryBackoff: { initial: 0.05, maximum: 0.1 } };
+    const a = join("a", options);
+    await a.session.start();
+    const b = join("b", options);
+    await b.session.start();
+    const offerer = isOfferer(a.session.peerId, b.session.peerId) ? a : b;
+    const final = await offerer.events.wait((e) => e.event === "link-failed" && e.final, 10);
+    assert.equal(final.reason, "gave-up");
+    const failures = offerer.events.items.filter((e) => e.event === "link-failed");
+    assert.deepEqual(failures.map((e) => [e.reason, e.attempt]), [["timeout", 1], ["timeout", 2], ["timeout", 3], ["gave-up", 3]]);
+  });
+
+  test("ICE servers come from the welcome and reach every peer connection", async () => {
+    const turn = await startServer(["--turn-url", "turn:127.0.0.1:3478"]);
+    try {
+      const make = (/** @type {string} */ name, /** @type {Inbox<any>} */ inbox) =>
+        new Session(turn.url, "ice", { name, WebSocket, RTCPeerConnection: /** @type {any} */ (FakePeerConnection), onEvent: inbox.push });
+      const events = new Inbox();
+      const first = make("a", events);
+      const second = make("b", new Inbox());
+      sessions.push(first, second);
+      await first.start();
+      const relay = first.iceServers.find((server) => server.urls.includes("turn:127.0.0.1:3478"));
+      assert.equal(typeof relay?.credential, "string");
+      assert.equal(typeof relay?.username, "string");
+      await second.start();
+      await events.wait((e) => e.event === "peer-connected");
+      const pc = /** @type {any} */ (first.link(second.peerId)?.pc);
+      assert.deepEqual(pc.config.iceServers, first.iceServers);
+      assert.equal(pc.config.bundlePolicy, "max-bundle");
+      assert.equal(pc.config.iceTransportPolicy, "all");
+    } finally {
+      await Promise.all(sessions.splice(0).map((s) => s.close()));
+      await turn.stop();
+    }
+  });
+});
