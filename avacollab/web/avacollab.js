@@ -1660,6 +1660,133 @@ function checkSalt(salt) {
   if (!isKey(salt)) throw new OrderKeyError(`invalid salt: ${JSON.stringify(salt)}`);
 }
 
+// src/editing/schema.js
+var schema_exports = {};
+__export(schema_exports, {
+  MAX_ID_LENGTH: () => MAX_ID_LENGTH,
+  MAX_PROP_NAME_LENGTH: () => MAX_PROP_NAME_LENGTH,
+  MAX_VALUE_BYTES: () => MAX_VALUE_BYTES,
+  MAX_VALUE_DEPTH: () => MAX_VALUE_DEPTH,
+  UNPLACED: () => UNPLACED,
+  ValidationError: () => ValidationError,
+  checkId: () => checkId,
+  checkPropName: () => checkPropName,
+  checkType: () => checkType,
+  checkValue: () => checkValue,
+  isPlainObject: () => isPlainObject,
+  parseEntry: () => parseEntry,
+  parsePlace: () => parsePlace
+});
+var MAX_ID_LENGTH = 128;
+var MAX_PROP_NAME_LENGTH = 256;
+var MAX_VALUE_BYTES = 64 * 1024;
+var MAX_VALUE_DEPTH = 32;
+var NAME = new RegExp(`^[A-Za-z0-9_.:\\-]{1,${MAX_ID_LENGTH}}$`);
+var utf83 = new TextEncoder();
+var UNPLACED = Object.freeze({ parent: null, order: "z" });
+var ValidationError = class extends Error {
+  /** @param {string} message */
+  constructor(message) {
+    super(message);
+    this.name = "ValidationError";
+  }
+};
+function shown(value) {
+  let text;
+  try {
+    text = typeof value === "string" ? JSON.stringify(value) : String(JSON.stringify(value) ?? value);
+  } catch {
+    text = String(value);
+  }
+  return text.slice(0, 80);
+}
+function checkId(value, what = "id") {
+  if (typeof value !== "string" || !NAME.test(value)) {
+    throw new ValidationError(
+      `${what} must be 1 to ${MAX_ID_LENGTH} characters from A-Z a-z 0-9 _ . : -, got ${shown(value)}`
+    );
+  }
+  return value;
+}
+function checkType(value) {
+  return checkId(value, "type");
+}
+function codePoints(text) {
+  let count = 0;
+  for (const _ of text) count++;
+  return count;
+}
+function checkPropName(value) {
+  if (typeof value !== "string" || value.length === 0 || value.length > MAX_PROP_NAME_LENGTH && codePoints(value) > MAX_PROP_NAME_LENGTH) {
+    throw new ValidationError(
+      `property name must be a string of 1 to ${MAX_PROP_NAME_LENGTH} characters, got ${shown(value)}`
+    );
+  }
+  return value;
+}
+function checkValue(value, where = "value") {
+  if (typeof value === "string" && value.length * 6 + 2 <= MAX_VALUE_BYTES) return value;
+  checkTree(value, where, 0);
+  if (typeof value === "string" || Array.isArray(value) || value !== null && typeof value === "object") {
+    const size = utf83.encode(JSON.stringify(value)).length;
+    if (size > MAX_VALUE_BYTES) throw new ValidationError(`${where} is ${size} bytes as JSON, more than ${MAX_VALUE_BYTES}`);
+  }
+  return (
+    /** @type {JSONValue} */
+    value
+  );
+}
+function checkTree(value, where, depth) {
+  if (depth > MAX_VALUE_DEPTH) throw new ValidationError(`${where} is nested more than ${MAX_VALUE_DEPTH} deep`);
+  if (value === null || typeof value === "boolean" || typeof value === "string") return;
+  if (typeof value === "number") {
+    if (!Number.isFinite(value)) throw new ValidationError(`${where} is not a finite number`);
+    return;
+  }
+  if (Array.isArray(value)) {
+    value.forEach((item, i) => checkTree(item, `${where}[${i}]`, depth + 1));
+    return;
+  }
+  if (isPlainObject(value)) {
+    for (const [key, item] of Object.entries(value)) checkTree(item, `${where}.${key}`, depth + 1);
+    return;
+  }
+  throw new ValidationError(`${where} is not a JSON value: ${typeof value}`);
+}
+function isPlainObject(value) {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+function parsePlace(raw, where = "pos") {
+  if (!isPlainObject(raw)) throw new ValidationError(`${where} must be an object`);
+  const parent = raw.parent ?? null;
+  if (parent !== null) checkId(parent, `${where}.parent`);
+  const order = raw.order;
+  if (!isKey(order)) throw new ValidationError(`${where}.order is not a valid order key: ${shown(order)}`);
+  return { parent: (
+    /** @type {string | null} */
+    parent
+  ), order };
+}
+function parseEntry(raw) {
+  if (!isPlainObject(raw)) throw new ValidationError("node must be an object");
+  const pos = raw.pos ?? null;
+  let place = UNPLACED;
+  let prev = null;
+  if (pos !== null) {
+    place = parsePlace(pos);
+    const prevRaw = (
+      /** @type {Record<string, unknown>} */
+      pos.prev ?? null
+    );
+    if (prevRaw !== null) prev = parsePlace(prevRaw, "pos.prev");
+  }
+  const deleted = raw.deleted === void 0 ? false : raw.deleted;
+  if (typeof deleted !== "boolean") throw new ValidationError("deleted must be a boolean");
+  return { place, deleted, prev };
+}
+
 // src/presence/colors.js
 var colors_exports = {};
 __export(colors_exports, {
@@ -1856,9 +1983,9 @@ var PALETTE = Object.freeze([
   "#c32273"
 ]);
 var PALETTE_SIZE = PALETTE.length;
-var utf83 = new TextEncoder();
+var utf84 = new TextEncoder();
 function preferredSlot(peerId) {
-  const hash = digest(utf83.encode(peerId));
+  const hash = digest(utf84.encode(peerId));
   const first = new DataView(hash.buffer, hash.byteOffset, 8).getBigUint64(0);
   return Number(first % BigInt(PALETTE_SIZE));
 }
@@ -1902,6 +2029,7 @@ export {
   colors_exports as colors,
   messageJson,
   order_exports as order,
+  schema_exports as schema,
   client_exports as signaling,
   wire_exports as wire
 };

@@ -5,6 +5,7 @@
 //   Bus        the data-channel bus over each peer's two RTCDataChannels
 //   signaling  the signaling client (docs/protocol.md part 1)
 //   order      fractional order keys of the editing plugin
+//   schema     the node-record checks of the editing plugin
 //   colors     presence colors
 export * as wire from "./bus/wire.js";
 export { Bus, BusFull, messageJson } from "./bus/bus.js";
@@ -12,4 +13,5 @@ export * as bus from "./bus/bus.js";
 export { SignalingClient, SignalingError } from "./signaling/client.js";
 export * as signaling from "./signaling/client.js";
 export * as order from "./editing/order.js";
+export * as schema from "./editing/schema.js";
 export * as colors from "./presence/colors.js";
