@@ -6,6 +6,7 @@
 //   signaling  the signaling client (docs/protocol.md part 1)
 //   order      fractional order keys of the editing plugin
 //   schema     the node-record checks of the editing plugin
+//   Document   the editing model: the component tree on a Y.Doc
 //   colors     presence colors
 export * as wire from "./bus/wire.js";
 export { Bus, BusFull, messageJson } from "./bus/bus.js";
@@ -14,4 +15,7 @@ export { SignalingClient, SignalingError } from "./signaling/client.js";
 export * as signaling from "./signaling/client.js";
 export * as order from "./editing/order.js";
 export * as schema from "./editing/schema.js";
+export { Document, EditError, CycleError } from "./editing/model.js";
+export * as model from "./editing/model.js";
+export * as tree from "./editing/tree.js";
 export * as colors from "./presence/colors.js";

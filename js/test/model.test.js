@@ -1,0 +1,152 @@
+// The Document on a Y.Doc: operations, their checks, per-user undo, and two
+// replicas editing at once (the rules of docs/editing.md, as model.py has them).
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import * as Y from "yjs";
+
+import { isKey } from "../src/editing/order.js";
+import { CycleError, Document, EditError } from "../src/editing/model.js";
+import { ValidationError } from "../src/editing/schema.js";
+
+/** @param {Document} document */
+const shape = (document) => {
+  /** @param {import("../src/editing/model.js").Component} c @returns {any} */
+  const walk = (c) => (c.children.length ? { [c.id]: c.children.map(walk) } : c.id);
+  return document.tree().map(walk);
+};
+
+/** Two replicas exchanging every update at once, as a connected room does. */
+function pair() {
+  const a = new Document(new Y.Doc());
+  const b = new Document(new Y.Doc());
+  a.onUpdate((u) => b.applyUpdate(u, "a"));
+  b.onUpdate((u) => a.applyUpdate(u, "b"));
+  return { a, b };
+}
+
+test("add, set, remove, delete, restore", () => {
+  const d = new Document();
+  const root = d.add("Panel", { title: "T" }, { id: "root" });
+  const ok = d.add("Button", { label: "OK" }, { parent: root, id: "ok" });
+  d.add("Button", {}, { parent: root, index: 0, id: "first" });
+  assert.deepEqual(shape(d), [{ root: ["first", "ok"] }]);
+  d.setProp(ok, "label", "Yes");
+  d.setProp(ok, "size", { w: 10, h: [1, 2] });
+  d.removeProp(ok, "size");
+  assert.deepEqual(d.node(ok)?.props, { label: "Yes" });
+  d.delete(root);
+  assert.deepEqual(d.tree(), []);
+  assert.deepEqual(d.node(ok), { id: "ok", type: "Button", props: { label: "Yes" }, parent: "root", deleted: false, visible: false });
+  d.restore(root);
+  assert.deepEqual(shape(d), [{ root: ["first", "ok"] }]);
+  const id = d.add("Text");
+  assert.match(id, /^[0-9a-f]{32}$/);
+  const pos = /** @type {any} */ (d.nodes.get(id)).get("pos");
+  assert.ok(isKey(pos.order));
+});
+
+test("bad input is refused before anything is written", () => {
+  const d = new Document();
+  d.add("Panel", {}, { id: "p" });
+  const before = Y.encodeStateAsUpdate(d.ydoc);
+  assert.throws(() => d.add("a b"), ValidationError);
+  assert.throws(() => d.add("Box", { "": 1 }), ValidationError);
+  assert.throws(() => d.add("Box", { x: NaN }), ValidationError);
+  assert.throws(() => d.add("Box", {}, { id: "p" }), EditError);
+  assert.throws(() => d.add("Box", {}, { parent: "nope" }), EditError);
+  assert.throws(() => d.add("Box", {}, { index: 2 }), EditError);
+  assert.throws(() => d.add("Box", {}, { index: 0.5 }), ValidationError);
+  assert.throws(() => d.setProp("nope", "x", 1), EditError);
+  assert.throws(() => d.removeProp("p", "x"), EditError);
+  assert.throws(() => d.restore("p"), EditError);
+  assert.throws(() => d.move("p", "p"), CycleError);
+  assert.deepEqual(Y.encodeStateAsUpdate(d.ydoc), before);
+});
+
+test("move and reorder keep prev, refuse a cycle", () => {
+  const d = new Document();
+  for (const id of ["a", "b", "c"]) d.add("Box", {}, { id });
+  d.move("c", null, 0);
+  assert.deepEqual(shape(d), ["c", "a", "b"]);
+  d.move("b", "a");
+  d.reorder("c", 1);
+  assert.deepEqual(shape(d), [{ a: ["b"] }, "c"]);
+  assert.throws(() => d.move("a", "b"), CycleError);
+  const pos = /** @type {any} */ (d.nodes.get("b")).get("pos");
+  assert.equal(pos.parent, "a");
+  assert.equal(pos.prev.parent, null);
+});
+
+test("undo and redo take back only this replica's steps", () => {
+  const { a, b } = pair();
+  a.add("Box", {}, { id: "x" });
+  b.add("Box", {}, { id: "y" });
+  a.setProp("x", "n", 1);
+  b.setProp("x", "m", 2);
+  assert.ok(a.undo()); // a's setProp
+  assert.deepEqual(b.node("x")?.props, { m: 2 });
+  assert.ok(a.undo()); // a's add
+  assert.deepEqual(shape(b), ["y"]);
+  assert.equal(a.undo(), false);
+  assert.ok(a.redo());
+  assert.deepEqual(shape(a), ["x", "y"]);
+  assert.ok(a.canRedo && a.canUndo);
+  a.batch(() => {
+    a.add("Box", {}, { id: "z1" });
+    a.add("Box", {}, { id: "z2" });
+  });
+  a.undo();
+  assert.deepEqual(shape(b), ["x", "y"]);
+});
+
+test("two concurrent moves forming a cycle: both replicas show the same tree", () => {
+  const a = new Document(new Y.Doc());
+  const b = new Document(new Y.Doc());
+  a.add("Box", {}, { id: "p" });
+  a.add("Box", {}, { id: "q" });
+  b.applyUpdate(Y.encodeStateAsUpdate(a.ydoc), "a");
+  a.move("p", "q");
+  b.move("q", "p");
+  const fromA = Y.encodeStateAsUpdate(a.ydoc);
+  const fromB = Y.encodeStateAsUpdate(b.ydoc);
+  a.applyUpdate(fromB, "b");
+  b.applyUpdate(fromA, "a");
+  assert.deepEqual(a.tree(), b.tree());
+  // p, the smaller id, loses its move and goes back to the top level; q stays under it.
+  assert.deepEqual(shape(a), [{ p: ["q"] }]);
+});
+
+test("concurrent inserts at the same index keep one order everywhere", () => {
+  const a = new Document(new Y.Doc());
+  a.add("Box", {}, { id: "first" });
+  a.add("Box", {}, { id: "last" });
+  const sa = a.ydoc.clientID;
+  // Cut the link: both insert between first and last, then sync.
+  const a2 = new Document(new Y.Doc());
+  a2.applyUpdate(Y.encodeStateAsUpdate(a.ydoc), "a");
+  a.add("Box", {}, { id: "fromA", index: 1 });
+  a2.add("Box", {}, { id: "fromA2", index: 1 });
+  a.applyUpdate(Y.encodeStateAsUpdate(a2.ydoc), "a2");
+  a2.applyUpdate(Y.encodeStateAsUpdate(a.ydoc), "a");
+  assert.deepEqual(a.tree(), a2.tree());
+  assert.equal(a.children(null).length, 4);
+  assert.equal(a.ydoc.clientID, sa);
+});
+
+test("change events say what happened and who did it", () => {
+  const { a, b } = pair();
+  /** @type {any[]} */
+  const seen = [];
+  b.onChange((change) => seen.push(change));
+  a.add("Box", { x: 1 }, { id: "n" });
+  a.setProp("n", "y", 2);
+  a.move("n", null, 0);
+  a.delete("n");
+  a.restore("n");
+  b.setProp("n", "z", 3);
+  assert.deepEqual(
+    seen.map((c) => [c.origin, c.nodes.map((/** @type {any} */ n) => `${n.kind}:${n.keys.join(",")}`).join(" ")]),
+    [["a", "added:"], ["a", "props:y"], ["a", "moved:"], ["a", "deleted:"], ["a", "restored:"], [null, "props:z"]],
+  );
+  assert.equal(seen.at(-1).local, true);
+});
