@@ -2072,6 +2072,7 @@ __export(model_exports, {
   EditError: () => EditError,
   FORMAT: () => FORMAT,
   NODES: () => NODES,
+  RejectedUpdate: () => RejectedUpdate,
   RemoteOrigin: () => RemoteOrigin,
   VERSION: () => VERSION3,
   readNode: () => readNode,
@@ -2554,6 +2555,7 @@ var callAll = (fs, args2, i = 0) => {
     }
   }
 };
+var id = (a) => a;
 var equalityDeep = (a, b) => {
   if (a === b) {
     return true;
@@ -3709,6 +3711,29 @@ var addToDeleteSet = (ds, client, clock, length2) => {
   )).push(new DeleteItem(clock, length2));
 };
 var createDeleteSet = () => new DeleteSet();
+var createDeleteSetFromStructStore = (ss) => {
+  const ds = createDeleteSet();
+  ss.clients.forEach((structs, client) => {
+    const dsitems = [];
+    for (let i = 0; i < structs.length; i++) {
+      const struct = structs[i];
+      if (struct.deleted) {
+        const clock = struct.id.clock;
+        let len = struct.length;
+        if (i + 1 < structs.length) {
+          for (let next = structs[i + 1]; i + 1 < structs.length && next.deleted; next = structs[++i + 1]) {
+            len += next.length;
+          }
+        }
+        dsitems.push(new DeleteItem(clock, len));
+      }
+    }
+    if (dsitems.length > 0) {
+      ds.clients.set(client, dsitems);
+    }
+  });
+  return ds;
+};
 var writeDeleteSet = (encoder, ds) => {
   writeVarUint(encoder.restEncoder, ds.clients.size);
   from(ds.clients.entries()).sort((a, b) => b[0] - a[0]).forEach(([client, dsitems]) => {
@@ -4807,6 +4832,59 @@ var applyUpdateV2 = (ydoc, update, transactionOrigin, YDecoder = UpdateDecoderV2
   readUpdateV2(decoder, ydoc, transactionOrigin, new YDecoder(decoder));
 };
 var applyUpdate = (ydoc, update, transactionOrigin) => applyUpdateV2(ydoc, update, transactionOrigin, UpdateDecoderV1);
+var writeStateAsUpdate = (encoder, doc2, targetStateVector = /* @__PURE__ */ new Map()) => {
+  writeClientsStructs(encoder, doc2.store, targetStateVector);
+  writeDeleteSet(encoder, createDeleteSetFromStructStore(doc2.store));
+};
+var encodeStateAsUpdateV2 = (doc2, encodedTargetStateVector = new Uint8Array([0]), encoder = new UpdateEncoderV2()) => {
+  const targetStateVector = decodeStateVector(encodedTargetStateVector);
+  writeStateAsUpdate(encoder, doc2, targetStateVector);
+  const updates = [encoder.toUint8Array()];
+  if (doc2.store.pendingDs) {
+    updates.push(doc2.store.pendingDs);
+  }
+  if (doc2.store.pendingStructs) {
+    updates.push(diffUpdateV2(doc2.store.pendingStructs.update, encodedTargetStateVector));
+  }
+  if (updates.length > 1) {
+    if (encoder.constructor === UpdateEncoderV1) {
+      return mergeUpdates(updates.map((update, i) => i === 0 ? update : convertUpdateFormatV2ToV1(update)));
+    } else if (encoder.constructor === UpdateEncoderV2) {
+      return mergeUpdatesV2(updates);
+    }
+  }
+  return updates[0];
+};
+var encodeStateAsUpdate = (doc2, encodedTargetStateVector) => encodeStateAsUpdateV2(doc2, encodedTargetStateVector, new UpdateEncoderV1());
+var readStateVector = (decoder) => {
+  const ss = /* @__PURE__ */ new Map();
+  const ssLength = readVarUint2(decoder.restDecoder);
+  for (let i = 0; i < ssLength; i++) {
+    const client = readVarUint2(decoder.restDecoder);
+    const clock = readVarUint2(decoder.restDecoder);
+    ss.set(client, clock);
+  }
+  return ss;
+};
+var decodeStateVector = (decodedState) => readStateVector(new DSDecoderV1(createDecoder(decodedState)));
+var writeStateVector = (encoder, sv) => {
+  writeVarUint(encoder.restEncoder, sv.size);
+  from(sv.entries()).sort((a, b) => b[0] - a[0]).forEach(([client, clock]) => {
+    writeVarUint(encoder.restEncoder, client);
+    writeVarUint(encoder.restEncoder, clock);
+  });
+  return encoder;
+};
+var writeDocumentStateVector = (encoder, doc2) => writeStateVector(encoder, getStateVector(doc2.store));
+var encodeStateVectorV2 = (doc2, encoder = new DSEncoderV2()) => {
+  if (doc2 instanceof Map) {
+    writeStateVector(encoder, doc2);
+  } else {
+    writeDocumentStateVector(encoder, doc2);
+  }
+  return encoder.toUint8Array();
+};
+var encodeStateVector = (doc2) => encodeStateVectorV2(doc2, new DSEncoderV1());
 var EventHandler = class {
   constructor() {
     this.l = [];
@@ -5607,6 +5685,19 @@ var LazyStructReader = class {
     return this.curr;
   }
 };
+var decodeUpdate = (update) => decodeUpdateV2(update, UpdateDecoderV1);
+var decodeUpdateV2 = (update, YDecoder = UpdateDecoderV2) => {
+  const structs = [];
+  const updateDecoder = new YDecoder(createDecoder(update));
+  const lazyDecoder = new LazyStructReader(updateDecoder, false);
+  for (let curr = lazyDecoder.curr; curr !== null; curr = lazyDecoder.next()) {
+    structs.push(curr);
+  }
+  return {
+    structs,
+    ds: readDeleteSet(updateDecoder)
+  };
+};
 var LazyStructWriter = class {
   /**
    * @param {UpdateEncoderV1 | UpdateEncoderV2} encoder
@@ -5619,6 +5710,7 @@ var LazyStructWriter = class {
     this.clientStructs = [];
   }
 };
+var mergeUpdates = (updates) => mergeUpdatesV2(updates, UpdateDecoderV1, UpdateEncoderV1);
 var sliceStruct = (left, diff) => {
   if (left.constructor === GC) {
     const { client, clock } = left.id;
@@ -5748,6 +5840,38 @@ var mergeUpdatesV2 = (updates, YDecoder = UpdateDecoderV2, YEncoder = UpdateEnco
   writeDeleteSet(updateEncoder, ds);
   return updateEncoder.toUint8Array();
 };
+var diffUpdateV2 = (update, sv, YDecoder = UpdateDecoderV2, YEncoder = UpdateEncoderV2) => {
+  const state = decodeStateVector(sv);
+  const encoder = new YEncoder();
+  const lazyStructWriter = new LazyStructWriter(encoder);
+  const decoder = new YDecoder(createDecoder(update));
+  const reader = new LazyStructReader(decoder, false);
+  while (reader.curr) {
+    const curr = reader.curr;
+    const currClient = curr.id.client;
+    const svClock = state.get(currClient) || 0;
+    if (reader.curr.constructor === Skip) {
+      reader.next();
+      continue;
+    }
+    if (curr.id.clock + curr.length > svClock) {
+      writeStructToLazyStructWriter(lazyStructWriter, curr, max(svClock - curr.id.clock, 0));
+      reader.next();
+      while (reader.curr && reader.curr.id.client === currClient) {
+        writeStructToLazyStructWriter(lazyStructWriter, reader.curr, 0);
+        reader.next();
+      }
+    } else {
+      while (reader.curr && reader.curr.id.client === currClient && reader.curr.id.clock + reader.curr.length <= svClock) {
+        reader.next();
+      }
+    }
+  }
+  finishLazyStructWriting(lazyStructWriter);
+  const ds = readDeleteSet(decoder);
+  writeDeleteSet(encoder, ds);
+  return encoder.toUint8Array();
+};
 var flushLazyStructWriter = (lazyWriter) => {
   if (lazyWriter.written > 0) {
     lazyWriter.clientStructs.push({ written: lazyWriter.written, restEncoder: toUint8Array(lazyWriter.encoder.restEncoder) });
@@ -5777,6 +5901,20 @@ var finishLazyStructWriting = (lazyWriter) => {
     writeUint8Array(restEncoder, partStructs.restEncoder);
   }
 };
+var convertUpdateFormat = (update, blockTransformer, YDecoder, YEncoder) => {
+  const updateDecoder = new YDecoder(createDecoder(update));
+  const lazyDecoder = new LazyStructReader(updateDecoder, false);
+  const updateEncoder = new YEncoder();
+  const lazyWriter = new LazyStructWriter(updateEncoder);
+  for (let curr = lazyDecoder.curr; curr !== null; curr = lazyDecoder.next()) {
+    writeStructToLazyStructWriter(lazyWriter, blockTransformer(curr), 0);
+  }
+  finishLazyStructWriting(lazyWriter);
+  const ds = readDeleteSet(updateDecoder);
+  writeDeleteSet(updateEncoder, ds);
+  return updateEncoder.toUint8Array();
+};
+var convertUpdateFormatV2ToV1 = (update) => convertUpdateFormat(update, id, UpdateDecoderV2, UpdateEncoderV1);
 var errorComputeChanges = "You must not compute changes after the event-handler fired.";
 var YEvent = class {
   /**
@@ -10509,6 +10647,13 @@ var CycleError = class extends EditError {
     this.name = "CycleError";
   }
 };
+var RejectedUpdate = class extends Error {
+  /** @param {string} message */
+  constructor(message) {
+    super(message);
+    this.name = "RejectedUpdate";
+  }
+};
 var RemoteOrigin = class {
   /** @param {string} label the peer id, or e.g. "storage" */
   constructor(label) {
@@ -10770,11 +10915,27 @@ var Document = class {
   // -- updates ------------------------------------------------------------
   /**
    * Apply an update from elsewhere; `origin` labels the change events.
+   * Throws RejectedUpdate when the bytes do not decode, leaving the
+   * document untouched (Yjs reads an update's structs before it integrates
+   * them, but its delete set only after, so a cut-off update could
+   * otherwise leave half of itself applied), or when Yjs fails to apply
+   * bytes that decode. (Unlike Python's guard, this
+   * does not check the nodes an update writes: reading the tree leaves out
+   * what does not parse, so a bad node is hidden here, not refused.)
    * @param {Uint8Array} update
    * @param {string} origin
    */
   applyUpdate(update, origin) {
-    applyUpdate(this.ydoc, update, new RemoteOrigin(origin));
+    try {
+      decodeUpdate(update);
+    } catch (error) {
+      throw new RejectedUpdate(`malformed update: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    try {
+      applyUpdate(this.ydoc, update, new RemoteOrigin(origin));
+    } catch (error) {
+      throw new RejectedUpdate(`update does not apply: ${error instanceof Error ? error.message : String(error)}`);
+    }
   }
   /**
    * Call `callback` with the update of every local transaction (this
@@ -10908,6 +11069,153 @@ var Document = class {
     }
   }
 };
+
+// src/editing/sync.js
+var sync_exports = {};
+__export(sync_exports, {
+  COMPRESS_FROM: () => COMPRESS_FROM,
+  Editing: () => Editing,
+  MAX_MESSAGE_SIZE: () => MAX_MESSAGE_SIZE,
+  STEP1: () => STEP1,
+  STEP2: () => STEP2,
+  SyncError: () => SyncError,
+  TOPIC: () => TOPIC2,
+  UPDATE: () => UPDATE,
+  decode: () => decode,
+  encode: () => encode
+});
+
+// node_modules/y-protocols/sync.js
+var messageYjsSyncStep1 = 0;
+var messageYjsSyncStep2 = 1;
+var messageYjsUpdate = 2;
+
+// src/editing/sync.js
+var TOPIC2 = "editing.sync";
+var COMPRESS_FROM = 4096;
+var MAX_MESSAGE_SIZE = 16 * 1024 * 1024;
+var MESSAGE_SYNC = 0;
+var STEP1 = messageYjsSyncStep1;
+var STEP2 = messageYjsSyncStep2;
+var UPDATE = messageYjsUpdate;
+var SyncError = class extends Error {
+  /** @param {string} message */
+  constructor(message) {
+    super(message);
+    this.name = "SyncError";
+  }
+};
+function encode(kind, payload) {
+  const encoder = createEncoder();
+  writeVarUint(encoder, MESSAGE_SYNC);
+  writeVarUint(encoder, kind);
+  writeVarUint8Array(encoder, payload);
+  return toUint8Array(encoder);
+}
+function decode(data) {
+  const decoder = createDecoder(data);
+  let type, kind, length2;
+  try {
+    type = readVarUint2(decoder);
+    kind = readVarUint2(decoder);
+    length2 = readVarUint2(decoder);
+  } catch {
+    throw new SyncError("truncated sync message");
+  }
+  if (type !== MESSAGE_SYNC) throw new SyncError(`not a sync message (message type ${type})`);
+  if (kind !== STEP1 && kind !== STEP2 && kind !== UPDATE) throw new SyncError(`unknown sync message kind ${kind}`);
+  const rest = data.length - decoder.pos;
+  if (rest !== length2) throw new SyncError(`payload is ${rest} bytes, header says ${length2}`);
+  return { kind, payload: data.subarray(decoder.pos) };
+}
+var Editing = class {
+  /**
+   * @param {BusLike} bus
+   * @param {Y.Doc | Document} doc a Y.Doc (wrapped in a Document) or a Document
+   * @param {{ onRejected?: (peer: string, reason: string) => void, maxMessageSize?: number }} [options]
+   */
+  constructor(bus, doc2, { onRejected, maxMessageSize = MAX_MESSAGE_SIZE } = {}) {
+    this.bus = bus;
+    this.document = doc2 instanceof Document ? doc2 : new Document(doc2);
+    this.maxMessageSize = maxMessageSize;
+    this._onRejected = onRejected;
+    this._closed = false;
+    this._unsubscribe = bus.subscribe(TOPIC2, (message) => this.receive(message.sender, message.payload));
+    this._stopUpdates = this.document.onUpdate((update) => this._send(void 0, encode(UPDATE, update)));
+  }
+  /**
+   * Start syncing with a newly connected peer: send it our state vector.
+   * @param {string} peer
+   */
+  peerJoined(peer) {
+    this._send(peer, encode(STEP1, encodeStateVector(this.document.ydoc)));
+  }
+  /**
+   * Handle one sync message from `peer`; returns the reason when it was refused.
+   * @param {string} peer
+   * @param {Uint8Array} data
+   * @returns {string | null}
+   */
+  receive(peer, data) {
+    if (this._closed) return null;
+    try {
+      if (data.length > this.maxMessageSize) {
+        throw new SyncError(`message of ${data.length} bytes exceeds the limit of ${this.maxMessageSize}`);
+      }
+      const { kind, payload } = decode(data);
+      if (kind === STEP1) {
+        let reply;
+        try {
+          reply = encodeStateAsUpdate(this.document.ydoc, payload);
+        } catch (error) {
+          throw new SyncError(`malformed state vector: ${errorText(error)}`);
+        }
+        this._send(peer, encode(STEP2, reply));
+        return null;
+      }
+      this.document.applyUpdate(payload, peer);
+      return null;
+    } catch (error) {
+      if (!(error instanceof SyncError || error instanceof RejectedUpdate)) throw error;
+      const reason = error.message;
+      console.warn(`avacollab editing: refused a sync message from ${peer}: ${reason}`);
+      this._onRejected?.(peer, reason);
+      return reason;
+    }
+  }
+  /** Stop sending and receiving (the Document stays usable). */
+  close() {
+    this._closed = true;
+    this._unsubscribe();
+    this._stopUpdates();
+  }
+  /**
+   * @param {string | undefined} to
+   * @param {Uint8Array} data
+   */
+  _send(to, data) {
+    if (this._closed) return;
+    const options = to === void 0 ? {} : { to };
+    if (data.length < COMPRESS_FROM) {
+      try {
+        this.bus.publish(TOPIC2, data, options);
+        return;
+      } catch (error) {
+        if (error instanceof UnknownPeer) return;
+        if (!(error instanceof BusFull)) {
+          if (error instanceof BusError) return;
+          throw error;
+        }
+      }
+    }
+    this.bus.send(TOPIC2, data, { ...options, compress: data.length >= COMPRESS_FROM }).catch((error) => {
+      if (!(error instanceof UnknownPeer)) console.info(`avacollab editing: update not sent: ${errorText(error)}`);
+    });
+  }
+};
+function errorText(error) {
+  return error instanceof Error ? error.message : String(error);
+}
 
 // src/presence/colors.js
 var colors_exports = {};
@@ -11148,10 +11456,12 @@ export {
   CycleError,
   Document,
   EditError,
+  Editing,
   SignalingClient,
   SignalingError,
   bus_exports as bus,
   colors_exports as colors,
+  sync_exports as editingSync,
   messageJson,
   model_exports as model,
   order_exports as order,

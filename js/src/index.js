@@ -7,6 +7,7 @@
 //   order      fractional order keys of the editing plugin
 //   schema     the node-record checks of the editing plugin
 //   Document   the editing model: the component tree on a Y.Doc
+//   Editing    the editing.sync exchange of a Document over the Bus
 //   colors     presence colors
 export * as wire from "./bus/wire.js";
 export { Bus, BusFull, messageJson } from "./bus/bus.js";
@@ -18,4 +19,6 @@ export * as schema from "./editing/schema.js";
 export { Document, EditError, CycleError } from "./editing/model.js";
 export * as model from "./editing/model.js";
 export * as tree from "./editing/tree.js";
+export { Editing } from "./editing/sync.js";
+export * as editingSync from "./editing/sync.js";
 export * as colors from "./presence/colors.js";

@@ -71,6 +71,15 @@ export class CycleError extends EditError {
   }
 }
 
+/** An update from elsewhere that was not applied: it does not decode as a Yjs update. */
+export class RejectedUpdate extends Error {
+  /** @param {string} message */
+  constructor(message) {
+    super(message);
+    this.name = "RejectedUpdate";
+  }
+}
+
 /** The origin of a transaction applying an update from elsewhere. */
 export class RemoteOrigin {
   /** @param {string} label the peer id, or e.g. "storage" */
@@ -387,11 +396,29 @@ export class Document {
 
   /**
    * Apply an update from elsewhere; `origin` labels the change events.
+   * Throws RejectedUpdate when the bytes do not decode, leaving the
+   * document untouched (Yjs reads an update's structs before it integrates
+   * them, but its delete set only after, so a cut-off update could
+   * otherwise leave half of itself applied), or when Yjs fails to apply
+   * bytes that decode. (Unlike Python's guard, this
+   * does not check the nodes an update writes: reading the tree leaves out
+   * what does not parse, so a bad node is hidden here, not refused.)
    * @param {Uint8Array} update
    * @param {string} origin
    */
   applyUpdate(update, origin) {
-    Y.applyUpdate(this.ydoc, update, new RemoteOrigin(origin));
+    try {
+      Y.decodeUpdate(update);
+    } catch (error) {
+      throw new RejectedUpdate(`malformed update: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    try {
+      Y.applyUpdate(this.ydoc, update, new RemoteOrigin(origin));
+    } catch (error) {
+      // Bytes that decode can still fail inside Yjs (a delete set with
+      // impossible ranges): report it rather than break the caller.
+      throw new RejectedUpdate(`update does not apply: ${error instanceof Error ? error.message : String(error)}`);
+    }
   }
 
   /**
