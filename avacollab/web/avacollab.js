@@ -723,10 +723,10 @@ function chunkFrames(entry, messageId, maxFrameSize) {
   }
   return frames;
 }
-function pingLike(kind, token) {
+function pingLike(kind2, token) {
   const frame = new Uint8Array(PING_FRAME_SIZE);
   frame[0] = VERSION;
-  frame[1] = kind;
+  frame[1] = kind2;
   new DataView(frame.buffer).setFloat64(HEADER_SIZE, token);
   return frame;
 }
@@ -741,18 +741,18 @@ function decodeFrame(data) {
     throw new FrameError("short-header", `frame of ${data.length} bytes is shorter than the header`);
   }
   const version = data[0];
-  const kind = data[1];
+  const kind2 = data[1];
   if (version !== VERSION) throw new FrameError("version", `unsupported frame version ${version}`);
-  if (kind === KIND_BATCH) return { kind: "batch", entries: decodeEntries(data, HEADER_SIZE) };
-  if (kind === KIND_CHUNK) return decodeChunk(data);
-  if (kind === KIND_PING || kind === KIND_PONG) {
+  if (kind2 === KIND_BATCH) return { kind: "batch", entries: decodeEntries(data, HEADER_SIZE) };
+  if (kind2 === KIND_CHUNK) return decodeChunk(data);
+  if (kind2 === KIND_PING || kind2 === KIND_PONG) {
     if (data.length !== PING_FRAME_SIZE) {
       throw new FrameError("ping-size", `ping/pong frame must be ${PING_FRAME_SIZE} bytes, got ${data.length}`);
     }
     const token = new DataView(data.buffer, data.byteOffset, data.length).getFloat64(HEADER_SIZE);
-    return kind === KIND_PING ? { kind: "ping", token } : { kind: "pong", token };
+    return kind2 === KIND_PING ? { kind: "ping", token } : { kind: "pong", token };
   }
-  throw new FrameError("kind", `unknown frame kind ${kind}`);
+  throw new FrameError("kind", `unknown frame kind ${kind2}`);
 }
 function decodeEntry(data) {
   const entries = decodeEntries(data, 0);
@@ -941,9 +941,9 @@ async function inflate(data, limit) {
     try {
       result = await reader.read();
     } catch (error) {
-      const text2 = String(error instanceof Error ? error.message : error);
-      const code = /junk|trailing|after end/i.test(text2) ? "deflate-trailing" : /end of|truncat|incomplete/i.test(text2) ? "deflate-truncated" : "deflate-invalid";
-      throw new FrameError(code, `compressed payload is not valid raw DEFLATE: ${text2}`);
+      const text3 = String(error instanceof Error ? error.message : error);
+      const code = /junk|trailing|after end/i.test(text3) ? "deflate-trailing" : /end of|truncat|incomplete/i.test(text3) ? "deflate-truncated" : "deflate-invalid";
+      throw new FrameError(code, `compressed payload is not valid raw DEFLATE: ${text3}`);
     }
     if (result.done) break;
     size2 += result.value.length;
@@ -1649,14 +1649,14 @@ var SignalingClient = class {
    * @param {SignalingMessage} message
    */
   send(message) {
-    const text2 = JSON.stringify(message);
+    const text3 = JSON.stringify(message);
     const ws = this._ws;
     if (ws === null || ws.readyState !== OPEN || !this._joined) {
-      this._buffer.push(text2);
+      this._buffer.push(text3);
       if (this._buffer.length > this.maxBuffered) this._buffer.shift();
       return;
     }
-    ws.send(text2);
+    ws.send(text3);
   }
   /**
    * Send an offer, answer or candidate to one member of the room.
@@ -1751,7 +1751,7 @@ var SignalingClient = class {
     this._resume = welcome.resume;
     this._ws = ws;
     this._joined = true;
-    for (const text2 of this._buffer.splice(0)) ws.send(text2);
+    for (const text3 of this._buffer.splice(0)) ws.send(text3);
     for (const wake of this._joinedWaiters.splice(0)) wake();
     this.onState?.("connected");
   }
@@ -1969,13 +1969,13 @@ var ValidationError = class extends Error {
   }
 };
 function shown(value) {
-  let text2;
+  let text3;
   try {
-    text2 = typeof value === "string" ? JSON.stringify(value) : String(JSON.stringify(value) ?? value);
+    text3 = typeof value === "string" ? JSON.stringify(value) : String(JSON.stringify(value) ?? value);
   } catch {
-    text2 = String(value);
+    text3 = String(value);
   }
-  return text2.slice(0, 80);
+  return text3.slice(0, 80);
 }
 function checkId(value, what = "id") {
   if (typeof value !== "string" || !NAME.test(value)) {
@@ -1988,9 +1988,9 @@ function checkId(value, what = "id") {
 function checkType(value) {
   return checkId(value, "type");
 }
-function codePoints(text2) {
+function codePoints(text3) {
   let count = 0;
-  for (const _ of text2) count++;
+  for (const _ of text3) count++;
   return count;
 }
 function checkPropName(value) {
@@ -2173,6 +2173,57 @@ var ObservableV2 = class {
    * @template {keyof EVENTS & string} NAME
    * @param {NAME} name The event name.
    * @param {Parameters<EVENTS[NAME]>} args The arguments that are applied to the event listener.
+   */
+  emit(name, args2) {
+    return from((this._observers.get(name) || create2()).values()).forEach((f) => f(...args2));
+  }
+  destroy() {
+    this._observers = create2();
+  }
+};
+var Observable = class {
+  constructor() {
+    this._observers = create2();
+  }
+  /**
+   * @param {N} name
+   * @param {function} f
+   */
+  on(name, f) {
+    setIfUndefined(this._observers, name, create).add(f);
+  }
+  /**
+   * @param {N} name
+   * @param {function} f
+   */
+  once(name, f) {
+    const _f = (...args2) => {
+      this.off(name, _f);
+      f(...args2);
+    };
+    this.on(name, _f);
+  }
+  /**
+   * @param {N} name
+   * @param {function} f
+   */
+  off(name, f) {
+    const observers = this._observers.get(name);
+    if (observers !== void 0) {
+      observers.delete(f);
+      if (observers.size === 0) {
+        this._observers.delete(name);
+      }
+    }
+  }
+  /**
+   * Emit a named event. All registered event listeners that listen to the
+   * specified name will receive the event.
+   *
+   * @todo This should catch exceptions
+   *
+   * @param {N} name The event name.
+   * @param {Array<any>} args The arguments that are applied to the event listener.
    */
   emit(name, args2) {
     return from((this._observers.get(name) || create2()).values()).forEach((f) => f(...args2));
@@ -7332,7 +7383,7 @@ var insertAttributes = (transaction, parent, currPos, attributes) => {
   }
   return negatedAttributes;
 };
-var insertText = (transaction, parent, currPos, text2, attributes) => {
+var insertText = (transaction, parent, currPos, text3, attributes) => {
   currPos.currentAttributes.forEach((_val, key) => {
     if (attributes[key] === void 0) {
       attributes[key] = null;
@@ -7342,10 +7393,10 @@ var insertText = (transaction, parent, currPos, text2, attributes) => {
   const ownClientId = doc2.clientID;
   minimizeAttributeChanges(currPos, attributes);
   const negatedAttributes = insertAttributes(transaction, parent, currPos, attributes);
-  const content = text2.constructor === String ? new ContentString(
+  const content = text3.constructor === String ? new ContentString(
     /** @type {string} */
-    text2
-  ) : text2 instanceof AbstractType ? new ContentType(text2) : new ContentEmbed(text2);
+    text3
+  ) : text3 instanceof AbstractType ? new ContentType(text3) : new ContentEmbed(text3);
   let { left, right, index: index2 } = currPos;
   if (parent._searchMarker) {
     updateMarkerChanges(parent._searchMarker, currPos.index, content.getLength());
@@ -7871,9 +7922,9 @@ var YText = class _YText extends AbstractType {
    * @return {YText}
    */
   clone() {
-    const text2 = new _YText();
-    text2.applyDelta(this.toDelta());
-    return text2;
+    const text3 = new _YText();
+    text3.applyDelta(this.toDelta());
+    return text3;
   }
   /**
    * Creates YTextEvent and calls observers.
@@ -8068,8 +8119,8 @@ var YText = class _YText extends AbstractType {
    *                                    Text.
    * @public
    */
-  insert(index2, text2, attributes) {
-    if (text2.length <= 0) {
+  insert(index2, text3, attributes) {
+    if (text3.length <= 0) {
       return;
     }
     const y = this.doc;
@@ -8082,10 +8133,10 @@ var YText = class _YText extends AbstractType {
             attributes[k] = v;
           });
         }
-        insertText(transaction, this, pos, text2, attributes);
+        insertText(transaction, this, pos, text3, attributes);
       });
     } else {
-      this._pending.push(() => this.insert(index2, text2, attributes));
+      this._pending.push(() => this.insert(index2, text3, attributes));
     }
   }
   /**
@@ -8931,9 +8982,9 @@ var YXmlText = class _YXmlText extends YText {
    * @return {YXmlText}
    */
   clone() {
-    const text2 = new _YXmlText();
-    text2.applyDelta(this.toDelta());
-    return text2;
+    const text3 = new _YXmlText();
+    text3.applyDelta(this.toDelta());
+    return text3;
   }
   /**
    * Creates a Dom Element that mirrors this YXmlText.
@@ -11039,10 +11090,10 @@ var Document = class {
    */
   _changed(events, transaction) {
     const changes = /* @__PURE__ */ new Map();
-    const note = (id2, kind, key) => {
-      const k = `${kind}\0${id2}`;
+    const note = (id2, kind2, key) => {
+      const k = `${kind2}\0${id2}`;
       let change2 = changes.get(k);
-      if (change2 === void 0) changes.set(k, change2 = { id: id2, kind, keys: [] });
+      if (change2 === void 0) changes.set(k, change2 = { id: id2, kind: kind2, keys: [] });
       if (key !== void 0 && !change2.keys.includes(key)) change2.keys.push(key);
     };
     for (const event of events) {
@@ -11105,28 +11156,28 @@ var SyncError = class extends Error {
     this.name = "SyncError";
   }
 };
-function encode(kind, payload) {
+function encode(kind2, payload) {
   const encoder = createEncoder();
   writeVarUint(encoder, MESSAGE_SYNC);
-  writeVarUint(encoder, kind);
+  writeVarUint(encoder, kind2);
   writeVarUint8Array(encoder, payload);
   return toUint8Array(encoder);
 }
 function decode(data) {
   const decoder = createDecoder(data);
-  let type, kind, length2;
+  let type, kind2, length2;
   try {
     type = readVarUint2(decoder);
-    kind = readVarUint2(decoder);
+    kind2 = readVarUint2(decoder);
     length2 = readVarUint2(decoder);
   } catch {
     throw new SyncError("truncated sync message");
   }
   if (type !== MESSAGE_SYNC) throw new SyncError(`not a sync message (message type ${type})`);
-  if (kind !== STEP1 && kind !== STEP2 && kind !== UPDATE) throw new SyncError(`unknown sync message kind ${kind}`);
+  if (kind2 !== STEP1 && kind2 !== STEP2 && kind2 !== UPDATE) throw new SyncError(`unknown sync message kind ${kind2}`);
   const rest = data.length - decoder.pos;
   if (rest !== length2) throw new SyncError(`payload is ${rest} bytes, header says ${length2}`);
-  return { kind, payload: data.subarray(decoder.pos) };
+  return { kind: kind2, payload: data.subarray(decoder.pos) };
 }
 var Editing = class {
   /**
@@ -11162,8 +11213,8 @@ var Editing = class {
       if (data.length > this.maxMessageSize) {
         throw new SyncError(`message of ${data.length} bytes exceeds the limit of ${this.maxMessageSize}`);
       }
-      const { kind, payload } = decode(data);
-      if (kind === STEP1) {
+      const { kind: kind2, payload } = decode(data);
+      if (kind2 === STEP1) {
         let reply;
         try {
           reply = encodeStateAsUpdate(this.document.ydoc, payload);
@@ -11450,6 +11501,816 @@ function distance(a, b) {
   const steps = Math.abs(a - b) % PALETTE_SIZE;
   return Math.min(steps, PALETTE_SIZE - steps);
 }
+
+// src/presence/presence.js
+var presence_exports = {};
+__export(presence_exports, {
+  MAX_ENTRIES: () => MAX_ENTRIES,
+  MAX_UPDATE_BYTES: () => MAX_UPDATE_BYTES,
+  Presence: () => Presence,
+  TOPIC: () => TOPIC3,
+  WireError: () => WireError,
+  decodeUpdate: () => decodeUpdate2,
+  presenceOnBus: () => presenceOnBus
+});
+
+// node_modules/y-protocols/awareness.js
+var outdatedTimeout = 3e4;
+var Awareness = class extends Observable {
+  /**
+   * @param {Y.Doc} doc
+   */
+  constructor(doc2) {
+    super();
+    this.doc = doc2;
+    this.clientID = doc2.clientID;
+    this.states = /* @__PURE__ */ new Map();
+    this.meta = /* @__PURE__ */ new Map();
+    this._checkInterval = /** @type {any} */
+    setInterval(() => {
+      const now2 = getUnixTime();
+      if (this.getLocalState() !== null && outdatedTimeout / 2 <= now2 - /** @type {{lastUpdated:number}} */
+      this.meta.get(this.clientID).lastUpdated) {
+        this.setLocalState(this.getLocalState());
+      }
+      const remove = [];
+      this.meta.forEach((meta, clientid) => {
+        if (clientid !== this.clientID && outdatedTimeout <= now2 - meta.lastUpdated && this.states.has(clientid)) {
+          remove.push(clientid);
+        }
+      });
+      if (remove.length > 0) {
+        removeAwarenessStates(this, remove, "timeout");
+      }
+    }, floor(outdatedTimeout / 10));
+    doc2.on("destroy", () => {
+      this.destroy();
+    });
+    this.setLocalState({});
+  }
+  destroy() {
+    this.emit("destroy", [this]);
+    this.setLocalState(null);
+    super.destroy();
+    clearInterval(this._checkInterval);
+  }
+  /**
+   * @return {Object<string,any>|null}
+   */
+  getLocalState() {
+    return this.states.get(this.clientID) || null;
+  }
+  /**
+   * @param {Object<string,any>|null} state
+   */
+  setLocalState(state) {
+    const clientID = this.clientID;
+    const currLocalMeta = this.meta.get(clientID);
+    const clock = currLocalMeta === void 0 ? 0 : currLocalMeta.clock + 1;
+    const prevState = this.states.get(clientID);
+    if (state === null) {
+      this.states.delete(clientID);
+    } else {
+      this.states.set(clientID, state);
+    }
+    this.meta.set(clientID, {
+      clock,
+      lastUpdated: getUnixTime()
+    });
+    const added = [];
+    const updated = [];
+    const filteredUpdated = [];
+    const removed = [];
+    if (state === null) {
+      removed.push(clientID);
+    } else if (prevState == null) {
+      if (state != null) {
+        added.push(clientID);
+      }
+    } else {
+      updated.push(clientID);
+      if (!equalityDeep(prevState, state)) {
+        filteredUpdated.push(clientID);
+      }
+    }
+    if (added.length > 0 || filteredUpdated.length > 0 || removed.length > 0) {
+      this.emit("change", [{ added, updated: filteredUpdated, removed }, "local"]);
+    }
+    this.emit("update", [{ added, updated, removed }, "local"]);
+  }
+  /**
+   * @param {string} field
+   * @param {any} value
+   */
+  setLocalStateField(field, value) {
+    const state = this.getLocalState();
+    if (state !== null) {
+      this.setLocalState({
+        ...state,
+        [field]: value
+      });
+    }
+  }
+  /**
+   * @return {Map<number,Object<string,any>>}
+   */
+  getStates() {
+    return this.states;
+  }
+};
+var removeAwarenessStates = (awareness, clients, origin) => {
+  const removed = [];
+  for (let i = 0; i < clients.length; i++) {
+    const clientID = clients[i];
+    if (awareness.states.has(clientID)) {
+      awareness.states.delete(clientID);
+      if (clientID === awareness.clientID) {
+        const curMeta = (
+          /** @type {MetaClientState} */
+          awareness.meta.get(clientID)
+        );
+        awareness.meta.set(clientID, {
+          clock: curMeta.clock + 1,
+          lastUpdated: getUnixTime()
+        });
+      }
+      removed.push(clientID);
+    }
+  }
+  if (removed.length > 0) {
+    awareness.emit("change", [{ added: [], updated: [], removed }, origin]);
+    awareness.emit("update", [{ added: [], updated: [], removed }, origin]);
+  }
+};
+var encodeAwarenessUpdate = (awareness, clients, states = awareness.states) => {
+  const len = clients.length;
+  const encoder = createEncoder();
+  writeVarUint(encoder, len);
+  for (let i = 0; i < len; i++) {
+    const clientID = clients[i];
+    const state = states.get(clientID) || null;
+    const clock = (
+      /** @type {MetaClientState} */
+      awareness.meta.get(clientID).clock
+    );
+    writeVarUint(encoder, clientID);
+    writeVarUint(encoder, clock);
+    writeVarString(encoder, JSON.stringify(state));
+  }
+  return toUint8Array(encoder);
+};
+var applyAwarenessUpdate = (awareness, update, origin) => {
+  const decoder = createDecoder(update);
+  const timestamp = getUnixTime();
+  const added = [];
+  const updated = [];
+  const filteredUpdated = [];
+  const removed = [];
+  const len = readVarUint2(decoder);
+  for (let i = 0; i < len; i++) {
+    const clientID = readVarUint2(decoder);
+    let clock = readVarUint2(decoder);
+    const state = JSON.parse(readVarString(decoder));
+    const clientMeta = awareness.meta.get(clientID);
+    const prevState = awareness.states.get(clientID);
+    const currClock = clientMeta === void 0 ? 0 : clientMeta.clock;
+    if (currClock < clock || currClock === clock && state === null && awareness.states.has(clientID)) {
+      if (state === null) {
+        if (clientID === awareness.clientID && awareness.getLocalState() != null) {
+          clock++;
+        } else {
+          awareness.states.delete(clientID);
+        }
+      } else {
+        awareness.states.set(clientID, state);
+      }
+      awareness.meta.set(clientID, {
+        clock,
+        lastUpdated: timestamp
+      });
+      if (clientMeta === void 0 && state !== null) {
+        added.push(clientID);
+      } else if (clientMeta !== void 0 && state === null) {
+        removed.push(clientID);
+      } else if (state !== null) {
+        if (!equalityDeep(state, prevState)) {
+          filteredUpdated.push(clientID);
+        }
+        updated.push(clientID);
+      }
+    }
+  }
+  if (added.length > 0 || filteredUpdated.length > 0 || removed.length > 0) {
+    awareness.emit("change", [{
+      added,
+      updated: filteredUpdated,
+      removed
+    }, origin]);
+  }
+  if (added.length > 0 || updated.length > 0 || removed.length > 0) {
+    awareness.emit("update", [{
+      added,
+      updated,
+      removed
+    }, origin]);
+  }
+};
+
+// src/presence/state.js
+var state_exports = {};
+__export(state_exports, {
+  InvalidState: () => InvalidState,
+  MAX_COORDINATE: () => MAX_COORDINATE,
+  MAX_ID_CHARS: () => MAX_ID_CHARS,
+  MAX_NAME_CHARS: () => MAX_NAME_CHARS,
+  MAX_SELECTION: () => MAX_SELECTION,
+  MAX_STATE_BYTES: () => MAX_STATE_BYTES,
+  MAX_TIMESTAMP: () => MAX_TIMESTAMP,
+  STATUSES: () => STATUSES,
+  checkCursor: () => checkCursor,
+  decodeState: () => decodeState,
+  parseCursor: () => parseCursor,
+  parseSelection: () => parseSelection,
+  parseState: () => parseState,
+  parseStatus: () => parseStatus,
+  parseUser: () => parseUser,
+  toJson: () => toJson
+});
+var STATUSES = Object.freeze(["active", "idle", "away"]);
+var MAX_STATE_BYTES = 32 * 1024;
+var MAX_NAME_CHARS = 64;
+var MAX_ID_CHARS = 128;
+var MAX_SELECTION = 256;
+var MAX_COORDINATE = 1e9;
+var MAX_TIMESTAMP = Number.MAX_SAFE_INTEGER;
+var COLOR = /^#[0-9a-fA-F]{6}$/;
+var UNSAFE = /[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
+var utf85 = new TextEncoder();
+var InvalidState = class extends Error {
+  /** @param {string} message */
+  constructor(message) {
+    super(message);
+    this.name = "InvalidState";
+  }
+};
+function kind(obj) {
+  if (obj === null) return "null";
+  if (Array.isArray(obj)) return "a list";
+  if (typeof obj === "object") return "an object";
+  if (typeof obj === "string") return "a string";
+  if (typeof obj === "boolean") return "a boolean";
+  if (typeof obj === "number") return "a number";
+  return typeof obj;
+}
+function isObject2(obj) {
+  return obj !== null && typeof obj === "object" && !Array.isArray(obj);
+}
+function text2(obj, field, limit) {
+  if (typeof obj !== "string") throw new InvalidState(`${field} must be a string, not ${kind(obj)}`);
+  const length2 = obj.length <= limit ? obj.length : [...obj].length;
+  if (length2 === 0 || length2 > limit) throw new InvalidState(`${field} must have 1 to ${limit} characters`);
+  if (UNSAFE.test(obj)) throw new InvalidState(`${field} contains control characters`);
+  return obj;
+}
+function coordinate(obj, field) {
+  if (typeof obj !== "number") throw new InvalidState(`${field} must be a number, not ${kind(obj)}`);
+  if (!(Math.abs(obj) <= MAX_COORDINATE)) throw new InvalidState(`${field} must be finite and within ±${MAX_COORDINATE}`);
+  return obj;
+}
+function parseUser(obj) {
+  if (!isObject2(obj)) throw new InvalidState(`user must be an object, not ${kind(obj)}`);
+  const name = text2(obj.name, "user.name", MAX_NAME_CHARS);
+  const color = obj.color;
+  if (typeof color !== "string" || !COLOR.test(color)) throw new InvalidState("user.color must be a #rrggbb string");
+  return { name, color: color.toLowerCase() };
+}
+function checkCursor(x, y, component = null) {
+  const cursor = { x: coordinate(x, "cursor.x"), y: coordinate(y, "cursor.y") };
+  if (component !== null && component !== void 0) cursor.component = text2(component, "cursor.component", MAX_ID_CHARS);
+  return cursor;
+}
+function parseCursor(obj) {
+  if (obj === null || obj === void 0) return null;
+  if (!isObject2(obj)) throw new InvalidState(`cursor must be an object or null, not ${kind(obj)}`);
+  return checkCursor(obj.x, obj.y, obj.component);
+}
+function parseSelection(obj) {
+  if (!Array.isArray(obj)) throw new InvalidState(`selection must be a list, not ${kind(obj)}`);
+  if (obj.length > MAX_SELECTION) throw new InvalidState(`selection has ${obj.length} ids, more than ${MAX_SELECTION}`);
+  return obj.map((item) => text2(item, "selection id", MAX_ID_CHARS));
+}
+function parseStatus(obj) {
+  if (typeof obj !== "string" || !STATUSES.includes(obj)) throw new InvalidState(`status must be one of ${STATUSES.join(", ")}`);
+  return (
+    /** @type {Status} */
+    obj
+  );
+}
+function parseState(obj) {
+  if (!isObject2(obj)) throw new InvalidState(`state must be an object, not ${kind(obj)}`);
+  if (!("user" in obj)) throw new InvalidState("state has no user");
+  const seen = obj.lastSeen ?? null;
+  if (seen !== null && (typeof seen !== "number" || !(seen >= 0 && seen <= MAX_TIMESTAMP))) {
+    throw new InvalidState("lastSeen must be null or a time in ms since the epoch");
+  }
+  return {
+    user: parseUser(obj.user),
+    cursor: parseCursor(obj.cursor),
+    selection: parseSelection(obj.selection ?? []),
+    status: parseStatus(obj.status ?? "active"),
+    lastSeen: seen === null ? null : Math.round(seen)
+  };
+}
+function decodeState(text3) {
+  if (text3.length > MAX_STATE_BYTES || utf85.encode(text3).length > MAX_STATE_BYTES) {
+    throw new InvalidState(`state larger than ${MAX_STATE_BYTES} bytes`);
+  }
+  let obj;
+  try {
+    obj = JSON.parse(text3);
+  } catch (error) {
+    throw new InvalidState(`state is not valid JSON: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  return parseState(obj);
+}
+function toJson(state) {
+  return { user: state.user, cursor: state.cursor, selection: state.selection, status: state.status, lastSeen: state.lastSeen };
+}
+
+// src/presence/presence.js
+var TOPIC3 = "presence.update";
+var MAX_UPDATE_BYTES = 64 * 1024;
+var MAX_ENTRIES = 64;
+var WireError = class extends Error {
+  /** @param {string} message */
+  constructor(message) {
+    super(message);
+    this.name = "WireError";
+  }
+};
+function decodeUpdate2(data) {
+  if (data.length > MAX_UPDATE_BYTES) throw new WireError(`update of ${data.length} bytes exceeds ${MAX_UPDATE_BYTES}`);
+  const decoder = createDecoder(data);
+  const uint = () => {
+    if (!hasContent(decoder)) throw new WireError("truncated update: integer runs past the end");
+    const value = readVarUint2(decoder);
+    if (!Number.isSafeInteger(value) || value < 0) throw new WireError("integer larger than 2**53-1");
+    return value;
+  };
+  const fatal = new TextDecoder("utf-8", { fatal: true });
+  const count = uint();
+  if (count > MAX_ENTRIES) throw new WireError(`update has ${count} entries, more than ${MAX_ENTRIES}`);
+  const entries = [];
+  for (let i = 0; i < count; i++) {
+    const clientId = uint();
+    const clock = uint();
+    const length2 = uint();
+    if (decoder.pos + length2 > data.length) throw new WireError(`truncated update: string of ${length2} bytes runs past the end`);
+    let state;
+    try {
+      state = fatal.decode(data.subarray(decoder.pos, decoder.pos + length2));
+    } catch {
+      throw new WireError("state is not valid UTF-8");
+    }
+    decoder.pos += length2;
+    entries.push({ clientId, clock, state });
+  }
+  if (decoder.pos !== data.length) throw new WireError(`${data.length - decoder.pos} trailing bytes after the last entry`);
+  return entries;
+}
+function encodeEntries(entries) {
+  const encoder = createEncoder();
+  writeVarUint(encoder, entries.length);
+  for (const { clientId, clock, state } of entries) {
+    writeVarUint(encoder, clientId);
+    writeVarUint(encoder, clock);
+    writeVarString(encoder, state);
+  }
+  return toUint8Array(encoder);
+}
+var REAL_CLOCK = {
+  now: () => typeof performance !== "undefined" ? performance.now() : Date.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (handle) => clearTimeout(
+    /** @type {any} */
+    handle
+  )
+};
+var Presence = class {
+  /**
+   * @param {string} peerId this peer's id in the session
+   * @param {PresenceConfig} config
+   * @param {(data: Uint8Array, reliable: boolean) => void} send broadcast an update to every peer
+   * @param {{ clock?: Clock, wallClock?: () => number, doc?: Y.Doc }} [options]
+   */
+  constructor(peerId, config, send, { clock = REAL_CLOCK, wallClock = Date.now, doc: doc2 } = {}) {
+    this.peerId = peerId;
+    this.config = { cursorInterval: 50, idleAfter: 6e4, awayAfter: 3e5, color: null, ...config };
+    parseUser({ name: this.config.name, color: this.config.color ?? "#000000" });
+    if (!(this.config.awayAfter > this.config.idleAfter)) throw new RangeError("awayAfter must be longer than idleAfter");
+    this._send = send;
+    this._clock = clock;
+    this._wall = wallClock;
+    this.awareness = new Awareness(doc2 ?? new Doc());
+    this._remotes = /* @__PURE__ */ new Map();
+    this._owners = /* @__PURE__ */ new Map();
+    this._listeners = [];
+    this._state = {
+      user: { name: this.config.name, color: (this.config.color ?? pickColor(peerId, [])).toLowerCase() },
+      cursor: null,
+      selection: [],
+      status: "active",
+      lastSeen: this._wall()
+    };
+    this._phase = "new";
+    this._lastInput = clock.now();
+    this._publishedAt = -Infinity;
+    this._lastReliable = true;
+    this._cursorDirty = false;
+    this._timers = /* @__PURE__ */ new Map();
+    this._reliable = true;
+    this._onUpdate = ({ added, updated, removed }, origin) => {
+      if (origin !== "local" || this._phase === "new") return;
+      if (![...added, ...updated, ...removed].includes(this.awareness.clientID)) return;
+      const update = encodeAwarenessUpdate(this.awareness, [this.awareness.clientID]);
+      this._lastUpdate = update;
+      this._lastReliable = this._reliable;
+      this._send(update, this._reliable);
+      this._reliable = true;
+    };
+    this._lastUpdate = new Uint8Array();
+    this._onChange = ({ removed }, origin) => {
+      if (origin !== "timeout") return;
+      const gone = removed.map((id2) => this._owners.get(id2)).filter((p) => p !== void 0);
+      this._drop(
+        /** @type {string[]} */
+        gone,
+        "timeout"
+      );
+    };
+    this.awareness.on("update", this._onUpdate);
+    this.awareness.on("change", this._onChange);
+  }
+  get clientId() {
+    return this.awareness.clientID;
+  }
+  /** The local state as published. */
+  get state() {
+    return this._state;
+  }
+  /** Publish the local state (taking a color no known peer shows) and start the timers. */
+  start() {
+    if (this._phase !== "new") throw new Error(`presence already ${this._phase}`);
+    this._phase = "running";
+    if (!this.config.color) {
+      const taken = [...this._remotes.values()].map((r) => r.state.user.color);
+      this._state = { ...this._state, user: { ...this._state.user, color: pickColor(this.peerId, taken) } };
+    }
+    this._publish(true);
+    this._arm("status", this._statusDue(), () => this._onStatusTimer());
+  }
+  /**
+   * Move the local cursor (counts as input); sent throttled, unreliably.
+   * @param {number} x
+   * @param {number} y
+   * @param {string | null} [component]
+   */
+  setCursor(x, y, component = null) {
+    const cursor = checkCursor(x, y, component);
+    this._checkOpen();
+    if (this._input(cursor)) {
+      this._publish(true);
+    } else {
+      this._cursorDirty = true;
+      this._flushCursor();
+    }
+  }
+  /** Hide the local cursor (the pointer left the canvas). */
+  clearCursor() {
+    this._checkOpen();
+    if (this._state.cursor !== null) {
+      this._state = { ...this._state, cursor: null };
+      this._publish(true);
+    }
+  }
+  /**
+   * Replace the local selection (counts as input); duplicates are dropped.
+   * @param {string[]} ids
+   */
+  setSelection(ids) {
+    const selection = [...new Set(parseSelection(ids))];
+    this._checkOpen();
+    this._input();
+    this._state = { ...this._state, selection };
+    this._publish(true);
+  }
+  /**
+   * Set the status by hand; "active" counts as input, the others last until input.
+   * @param {Status} status
+   */
+  setStatus(status) {
+    parseStatus(status);
+    this._checkOpen();
+    if (status === "active") this.touch();
+    else if (status !== this._state.status) {
+      this._state = { ...this._state, status };
+      this._publish(true);
+    }
+  }
+  /** @param {string} name */
+  setName(name) {
+    const user = parseUser({ name, color: this._state.user.color });
+    this._checkOpen();
+    this._state = { ...this._state, user };
+    this._publish(true);
+  }
+  /** Record input (a key press, a click); sends only if it ends idle or away. */
+  touch() {
+    this._checkOpen();
+    if (this._input()) this._publish(true);
+  }
+  /** Send the local state again with a new clock: for a peer that just connected. */
+  republish() {
+    this._checkOpen();
+    this._publish(true);
+  }
+  /** Send the removal of the local state (a null state) and stop; idempotent. */
+  leave() {
+    if (this._phase === "left") return;
+    const started = this._phase === "running";
+    for (const name of [...this._timers.keys()]) this._cancel(name);
+    if (started) {
+      this._reliable = true;
+      this.awareness.setLocalState(null);
+      this._emit({ added: [], updated: [], removed: [this.peerId], origin: "local" });
+    }
+    this._phase = "left";
+    this.awareness.off("update", this._onUpdate);
+    this.awareness.off("change", this._onChange);
+    this.awareness.destroy();
+  }
+  /** Every peer with a state, the local one included, by peer id. @returns {Map<string, PeerPresence>} */
+  states() {
+    const view = /* @__PURE__ */ new Map();
+    for (const [peerId, r] of this._remotes) view.set(peerId, { peerId, clientId: r.clientId, state: r.state, local: false });
+    if (this._phase !== "left") view.set(this.peerId, { peerId: this.peerId, clientId: this.clientId, state: this._state, local: true });
+    return view;
+  }
+  /** @param {(change: PresenceChange) => void} listener @returns {() => void} */
+  subscribe(listener) {
+    this._listeners.push(listener);
+    return () => {
+      this._listeners = this._listeners.filter((l) => l !== listener);
+    };
+  }
+  /**
+   * Apply an awareness update that `sender` sent; return what was refused.
+   * Each entry is judged on its own.
+   * @param {string} sender
+   * @param {Uint8Array} data
+   * @returns {Rejection[]}
+   */
+  receive(sender, data) {
+    if (this._phase === "left") return [];
+    let entries;
+    try {
+      entries = decodeUpdate2(data);
+    } catch (error) {
+      if (!(error instanceof WireError)) throw error;
+      return [{ peerId: sender, clientId: null, reason: error.message }];
+    }
+    const before = this._remotes.get(sender)?.state ?? null;
+    const rejections = [];
+    for (const entry of entries) {
+      const reason = this._apply(sender, entry);
+      if (reason !== null) rejections.push({ peerId: sender, clientId: entry.clientId, reason });
+    }
+    const after = this._remotes.get(sender)?.state ?? null;
+    if (before !== after) {
+      const added = before === null ? [sender] : [];
+      const removed = after === null ? [sender] : [];
+      const updated = added.length || removed.length ? [] : [sender];
+      this._emit({ added, updated, removed, origin: "remote" });
+      if (after !== null) this._resolveColor(sender, after);
+    }
+    return rejections;
+  }
+  /**
+   * Drop a peer at once, when the session knows it is gone.
+   * @param {string} peerId
+   */
+  forgetPeer(peerId) {
+    this._drop([peerId], "disconnect");
+  }
+  // -- internals -----------------------------------------------------------
+  /**
+   * @param {string} sender
+   * @param {WireEntry} entry
+   * @returns {string | null}
+   */
+  _apply(sender, { clientId, clock, state }) {
+    if (clientId === this.clientId) return "claims the local peer's client id";
+    const owner = this._owners.get(clientId);
+    if (owner !== void 0 && owner !== sender) return `client id ${clientId} belongs to another peer`;
+    const leaving = state === "null";
+    if (leaving && owner === void 0) return "removes a client id this peer does not own";
+    const known = this.awareness.meta.get(clientId);
+    const newer = known === void 0 || known.clock < clock || known.clock === clock && leaving && this.awareness.states.has(clientId);
+    const now2 = this._clock.now();
+    if (!newer) {
+      const remote = owner !== void 0 ? this._remotes.get(sender) : void 0;
+      if (remote) remote.heardAt = now2;
+      return null;
+    }
+    let current = this._remotes.get(sender);
+    if (current !== void 0 && current.clientId !== clientId) current = void 0;
+    let decoded = null;
+    if (!leaving) {
+      try {
+        decoded = decodeState(state);
+      } catch (error) {
+        if (error instanceof InvalidState) return error.message;
+        throw error;
+      }
+    }
+    const previous = this._remotes.get(sender);
+    if (current === void 0 && previous !== void 0) this._forgetClient(previous.clientId, sender);
+    if (known === void 0 && clock === 0) this.awareness.meta.set(clientId, { clock: -1, lastUpdated: 0 });
+    applyAwarenessUpdate(this.awareness, encodeEntries([{ clientId, clock, state }]), sender);
+    if (decoded === null) this._forgetClient(clientId, sender);
+    else if (current !== void 0) {
+      current.state = decoded;
+      current.heardAt = now2;
+    } else {
+      this._owners.set(clientId, sender);
+      this._remotes.set(sender, { clientId, state: decoded, heardAt: now2 });
+    }
+    return null;
+  }
+  /** @param {number} clientId @param {string} peerId */
+  _forgetClient(clientId, peerId) {
+    removeAwarenessStates(this.awareness, [clientId], peerId);
+    this._owners.delete(clientId);
+    this._remotes.delete(peerId);
+  }
+  /** @param {string[]} peerIds @param {PresenceChange["origin"]} origin */
+  _drop(peerIds, origin) {
+    const gone = peerIds.filter((p) => this._remotes.has(p));
+    for (const peer of gone) this._forgetClient(
+      /** @type {{ clientId: number }} */
+      this._remotes.get(peer).clientId,
+      peer
+    );
+    if (gone.length) this._emit({ added: [], updated: [], removed: gone, origin });
+  }
+  /**
+   * Two peers on one color: the smaller peer id keeps it (both sides agree
+   * without talking about it).
+   * @param {string} sender
+   * @param {PresenceState} remote
+   */
+  _resolveColor(sender, remote) {
+    if (this.config.color || this._phase !== "running") return;
+    const mine = this._state.user.color;
+    if (remote.user.color !== mine || sender > this.peerId) return;
+    const color = pickColor(this.peerId, [...this._remotes.values()].map((r) => r.state.user.color));
+    if (color !== mine) {
+      this._state = { ...this._state, user: { ...this._state.user, color } };
+      this._publish(true);
+    }
+  }
+  /**
+   * Record input; true when it woke the peer from idle or away.
+   * @param {import("./state.js").Cursor | null | undefined} [cursor] undefined keeps the cursor
+   */
+  _input(cursor) {
+    this._lastInput = this._clock.now();
+    const s = this._state;
+    this._state = { ...s, cursor: cursor === void 0 ? s.cursor : cursor, status: "active", lastSeen: this._wall() };
+    if (s.status === "active") return false;
+    if (this._phase === "running") this._arm("status", this._statusDue(), () => this._onStatusTimer());
+    return true;
+  }
+  /**
+   * @param {boolean} reliable
+   * @param {number} [slot] the throttle slot this update fills (default: now)
+   */
+  _publish(reliable, slot) {
+    this._cursorDirty = false;
+    if (this._phase !== "running") return;
+    this._reliable = reliable;
+    this._publishedAt = slot ?? this._clock.now();
+    this.awareness.setLocalState(toJson(this._state));
+    this._emit({ added: [], updated: [this.peerId], removed: [], origin: "local" });
+    if (!reliable && !this._timers.has("rest")) this._arm("rest", this._restDue(), () => this._onRestTimer());
+  }
+  _flushCursor() {
+    if (this._phase !== "running") return;
+    const interval = this.config.cursorInterval;
+    const now2 = this._clock.now();
+    if (this._publishedAt + interval <= now2) {
+      this._cancel("cursor");
+      this._publish(false, this._slot());
+    } else if (!this._timers.has("cursor")) {
+      this._arm("cursor", this._publishedAt + interval - now2, () => {
+        this._timers.delete("cursor");
+        if (this._cursorDirty) this._publish(false, this._slot());
+      });
+    }
+  }
+  /** When the slot being filled began: the one due, unless a whole interval late (then now). */
+  _slot() {
+    const due = this._publishedAt + this.config.cursorInterval;
+    const now2 = this._clock.now();
+    return now2 - due < this.config.cursorInterval ? due : now2;
+  }
+  _restDue() {
+    return Math.max(0, this._publishedAt + 2 * this.config.cursorInterval - this._clock.now());
+  }
+  _onRestTimer() {
+    this._timers.delete("rest");
+    if (this._lastReliable || this._phase !== "running") return;
+    const due = this._restDue();
+    if (due > 0) {
+      this._arm("rest", due, () => this._onRestTimer());
+      return;
+    }
+    this._lastReliable = true;
+    this._send(this._lastUpdate, true);
+  }
+  _statusDue() {
+    const after = this._state.status === "active" ? this.config.idleAfter : this.config.awayAfter;
+    return Math.max(0, this._lastInput + after - this._clock.now());
+  }
+  _onStatusTimer() {
+    this._timers.delete("status");
+    const idleFor = this._clock.now() - this._lastInput;
+    let status = this._state.status;
+    if (idleFor >= this.config.awayAfter) status = "away";
+    else if (idleFor >= this.config.idleAfter && status === "active") status = "idle";
+    if (status !== this._state.status) {
+      this._state = { ...this._state, status };
+      this._publish(true);
+    }
+    if (status !== "away") this._arm("status", this._statusDue(), () => this._onStatusTimer());
+  }
+  /** @param {string} name @param {number} delay @param {() => void} callback */
+  _arm(name, delay, callback) {
+    this._cancel(name);
+    this._timers.set(name, this._clock.setTimeout(callback, delay));
+  }
+  /** @param {string} name */
+  _cancel(name) {
+    if (!this._timers.has(name)) return;
+    this._clock.clearTimeout(this._timers.get(name));
+    this._timers.delete(name);
+  }
+  _checkOpen() {
+    if (this._phase === "left") throw new Error("presence has left");
+  }
+  /** @param {PresenceChange} change */
+  _emit(change) {
+    for (const listener of [...this._listeners]) {
+      try {
+        listener(change);
+      } catch (error) {
+        console.error("avacollab: presence listener failed", error);
+      }
+    }
+  }
+};
+function presenceOnBus(bus, peerId, config, options = {}) {
+  const send = (data, reliable) => {
+    try {
+      bus.publish(TOPIC3, data, { reliable });
+    } catch (error) {
+      if (error instanceof BusFull) {
+        bus.send(TOPIC3, data).catch(() => {
+        });
+      } else if (!(error instanceof BusError)) throw error;
+    }
+  };
+  const presence = new Presence(peerId, config, send, options);
+  const unsubscribe = bus.subscribe(TOPIC3, (message) => {
+    for (const rejection of presence.receive(message.sender, message.payload)) {
+      console.warn(`avacollab presence: refused an update from ${rejection.peerId}: ${rejection.reason}`);
+      options.onRejected?.(rejection);
+    }
+  });
+  return {
+    presence,
+    /** @param {string} peer */
+    peerJoined: (peer) => {
+      if (presence._phase === "running" && peer) presence.republish();
+    },
+    /** @param {string} peer */
+    peerLeft: (peer) => presence.forgetPeer(peer),
+    close: () => {
+      presence.leave();
+      unsubscribe();
+    }
+  };
+}
 export {
   Bus,
   BusFull,
@@ -11457,6 +12318,7 @@ export {
   Document,
   EditError,
   Editing,
+  Presence,
   SignalingClient,
   SignalingError,
   bus_exports as bus,
@@ -11465,6 +12327,9 @@ export {
   messageJson,
   model_exports as model,
   order_exports as order,
+  presence_exports as presence,
+  presenceOnBus,
+  state_exports as presenceState,
   schema_exports as schema,
   client_exports as signaling,
   tree_exports as tree,

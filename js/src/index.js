@@ -9,6 +9,7 @@
 //   Document   the editing model: the component tree on a Y.Doc
 //   Editing    the editing.sync exchange of a Document over the Bus
 //   colors     presence colors
+//   Presence   presence on y-protocols awareness (presenceOnBus: over the Bus)
 export * as wire from "./bus/wire.js";
 export { Bus, BusFull, messageJson } from "./bus/bus.js";
 export * as bus from "./bus/bus.js";
@@ -22,3 +23,6 @@ export * as tree from "./editing/tree.js";
 export { Editing } from "./editing/sync.js";
 export * as editingSync from "./editing/sync.js";
 export * as colors from "./presence/colors.js";
+export { Presence, presenceOnBus } from "./presence/presence.js";
+export * as presence from "./presence/presence.js";
+export * as presenceState from "./presence/state.js";

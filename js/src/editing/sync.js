@@ -80,7 +80,7 @@ export function decode(data) {
  * What Editing needs of a bus: the JavaScript Bus is one.
  * @typedef {object} BusLike
  * @property {(topic: string, handler: (message: { sender: string, payload: Uint8Array }) => void) => () => void} subscribe
- * @property {(topic: string, payload: Uint8Array, options?: { to?: string }) => number} publish
+ * @property {(topic: string, payload: Uint8Array, options?: { to?: string, reliable?: boolean }) => number} publish
  * @property {(topic: string, payload: Uint8Array, options?: { to?: string, compress?: boolean }) => Promise<number>} send
  */
 
