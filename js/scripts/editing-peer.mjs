@@ -8,17 +8,9 @@
 import * as Y from "yjs";
 
 import { Editing, TOPIC } from "../src/editing/sync.js";
+import { readJson } from "./testing.mjs";
 
-/** @returns {Promise<string>} */
-function readStdin() {
-  return new Promise((resolve) => {
-    let text = "";
-    process.stdin.on("data", (chunk) => (text += chunk));
-    process.stdin.on("end", () => resolve(text));
-  });
-}
-
-const input = JSON.parse(await readStdin());
+const input = await readJson();
 const ydoc = new Y.Doc();
 if (input.state) Y.applyUpdate(ydoc, Buffer.from(input.state, "base64"));
 

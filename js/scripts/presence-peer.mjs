@@ -6,46 +6,10 @@
 //   {"peer": id, "name": ..., "steps": [{"op": "start" | "cursor" | "select" | "receive" | "advance" | "forget" | "leave", ...}]}
 //   -> {"clientId": n, "local": state, "sent": [{"reliable": bool, "data": hex}], "refused": [...], "states": {peer: state}}
 import { Presence } from "../src/presence/presence.js";
+import { ManualClock, readJson } from "./testing.mjs";
 
-/** @returns {Promise<string>} */
-function readStdin() {
-  return new Promise((resolve) => {
-    let text = "";
-    process.stdin.on("data", (chunk) => (text += chunk));
-    process.stdin.on("end", () => resolve(text));
-  });
-}
-
-const input = JSON.parse(await readStdin());
-/** @type {Array<{ at: number, fn: () => void, id: number }>} */
-let timers = [];
-let now = 0;
-let nextId = 1;
-const clock = {
-  now: () => now,
-  /** @param {() => void} fn @param {number} ms */
-  setTimeout: (fn, ms) => {
-    const id = nextId++;
-    timers.push({ at: now + ms, fn, id });
-    return id;
-  },
-  /** @param {unknown} id */
-  clearTimeout: (id) => {
-    timers = timers.filter((t) => t.id !== id);
-  },
-};
-/** @param {number} ms */
-function advance(ms) {
-  const end = now + ms;
-  for (;;) {
-    const due = timers.filter((t) => t.at <= end).sort((a, b) => a.at - b.at || a.id - b.id)[0];
-    if (!due) break;
-    timers = timers.filter((t) => t !== due);
-    now = Math.max(now, due.at);
-    due.fn();
-  }
-  now = end;
-}
+const input = await readJson();
+const clock = new ManualClock();
 
 /** @type {Array<{ reliable: boolean, data: string }>} */
 const sent = [];
@@ -55,13 +19,13 @@ const presence = new Presence(
   input.peer,
   { name: input.name, color: input.color ?? null },
   (data, reliable) => sent.push({ reliable, data: Buffer.from(data).toString("hex") }),
-  { clock, wallClock: () => 1_700_000_000_000 + now },
+  { clock, wallClock: () => 1_700_000_000_000 + clock.now() },
 );
 for (const step of input.steps) {
   if (step.op === "start") presence.start();
   else if (step.op === "cursor") presence.setCursor(step.x, step.y, step.component ?? null);
   else if (step.op === "select") presence.setSelection(step.ids);
-  else if (step.op === "advance") advance(step.ms);
+  else if (step.op === "advance") clock.advance(step.ms);
   else if (step.op === "forget") presence.forgetPeer(step.peer);
   else if (step.op === "leave") presence.leave();
   else if (step.op === "receive") {

@@ -8,42 +8,8 @@ import { Bus } from "../src/bus/bus.js";
 import { decodeFrame } from "../src/bus/wire.js";
 import { MAX_ENTRIES, Presence, TOPIC, WireError, decodeUpdate, presenceOnBus } from "../src/presence/presence.js";
 import { InvalidState, parseState } from "../src/presence/state.js";
+import { ManualClock } from "../scripts/testing.mjs";
 import { busPair } from "./memory-channel.js";
-
-/** A clock moved by hand. */
-class FakeClock {
-  constructor() {
-    this.t = 0;
-    /** @type {Map<number, { at: number, fn: () => void }>} */
-    this.timers = new Map();
-    this.next = 1;
-  }
-  now() {
-    return this.t;
-  }
-  /** @param {() => void} fn @param {number} ms */
-  setTimeout(fn, ms) {
-    const id = this.next++;
-    this.timers.set(id, { at: this.t + ms, fn });
-    return id;
-  }
-  /** @param {unknown} id */
-  clearTimeout(id) {
-    this.timers.delete(/** @type {number} */ (id));
-  }
-  /** @param {number} ms */
-  advance(ms) {
-    const end = this.t + ms;
-    for (;;) {
-      const due = [...this.timers.entries()].filter(([, t]) => t.at <= end).sort((a, b) => a[1].at - b[1].at)[0];
-      if (!due) break;
-      this.timers.delete(due[0]);
-      this.t = Math.max(this.t, due[1].at);
-      due[1].fn();
-    }
-    this.t = end;
-  }
-}
 
 /** @param {Array<[number, number, string]>} entries */
 function update(entries) {
@@ -59,7 +25,7 @@ function update(entries) {
 
 /** Two presences wired to each other, with what each sent. */
 function pair() {
-  const clock = new FakeClock();
+  const clock = new ManualClock();
   /** @type {Array<{ from: string, data: Uint8Array, reliable: boolean }>} */
   const wire = [];
   /** @type {Record<string, Presence>} */

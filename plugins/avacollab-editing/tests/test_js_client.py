@@ -10,8 +10,6 @@ under CI=true.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -21,23 +19,10 @@ import pytest
 from avacollab_editing import Document
 from avacollab_editing.sync import DocSync, SyncError, SyncKind, decode, encode
 
+from .helpers import node_or_skip
+
 CLIENT = Path(__file__).resolve().parents[3] / "js"
 PEER = CLIENT / "scripts" / "editing-peer.mjs"
-
-
-def _node_or_skip() -> str:
-    node = shutil.which("node")
-    missing = None
-    if node is None:
-        missing = "node is not installed"
-    elif not (CLIENT / "node_modules" / "yjs").is_dir():
-        missing = f"the client's packages are not installed: run `npm ci --prefix {CLIENT}`"
-    if missing:
-        if os.environ.get("CI") == "true":
-            pytest.fail(missing)
-        pytest.skip(missing)
-    assert node is not None
-    return node
 
 
 def _run_js(node: str, steps: list[dict[str, Any]], state: str | None = None) -> dict[str, Any]:
@@ -67,7 +52,7 @@ class _Python:
 
 
 def test_a_js_peer_and_a_python_peer_sync_both_ways() -> None:
-    node = _node_or_skip()
+    node = node_or_skip(CLIENT, "yjs")
     py = _Python()
     py.document.add("Panel", {"title": "T"}, id="p")
     py.document.add("Button", {"label": "OK", "n": 3}, parent="p", id="ok")
@@ -121,7 +106,7 @@ def test_a_js_peer_and_a_python_peer_sync_both_ways() -> None:
 
 
 def test_the_js_peer_refuses_what_python_refuses_and_keeps_going() -> None:
-    node = _node_or_skip()
+    node = node_or_skip(CLIENT, "yjs")
     py = _Python()
     py.document.add("Panel", id="p")
     [(_, message)] = py.take()

@@ -9,34 +9,16 @@ CI=true.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
 
-import pytest
 from avacollab_presence import Presence, PresenceConfig
 from avacollab_presence.wire import Entry, encode_update
-from presence_fakes import FakeScheduler
+from presence_fakes import FakeScheduler, node_or_skip
 
 CLIENT = Path(__file__).resolve().parents[3] / "js"
 PEER = CLIENT / "scripts" / "presence-peer.mjs"
-
-
-def _node_or_skip() -> str:
-    node = shutil.which("node")
-    missing = None
-    if node is None:
-        missing = "node is not installed"
-    elif not (CLIENT / "node_modules" / "y-protocols").is_dir():
-        missing = f"the client's packages are not installed: run `npm ci --prefix {CLIENT}`"
-    if missing:
-        if os.environ.get("CI") == "true":
-            pytest.fail(missing)
-        pytest.skip(missing)
-    assert node is not None
-    return node
 
 
 def _run_js(node: str, steps: list[dict[str, Any]]) -> dict[str, Any]:
@@ -65,7 +47,7 @@ def _python() -> tuple[Presence, list[tuple[bytes, bool]]]:
 
 
 def test_a_js_peer_and_a_python_peer_see_each_other() -> None:
-    node = _node_or_skip()
+    node = node_or_skip(CLIENT, "y-protocols")
     py, py_sent = _python()
     py.start()
     py.set_cursor(10, 20, "panel")
@@ -104,7 +86,7 @@ def test_a_js_peer_and_a_python_peer_see_each_other() -> None:
 
 
 def test_both_refuse_the_same_entries() -> None:
-    node = _node_or_skip()
+    node = node_or_skip(CLIENT, "y-protocols")
     py, py_sent = _python()
     py.start()
     [(start, _)] = py_sent
