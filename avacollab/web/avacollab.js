@@ -10554,6 +10554,81 @@ if (glo[importIdentifier] === true) {
 }
 glo[importIdentifier] = true;
 
+// src/editing/guard.js
+var UpdateGuard = class {
+  /**
+   * @param {Y.Doc} doc the document guarded
+   * @param {string} root the name of its only root type
+   * @param {NodeCheck} checkNode
+   */
+  constructor(doc2, root, checkNode) {
+    this.doc = doc2;
+    this.root = root;
+    this.checkNode = checkNode;
+    this._shadow = null;
+    this._touched = /* @__PURE__ */ new Set();
+  }
+  /**
+   * Apply `update` to the shadow and check what it wrote; throws
+   * ValidationError naming the problems (the shadow is then dropped). After
+   * a successful check the caller applies the update to the document.
+   * @param {Uint8Array} update
+   */
+  check(update) {
+    const shadow = this._catchUp();
+    this._touched.clear();
+    try {
+      applyUpdate(shadow, update);
+      this._findProblems(shadow);
+    } catch (error) {
+      this._drop();
+      throw error;
+    }
+  }
+  /**
+   * Take a trusted (local) update into the shadow, if there is one.
+   * @param {Uint8Array} update
+   */
+  mirror(update) {
+    if (this._shadow !== null) applyUpdate(this._shadow, update);
+  }
+  _catchUp() {
+    if (this._shadow === null) {
+      const shadow = new Doc();
+      applyUpdate(shadow, encodeStateAsUpdate(this.doc));
+      shadow.getMap(this.root).observeDeep((events) => {
+        for (const event of events) {
+          if (event.path.length) this._touched.add(String(event.path[0]));
+          else for (const key of event.changes.keys.keys()) this._touched.add(key);
+        }
+      });
+      this._shadow = shadow;
+    }
+    return this._shadow;
+  }
+  _drop() {
+    this._shadow?.destroy();
+    this._shadow = null;
+  }
+  /** @param {Y.Doc} shadow */
+  _findProblems(shadow) {
+    const problems = [];
+    const roots = [...shadow.share.keys()].filter((name) => name !== this.root).sort();
+    if (roots.length) problems.push(`unknown root types ${JSON.stringify(roots)}`);
+    const nodes = shadow.getMap(this.root);
+    for (const id2 of [...this._touched].sort()) {
+      if (!nodes.has(id2)) continue;
+      try {
+        this.checkNode(id2, nodes.get(id2));
+      } catch (error) {
+        if (!(error instanceof ValidationError)) throw error;
+        problems.push(`node ${JSON.stringify(id2).slice(0, 80)}: ${error.message}`);
+      }
+    }
+    if (problems.length) throw new ValidationError(problems.slice(0, 5).join("; "));
+  }
+};
+
 // src/editing/tree.js
 var tree_exports = {};
 __export(tree_exports, {
@@ -10744,6 +10819,9 @@ function readNodes(nodes, strict) {
   }
   return { records, entries, problems };
 }
+function errorText(error) {
+  return error instanceof Error ? error.message : String(error);
+}
 function randomId() {
   const bytes = crypto.getRandomValues(new Uint8Array(16));
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
@@ -10766,6 +10844,7 @@ var Document = class {
     this._salt = saltFor(ydoc.clientID);
     this._local = {};
     this._undo = new UndoManager(this.nodes, { captureTimeout, trackedOrigins: /* @__PURE__ */ new Set([this._local]) });
+    this._guard = new UpdateGuard(ydoc, NODES, (id2, node) => readNode(id2, node, true));
     this._view = null;
     this._changeCallbacks = [];
     this._updateCallbacks = [];
@@ -10774,6 +10853,7 @@ var Document = class {
     };
     this._onUpdate = (update, origin) => {
       if (origin instanceof RemoteOrigin) return;
+      this._guard.mirror(update);
       for (const callback of [...this._updateCallbacks]) {
         try {
           callback(update);
@@ -10966,13 +11046,11 @@ var Document = class {
   // -- updates ------------------------------------------------------------
   /**
    * Apply an update from elsewhere; `origin` labels the change events.
-   * Throws RejectedUpdate when the bytes do not decode, leaving the
-   * document untouched (Yjs reads an update's structs before it integrates
-   * them, but its delete set only after, so a cut-off update could
-   * otherwise leave half of itself applied), or when Yjs fails to apply
-   * bytes that decode. (Unlike Python's guard, this
-   * does not check the nodes an update writes: reading the tree leaves out
-   * what does not parse, so a bad node is hidden here, not refused.)
+   * Throws RejectedUpdate, leaving the document untouched, when the bytes
+   * do not decode, when the nodes it writes break the schema (read with
+   * every check in a shadow copy first, as the Python guard does: a bad
+   * id, type, property or position, a shared type where JSON belongs, a
+   * root other than `nodes`), or when Yjs fails to apply it.
    * @param {Uint8Array} update
    * @param {string} origin
    */
@@ -10980,12 +11058,18 @@ var Document = class {
     try {
       decodeUpdate(update);
     } catch (error) {
-      throw new RejectedUpdate(`malformed update: ${error instanceof Error ? error.message : String(error)}`);
+      throw new RejectedUpdate(`malformed update: ${errorText(error)}`);
+    }
+    try {
+      this._guard.check(update);
+    } catch (error) {
+      if (error instanceof ValidationError) throw new RejectedUpdate(error.message);
+      throw new RejectedUpdate(`update does not apply: ${errorText(error)}`);
     }
     try {
       applyUpdate(this.ydoc, update, new RemoteOrigin(origin));
     } catch (error) {
-      throw new RejectedUpdate(`update does not apply: ${error instanceof Error ? error.message : String(error)}`);
+      throw new RejectedUpdate(`update does not apply: ${errorText(error)}`);
     }
   }
   /**
@@ -11016,6 +11100,7 @@ var Document = class {
     this.ydoc.off("update", this._onUpdate);
     this.nodes.unobserveDeep(this._onEvents);
     this._undo.destroy();
+    this._guard._drop();
   }
   // -- internals ----------------------------------------------------------
   /** @param {() => void} fn */
@@ -11219,7 +11304,7 @@ var Editing = class {
         try {
           reply = encodeStateAsUpdate(this.document.ydoc, payload);
         } catch (error) {
-          throw new SyncError(`malformed state vector: ${errorText(error)}`);
+          throw new SyncError(`malformed state vector: ${errorText2(error)}`);
         }
         this._send(peer, encode(STEP2, reply));
         return null;
@@ -11260,11 +11345,11 @@ var Editing = class {
       }
     }
     this.bus.send(TOPIC2, data, { ...options, compress: data.length >= COMPRESS_FROM }).catch((error) => {
-      if (!(error instanceof UnknownPeer)) console.info(`avacollab editing: update not sent: ${errorText(error)}`);
+      if (!(error instanceof UnknownPeer)) console.info(`avacollab editing: update not sent: ${errorText2(error)}`);
     });
   }
 };
-function errorText(error) {
+function errorText2(error) {
   return error instanceof Error ? error.message : String(error);
 }
 

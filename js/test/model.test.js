@@ -150,3 +150,68 @@ test("change events say what happened and who did it", () => {
   );
   assert.equal(seen.at(-1).local, true);
 });
+
+/**
+ * An update that writes `write` into a copy of `source`'s document, past the checks.
+ * @param {Document} source
+ * @param {(ydoc: Y.Doc) => void} write
+ */
+function foreign(source, write) {
+  const ydoc = new Y.Doc();
+  Y.applyUpdate(ydoc, Y.encodeStateAsUpdate(source.ydoc));
+  const before = Y.encodeStateVector(ydoc);
+  write(ydoc);
+  return Y.encodeStateAsUpdate(ydoc, before);
+}
+
+test("updates that break the schema are refused whole, as the Python guard refuses them", async () => {
+  const { RejectedUpdate } = await import("../src/editing/model.js");
+  const d = new Document();
+  d.add("Panel", { title: "T" }, { id: "p" });
+  /** @param {Y.Doc} ydoc */
+  const nodes = (ydoc) => /** @type {Y.Map<any>} */ (ydoc.getMap("nodes"));
+  /** @type {Array<[string, (ydoc: Y.Doc) => void, RegExp]>} */
+  const cases = [
+    ["a bad type", (y) => nodes(y).get("p").set("type", "a b"), /type must be/],
+    ["a shared type as a property", (y) => nodes(y).get("p").get("props").set("x", new Y.Map()), /shared type/],
+    ["a bad order key", (y) => nodes(y).get("p").set("pos", { parent: null, order: "V0" }), /order key/],
+    ["a node that is not a map", (y) => nodes(y).set("q", "text"), /is not a map/],
+    ["a bad node id", (y) => {
+      const node = new Y.Map();
+      node.set("type", "Box");
+      node.set("props", new Y.Map());
+      nodes(y).set("a b", node);
+    }, /id must be/],
+    ["another root", (y) => y.getMap("other").set("k", 1), /unknown root types/],
+    ["one good node and one bad", (y) => {
+      nodes(y).get("p").get("props").set("ok", 1);
+      nodes(y).get("p").set("deleted", "yes");
+    }, /deleted must be a boolean/],
+  ];
+  for (const [why, write, reason] of cases) {
+    const update = foreign(d, write);
+    const before = Y.encodeStateAsUpdate(d.ydoc);
+    assert.throws(() => d.applyUpdate(update, "x"), (/** @type {any} */ e) => e instanceof RejectedUpdate && reason.test(e.message), why);
+    assert.deepEqual(Y.encodeStateAsUpdate(d.ydoc), before, why);
+  }
+  // After refusals (the shadow rebuilt), local edits and good updates still go through.
+  d.setProp("p", "title", "local");
+  d.applyUpdate(foreign(d, (y) => nodes(y).get("p").get("props").set("n", 2)), "x");
+  assert.deepEqual(d.node("p")?.props, { n: 2, title: "local" });
+});
+
+test("an update held back for a missing part is checked and applies once the part arrives", () => {
+  const source = new Document();
+  source.add("Panel", {}, { id: "p" });
+  const first = Y.encodeStateAsUpdate(source.ydoc);
+  const sv = Y.encodeStateVector(source.ydoc);
+  source.add("Button", {}, { id: "b", parent: "p" });
+  const second = Y.encodeStateAsUpdate(source.ydoc, sv);
+  const d = new Document();
+  d.add("Text", {}, { id: "t" });
+  d.applyUpdate(second, "s");
+  assert.deepEqual(d.children(null), ["t"]);
+  d.applyUpdate(first, "s");
+  assert.deepEqual(d.children(null).sort(), ["p", "t"]); // their order depends on the two salts
+  assert.deepEqual(d.children("p"), ["b"]);
+});

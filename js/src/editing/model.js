@@ -22,6 +22,7 @@ import {
   isPlainObject,
   parseEntry,
 } from "./schema.js";
+import { UpdateGuard } from "./guard.js";
 import { computeLayout } from "./tree.js";
 
 /** The document's only root: the map of nodes. */
@@ -71,7 +72,7 @@ export class CycleError extends EditError {
   }
 }
 
-/** An update from elsewhere that was not applied: it does not decode as a Yjs update. */
+/** An update from elsewhere that was not applied: malformed, or it would break the schema. */
 export class RejectedUpdate extends Error {
   /** @param {string} message */
   constructor(message) {
@@ -141,6 +142,11 @@ export function readNodes(nodes, strict) {
   return { records, entries, problems };
 }
 
+/** @param {unknown} error */
+function errorText(error) {
+  return error instanceof Error ? error.message : String(error);
+}
+
 /** 32 random hex digits, like Python's uuid4().hex (getRandomValues works on any page). */
 function randomId() {
   const bytes = crypto.getRandomValues(new Uint8Array(16));
@@ -178,6 +184,7 @@ export class Document {
     /** Marks this Document's transactions, so undo tracks only those. */
     this._local = {};
     this._undo = new Y.UndoManager(this.nodes, { captureTimeout, trackedOrigins: new Set([this._local]) });
+    this._guard = new UpdateGuard(ydoc, NODES, (id, node) => readNode(id, node, true));
     /** @type {{ records: Map<string, { type: string, props: Record<string, JSONValue> }>, layout: Layout } | null} */
     this._view = null;
     /** @type {Array<(change: Change) => void>} */
@@ -189,7 +196,8 @@ export class Document {
     };
     /** @param {Uint8Array} update @param {unknown} origin */
     this._onUpdate = (update, origin) => {
-      if (origin instanceof RemoteOrigin) return; // not ours to broadcast
+      if (origin instanceof RemoteOrigin) return; // not ours to broadcast (the guard has it already)
+      this._guard.mirror(update);
       for (const callback of [...this._updateCallbacks]) {
         try {
           callback(update);
@@ -396,28 +404,30 @@ export class Document {
 
   /**
    * Apply an update from elsewhere; `origin` labels the change events.
-   * Throws RejectedUpdate when the bytes do not decode, leaving the
-   * document untouched (Yjs reads an update's structs before it integrates
-   * them, but its delete set only after, so a cut-off update could
-   * otherwise leave half of itself applied), or when Yjs fails to apply
-   * bytes that decode. (Unlike Python's guard, this
-   * does not check the nodes an update writes: reading the tree leaves out
-   * what does not parse, so a bad node is hidden here, not refused.)
+   * Throws RejectedUpdate, leaving the document untouched, when the bytes
+   * do not decode, when the nodes it writes break the schema (read with
+   * every check in a shadow copy first, as the Python guard does: a bad
+   * id, type, property or position, a shared type where JSON belongs, a
+   * root other than `nodes`), or when Yjs fails to apply it.
    * @param {Uint8Array} update
    * @param {string} origin
    */
   applyUpdate(update, origin) {
     try {
-      Y.decodeUpdate(update);
+      Y.decodeUpdate(update); // the delete set is read only after the structs are in
     } catch (error) {
-      throw new RejectedUpdate(`malformed update: ${error instanceof Error ? error.message : String(error)}`);
+      throw new RejectedUpdate(`malformed update: ${errorText(error)}`);
+    }
+    try {
+      this._guard.check(update);
+    } catch (error) {
+      if (error instanceof ValidationError) throw new RejectedUpdate(error.message);
+      throw new RejectedUpdate(`update does not apply: ${errorText(error)}`);
     }
     try {
       Y.applyUpdate(this.ydoc, update, new RemoteOrigin(origin));
     } catch (error) {
-      // Bytes that decode can still fail inside Yjs (a delete set with
-      // impossible ranges): report it rather than break the caller.
-      throw new RejectedUpdate(`update does not apply: ${error instanceof Error ? error.message : String(error)}`);
+      throw new RejectedUpdate(`update does not apply: ${errorText(error)}`);
     }
   }
 
@@ -451,6 +461,7 @@ export class Document {
     this.ydoc.off("update", this._onUpdate);
     this.nodes.unobserveDeep(this._onEvents);
     this._undo.destroy();
+    this._guard._drop();
   }
 
   // -- internals ----------------------------------------------------------

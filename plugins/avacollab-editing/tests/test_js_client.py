@@ -3,7 +3,7 @@
 js/scripts/editing-peer.mjs runs the client's ``Editing`` over a recording
 bus; its sync messages go into a ``DocSync`` here and this side's go back, so
 both ends of ``editing.sync`` are exercised: step 1 and 2 both ways, updates,
-and a refusal. Needs Node and ``npm ci`` in js/; skipped without them, except
+and the same refusals on both sides. Needs Node and ``npm ci`` in js/; skipped without them, except
 under CI=true.
 """
 
@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pycrdt import Doc, Map
 
 from avacollab_editing import Document
 from avacollab_editing.sync import DocSync, SyncError, SyncKind, decode, encode
@@ -111,16 +112,25 @@ def test_the_js_peer_refuses_what_python_refuses_and_keeps_going() -> None:
     py.document.add("Panel", id="p")
     [(_, message)] = py.take()
     update = decode(message)[1]
+    foreign: Doc[Map[object]] = Doc()
+    foreign.apply_update(py.document.get_update())
+    before = foreign.get_state()
+    panel = foreign.get("nodes", type=Map)["p"]
+    assert isinstance(panel, Map)
+    panel["type"] = "not a type"  # past the checks, as a foreign writer could
     bad = [
+        encode(SyncKind.UPDATE, foreign.get_update(before)),  # breaks the schema
         encode(SyncKind.UPDATE, update[:-2]),  # cut short
         message + b"x",  # longer than its header says
         b"\x01" + message[1:],  # an awareness message on the sync topic
         encode(SyncKind.UPDATE, message),  # framed twice
     ]
     for data in bad:  # this plugin refuses every one of them too
+        receiver = _Python()
+        receiver.sync.receive("py", message)
         with pytest.raises(SyncError):
-            _Python().sync.receive("py", data)
-    steps = [{"op": "receive", "peer": "py", "data": data.hex()} for data in [*bad, message]]
+            receiver.sync.receive("py", data)
+    steps = [{"op": "receive", "peer": "py", "data": m.hex()} for m in [message, *bad]]
     out = _run_js(node, steps)
     assert len(out["refused"]) == len(bad), out["refused"]
-    assert [c["id"] for c in out["export"]["components"]] == ["p"]
+    assert [(c["id"], c["type"]) for c in out["export"]["components"]] == [("p", "Panel")]
