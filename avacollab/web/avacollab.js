@@ -10848,8 +10848,8 @@ var Document = class {
     this._view = null;
     this._changeCallbacks = [];
     this._updateCallbacks = [];
-    this._onTransaction = () => {
-      this._view = null;
+    this._onTransaction = (transaction) => {
+      if (transaction.origin !== this._local) this._view = null;
     };
     this._onUpdate = (update, origin) => {
       if (origin instanceof RemoteOrigin) return;
@@ -10890,7 +10890,7 @@ var Document = class {
       node.set("pos", { parent, order });
       node.set("deleted", false);
       this.nodes.set(nodeId, node);
-    });
+    }, () => this._patchAdded(nodeId, type, values, { parent, order }));
     return nodeId;
   }
   /**
@@ -11103,14 +11103,62 @@ var Document = class {
     this._guard._drop();
   }
   // -- internals ----------------------------------------------------------
-  /** @param {() => void} fn */
-  _transact(fn) {
-    this.ydoc.transact(fn, this._local);
+  /**
+   * Run `fn` in a local transaction (or in the batch's). Afterwards `patch`
+   * updates the view for what `fn` wrote; without one the view is dropped,
+   * so the next operation, in the same batch too, reads what was written.
+   * @param {() => void} fn
+   * @param {() => void} [patch]
+   */
+  _transact(fn, patch) {
+    try {
+      this.ydoc.transact(fn, this._local);
+    } finally {
+      if (patch && this._view !== null) patch();
+      else this._view = null;
+    }
+  }
+  /**
+   * @param {string} id
+   * @param {string} type
+   * @param {Record<string, JSONValue>} props
+   * @param {import("./schema.js").Place} place
+   */
+  _patchAdded(id2, type, props, place) {
+    const view = (
+      /** @type {NonNullable<Document["_view"]>} */
+      this._view
+    );
+    if (view.missing.has(id2) || view.records.has(id2)) {
+      this._view = null;
+      return;
+    }
+    view.records.set(id2, { type, props: { ...props } });
+    const layout = view.layout;
+    layout.place.set(id2, place);
+    layout.visible.add(id2);
+    const siblings = layout.children.get(place.parent) ?? [];
+    layout.children.set(place.parent, siblings);
+    const before = (s) => {
+      const other = (
+        /** @type {import("./schema.js").Place} */
+        layout.place.get(s).order
+      );
+      return other < place.order || other === place.order && s < id2;
+    };
+    let at = siblings.length;
+    while (at > 0 && !before(siblings[at - 1])) at--;
+    siblings.splice(at, 0, id2);
   }
   _read() {
     if (this._view === null) {
       const { records, entries } = readNodes(this.nodes, false);
-      this._view = { records, layout: computeLayout(entries) };
+      const layout = computeLayout(entries);
+      const missing = /* @__PURE__ */ new Set();
+      for (const place of layout.place.values()) {
+        if (place.parent !== null && !entries.has(place.parent)) missing.add(place.parent);
+      }
+      this._view = { records, layout, missing };
     }
     return this._view;
   }

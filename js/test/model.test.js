@@ -215,3 +215,16 @@ test("an update held back for a missing part is checked and applies once the par
   assert.deepEqual(d.children(null).sort(), ["p", "t"]); // their order depends on the two salts
   assert.deepEqual(d.children("p"), ["b"]);
 });
+
+test("operations inside one batch see each other", () => {
+  const d = new Document();
+  d.batch(() => {
+    d.add("Box", {}, { id: "c" });
+    d.add("Box", {}, { id: "b" });
+    d.add("Box", {}, { id: "a", parent: "c" });
+    d.move("b", null, 0);
+  });
+  assert.deepEqual(shape(d), ["b", { c: ["a"] }]);
+  const orders = ["b", "c"].map((id) => /** @type {any} */ (d.nodes.get(id)).get("pos").order);
+  assert.notEqual(orders[0], orders[1]);
+});

@@ -185,14 +185,22 @@ export class Document {
     this._local = {};
     this._undo = new Y.UndoManager(this.nodes, { captureTimeout, trackedOrigins: new Set([this._local]) });
     this._guard = new UpdateGuard(ydoc, NODES, (id, node) => readNode(id, node, true));
-    /** @type {{ records: Map<string, { type: string, props: Record<string, JSONValue> }>, layout: Layout } | null} */
+    /**
+     * The parsed node map: records, layout, and the parents named but absent
+     * (adding one of those reshapes the tree, so such an add rebuilds it).
+     * @type {{ records: Map<string, { type: string, props: Record<string, JSONValue> }>, layout: Layout, missing: Set<string> } | null}
+     */
     this._view = null;
     /** @type {Array<(change: Change) => void>} */
     this._changeCallbacks = [];
     /** @type {Array<(update: Uint8Array) => void>} */
     this._updateCallbacks = [];
-    this._onTransaction = () => {
-      this._view = null;
+    // A transaction from elsewhere (a peer, undo, a write straight into the
+    // Y.Doc) drops the view; this Document's own operations patched it or
+    // dropped it themselves (_transact), so a burst of adds reads the nodes once.
+    /** @param {Y.Transaction} transaction */
+    this._onTransaction = (transaction) => {
+      if (transaction.origin !== this._local) this._view = null;
     };
     /** @param {Uint8Array} update @param {unknown} origin */
     this._onUpdate = (update, origin) => {
@@ -237,7 +245,7 @@ export class Document {
       node.set("pos", { parent, order });
       node.set("deleted", false);
       this.nodes.set(nodeId, node);
-    });
+    }, () => this._patchAdded(nodeId, type, values, { parent, order }));
     return nodeId;
   }
 
@@ -466,16 +474,61 @@ export class Document {
 
   // -- internals ----------------------------------------------------------
 
-  /** @param {() => void} fn */
-  _transact(fn) {
-    this.ydoc.transact(fn, this._local);
+  /**
+   * Run `fn` in a local transaction (or in the batch's). Afterwards `patch`
+   * updates the view for what `fn` wrote; without one the view is dropped,
+   * so the next operation, in the same batch too, reads what was written.
+   * @param {() => void} fn
+   * @param {() => void} [patch]
+   */
+  _transact(fn, patch) {
+    try {
+      this.ydoc.transact(fn, this._local);
+    } finally {
+      if (patch && this._view !== null) patch();
+      else this._view = null;
+    }
+  }
+
+  /**
+   * @param {string} id
+   * @param {string} type
+   * @param {Record<string, JSONValue>} props
+   * @param {import("./schema.js").Place} place
+   */
+  _patchAdded(id, type, props, place) {
+    const view = /** @type {NonNullable<Document["_view"]>} */ (this._view);
+    if (view.missing.has(id) || view.records.has(id)) {
+      this._view = null; // nodes waiting for this one appear: rebuild
+      return;
+    }
+    view.records.set(id, { type, props: { ...props } });
+    const layout = view.layout;
+    layout.place.set(id, place);
+    layout.visible.add(id);
+    const siblings = layout.children.get(place.parent) ?? [];
+    layout.children.set(place.parent, siblings);
+    /** @param {string} s */
+    const before = (s) => {
+      const other = /** @type {import("./schema.js").Place} */ (layout.place.get(s)).order;
+      return other < place.order || (other === place.order && s < id);
+    };
+    let at = siblings.length;
+    while (at > 0 && !before(siblings[at - 1])) at--;
+    siblings.splice(at, 0, id);
   }
 
   _read() {
     if (this._view === null) {
       // Leaving out what does not parse keeps reading total.
       const { records, entries } = readNodes(this.nodes, false);
-      this._view = { records, layout: computeLayout(entries) };
+      const layout = computeLayout(entries);
+      /** @type {Set<string>} */
+      const missing = new Set();
+      for (const place of layout.place.values()) {
+        if (place.parent !== null && !entries.has(place.parent)) missing.add(place.parent);
+      }
+      this._view = { records, layout, missing };
     }
     return this._view;
   }
