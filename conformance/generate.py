@@ -598,6 +598,156 @@ def node_records() -> dict[str, Any]:
     }
 
 
+def tree_cases() -> dict[str, Any]:
+    """Node maps written straight into a Y document, and the tree model.py reads from them.
+
+    Each case is a list of raw node records ``{id, type, props, pos?, deleted?}``
+    (written as they are, past the checks, the way a foreign writer or two
+    concurrent moves can leave them; ``write_records`` shows how) and what
+    the Python model shows: the rendered tree and every node's state. No
+    update bytes: yrs writes a JSON object's keys in hash order, which
+    changes from run to run.
+    """
+    from avacollab_editing.model import Document
+
+    def node(
+        node_id: str,
+        parent: str | None = None,
+        order: str = "V",
+        *,
+        prev: tuple[str | None, str] | None = None,
+        deleted: object = False,
+        type: object = "Box",
+        props: dict[str, Any] | None = None,
+        pos: object = ...,
+    ) -> dict[str, Any]:
+        record: dict[str, Any] = {"id": node_id, "type": type, "props": props or {}}
+        if pos is ...:
+            place: dict[str, object] = {"parent": parent, "order": order}
+            if prev is not None:
+                place["prev"] = {"parent": prev[0], "order": prev[1]}
+            pos = place
+        if pos is not None:
+            record["pos"] = pos
+        if deleted is not ...:
+            record["deleted"] = deleted
+        return record
+
+    cases: list[tuple[str, list[dict[str, Any]]]] = [
+        ("empty", []),
+        (
+            "siblings by order key",
+            [node("c", order="X"), node("a", order="Z"), node("b", order="W")],
+        ),
+        ("ties on order go by id", [node("b"), node("a"), node("C"), node("a1")]),
+        (
+            "nested, with properties sorted by name",
+            [
+                node("root", props={"title": "T", "a": 1, "n": [1, {"x": None}]}),
+                node("kid2", "root", "W"),
+                node("kid1", "root", "V"),
+                node("grand", "kid1", "V", props={"label": "OK"}),
+            ],
+        ),
+        (
+            "a deleted node hides its subtree",
+            [node("r"), node("d", "r", deleted=True), node("under", "d"), node("keep", "r", "W")],
+        ),
+        (
+            "a missing parent hides the node and its subtree",
+            [node("a"), node("o", "ghost"), node("p", "o")],
+        ),
+        (
+            "two concurrent moves: the smaller id goes back to prev",
+            [node("a", "b", "V", prev=(None, "V")), node("b", "a", "V", prev=(None, "W"))],
+        ),
+        (
+            "a cycle with no prev: the smallest id goes to the top level",
+            [node("x", "y", "Q"), node("y", "z"), node("z", "x")],
+        ),
+        (
+            "prev loops too: second failure goes to the top level with prev's order",
+            [node("a", "b", "V", prev=("b", "X")), node("b", "a", "W", prev=(None, "Y"))],
+        ),
+        ("a node that is its own parent", [node("self", "self", "V", prev=("self", "W"))]),
+        (
+            "going back to prev lands in another loop",
+            [
+                node("a", "b", "V", prev=("c", "V")),
+                node("b", "a", "V"),
+                node("c", "d", "V"),
+                node("d", "c", "V", prev=(None, "V")),
+            ],
+        ),
+        (
+            "a node with no position is at the top level, order z",
+            [
+                node("y", order="y1"),
+                node("nopos", pos=None),
+                node("zz", order="zz"),
+                node("z", order="z"),
+            ],
+        ),
+        (
+            "nodes that do not parse are left out",
+            [
+                node("ok"),
+                node("badtype", type="a b"),
+                node("badorder", order="V0"),
+                node("badparent", pos={"parent": 5, "order": "V"}),
+                node("nulldeleted", deleted=None),
+                node("no-deleted-flag", deleted=...),
+                node("under-bad", "badtype"),
+            ],
+        ),
+        (
+            "a restored subtree under a moved node",
+            [
+                node("p1"),
+                node("p2", order="W"),
+                node("m", "p2", "V", prev=("p1", "V")),
+                node("m-kid", "m"),
+                node("gone", "m", "W", deleted=True),
+            ],
+        ),
+    ]
+    out = []
+    for name, records in cases:
+        document = Document(write_records(records))
+        states = {}
+        for record in records:
+            state = document.node(record["id"])
+            states[record["id"]] = (
+                None
+                if state is None
+                else {"parent": state.parent, "deleted": state.deleted, "visible": state.visible}
+            )
+        tree = [component.to_json() for component in document.tree()]
+        out.append({"name": name, "records": records, "tree": tree, "nodes": states})
+        document.close()
+    return {
+        "about": "Tree rendering (plugins/avacollab-editing layout.py and model.py). "
+        "Generated by conformance/generate.py.",
+        "cases": out,
+    }
+
+
+def write_records(records: list[dict[str, Any]]) -> Any:
+    """A pycrdt ``Doc`` whose ``nodes`` map holds ``records`` exactly as given."""
+    from pycrdt import Doc, Map
+
+    doc: Doc[Map[object]] = Doc()
+    nodes = doc.get("nodes", type=Map)
+    with doc.transaction():
+        for record in records:
+            fields: dict[str, object] = {"type": record["type"], "props": Map(record["props"])}
+            for key in ("pos", "deleted"):
+                if key in record:
+                    fields[key] = record[key]
+            nodes[record["id"]] = Map(fields)
+    return doc
+
+
 def expand(value: Any) -> Any:
     """A vector's value with its ``$repeat`` and ``$nest`` markers written out."""
     if isinstance(value, dict):
@@ -621,6 +771,7 @@ FILES: dict[str, Callable[[], dict[str, Any]]] = {
     "order_keys.json": order_keys,
     "presence_colors.json": presence_colors,
     "node_records.json": node_records,
+    "tree_cases.json": tree_cases,
 }
 
 

@@ -6,7 +6,11 @@
 //   signaling  the signaling client (docs/protocol.md part 1)
 //   Session    the mesh: one RTCPeerConnection per peer, the bus on top (docs/session.md)
 //   order      fractional order keys of the editing plugin
+//   schema     the node-record checks of the editing plugin
+//   Document   the editing model: the component tree on a Y.Doc
+//   Editing    the editing.sync exchange of a Document over the Bus
 //   colors     presence colors
+//   Presence   presence on y-protocols awareness (presenceOnBus: over the Bus)
 export * as wire from "./bus/wire.js";
 export { Bus, BusFull, messageJson } from "./bus/bus.js";
 export * as bus from "./bus/bus.js";
@@ -15,4 +19,13 @@ export * as signaling from "./signaling/client.js";
 export { Session } from "./session/session.js";
 export * as session from "./session/session.js";
 export * as order from "./editing/order.js";
+export * as schema from "./editing/schema.js";
+export { Document, EditError, CycleError } from "./editing/model.js";
+export * as model from "./editing/model.js";
+export * as tree from "./editing/tree.js";
+export { Editing } from "./editing/sync.js";
+export * as editingSync from "./editing/sync.js";
 export * as colors from "./presence/colors.js";
+export { Presence, presenceOnBus } from "./presence/presence.js";
+export * as presence from "./presence/presence.js";
+export * as presenceState from "./presence/state.js";

@@ -14,8 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pycrdt import Doc, Map
 
 from avacollab_editing import fractional, schema
+from avacollab_editing.model import Document
 
 CONFORMANCE = Path(__file__).resolve().parents[3] / "conformance"
 
@@ -117,3 +119,39 @@ def test_limits() -> None:
         "maxValueBytes": schema.MAX_VALUE_BYTES,
         "maxValueDepth": schema.MAX_VALUE_DEPTH,
     }
+
+
+TREES = _load("tree_cases.json")
+
+
+@pytest.mark.parametrize("case", TREES["cases"], ids=lambda c: c["name"])
+def test_tree_cases(case: dict[str, Any]) -> None:
+    """The tree the model reads from each node map (the JavaScript model must read the same)."""
+    doc: Doc[Map[object]] = Doc()
+    nodes = doc.get("nodes", type=Map)
+    with doc.transaction():
+        for record in case["records"]:
+            fields = {"type": record["type"], "props": Map(record["props"])}
+            fields.update({key: record[key] for key in ("pos", "deleted") if key in record})
+            nodes[record["id"]] = Map(fields)
+    document = Document(doc)
+    assert [component.to_json() for component in document.tree()] == case["tree"]
+    for node_id, expected in case["nodes"].items():
+        state = document.node(node_id)
+        got = (
+            None
+            if state is None
+            else {
+                "parent": state.parent,
+                "deleted": state.deleted,
+                "visible": state.visible,
+            }
+        )
+        assert got == expected, node_id
+    document.close()
+
+
+def test_tree_cases_cover_the_rules() -> None:
+    names = " ".join(case["name"] for case in TREES["cases"])
+    for rule in ("ties on order", "deleted", "missing parent", "cycle", "no position", "prev"):
+        assert rule in names, rule

@@ -7,39 +7,21 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
 from pycrdt import Doc
 
 from avacollab_editing import Change, Document
 from avacollab_editing.wireformat import check_state_vector, check_update
 
-from .helpers import sync_pair
+from .helpers import node_or_skip, sync_pair
 
 JS_DIR = Path(__file__).parent / "js"
 
 
-def _node_or_skip() -> str:
-    node = shutil.which("node")
-    missing = None
-    if node is None:
-        missing = "node is not installed"
-    elif not (JS_DIR / "node_modules" / "yjs").is_dir():
-        missing = f"yjs is not installed: run `npm ci --prefix {JS_DIR}`"
-    if missing:
-        if os.environ.get("CI") == "true":
-            pytest.fail(missing)
-        pytest.skip(missing)
-    assert node is not None
-    return node
-
-
 def test_yjs_reads_the_tree_and_its_edits_apply_in_python() -> None:
-    node = _node_or_skip()
+    node = node_or_skip(JS_DIR, "yjs")
     doc = Document(Doc(client_id=2))  # fixed ids: doc's move below wins over other's
     doc.import_(
         {
@@ -95,7 +77,7 @@ def test_yjs_reads_the_tree_and_its_edits_apply_in_python() -> None:
 
 
 def test_every_kind_of_update_yjs_writes_passes_the_bounded_reading() -> None:
-    node = _node_or_skip()
+    node = node_or_skip(JS_DIR, "yjs")
     result = subprocess.run(
         [node, str(JS_DIR / "updates.mjs")], capture_output=True, text=True, timeout=60, check=True
     )

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import os
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
+import pytest
 from avacollab_presence import Presence, PresenceChange, PresenceConfig, Rejection
 
 
@@ -107,3 +111,22 @@ class Room:
             self.scheduler.advance(min(step, end - self.scheduler.now))
             self.deliver()
         self.deliver()
+
+
+def node_or_skip(directory: Path, package: str) -> str:
+    """The ``node`` executable, once ``package`` is installed in ``directory``/node_modules.
+
+    Skips the test when either is missing, except under CI=true, where it fails.
+    """
+    node = shutil.which("node")
+    missing = None
+    if node is None:
+        missing = "node is not installed"
+    elif not (directory / "node_modules" / package).is_dir():
+        missing = f"{package} is not installed: run `npm ci --prefix {directory}`"
+    if missing is not None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"interop test cannot run in CI: {missing}")
+        pytest.skip(missing)
+    assert node is not None
+    return node

@@ -4,37 +4,19 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
 
-import pytest
 from avacollab_presence import Cursor, Presence, PresenceConfig, PresenceState, User
-from presence_fakes import FakeScheduler
+from presence_fakes import FakeScheduler, node_or_skip
 
 JS = Path(__file__).parent / "js"
 
 
-def _node() -> str:
-    node = shutil.which("node")
-    missing = None
-    if node is None:
-        missing = "node is not installed"
-    elif not (JS / "node_modules" / "y-protocols").is_dir():
-        missing = "node_modules missing: run `npm ci` in plugins/avacollab-presence/tests/js"
-    if missing is not None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"interop test cannot run in CI: {missing}")
-        pytest.skip(missing)
-    assert node is not None
-    return node
-
-
 def _run_node(payload: dict[str, str]) -> Any:
     result = subprocess.run(
-        [_node(), str(JS / "awareness.mjs")],
+        [node_or_skip(JS, "y-protocols"), str(JS / "awareness.mjs")],
         input=json.dumps(payload).encode(),
         capture_output=True,
         timeout=30,

@@ -1,0 +1,634 @@
+// The shared component tree on a Y.Doc: the JavaScript twin of
+// plugins/avacollab-editing/avacollab_editing/model.py. Same stored shape,
+// same checks, same reading rules, so a browser and a Python peer edit one
+// document (docs/editing.md):
+//
+//   nodes: Y.Map<id, Y.Map{type: string, props: Y.Map<name, JSON>,
+//                          pos: {parent, order[, prev]}, deleted: boolean}>
+//
+// `pos` is one plain value written at once, so a move is a single write and
+// two concurrent moves can never duplicate a node. There are no children
+// arrays: the tree is computed from the positions (tree.js).
+
+import * as Y from "yjs";
+
+import { keyBetween, saltFor } from "./order.js";
+import {
+  ValidationError,
+  checkId,
+  checkPropName,
+  checkType,
+  checkValue,
+  isPlainObject,
+  parseEntry,
+} from "./schema.js";
+import { UpdateGuard } from "./guard.js";
+import { computeLayout } from "./tree.js";
+
+/** The document's only root: the map of nodes. */
+export const NODES = "nodes";
+
+/** @typedef {import("./schema.js").JSONValue} JSONValue */
+/** @typedef {import("./schema.js").Entry} Entry */
+/** @typedef {import("./tree.js").Layout} Layout */
+/**
+ * One component of the tree: the unit of tree(), export and import.
+ * @typedef {{ id: string, type: string, properties: Record<string, JSONValue>, children: Component[] }} Component
+ */
+/**
+ * Everything stored about one node, visible in the tree or not.
+ * @typedef {{ id: string, type: string, props: Record<string, JSONValue>, parent: string | null, deleted: boolean, visible: boolean }} NodeState
+ */
+/**
+ * What happened to one node in one transaction: `added`, `removed` (an add
+ * was undone), `deleted`, `restored`, `moved`, `props` (names in `keys`) or
+ * `type` (only foreign writers change a type).
+ * @typedef {{ id: string, kind: string, keys: string[] }} NodeChange
+ */
+/**
+ * One transaction's changes: `origin` null for this Document's own edits
+ * (undo and redo included), else the label given to applyUpdate.
+ * @typedef {{ origin: string | null, local: boolean, nodes: NodeChange[] }} Change
+ */
+
+export const FORMAT = "avacollab-editing";
+export const VERSION = 1;
+
+/** A local operation cannot be done: unknown or deleted node, bad index, ... */
+export class EditError extends Error {
+  /** @param {string} message */
+  constructor(message) {
+    super(message);
+    this.name = "EditError";
+  }
+}
+
+/** A move would put a node inside its own subtree. */
+export class CycleError extends EditError {
+  /** @param {string} message */
+  constructor(message) {
+    super(message);
+    this.name = "CycleError";
+  }
+}
+
+/** An update from elsewhere that was not applied: malformed, or it would break the schema. */
+export class RejectedUpdate extends Error {
+  /** @param {string} message */
+  constructor(message) {
+    super(message);
+    this.name = "RejectedUpdate";
+  }
+}
+
+/** The origin of a transaction applying an update from elsewhere. */
+export class RemoteOrigin {
+  /** @param {string} label the peer id, or e.g. "storage" */
+  constructor(label) {
+    this.label = label;
+  }
+}
+
+/**
+ * Parse node `id` of the nodes map: its type and properties, and its entry.
+ * `strict` also checks every property name and value (what a peer could
+ * have got wrong); without it a node that does not parse is only left out.
+ * @param {string} id
+ * @param {unknown} node
+ * @param {boolean} strict
+ * @returns {{ type: string, props: Record<string, JSONValue>, entry: Entry }}
+ */
+export function readNode(id, node, strict) {
+  checkId(id);
+  if (!(node instanceof Y.Map)) throw new ValidationError("is not a map");
+  const type = checkType(node.get("type"));
+  const props = node.get("props");
+  if (!(props instanceof Y.Map)) throw new ValidationError("props is not a map");
+  /** @type {Record<string, JSONValue>} */
+  const values = {};
+  for (const [name, value] of props.entries()) {
+    if (value instanceof Y.AbstractType || value instanceof Y.Doc) {
+      throw new ValidationError(`property ${JSON.stringify(name).slice(0, 80)} holds a shared type, not JSON`);
+    }
+    values[name] = strict ? checkValue(value, `property ${JSON.stringify(checkPropName(name))}`) : value;
+  }
+  const pos = node.get("pos");
+  if (pos instanceof Y.AbstractType || pos instanceof Y.Doc) throw new ValidationError("pos is a shared type, not a plain value");
+  return { type, props: values, entry: parseEntry({ pos, deleted: node.get("deleted") }) };
+}
+
+/**
+ * Every node of a nodes map, parsed; what does not parse is listed in `problems`.
+ * @param {Y.Map<unknown>} nodes
+ * @param {boolean} strict
+ */
+export function readNodes(nodes, strict) {
+  /** @type {Map<string, { type: string, props: Record<string, JSONValue> }>} */
+  const records = new Map();
+  /** @type {Map<string, Entry>} */
+  const entries = new Map();
+  /** @type {string[]} */
+  const problems = [];
+  for (const [id, node] of nodes.entries()) {
+    try {
+      const { type, props, entry } = readNode(id, node, strict);
+      records.set(id, { type, props });
+      entries.set(id, entry);
+    } catch (error) {
+      if (!(error instanceof ValidationError)) throw error;
+      problems.push(`node ${JSON.stringify(id).slice(0, 80)}: ${error.message}`);
+    }
+  }
+  return { records, entries, problems };
+}
+
+/** @param {unknown} error */
+function errorText(error) {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** 32 random hex digits, like Python's uuid4().hex (getRandomValues works on any page). */
+function randomId() {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/**
+ * A copy of stored properties sorted by name, as Python's tree() shows them.
+ * @param {Record<string, JSONValue>} props
+ */
+function sortedProps(props) {
+  /** @type {Record<string, JSONValue>} */
+  const out = {};
+  for (const name of Object.keys(props).sort()) out[name] = props[name];
+  return out;
+}
+
+/**
+ * A collaborative component tree. Every operation validates its arguments
+ * and throws ValidationError (bad id, type, property name or value) or
+ * EditError (it does not fit the current tree) before writing anything.
+ */
+export class Document {
+  /**
+   * @param {Y.Doc} [ydoc] a fresh Y.Doc by default
+   * @param {{ captureTimeout?: number }} [options] local transactions closer
+   *   together than `captureTimeout` ms are one undo step (default 0: each
+   *   operation, or each batch(), is its own step, as in Python)
+   */
+  constructor(ydoc = new Y.Doc(), { captureTimeout = 0 } = {}) {
+    this.ydoc = ydoc;
+    /** @type {Y.Map<unknown>} */
+    this.nodes = ydoc.getMap(NODES);
+    this._salt = saltFor(ydoc.clientID);
+    /** Marks this Document's transactions, so undo tracks only those. */
+    this._local = {};
+    this._undo = new Y.UndoManager(this.nodes, { captureTimeout, trackedOrigins: new Set([this._local]) });
+    this._guard = new UpdateGuard(ydoc, NODES, (id, node) => readNode(id, node, true));
+    /**
+     * The parsed node map: records, layout, and the parents named but absent
+     * (adding one of those reshapes the tree, so such an add rebuilds it).
+     * @type {{ records: Map<string, { type: string, props: Record<string, JSONValue> }>, layout: Layout, missing: Set<string> } | null}
+     */
+    this._view = null;
+    /** @type {Array<(change: Change) => void>} */
+    this._changeCallbacks = [];
+    /** @type {Array<(update: Uint8Array) => void>} */
+    this._updateCallbacks = [];
+    // A transaction from elsewhere (a peer, undo, a write straight into the
+    // Y.Doc) drops the view; this Document's own operations patched it or
+    // dropped it themselves (_transact), so a burst of adds reads the nodes once.
+    /** @param {Y.Transaction} transaction */
+    this._onTransaction = (transaction) => {
+      if (transaction.origin !== this._local) this._view = null;
+    };
+    /** @param {Uint8Array} update @param {unknown} origin */
+    this._onUpdate = (update, origin) => {
+      if (origin instanceof RemoteOrigin) return; // not ours to broadcast (the guard has it already)
+      this._guard.mirror(update);
+      for (const callback of [...this._updateCallbacks]) {
+        try {
+          callback(update);
+        } catch (error) {
+          console.error("avacollab: update callback failed", error);
+        }
+      }
+    };
+    /** @param {Array<Y.YEvent<any>>} events @param {Y.Transaction} transaction */
+    this._onEvents = (events, transaction) => this._changed(events, transaction);
+    ydoc.on("afterTransaction", this._onTransaction);
+    ydoc.on("update", this._onUpdate);
+    this.nodes.observeDeep(this._onEvents);
+  }
+
+  // -- operations ---------------------------------------------------------
+
+  /**
+   * Add a node under `parent` (the top level if null) and return its id.
+   * `index` is the position among the parent's visible children (default:
+   * append). A random id is made unless one is given.
+   * @param {string} type
+   * @param {Record<string, JSONValue>} [props]
+   * @param {{ parent?: string | null, index?: number, id?: string }} [where]
+   */
+  add(type, props = {}, { parent = null, index, id } = {}) {
+    const nodeId = id === undefined ? randomId() : checkId(id);
+    checkType(type);
+    const values = this._checkedProps(props);
+    if (this.nodes.has(nodeId)) throw new EditError(`node ${JSON.stringify(nodeId)} already exists`);
+    this._checkParent(parent);
+    const order = this._orderAt(parent, index, null);
+    this._transact(() => {
+      const node = new Y.Map();
+      node.set("type", type);
+      node.set("props", new Y.Map(Object.entries(values)));
+      node.set("pos", { parent, order });
+      node.set("deleted", false);
+      this.nodes.set(nodeId, node);
+    }, () => this._patchAdded(nodeId, type, values, { parent, order }));
+    return nodeId;
+  }
+
+  /**
+   * Set one property of a node that is not deleted.
+   * @param {string} id
+   * @param {string} name
+   * @param {JSONValue} value
+   */
+  setProp(id, name, value) {
+    checkPropName(name);
+    const checked = checkValue(value, `property ${JSON.stringify(name)}`);
+    const props = this._props(this._live(id));
+    this._transact(() => props.set(name, checked));
+  }
+
+  /**
+   * Remove one property of a node that is not deleted.
+   * @param {string} id
+   * @param {string} name
+   */
+  removeProp(id, name) {
+    checkPropName(name);
+    const props = this._props(this._live(id));
+    if (!props.has(name)) throw new EditError(`node ${JSON.stringify(id)} has no property ${JSON.stringify(name)}`);
+    this._transact(() => props.delete(name));
+  }
+
+  /**
+   * Delete a node and so hide its subtree (soft: undo or restore() bring it back).
+   * @param {string} id
+   */
+  delete(id) {
+    const node = this._live(id);
+    this._transact(() => node.set("deleted", true));
+  }
+
+  /**
+   * Bring back a deleted node with its properties and subtree.
+   * @param {string} id
+   */
+  restore(id) {
+    const node = this._node(id);
+    if (!node.get("deleted")) throw new EditError(`node ${JSON.stringify(id)} is not deleted`);
+    this._transact(() => node.set("deleted", false));
+  }
+
+  /**
+   * Move a node under `parent` at `index` among its children (default:
+   * append). The old position is kept in `pos.prev`: if a concurrent move
+   * by another peer makes this one form a cycle, this node goes back there.
+   * @param {string} id
+   * @param {string | null} parent
+   * @param {number} [index]
+   */
+  move(id, parent, index) {
+    const node = this._live(id);
+    this._checkParent(parent);
+    const layout = this._layout();
+    const old = layout.place.get(id);
+    if (old === undefined) throw new EditError(`node ${JSON.stringify(id)} does not parse (written past the checks)`);
+    if (parent !== null && layout.isAncestor(id, parent)) {
+      throw new CycleError(`cannot move ${JSON.stringify(id)} into its own subtree (${JSON.stringify(parent)})`);
+    }
+    const order = this._orderAt(parent, index, id);
+    this._transact(() => node.set("pos", { parent, order, prev: { parent: old.parent, order: old.order } }));
+  }
+
+  /**
+   * Move a node to `index` among its current siblings.
+   * @param {string} id
+   * @param {number} index
+   */
+  reorder(id, index) {
+    this._live(id);
+    const layout = this._layout();
+    const place = layout.place.get(id);
+    if (place === undefined || !layout.visible.has(id)) throw new EditError(`node ${JSON.stringify(id)} is not in the tree`);
+    this.move(id, place.parent, index);
+  }
+
+  /**
+   * Run `fn`'s operations as one transaction: one update, one undo step.
+   * @template T
+   * @param {() => T} fn
+   * @returns {T}
+   */
+  batch(fn) {
+    /** @type {T} */
+    let result = /** @type {any} */ (undefined);
+    this._transact(() => {
+      result = fn();
+    });
+    return result;
+  }
+
+  /** Undo this replica's last local step; whether there was one. */
+  undo() {
+    return this._undo.undo() !== null;
+  }
+
+  /** Redo the last undone step; whether there was one. */
+  redo() {
+    return this._undo.redo() !== null;
+  }
+
+  get canUndo() {
+    return this._undo.canUndo();
+  }
+
+  get canRedo() {
+    return this._undo.canRedo();
+  }
+
+  // -- reading ------------------------------------------------------------
+
+  /**
+   * The visible tree, identical on every replica that holds the same updates.
+   * @returns {Component[]}
+   */
+  tree() {
+    const { records, layout } = this._read();
+    /** @param {string} id @returns {Component} */
+    const build = (id) => {
+      const record = /** @type {{ type: string, props: Record<string, JSONValue> }} */ (records.get(id));
+      return { id, type: record.type, properties: sortedProps(record.props), children: layout.kids(id).map(build) };
+    };
+    return layout.kids(null).map(build);
+  }
+
+  /**
+   * Ids of the visible children of `parent` (the top level if null), in order.
+   * @param {string | null} parent
+   */
+  children(parent) {
+    return [...this._layout().kids(parent)];
+  }
+
+  /**
+   * The stored state of a node, deleted or hidden ones included; null if unknown.
+   * @param {string} id
+   * @returns {NodeState | null}
+   */
+  node(id) {
+    const { records, layout } = this._read();
+    const record = records.get(id);
+    if (record === undefined) return null;
+    return {
+      id,
+      type: record.type,
+      props: sortedProps(record.props),
+      parent: /** @type {import("./schema.js").Place} */ (layout.place.get(id)).parent,
+      deleted: layout.deleted.has(id),
+      visible: layout.visible.has(id),
+    };
+  }
+
+  /** The visible tree in the export format `{format, version, components}`. */
+  export() {
+    return { format: FORMAT, version: VERSION, components: this.tree() };
+  }
+
+  // -- updates ------------------------------------------------------------
+
+  /**
+   * Apply an update from elsewhere; `origin` labels the change events.
+   * Throws RejectedUpdate, leaving the document untouched, when the bytes
+   * do not decode, when the nodes it writes break the schema (read with
+   * every check in a shadow copy first, as the Python guard does: a bad
+   * id, type, property or position, a shared type where JSON belongs, a
+   * root other than `nodes`), or when Yjs fails to apply it.
+   * @param {Uint8Array} update
+   * @param {string} origin
+   */
+  applyUpdate(update, origin) {
+    try {
+      Y.decodeUpdate(update); // the delete set is read only after the structs are in
+    } catch (error) {
+      throw new RejectedUpdate(`malformed update: ${errorText(error)}`);
+    }
+    try {
+      this._guard.check(update);
+    } catch (error) {
+      if (error instanceof ValidationError) throw new RejectedUpdate(error.message);
+      throw new RejectedUpdate(`update does not apply: ${errorText(error)}`);
+    }
+    try {
+      Y.applyUpdate(this.ydoc, update, new RemoteOrigin(origin));
+    } catch (error) {
+      throw new RejectedUpdate(`update does not apply: ${errorText(error)}`);
+    }
+  }
+
+  /**
+   * Call `callback` with the update of every local transaction (this
+   * Document's edits, undo and redo): what must be sent to the other
+   * peers. Returns the function that unsubscribes.
+   * @param {(update: Uint8Array) => void} callback
+   */
+  onUpdate(callback) {
+    this._updateCallbacks.push(callback);
+    return () => {
+      this._updateCallbacks = this._updateCallbacks.filter((c) => c !== callback);
+    };
+  }
+
+  /**
+   * Call `callback` after every transaction that changed nodes.
+   * @param {(change: Change) => void} callback
+   */
+  onChange(callback) {
+    this._changeCallbacks.push(callback);
+    return () => {
+      this._changeCallbacks = this._changeCallbacks.filter((c) => c !== callback);
+    };
+  }
+
+  /** Stop observing the document. */
+  close() {
+    this.ydoc.off("afterTransaction", this._onTransaction);
+    this.ydoc.off("update", this._onUpdate);
+    this.nodes.unobserveDeep(this._onEvents);
+    this._undo.destroy();
+    this._guard._drop();
+  }
+
+  // -- internals ----------------------------------------------------------
+
+  /**
+   * Run `fn` in a local transaction (or in the batch's). Afterwards `patch`
+   * updates the view for what `fn` wrote; without one the view is dropped,
+   * so the next operation, in the same batch too, reads what was written.
+   * @param {() => void} fn
+   * @param {() => void} [patch]
+   */
+  _transact(fn, patch) {
+    try {
+      this.ydoc.transact(fn, this._local);
+    } finally {
+      if (patch && this._view !== null) patch();
+      else this._view = null;
+    }
+  }
+
+  /**
+   * @param {string} id
+   * @param {string} type
+   * @param {Record<string, JSONValue>} props
+   * @param {import("./schema.js").Place} place
+   */
+  _patchAdded(id, type, props, place) {
+    const view = /** @type {NonNullable<Document["_view"]>} */ (this._view);
+    if (view.missing.has(id) || view.records.has(id)) {
+      this._view = null; // nodes waiting for this one appear: rebuild
+      return;
+    }
+    view.records.set(id, { type, props: { ...props } });
+    const layout = view.layout;
+    layout.place.set(id, place);
+    layout.visible.add(id);
+    const siblings = layout.children.get(place.parent) ?? [];
+    layout.children.set(place.parent, siblings);
+    /** @param {string} s */
+    const before = (s) => {
+      const other = /** @type {import("./schema.js").Place} */ (layout.place.get(s)).order;
+      return other < place.order || (other === place.order && s < id);
+    };
+    let at = siblings.length;
+    while (at > 0 && !before(siblings[at - 1])) at--;
+    siblings.splice(at, 0, id);
+  }
+
+  _read() {
+    if (this._view === null) {
+      // Leaving out what does not parse keeps reading total.
+      const { records, entries } = readNodes(this.nodes, false);
+      const layout = computeLayout(entries);
+      /** @type {Set<string>} */
+      const missing = new Set();
+      for (const place of layout.place.values()) {
+        if (place.parent !== null && !entries.has(place.parent)) missing.add(place.parent);
+      }
+      this._view = { records, layout, missing };
+    }
+    return this._view;
+  }
+
+  _layout() {
+    return this._read().layout;
+  }
+
+  /** @param {string} id */
+  _node(id) {
+    const node = typeof id === "string" ? this.nodes.get(id) : undefined;
+    if (!(node instanceof Y.Map)) throw new EditError(`no node ${String(JSON.stringify(id)).slice(0, 80)}`);
+    return node;
+  }
+
+  /** @param {string} id */
+  _live(id) {
+    const node = this._node(id);
+    if (node.get("deleted")) throw new EditError(`node ${JSON.stringify(id)} is deleted`);
+    return node;
+  }
+
+  /** @param {Y.Map<any>} node @returns {Y.Map<JSONValue>} */
+  _props(node) {
+    const props = node.get("props");
+    if (!(props instanceof Y.Map)) throw new EditError("node props is not a map (written past the checks)");
+    return props;
+  }
+
+  /** @param {Record<string, JSONValue>} props */
+  _checkedProps(props) {
+    if (!isPlainObject(props)) throw new ValidationError("props must be an object");
+    /** @type {Record<string, JSONValue>} */
+    const out = {};
+    for (const [name, value] of Object.entries(props)) out[checkPropName(name)] = checkValue(value, `property ${JSON.stringify(name)}`);
+    return out;
+  }
+
+  /** @param {string | null} parent */
+  _checkParent(parent) {
+    if (parent === null) return;
+    checkId(parent, "parent");
+    if (!this._layout().visible.has(parent)) {
+      throw new EditError(`parent ${JSON.stringify(parent)} is not in the tree (unknown or deleted)`);
+    }
+  }
+
+  /**
+   * @param {string | null} parent
+   * @param {number | undefined} index
+   * @param {string | null} moving
+   */
+  _orderAt(parent, index, moving) {
+    const layout = this._layout();
+    const siblings = layout.kids(parent).filter((s) => s !== moving);
+    const at = index ?? siblings.length;
+    if (!Number.isInteger(at)) throw new ValidationError(`index must be an integer, got ${String(index).slice(0, 80)}`);
+    if (at < 0 || at > siblings.length) throw new EditError(`index ${at} out of range 0..${siblings.length}`);
+    const orders = siblings.map((s) => /** @type {import("./schema.js").Place} */ (layout.place.get(s)).order);
+    const low = at > 0 ? orders[at - 1] : null;
+    // Equal keys only come from foreign writers; then skip to the next larger one.
+    const high = orders.slice(at).find((o) => low === null || o > low) ?? null;
+    return keyBetween(low, high, this._salt);
+  }
+
+  /**
+   * @param {Array<Y.YEvent<any>>} events
+   * @param {Y.Transaction} transaction
+   */
+  _changed(events, transaction) {
+    /** @type {Map<string, NodeChange>} */
+    const changes = new Map();
+    /** @param {string} id @param {string} kind @param {string} [key] */
+    const note = (id, kind, key) => {
+      const k = `${kind}\u0000${id}`;
+      let change = changes.get(k);
+      if (change === undefined) changes.set(k, (change = { id, kind, keys: [] }));
+      if (key !== undefined && !change.keys.includes(key)) change.keys.push(key);
+    };
+    for (const event of events) {
+      const path = event.path.map(String);
+      for (const [key, { action }] of event.changes.keys) {
+        if (path.length === 0) note(key, action === "delete" ? "removed" : "added");
+        else if (path.length > 1) note(path[0], "props", key);
+        else if (key === "pos") note(path[0], "moved");
+        else if (key === "deleted") note(path[0], event.target.get("deleted") ? "deleted" : "restored");
+        else if (key === "type") note(path[0], "type");
+        else note(path[0], "props");
+      }
+    }
+    if (!changes.size) return;
+    const origin = transaction.origin instanceof RemoteOrigin ? transaction.origin.label : null;
+    const nodes = [...changes.values()].map((c) => ({ ...c, keys: c.keys.sort() }));
+    const change = { origin, local: origin === null, nodes };
+    for (const callback of [...this._changeCallbacks]) {
+      try {
+        callback(change);
+      } catch (error) {
+        console.error("avacollab: change callback failed", error);
+      }
+    }
+  }
+}
