@@ -24,6 +24,7 @@ class ErrorCode(StrEnum):
 
     BAD_FRAME = "bad-frame"  # binary frame, or text that is not UTF-8
     BAD_JSON = "bad-json"  # not JSON, or nested too deeply
+    BAD_UNICODE = "bad-unicode"  # a string holds a lone UTF-16 surrogate
     TOO_LARGE = "too-large"  # frame over the size limit
     INVALID = "invalid"  # JSON, but not a valid message of its type
     UNKNOWN_TYPE = "unknown-type"
@@ -65,6 +66,9 @@ MAX_TOKEN: Final = 4096
 MAX_SDP: Final = 60_000  # well under the default 64 KiB frame limit
 MAX_CANDIDATE: Final = 1024
 MAX_MID: Final = 64
+# After json.loads, an escaped surrogate pair is one character; a surrogate
+# code point still in a string was a lone one, which UTF-8 cannot encode.
+_SURROGATE: Final = re.compile("[\ud800-\udfff]")
 
 
 # -- requests (client to server) --------------------------------------------
@@ -123,7 +127,15 @@ def parse(text: str | bytes, max_bytes: int) -> Request:
     """
     if isinstance(text, bytes):
         raise ProtocolError(ErrorCode.BAD_FRAME, "binary frames are not accepted; send JSON text")
-    if len(text) > max_bytes or len(text.encode("utf-8", "surrogatepass")) > max_bytes:
+    if len(text) > max_bytes:
+        raise ProtocolError(ErrorCode.TOO_LARGE, f"frame is larger than {max_bytes} bytes")
+    try:
+        size = len(text.encode("utf-8"))
+    except UnicodeEncodeError:
+        # Not from a WebSocket (it delivers only valid UTF-8), but parse is
+        # also the contract for anything else that feeds the core.
+        raise ProtocolError(ErrorCode.BAD_UNICODE, _LONE_SURROGATE) from None
+    if size > max_bytes:
         raise ProtocolError(ErrorCode.TOO_LARGE, f"frame is larger than {max_bytes} bytes")
     try:
         data = json.loads(text)
@@ -131,6 +143,11 @@ def parse(text: str | bytes, max_bytes: int) -> Request:
         raise ProtocolError(ErrorCode.BAD_JSON, "JSON is nested too deeply") from None
     except ValueError as exc:
         raise ProtocolError(ErrorCode.BAD_JSON, f"not valid JSON: {exc}") from None
+    # json.loads turns "\ud800" into a lone surrogate; stored and sent on, it
+    # cannot be encoded for the other members. The text itself is valid
+    # UTF-8 by now, so a \u escape is the only way one can get in.
+    if "\\u" in text and _holds_surrogate(data):
+        raise ProtocolError(ErrorCode.BAD_UNICODE, _LONE_SURROGATE, _clean_id(data))
     if not isinstance(data, dict):
         raise ProtocolError(ErrorCode.INVALID, "a message must be a JSON object")
     request_id = _request_id(data)
@@ -164,6 +181,42 @@ def parse(text: str | bytes, max_bytes: int) -> Request:
         exc.request_id = request_id
         raise
     raise ProtocolError(ErrorCode.UNKNOWN_TYPE, f"unknown message type {kind[:40]!r}", request_id)
+
+
+_LONE_SURROGATE: Final = (
+    "a string holds a lone UTF-16 surrogate (\\ud800-\\udfff outside a pair); "
+    "all text must be valid Unicode"
+)
+
+
+def _holds_surrogate(value: object) -> bool:
+    """Whether any string in a JSON value, key or value, holds a surrogate.
+
+    Iterative: json.loads accepts nesting as deep as the recursion limit.
+    """
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if _SURROGATE.search(item):
+                return True
+        elif isinstance(item, dict):
+            stack += item.keys()
+            stack += item.values()
+        elif isinstance(item, list):
+            stack += item
+    return False
+
+
+def _clean_id(data: object) -> RequestId:
+    """The request id to echo with an error found before the id was read, if usable."""
+    if not isinstance(data, dict):
+        return None
+    try:
+        request_id = _request_id(data)
+    except ProtocolError:
+        return None
+    return None if isinstance(request_id, str) and _SURROGATE.search(request_id) else request_id
 
 
 def _invalid(message: str) -> ProtocolError:
