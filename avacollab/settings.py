@@ -78,8 +78,21 @@ class Settings:
         "Seconds a dropped peer keeps its id and room before peers hear it left.",
         "60",
     )
-    send_queue: int = _opt(
-        "server", 512, "Frames queued for one slow client before it is disconnected.", "1024"
+    send_queue_bytes: int = _opt(
+        "server",
+        1 << 20,
+        "Bytes of frames queued for one client that reads too slowly before it is "
+        "disconnected (close code 4008); also the most kept for a reconnecting peer. "
+        "At least twice max_frame_bytes.",
+        "4194304",
+    )
+    max_queued_bytes: int = _opt(
+        "server",
+        64 << 20,
+        "Bytes of frames queued for all clients together; past it the client with the "
+        "most queued is disconnected (4008). Messages kept for reconnecting peers have "
+        "a bound of the same size.",
+        "268435456",
     )
     allowed_origins: list[str] = _list_opt(  # noqa: RUF009 (it returns a field())
         "server",
@@ -172,12 +185,18 @@ class Settings:
             raise SettingsError(f"log_format must be 'text' or 'json', not {self.log_format!r}")
         if self.log_level not in ("debug", "info", "warning", "error"):
             raise SettingsError("log_level must be debug, info, warning or error")
-        for name in ("max_frame_bytes", "burst", "max_room_size", "max_rooms", "send_queue"):
+        for name in ("max_frame_bytes", "burst", "max_room_size", "max_rooms"):
             if getattr(self, name) < 1:
                 raise SettingsError(f"{name} must be at least 1")
         for name in ("rate", "heartbeat", "connect_timeout", "leave_timeout"):
             if getattr(self, name) <= 0:
                 raise SettingsError(f"{name} must be positive")
+        # A relayed frame is a little larger than the frame it came in; with
+        # a queue bound below two of them, one offer could cut off its reader.
+        if self.send_queue_bytes < 2 * self.max_frame_bytes:
+            raise SettingsError("send_queue_bytes must be at least twice max_frame_bytes")
+        if self.max_queued_bytes < self.send_queue_bytes:
+            raise SettingsError("max_queued_bytes must be at least send_queue_bytes")
         if self.turn_ttl < 60:
             raise SettingsError("turn_ttl must be at least 60 seconds")
         for address in self.ice_addresses:

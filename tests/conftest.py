@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
 from typing import Any
@@ -132,3 +134,39 @@ async def connect() -> AsyncIterator[Connect]:
 
     yield factory
     await session.close()
+
+
+Serve = Callable[..., Awaitable[tuple[asyncio.subprocess.Process, str]]]
+
+
+@pytest.fixture
+async def serve() -> AsyncIterator[Serve]:
+    """Start `python -m avacollab serve --port 0 ...`; return it and its URL."""
+    procs: list[asyncio.subprocess.Process] = []
+
+    async def start(
+        *args: str, lines: list[str] | None = None
+    ) -> tuple[asyncio.subprocess.Process, str]:
+        """``lines``, if given, receives what serve printed before it listened."""
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "avacollab", "serve", "--port", "0", *args,
+            stderr=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.DEVNULL,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )  # fmt: skip
+        procs.append(proc)
+        assert proc.stderr is not None
+        seen = [] if lines is None else lines
+        async with asyncio.timeout(20):
+            while line := (await proc.stderr.readline()).decode():
+                seen.append(line)
+                if match := re.search(r"signaling server on (ws://\S+)", line):
+                    return proc, match.group(1)
+        raise AssertionError("serve exited: " + "".join(seen))
+
+    yield start
+    for proc in procs:
+        if proc.returncode is None:
+            proc.kill()
+        async with asyncio.timeout(10):
+            await proc.wait()

@@ -13,7 +13,6 @@ import subprocess
 import sys
 import time
 import tomllib
-from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import aiohttp
@@ -24,6 +23,8 @@ from avacollab import __version__
 from avacollab.cli.app import app
 from avacollab.settings import config_path
 from avacollab.signaling.tokens import verify_join_token
+
+from .conftest import Serve
 
 runner = CliRunner()
 
@@ -154,42 +155,6 @@ def test_token_errors(args: list[str], message: str, tmp_path: Path) -> None:
 # -- serve as a real process -------------------------------------------------------------
 
 
-Serve = Callable[..., Awaitable[tuple[asyncio.subprocess.Process, str]]]
-
-
-@pytest.fixture
-async def serve() -> AsyncIterator[Serve]:
-    """Start `python -m avacollab serve --port 0 ...`; return it and its URL."""
-    procs: list[asyncio.subprocess.Process] = []
-
-    async def start(
-        *args: str, lines: list[str] | None = None
-    ) -> tuple[asyncio.subprocess.Process, str]:
-        """``lines``, if given, receives what serve printed before it listened."""
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "avacollab", "serve", "--port", "0", *args,
-            stderr=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.DEVNULL,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )  # fmt: skip
-        procs.append(proc)
-        assert proc.stderr is not None
-        seen = [] if lines is None else lines
-        async with asyncio.timeout(20):
-            while line := (await proc.stderr.readline()).decode():
-                seen.append(line)
-                if match := re.search(r"signaling server on (ws://\S+)", line):
-                    return proc, match.group(1)
-        raise AssertionError("serve exited: " + "".join(seen))
-
-    yield start
-    for proc in procs:
-        if proc.returncode is None:
-            proc.kill()
-        async with asyncio.timeout(10):
-            await proc.wait()
-
-
 async def join(
     session: aiohttp.ClientSession, url: str
 ) -> tuple[aiohttp.ClientWebSocketResponse, dict[str, object]]:
@@ -245,6 +210,8 @@ async def test_serve_hands_out_turn_credentials(serve: Serve, tmp_path: Path) ->
         (["--turn-ttl", "5s"], "at least 60 seconds"),
         (["--port", "70000"], "port must be between"),
         (["--log-format", "xml"], "log_format"),
+        (["--send-queue-bytes", "100000"], "send_queue_bytes must be at least twice"),
+        (["--max-queued-bytes", "100"], "max_queued_bytes must be at least send_queue_bytes"),
     ],
 )
 def test_serve_refuses_bad_options(args: list[str], message: str) -> None:

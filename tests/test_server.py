@@ -18,10 +18,14 @@ from avacollab.signaling.tokens import issue_join_token
 from .conftest import Connect, Peer, ServerFactory, settings_for_test
 
 
-async def pair(connect: Connect, server: SignalingServer, room: str = "room") -> tuple[Peer, Peer]:
-    a = await connect(server.url)
+async def pair(
+    connect: Connect, server: SignalingServer | str, room: str = "room"
+) -> tuple[Peer, Peer]:
+    """Alice and Bob in ``room`` of a server (or the server at a URL)."""
+    url = server if isinstance(server, str) else server.url
+    a = await connect(url)
     await a.join(room, name="alice")
-    b = await connect(server.url)
+    b = await connect(url)
     await b.join(room, name="bob")
     joined = await a.expect("peer-joined")
     assert joined == {"type": "peer-joined", "peer": b.id, "name": "bob"}

@@ -1,5 +1,7 @@
-"""Hostile clients against a real server: what they send must cost only
-themselves. The honest members of a room keep relaying throughout.
+"""Hostile clients against a real server: what they send or fail to read
+must cost only themselves. The honest members of a room keep relaying
+throughout, and the server's memory (RSS, read from /proc) stays bounded
+and comes back once the culprits are gone.
 """
 
 from __future__ import annotations
@@ -7,8 +9,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import time
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 import pytest
@@ -16,10 +20,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from avacollab.signaling.server import SignalingServer
+from avacollab.signaling.tokens import issue_join_token
 
-from .conftest import Connect, Peer, settings_for_test
-from .test_server import pair
+from .conftest import Connect, Peer, Serve, ServerFactory, settings_for_test
+from .rawws import RawSocket
+from .test_server import pair, token_join
 from .test_signaling_fuzz import FRAMES, PEER
+
+BIG_SDP = "v=0 " + "x" * 59_000  # the size of frame the issue's attack used
 
 
 async def relay_both_ways(a: Peer, b: Peer, tag: str, timeout: float = 5.0) -> None:
@@ -62,6 +70,186 @@ async def test_a_lone_surrogate_is_refused_and_poisons_nobody(
     c = await connect(server.url)
     welcome = await c.join("room", name="carol")
     assert sorted(p["name"] for p in welcome["peers"]) == ["alice", "bob", "evil"]
+
+
+async def test_a_lone_surrogate_in_a_signed_identity_reaches_everyone_escaped(
+    make_server: ServerFactory, connect: Connect
+) -> None:
+    # The parser cannot stop this one: the application server signed it.
+    secret = "a-join-token-secret-of-32-bytes!"
+    server = await make_server(token_secret=secret)
+    now = time.time()
+    m = await connect(server.url)
+    welcome = await token_join(m, "room", issue_join_token(secret, "room", "m\ud800", 60, now))
+    assert welcome["type"] == "welcome"
+    m.id = str(welcome["peer"])
+    c = await connect(server.url)
+    welcome = await token_join(c, "room", issue_join_token(secret, "room", "carol", 60, now))
+    assert welcome["type"] == "welcome"
+    assert welcome["peers"] == [  # the surrogate went out as a \u escape
+        {"peer": m.id, "name": "m\ud800", "identity": "m\ud800", "permissions": []}
+    ]
+    c.id = str(welcome["peer"])
+    assert (await m.expect("peer-joined"))["identity"] == "carol"
+    await relay_both_ways(m, c, "escaped")
+
+
+# -- item 2: memory bounded per server ------------------------------------------------
+
+
+async def test_a_slow_reader_is_cut_off_at_its_byte_bound(
+    make_server: ServerFactory, connect: Connect
+) -> None:
+    server = await make_server(rate=1e6, burst=10**6)
+    a, b = await pair(connect, server)
+    victim = await RawSocket.connect("127.0.0.1", server.port)
+    await victim.join("room")
+    await a.expect("peer-joined")
+    await b.expect("peer-joined")
+    victim.stop_reading()
+    room = server.core.rooms["room"]
+    # 400 frames of 59 KB (24 MB) is past the kernel's socket buffers (4 MiB
+    # here) plus the 1 MiB bound, and below the 512 frames that once were it.
+    for n in range(400):
+        if room.peers[victim.peer].conn is None:
+            break
+        await a.send({"type": "offer", "to": victim.peer, "sdp": BIG_SDP})
+        if n % 10 == 0:
+            await relay_both_ways(a, b, f"during {n}")  # the room goes on meanwhile
+    assert room.peers[victim.peer].conn is None, "the slow reader was never cut off"
+    # Reading again, the victim finds the backlog and then the close, 4008.
+    victim.resume_reading()
+    with pytest.raises(ConnectionError, match="closed by the server with 4008"):
+        async with asyncio.timeout(5):
+            while True:
+                await victim.recv()
+    await relay_both_ways(a, b, "after")
+
+
+def rss_mib(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    raise AssertionError("no VmRSS")
+
+
+async def rss_once_below(pid: int, limit: float, seconds: float) -> float:
+    """The RSS of ``pid`` once it is at most ``limit``, or after ``seconds``.
+
+    Polled: another process's memory gives no event to wait on.
+    """
+    deadline = time.monotonic() + seconds
+    while True:
+        rss = rss_mib(pid)
+        if rss <= limit or time.monotonic() > deadline:
+            return rss
+        await asyncio.sleep(0.1)
+
+
+RSS_DURING_MIB = 128  # 30 x (1 MiB queued + 1 MiB kept for resuming) plus slack
+RSS_AFTER_MIB = 16
+
+
+async def test_clients_that_never_read_cannot_grow_the_servers_memory(
+    serve: Serve, connect: Connect
+) -> None:
+    """The issue's attack: 30 clients that never read, each fed 59 KB frames.
+
+    150 frames each is 265 MB in all, well under the old 512-frame bound per
+    client, so a server that bounds frames and not bytes queues all of it.
+    """
+    proc, url = await serve(
+        "--rate", "1000000", "--burst", "1000000", "--resume-grace", "1",
+        "--log-level", "warning",
+    )  # fmt: skip
+    port = urlsplit(url).port
+    assert port is not None
+    a, b = await pair(connect, url)
+    for n in range(3):  # warm up on big frames first: buffers that stay count as baseline
+        await a.send({"type": "offer", "to": b.id, "sdp": BIG_SDP + str(n)})
+        await b.expect("offer")
+    await relay_both_ways(a, b, "warm")
+    baseline = rss_mib(proc.pid)
+
+    peak = baseline
+
+    async def sample() -> None:
+        nonlocal peak
+        while True:
+            peak = max(peak, rss_mib(proc.pid))
+            await asyncio.sleep(0.01)
+
+    trips = 0
+    trip_done = asyncio.Event()
+    feeders: list[RawSocket] = []
+    victims: list[RawSocket] = []
+
+    async def attack() -> None:
+        for i in range(30):
+            feeder = await RawSocket.connect("127.0.0.1", port, rcvbuf=None)
+            feeders.append(feeder)
+            await feeder.join(f"attack-{i}")
+            victim = await RawSocket.connect("127.0.0.1", port)
+            victims.append(victim)
+            await victim.join(f"attack-{i}")
+            victim.stop_reading()
+        frames = [
+            json.dumps({"type": "offer", "to": v.peer, "sdp": BIG_SDP}).encode() for v in victims
+        ]
+        alive = list(zip(feeders, frames, strict=True))
+        for n in range(150):
+            if n % 50 == 49:
+                # Mid-attack, with every queue as full as it gets: the
+                # honest pair must get a relay through before this goes on.
+                trip_done.clear()
+                await trip_done.wait()
+            for feeder, frame in alive:
+                feeder.send_text(frame)
+            for feeder, frame in list(alive):
+                try:
+                    await feeder.writer.drain()
+                except ConnectionError:  # closed for too many refused relays: its choice
+                    alive.remove((feeder, frame))
+        # Once a feeder's pong is back, the server has handled all it sent.
+        for feeder, _ in alive:
+            feeder.send({"type": "ping", "id": "done"})
+            with contextlib.suppress(ConnectionError, asyncio.IncompleteReadError):
+                while await feeder.recv() != {"type": "pong", "id": "done"}:
+                    pass
+
+    sampler = asyncio.create_task(sample())
+    attacking = asyncio.create_task(attack())
+    try:
+        async with asyncio.timeout(60):
+            while not attacking.done():
+                await relay_both_ways(a, b, f"trip {trips}")  # each within 5 s
+                trips += 1
+                trip_done.set()
+            await attacking
+        print(f"\nRSS baseline {baseline:.1f} MiB, peak {peak:.1f} MiB, {trips} trips during")
+        assert trips >= 3
+        assert peak - baseline <= RSS_DURING_MIB, f"peak {peak:.1f} MiB from {baseline:.1f} MiB"
+    finally:
+        attacking.cancel()
+        # The culprits leave.
+        for raw in feeders + victims:
+            raw.abort()
+        sampler.cancel()
+
+    # Once the server has seen them go, its memory comes back.
+    http = url.replace("ws://", "http://").removesuffix("/ws")
+    async with aiohttp.ClientSession() as session, asyncio.timeout(20):
+        while True:
+            async with session.get(f"{http}/healthz") as response:
+                health = await response.json()
+            if health["connections"] == 2 and health["peers"] == 2:
+                break
+            await asyncio.sleep(0.05)
+    after = await rss_once_below(proc.pid, baseline + RSS_AFTER_MIB, 10.0)
+    print(f"RSS after the culprits left {after:.1f} MiB")
+    assert after - baseline <= RSS_AFTER_MIB, f"{after:.1f} MiB, from {baseline:.1f} MiB"
+    await relay_both_ways(a, b, "after")
 
 
 # -- the parser fuzzed through a real server -----------------------------------------

@@ -434,3 +434,41 @@ def test_ice_servers_are_refreshed_for_connected_peers_only(provider: bool) -> N
             ],
         }
     ]
+
+
+# -- messages kept for reconnecting peers --------------------------------------------
+
+
+def test_messages_kept_for_reconnecting_peers_are_bounded_in_bytes() -> None:
+    sdp = "x" * 50_000
+    per_peer, total = 200_000, 500_000
+    d = Driver(make_core(token_secret=None, send_queue_bytes=per_peer, max_queued_bytes=total))
+    sender = d.member()
+    # Peers that join and drop: each keeps its place, and its messages, a while.
+    dropped = [d.member() for _ in range(6)]
+    for client in dropped:
+        client.drop()
+    sender.take()
+    refused = {
+        c.id: [
+            r["code"]
+            for _ in range(6)
+            for r in sender.say({"type": "offer", "to": c.id, "sdp": sdp})
+        ]
+        for c in dropped
+    }
+    kept = {pid: peer.pending_bytes for pid, peer in d.core.rooms["room"].peers.items()}
+    assert all(kept[c.id] <= per_peer for c in dropped)
+    assert 0 < d.core.pending_bytes == sum(kept.values()) <= total
+    # Three fit a peer's bound; past the server's bound nothing more is kept.
+    assert [len(refused[c.id]) for c in dropped] == [3, 3, 3, 6, 6, 6]
+    assert {code for codes in refused.values() for code in codes} == {"peer-busy"}
+    # A peer that resumes gets what was kept for it, which then no longer counts.
+    back = d.open()
+    back.hello()
+    replies = back.say({"type": "join", "room": "room", "resume": dropped[0].welcome["resume"]})
+    assert [r["type"] for r in replies] == ["welcome", "offer", "offer", "offer"]
+    assert d.core.pending_bytes == sum(kept[c.id] for c in dropped[1:])
+    # The others' grace ends: what was kept for them goes with them.
+    d.at(T0 + 100).expire()
+    assert d.core.pending_bytes == 0

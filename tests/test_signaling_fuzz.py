@@ -60,6 +60,14 @@ def test_surrogate_pairs_and_escaped_backslashes_are_fine() -> None:
     assert isinstance(offer, p.Relay) and offer.body == {"sdp": "\\ud800"}
 
 
+def test_encode_utf8_escapes_what_utf8_cannot_hold() -> None:
+    # Text the parser never lets in but a signed join token can carry.
+    message = {"type": "peer-joined", "peer": "p", "identity": "x\ud800y", "name": "\u00e9"}
+    data = p.encode_utf8(message)
+    assert json.loads(data) == message
+    assert p.encode_utf8({"name": "\u00e9"}) == '{"name":"\u00e9"}'.encode()  # no escaping needed
+
+
 # -- fuzzing: no input raises anything but ProtocolError, every output encodes ----
 
 

@@ -25,9 +25,8 @@ from avacollab.signaling.server import SignalingServer
 from avacollab.testing import EventLog
 from avacollab.turn.credentials import ice_servers_provider
 
-from .conftest import ServerFactory
+from .conftest import Serve, ServerFactory
 from .coturn import Coturn, coturn_fixture  # noqa: F401 (`coturn` fixture)
-from .test_cli import Serve, serve  # noqa: F401 (`serve` fixture)
 from .test_join_e2e import ROOT, JoinProcess
 from .test_turn_coturn import SECRET, WAIT, Start, generated_config, wait_for_log
 
@@ -173,7 +172,7 @@ async def test_join_relay_only_processes_connect_through_coturn(
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=lambda s: s.name)
 async def test_join_leaves_within_seconds_when_turn_and_signaling_are_gone(
     coturn: Start,
-    serve: Serve,  # noqa: F811 (the fixture imported above)
+    serve: Serve,
     tmp_path: Path,
     sig: signal.Signals,
 ) -> None:

@@ -65,6 +65,10 @@ class Limits:
     max_errors: int = 50  # refused frames within error_window before the connection is cut
     error_window: float = 10.0
     max_pending: int = 64  # relays kept for a peer while it is reconnecting
+    # Bytes of frames queued for one connection (or kept for one reconnecting
+    # peer, which get that queue when it resumes), and for all of them.
+    send_queue_bytes: int = 1 << 20
+    max_queued_bytes: int = 64 << 20
 
     def describe(self, heartbeat: float) -> dict[str, Any]:
         """The limits a client is told about in hello and welcome."""
@@ -99,7 +103,9 @@ class Peer:
     conn: Connection | None
     grant: Grant | None = None  # the join grant it was admitted with; bounds its resumes
     detached_at: float = 0.0
-    pending: deque[dict[str, Any]] = field(default_factory=deque)
+    # Messages kept while the peer is reconnecting, each with its size in bytes.
+    pending: deque[tuple[dict[str, Any], int]] = field(default_factory=deque)
+    pending_bytes: int = 0
 
     def describe(self) -> dict[str, Any]:
         info: dict[str, Any] = {"peer": self.id, "name": self.name}
@@ -168,6 +174,7 @@ class SignalingCore:
         # Peers that left or expired, so their resume tokens stop working
         # (a server restart forgets this, which is what lets peers resume then).
         self._gone: OrderedDict[str, float] = OrderedDict()
+        self.pending_bytes = 0  # kept for reconnecting peers, over all of them
         self.closing = False
 
     # -- events ----------------------------------------------------------
@@ -330,8 +337,7 @@ class SignalingCore:
         self.stats.resumes += 1
         logs.event("peer-resumed", room=peer.room.name, peer=peer.id)
         actions.append(Send(conn, self._welcome(peer, join, now, resumed=True)))
-        while peer.pending:
-            actions.append(Send(conn, peer.pending.popleft()))
+        actions += [Send(conn, message) for message in self._take_pending(peer)]
         return actions
 
     def _authorize(self, join: p.Join, now: float) -> Grant | None:
@@ -400,9 +406,8 @@ class SignalingCore:
         # put in its frame is never looked at.
         message = {"type": relay.type, "from": sender.id, **relay.body}
         if target.conn is None:
-            if len(target.pending) >= self.limits.max_pending:
+            if not self._keep(target, message):
                 raise ProtocolError(ErrorCode.PEER_BUSY, f"peer {relay.to!r} is reconnecting")
-            target.pending.append(message)
             self.stats.relayed += 1
             return []
         self.stats.relayed += 1
@@ -415,6 +420,7 @@ class SignalingCore:
         if room.peers.get(peer.id) is not peer:
             return []
         del room.peers[peer.id]
+        self._take_pending(peer)
         if not room.peers:
             del self.rooms[room.name]
         self._gone[peer.id] = now
@@ -429,9 +435,38 @@ class SignalingCore:
         for other in peers:
             if other.conn is not None:
                 actions.append(Send(other.conn, message))
-            elif len(other.pending) < self.limits.max_pending:
-                other.pending.append(message)
+            else:
+                self._keep(other, message)
         return actions
+
+    def _keep(self, peer: Peer, message: dict[str, Any]) -> bool:
+        """Keep ``message`` for a reconnecting peer if it fits; say whether it did.
+
+        What is kept goes into the peer's send queue when it resumes, so it
+        is held to that queue's bound, and the whole server to its bound on
+        queued bytes: peers that connect, join and drop must not be a way
+        around them.
+        """
+        size = len(p.encode_utf8(message)) + p.FRAME_OVERHEAD
+        limits = self.limits
+        if (
+            len(peer.pending) >= limits.max_pending
+            or peer.pending_bytes + size > limits.send_queue_bytes
+            or self.pending_bytes + size > limits.max_queued_bytes
+        ):
+            return False
+        peer.pending.append((message, size))
+        peer.pending_bytes += size
+        self.pending_bytes += size
+        return True
+
+    def _take_pending(self, peer: Peer) -> list[dict[str, Any]]:
+        """Empty what was kept for ``peer`` and return it, oldest first."""
+        messages = [message for message, _ in peer.pending]
+        peer.pending.clear()
+        self.pending_bytes -= peer.pending_bytes
+        peer.pending_bytes = 0
+        return messages
 
     def _refuse(self, conn: Connection, exc: ProtocolError, now: float) -> list[Action]:
         self.stats.refused[str(exc.code)] += 1

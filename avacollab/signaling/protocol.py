@@ -66,6 +66,11 @@ MAX_TOKEN: Final = 4096
 MAX_SDP: Final = 60_000  # well under the default 64 KiB frame limit
 MAX_CANDIDATE: Final = 1024
 MAX_MID: Final = 64
+FRAME_OVERHEAD: Final = 64
+"""What the server counts for a queued outgoing frame beyond its bytes (the
+object, the queue slot, the WebSocket header), so that a flood of tiny frames
+is bounded like a few big ones."""
+
 # After json.loads, an escaped surrogate pair is one character; a surrogate
 # code point still in a string was a lone one, which UTF-8 cannot encode.
 _SURROGATE: Final = re.compile("[\ud800-\udfff]")
@@ -311,3 +316,17 @@ def hello(server: str, limits: dict[str, Any], request_id: RequestId) -> dict[st
 def encode(message: dict[str, Any]) -> str:
     """Compact JSON: frames are counted against the same limit both ways."""
     return json.dumps(message, separators=(",", ":"), ensure_ascii=False)
+
+
+def encode_utf8(message: dict[str, Any]) -> bytes:
+    """The UTF-8 bytes of a frame for ``message``; never raises.
+
+    :func:`parse` lets no lone surrogate in, but a message can carry text
+    from elsewhere (a join token's claims, signed by an application server).
+    Such a character goes out as a ``\\u`` escape, which is valid JSON,
+    instead of raising in the middle of a broadcast to a whole room.
+    """
+    try:
+        return encode(message).encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(message, separators=(",", ":")).encode("ascii")

@@ -1,8 +1,10 @@
 """The signaling server: aiohttp under :class:`~avacollab.signaling.core.SignalingCore`.
 
 This module only moves frames and timers. Each connection gets a writer task
-fed from a bounded queue, so one slow client can never stall the relay for
-the others: when its queue is full it is disconnected (and may resume).
+fed from a queue bounded in bytes, so one slow client can never stall the
+relay for the others: when its queue is full it is disconnected (and may
+resume). All queues together are bounded too, so a crowd of clients that
+never read cannot grow the server's memory either.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import re
 import time
 from collections import deque
 from collections.abc import Callable, Collection
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -35,9 +38,17 @@ from .core import (
     SignalingCore,
     close_is_leave,
 )
-from .protocol import encode
+from .heap import HeapTrimmer
+from .protocol import FRAME_OVERHEAD, encode_utf8
 
 CLOSE_SLOW = 4008  # the client did not read its frames fast enough
+CLOSE_LINGER = 2.0
+"""Seconds a close may take before the socket is cut (a TCP reset). A client
+that stops reading never takes its close frame, and until the socket is gone
+its unread frames stay in the server's buffers."""
+TRIM_AFTER = 8 << 20
+"""Queued bytes (send queues and messages kept for reconnecting peers) whose
+fall back to a quarter makes the server return freed memory (see heap.py)."""
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 WS_PATH = "/ws"
 # A Host header: a name or IPv4 address, or an IPv6 address in brackets; a port.
@@ -84,43 +95,105 @@ def origin_allowed(origin: str | None, host: str | None, allowed: list[str]) -> 
     return not allowed and (parts.hostname or "") in LOOPBACK_HOSTS
 
 
-class _Client:
-    """One connection's outgoing side: a bounded queue and a writer task."""
+@dataclass(slots=True)
+class _Total:
+    """Bytes queued for sending over all connections of a server."""
 
-    def __init__(self, ws: web.WebSocketResponse, limit: int) -> None:
+    bytes: int = 0
+
+
+class _Client:
+    """One connection's outgoing side: a queue bounded in bytes and a writer task.
+
+    ``queued`` counts what waits in ``out``, each frame at its size plus
+    FRAME_OVERHEAD. A frame leaves the queue when it is handed to the
+    transport, whose buffer aiohttp keeps near its writer limit (64 KiB) by
+    waiting for the client to read; so a connection holds at most its bound
+    plus about that much, whatever the client does.
+    """
+
+    def __init__(
+        self,
+        conn: Connection,
+        ws: web.WebSocketResponse,
+        transport: asyncio.Transport,
+        limit: int,
+        total: _Total,
+        on_release: Callable[[], None],
+    ) -> None:
+        self.conn = conn
         self.ws = ws
+        self.transport = transport
         self.limit = limit
-        self.out: deque[str] = deque()
+        self.total = total
+        self.on_release = on_release  # called when the queue empties
+        self.out: deque[bytes] = deque()
+        self.queued = 0
         self.wake = asyncio.Event()
         self.close_with: tuple[int, str] | None = None
         self.task = asyncio.create_task(self._write())
 
-    def send(self, text: str) -> bool:
+    def send(self, data: bytes) -> bool:
+        """Queue one frame; False if it would take the queue past its bound."""
         if self.close_with is not None:
             return True  # going away; nothing more will be written
-        if len(self.out) >= self.limit:
+        cost = len(data) + FRAME_OVERHEAD
+        if self.queued + cost > self.limit:
             return False
-        self.out.append(text)
+        self.out.append(data)
+        self.queued += cost
+        self.total.bytes += cost
         self.wake.set()
         return True
 
-    def close(self, code: int, reason: str) -> None:
-        if self.close_with is None:
-            self.close_with = (code, reason)
-            self.wake.set()
+    def close(self, code: int, reason: str, *, drop_queue: bool = False) -> None:
+        """Close after what is queued, or at once with ``drop_queue``.
+
+        Either way the socket is cut if the close is not done within
+        CLOSE_LINGER, so no connection outlives its close by more.
+        """
+        if drop_queue:
+            self._drop_queue()
+        if self.close_with is not None:
+            return
+        self.close_with = (code, reason)
+        self.wake.set()
+        asyncio.get_running_loop().call_later(CLOSE_LINGER, self.transport.abort)
+
+    def _drop_queue(self) -> None:
+        if self.queued:
+            self.out.clear()
+            self.total.bytes -= self.queued
+            self.queued = 0
+            self.on_release()
 
     async def _write(self) -> None:
-        ws = self.ws
-        with contextlib.suppress(ConnectionError, RuntimeError):
+        ws, out = self.ws, self.out
+        try:
             while True:
-                await self.wake.wait()
-                self.wake.clear()
-                while self.out and not ws.closed:
-                    await ws.send_str(self.out.popleft())
+                while out:
+                    data = out.popleft()
+                    cost = len(data) + FRAME_OVERHEAD
+                    self.queued -= cost
+                    self.total.bytes -= cost
+                    await ws.send_frame(data, WSMsgType.TEXT)
                 if self.close_with is not None:
-                    code, reason = self.close_with
-                    await ws.close(code=code, message=reason.encode())
-                    return
+                    break
+                self.on_release()
+                self.wake.clear()
+                await self.wake.wait()
+            code, reason = self.close_with
+            await ws.close(code=code, message=reason.encode())
+        except Exception as exc:
+            # A send that fails finishes this connection, and only it: cut
+            # it, so it is never left open with nothing writing to it (it
+            # would still answer pings). A client that went away is routine.
+            if not isinstance(exc, ConnectionError):
+                logs.event("send-failed", logging.ERROR, error=repr(exc))
+            self.close_with = self.close_with or (1011, "send failed")
+            self.transport.abort()
+        finally:
+            self._drop_queue()
 
 
 class SignalingServer:
@@ -143,6 +216,8 @@ class SignalingServer:
             max_room_size=settings.max_room_size,
             max_rooms=settings.max_rooms,
             resume_grace=settings.resume_grace,
+            send_queue_bytes=settings.send_queue_bytes,
+            max_queued_bytes=settings.max_queued_bytes,
         )
         self.core = SignalingCore(
             limits,
@@ -157,6 +232,8 @@ class SignalingServer:
             for name in ("localhost", settings.host, *settings.allowed_hosts)
         )
         self._clients: dict[Connection, _Client] = {}
+        self._queued = _Total()
+        self._heap = HeapTrimmer(TRIM_AFTER, CLOSE_LINGER + 0.5)
         self._expiry_wake = asyncio.Event()
         self._changed = asyncio.Event()  # pulsed when a connection opens or closes
         self._runner: web.AppRunner | None = None
@@ -217,6 +294,7 @@ class SignalingServer:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
         self._expiry_task = self._refresh_task = None
+        self._heap.cancel()
         logs.event("server-stopped")
 
     # -- handlers --------------------------------------------------------
@@ -249,8 +327,13 @@ class SignalingServer:
             compress=False,
         )
         await ws.prepare(request)
+        transport = request.transport
+        if transport is None:  # the client left during the upgrade
+            return ws
         conn = self.core.open(time.time())
-        client = _Client(ws, self.settings.send_queue)
+        client = _Client(
+            conn, ws, transport, self.core.limits.send_queue_bytes, self._queued, self._note_queued
+        )
         self._clients[conn] = client
         self._changed.set()
         left = False
@@ -269,9 +352,12 @@ class SignalingServer:
             self._apply(self.core.closed(conn, time.time(), left=left))
             self._clients.pop(conn, None)
             self._changed.set()
-            client.close(1000, "")
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(asyncio.shield(client.task), 1.0)
+            # Nobody is reading any more: what is still queued can only go
+            # to a closed socket.
+            client.close(1000, "", drop_queue=True)
+            # Bounded: a close cuts the socket after CLOSE_LINGER, which ends
+            # any send the writer is stuck in.
+            await asyncio.wait([client.task], timeout=CLOSE_LINGER + 1.0)
             client.task.cancel()
             self._expiry_wake.set()
         return ws
@@ -331,22 +417,50 @@ class SignalingServer:
     # -- plumbing --------------------------------------------------------
 
     def _apply(self, actions: list[Action]) -> None:
-        encoded: dict[int, str] = {}  # a broadcast is encoded once
+        encoded: dict[int, bytes] = {}  # a broadcast is encoded once
         for action in actions:
             client = self._clients.get(action.conn)
             if client is None:
                 continue
             if isinstance(action, Send):
                 key = id(action.message)
-                text = encoded.get(key)
-                if text is None:
-                    text = encoded[key] = encode(action.message)
-                if not client.send(text):
-                    logs.event("slow-client-dropped", logging.WARNING, queued=len(client.out))
-                    client.close(CLOSE_SLOW, "too slow reading messages")
+                data = encoded.get(key)
+                if data is None:
+                    data = encoded[key] = encode_utf8(action.message)
+                self._deliver(client, data)
             elif isinstance(action, Close):
                 logs.event("closing", code=action.code, reason=action.reason)
                 client.close(action.code, action.reason)
+        self._note_queued()
+
+    def _note_queued(self) -> None:
+        self._heap.note(self._queued.bytes + self.core.pending_bytes)
+
+    def _deliver(self, client: _Client, data: bytes) -> None:
+        """Queue ``data`` for ``client`` within the server's bounds.
+
+        Past its own bound the client is the slow reader and goes. Past the
+        server's bound, whoever has the most queued goes first: a client
+        that reads keeps its queue near empty, so that is the one that does
+        not.
+        """
+        cost = len(data) + FRAME_OVERHEAD
+        total, limit = self._queued, self.core.limits.max_queued_bytes
+        while total.bytes + cost > limit:
+            hog = max(self._clients.values(), key=lambda c: c.queued, default=None)
+            if hog is None or not hog.queued:
+                break  # nothing left to free; settings keep a frame below the bound
+            self._drop_slow(hog, "server send queues full")
+        if not client.send(data):
+            self._drop_slow(client, "send queue full")
+
+    def _drop_slow(self, client: _Client, why: str) -> None:
+        logs.event("slow-client-dropped", logging.WARNING, queued=client.queued, why=why)
+        client.close(CLOSE_SLOW, "too slow reading messages", drop_queue=True)
+        # Gone as far as the room is concerned, now and not when the socket
+        # is: what is relayed to the peer from here on waits for its resume
+        # instead of being written to a connection that is closing.
+        self._apply(self.core.closed(client.conn, time.time(), left=False))
 
     async def _expire_loop(self) -> None:
         while True:
