@@ -94,6 +94,12 @@ class Settings:
         "a bound of the same size.",
         "268435456",
     )
+    hello_timeout: float = _opt(
+        "server",
+        10.0,
+        "Seconds a new connection has to send hello before it is closed (1008).",
+        "30",
+    )
     allowed_origins: list[str] = _list_opt(  # noqa: RUF009 (it returns a field())
         "server",
         "Browser origins allowed to connect, e.g. https://app.example; '*' allows any. "
@@ -188,7 +194,7 @@ class Settings:
         for name in ("max_frame_bytes", "burst", "max_room_size", "max_rooms"):
             if getattr(self, name) < 1:
                 raise SettingsError(f"{name} must be at least 1")
-        for name in ("rate", "heartbeat", "connect_timeout", "leave_timeout"):
+        for name in ("rate", "heartbeat", "connect_timeout", "leave_timeout", "hello_timeout"):
             if getattr(self, name) <= 0:
                 raise SettingsError(f"{name} must be positive")
         # A relayed frame is a little larger than the frame it came in; with

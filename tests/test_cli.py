@@ -212,6 +212,7 @@ async def test_serve_hands_out_turn_credentials(serve: Serve, tmp_path: Path) ->
         (["--log-format", "xml"], "log_format"),
         (["--send-queue-bytes", "100000"], "send_queue_bytes must be at least twice"),
         (["--max-queued-bytes", "100"], "max_queued_bytes must be at least send_queue_bytes"),
+        (["--hello-timeout", "0"], "hello_timeout must be positive"),
     ],
 )
 def test_serve_refuses_bad_options(args: list[str], message: str) -> None:

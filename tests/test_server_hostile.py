@@ -252,6 +252,21 @@ async def test_clients_that_never_read_cannot_grow_the_servers_memory(
     await relay_both_ways(a, b, "after")
 
 
+async def test_a_connection_that_never_says_hello_is_closed(
+    make_server: ServerFactory, connect: Connect
+) -> None:
+    server = await make_server(hello_timeout=0.3)
+    started = time.monotonic()
+    silent = await connect(server.url)
+    greeted = await connect(server.url)
+    await greeted.send({"type": "hello", "version": 1})
+    await greeted.expect("hello")
+    assert await silent.closed() == 1008
+    assert time.monotonic() - started < 3.0
+    await greeted.send({"type": "ping", "id": 1})
+    assert await greeted.recv() == {"type": "pong", "id": 1}
+
+
 # -- the parser fuzzed through a real server -----------------------------------------
 
 

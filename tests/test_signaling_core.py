@@ -472,3 +472,32 @@ def test_messages_kept_for_reconnecting_peers_are_bounded_in_bytes() -> None:
     # The others' grace ends: what was kept for them goes with them.
     d.at(T0 + 100).expire()
     assert d.core.pending_bytes == 0
+
+
+# -- hello timeout -------------------------------------------------------------
+
+
+def test_a_connection_that_never_says_hello_is_closed_at_the_deadline() -> None:
+    d = Driver(make_core(token_secret=None, hello_timeout=10.0))
+    silent = d.open()
+    pinger = d.at(T0 + 1).open()
+    greeted = d.at(T0 + 2).open()
+    greeted.hello()
+    assert d.core.next_expiry() == T0 + 10
+    d.at(T0 + 4)
+    assert without_message(silent.say({"type": "hello", "version": 99})) == [
+        error("unsupported-version")
+    ]  # a refused hello is none
+    d.at(T0 + 9)
+    assert pinger.say({"type": "ping"}) == [{"type": "pong", "id": None}]  # nor is a ping
+    assert d.at(T0 + 9.9).expire() == []
+    d.at(T0 + 10).expire()
+    assert silent.closes == [(CLOSE_POLICY, "no hello within 10 s")]
+    assert d.silent(pinger, greeted)
+    assert d.core.next_expiry() == T0 + 11
+    d.at(T0 + 60).expire()
+    assert pinger.closes == [(CLOSE_POLICY, "no hello within 10 s")]
+    assert greeted.closes == [] and d.core.next_expiry() is None
+    # A connection that goes first leaves no deadline behind.
+    d.open().drop()
+    assert d.core.next_expiry() is None and d.at(T0 + 100).expire() == []

@@ -69,6 +69,7 @@ class Limits:
     # peer, which get that queue when it resumes), and for all of them.
     send_queue_bytes: int = 1 << 20
     max_queued_bytes: int = 64 << 20
+    hello_timeout: float = 10.0  # seconds a new connection has to send hello (0: forever)
 
     def describe(self, heartbeat: float) -> dict[str, Any]:
         """The limits a client is told about in hello and welcome."""
@@ -174,6 +175,9 @@ class SignalingCore:
         # Peers that left or expired, so their resume tokens stop working
         # (a server restart forgets this, which is what lets peers resume then).
         self._gone: OrderedDict[str, float] = OrderedDict()
+        # Connections that have not said hello yet, and when they must have.
+        # Timeouts are all alike, so insertion order is deadline order.
+        self._ungreeted: dict[Connection, float] = {}
         self.pending_bytes = 0  # kept for reconnecting peers, over all of them
         self.closing = False
 
@@ -182,6 +186,8 @@ class SignalingCore:
     def open(self, now: float) -> Connection:
         conn = Connection(TokenBucket(self.limits.rate, self.limits.burst, now))
         self.connections.add(conn)
+        if self.limits.hello_timeout > 0:
+            self._ungreeted[conn] = now + self.limits.hello_timeout
         return conn
 
     def receive(self, conn: Connection, frame: str | bytes, now: float) -> list[Action]:
@@ -209,6 +215,7 @@ class SignalingCore:
         """
         conn.closed = True
         self.connections.discard(conn)
+        self._ungreeted.pop(conn, None)
         peer, conn.peer = conn.peer, None
         if peer is None or peer.conn is not conn:
             return []
@@ -219,8 +226,19 @@ class SignalingCore:
         return []
 
     def expire(self, now: float) -> list[Action]:
-        """Announce as left every detached peer whose grace period is over."""
+        """Close connections that never said hello in time, and announce as
+        left every detached peer whose grace period is over."""
         actions: list[Action] = []
+        ungreeted = self._ungreeted
+        while ungreeted:
+            conn, deadline = next(iter(ungreeted.items()))
+            if deadline > now:
+                break
+            del ungreeted[conn]
+            # Each one holds a socket and buffers: without a deadline, idle
+            # connections would cost the server for as long as they stay.
+            reason = f"no hello within {self.limits.hello_timeout:g} s"
+            actions.append(Close(conn, CLOSE_POLICY, reason))
         for room in list(self.rooms.values()):
             for peer in list(room.peers.values()):
                 if peer.conn is None and now - peer.detached_at >= self.limits.resume_grace:
@@ -252,6 +270,8 @@ class SignalingCore:
             for peer in room.peers.values()
             if peer.conn is None
         ]
+        if self._ungreeted:
+            times.append(next(iter(self._ungreeted.values())))
         return min(times, default=None)
 
     def shutdown(self) -> list[Action]:
@@ -271,6 +291,7 @@ class SignalingCore:
                     f"this server speaks protocol version {p.VERSION}, not {request.version}",
                 )
             conn.greeted = True
+            self._ungreeted.pop(conn, None)
             limits = self.limits.describe(self.heartbeat)
             return [Send(conn, p.hello(self.server_name, limits, request.id))]
         if not conn.greeted:

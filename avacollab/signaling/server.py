@@ -218,6 +218,7 @@ class SignalingServer:
             resume_grace=settings.resume_grace,
             send_queue_bytes=settings.send_queue_bytes,
             max_queued_bytes=settings.max_queued_bytes,
+            hello_timeout=settings.hello_timeout,
         )
         self.core = SignalingCore(
             limits,
@@ -238,6 +239,7 @@ class SignalingServer:
         self._changed = asyncio.Event()  # pulsed when a connection opens or closes
         self._runner: web.AppRunner | None = None
         self._expiry_task: asyncio.Task[None] | None = None
+        self._expiry_due: float | None = None  # what the expiry loop sleeps until
         # Seconds between pushes of fresh TURN credentials (None: never).
         self._ice_refresh = ice_refresh if ice_servers is not None else None
         self._refresh_task: asyncio.Task[None] | None = None
@@ -336,6 +338,8 @@ class SignalingServer:
         )
         self._clients[conn] = client
         self._changed.set()
+        if self._expiry_due is None:
+            self._expiry_wake.set()  # the hello deadline may be the only one
         left = False
         try:
             while True:
@@ -464,7 +468,7 @@ class SignalingServer:
 
     async def _expire_loop(self) -> None:
         while True:
-            due = self.core.next_expiry()
+            due = self._expiry_due = self.core.next_expiry()
             timeout = None if due is None else max(0.0, due - time.time())
             # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a
             # cancel that races a wake-up, which would make stop() hang.
