@@ -100,6 +100,13 @@ class Settings:
         "Seconds a new connection has to send hello before it is closed (1008).",
         "30",
     )
+    max_connections_per_address: int = _opt(
+        "server",
+        64,
+        "Most open WebSocket connections from one client IP address; more are refused "
+        "with HTTP 429. 0: no limit (behind a reverse proxy every client has its address).",
+        "256",
+    )
     allowed_origins: list[str] = _list_opt(  # noqa: RUF009 (it returns a field())
         "server",
         "Browser origins allowed to connect, e.g. https://app.example; '*' allows any. "
@@ -203,6 +210,8 @@ class Settings:
             raise SettingsError("send_queue_bytes must be at least twice max_frame_bytes")
         if self.max_queued_bytes < self.send_queue_bytes:
             raise SettingsError("max_queued_bytes must be at least send_queue_bytes")
+        if self.max_connections_per_address < 0:
+            raise SettingsError("max_connections_per_address must not be negative")
         if self.turn_ttl < 60:
             raise SettingsError("turn_ttl must be at least 60 seconds")
         for address in self.ice_addresses:

@@ -213,6 +213,7 @@ async def test_serve_hands_out_turn_credentials(serve: Serve, tmp_path: Path) ->
         (["--send-queue-bytes", "100000"], "send_queue_bytes must be at least twice"),
         (["--max-queued-bytes", "100"], "max_queued_bytes must be at least send_queue_bytes"),
         (["--hello-timeout", "0"], "hello_timeout must be positive"),
+        (["--max-connections-per-address", "-1"], "must not be negative"),
     ],
 )
 def test_serve_refuses_bad_options(args: list[str], message: str) -> None:

@@ -627,7 +627,8 @@ async def test_health_and_metrics(server: SignalingServer, connect: Connect) -> 
 
 
 async def test_churn_leaves_no_rooms_or_peers(make_server: ServerFactory) -> None:
-    server = await make_server(max_room_size=20)
+    # 100 clients at once, all from 127.0.0.1: past the per-address default.
+    server = await make_server(max_room_size=20, max_connections_per_address=100)
     async with aiohttp.ClientSession() as session:
 
         async def member(i: int) -> None:

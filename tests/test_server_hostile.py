@@ -161,7 +161,7 @@ async def test_clients_that_never_read_cannot_grow_the_servers_memory(
     """
     proc, url = await serve(
         "--rate", "1000000", "--burst", "1000000", "--resume-grace", "1",
-        "--log-level", "warning",
+        "--max-connections-per-address", "100", "--log-level", "warning",
     )  # fmt: skip
     port = urlsplit(url).port
     assert port is not None
@@ -265,6 +265,22 @@ async def test_a_connection_that_never_says_hello_is_closed(
     assert time.monotonic() - started < 3.0
     await greeted.send({"type": "ping", "id": 1})
     assert await greeted.recv() == {"type": "pong", "id": 1}
+
+
+async def test_connections_from_one_address_are_limited(
+    server: SignalingServer, connect: Connect
+) -> None:
+    # The default: 64 from 127.0.0.1, loopback included.
+    peers = [await connect(server.url) for _ in range(64)]
+    with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+        await connect(server.url)
+    assert refused.value.status == 429
+    await peers[0].ws.close()
+    async with asyncio.timeout(5):
+        await server.until(lambda: server.connections_from("127.0.0.1") < 64)
+    again = await connect(server.url)
+    await again.send({"type": "ping", "id": 2})
+    assert await again.recv() == {"type": "pong", "id": 2}
 
 
 # -- the parser fuzzed through a real server -----------------------------------------

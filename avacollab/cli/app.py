@@ -117,6 +117,7 @@ def serve(
     send_queue_bytes: Annotated[int | None, _opt("send_queue_bytes")] = None,
     max_queued_bytes: Annotated[int | None, _opt("max_queued_bytes")] = None,
     hello_timeout: Annotated[float | None, _opt("hello_timeout")] = None,
+    max_connections_per_address: Annotated[int | None, _opt("max_connections_per_address")] = None,
     allowed_origin: Annotated[list[str] | None, _opt("allowed_origins", "--allowed-origin")] = None,
     allowed_host: Annotated[list[str] | None, _opt("allowed_hosts", "--allowed-host")] = None,
     token_secret_file: Annotated[str | None, _opt("token_secret_file")] = None,

@@ -3,8 +3,9 @@
 This module only moves frames and timers. Each connection gets a writer task
 fed from a queue bounded in bytes, so one slow client can never stall the
 relay for the others: when its queue is full it is disconnected (and may
-resume). All queues together are bounded too, so a crowd of clients that
-never read cannot grow the server's memory either.
+resume). All queues together are bounded too, and so are the connections
+from one address, so a crowd of clients that never read cannot grow the
+server's memory either.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import ipaddress
 import logging
 import re
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
@@ -235,6 +236,7 @@ class SignalingServer:
         self._clients: dict[Connection, _Client] = {}
         self._queued = _Total()
         self._heap = HeapTrimmer(TRIM_AFTER, CLOSE_LINGER + 0.5)
+        self._per_address: Counter[str] = Counter()
         self._expiry_wake = asyncio.Event()
         self._changed = asyncio.Event()  # pulsed when a connection opens or closes
         self._runner: web.AppRunner | None = None
@@ -269,6 +271,11 @@ class SignalingServer:
         while not predicate():
             self._changed.clear()
             await self._changed.wait()
+
+    def connections_from(self, address: str) -> int:
+        """Open WebSocket connections from ``address``, as the per-address
+        limit counts them (for tests and embedding code)."""
+        return self._per_address[address]
 
     async def start(self) -> None:
         self._runner = web.AppRunner(
@@ -318,6 +325,24 @@ class SignalingServer:
         if not origin_allowed(origin, request.host, self.settings.allowed_origins):
             logs.event("origin-refused", logging.WARNING, origin=origin, remote=request.remote)
             raise web.HTTPForbidden(text=f"origin {origin} is not allowed\n")
+        remote = request.remote or ""
+        limit = self.settings.max_connections_per_address
+        if limit and self._per_address[remote] >= limit:
+            # Refused before the upgrade: a WebSocket costs buffers, a 429 nothing.
+            logs.event("too-many-connections", logging.WARNING, remote=remote, limit=limit)
+            raise web.HTTPTooManyRequests(
+                text=f"more than {limit} connections from {remote}; close some first\n"
+            )
+        self._per_address[remote] += 1
+        try:
+            return await self._serve_websocket(request)
+        finally:
+            self._per_address[remote] -= 1
+            if not self._per_address[remote]:
+                del self._per_address[remote]
+            self._changed.set()
+
+    async def _serve_websocket(self, request: web.Request) -> web.StreamResponse:
         # aiohttp itself closes (1009) frames over 4x the limit, so a frame
         # between the limit and that gets a polite error and the connection
         # stays, while a flood of huge frames cannot make us buffer them.
