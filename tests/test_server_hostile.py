@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from avacollab.signaling.server import SignalingServer
@@ -25,7 +25,7 @@ from avacollab.signaling.tokens import issue_join_token
 from .conftest import Connect, Peer, Serve, ServerFactory, settings_for_test
 from .rawws import RawSocket
 from .test_server import pair, token_join
-from .test_signaling_fuzz import FRAMES, PEER
+from .test_signaling_fuzz import FRAMES, PEER, POISON_NAME, POISON_RELAY
 
 BIG_SDP = "v=0 " + "x" * 59_000  # the size of frame the issue's attack used
 
@@ -292,7 +292,7 @@ class FuzzRoom:
 
     def __init__(self) -> None:
         self.loop = asyncio.new_event_loop()
-        self.examples = 0
+        self.examples = self.frames = 0
 
     async def start(self) -> None:
         settings = settings_for_test(
@@ -322,33 +322,37 @@ class FuzzRoom:
         await self.server.stop()
 
     async def round(self, frames: list[str | bytes]) -> None:
+        for frame in frames:
+            await self.fuzz(frame)
         self.examples += 1
+        await relay_both_ways(self.alice, self.bob, f"example {self.examples}")
+        assert not self.alice.ws.closed and not self.bob.ws.closed
+
+    async def fuzz(self, frame: str | bytes) -> None:
+        """Send one frame from the fuzzer and wait until the server is done
+        with it: it answered a ping sent next, or it closed the fuzzer (1007
+        bad UTF-8, 1008 too many refusals, 1009 too large), which is then
+        replaced, so that every frame of an example is heard."""
         if self.fuzzer.ws.closed:
             self.fuzzer = await self.member("fuzzer")
         ws = self.fuzzer.ws
+        self.frames += 1
+        sync = {"type": "pong", "id": f"sync {self.frames}"}
         with contextlib.suppress(ConnectionError):
-            for frame in frames:
-                if isinstance(frame, bytes):
-                    await ws.send_bytes(frame)
-                else:
-                    # Raw surrogates cannot be UTF-8: they go out as the
-                    # invalid bytes a broken client would send.
-                    data = frame.replace(PEER, self.bob.id).encode("utf-8", "surrogatepass")
-                    await ws.send_frame(data, aiohttp.WSMsgType.TEXT)
-            await self.fuzzer.send({"type": "ping", "id": f"sync {self.examples}"})
-        # The fuzzer is answered, or closed (1007 bad UTF-8, 1008 too many
-        # refusals, 1009 too large): either way, it alone.
+            if isinstance(frame, bytes):
+                await ws.send_bytes(frame)
+            else:
+                # Raw surrogates cannot be UTF-8: they go out as the invalid
+                # bytes a broken client would send.
+                data = frame.replace(PEER, self.bob.id).encode("utf-8", "surrogatepass")
+                await ws.send_frame(data, aiohttp.WSMsgType.TEXT)
+            await self.fuzzer.send({"type": "ping", "id": sync["id"]})
         async with asyncio.timeout(10):
             while not ws.closed:
                 msg = await ws.receive()
-                if msg.type == aiohttp.WSMsgType.TEXT:
-                    reply = json.loads(msg.data)
-                    if reply == {"type": "pong", "id": f"sync {self.examples}"}:
-                        break
-        if ws.closed:
-            assert ws.close_code in (1007, 1008, 1009), ws.close_code
-        await relay_both_ways(self.alice, self.bob, f"example {self.examples}")
-        assert not self.alice.ws.closed and not self.bob.ws.closed
+                if msg.type == aiohttp.WSMsgType.TEXT and json.loads(msg.data) == sync:
+                    return
+        assert ws.close_code in (1007, 1008, 1009), ws.close_code
 
 
 @pytest.fixture
@@ -366,6 +370,8 @@ def fuzz_room() -> Iterator[FuzzRoom]:
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(st.lists(FRAMES, min_size=1, max_size=6))
+@example(frames=POISON_RELAY)
+@example(frames=POISON_NAME)
 def test_a_fuzzing_client_disturbs_no_other_member(
     fuzz_room: FuzzRoom, frames: list[str | bytes]
 ) -> None:

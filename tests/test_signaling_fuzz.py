@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from avacollab.signaling import protocol as p
@@ -136,17 +136,40 @@ def mutate(message: dict[str, Any], changes: list[tuple[str, Any]]) -> dict[str,
     return out
 
 
-# Valid requests with a field or three changed, most often to text: they get
-# past the first checks, so the rules behind them are fuzzed too.
-NEAR_VALID = st.builds(
-    mutate,
-    st.sampled_from(VALID),
-    st.lists(
-        st.tuples(FIELDS, st.one_of(ODD_TEXT, TEXT, JSON_VALUES)),
-        min_size=1,
-        max_size=3,
-    ),
+def own_fields(message: dict[str, Any]) -> list[str]:
+    """The fields a valid ``message`` has, but its type, nested ones dotted."""
+    paths = [key for key in message if key != "type"]
+    if isinstance(message.get("candidate"), dict):
+        paths += [f"candidate.{key}" for key in message["candidate"]]
+    return paths
+
+
+# Valid requests with a field or three changed, most often one of their own
+# and most often to text: they get past the first checks, so the rules
+# behind them (and what is relayed to others) are fuzzed too.
+NEAR_VALID = st.sampled_from(VALID).flatmap(
+    lambda message: st.builds(
+        mutate,
+        st.just(message),
+        st.lists(
+            st.tuples(
+                st.sampled_from(own_fields(message) or ["id"]) | FIELDS,
+                st.one_of(ODD_TEXT, TEXT, JSON_VALUES),
+            ),
+            min_size=1,
+            max_size=3,
+        ),
+    )
 )
+
+
+# Known poison, always tried first: text cut inside a surrogate pair, relayed
+# to a member, or in a name every member is told.
+POISON_RELAY = [json.dumps({"type": "offer", "to": PEER, "sdp": "v=0 \ud83d"})]
+POISON_NAME = [
+    json.dumps({"type": "leave"}),
+    json.dumps({"type": "join", "room": "room", "name": "\udc00"}),
+]
 
 
 def deep(depth: int, kind: str) -> str:
@@ -168,6 +191,8 @@ FRAMES = st.one_of(
 
 @settings(max_examples=500, deadline=None)
 @given(FRAMES)
+@example(POISON_RELAY[0])
+@example(POISON_NAME[1])
 def test_parse_refuses_with_protocol_error_and_nothing_else(frame: str | bytes) -> None:
     try:
         request = p.parse(frame, MAX_FRAME)
@@ -181,6 +206,8 @@ def test_parse_refuses_with_protocol_error_and_nothing_else(frame: str | bytes) 
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(FRAMES, min_size=1, max_size=8))
+@example(POISON_RELAY)
+@example(POISON_NAME)
 def test_core_fuzzing_touches_nobody_but_the_sender(frames: list[str | bytes]) -> None:
     d = Driver()
     alice, bob, fuzzer = d.member(name="alice"), d.member(name="bob"), d.member(name="fuzzer")
