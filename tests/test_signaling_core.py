@@ -13,13 +13,10 @@ from typing import Any
 import pytest
 
 from avacollab.signaling.core import (
-    CLOSE_GOING_AWAY,
-    CLOSE_POLICY,
-    CLOSE_REPLACED,
     Close,
     Send,
 )
-from avacollab.signaling.protocol import VERSION
+from avacollab.signaling.protocol import VERSION, CloseCode
 from avacollab.signaling.tokens import issue_join_token, resume_key, verify_resume_token
 
 from .corekit import JOIN_SECRET, SERVER_SECRET, T0, Driver, make_core
@@ -279,7 +276,7 @@ def test_too_many_refused_frames_within_the_window_close_the_connection() -> Non
     # the connection cut.
     d.at(T0 + 20)
     assert without_message(alice.say("junk")) == [error("bad-json")]
-    assert alice.closes == [(CLOSE_POLICY, "too many refused messages")]
+    assert alice.closes == [(CloseCode.POLICY, "too many refused messages")]
 
 
 # -- resume ------------------------------------------------------------------
@@ -375,7 +372,7 @@ def test_a_resume_on_a_new_connection_closes_the_old_one() -> None:
     again.hello()
     welcome = again.join(resume=bob.welcome["resume"])
     assert (welcome["peer"], welcome["resumed"]) == (bob.id, True)
-    assert bob.closes == [(CLOSE_REPLACED, "resumed on another connection")]
+    assert bob.closes == [(CloseCode.REPLACED, "resumed on another connection")]
     # The old socket's end is no longer the peer's: it changes nothing.
     bob.drop()
     assert d.core.next_expiry() is None and d.silent(alice)
@@ -394,7 +391,7 @@ def test_shutdown_closes_every_connection_and_refuses_new_joins() -> None:
     assert all(isinstance(a, Close) for a in actions)
     assert {a.conn for a in actions} == {alice.conn, bob.conn, idle.conn}
     for client in (alice, bob, idle):
-        assert client.closes == [(CLOSE_GOING_AWAY, "server shutting down")]
+        assert client.closes == [(CloseCode.GOING_AWAY, "server shutting down")]
     idle.hello()
     (refused,) = idle.say({"type": "join", "room": "room", "id": 1})
     assert without_message([refused]) == [error("shutting-down", 1)]
@@ -492,11 +489,11 @@ def test_a_connection_that_never_says_hello_is_closed_at_the_deadline() -> None:
     assert pinger.say({"type": "ping"}) == [{"type": "pong", "id": None}]  # nor is a ping
     assert d.at(T0 + 9.9).expire() == []
     d.at(T0 + 10).expire()
-    assert silent.closes == [(CLOSE_POLICY, "no hello within 10 s")]
+    assert silent.closes == [(CloseCode.POLICY, "no hello within 10 s")]
     assert d.silent(pinger, greeted)
     assert d.core.next_expiry() == T0 + 11
     d.at(T0 + 60).expire()
-    assert pinger.closes == [(CLOSE_POLICY, "no hello within 10 s")]
+    assert pinger.closes == [(CloseCode.POLICY, "no hello within 10 s")]
     assert greeted.closes == [] and d.core.next_expiry() is None
     # A connection that goes first leaves no deadline behind.
     d.open().drop()

@@ -22,8 +22,7 @@ from typing import Any
 import aiohttp
 
 from .. import logs
-from ..signaling.core import CLOSE_KEEP_PLACE, CLOSE_REPLACED
-from ..signaling.protocol import VERSION, ErrorCode, encode
+from ..signaling.protocol import VERSION, CloseCode, ErrorCode, encode
 
 Handler = Callable[[dict[str, Any]], Awaitable[None] | None]
 
@@ -139,7 +138,7 @@ class SignalingClient:
                         await ws.send_str(encode({"type": "leave"}))
                     # Any close frame is a leave but 4000, which asks the server
                     # to keep our place for the resume grace period.
-                    await ws.close(code=1000 if leave else CLOSE_KEEP_PLACE)
+                    await ws.close(code=CloseCode.NORMAL if leave else CloseCode.KEEP_PLACE)
         finally:
             try:
                 if self._task is not None:
@@ -208,7 +207,7 @@ class SignalingClient:
         except BaseException:
             # When resuming, the join may have gone through unseen (the
             # welcome was late): keep that place for the next attempt.
-            await ws.close(code=CLOSE_KEEP_PLACE if self._resume else 1000)
+            await ws.close(code=CloseCode.KEEP_PLACE if self._resume else CloseCode.NORMAL)
             raise
         self.welcome = message
         self._resume = message.get("resume")
@@ -257,7 +256,7 @@ class SignalingClient:
             self._ws = None
             if self._closing:
                 return
-            if ws.close_code == CLOSE_REPLACED:
+            if ws.close_code == CloseCode.REPLACED:
                 # Another connection resumed as us; reconnecting would only
                 # take the peer id back from it, and so on forever.
                 logs.event("signaling-replaced", logging.WARNING, url=self.url)

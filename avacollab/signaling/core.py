@@ -17,7 +17,7 @@ from typing import Any
 
 from .. import logs
 from . import protocol as p
-from .protocol import ErrorCode, ProtocolError
+from .protocol import CloseCode, ErrorCode, ProtocolError
 from .ratelimit import TokenBucket
 from .tokens import (
     Grant,
@@ -29,12 +29,6 @@ from .tokens import (
 
 IceServers = Callable[[str, float], list[dict[str, Any]]]
 """``(peer_id, now) -> iceServers`` for a welcome: TURN credentials are per peer."""
-
-# WebSocket close codes the core asks for (RFC 6455 and the 4000 private range).
-CLOSE_GOING_AWAY = 1001
-CLOSE_POLICY = 1008
-CLOSE_REPLACED = 4001  # the same peer resumed on a newer connection
-CLOSE_KEEP_PLACE = 4000  # from a client: closing now, resuming soon
 
 
 def close_is_leave(code: int) -> bool:
@@ -48,7 +42,7 @@ def close_is_leave(code: int) -> bool:
     resume token. A connection that ends without any close frame (a network
     drop, a killed process, missed heartbeats) keeps the peer's place.
     """
-    return code != CLOSE_KEEP_PLACE
+    return code != CloseCode.KEEP_PLACE
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,7 +232,7 @@ class SignalingCore:
             # Each one holds a socket and buffers: without a deadline, idle
             # connections would cost the server for as long as they stay.
             reason = f"no hello within {self.limits.hello_timeout:g} s"
-            actions.append(Close(conn, CLOSE_POLICY, reason))
+            actions.append(Close(conn, CloseCode.POLICY, reason))
         for room in list(self.rooms.values()):
             for peer in list(room.peers.values()):
                 if peer.conn is None and now - peer.detached_at >= self.limits.resume_grace:
@@ -277,7 +271,9 @@ class SignalingCore:
     def shutdown(self) -> list[Action]:
         """Close every connection with going-away and keep peers resumable."""
         self.closing = True
-        return [Close(conn, CLOSE_GOING_AWAY, "server shutting down") for conn in self.connections]
+        return [
+            Close(conn, CloseCode.GOING_AWAY, "server shutting down") for conn in self.connections
+        ]
 
     # -- requests --------------------------------------------------------
 
@@ -352,7 +348,7 @@ class SignalingCore:
             # first): the newer connection wins.
             old = peer.conn
             old.peer = None
-            actions.append(Close(old, CLOSE_REPLACED, "resumed on another connection"))
+            actions.append(Close(old, CloseCode.REPLACED, "resumed on another connection"))
         peer.conn = conn
         conn.peer = peer
         self.stats.resumes += 1
@@ -497,7 +493,7 @@ class SignalingCore:
             errors.popleft()
         actions: list[Action] = [Send(conn, exc.to_message())]
         if len(errors) > self.limits.max_errors:
-            actions.append(Close(conn, CLOSE_POLICY, "too many refused messages"))
+            actions.append(Close(conn, CloseCode.POLICY, "too many refused messages"))
         return actions
 
     def _forget_gone(self, now: float) -> None:

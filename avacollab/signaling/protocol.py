@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from enum import StrEnum
+from enum import IntEnum, StrEnum
 from typing import Any, Final
 
 VERSION: Final = 1
@@ -42,6 +42,22 @@ class ErrorCode(StrEnum):
     TOKEN_EXPIRED = "token-expired"
     TOKEN_WRONG_ROOM = "token-wrong-room"
     SHUTTING_DOWN = "shutting-down"
+
+
+class CloseCode(IntEnum):
+    """WebSocket close codes of the signaling protocol, both ways (docs/protocol.md).
+
+    The one home for them: the server's core and adapter and the peer's
+    signaling client all name them from here.
+    """
+
+    NORMAL = 1000  # a client leaving (any client close frame but KEEP_PLACE is a leave)
+    GOING_AWAY = 1001  # the server shutting down
+    POLICY = 1008  # too many refused messages, no hello in time
+    TOO_BIG = 1009  # a frame over four times maxFrameBytes (aiohttp closes it unread)
+    KEEP_PLACE = 4000  # from a client: closing now, resuming soon
+    REPLACED = 4001  # the same peer resumed on a newer connection
+    SLOW = 4008  # the client did not read its frames fast enough
 
 
 class ProtocolError(Exception):

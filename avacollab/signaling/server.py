@@ -40,9 +40,8 @@ from .core import (
     close_is_leave,
 )
 from .heap import HeapTrimmer
-from .protocol import FRAME_OVERHEAD, encode_utf8
+from .protocol import FRAME_OVERHEAD, CloseCode, encode_utf8
 
-CLOSE_SLOW = 4008  # the client did not read its frames fast enough
 CLOSE_LINGER = 2.0
 """Seconds a close may take before the socket is cut (a TCP reset). A client
 that stops reading never takes its close frame, and until the socket is gone
@@ -383,7 +382,7 @@ class SignalingServer:
             self._changed.set()
             # Nobody is reading any more: what is still queued can only go
             # to a closed socket.
-            client.close(1000, "", drop_queue=True)
+            client.close(CloseCode.NORMAL, "", drop_queue=True)
             # Bounded: a close cuts the socket after CLOSE_LINGER, which ends
             # any send the writer is stuck in.
             await asyncio.wait([client.task], timeout=CLOSE_LINGER + 1.0)
@@ -485,7 +484,7 @@ class SignalingServer:
 
     def _drop_slow(self, client: _Client, why: str) -> None:
         logs.event("slow-client-dropped", logging.WARNING, queued=client.queued, why=why)
-        client.close(CLOSE_SLOW, "too slow reading messages", drop_queue=True)
+        client.close(CloseCode.SLOW, "too slow reading messages", drop_queue=True)
         # Gone as far as the room is concerned, now and not when the socket
         # is: what is relayed to the peer from here on waits for its resume
         # instead of being written to a connection that is closing.
