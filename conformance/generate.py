@@ -418,6 +418,12 @@ def order_keys() -> dict[str, Any]:
         ("a", "a0001"),
         ("Azzzz", "B"),
         ("V1abc", "V1abd"),
+        ("zzzzzzzzzzzzzzzz1000h", None),
+        (None, "0000000000000000z000h"),
+        ("yzzzzzz", None),
+        (None, "1"),
+        ("z" * 251, None),
+        (None, "0" * 251 + "1"),
     ]
     salt = fractional.salt_for(42)
     between = []
@@ -435,6 +441,8 @@ def order_keys() -> dict[str, Any]:
         (None, "x" * 257, salt),
         ("V", None, ""),
         ("V", None, "a0"),
+        ("z" * 252, None, salt),
+        (None, "0" * 252 + "1", salt),
     ]:
         try:
             fractional.key_between(low, high, bad_salt)
@@ -460,6 +468,24 @@ def order_keys() -> dict[str, Any]:
                 keys.insert(1 if keys else 0, fractional.key_between(low, high, s))
         assert keys == sorted(keys) and len(set(keys)) == len(keys)
         sequences.append({"name": name, "keys": keys})
+
+    # Long runs at one end: only the last key and the longest one are kept.
+    runs = []
+    for end in ("append", "prepend"):
+        for client_id in (0, 42, 2**31 - 1, 2**53 - 1):
+            for count in (1_000, 20_000):
+                s = fractional.salt_for(client_id)
+                key: str | None = None
+                longest = 0
+                for _ in range(count):
+                    if end == "append":
+                        key = fractional.key_between(key, None, s)
+                    else:
+                        key = fractional.key_between(None, key, s)
+                    longest = max(longest, len(key))
+                runs.append(
+                    {"end": end, "salt": s, "count": count, "last": key, "longest": longest}
+                )
 
     bulk = []
     for low, high, count in [
@@ -489,6 +515,7 @@ def order_keys() -> dict[str, Any]:
         "between": between,
         "refused": refused,
         "sequences": sequences,
+        "runs": runs,
         "bulk": bulk,
     }
 

@@ -703,13 +703,13 @@ function batchFrame(entries) {
   return frame[0];
 }
 function chunkFrames(entry, messageId, maxFrameSize) {
-  let step = maxFrameSize - CHUNK_HEADER_SIZE;
-  if (step <= 0) throw new RangeError(`maxFrameSize ${maxFrameSize} leaves no room for chunk data`);
-  const count = Math.ceil(entry.length / step);
-  step = Math.ceil(entry.length / count);
+  let step2 = maxFrameSize - CHUNK_HEADER_SIZE;
+  if (step2 <= 0) throw new RangeError(`maxFrameSize ${maxFrameSize} leaves no room for chunk data`);
+  const count = Math.ceil(entry.length / step2);
+  step2 = Math.ceil(entry.length / count);
   const frames = [];
   for (let index2 = 0; index2 < count; index2++) {
-    const data = entry.subarray(index2 * step, (index2 + 1) * step);
+    const data = entry.subarray(index2 * step2, (index2 + 1) * step2);
     const frame = new Uint8Array(CHUNK_HEADER_SIZE + data.length);
     const view = new DataView(frame.buffer);
     frame[0] = VERSION;
@@ -1373,9 +1373,9 @@ var Bus = class {
     this._dirty.clear();
     const at = now();
     for (const outbox of dirty) {
-      const before = this.counters.framesSent;
+      const before2 = this.counters.framesSent;
       outbox.flush();
-      if (this.counters.framesSent !== before) {
+      if (this.counters.framesSent !== before2) {
         for (const peer of this._peers.values()) if (peer.outboxes.includes(outbox)) peer.lastSent = at;
       }
     }
@@ -2760,7 +2760,15 @@ function keyBetween(low, high, salt) {
   if (hi !== null && lo >= hi) {
     throw new OrderKeyError(`order keys out of order: ${JSON.stringify(low)} >= ${JSON.stringify(high)}`);
   }
-  return midpoint(lo, hi, true) + salt;
+  const room = MAX_KEY_LENGTH - salt.length;
+  let head;
+  if (hi === null && lo) head = after(lo, room);
+  else if (hi !== null && !lo) head = before(hi, room);
+  else head = midpoint(lo, hi, true);
+  if (head.length > room) {
+    throw new OrderKeyError(`no room for an order key between ${JSON.stringify(low)} and ${JSON.stringify(high)}`);
+  }
+  return head + salt;
 }
 function keysBetween(low, high, count, salt) {
   if (!Number.isInteger(count) || count < 0) throw new RangeError("count must not be negative");
@@ -2782,6 +2790,34 @@ function fixed(prefix, value, width) {
   }
   return prefix + digits;
 }
+function after(lo, room) {
+  const run = leadingRun(lo, "z");
+  const width = Math.min(run + 2, room - run);
+  if (width < 1) throw new OrderKeyError(`no room for an order key after ${JSON.stringify(lo)}`);
+  return lo.slice(0, run) + step(lo.slice(run, run + width).padEnd(width, "0"), 1);
+}
+function before(hi, room) {
+  const run = leadingRun(hi, "0");
+  const width = Math.min(run + 2, room - run);
+  if (width < 1) throw new OrderKeyError(`no room for an order key before ${JSON.stringify(hi)}`);
+  return hi.slice(0, run) + step(hi.slice(run, run + width).padEnd(width, "0"), -1);
+}
+function leadingRun(key, digit) {
+  let n = 0;
+  while (n < key.length && key[n] === digit) n++;
+  return n;
+}
+function step(counter, delta) {
+  const digits = [...counter].map(index);
+  let i = digits.length - 1;
+  digits[i] += delta;
+  while (digits[i] < 0 || digits[i] >= BASE) {
+    digits[i] -= delta * BASE;
+    i--;
+    digits[i] += delta;
+  }
+  return digits.map((d) => DIGITS[d]).join("");
+}
 function midpoint(lo, hi, outer) {
   if (hi !== null) {
     let n = 0;
@@ -2792,12 +2828,11 @@ function midpoint(lo, hi, outer) {
   const dHi = hi !== null ? index(hi[0]) : BASE;
   if (dHi - dLo > 1) {
     let digit;
-    if (outer && hi === null && lo) digit = dLo + 1;
-    else if (outer && hi !== null && !lo) digit = dHi - 1;
+    if (outer && hi !== null && !lo) digit = dHi - 1;
     else digit = Math.floor((dLo + dHi) / 2);
     return DIGITS[digit];
   }
-  const aboveLo = DIGITS[dLo] + midpoint(lo.slice(1), null, outer && hi === null);
+  const aboveLo = DIGITS[dLo] + midpoint(lo.slice(1), null, false);
   if (hi === null || hi.length === 1) return aboveLo;
   const belowHi = DIGITS[dHi] + midpoint("", hi.slice(1), false);
   return belowHi.length < aboveLo.length ? belowHi : aboveLo;
@@ -12012,7 +12047,7 @@ var Document = class {
     layout.visible.add(id2);
     const siblings = layout.children.get(place.parent) ?? [];
     layout.children.set(place.parent, siblings);
-    const before = (s) => {
+    const before2 = (s) => {
       const other = (
         /** @type {import("./schema.js").Place} */
         layout.place.get(s).order
@@ -12020,7 +12055,7 @@ var Document = class {
       return other < place.order || other === place.order && s < id2;
     };
     let at = siblings.length;
-    while (at > 0 && !before(siblings[at - 1])) at--;
+    while (at > 0 && !before2(siblings[at - 1])) at--;
     siblings.splice(at, 0, id2);
   }
   _read() {
@@ -13085,19 +13120,19 @@ var Presence = class {
       if (!(error instanceof WireError)) throw error;
       return [{ peerId: sender, clientId: null, reason: error.message }];
     }
-    const before = this._remotes.get(sender)?.state ?? null;
+    const before2 = this._remotes.get(sender)?.state ?? null;
     const rejections = [];
     for (const entry of entries) {
       const reason = this._apply(sender, entry);
       if (reason !== null) rejections.push({ peerId: sender, clientId: entry.clientId, reason });
     }
-    const after = this._remotes.get(sender)?.state ?? null;
-    if (before !== after) {
-      const added = before === null ? [sender] : [];
-      const removed = after === null ? [sender] : [];
+    const after2 = this._remotes.get(sender)?.state ?? null;
+    if (before2 !== after2) {
+      const added = before2 === null ? [sender] : [];
+      const removed = after2 === null ? [sender] : [];
       const updated = added.length || removed.length ? [] : [sender];
       this._emit({ added, updated, removed, origin: "remote" });
-      if (after !== null) this._resolveColor(sender, after);
+      if (after2 !== null) this._resolveColor(sender, after2);
     }
     return rejections;
   }
@@ -13245,8 +13280,8 @@ var Presence = class {
     this._send(this._lastUpdate, true);
   }
   _statusDue() {
-    const after = this._state.status === "active" ? this.config.idleAfter : this.config.awayAfter;
-    return Math.max(0, this._lastInput + after - this._clock.now());
+    const after2 = this._state.status === "active" ? this.config.idleAfter : this.config.awayAfter;
+    return Math.max(0, this._lastInput + after2 - this._clock.now());
   }
   _onStatusTimer() {
     this._timers.delete("status");

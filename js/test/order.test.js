@@ -49,6 +49,22 @@ describe("sequences of inserts", () => {
   }
 });
 
+describe("runs at one end", () => {
+  for (const { end, salt, count, last, longest } of V.runs) {
+    test(`${count} ${end}s with salt ${salt}`, () => {
+      /** @type {string | null} */
+      let key = null;
+      let most = 0;
+      for (let i = 0; i < count; i++) {
+        key = end === "append" ? keyBetween(key, null, salt) : keyBetween(null, key, salt);
+        most = Math.max(most, key.length);
+      }
+      assert.equal(key, last);
+      assert.equal(most, longest);
+    });
+  }
+});
+
 describe("keysBetween", () => {
   for (const { low, high, count, salt, keys } of V.bulk) {
     test(`${count} between ${low} and ${high}`, () => assert.deepEqual(keysBetween(low, high, count, salt), keys));

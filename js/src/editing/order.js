@@ -58,7 +58,10 @@ export function saltFor(clientId) {
 
 /**
  * A key strictly between `low` and `high` (null: open end). Deterministic:
- * the same bounds and salt always give the same key.
+ * the same bounds and salt always give the same key. Appends and prepends
+ * step a counter that widens with the run of "z" (or "0") digits before it,
+ * so keys grow with the logarithm of the number of inserts (fractional.py's
+ * key_between, step for step).
  * @param {string | null} low
  * @param {string | null} high
  * @param {string} salt
@@ -70,9 +73,17 @@ export function keyBetween(low, high, salt) {
   if (hi !== null && lo >= hi) {
     throw new OrderKeyError(`order keys out of order: ${JSON.stringify(low)} >= ${JSON.stringify(high)}`);
   }
-  // midpoint() never returns a prefix of hi, so any extension of it (the
-  // salt) still sorts below hi, and every extension of a key above lo stays above lo.
-  return midpoint(lo, hi, true) + salt;
+  const room = MAX_KEY_LENGTH - salt.length;
+  let head;
+  if (hi === null && lo) head = after(lo, room);
+  else if (hi !== null && !lo) head = before(hi, room);
+  else head = midpoint(lo, hi, true);
+  if (head.length > room) {
+    throw new OrderKeyError(`no room for an order key between ${JSON.stringify(low)} and ${JSON.stringify(high)}`);
+  }
+  // Every head is above lo and below hi at one of its own digits, so any
+  // extension of it (the salt) stays strictly between them.
+  return head + salt;
 }
 
 /**
@@ -112,6 +123,60 @@ function fixed(prefix, value, width) {
 }
 
 /**
+ * A head above `lo` (non-empty) for appending: the run of leading "z" digits
+ * kept, the next (run + 2) digits (padded with "0") incremented as a counter
+ * (fractional.py's _after: see the comments there).
+ * @param {string} lo
+ * @param {number} room the longest head allowed
+ */
+function after(lo, room) {
+  const run = leadingRun(lo, "z");
+  const width = Math.min(run + 2, room - run);
+  if (width < 1) throw new OrderKeyError(`no room for an order key after ${JSON.stringify(lo)}`);
+  return lo.slice(0, run) + step(lo.slice(run, run + width).padEnd(width, "0"), 1);
+}
+
+/**
+ * A head below `hi` for prepending: `after` mirrored (a run of "0", decremented).
+ * @param {string} hi
+ * @param {number} room the longest head allowed
+ */
+function before(hi, room) {
+  const run = leadingRun(hi, "0");
+  const width = Math.min(run + 2, room - run);
+  if (width < 1) throw new OrderKeyError(`no room for an order key before ${JSON.stringify(hi)}`);
+  return hi.slice(0, run) + step(hi.slice(run, run + width).padEnd(width, "0"), -1);
+}
+
+/**
+ * @param {string} key
+ * @param {string} digit
+ */
+function leadingRun(key, digit) {
+  let n = 0;
+  while (n < key.length && key[n] === digit) n++;
+  return n;
+}
+
+/**
+ * `counter` (base-62 digits) plus `delta` (1 or -1), same width; the callers
+ * never let it over- or underflow.
+ * @param {string} counter
+ * @param {number} delta
+ */
+function step(counter, delta) {
+  const digits = [...counter].map(index);
+  let i = digits.length - 1;
+  digits[i] += delta;
+  while (digits[i] < 0 || digits[i] >= BASE) {
+    digits[i] -= delta * BASE;
+    i--;
+    digits[i] += delta;
+  }
+  return digits.map((d) => DIGITS[d]).join("");
+}
+
+/**
  * A digit string strictly between lo and hi that is not a prefix of hi
  * (fractional.py's _midpoint, step for step: see the comments there).
  * @param {string} lo "" means zero
@@ -129,12 +194,11 @@ function midpoint(lo, hi, outer) {
   const dHi = hi !== null ? index(hi[0]) : BASE;
   if (dHi - dLo > 1) {
     let digit;
-    if (outer && hi === null && lo) digit = dLo + 1; // appending: step by one to keep keys short
-    else if (outer && hi !== null && !lo) digit = dHi - 1; // prepending: same, downwards
+    if (outer && hi !== null && !lo) digit = dHi - 1; // below a key that extends lo: step by one
     else digit = Math.floor((dLo + dHi) / 2); // halve the gap
     return DIGITS[digit];
   }
-  const aboveLo = DIGITS[dLo] + midpoint(lo.slice(1), null, outer && hi === null);
+  const aboveLo = DIGITS[dLo] + midpoint(lo.slice(1), null, false);
   if (hi === null || hi.length === 1) return aboveLo;
   const belowHi = DIGITS[dHi] + midpoint("", hi.slice(1), false);
   return belowHi.length < aboveLo.length ? belowHi : aboveLo;

@@ -84,6 +84,21 @@ def test_sequences(case: dict[str, Any]) -> None:
     assert keys == case["keys"]
 
 
+@pytest.mark.parametrize(
+    "case", ORDER["runs"], ids=lambda c: f"{c['end']}-{c['salt']}-{c['count']}"
+)
+def test_runs(case: dict[str, Any]) -> None:
+    key: str | None = None
+    longest = 0
+    for _ in range(case["count"]):
+        if case["end"] == "append":
+            key = fractional.key_between(key, None, case["salt"])
+        else:
+            key = fractional.key_between(None, key, case["salt"])
+        longest = max(longest, len(key))
+    assert (key, longest) == (case["last"], case["longest"])
+
+
 def test_keys_between() -> None:
     for case in ORDER["bulk"]:
         keys = fractional.keys_between(case["low"], case["high"], case["count"], case["salt"])
