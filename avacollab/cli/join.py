@@ -17,6 +17,7 @@ import contextlib
 import importlib
 import ipaddress
 import json
+import logging
 import signal
 import sys
 import threading
@@ -34,6 +35,10 @@ from ..peer.signaling_client import SignalingError
 from ..settings import load
 
 __all__ = ["join", "main", "register"]
+
+LOG_LEVELS = ("debug", "info", "warning", "error")
+WEBRTC_LOGGERS = ("aiortc", "aioice")
+JOIN_SETTINGS = ("server_url", "ice_addresses", "connect_timeout")
 
 EXAMPLE = (
     "avacollab join design-review --server ws://127.0.0.1:8765/ws --name ada "
@@ -138,20 +143,27 @@ def join(
     log_level: Annotated[
         str,
         typer.Option(
-            "--log-level", metavar="LEVEL", help="Log level on stderr. Example: --log-level info"
+            "--log-level",
+            metavar="LEVEL",
+            help=f"Log level on stderr: {', '.join(LOG_LEVELS)}; debug adds the WebRTC "
+            "libraries' own logs. Example: --log-level info",
         ),
     ] = "warning",
 ) -> None:
     """Join ROOM and connect directly to every other peer in it."""
+    if log_level.lower() not in LOG_LEVELS:
+        typer.echo(f"error: --log-level {log_level!r}: expected {', '.join(LOG_LEVELS)}", err=True)
+        raise typer.Exit(2)
     try:
         # Flags win over AVACOLLAB_* variables, which win over the config file.
-        settings = load(
+        loaded = load(
             {
                 "server_url": server,
                 "ice_addresses": [_address(a) for a in ice_address] if ice_address else None,
                 "connect_timeout": connect_timeout,
             }
-        ).settings
+        )
+        settings = loaded.settings
         options = parse_options(set_ or [])
         config = SessionConfig(
             settings.server_url,
@@ -167,7 +179,15 @@ def join(
     except ValueError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
-    logs.setup("text", log_level)
+    _setup_logs(log_level.lower())
+    for key in JOIN_SETTINGS:  # why this peer connects where it does, for a bug report
+        logs.event(
+            "setting",
+            logging.DEBUG,
+            key=key,
+            value=getattr(settings, key),
+            source=loaded.sources[key],
+        )
     to_stdout = events in ("-", "jsonl")
     sink: IO[str] | None = None
     if events is not None and not to_stdout:
@@ -186,6 +206,18 @@ def join(
         if sink is not None:
             sink.close()
     raise typer.Exit(code)
+
+
+def _setup_logs(level: str) -> None:
+    """avacollab's events at ``level``; at debug the WebRTC libraries' too, since
+    a connection that will not open is usually explained only there."""
+    logs.setup("text", level)
+    for name in WEBRTC_LOGGERS:
+        library = logging.getLogger(name)
+        if level == "debug":
+            library.handlers[:] = logs.LOGGER.handlers
+            library.setLevel(logging.DEBUG)
+            library.propagate = False
 
 
 def parse_options(items: list[str]) -> dict[str, str]:

@@ -1,0 +1,76 @@
+"""``avacollab join`` as a person meets it: errors, help, settings (issue 16).
+
+Every test drives the real command line: ``CliRunner`` where the command
+fails before connecting, a real process against a real signaling server on
+127.0.0.1 where it joins.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from avacollab.cli.app import app
+from avacollab.signaling.server import SignalingServer
+
+ROOT = Path(__file__).resolve().parent.parent
+WAIT = 30.0
+
+
+def invoke(*args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
+    result = CliRunner().invoke(app, list(args), env={"AVACOLLAB_PLUGINS": "", **(env or {})})
+    return result.exit_code, result.output
+
+
+@dataclass
+class Ran:
+    code: int
+    out: str
+    err: str
+
+
+async def run_join(
+    url: str, *args: str, stdin: str = "/quit\n", env: dict[str, str] | None = None
+) -> Ran:
+    """``avacollab join`` as its own process in room ``cli``, fed ``stdin``; bounded."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "avacollab", "join", "cli", "--server", url,
+        "--ice-address", "127.0.0.1", *args,
+        cwd=ROOT, env={**os.environ, "AVACOLLAB_PLUGINS": "", **(env or {})},
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        async with asyncio.timeout(WAIT):
+            out, err = await proc.communicate(stdin.encode())
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    assert proc.returncode is not None
+    return Ran(proc.returncode, out.decode(), err.decode())
+
+
+# -- 4: no traceback for a bad log level; debug says more than info ---------
+
+
+def test_an_unknown_log_level_is_one_clear_line() -> None:
+    code, out = invoke("join", "room", "--log-level", "verbose")
+    assert code == 2, out
+    assert "Traceback" not in out and "ValueError" not in out
+    assert out.strip() == "error: --log-level 'verbose': expected debug, info, warning, error"
+
+
+async def test_debug_prints_more_than_info(server: SignalingServer) -> None:
+    info = await run_join(server.url, "--log-level", "info")
+    debug = await run_join(server.url, "--log-level", "DEBUG")
+    assert info.code == debug.code == 0, (info.err, debug.err)
+    assert "Traceback" not in info.err + debug.err
+    assert " info joined " in info.err and " debug " not in info.err
+    assert " debug " in debug.err
+    assert len(debug.err.splitlines()) > len(info.err.splitlines())
