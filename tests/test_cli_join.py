@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,8 @@ from typer.testing import CliRunner
 
 from avacollab.cli.app import app
 from avacollab.signaling.server import SignalingServer
+
+from .conftest import Connect
 
 ROOT = Path(__file__).resolve().parent.parent
 WAIT = 30.0
@@ -74,3 +77,37 @@ async def test_debug_prints_more_than_info(server: SignalingServer) -> None:
     assert " info joined " in info.err and " debug " not in info.err
     assert " debug " in debug.err
     assert len(debug.err.splitlines()) > len(info.err.splitlines())
+
+
+# -- 10: help and wording ---------------------------------------------------
+
+
+def test_help_placeholders_are_capitals_everywhere() -> None:
+    from .test_cli_examples import commands
+
+    for name, _ in commands():
+        code, out = invoke(*name.split(), "--help")
+        assert code == 0, out
+        # Typer's defaults would show <list[str]>, <int>, {room}.
+        assert not re.search(r"<[\w\[\]]+>", out), (name, out)
+        assert not re.search(r"\{[a-z]", out), (name, out)
+
+
+async def test_join_counts_the_others_in_english(server: SignalingServer, connect: Connect) -> None:
+    other = await connect(server.url)
+    await other.join("cli")
+    ran = await run_join(server.url)
+    assert ran.code == 0, ran.err
+    assert "(1 other peer)" in ran.out
+    await other.ws.close()
+
+
+def test_a_clean_goodbye_is_not_explained_twice() -> None:
+    from avacollab.cli.join import describe
+
+    assert describe({"event": "peer-left", "peer": "p1", "name": "bob", "reason": "left"}) == (
+        "* bob (p1) left"
+    )
+    assert describe({"event": "joined", "room": "r", "peer": "p0", "peers": []}) == (
+        "* joined r as p0 (alone so far)"
+    )

@@ -29,6 +29,7 @@ from ..signaling.core import IceServers
 from . import join as join_cli
 from . import plugins as plugins_cli
 from . import turn as turn_cli
+from .helptext import Command
 
 app = typer.Typer(
     name="avacollab",
@@ -108,7 +109,7 @@ def _opt(name: str, *flags: str) -> Any:
     return typer.Option(*flags, help=_help(name, flags[0]))
 
 
-@app.command()
+@app.command(cls=Command)
 def serve(
     host: Annotated[str | None, _opt("host")] = None,
     port: Annotated[int | None, _opt("port")] = None,
@@ -223,9 +224,12 @@ async def _serve(
     await server.stop()
 
 
-@app.command()
+@app.command(cls=Command)
 def token(
-    room: Annotated[str, typer.Argument(help="Room the token admits to. Example: design-review")],
+    room: Annotated[
+        str,
+        typer.Argument(metavar="ROOM", help="Room the token admits to. Example: design-review"),
+    ],
     identity: Annotated[
         str, typer.Option(help="Who the token is for; peers see it. Example: --identity alice")
     ],
@@ -277,13 +281,13 @@ def token(
     )
 
 
-@config_app.command("path")
+@config_app.command("path", cls=Command)
 def config_path_command() -> None:
     """Print where the config file is read from (AVACOLLAB_CONFIG overrides it)."""
     typer.echo(str(config_path()))
 
 
-@config_app.command("show")
+@config_app.command("show", cls=Command)
 def config_show() -> None:
     """Print every effective setting and where its value came from.
 
@@ -296,7 +300,7 @@ def config_show() -> None:
         typer.echo(f"{name:<{width}}  {value!r:<28}  {loaded.sources[name]}")
 
 
-@config_app.command("init")
+@config_app.command("init", cls=Command)
 def config_init(
     force: Annotated[bool, typer.Option(help="Overwrite an existing file.")] = False,
 ) -> None:

@@ -33,6 +33,7 @@ from ..feature import Feature, JoinCommand
 from ..peer.session import PluginStartError, Session, SessionConfig
 from ..peer.signaling_client import SignalingError
 from ..settings import load
+from .helptext import Command
 
 __all__ = ["join", "main", "register"]
 
@@ -48,7 +49,7 @@ EXAMPLE = (
 
 def register(app: typer.Typer) -> None:
     """Add the ``join`` command to ``app``."""
-    app.command("join", help=_HELP)(join)
+    app.command("join", help=_HELP, cls=Command)(join)
 
 
 _HELP = f"""Join ROOM and connect directly to every other peer in it.
@@ -291,14 +292,19 @@ def describe(event: dict[str, Any]) -> str:
     kind = event["event"]
     peer = event.get("peer", "")
     if kind == "joined":
-        return f"* joined {event['room']} as {peer} ({len(event['peers'])} other peers)"
+        others = len(event["peers"])
+        company = "alone so far" if not others else _count(others, "other peer")
+        return f"* joined {event['room']} as {peer} ({company})"
     if kind == "peer-joined":
         return f"* {_who(peer, event.get('name'))} is in the room, connecting"
     if kind == "peer-connected":
         route = event.get("route")
         return f"* {_who(peer, event.get('name'))} connected" + (f" via {route}" if route else "")
     if kind == "peer-left":
-        return f"* {_who(peer, event.get('name'))} left ({event['reason']})"
+        reason = event["reason"]  # a clean goodbye needs no explaining
+        return f"* {_who(peer, event.get('name'))} left" + (
+            "" if reason == "left" else f" ({reason})"
+        )
     if kind == "link-failed":
         return f"! link to {peer}: {event['error']}"
     if kind == "rejoined":
@@ -315,6 +321,10 @@ def describe(event: dict[str, Any]) -> str:
         return ""
     fields = " ".join(f"{k}={v}" for k, v in event.items() if k not in ("event", "ts"))
     return f"* {kind} {fields}".rstrip()
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" + ("" if number == 1 else "s")
 
 
 def _who(peer: str, name: object) -> str:

@@ -9,13 +9,14 @@ from typing import Annotated
 import typer
 
 from ..plugins import PluginError, PluginInfo, describe, load
+from .helptext import Command
 
 __all__ = ["add_plugin_commands", "register"]
 
 
 def register(app: typer.Typer) -> None:
     """Add the ``plugins`` command to ``app``."""
-    app.command("plugins")(plugins_command)
+    app.command("plugins", cls=Command)(plugins_command)
 
 
 def plugins_command(

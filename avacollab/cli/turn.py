@@ -24,6 +24,7 @@ from ..turn import (
     render_config,
     version_warning,
 )
+from .helptext import Command
 
 _SECRET_HELP = (
     "File holding the TURN secret shared with `avacollab serve`, "
@@ -201,4 +202,4 @@ def _fail(message: str) -> NoReturn:
 
 def register(app: typer.Typer) -> None:
     """Add the ``turn-config`` command to the avacollab CLI."""
-    app.command("turn-config")(turn_config)
+    app.command("turn-config", cls=Command)(turn_config)
