@@ -244,7 +244,8 @@ async def test_serve_hands_out_turn_credentials(serve: Serve, tmp_path: Path) ->
         (["--turn-url", "turn:h:3478", "--turn-ttl", "soon"], "not a duration"),
         (["--turn-ttl", "5s"], "at least 60 seconds"),
         (["--port", "70000"], "port must be between"),
-        (["--log-format", "xml"], "log_format"),
+        (["--log-format", "xml"], "error: --log-format must be 'text' or 'json'"),
+        (["--max-rooms", "0"], "error: --max-rooms must be at least 1"),
     ],
 )
 def test_serve_refuses_bad_options(args: list[str], message: str) -> None:

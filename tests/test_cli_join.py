@@ -14,6 +14,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from avacollab.cli.app import app
@@ -111,3 +112,48 @@ def test_a_clean_goodbye_is_not_explained_twice() -> None:
     assert describe({"event": "joined", "room": "r", "peer": "p0", "peers": []}) == (
         "* joined r as p0 (alone so far)"
     )
+
+
+# -- 6: the server URL, ICE addresses, errors in the user's words ------------
+
+
+async def test_the_base_url_of_a_server_is_enough(server: SignalingServer) -> None:
+    base = server.url.removesuffix("/ws")
+    for url in (base, base + "/"):
+        ran = await run_join(url)
+        assert ran.code == 0, ran.out + ran.err
+        assert "* joined cli as " in ran.out
+
+
+async def test_a_wrong_path_suggests_the_right_one(server: SignalingServer) -> None:
+    base = server.url.removesuffix("/ws")
+    ran = await run_join(base + "/signal")
+    assert ran.code == 1
+    assert ran.out.strip().endswith(f"did you mean {base}/ws?"), ran.out
+    assert "Traceback" not in ran.err
+
+
+def test_an_ice_address_not_on_this_machine_is_refused_at_once(unused_tcp_port: int) -> None:
+    # 192.0.2.1 is TEST-NET-1: documentation only, never a local address.
+    url = f"ws://127.0.0.1:{unused_tcp_port}/ws"
+    code, out = invoke("join", "room", "--server", url, "--ice-address", "192.0.2.1")
+    assert code == 2
+    assert out.startswith("error: --ice-address 192.0.2.1: not an address of this machine")
+    code, out = invoke(
+        "join", "room", "--server", url, env={"AVACOLLAB_ICE_ADDRESSES": "192.0.2.1"}
+    )
+    assert code == 2 and out.startswith("error: ice_addresses 192.0.2.1: not an address")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["join", "room", "--connect-timeout", "-1"], "error: --connect-timeout must be positive"),
+        (["join", "room", "--server", "http://x"], "error: --server must start with ws://"),
+        (["serve", "--max-room-size", "0"], "error: --max-room-size must be at least 1"),
+        (["serve", "--allowed-host", "a/b"], "error: --allowed-host: 'a/b' is not a host name"),
+    ],
+)
+def test_errors_name_the_flag_the_user_typed(args: list[str], message: str) -> None:
+    code, out = invoke(*args)
+    assert code == 2 and out.startswith(message), out

@@ -230,7 +230,7 @@ def cli_app() -> typer.Typer:
         (["--set", "nodot=1"], "expected feature.option=value"),
         (["--set", "a.b"], "expected feature.option=value"),
         (["--ice-address", "localhost"], "is not an IP address"),
-        (["--connect-timeout", "0"], "connect_timeout must be positive"),
+        (["--connect-timeout", "0"], "error: --connect-timeout must be positive"),
         (["--plugin", "no_such_module_here"], "cannot import it"),
         (["--events", "/nonexistent-dir/x.jsonl"], "--events"),
     ],

@@ -29,6 +29,7 @@ from ..signaling.core import IceServers
 from . import join as join_cli
 from . import plugins as plugins_cli
 from . import turn as turn_cli
+from .errors import in_flag_terms
 from .helptext import Command
 
 app = typer.Typer(
@@ -77,7 +78,7 @@ def _settings(flags: dict[str, Any]) -> Loaded:
     try:
         return load(flags)
     except SettingsError as exc:
-        fail(str(exc))
+        fail(in_flag_terms(str(exc), flags))
 
 
 def _version(value: bool) -> None:

@@ -19,8 +19,10 @@ import ipaddress
 import json
 import logging
 import signal
+import socket
 import sys
 import threading
+import urllib.parse
 from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import IO, Annotated, Any
@@ -32,7 +34,9 @@ from .. import plugins as plugin_loader
 from ..feature import Feature, JoinCommand
 from ..peer.session import PluginStartError, Session, SessionConfig
 from ..peer.signaling_client import SignalingError
-from ..settings import load
+from ..settings import SettingsError, load
+from ..signaling.server import WS_PATH
+from .errors import in_flag_terms
 from .helptext import Command
 
 __all__ = ["join", "main", "register"]
@@ -156,18 +160,22 @@ def join(
         typer.echo(f"error: --log-level {log_level!r}: expected {', '.join(LOG_LEVELS)}", err=True)
         raise typer.Exit(2)
     try:
-        # Flags win over AVACOLLAB_* variables, which win over the config file.
-        loaded = load(
-            {
-                "server_url": server,
-                "ice_addresses": [_address(a) for a in ice_address] if ice_address else None,
-                "connect_timeout": connect_timeout,
-            }
-        )
+        flags = {
+            "server_url": server,
+            "ice_addresses": [_address(a) for a in ice_address] if ice_address else None,
+            "connect_timeout": connect_timeout,
+        }
+        try:
+            # Flags win over AVACOLLAB_* variables, which win over the config file.
+            loaded = load(flags)
+        except SettingsError as exc:
+            raise ValueError(in_flag_terms(str(exc), flags)) from None
         settings = loaded.settings
+        for address in settings.ice_addresses:
+            _local_address(address, "--ice-address" if ice_address else "ice_addresses")
         options = parse_options(set_ or [])
         config = SessionConfig(
-            settings.server_url,
+            server_url(settings.server_url),
             room,
             name=name,
             token=token,
@@ -234,6 +242,32 @@ def parse_options(items: list[str]) -> dict[str, str]:
             raise ValueError(f"--set {item!r}: expected feature.option=value")
         options[key.strip()] = value
     return options
+
+
+def server_url(url: str) -> str:
+    """``url`` with the server's WebSocket path when it has none: people copy the
+    address the server prints, or type the host and port they know."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.path in ("", "/"):
+        return urllib.parse.urlunsplit(parts._replace(path=WS_PATH))
+    return url
+
+
+def _local_address(address: str, flag: str) -> None:
+    """``ValueError`` unless ``address`` belongs to this machine: ICE would otherwise
+    gather nothing there and every connection would time out, with no reason given."""
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    with socket.socket(family, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.bind((address, 0))
+        except OSError as exc:
+            raise ValueError(
+                f"{flag} {address}: not an address of this machine ({exc.strerror or exc})"
+            ) from None
+
+
+def _base(url: str) -> str:
+    return urllib.parse.urlunsplit(urllib.parse.urlsplit(url)._replace(path="", query=""))
 
 
 def _address(text: str) -> str:
@@ -352,7 +386,10 @@ async def run(config: SessionConfig, features: Sequence[type[Feature]], terminal
     try:
         await session.start()
     except SignalingError as exc:
-        terminal.say(f"error: {exc}")
+        hint = ""
+        if urllib.parse.urlsplit(config.server).path != WS_PATH:
+            hint = f"; did you mean {server_url(_base(config.server))}?"
+        terminal.say(f"error: {exc}{hint}")
         return 1
     except PluginStartError as exc:
         terminal.say(f"error: {exc}")
