@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 
 from .feature import Feature, JoinCommand, Session, check_feature
 
-__all__ = ["FeatureSet", "PluginStartError", "parse_options"]
+__all__ = ["FeatureSet", "PluginStartError", "parse_options", "unknown_name"]
 
 logger = logging.getLogger(__name__)
 
@@ -57,10 +57,10 @@ def parse_options(
     for key, text in raw.items():
         feature, _, name = key.partition(".")
         if feature not in declared:
-            raise ValueError(f"--set {key}: {_unknown('feature', feature, declared)}")
+            raise ValueError(f"--set {key}: {unknown_name('feature', feature, declared)}")
         option = declared[feature].get(name)
         if option is None:
-            raise ValueError(f"--set {key}: {_unknown('option', name, declared[feature])}")
+            raise ValueError(f"--set {key}: {unknown_name('option', name, declared[feature])}")
         try:
             values[feature][name] = option.parse(text)
         except ValueError as exc:
@@ -68,7 +68,8 @@ def parse_options(
     return values
 
 
-def _unknown(what: str, name: str, known: Mapping[str, Any]) -> str:
+def unknown_name(what: str, name: str, known: Mapping[str, Any]) -> str:
+    """``unknown option 'x' (did you mean 'y'?); options: ...``, for a name not in ``known``."""
     message = f"unknown {what} {name!r}"
     close = difflib.get_close_matches(name, list(known), n=1)
     if close:

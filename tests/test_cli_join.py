@@ -18,6 +18,7 @@ import pytest
 from typer.testing import CliRunner
 
 from avacollab.cli.app import app
+from avacollab.settings import config_path
 from avacollab.signaling.server import SignalingServer
 
 from .conftest import Connect
@@ -157,3 +158,59 @@ def test_an_ice_address_not_on_this_machine_is_refused_at_once(unused_tcp_port: 
 def test_errors_name_the_flag_the_user_typed(args: list[str], message: str) -> None:
     code, out = invoke(*args)
     assert code == 2 and out.startswith(message), out
+
+
+# -- 2: plugin options in the layered settings ------------------------------
+
+
+def write_config(text: str) -> None:
+    config_path().parent.mkdir(parents=True, exist_ok=True)
+    config_path().write_text(text)
+
+
+async def test_plugin_options_come_from_file_env_and_flags(server: SignalingServer) -> None:
+    write_config('[voice]\nsource = "tone:440"\n')
+    voice = {"AVACOLLAB_PLUGINS": "voice"}
+    from_file = await run_join(server.url, stdin="/links\n/quit\n", env=voice)
+    assert from_file.code == 0, from_file.out + from_file.err
+    assert "voice: tone (live)" in from_file.out
+    write_config('[voice]\nsource = "tone:nope"\n')  # a bad value is refused where it is
+    bad = await run_join(server.url, env=voice)
+    assert bad.code == 2 and bad.out == ""
+    assert bad.err.strip() == f"error: {config_path()}: voice.source: " + (
+        "voice.source tone needs a frequency in Hz, like tone:440, not 'tone:nope'"
+    )
+    write_config('[voice]\nsource = "tone:440"\n')
+    env = await run_join(server.url, "--set", "voice.source=none", stdin="/links\n/quit\n",
+                         env={**voice, "AVACOLLAB_VOICE_SOURCE": "none"})  # fmt: skip
+    assert env.code == 0 and "voice: not sending" in env.out, env.out + env.err
+
+
+def test_config_show_lists_plugin_options_and_their_sources() -> None:
+    write_config('[voice]\nsource = "none"\n[editing]\npoll = 2\n')
+    code, out = invoke(
+        "config", "show", env={"AVACOLLAB_PLUGINS": "voice,editing", "AVACOLLAB_VOICE_MUTED": "on"}
+    )
+    assert code == 0, out
+    rows = {line.split()[0]: line.split(None, 2)[1:] for line in out.splitlines()}
+    assert rows["voice.source"] == ["'none'", f"file {config_path()}"]
+    assert rows["editing.poll"] == ["'2'", f"file {config_path()}"]
+    assert rows["voice.muted"] == ["'on'", "env AVACOLLAB_VOICE_MUTED"]
+    assert rows["voice.threshold"][1] == "default"
+    assert rows["port"][1] == "default"  # the core's settings are there too
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[voic]\nsource = 'none'\n", "[voic]: unknown feature 'voic' (did you mean 'voice'?)"),
+        ("[voice]\nsorce = 'none'\n", "voice.sorce: unknown option 'sorce' (did you mean"),
+        ("[voice]\nsource = ['none']\n", "voice.source must be a string, a number or true/false"),
+    ],
+)
+def test_bad_plugin_tables_are_one_clear_line(text: str, message: str) -> None:
+    write_config(text)
+    for args in (["config", "show"], ["join", "room"]):
+        code, out = invoke(*args, env={"AVACOLLAB_PLUGINS": "voice"})
+        assert code == 2 and out == f"error: {config_path()}: {message}" + out.split(message)[1]
+        assert len(out.splitlines()) == 1

@@ -12,7 +12,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
-from .. import __version__, logs
+from .. import __version__, featureoptions, logs
 from ..secretfile import SecretFileError, load_or_create, read_secret, warn_on_stderr
 from ..settings import (
     SETTINGS,
@@ -295,10 +295,17 @@ def config_show() -> None:
     Example: AVACOLLAB_PORT=9000 avacollab config show
     """
     loaded = _settings({})
-    width = max(len(name) for name in SETTINGS)
-    for name in SETTINGS:
-        value = getattr(loaded.settings, name)
-        typer.echo(f"{name:<{width}}  {value!r:<28}  {loaded.sources[name]}")
+    rows = [(name, getattr(loaded.settings, name), loaded.sources[name]) for name in SETTINGS]
+    try:
+        # The loaded plugins' options: [FEATURE] tables, AVACOLLAB_FEATURE_OPTION.
+        features = join_cli.load_plugins([])
+        options = featureoptions.resolve(features, {})
+    except ValueError as exc:
+        fail(str(exc))
+    rows += [(key, value, options.sources[key]) for key, value in options.values.items()]
+    width = max(len(name) for name, _, _ in rows)
+    for name, value, source in rows:
+        typer.echo(f"{name:<{width}}  {value!r:<28}  {source}")
 
 
 @config_app.command("init", cls=Command)

@@ -29,7 +29,7 @@ from typing import IO, Annotated, Any
 
 import typer
 
-from .. import logs
+from .. import featureoptions, logs
 from .. import plugins as plugin_loader
 from ..feature import Feature, JoinCommand
 from ..peer.session import PluginStartError, Session, SessionConfig
@@ -173,7 +173,9 @@ def join(
         settings = loaded.settings
         for address in settings.ice_addresses:
             _local_address(address, "--ice-address" if ice_address else "ice_addresses")
-        options = parse_options(set_ or [])
+        features = load_plugins(plugin or [])
+        # Every feature option is checked here, before anything connects.
+        options = featureoptions.resolve(features, parse_options(set_ or [])).given
         config = SessionConfig(
             server_url(settings.server_url),
             room,
@@ -184,7 +186,6 @@ def join(
             connect_timeout=settings.connect_timeout,
             options=options,
         )
-        features = load_plugins(plugin or [])
     except ValueError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
