@@ -8,6 +8,7 @@ fails before connecting, a real process against a real signaling server on
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import sys
@@ -21,7 +22,7 @@ from avacollab.cli.app import app
 from avacollab.settings import config_path
 from avacollab.signaling.server import SignalingServer
 
-from .conftest import Connect
+from .conftest import Connect, Peer
 
 ROOT = Path(__file__).resolve().parent.parent
 WAIT = 30.0
@@ -214,3 +215,54 @@ def test_bad_plugin_tables_are_one_clear_line(text: str, message: str) -> None:
         code, out = invoke(*args, env={"AVACOLLAB_PLUGINS": "voice"})
         assert code == 2 and out == f"error: {config_path()}: {message}" + out.split(message)[1]
         assert len(out.splitlines()) == 1
+
+
+# -- 1 and 3: every option checked before joining, one line, status 2 -------
+
+
+async def watch_joiners(other: Peer, joiners: asyncio.Queue[str]) -> None:
+    """Put the id of every peer-joined the raw peer ``other`` receives into ``joiners``.
+
+    Reading all along also answers the server's pings, which keeps ``other`` in the room."""
+    while True:
+        message = await other.recv(timeout=3600)
+        if message["type"] == "peer-joined":
+            joiners.put_nowait(str(message["peer"]))
+
+
+BAD_OPTIONS = [
+    ("editing.dco=foo.json", "--set editing.dco: unknown option 'dco' (did you mean 'doc'?)"),
+    ("nosuchplugin.x=1", "--set nosuchplugin.x: unknown feature 'nosuchplugin'"),
+    ("editing.poll=-1", "--set editing.poll=-1: must be seconds between 0 and 3600"),
+    ("presence.color=blue", "--set presence.color=blue: user.color must be a #rrggbb"),
+    ("editing.doc=/nonexistent/d/x.json", "directory '/nonexistent/d' does not exist"),
+    ("presence.cursor_from=/nonexistent/c.jsonl", "cannot read /nonexistent/c.jsonl: No such"),
+]
+
+
+async def test_a_bad_option_never_shows_a_peer_to_the_room(
+    server: SignalingServer, connect: Connect, tmp_path: Path
+) -> None:
+    other = await connect(server.url)
+    await other.join("cli")
+    joiners: asyncio.Queue[str] = asyncio.Queue()
+    watcher = asyncio.create_task(watch_joiners(other, joiners))
+    plugins = {"AVACOLLAB_PLUGINS": "editing,presence"}
+    for setting, message in BAD_OPTIONS:
+        bad = await run_join(server.url, "--set", setting, env=plugins)
+        assert bad.code == 2 and bad.out == "", (setting, bad.out)
+        assert bad.err.startswith("error: ") and message in bad.err, (setting, bad.err)
+        assert len(bad.err.splitlines()) == 1  # no traceback, no "never awaited" warning
+    # The next peer the room sees is a good one: no bad one ever joined.
+    doc = f"editing.doc={tmp_path / 'doc.json'}"
+    good = asyncio.create_task(run_join(server.url, "--set", doc, "--events", "-", env=plugins))
+    ran = await good
+    assert ran.code == 0, ran.err
+    watcher.cancel()
+    joined = json.loads(ran.out.splitlines()[0])
+    assert (
+        joined["event"] == "joined"
+        and await asyncio.wait_for(joiners.get(), WAIT) == joined["peer"]
+    )
+    assert joiners.empty()
+    await other.ws.close()

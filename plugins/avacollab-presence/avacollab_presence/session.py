@@ -48,6 +48,16 @@ def _seconds(value: float) -> float:
     return value
 
 
+def _replay_file(path: str) -> str:
+    """A replay file that exists and parses, checked before the session connects."""
+    if path != "-":
+        try:
+            load_steps(path)
+        except OSError as exc:  # a ReplayError (a ValueError) says which lines are bad
+            raise ValueError(f"cannot read {path}: {exc.strerror or exc}") from None
+    return path
+
+
 class PresenceSession(Feature):
     """The ``presence`` feature: the awareness of one running session."""
 
@@ -89,6 +99,7 @@ class PresenceSession(Feature):
             str,
             None,
             "A JSON-lines file of cursor steps to replay, or - for standard input.",
+            _replay_file,
         ),
     )
     clock: ClassVar[tuple[Scheduler | None, Callable[[], float]]] = (None, time.time)

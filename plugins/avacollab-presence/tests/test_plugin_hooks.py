@@ -264,7 +264,11 @@ async def test_options_set_the_start_and_bad_options_fail_it(room: Room, tmp_pat
         ({"presence.timeout": "-1"}, r"^--set presence.timeout=-1: must be a positive number"),
         ({"presence.colour": "red"}, r"^--set presence.colour: unknown option 'colour'"),
         ({"presence.idle_after": "60", "presence.away_after": "30"}, "^presence: away_after"),
-        ({"presence.cursor_from": str(tmp_path / "missing.jsonl")}, "^presence: .*missing.jsonl"),
+        # Checked with the options, before the session connects.
+        (
+            {"presence.cursor_from": str(tmp_path / "missing.jsonl")},
+            r"^--set presence.cursor_from=.*: cannot read .*missing.jsonl: No such file",
+        ),
     ]:
         with pytest.raises(PluginStartError, match=message):
             await room.join("bad", "Bad", options)
