@@ -266,3 +266,20 @@ async def test_a_bad_option_never_shows_a_peer_to_the_room(
     )
     assert joiners.empty()
     await other.ws.close()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["join", "room", "--connect-timeout", "x"],
+            "error: Invalid value for '--connect-timeout'",
+        ),
+        (["join"], "error: Missing argument 'ROOM'."),
+        (["serve", "--port", "http"], "error: Invalid value for '--port'"),
+        (["join", "room", "--no-such-flag"], "error: No such option: --no-such-flag"),
+    ],
+)
+def test_a_usage_mistake_is_one_line(args: list[str], message: str) -> None:
+    code, out = invoke(*args)
+    assert code == 2 and out.startswith(message) and len(out.splitlines()) == 1, out

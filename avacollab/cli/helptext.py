@@ -1,4 +1,7 @@
-"""One look for every command's help: placeholders in capitals, as in the usage line.
+"""One look for every command's help and usage errors.
+
+Placeholders are in capitals, as in the usage line, and a usage mistake is
+one ``error:`` line like every other error.
 
 Typer shows an option's value as its Python type (``<list[str]>``,
 ``<int>``) unless the option names a metavar; :class:`Command` gives every
@@ -49,3 +52,15 @@ class Command(typer.core.TyperCommand):
                 param.metavar = metavar(param)
             elif type(param) is typer.core.TyperArgument:
                 param.__class__ = _Argument
+
+    def make_context(self, info_name: str | None, args: list[str], *rest: Any, **kw: Any) -> Any:
+        """Parse ``args``; a usage mistake (a bad value, a missing argument) is one line
+        like every other error, instead of click's usage block."""
+        try:
+            return super().make_context(info_name, args, *rest, **kw)
+        except Exception as exc:
+            # Typer's click is private: its UsageError is the exception with status 2.
+            if getattr(exc, "exit_code", None) != 2 or not hasattr(exc, "format_message"):
+                raise
+            typer.echo(f"error: {exc.format_message()} (see --help)", err=True)
+            raise typer.Exit(2) from None
