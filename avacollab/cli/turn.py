@@ -182,6 +182,12 @@ def _check(path: Path) -> None:
     except (OSError, UnicodeDecodeError) as exc:
         _fail(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}")
     problems = check_config(text)
+    # The verdict first: it is what a reader wants, and the lines below explain it.
+    if problems:
+        count = f"{len(problems)} problem" + ("s" if len(problems) > 1 else "")
+        typer.echo(f"{path}: {count}, fix each line below", err=True)
+    else:
+        typer.echo(f"{path}: all hardening rules pass", err=True)
     for problem in problems:
         typer.echo(str(problem))
     warnings = [str(w) for w in config_warnings(text)]
@@ -190,9 +196,7 @@ def _check(path: Path) -> None:
     for warning in [*warnings, *([old_coturn] if old_coturn else [])]:
         typer.echo(f"warning: {warning}", err=True)
     if problems:
-        typer.echo(f"{path}: {len(problems)} problem(s)", err=True)
         raise typer.Exit(1)
-    typer.echo(f"{path}: all hardening rules pass", err=True)
 
 
 def _fail(message: str) -> NoReturn:
