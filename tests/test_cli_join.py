@@ -283,3 +283,23 @@ async def test_a_bad_option_never_shows_a_peer_to_the_room(
 def test_a_usage_mistake_is_one_line(args: list[str], message: str) -> None:
     code, out = invoke(*args)
     assert code == 2 and out.startswith(message) and len(out.splitlines()) == 1, out
+
+
+# -- 9: machine output ------------------------------------------------------
+
+
+async def test_tree_and_presence_print_json_for_scripts(
+    server: SignalingServer, tmp_path: Path
+) -> None:
+    lines = "/add - Button label=Buy\n/tree --json\n/presence --json\n/quit\n"
+    ran = await run_join(
+        server.url, "--name", "ada", "--set", f"editing.doc={tmp_path / 'doc.json'}",
+        stdin=lines, env={"AVACOLLAB_PLUGINS": "editing,presence"},
+    )  # fmt: skip
+    assert ran.code == 0, ran.err
+    parsed = [json.loads(line) for line in ran.out.splitlines() if line.startswith("[")]
+    tree, presence = parsed
+    assert [(c["type"], c["properties"]) for c in tree] == [("Button", {"label": "Buy"})]
+    assert tree[0]["children"] == [] and len(tree[0]["id"]) > 0
+    assert len(presence) == 1 and presence[0]["you"] is True
+    assert presence[0]["user"]["name"] == "ada" and presence[0]["status"] == "active"

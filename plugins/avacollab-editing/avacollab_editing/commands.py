@@ -55,9 +55,12 @@ def parse_assignments(words: list[str]) -> dict[str, JSON]:
 
 
 def tree(document: Document, line: str) -> str:
-    """``/tree``: print the visible tree."""
-    if split(line):
-        raise UsageError("/tree takes no arguments")
+    """``/tree [--json]``: print the visible tree, or the same as ``ComponentNode`` JSON."""
+    words = split(line)
+    if words == ["--json"]:
+        return json.dumps([c.to_json() for c in document.tree()], ensure_ascii=False)
+    if words:
+        raise UsageError("usage: /tree [--json]")
     return render_tree(document.tree())
 
 
@@ -152,7 +155,7 @@ def _parent(word: str) -> str | None:
 
 
 DOCUMENT_COMMANDS: dict[str, tuple[Callable[[Document, str], str], str]] = {
-    "tree": (tree, "print the component tree"),
+    "tree": (tree, "print the component tree (--json: as JSON)"),
     "add": (add, "/add PARENT|- TYPE [NAME=VALUE ...]: add a component"),
     "set": (set_, "/set ID NAME=VALUE [...]: set properties"),
     "unset": (unset, "/unset ID NAME: remove a property"),

@@ -303,7 +303,7 @@ async def test_join_commands(room: Room, tmp_path: Path) -> None:
     assert json.loads(target.read_text()) == doc(a).export()
 
     for line, error in [
-        ("/tree extra", "takes no arguments"),
+        ("/tree extra", "usage: /tree [--json]"),
         ("/add App", "usage: /add"),
         ("/add nowhere Button", "not in the tree"),
         ("/add - Bad!Type", "type"),

@@ -6,6 +6,7 @@ a mistake is answered with a line starting ``error:`` and changes nothing.
 
 from __future__ import annotations
 
+import json
 import shlex
 import time
 from collections.abc import Callable
@@ -29,6 +30,26 @@ def table(presence: Presence, now_ms: float | None = None) -> str:
         "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
         for row in rows
     )
+
+
+def table_json(presence: Presence) -> str:
+    """``/presence --json``: every peer's published state (the wire's JSON) with its peer
+    id and whether it is this peer, for scripts."""
+    peers = sorted(presence.states().values(), key=lambda p: (not p.local, p.state.user.name))
+    return json.dumps(
+        [{"peer": p.peer_id, "you": p.local, **p.state.to_json()} for p in peers],
+        ensure_ascii=False,
+    )
+
+
+def presence_table(presence: Presence, line: str, now_ms: float) -> str:
+    """``/presence [--json]``: the table, or the same as JSON."""
+    words = _split(line)
+    if words == ["--json"]:
+        return table_json(presence)
+    if words:
+        raise UsageError("usage: /presence [--json]")
+    return table(presence, now_ms)
 
 
 def _row(peer: PeerPresence, now_ms: float) -> tuple[str, str, str, str, str, str]:

@@ -176,7 +176,7 @@ class PresenceSession(Feature):
         result = [
             JoinCommand(
                 "presence",
-                "who is here: name, color, status, cursor, selection, last seen",
+                "who is here: name, color, status, cursor, selection, last seen (--json: as JSON)",
                 self._table,
             )
         ]
@@ -189,9 +189,8 @@ class PresenceSession(Feature):
     # -- internals ----------------------------------------------------------
 
     def _table(self, line: str) -> str:
-        if line.strip():
-            return "error: /presence takes no arguments"
-        return commands.table(self.presence, self._wall_clock() * 1000)
+        now_ms = self._wall_clock() * 1000
+        return commands.guarded(lambda: commands.presence_table(self.presence, line, now_ms))
 
     def _send(self, data: bytes, reliable: bool) -> None:
         bus = self.session.bus

@@ -313,7 +313,7 @@ async def test_join_commands(room: Room, clock: FakeScheduler) -> None:
     assert await room.run(a, "/select") == "selection cleared"
     await settle(lambda: attr(room, b, "a", "cursor") is None)
     for line, error in [
-        ("/presence now", "takes no arguments"),
+        ("/presence now", "usage: /presence [--json]"),
         ("/status", "usage: /status active|idle|away"),
         ("/status asleep", "status must be one of"),
         ("/cursor 1", "usage: /cursor"),
