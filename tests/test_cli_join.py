@@ -303,3 +303,25 @@ async def test_tree_and_presence_print_json_for_scripts(
     assert tree[0]["children"] == [] and len(tree[0]["id"]) > 0
     assert len(presence) == 1 and presence[0]["you"] is True
     assert presence[0]["user"]["name"] == "ada" and presence[0]["status"] == "active"
+
+
+# -- 5: media is opt-in, each error printed once ----------------------------
+
+
+async def test_voice_sends_nothing_until_asked_and_says_each_error_once(
+    server: SignalingServer,
+) -> None:
+    lines = "/links\n/mic on tone:440\n/links\n/mic off\n/links\n/mic on\n/mic sideways\n/quit\n"
+    ran = await run_join(server.url, stdin=lines, env={"AVACOLLAB_PLUGINS": "builtin,voice"})
+    assert ran.code == 0, ran.err
+    out = ran.out.splitlines()
+    # The quick start greets with no error: nothing is opened until /mic on.
+    assert out[1:4] == ["you: " + out[0].split(" as ")[1].split(" ")[0] + " in cli",
+                        "room cli: 0 other peers", "voice: not sending"]  # fmt: skip
+    assert "sending tone" in out and "voice: tone (live); speaking: -" in out
+    assert "mic off" in out and out.count("voice: not sending") == 2
+    assert "usage: /mic on [mic|tone:HZ|file:PATH] | /mic off" in out
+    # /mic on opens this machine's microphone: sent once, or one error saying why not.
+    replies = [line for line in out if line == "sending mic" or "no microphone" in line]
+    assert len(replies) == 1, ran.out + ran.err
+    assert "no microphone" not in ran.err
