@@ -256,7 +256,9 @@ class FeatureSet:
                 self._failed(feature, method, exc)
 
     def _failed(self, feature: Feature, method: str, exc: Exception) -> None:
-        logger.error("feature %s: %s failed", feature.name, method, exc_info=exc)
+        # The plugin-error event is the report people see (the session logs it too);
+        # the traceback is for whoever debugs the plugin, so only at debug level.
+        logger.debug("feature %s: %s failed", feature.name, method, exc_info=exc)
         if self._session is not None:
             self._session.emit(
                 "plugin-error",

@@ -325,3 +325,12 @@ async def test_voice_sends_nothing_until_asked_and_says_each_error_once(
     replies = [line for line in out if line == "sending mic" or "no microphone" in line]
     assert len(replies) == 1, ran.out + ran.err
     assert "no microphone" not in ran.err
+
+
+async def test_a_plugin_error_is_one_line_without_traceback(server: SignalingServer) -> None:
+    lines = "/break-status\n/links\n/quit\n"
+    ran = await run_join(server.url, "--plugin", "tests.e2e_plugin", stdin=lines)
+    assert ran.code == 0, ran.err
+    assert "Traceback" not in ran.out + ran.err
+    assert (ran.out + ran.err).count("status is broken") == 1
+    assert "! e2e: status failed: RuntimeError: status is broken" in ran.out.splitlines()

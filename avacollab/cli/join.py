@@ -344,6 +344,8 @@ def describe(event: dict[str, Any]) -> str:
         return f"! link to {peer}: {event['error']}"
     if kind == "rejoined":
         return "* signaling reconnected"
+    if kind == "plugin-error":
+        return f"! {event['feature']}: {event['method']} failed: {event['error']}"
     if kind in ("renegotiated", "closed"):
         return ""
     if "." in kind:
