@@ -73,6 +73,10 @@ class Session(Protocol):
         """Report an event: one line in ``--events jsonl``, and the log.
 
         Plugin events should be named ``plugin.event`` (``editing.saved``).
+        The terminal prints an event with an ``error`` field as an error, one
+        with a ``note`` field (what another peer did, in a few words: ``bob
+        started sharing x11``) as a status line, and one with a ``text`` field
+        (with ``peer``) as chat; any other event goes to ``--events`` only.
         """
         ...
 

@@ -311,3 +311,26 @@ def test_parse_options() -> None:
         "editing.doc": "a=b.json",
         "x.y": "",
     }
+
+
+async def test_others_edits_are_one_line_and_replies_are_events(
+    spawn: Spawn, tmp_path: Path
+) -> None:
+    def editing(name: str) -> list[str]:
+        return ["--plugin", "avacollab_editing.plugin", "--set",
+                f"editing.doc={tmp_path / name}.json"]  # fmt: skip
+
+    ann = await spawn("ann", *editing("ann"))
+    bob = await spawn("bob", *editing("bob"))
+    async with asyncio.timeout(30):
+        await asyncio.gather(ann.connected_to(1), bob.connected_to(1))
+    await bob.command("/add - Button label=Buy")
+    await bob.command("/tree --json")
+    changed = await ann.events.wait_for("editing.changed", origin=bob.id)
+    assert changed["note"] == "bob edited 1 component"
+    reply = await bob.events.wait_for("reply", command="/tree --json")
+    (button,) = json.loads(reply["output"])
+    assert button["type"] == "Button" and button["properties"] == {"label": "Buy"}
+    await quit_all([ann, bob])
+    status = (tmp_path / "ann.stderr").read_text().splitlines()
+    assert "* bob edited 1 component" in status

@@ -22,6 +22,7 @@ import signal
 import socket
 import sys
 import threading
+import time
 import urllib.parse
 from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
@@ -309,6 +310,14 @@ class Terminal:
         self.out.write(line + "\n")
         self.out.flush()
 
+    def events_only(self, event: dict[str, Any]) -> None:
+        """Record ``event`` in ``--events`` without a status line (a command's reply,
+        already printed)."""
+        if self.events is not None:
+            event = {**event, "ts": round(time.time(), 3)}
+            self.events.write(json.dumps(event, default=str, separators=(",", ":")) + "\n")
+            self.events.flush()
+
     def wants(self, event: str) -> bool:
         # Events without text or error are for --events only (see describe()).
         return self.events is not None
@@ -351,6 +360,8 @@ def describe(event: dict[str, Any]) -> str:
     if "." in kind:
         # Plugin events are for --events; people see what is meant for them:
         # a message (chat text) or an error.
+        if "note" in event:  # what another peer did, in a few words
+            return f"* {event['note']}"
         if "text" in event:
             return f"<{_who(peer, event.get('name'))}> {event['text']}" if peer else event["text"]
         if "error" in event:
@@ -414,6 +425,9 @@ async def run(config: SessionConfig, features: Sequence[type[Feature]], terminal
             output = await session.features.execute(line)
             if output:
                 terminal.say(output)
+            if terminal.events is not None and line.strip():
+                # A script reads what a command answered (/tree --json) from the events.
+                terminal.events_only({"event": "reply", "command": line.strip(), "output": output})
     finally:
         await session.close()
         for sig in (signal.SIGINT, signal.SIGTERM):

@@ -282,8 +282,14 @@ class EditingSession(Feature):
             self.session.emit("editing.rejected", peer=message.sender, reason=str(exc))
 
     def _changed(self, change: Change) -> None:
+        note = {}
+        if not change.local and change.origin is not None:  # another peer's edit
+            who = self.session.peers.get(change.origin) or change.origin[:8]
+            count = len({node.id for node in change.nodes})
+            note = {"note": f"{who} edited {count} component{'' if count == 1 else 's'}"}
         self.session.emit(
             "editing.changed",
+            **note,
             origin=change.origin,
             local=change.local,
             nodes=[

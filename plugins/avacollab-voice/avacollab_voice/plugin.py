@@ -210,7 +210,9 @@ class Voice(Feature):
         if not isinstance(speaking, bool) or self.speaking.get(message.sender, False) == speaking:
             return
         self.speaking[message.sender] = speaking
-        self.session.emit(SPEAKING, peer=message.sender, speaking=speaking)
+        who = self.session.peers.get(message.sender) or message.sender[:8]
+        note = f"{who} is speaking" if speaking else f"{who} stopped speaking"
+        self.session.emit(SPEAKING, note=note, peer=message.sender, speaking=speaking)
 
     def topics(self) -> dict[str, Handler]:
         return {SPEAKING: self.on_speaking}

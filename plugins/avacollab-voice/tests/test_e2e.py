@@ -129,6 +129,8 @@ async def test_mic_on_starts_sending_to_a_connected_peer_and_off_stops(
     mic = alice.features.commands["mic"]
     assert await mic.run("on tone:440") == "sending tone"  # type: ignore[misc]
     recorder = await recording(bob, alice)  # the track came by renegotiation
+    speaking = await bob.events.wait_for("voice.speaking", peer=alice.peer_id, speaking=True)
+    assert speaking["note"] == "p0 is speaking"  # by name, one status line
     await heard(recorder, 0.5)
     start, end = await heard(recorder, 1.0)
     assert abs(dominant_frequency(samples(recorder.path)[start:end]) - 440.0) < 5.0
