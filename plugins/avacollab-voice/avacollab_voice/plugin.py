@@ -298,7 +298,11 @@ class Voice(Feature):
         """One line for the status display."""
         if self.track is None:
             return ["voice: not sending"]
-        talking = sorted(p for p, on in self.speaking.items() if on)
+        # By name, as people know each other (an unnamed peer by the start of its id).
+        me, peers = self.session.peer_id, self.session.peers
+        talking = sorted(
+            "you" if p == me else peers.get(p) or p[:8] for p, on in self.speaking.items() if on
+        )
         state = "muted" if self.muted else "live"
         source = self.settings.source.kind
         return [f"voice: {source} ({state}); speaking: {', '.join(talking) or '-'}"]

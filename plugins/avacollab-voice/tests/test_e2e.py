@@ -131,6 +131,10 @@ async def test_mic_on_starts_sending_to_a_connected_peer_and_off_stops(
     recorder = await recording(bob, alice)  # the track came by renegotiation
     speaking = await bob.events.wait_for("voice.speaking", peer=alice.peer_id, speaking=True)
     assert speaking["note"] == "p0 is speaking"  # by name, one status line
+    # The status line names who speaks: others by display name, this peer as "you".
+    assert await bob.features.commands["mic"].run("on tone:880") == "sending tone"  # type: ignore[misc]
+    await bob.events.wait_for("voice.speaking", peer=bob.peer_id, speaking=True)
+    assert bob.features.get(Voice).status() == ["voice: tone (live); speaking: p0, you"]
     await heard(recorder, 0.5)
     start, end = await heard(recorder, 1.0)
     assert abs(dominant_frequency(samples(recorder.path)[start:end]) - 440.0) < 5.0
