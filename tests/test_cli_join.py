@@ -8,8 +8,10 @@ fails before connecting, a real process against a real signaling server on
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
+import pty
 import re
 import sys
 from dataclasses import dataclass
@@ -334,3 +336,47 @@ async def test_a_plugin_error_is_one_line_without_traceback(server: SignalingSer
     assert "Traceback" not in ran.out + ran.err
     assert (ran.out + ran.err).count("status is broken") == 1
     assert "! e2e: status failed: RuntimeError: status is broken" in ran.out.splitlines()
+
+
+# -- 11: colour where a terminal is attached, never in pipes ----------------
+
+
+async def run_in_terminal(url: str, stdin: str, env: dict[str, str]) -> str:
+    """``join`` with its output on a pseudo-terminal; everything it wrote there."""
+    master, slave = pty.openpty()
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "avacollab", "join", "cli", "--server", url,
+        "--ice-address", "127.0.0.1",
+        cwd=ROOT, env={**os.environ, "AVACOLLAB_PLUGINS": "", "TERM": "xterm", **env},
+        stdin=asyncio.subprocess.PIPE, stdout=slave, stderr=slave,
+    )  # fmt: skip
+    os.close(slave)
+    try:
+        async with asyncio.timeout(WAIT):
+            await proc.communicate(stdin.encode())
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    output = b""
+    with contextlib.suppress(OSError):  # EIO once everything written is read
+        while chunk := os.read(master, 65536):
+            output += chunk
+    os.close(master)
+    assert proc.returncode == 0, output
+    return output.decode(errors="replace")
+
+
+COLOUR = re.compile(r"\x1b\[[0-9;]*3[1-7]m")  # an SGR foreground colour
+
+
+async def test_colour_only_on_a_terminal_and_never_with_no_color(
+    server: SignalingServer,
+) -> None:
+    coloured = await run_in_terminal(server.url, "/nope\n/quit\n", {})
+    assert COLOUR.search(coloured) and "joined cli" in coloured
+    assert f"connecting to {server.url}" in coloured  # the spinner while joining
+    plain = await run_in_terminal(server.url, "/nope\n/quit\n", {"NO_COLOR": "1"})
+    assert not COLOUR.search(plain) and "joined cli" in plain
+    piped = await run_join(server.url, stdin="/nope\n/quit\n")
+    assert "\x1b" not in piped.out + piped.err and "* joined cli" in piped.out

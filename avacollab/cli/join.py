@@ -28,6 +28,8 @@ from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import IO, Annotated, Any
 
+import rich.console
+import rich.text
 import typer
 
 from .. import featureoptions, logs
@@ -299,16 +301,37 @@ def load_plugins(modules: list[str]) -> list[type[Feature]]:
         raise ValueError(str(exc)) from None
 
 
+STYLES = (("error:", "bold red"), ("! ", "red"), ("* ", "cyan"))
+"""Line prefix to colour, where a terminal shows colour."""
+
+
 class Terminal:
-    """Status lines for people, JSON lines for scripts."""
+    """Status lines for people, JSON lines for scripts.
+
+    Lines are coloured by what they are (errors red, room changes cyan) and a
+    spinner shows while connecting, only where ``out`` is a terminal and
+    ``NO_COLOR`` is not set: rich decides that, and writes plain lines to a
+    pipe or file.
+    """
 
     def __init__(self, out: IO[str], events: IO[str] | None) -> None:
         self.out = out
         self.events = events
+        self.console = rich.console.Console(file=out, highlight=False, soft_wrap=True)
 
     def say(self, line: str) -> None:
-        self.out.write(line + "\n")
-        self.out.flush()
+        if not self.console.is_terminal:
+            self.out.write(line + "\n")
+            self.out.flush()
+            return
+        style = next((style for prefix, style in STYLES if line.startswith(prefix)), "")
+        self.console.print(rich.text.Text(line, style=style))
+
+    def connecting(self, url: str) -> contextlib.AbstractContextManager[object]:
+        """A spinner while the session joins (nothing where it would not show)."""
+        if not self.console.is_terminal:
+            return contextlib.nullcontext()
+        return self.console.status(f"connecting to {url}", spinner="dots")
 
     def events_only(self, event: dict[str, Any]) -> None:
         """Record ``event`` in ``--events`` without a status line (a command's reply,
@@ -398,7 +421,8 @@ async def run(config: SessionConfig, features: Sequence[type[Feature]], terminal
         loop.add_signal_handler(sig, stop.set)
     session = Session(config, features=features, events=terminal)
     try:
-        await session.start()
+        with terminal.connecting(config.server):
+            await session.start()
     except SignalingError as exc:
         hint = ""
         if urllib.parse.urlsplit(config.server).path != WS_PATH:
