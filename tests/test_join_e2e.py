@@ -334,3 +334,21 @@ async def test_others_edits_are_one_line_and_replies_are_events(
     await quit_all([ann, bob])
     status = (tmp_path / "ann.stderr").read_text().splitlines()
     assert "* bob edited 1 component" in status
+
+
+async def test_select_names_existing_components_by_any_unique_prefix(
+    spawn: Spawn, tmp_path: Path
+) -> None:
+    doc = f"editing.doc={tmp_path / 'a.json'}"
+    plugins = ["--plugin", "avacollab_editing.plugin", "--plugin", "avacollab_presence.plugin"]
+    ann = await spawn("ann", *plugins, "--set", doc)
+    await ann.command("/add - Button label=Buy")
+    added = await ann.events.wait_for("reply", command="/add - Button label=Buy")
+    button = added["output"].removeprefix("added ")
+    for line in ("/select nonexistent", f"/select {button[:6]}"):
+        await ann.command(line)
+    refused = await ann.events.wait_for("reply", command="/select nonexistent")
+    assert refused["output"] == "error: no component 'nonexistent'; /tree lists them"
+    chosen = await ann.events.wait_for("reply", command=f"/select {button[:6]}")
+    assert chosen["output"] == f"selected {button}"
+    await quit_all([ann])

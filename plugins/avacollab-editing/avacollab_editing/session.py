@@ -139,6 +139,11 @@ class EditingSession(Feature):
         self.sync.close()
         self.document.close()
 
+    def resolve_component(self, word: str) -> str:
+        """The id of the visible component ``word`` names (its id or a unique prefix);
+        ``ValueError`` saying why not. Other features (presence's ``/select``) use it."""
+        return commands.resolve(self.document, word)
+
     def status(self) -> list[str]:
         """One line for the status display."""
         count = sum(1 for _ in walk(self.document.tree()))

@@ -98,9 +98,18 @@ def cursor(presence: Presence, line: str) -> str:
     return f"cursor at {x:g},{y:g}"
 
 
-def select(presence: Presence, line: str) -> str:
-    """``/select [ID ...]``: replace the selection (nothing clears it)."""
+def select(presence: Presence, line: str, resolve: Callable[[str], str] | None = None) -> str:
+    """``/select [ID ...]``: replace the selection (nothing clears it).
+
+    ``resolve`` (the editing document's, when one runs in the session) turns
+    each ID or unique prefix into a component id and refuses one that names
+    none, so a typo is not selected silently."""
     ids = _split(line)
+    if resolve is not None:
+        try:
+            ids = [resolve(word) for word in ids]
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
     presence.set_selection(ids)
     return f"selected {' '.join(ids)}" if ids else "selection cleared"
 

@@ -183,8 +183,23 @@ class PresenceSession(Feature):
         result.extend(
             JoinCommand(name, help_line, _bind(function, self.presence))
             for name, (function, help_line) in commands.PRESENCE_COMMANDS.items()
+            if name != "select"
         )
+        result.append(JoinCommand("select", commands.PRESENCE_COMMANDS["select"][1], self._select))
         return result
+
+    def _select(self, line: str) -> str:
+        return commands.guarded(lambda: commands.select(self.presence, line, self._resolver()))
+
+    def _resolver(self) -> Callable[[str], str] | None:
+        """The ``resolve_component`` of a running feature that has one (editing's), found
+        through the session's features when it exposes them; else ids go unchecked."""
+        features = getattr(self.session, "features", None)
+        for feature in getattr(features, "running", ()):
+            resolve = getattr(feature, "resolve_component", None)
+            if callable(resolve):
+                return cast(Callable[[str], str], resolve)
+        return None
 
     # -- internals ----------------------------------------------------------
 
