@@ -380,3 +380,10 @@ async def test_colour_only_on_a_terminal_and_never_with_no_color(
     assert not COLOUR.search(plain) and "joined cli" in plain
     piped = await run_join(server.url, stdin="/nope\n/quit\n")
     assert "\x1b" not in piped.out + piped.err and "* joined cli" in piped.out
+
+
+def test_plugin_tables_fit_a_hundred_columns() -> None:
+    env = {"AVACOLLAB_PLUGINS": "builtin,editing,presence,screenshare,voice"}
+    code, out = invoke("plugins", "--options", env=env)
+    assert code == 0 and "cursor_from" in out
+    assert max(len(line) for line in out.splitlines()) <= 100, out
