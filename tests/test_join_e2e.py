@@ -27,6 +27,7 @@ from avacollab.peer.ice import LOOPBACK
 from avacollab.peer.session import SessionConfig
 from avacollab.signaling.server import SignalingServer
 
+from .conftest import ServerFactory
 from .e2e_plugin import payload
 from .sessionkit import WAIT, Events
 
@@ -352,3 +353,19 @@ async def test_select_names_existing_components_by_any_unique_prefix(
     chosen = await ann.events.wait_for("reply", command=f"/select {button[:6]}")
     assert chosen["output"] == f"selected {button}"
     await quit_all([ann])
+
+
+async def test_signaling_lost_and_regained_are_one_line_each(
+    spawn: Spawn, server: SignalingServer, make_server: ServerFactory, tmp_path: Path
+) -> None:
+    ann = await spawn("ann")
+    await server.stop()
+    lost = await ann.events.wait_for("signaling-lost")
+    assert "code" in lost
+    await make_server(port=server.port)  # the same secret: ann resumes its id
+    await ann.events.wait_for("rejoined")
+    await quit_all([ann])
+    status = (tmp_path / "ann.stderr").read_text().splitlines()
+    assert status.count("! signaling lost, reconnecting (links to peers stay up)") == 1
+    assert status.count("* signaling reconnected") == 1
+    assert not [line for line in status if "warning signaling-lost" in line]

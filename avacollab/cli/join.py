@@ -374,6 +374,8 @@ def describe(event: dict[str, Any]) -> str:
         )
     if kind == "link-failed":
         return f"! link to {peer}: {event['error']}"
+    if kind == "signaling-lost":
+        return "! signaling lost, reconnecting (links to peers stay up)"
     if kind == "rejoined":
         return "* signaling reconnected"
     if kind == "plugin-error":
@@ -420,6 +422,8 @@ async def run(config: SessionConfig, features: Sequence[type[Feature]], terminal
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     session = Session(config, features=features, events=terminal)
+    # A lost signaling connection is one line and one event (links to peers stay up).
+    session.signaling.on_lost = lambda code: session.emit("signaling-lost", code=code)
     try:
         with terminal.connecting(config.server):
             await session.start()
