@@ -181,6 +181,15 @@ class Feature:
     options: ClassVar[Sequence[Option]] = ()
     """The options this feature takes; any other ``--set name.x`` is refused."""
 
+    @classmethod
+    def check_options(cls, config: Mapping[str, Any]) -> None:
+        """Check options against each other (each alone is checked by its ``Option``).
+
+        Called with every option's value before the session connects; raise
+        ``ValueError`` saying what to change (``away_after must be longer than
+        idle_after``), so a peer never joins only to fail in :meth:`start`.
+        """
+
     def __init__(self, session: Session, config: Mapping[str, Any]) -> None:
         """Keep ``session`` and ``config`` (every option's value, by option name)."""
         self.session = session

@@ -65,6 +65,11 @@ def parse_options(
             values[feature][name] = option.parse(text)
         except ValueError as exc:
             raise ValueError(f"--set {key}={text}: {exc}") from None
+    for cls in classes:
+        try:
+            cls.check_options(values[cls.name])
+        except ValueError as exc:
+            raise ValueError(f"{cls.name}: {exc}") from None
     return values
 
 

@@ -239,6 +239,8 @@ BAD_OPTIONS = [
     ("presence.color=blue", "--set presence.color=blue: user.color must be a #rrggbb"),
     ("editing.doc=/nonexistent/d/x.json", "directory '/nonexistent/d' does not exist"),
     ("presence.cursor_from=/nonexistent/c.jsonl", "cannot read /nonexistent/c.jsonl: No such"),
+    # Options checked against each other (Feature.check_options), found by the property test.
+    ("presence.idle_after=400", "error: presence: away_after must be longer than idle_after"),
 ]
 
 

@@ -114,6 +114,12 @@ class PresenceSession(Feature):
             type[PresenceSession], type(cls.__name__, (cls,), {"clock": (scheduler, wall_clock)})
         )
 
+    @classmethod
+    def check_options(cls, config: Mapping[str, Any]) -> None:
+        """``away_after`` after ``idle_after``, checked before the session connects."""
+        if config["away_after"] <= config["idle_after"]:
+            raise ValueError("away_after must be longer than idle_after")
+
     def __init__(self, session: Session, config: Mapping[str, Any]) -> None:
         super().__init__(session, config)
         self._wall_clock = self.clock[1]
