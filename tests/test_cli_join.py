@@ -155,6 +155,9 @@ def test_an_ice_address_not_on_this_machine_is_refused_at_once(unused_tcp_port: 
         (["join", "room", "--connect-timeout", "-1"], "error: --connect-timeout must be positive"),
         (["join", "room", "--server", "http://x"], "error: --server must start with ws://"),
         (["serve", "--max-room-size", "0"], "error: --max-room-size must be at least 1"),
+        # The server's rules, checked before connecting (the property test found --name).
+        (["join", "room", "--name", "a\x1ab"], "error: --name: at most 64 characters, no control"),
+        (["join", "no room"], "error: 'no room' is not a valid room name"),
         (["serve", "--allowed-host", "a/b"], "error: --allowed-host: 'a/b' is not a host name"),
     ],
 )

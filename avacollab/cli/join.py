@@ -38,6 +38,7 @@ from ..feature import Feature, JoinCommand
 from ..peer.session import PluginStartError, Session, SessionConfig
 from ..peer.signaling_client import SignalingError
 from ..settings import SettingsError, load
+from ..signaling.protocol import MAX_NAME, ROOM_RE
 from ..signaling.server import WS_PATH
 from .errors import in_flag_terms
 from .helptext import Command
@@ -163,6 +164,7 @@ def join(
         typer.echo(f"error: --log-level {log_level!r}: expected {', '.join(LOG_LEVELS)}", err=True)
         raise typer.Exit(2)
     try:
+        _check_identity(room, name)
         flags = {
             "server_url": server,
             "ice_addresses": [_address(a) for a in ice_address] if ice_address else None,
@@ -268,6 +270,17 @@ def _local_address(address: str, flag: str) -> None:
             raise ValueError(
                 f"{flag} {address}: not an address of this machine ({exc.strerror or exc})"
             ) from None
+
+
+def _check_identity(room: str, name: str) -> None:
+    """The server's rules for ROOM and --name, checked here so a mistake is status 2
+    before connecting rather than a refusal after."""
+    if not ROOM_RE.match(room):
+        raise ValueError(
+            f"{room!r} is not a valid room name (letters, digits and . _ : -, at most 128)"
+        )
+    if len(name) > MAX_NAME or any(ch < " " or ch == "\x7f" for ch in name):
+        raise ValueError(f"--name: at most {MAX_NAME} characters, no control characters")
 
 
 def _base(url: str) -> str:
