@@ -73,6 +73,10 @@ class Session(Protocol):
         """Report an event: one line in ``--events jsonl``, and the log.
 
         Plugin events should be named ``plugin.event`` (``editing.saved``).
+        The terminal prints an event with an ``error`` field as an error, one
+        with a ``note`` field (what another peer did, in a few words: ``bob
+        started sharing x11``) as a status line, and one with a ``text`` field
+        (with ``peer``) as chat; any other event goes to ``--events`` only.
         """
         ...
 
@@ -176,6 +180,15 @@ class Feature:
     of its bus topics and of its events; shown by ``avacollab plugins``."""
     options: ClassVar[Sequence[Option]] = ()
     """The options this feature takes; any other ``--set name.x`` is refused."""
+
+    @classmethod
+    def check_options(cls, config: Mapping[str, Any]) -> None:
+        """Check options against each other (each alone is checked by its ``Option``).
+
+        Called with every option's value before the session connects; raise
+        ``ValueError`` saying what to change (``away_after must be longer than
+        idle_after``), so a peer never joins only to fail in :meth:`start`.
+        """
 
     def __init__(self, session: Session, config: Mapping[str, Any]) -> None:
         """Keep ``session`` and ``config`` (every option's value, by option name)."""

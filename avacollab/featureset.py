@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 
 from .feature import Feature, JoinCommand, Session, check_feature
 
-__all__ = ["FeatureSet", "PluginStartError", "parse_options"]
+__all__ = ["FeatureSet", "PluginStartError", "parse_options", "unknown_name"]
 
 logger = logging.getLogger(__name__)
 
@@ -58,18 +58,24 @@ def parse_options(
     for key, text in raw.items():
         feature, _, name = key.partition(".")
         if feature not in declared:
-            raise ValueError(f"--set {key}: {_unknown('feature', feature, declared)}")
+            raise ValueError(f"--set {key}: {unknown_name('feature', feature, declared)}")
         option = declared[feature].get(name)
         if option is None:
-            raise ValueError(f"--set {key}: {_unknown('option', name, declared[feature])}")
+            raise ValueError(f"--set {key}: {unknown_name('option', name, declared[feature])}")
         try:
             values[feature][name] = option.parse(text)
         except ValueError as exc:
             raise ValueError(f"--set {key}={text}: {exc}") from None
+    for cls in classes:
+        try:
+            cls.check_options(values[cls.name])
+        except ValueError as exc:
+            raise ValueError(f"{cls.name}: {exc}") from None
     return values
 
 
-def _unknown(what: str, name: str, known: Mapping[str, Any]) -> str:
+def unknown_name(what: str, name: str, known: Mapping[str, Any]) -> str:
+    """``unknown option 'x' (did you mean 'y'?); options: ...``, for a name not in ``known``."""
     message = f"unknown {what} {name!r}"
     close = difflib.get_close_matches(name, list(known), n=1)
     if close:
@@ -276,7 +282,9 @@ class FeatureSet:
                 self._failed(feature, method, exc)
 
     def _failed(self, feature: Feature, method: str, exc: Exception) -> None:
-        logger.error("feature %s: %s failed", feature.name, method, exc_info=exc)
+        # The plugin-error event is the report people see (the session logs it too);
+        # the traceback is for whoever debugs the plugin, so only at debug level.
+        logger.debug("feature %s: %s failed", feature.name, method, exc_info=exc)
         if self._session is not None:
             self._session.emit(
                 "plugin-error",

@@ -287,17 +287,30 @@ def load(flags: dict[str, Any] | None = None, path: Path | None = None) -> Loade
     return Loaded(replace(Settings(), **values), sources)
 
 
-def _from_file(path: Path) -> dict[str, Any]:
+SECTIONS = frozenset(spec.metadata["section"] for spec in SETTINGS.values())
+"""The core's tables; any other table of the file holds a feature's options
+(``[voice]``), which :mod:`avacollab.featureoptions` reads and checks."""
+
+
+def read_tables(path: Path) -> dict[str, dict[str, Any]]:
+    """The config file's tables (none if it does not exist); ``SettingsError`` if unreadable."""
     if not path.exists():
         return {}
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise SettingsError(f"cannot read config file {path}: {exc}") from None
-    values: dict[str, Any] = {}
     for section, table in data.items():
         if not isinstance(table, dict):
             raise SettingsError(f"{path}: top-level {section!r} must be a table like [server]")
+    return data
+
+
+def _from_file(path: Path) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for section, table in read_tables(path).items():
+        if section not in SECTIONS:
+            continue  # a feature's options
         for name, value in table.items():
             spec = SETTINGS.get(name)
             if spec is None or spec.metadata["section"] != section:

@@ -72,8 +72,20 @@ class E2e(Feature):
 
         return {TOPIC: received}
 
+    broken = False
+    """Set by ``/break-status``: :meth:`status` then raises, as a buggy plugin's would."""
+
+    def status(self) -> list[str]:
+        if self.broken:
+            raise RuntimeError("status is broken")
+        return []
+
     def commands(self) -> list[JoinCommand]:
         session = self.session
+
+        def break_status(_: str) -> str:
+            self.broken = True
+            return "broken"
 
         def send(rest: str) -> str:
             to, reliable = None, True
@@ -124,6 +136,7 @@ class E2e(Feature):
             JoinCommand("unknown", "/unknown PEER: a message nobody subscribes to", unknown),
             JoinCommand("counters", "/counters: emit the bus counters", counters),
             JoinCommand("publish", "/publish PEER TOPIC TEXT: TEXT as is, on any topic", publish),
+            JoinCommand("break-status", "/break-status: make status() raise", break_status),
         ]
 
     async def close(self) -> None:

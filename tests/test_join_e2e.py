@@ -28,6 +28,7 @@ from avacollab.peer.session import SessionConfig
 from avacollab.signaling.server import SignalingServer
 from avacollab.testing import EventLog
 
+from .conftest import ServerFactory
 from .e2e_plugin import payload
 from .sessionkit import WAIT
 
@@ -331,7 +332,7 @@ def cli_app() -> typer.Typer:
         (["--set", "nodot=1"], "expected feature.option=value"),
         (["--set", "a.b"], "expected feature.option=value"),
         (["--ice-address", "localhost"], "is not an IP address"),
-        (["--connect-timeout", "0"], "connect_timeout must be positive"),
+        (["--connect-timeout", "0"], "error: --connect-timeout must be positive"),
         (["--plugin", "no_such_module_here"], "cannot import it"),
         (["--events", "/nonexistent-dir/x.jsonl"], "--events"),
     ],
@@ -412,3 +413,60 @@ def test_parse_options() -> None:
         "editing.doc": "a=b.json",
         "x.y": "",
     }
+
+
+async def test_others_edits_are_one_line_and_replies_are_events(
+    spawn: Spawn, tmp_path: Path
+) -> None:
+    def editing(name: str) -> list[str]:
+        return ["--plugin", "avacollab_editing.plugin", "--set",
+                f"editing.doc={tmp_path / name}.json"]  # fmt: skip
+
+    ann = await spawn("ann", *editing("ann"))
+    bob = await spawn("bob", *editing("bob"))
+    async with asyncio.timeout(30):
+        await asyncio.gather(ann.connected_to(1), bob.connected_to(1))
+    await bob.command("/add - Button label=Buy")
+    await bob.command("/tree --json")
+    changed = await ann.events.wait_for("editing.changed", origin=bob.id)
+    assert changed["note"] == "bob edited 1 component"
+    reply = await bob.events.wait_for("reply", command="/tree --json")
+    (button,) = json.loads(reply["output"])
+    assert button["type"] == "Button" and button["properties"] == {"label": "Buy"}
+    await quit_all([ann, bob])
+    status = (tmp_path / "ann.stderr").read_text().splitlines()
+    assert "* bob edited 1 component" in status
+
+
+async def test_select_names_existing_components_by_any_unique_prefix(
+    spawn: Spawn, tmp_path: Path
+) -> None:
+    doc = f"editing.doc={tmp_path / 'a.json'}"
+    plugins = ["--plugin", "avacollab_editing.plugin", "--plugin", "avacollab_presence.plugin"]
+    ann = await spawn("ann", *plugins, "--set", doc)
+    await ann.command("/add - Button label=Buy")
+    added = await ann.events.wait_for("reply", command="/add - Button label=Buy")
+    button = added["output"].removeprefix("added ")
+    for line in ("/select nonexistent", f"/select {button[:6]}"):
+        await ann.command(line)
+    refused = await ann.events.wait_for("reply", command="/select nonexistent")
+    assert refused["output"] == "error: no component 'nonexistent'; /tree lists them"
+    chosen = await ann.events.wait_for("reply", command=f"/select {button[:6]}")
+    assert chosen["output"] == f"selected {button}"
+    await quit_all([ann])
+
+
+async def test_signaling_lost_and_regained_are_one_line_each(
+    spawn: Spawn, server: SignalingServer, make_server: ServerFactory, tmp_path: Path
+) -> None:
+    ann = await spawn("ann")
+    await server.stop()
+    lost = await ann.events.wait_for("signaling-lost")
+    assert "code" in lost
+    await make_server(port=server.port)  # the same secret: ann resumes its id
+    await ann.events.wait_for("rejoined")
+    await quit_all([ann])
+    status = (tmp_path / "ann.stderr").read_text().splitlines()
+    assert status.count("! signaling lost, reconnecting (links to peers stay up)") == 1
+    assert status.count("* signaling reconnected") == 1
+    assert not [line for line in status if "warning signaling-lost" in line]

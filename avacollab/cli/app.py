@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
-from .. import __version__, logs
+from .. import __version__, featureoptions, logs
 from ..secretfile import SecretFileError, load_or_create, read_secret, warn_on_stderr
 from ..settings import (
     SETTINGS,
@@ -29,7 +29,8 @@ from ..signaling.core import IceServers
 from . import join as join_cli
 from . import plugins as plugins_cli
 from . import turn as turn_cli
-from .errors import fail
+from .errors import fail, in_flag_terms
+from .helptext import Command
 
 app = typer.Typer(
     name="avacollab",
@@ -71,7 +72,7 @@ def _settings(flags: dict[str, Any]) -> Loaded:
     try:
         return load(flags)
     except SettingsError as exc:
-        fail(str(exc))
+        fail(in_flag_terms(str(exc), flags))
 
 
 def _version(value: bool) -> None:
@@ -103,7 +104,7 @@ def _opt(name: str, *flags: str) -> Any:
     return typer.Option(*flags, help=_help(name, flags[0]))
 
 
-@app.command()
+@app.command(cls=Command)
 def serve(
     host: Annotated[str | None, _opt("host")] = None,
     port: Annotated[int | None, _opt("port")] = None,
@@ -221,9 +222,12 @@ async def _serve(
     await server.stop()
 
 
-@app.command()
+@app.command(cls=Command)
 def token(
-    room: Annotated[str, typer.Argument(help="Room the token admits to. Example: design-review")],
+    room: Annotated[
+        str,
+        typer.Argument(metavar="ROOM", help="Room the token admits to. Example: design-review"),
+    ],
     identity: Annotated[
         str, typer.Option(help="Who the token is for; peers see it. Example: --identity alice")
     ],
@@ -275,26 +279,33 @@ def token(
     )
 
 
-@config_app.command("path")
+@config_app.command("path", cls=Command)
 def config_path_command() -> None:
     """Print where the config file is read from (AVACOLLAB_CONFIG overrides it)."""
     typer.echo(str(config_path()))
 
 
-@config_app.command("show")
+@config_app.command("show", cls=Command)
 def config_show() -> None:
     """Print every effective setting and where its value came from.
 
     Example: AVACOLLAB_PORT=9000 avacollab config show
     """
     loaded = _settings({})
-    width = max(len(name) for name in SETTINGS)
-    for name in SETTINGS:
-        value = getattr(loaded.settings, name)
-        typer.echo(f"{name:<{width}}  {value!r:<28}  {loaded.sources[name]}")
+    rows = [(name, getattr(loaded.settings, name), loaded.sources[name]) for name in SETTINGS]
+    try:
+        # The loaded plugins' options: [FEATURE] tables, AVACOLLAB_FEATURE_OPTION.
+        features = join_cli.load_plugins([])
+        options = featureoptions.resolve(features, {})
+    except ValueError as exc:
+        fail(str(exc))
+    rows += [(key, value, options.sources[key]) for key, value in options.values.items()]
+    width = max(len(name) for name, _, _ in rows)
+    for name, value, source in rows:
+        typer.echo(f"{name:<{width}}  {value!r:<28}  {source}")
 
 
-@config_app.command("init")
+@config_app.command("init", cls=Command)
 def config_init(
     force: Annotated[bool, typer.Option(help="Overwrite an existing file.")] = False,
 ) -> None:

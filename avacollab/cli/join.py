@@ -17,25 +17,39 @@ import contextlib
 import importlib
 import ipaddress
 import json
+import logging
 import signal
+import socket
 import sys
 import threading
+import time
+import urllib.parse
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import IO, Annotated, Any, TypeVar
 
+import rich.console
+import rich.text
 import typer
 
-from .. import logs
+from .. import featureoptions, logs
 from .. import plugins as plugin_loader
 from ..feature import Feature, JoinCommand
 from ..peer.session import PluginStartError, Session, SessionConfig
 from ..peer.signaling_client import SignalingError
-from ..settings import load
+from ..settings import SettingsError, load
+from ..signaling.protocol import MAX_NAME, ROOM_RE
+from ..signaling.server import WS_PATH
+from .errors import in_flag_terms
+from .helptext import Command
 
 __all__ = ["join", "main", "register"]
 
 T = TypeVar("T")
+
+LOG_LEVELS = ("debug", "info", "warning", "error")
+WEBRTC_LOGGERS = ("aiortc", "aioice")
+JOIN_SETTINGS = ("server_url", "ice_addresses", "connect_timeout")
 
 EXAMPLE = (
     "avacollab join design-review --server ws://127.0.0.1:8765/ws --name ada "
@@ -45,7 +59,7 @@ EXAMPLE = (
 
 def register(app: typer.Typer) -> None:
     """Add the ``join`` command to ``app``."""
-    app.command("join", help=_HELP)(join)
+    app.command("join", help=_HELP, cls=Command)(join)
 
 
 _HELP = f"""Join ROOM and connect directly to every other peer in it.
@@ -140,23 +154,37 @@ def join(
     log_level: Annotated[
         str,
         typer.Option(
-            "--log-level", metavar="LEVEL", help="Log level on stderr. Example: --log-level info"
+            "--log-level",
+            metavar="LEVEL",
+            help=f"Log level on stderr: {', '.join(LOG_LEVELS)}; debug adds the WebRTC "
+            "libraries' own logs. Example: --log-level info",
         ),
     ] = "warning",
 ) -> None:
     """Join ROOM and connect directly to every other peer in it."""
+    if log_level.lower() not in LOG_LEVELS:
+        typer.echo(f"error: --log-level {log_level!r}: expected {', '.join(LOG_LEVELS)}", err=True)
+        raise typer.Exit(2)
     try:
-        # Flags win over AVACOLLAB_* variables, which win over the config file.
-        settings = load(
-            {
-                "server_url": server,
-                "ice_addresses": [_address(a) for a in ice_address] if ice_address else None,
-                "connect_timeout": connect_timeout,
-            }
-        ).settings
-        options = parse_options(set_ or [])
+        _check_identity(room, name)
+        flags = {
+            "server_url": server,
+            "ice_addresses": [_address(a) for a in ice_address] if ice_address else None,
+            "connect_timeout": connect_timeout,
+        }
+        try:
+            # Flags win over AVACOLLAB_* variables, which win over the config file.
+            loaded = load(flags)
+        except SettingsError as exc:
+            raise ValueError(in_flag_terms(str(exc), flags)) from None
+        settings = loaded.settings
+        for address in settings.ice_addresses:
+            _local_address(address, "--ice-address" if ice_address else "ice_addresses")
+        features = load_plugins(plugin or [])
+        # Every feature option is checked here, before anything connects.
+        options = featureoptions.resolve(features, parse_options(set_ or [])).given
         config = SessionConfig(
-            settings.server_url,
+            server_url(settings.server_url),
             room,
             name=name,
             token=token,
@@ -166,11 +194,18 @@ def join(
             leave_timeout=settings.leave_timeout,
             options=options,
         )
-        features = load_plugins(plugin or [])
     except ValueError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
-    logs.setup("text", log_level)
+    _setup_logs(log_level.lower())
+    for key in JOIN_SETTINGS:  # why this peer connects where it does, for a bug report
+        logs.event(
+            "setting",
+            logging.DEBUG,
+            key=key,
+            value=getattr(settings, key),
+            source=loaded.sources[key],
+        )
     to_stdout = events in ("-", "jsonl")
     sink: IO[str] | None = None
     if events is not None and not to_stdout:
@@ -191,6 +226,18 @@ def join(
     raise typer.Exit(code)
 
 
+def _setup_logs(level: str) -> None:
+    """avacollab's events at ``level``; at debug the WebRTC libraries' too, since
+    a connection that will not open is usually explained only there."""
+    logs.setup("text", level)
+    for name in WEBRTC_LOGGERS:
+        library = logging.getLogger(name)
+        if level == "debug":
+            library.handlers[:] = logs.LOGGER.handlers
+            library.setLevel(logging.DEBUG)
+            library.propagate = False
+
+
 def parse_options(items: list[str]) -> dict[str, str]:
     """``["editing.doc=a.json"]`` to ``{"editing.doc": "a.json"}``; ``ValueError`` if malformed.
 
@@ -204,6 +251,43 @@ def parse_options(items: list[str]) -> dict[str, str]:
             raise ValueError(f"--set {item!r}: expected feature.option=value")
         options[key.strip()] = value
     return options
+
+
+def server_url(url: str) -> str:
+    """``url`` with the server's WebSocket path when it has none: people copy the
+    address the server prints, or type the host and port they know."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.path in ("", "/"):
+        return urllib.parse.urlunsplit(parts._replace(path=WS_PATH))
+    return url
+
+
+def _local_address(address: str, flag: str) -> None:
+    """``ValueError`` unless ``address`` belongs to this machine: ICE would otherwise
+    gather nothing there and every connection would time out, with no reason given."""
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    with socket.socket(family, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.bind((address, 0))
+        except OSError as exc:
+            raise ValueError(
+                f"{flag} {address}: not an address of this machine ({exc.strerror or exc})"
+            ) from None
+
+
+def _check_identity(room: str, name: str) -> None:
+    """The server's rules for ROOM and --name, checked here so a mistake is status 2
+    before connecting rather than a refusal after."""
+    if not ROOM_RE.match(room):
+        raise ValueError(
+            f"{room!r} is not a valid room name (letters, digits and . _ : -, at most 128)"
+        )
+    if len(name) > MAX_NAME or any(ch < " " or ch == "\x7f" for ch in name):
+        raise ValueError(f"--name: at most {MAX_NAME} characters, no control characters")
+
+
+def _base(url: str) -> str:
+    return urllib.parse.urlunsplit(urllib.parse.urlsplit(url)._replace(path="", query=""))
 
 
 def _address(text: str) -> str:
@@ -233,16 +317,45 @@ def load_plugins(modules: list[str]) -> list[type[Feature]]:
         raise ValueError(str(exc)) from None
 
 
+STYLES = (("error:", "bold red"), ("! ", "red"), ("* ", "cyan"))
+"""Line prefix to colour, where a terminal shows colour."""
+
+
 class Terminal:
-    """Status lines for people, JSON lines for scripts."""
+    """Status lines for people, JSON lines for scripts.
+
+    Lines are coloured by what they are (errors red, room changes cyan) and a
+    spinner shows while connecting, only where ``out`` is a terminal and
+    ``NO_COLOR`` is not set: rich decides that, and writes plain lines to a
+    pipe or file.
+    """
 
     def __init__(self, out: IO[str], events: IO[str] | None) -> None:
         self.out = out
         self.events = events
+        self.console = rich.console.Console(file=out, highlight=False, soft_wrap=True)
 
     def say(self, line: str) -> None:
-        self.out.write(line + "\n")
-        self.out.flush()
+        if not self.console.is_terminal:
+            self.out.write(line + "\n")
+            self.out.flush()
+            return
+        style = next((style for prefix, style in STYLES if line.startswith(prefix)), "")
+        self.console.print(rich.text.Text(line, style=style))
+
+    def connecting(self, url: str) -> contextlib.AbstractContextManager[object]:
+        """A spinner while the session joins (nothing where it would not show)."""
+        if not self.console.is_terminal:
+            return contextlib.nullcontext()
+        return self.console.status(f"connecting to {url}", spinner="dots")
+
+    def events_only(self, event: dict[str, Any]) -> None:
+        """Record ``event`` in ``--events`` without a status line (a command's reply,
+        already printed)."""
+        if self.events is not None:
+            event = {**event, "ts": round(time.time(), 3)}
+            self.events.write(json.dumps(event, default=str, separators=(",", ":")) + "\n")
+            self.events.flush()
 
     def wants(self, event: str) -> bool:
         # Events without text or error are for --events only (see describe()).
@@ -262,23 +375,34 @@ def describe(event: dict[str, Any]) -> str:
     kind = event["event"]
     peer = event.get("peer", "")
     if kind == "joined":
-        return f"* joined {event['room']} as {peer} ({len(event['peers'])} other peers)"
+        others = len(event["peers"])
+        company = "alone so far" if not others else _count(others, "other peer")
+        return f"* joined {event['room']} as {peer} ({company})"
     if kind == "peer-joined":
         return f"* {_who(peer, event.get('name'))} is in the room, connecting"
     if kind == "peer-connected":
         route = event.get("route")
         return f"* {_who(peer, event.get('name'))} connected" + (f" via {route}" if route else "")
     if kind == "peer-left":
-        return f"* {_who(peer, event.get('name'))} left ({event['reason']})"
+        reason = event["reason"]  # a clean goodbye needs no explaining
+        return f"* {_who(peer, event.get('name'))} left" + (
+            "" if reason == "left" else f" ({reason})"
+        )
     if kind == "link-failed":
         return f"! link to {peer}: {event['error']}"
+    if kind == "signaling-lost":
+        return "! signaling lost, reconnecting (links to peers stay up)"
     if kind == "rejoined":
         return "* signaling reconnected"
+    if kind == "plugin-error":
+        return f"! {event['feature']}: {event['method']} failed: {event['error']}"
     if kind in ("renegotiated", "closed"):
         return ""
     if "." in kind:
         # Plugin events are for --events; people see what is meant for them:
         # a message (chat text) or an error.
+        if "note" in event:  # what another peer did, in a few words
+            return f"* {event['note']}"
         if "text" in event:
             return f"<{_who(peer, event.get('name'))}> {event['text']}" if peer else event["text"]
         if "error" in event:
@@ -286,6 +410,10 @@ def describe(event: dict[str, Any]) -> str:
         return ""
     fields = " ".join(f"{k}={v}" for k, v in event.items() if k not in ("event", "ts"))
     return f"* {kind} {fields}".rstrip()
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" + ("" if number == 1 else "s")
 
 
 def _who(peer: str, name: object) -> str:
@@ -310,12 +438,18 @@ async def run(config: SessionConfig, features: Sequence[type[Feature]], terminal
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     session = Session(config, features=features, events=terminal)
+    # A lost signaling connection is one line and one event (links to peers stay up).
+    session.signaling.on_lost = lambda code: session.emit("signaling-lost", code=code)
     try:
-        started, _ = await _unless_stopped(session.start(), stop)
+        with terminal.connecting(config.server):
+            started, _ = await _unless_stopped(session.start(), stop)
         if not started:
             return 0  # a signal while joining (a server that does not answer, say)
     except SignalingError as exc:
-        terminal.say(f"error: {exc}")
+        hint = ""
+        if urllib.parse.urlsplit(config.server).path != WS_PATH:
+            hint = f"; did you mean {server_url(_base(config.server))}?"
+        terminal.say(f"error: {exc}{hint}")
         return 1
     except PluginStartError as exc:
         terminal.say(f"error: {exc}")
@@ -337,6 +471,9 @@ async def run(config: SessionConfig, features: Sequence[type[Feature]], terminal
             output = await session.features.execute(line)
             if output:
                 terminal.say(output)
+            if terminal.events is not None and line.strip():
+                # A script reads what a command answered (/tree --json) from the events.
+                terminal.events_only({"event": "reply", "command": line.strip(), "output": output})
     finally:
         await session.close()
         for sig in (signal.SIGINT, signal.SIGTERM):

@@ -22,6 +22,7 @@ from ..turn.coturn import (
 )
 from ..turn.credentials import TurnError, load_or_create_secret, read_secret
 from .errors import fail
+from .helptext import Command
 
 _SECRET_HELP = (
     "File holding the TURN secret shared with `avacollab serve`, "
@@ -179,6 +180,12 @@ def _check(path: Path) -> None:
     except (OSError, UnicodeDecodeError) as exc:
         fail(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}")
     problems = check_config(text)
+    # The verdict first: it is what a reader wants, and the lines below explain it.
+    if problems:
+        count = f"{len(problems)} problem" + ("s" if len(problems) > 1 else "")
+        typer.echo(f"{path}: {count}, fix each line below", err=True)
+    else:
+        typer.echo(f"{path}: all hardening rules pass", err=True)
     for problem in problems:
         typer.echo(str(problem))
     warnings = [str(w) for w in config_warnings(text)]
@@ -187,11 +194,9 @@ def _check(path: Path) -> None:
     for warning in [*warnings, *([old_coturn] if old_coturn else [])]:
         typer.echo(f"warning: {warning}", err=True)
     if problems:
-        typer.echo(f"{path}: {len(problems)} problem(s)", err=True)
         raise typer.Exit(1)
-    typer.echo(f"{path}: all hardening rules pass", err=True)
 
 
 def register(app: typer.Typer) -> None:
     """Add the ``turn-config`` command to the avacollab CLI."""
-    app.command("turn-config")(turn_config)
+    app.command("turn-config", cls=Command)(turn_config)

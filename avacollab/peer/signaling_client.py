@@ -90,6 +90,9 @@ class SignalingClient:
         self.connect_timeout = connect_timeout
         self.welcome: dict[str, Any] = {}
         self.reconnects = 0
+        self.on_lost: Callable[[int | None], None] | None = None
+        """Called with the close code when the connection drops, before reconnecting;
+        its owner reports the loss (then it is logged at info, not as a warning)."""
         self._resume: str | None = None
         self._ws: aiohttp.ClientWebSocketResponse | None = None
         self._session: aiohttp.ClientSession | None = None
@@ -261,7 +264,10 @@ class SignalingClient:
                 # take the peer id back from it, and so on forever.
                 logs.event("signaling-replaced", logging.WARNING, url=self.url)
                 return
-            logs.event("signaling-lost", logging.WARNING, url=self.url, code=ws.close_code)
+            level = logging.WARNING if self.on_lost is None else logging.INFO
+            logs.event("signaling-lost", level, url=self.url, code=ws.close_code)
+            if self.on_lost is not None:
+                self.on_lost(ws.close_code)
             ws = await self._reconnect()
 
     async def _reconnect(self) -> aiohttp.ClientWebSocketResponse:

@@ -12,7 +12,7 @@ import json
 import shlex
 from collections.abc import Callable
 
-from .components import Component
+from .components import Component, walk
 from .model import Document, EditError
 from .schema import JSON, ValidationError
 
@@ -24,13 +24,44 @@ class UsageError(ValueError):
     """The command line does not match the command's syntax."""
 
 
+SHORT = 8
+"""Characters of an id ``/tree`` shows at least (more where two ids share them)."""
+
+
+def short_ids(ids: list[str]) -> dict[str, str]:
+    """Each id's shortest prefix of at least :data:`SHORT` characters that no other id has."""
+    shown = {}
+    for node_id in ids:
+        length = SHORT
+        while length < len(node_id) and any(
+            other != node_id and other.startswith(node_id[:length]) for other in ids
+        ):
+            length += 1
+        shown[node_id] = node_id[:length]
+    return shown
+
+
+def resolve(document: Document, word: str) -> str:
+    """The id of the visible component whose id is ``word`` or starts with it (git-style)."""
+    if document.node(word) is not None:
+        return word  # a whole id, even of a deleted node: the document says what is wrong
+    ids = [component.id for component in walk(document.tree())]
+    matches = [node_id for node_id in ids if word and node_id.startswith(word)]
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        raise UsageError(f"no component {word!r}; /tree lists them")
+    raise UsageError(f"{word!r} is ambiguous: {', '.join(sorted(matches))}")
+
+
 def render_tree(components: tuple[Component, ...]) -> str:
-    """The tree as indented lines: ``id Type {"prop": value}``."""
+    """The tree as indented lines: ``id Type {"prop": value}``, ids shortened."""
     lines: list[str] = []
+    shown = short_ids([component.id for component in walk(components)])
 
     def visit(component: Component, depth: int) -> None:
         props = json.dumps(component.properties, ensure_ascii=False, sort_keys=True)
-        lines.append(f"{'  ' * depth}{component.id} {component.type} {props}")
+        lines.append(f"{'  ' * depth}{shown[component.id]} {component.type} {props}")
         for child in component.children:
             visit(child, depth + 1)
 
@@ -55,9 +86,12 @@ def parse_assignments(words: list[str]) -> dict[str, JSON]:
 
 
 def tree(document: Document, line: str) -> str:
-    """``/tree``: print the visible tree."""
-    if split(line):
-        raise UsageError("/tree takes no arguments")
+    """``/tree [--json]``: print the visible tree, or the same as ``ComponentNode`` JSON."""
+    words = split(line)
+    if words == ["--json"]:
+        return json.dumps([c.to_json() for c in document.tree()], ensure_ascii=False)
+    if words:
+        raise UsageError("usage: /tree [--json]")
     return render_tree(document.tree())
 
 
@@ -67,7 +101,7 @@ def add(document: Document, line: str) -> str:
     if len(words) < 2:
         raise UsageError("usage: /add PARENT|- TYPE [NAME=VALUE ...]")
     parent, node_type, *rest = words
-    node_id = document.add(node_type, parse_assignments(rest), parent=_parent(parent))
+    node_id = document.add(node_type, parse_assignments(rest), parent=_parent(document, parent))
     return f"added {node_id}"
 
 
@@ -77,6 +111,7 @@ def set_(document: Document, line: str) -> str:
     if len(words) < 2:
         raise UsageError("usage: /set ID NAME=VALUE [...]")
     node_id, *rest = words
+    node_id = resolve(document, node_id)
     props = parse_assignments(rest)
     with document.batch():
         for name, value in props.items():
@@ -89,8 +124,9 @@ def unset(document: Document, line: str) -> str:
     words = split(line)
     if len(words) != 2:
         raise UsageError("usage: /unset ID NAME")
-    document.remove_prop(words[0], words[1])
-    return f"removed {words[1]} from {words[0]}"
+    node_id = resolve(document, words[0])
+    document.remove_prop(node_id, words[1])
+    return f"removed {words[1]} from {node_id}"
 
 
 def move(document: Document, line: str) -> str:
@@ -104,8 +140,9 @@ def move(document: Document, line: str) -> str:
             index = int(words[2])
         except ValueError:
             raise UsageError(f"INDEX must be an integer, got {words[2]!r}") from None
-    document.move(words[0], _parent(words[1]), index)
-    return f"moved {words[0]}"
+    node_id = resolve(document, words[0])
+    document.move(node_id, _parent(document, words[1]), index)
+    return f"moved {node_id}"
 
 
 def delete(document: Document, line: str) -> str:
@@ -113,8 +150,9 @@ def delete(document: Document, line: str) -> str:
     words = split(line)
     if len(words) != 1:
         raise UsageError("usage: /delete ID")
-    document.delete(words[0])
-    return f"deleted {words[0]}"
+    node_id = resolve(document, words[0])
+    document.delete(node_id)
+    return f"deleted {node_id}"
 
 
 def undo(document: Document, line: str) -> str:
@@ -147,14 +185,14 @@ def guarded(command: Callable[[], str]) -> str:
         return f"error: {exc}"
 
 
-def _parent(word: str) -> str | None:
-    return None if word == TOP else word
+def _parent(document: Document, word: str) -> str | None:
+    return None if word == TOP else resolve(document, word)
 
 
 DOCUMENT_COMMANDS: dict[str, tuple[Callable[[Document, str], str], str]] = {
-    "tree": (tree, "print the component tree"),
+    "tree": (tree, "print the component tree (--json: as JSON)"),
     "add": (add, "/add PARENT|- TYPE [NAME=VALUE ...]: add a component"),
-    "set": (set_, "/set ID NAME=VALUE [...]: set properties"),
+    "set": (set_, "/set ID NAME=VALUE [...]: set properties (any unique ID prefix will do)"),
     "unset": (unset, "/unset ID NAME: remove a property"),
     "move": (move, "/move ID PARENT|- [INDEX]: move a component"),
     "delete": (delete, "/delete ID: delete a component and its subtree"),

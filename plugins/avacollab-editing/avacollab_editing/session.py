@@ -139,6 +139,11 @@ class EditingSession(Feature):
         self.sync.close()
         self.document.close()
 
+    def resolve_component(self, word: str) -> str:
+        """The id of the visible component ``word`` names (its id or a unique prefix);
+        ``ValueError`` saying why not. Other features (presence's ``/select``) use it."""
+        return commands.resolve(self.document, word)
+
     def status(self) -> list[str]:
         """One line for the status display."""
         count = sum(1 for _ in walk(self.document.tree()))
@@ -282,8 +287,14 @@ class EditingSession(Feature):
             self.session.emit("editing.rejected", peer=message.sender, reason=str(exc))
 
     def _changed(self, change: Change) -> None:
+        note = {}
+        if not change.local and change.origin is not None:  # another peer's edit
+            who = self.session.peers.get(change.origin) or change.origin[:8]
+            count = len({node.id for node in change.nodes})
+            note = {"note": f"{who} edited {count} component{'' if count == 1 else 's'}"}
         self.session.emit(
             "editing.changed",
+            **note,
             origin=change.origin,
             local=change.local,
             nodes=[

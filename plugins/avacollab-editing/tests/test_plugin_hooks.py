@@ -287,11 +287,13 @@ async def test_join_commands(room: Room, tmp_path: Path) -> None:
     await settle(lambda: same_tree(a, b))
     assert await room.run(b, "/tree") == "\n".join(
         [
-            f"{app} App {{}}",
-            f"  {panel} Panel {{}}",
-            f'    {button} Button {{"label": "Buy now", "size": [1, 2]}}',
+            f"{app[:8]} App {{}}",
+            f"  {panel[:8]} Panel {{}}",
+            f'    {button[:8]} Button {{"label": "Buy now", "size": [1, 2]}}',
         ]
     )
+    # Any unique prefix names a component, as in git.
+    assert await room.run(a, f"/set {button[:5]} label=Pay") == f"set label on {button}"
     assert await room.run(a, f"/delete {panel}") == f"deleted {panel}"
     assert (await room.run(a, "/tree") or "").count("\n") == 0
     assert await room.run(a, "/undo") == "undone"
@@ -303,14 +305,14 @@ async def test_join_commands(room: Room, tmp_path: Path) -> None:
     assert json.loads(target.read_text()) == doc(a).export()
 
     for line, error in [
-        ("/tree extra", "takes no arguments"),
+        ("/tree extra", "usage: /tree [--json]"),
         ("/add App", "usage: /add"),
-        ("/add nowhere Button", "not in the tree"),
+        ("/add nowhere Button", "no component 'nowhere'; /tree lists them"),
         ("/add - Bad!Type", "type"),
         ("/set", "usage: /set"),
         (f"/set {app} novalue", "NAME=VALUE"),
         (f"/set {app} =3", "NAME=VALUE"),
-        ("/set ghost a=1", "no node"),
+        ("/set ghost a=1", "no component 'ghost'"),
         (f"/unset {app} absent", "no property"),
         (f"/move {app} {app}", "own subtree"),
         (f"/move {button} - first", "INDEX"),
@@ -338,3 +340,11 @@ async def test_save_command_with_a_doc_file(room: Room, tmp_path: Path) -> None:
     assert await room.run(a, "/save") == f"saved {path}"
     assert len(json.loads(path.read_text())["components"]) == 1
     assert state_path(path).exists()
+
+
+def test_short_ids_grow_until_unique() -> None:
+    from avacollab_editing.commands import short_ids
+
+    ids = ["6ff9a1b2c3", "6ff9a1b2d4", "0123456789abcdef"]
+    assert short_ids(ids) == {"6ff9a1b2c3": "6ff9a1b2c", "6ff9a1b2d4": "6ff9a1b2d",
+                              "0123456789abcdef": "01234567"}  # fmt: skip

@@ -6,6 +6,7 @@ a mistake is answered with a line starting ``error:`` and changes nothing.
 
 from __future__ import annotations
 
+import json
 import shlex
 import time
 from collections.abc import Callable
@@ -29,6 +30,26 @@ def table(presence: Presence, now_ms: float | None = None) -> str:
         "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
         for row in rows
     )
+
+
+def table_json(presence: Presence) -> str:
+    """``/presence --json``: every peer's published state (the wire's JSON) with its peer
+    id and whether it is this peer, for scripts."""
+    peers = sorted(presence.states().values(), key=lambda p: (not p.local, p.state.user.name))
+    return json.dumps(
+        [{"peer": p.peer_id, "you": p.local, **p.state.to_json()} for p in peers],
+        ensure_ascii=False,
+    )
+
+
+def presence_table(presence: Presence, line: str, now_ms: float) -> str:
+    """``/presence [--json]``: the table, or the same as JSON."""
+    words = _split(line)
+    if words == ["--json"]:
+        return table_json(presence)
+    if words:
+        raise UsageError("usage: /presence [--json]")
+    return table(presence, now_ms)
 
 
 def _row(peer: PeerPresence, now_ms: float) -> tuple[str, str, str, str, str, str]:
@@ -77,9 +98,18 @@ def cursor(presence: Presence, line: str) -> str:
     return f"cursor at {x:g},{y:g}"
 
 
-def select(presence: Presence, line: str) -> str:
-    """``/select [ID ...]``: replace the selection (nothing clears it)."""
+def select(presence: Presence, line: str, resolve: Callable[[str], str] | None = None) -> str:
+    """``/select [ID ...]``: replace the selection (nothing clears it).
+
+    ``resolve`` (the editing document's, when one runs in the session) turns
+    each ID or unique prefix into a component id and refuses one that names
+    none, so a typo is not selected silently."""
     ids = _split(line)
+    if resolve is not None:
+        try:
+            ids = [resolve(word) for word in ids]
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
     presence.set_selection(ids)
     return f"selected {' '.join(ids)}" if ids else "selection cleared"
 

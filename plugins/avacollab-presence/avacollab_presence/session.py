@@ -48,6 +48,16 @@ def _seconds(value: float) -> float:
     return value
 
 
+def _replay_file(path: str) -> str:
+    """A replay file that exists and parses, checked before the session connects."""
+    if path != "-":
+        try:
+            load_steps(path)
+        except OSError as exc:  # a ReplayError (a ValueError) says which lines are bad
+            raise ValueError(f"cannot read {path}: {exc.strerror or exc}") from None
+    return path
+
+
 class PresenceSession(Feature):
     """The ``presence`` feature: the awareness of one running session."""
 
@@ -89,6 +99,7 @@ class PresenceSession(Feature):
             str,
             None,
             "A JSON-lines file of cursor steps to replay, or - for standard input.",
+            _replay_file,
         ),
     )
     clock: ClassVar[tuple[Scheduler | None, Callable[[], float]]] = (None, time.time)
@@ -102,6 +113,12 @@ class PresenceSession(Feature):
         return cast(
             type[PresenceSession], type(cls.__name__, (cls,), {"clock": (scheduler, wall_clock)})
         )
+
+    @classmethod
+    def check_options(cls, config: Mapping[str, Any]) -> None:
+        """``away_after`` after ``idle_after``, checked before the session connects."""
+        if config["away_after"] <= config["idle_after"]:
+            raise ValueError("away_after must be longer than idle_after")
 
     def __init__(self, session: Session, config: Mapping[str, Any]) -> None:
         super().__init__(session, config)
@@ -165,22 +182,36 @@ class PresenceSession(Feature):
         result = [
             JoinCommand(
                 "presence",
-                "who is here: name, color, status, cursor, selection, last seen",
+                "who is here: name, color, status, cursor, selection, last seen (--json: as JSON)",
                 self._table,
             )
         ]
         result.extend(
             JoinCommand(name, help_line, _bind(function, self.presence))
             for name, (function, help_line) in commands.PRESENCE_COMMANDS.items()
+            if name != "select"
         )
+        result.append(JoinCommand("select", commands.PRESENCE_COMMANDS["select"][1], self._select))
         return result
+
+    def _select(self, line: str) -> str:
+        return commands.guarded(lambda: commands.select(self.presence, line, self._resolver()))
+
+    def _resolver(self) -> Callable[[str], str] | None:
+        """The ``resolve_component`` of a running feature that has one (editing's), found
+        through the session's features when it exposes them; else ids go unchecked."""
+        features = getattr(self.session, "features", None)
+        for feature in getattr(features, "running", ()):
+            resolve = getattr(feature, "resolve_component", None)
+            if callable(resolve):
+                return cast(Callable[[str], str], resolve)
+        return None
 
     # -- internals ----------------------------------------------------------
 
     def _table(self, line: str) -> str:
-        if line.strip():
-            return "error: /presence takes no arguments"
-        return commands.table(self.presence, self._wall_clock() * 1000)
+        now_ms = self._wall_clock() * 1000
+        return commands.guarded(lambda: commands.presence_table(self.presence, line, now_ms))
 
     def _send(self, data: bytes, reliable: bool) -> None:
         bus = self.session.bus

@@ -75,7 +75,14 @@ class Viewer:
         if current is not None:
             asyncio.get_running_loop().create_task(self.ended(peer, current.number, "replaced"))
         self.shares[peer] = _Share(share, source)
-        self.session.emit("screenshare.started", peer=peer, share=share, source=source)
+        who = self.session.peers.get(peer) or peer[:8]
+        self.session.emit(
+            "screenshare.started",
+            note=f"{who} started sharing ({source})",
+            peer=peer,
+            share=share,
+            source=source,
+        )
 
     async def ended(self, peer: str, share: int | None, reason: str) -> None:
         """``peer``'s share ``share`` (``None``: whichever runs) is over."""
@@ -87,8 +94,10 @@ class Viewer:
         if current.recorder is not None:
             await current.recorder.close()
             path = str(current.recorder.path)
+        who = self.session.peers.get(peer) or peer[:8]
         self.session.emit(
             "screenshare.stopped",
+            note=f"{who} stopped sharing ({reason})",
             peer=peer,
             share=current.number,
             reason=reason,

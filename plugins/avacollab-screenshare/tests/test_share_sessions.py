@@ -45,7 +45,10 @@ async def test_share_stop_and_share_again_on_the_same_links(
     # A second share reuses the idle transceiver: its frames must flow again.
     colors.seen.clear()
     await run(alice, f"share {PATTERN}")
-    await bob.events.wait_for("screenshare.started", peer=sharer, share=2)
+    started = await bob.events.wait_for("screenshare.started", peer=sharer, share=2)
+    # One status line each, by the sharer's name, for the terminal.
+    assert started["note"] == f"{alice.name} started sharing ({started['source']})"
+    assert first["note"] == f"{alice.name} stopped sharing ({first['reason']})"
     await colors.wait_for(viewer, sharer, "green")
     await run(alice, "unshare")
     second = await bob.events.wait_for("screenshare.stopped", peer=sharer, share=2)

@@ -45,7 +45,9 @@ class Source:
 class VoiceOptions:
     """Every voice option with its default."""
 
-    source: Source = Source("mic")
+    source: Source = Source("none")
+    """Nothing by default: a microphone is opened only when asked for (``/mic on``,
+    ``voice.source=mic``), as a call joins muted."""
     input: str = "auto"
     """``auto``, ``pulse`` or ``alsa``: how ffmpeg opens the microphone."""
     device: str = "default"
@@ -75,7 +77,7 @@ class VoiceOptions:
             raise VoiceOptionError(f"voice.muted must be on or off, not {muted!r}")
         record_dir = get("record_dir", "")
         return cls(
-            source=parse_source(get("source", "mic")),
+            source=parse_source(get("source", "none")),
             input=check_input(get("input", "auto")),
             device=get("device", "default") or "default",
             output=check_output(get("output", "auto")),

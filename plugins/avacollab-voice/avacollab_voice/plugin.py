@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import os
 from collections.abc import Mapping
@@ -50,8 +51,8 @@ class Voice(Feature):
 
     name = "voice"
     options = (
-        Option("source", str, "mic", "What we send: mic, none, tone:HZ or file:PATH.",
-               parse_source),
+        Option("source", str, "none",
+               "What we send: none (until /mic on), mic, tone:HZ or file:PATH.", parse_source),
         Option("input", str, _DEFAULTS.input, "How to open the microphone: auto, pulse or alsa.",
                check_input),
         Option("device", str, _DEFAULTS.device, "The PulseAudio source or ALSA device name."),
@@ -88,16 +89,20 @@ class Voice(Feature):
 
     def error(self, where: str, exc: Exception) -> None:
         """Report a problem that stops one part of voice but not the session."""
-        logger.warning("voice %s: %s", where, exc)
+        # The event is the one report (the terminal prints it, the session logs it):
+        # a warning here as well printed every error twice.
+        logger.debug("voice %s: %s", where, exc)
         self.session.emit("voice.error", where=where, error=str(exc))
 
     async def start(self) -> None:
         """Open the source; a failure is reported and we send nothing."""
         try:
-            self.source = await open_source(self.settings)
+            await self._open()
         except VoiceError as exc:
             self.error("source", exc)
-            return
+
+    async def _open(self) -> None:
+        self.source = await open_source(self.settings)
         if self.source is not None:
             self.track = VoiceTrack(
                 self.source,
@@ -128,6 +133,40 @@ class Voice(Feature):
         if proxy is not None:
             proxy.stop()
         self.speaking.pop(peer_id, None)
+
+    async def mic(self, line: str) -> str:
+        """``/mic on [SOURCE]`` starts sending (the microphone unless SOURCE says
+        otherwise), ``/mic off`` stops; the connected peers renegotiate."""
+        words = line.split()
+        if words != ["off"] and not (words[:1] == ["on"] and len(words) <= 2):
+            return "usage: /mic on [mic|tone:HZ|file:PATH] | /mic off"
+        await self._stop_sending()
+        if words[0] == "off":
+            return "mic off"
+        try:
+            source = parse_source(words[1] if len(words) == 2 else "mic")
+            self.settings = dataclasses.replace(self.settings, source=source)
+            await self._open()
+        except (ValueError, VoiceError) as exc:
+            return f"error: {exc}"
+        for peer_id in self._connected:
+            self.session.renegotiate(peer_id)
+        return f"sending {source.kind}" + (" (muted)" if self.muted else "")
+
+    async def _stop_sending(self) -> None:
+        track, source = self.track, self.source
+        self.track = self.source = None
+        if track is None and source is None:
+            return
+        for proxy in self._proxies.values():
+            proxy.stop()
+        self._proxies.clear()
+        if track is not None:
+            track.stop()
+        if source is not None:
+            await source.close()
+        for peer_id in self._connected:
+            self.session.renegotiate(peer_id)
 
     def set_muted(self, muted: bool) -> str:
         """Mute or unmute; the track keeps running, so nothing is renegotiated."""
@@ -171,7 +210,9 @@ class Voice(Feature):
         if not isinstance(speaking, bool) or self.speaking.get(message.sender, False) == speaking:
             return
         self.speaking[message.sender] = speaking
-        self.session.emit(SPEAKING, peer=message.sender, speaking=speaking)
+        who = self.session.peers.get(message.sender) or message.sender[:8]
+        note = f"{who} is speaking" if speaking else f"{who} stopped speaking"
+        self.session.emit(SPEAKING, note=note, peer=message.sender, speaking=speaking)
 
     def topics(self) -> dict[str, Handler]:
         return {SPEAKING: self.on_speaking}
@@ -182,6 +223,9 @@ class Voice(Feature):
                 "mute", "Send silence instead of your voice.", lambda _: self.set_muted(True)
             ),
             JoinCommand("unmute", "Send your voice again.", lambda _: self.set_muted(False)),
+            JoinCommand(
+                "mic", "/mic on [mic|tone:HZ|file:PATH] starts sending, /mic off stops.", self.mic
+            ),
         ]
 
     def track_received(self, peer_id: str, track: Any) -> None:
@@ -254,7 +298,11 @@ class Voice(Feature):
         """One line for the status display."""
         if self.track is None:
             return ["voice: not sending"]
-        talking = sorted(p for p, on in self.speaking.items() if on)
+        # By name, as people know each other (an unnamed peer by the start of its id).
+        me, peers = self.session.peer_id, self.session.peers
+        talking = sorted(
+            "you" if p == me else peers.get(p) or p[:8] for p, on in self.speaking.items() if on
+        )
         state = "muted" if self.muted else "live"
         source = self.settings.source.kind
         return [f"voice: {source} ({state}); speaking: {', '.join(talking) or '-'}"]

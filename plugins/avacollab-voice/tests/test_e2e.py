@@ -120,3 +120,25 @@ async def test_three_peers_each_hear_the_other_two(
             audio = samples(recorder.path)[start:end]
             assert abs(dominant_frequency(audio) - hz) < 5.0, (listener.name, sender.name)
         assert len(listener.features.get(Voice).recordings) == 2
+
+
+async def test_mic_on_starts_sending_to_a_connected_peer_and_off_stops(
+    avacollab_sessions: SessionFactory, tmp_path: Path
+) -> None:
+    alice, bob = await join(avacollab_sessions, tmp_path, ["none", "none"])
+    mic = alice.features.commands["mic"]
+    assert await mic.run("on tone:440") == "sending tone"  # type: ignore[misc]
+    recorder = await recording(bob, alice)  # the track came by renegotiation
+    speaking = await bob.events.wait_for("voice.speaking", peer=alice.peer_id, speaking=True)
+    assert speaking["note"] == "p0 is speaking"  # by name, one status line
+    # The status line names who speaks: others by display name, this peer as "you".
+    assert await bob.features.commands["mic"].run("on tone:880") == "sending tone"  # type: ignore[misc]
+    await bob.events.wait_for("voice.speaking", peer=bob.peer_id, speaking=True)
+    assert bob.features.get(Voice).status() == ["voice: tone (live); speaking: p0, you"]
+    await heard(recorder, 0.5)
+    start, end = await heard(recorder, 1.0)
+    assert abs(dominant_frequency(samples(recorder.path)[start:end]) - 440.0) < 5.0
+    assert await mic.run("off") == "mic off"  # type: ignore[misc]
+    voice_of_alice = alice.features.get(Voice)
+    assert voice_of_alice.track is None and voice_of_alice.source is None
+    assert voice_of_alice.status() == ["voice: not sending"]

@@ -20,7 +20,8 @@ from .audio import dominant_frequency, samples
 def test_defaults() -> None:
     options = VoiceOptions.parse({})
     assert options == VoiceOptions()
-    assert options.source == Source("mic") and options.output == "auto" and not options.muted
+    # Media is opt-in: nothing is sent until /mic on or voice.source says what.
+    assert options.source == Source("none") and options.output == "auto" and not options.muted
 
 
 def test_every_option_is_read() -> None:
