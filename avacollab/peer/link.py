@@ -245,6 +245,33 @@ class PeerLink:
                 taken.append(kind)
         return taken
 
+    @property
+    def offer_pending(self) -> bool:
+        """This side has made an offer whose answer is not applied yet."""
+        return bool(self.pc.signalingState == "have-local-offer")
+
+    @property
+    def stable(self) -> bool:
+        """No offer/answer exchange is half done."""
+        return bool(self.pc.signalingState == "stable")
+
+    def unoffered(self) -> bool:
+        """Whether a local track waits for an m-line (it flows after the next offer)."""
+        return any(t.mid is None and not t.stopped for t in self.pc.getTransceivers())
+
+    def on_track(self, callback: Callable[[Any], None]) -> None:
+        """Call ``callback(track)`` for each media track the peer sends."""
+        self.pc.on("track", callback)
+
+    def on_failed(self, callback: Callable[[], None]) -> None:
+        """Call ``callback()`` when the connection fails (ICE or DTLS gave up)."""
+
+        def changed() -> None:
+            if self.pc.connectionState == "failed":
+                callback()
+
+        self.pc.on("connectionstatechange", changed)
+
     def wanted_receivers(self) -> list[str]:
         """Kinds of local tracks not yet in any negotiated m-line (answerer's request).
 

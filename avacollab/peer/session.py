@@ -34,14 +34,35 @@ from typing import Any
 from aiortc import RTCIceServer
 
 from .. import logs
-from ..bus.core import Bus, BusConfig, BusError, Message
+from ..bus import Bus, BusConfig, BusError, Message
 from ..feature import Feature
 from ..featureset import FeatureSet, PluginStartError
-from ..signaling.protocol import MAX_SDP
-from .link import MAX_MEDIA_PER_KIND, LinkConfig, LinkError, PeerLink
+from ..tasks import TaskSet
+from .link import LinkConfig, LinkError, PeerLink
+from .negotiation import (
+    ANSWER,
+    MAX_REQUEST_BYTES,
+    MAX_SDP_PAYLOAD,
+    MAX_SEQ,
+    OFFER,
+    RENEGOTIATE,
+    AcceptOffer,
+    Action,
+    ApplyAnswer,
+    MakeOffer,
+    Negotiation,
+    Refused,
+    Renegotiated,
+    Replace,
+    Send,
+    offers,
+)
 from .signaling_client import Backoff, SignalingClient
 
 __all__ = [
+    "MAX_REQUEST_BYTES",
+    "MAX_SDP_PAYLOAD",
+    "MAX_SEQ",
     "EventSink",
     "PluginStartError",
     "Session",
@@ -54,25 +75,12 @@ logger = logging.getLogger(__name__)
 EventSink = Callable[[dict[str, Any]], None]
 """Receives every event as a dict (``event``, ``ts`` and the event's fields)."""
 
-RENEGOTIATE = "session.renegotiate"
-OFFER = "session.offer"
-ANSWER = "session.answer"
 BYE = "session.bye"
 
 RETRY_BACKOFF = Backoff(initial=0.5, maximum=8.0)
 
 NETWORK_SHARE = 0.25
 """The part of ``leave_timeout`` kept for the network when leaving (see :meth:`Session.close`)."""
-
-# What the session takes from a peer in its own topics (docs/session.md, "Limits").
-MAX_REQUEST_BYTES = 1024
-"""Largest ``session.renegotiate`` payload read; a real one is under 200 bytes."""
-MAX_SDP_PAYLOAD = 2 * MAX_SDP + 1024
-"""Largest ``session.offer`` or ``session.answer`` payload read: an SDP of
-:data:`~avacollab.signaling.protocol.MAX_SDP` characters, whose line ends JSON writes
-as four bytes each, and the rest of the object."""
-MAX_SEQ = 2**53 - 1
-"""Largest ``seq`` or ``serves``: the largest integer a JavaScript peer keeps exact."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,38 +144,6 @@ def ice_servers_from_welcome(entries: object) -> list[RTCIceServer]:
     return servers
 
 
-class _Refused(ValueError):
-    """A core message from a peer breaks a rule; the text says which."""
-
-
-def _body(message: Message, limit: int) -> dict[str, Any]:
-    """The JSON object a core message carries, read only if it is at most ``limit`` bytes."""
-    if len(message.payload) > limit:
-        raise _Refused(f"{message.topic} of {len(message.payload)} bytes, at most {limit}")
-    try:
-        body = message.json()
-    except (ValueError, RecursionError) as exc:  # RecursionError: nested too deep
-        raise _Refused(f"{message.topic} is not JSON: {exc}") from None
-    if not isinstance(body, dict):
-        raise _Refused(f"{message.topic} is not a JSON object")
-    return body
-
-
-def _counter(body: dict[str, Any], key: str, default: int | None = None) -> int:
-    """A sequence number: a JSON integer from 0 to :data:`MAX_SEQ`."""
-    value = body.get(key, default)
-    if type(value) is not int or not 0 <= value <= MAX_SEQ:
-        raise _Refused(f"{key!r} must be an integer from 0 to {MAX_SEQ}")
-    return value
-
-
-def _sdp(body: dict[str, Any]) -> str:
-    sdp = body.get("sdp")
-    if not isinstance(sdp, str):
-        raise _Refused("'sdp' must be a string")
-    return sdp  # PeerLink checks its length and its m-lines
-
-
 class _Peer:
     """What the session knows about one other member of the room."""
 
@@ -183,17 +159,9 @@ class _Peer:
         self.senders: dict[int, tuple[Any, Any]] = {}  # id(track) -> (track, sender)
         self.task: asyncio.Task[None] | None = None  # connecting or waiting for an offer
         self.offered = asyncio.Event()
-        # Offerer side of renegotiation.
-        self.negotiator: asyncio.Task[None] | None = None
-        self.dirty = False
-        self.receive: list[str] = []
-        self.serves = 0
-        self.early: Message | None = None  # a request that beat our own open event
-        self.answer: asyncio.Future[str] | None = None
-        # Answerer side of renegotiation.
-        self.asked = 0  # sequence number of our outstanding request (0: none)
-        self.ask_again = False
-        self.requests = 0
+        self.negotiation: Negotiation | None = None  # of the current link
+        self.negotiator: asyncio.Task[None] | None = None  # offerer: the exchange under way
+        self.answer: asyncio.Future[str] | None = None  # offerer: the answer it waits for
 
 
 class Session:
@@ -225,7 +193,7 @@ class Session:
         self._bus = Bus(config.bus, on_peer_dead=self._on_peer_dead)
         self._peers: dict[str, _Peer] = {}
         self._ice: list[RTCIceServer] = []
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks = TaskSet(lambda exc: logger.error("session task failed", exc_info=exc))
         self._link_closes: dict[PeerLink, asyncio.Future[None]] = {}
         self._started = False
         self._ready = asyncio.Event()
@@ -312,7 +280,8 @@ class Session:
         if peer is None or peer.link is None:
             return False
         busy = peer.negotiator is not None and not peer.negotiator.done()
-        return busy or bool(peer.asked) or peer.link.pc.signalingState != "stable"
+        negotiation = peer.negotiation
+        return busy or (negotiation is not None and negotiation.busy) or not peer.link.stable
 
     def status(self) -> list[dict[str, Any]]:
         """One entry per known peer: id, name, state, link state and RTT in ms."""
@@ -354,9 +323,9 @@ class Session:
 
     async def _welcomed(self, welcome: dict[str, Any]) -> None:
         self._ice = ice_servers_from_welcome(welcome.get("iceServers"))
-        self._bus.subscribe(RENEGOTIATE, self._on_renegotiate)
+        self._bus.subscribe(RENEGOTIATE, self._on_negotiation)
         self._bus.subscribe(OFFER, self._on_bus_offer)
-        self._bus.subscribe(ANSWER, self._on_bus_answer)
+        self._bus.subscribe(ANSWER, self._on_negotiation)
         self._bus.subscribe(BYE, self._on_bye)
         others = [p for p in welcome.get("peers", []) if isinstance(p, dict)]
         self.emit(
@@ -445,17 +414,8 @@ class Session:
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
 
-    # -- tasks ------------------------------------------------------------
-
     def _spawn(self, coro: Any) -> None:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._task_done)
-
-    def _task_done(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            logger.error("session task failed", exc_info=task.exception())
+        self._tasks.spawn(coro)
 
     # -- signaling --------------------------------------------------------
 
@@ -503,7 +463,7 @@ class Session:
                 peer.failures = 0
                 peer.task = asyncio.create_task(self._connect(peer))
             return  # a peer re-registering after a signaling restart
-        peer = _Peer(peer_id, name, offerer=self.peer_id < peer_id)
+        peer = _Peer(peer_id, name, offerer=offers(self.peer_id, peer_id))
         self._peers[peer_id] = peer
         self.emit("peer-joined", peer=peer_id, name=name, offerer=peer.offerer)
         await self.features.peer_joined(peer_id, name)
@@ -545,17 +505,18 @@ class Session:
         def on_track(track: Any) -> None:
             self._spawn(self.features.track_received(peer.id, track))
 
-        def on_state() -> None:
-            if link.state == "failed" and peer.link is link and peer.connected:
+        def on_failed() -> None:
+            if peer.link is link and peer.connected:
                 self._spawn(self._lost(peer, link, "failed", "peer connection failed"))
 
-        link.pc.on("track", on_track)
-        link.pc.on("connectionstatechange", on_state)
+        link.on_track(on_track)
+        link.on_failed(on_failed)
         # On the bus before the channels open: the other side may send its
         # first frames (a document's sync step, its presence) the moment its
         # end opens, before our wait_open() has returned.
         self._bus.add_peer(peer.id, link.reliable, link.unordered)
         peer.link = link
+        peer.negotiation = Negotiation(peer.offerer, link.receivable)
         peer.senders = {}
         # No tracks before the channels are open: with a media m-line first
         # in a max-bundle offer, aiortc's answerer never gathers candidates
@@ -631,7 +592,7 @@ class Session:
         peer = self._peers.get(sender)
         if peer is None:
             # The offer overtook the peer-joined (or the welcome raced it).
-            peer = _Peer(sender, "", offerer=self.peer_id < sender)
+            peer = _Peer(sender, "", offerer=offers(self.peer_id, sender))
             self._peers[sender] = peer
         if peer.offerer or peer.gone:
             logs.event("offer-ignored", logging.WARNING, peer=sender)
@@ -665,7 +626,7 @@ class Session:
     async def _on_answer(self, sender: str, sdp: str) -> None:
         peer = self._peers.get(sender)
         link = peer.link if peer is not None else None
-        if link is None or not link.offerer or link.pc.signalingState != "have-local-offer":
+        if link is None or not link.offerer or not link.offer_pending:
             logs.event("answer-ignored", logging.WARNING, peer=sender)
             return
         try:
@@ -691,21 +652,22 @@ class Session:
         added = self._sync_tracks(peer, link)
         peer.connected = True
         peer.lost = False
-        peer.asked, peer.ask_again, peer.serves = 0, False, 0
-        early, peer.early = peer.early, None
-        if early is not None:
-            self._on_renegotiate(early)
+        if peer.negotiation is not None:
+            self._act(peer, link, peer.negotiation.opened())
         self.emit(
             "peer-connected", peer=peer.id, name=peer.name, offerer=peer.offerer, route=link.route
         )
         await self.features.peer_connected(peer.id)
         # Tracks added while connecting are not in the first offer's m-lines.
-        if added or any(t.mid is None and not t.stopped for t in link.pc.getTransceivers()):
+        if added or link.unoffered():
             self._negotiation_needed(peer, link)
 
     def _drop_link(self, peer: _Peer) -> None:
         link, peer.link = peer.link, None
         peer.connected = False
+        if peer.negotiation is not None:
+            peer.negotiation.closed()
+            peer.negotiation = None
         self._bus.remove_peer(peer.id)
         if peer.answer is not None and not peer.answer.done():
             peer.answer.cancel()
@@ -781,72 +743,48 @@ class Session:
     # -- renegotiation ------------------------------------------------------
 
     def _negotiation_needed(self, peer: _Peer, link: PeerLink) -> None:
-        if peer.link is not link or not peer.connected:
+        negotiation = peer.negotiation
+        if peer.link is not link or not peer.connected or negotiation is None:
             return  # _opened looks again when the link is up
-        if peer.offerer:
-            self._schedule_offer(peer)
-        elif peer.asked:
-            peer.ask_again = True
-        else:
-            self._ask(peer, link)
+        wanted = [] if peer.offerer else link.wanted_receivers()
+        self._act(peer, link, negotiation.tracks_changed(wanted))
 
-    def _ask(self, peer: _Peer, link: PeerLink) -> None:
-        peer.requests += 1
-        peer.asked = peer.requests
-        with contextlib.suppress(BusError):
-            self._bus.publish_json(
-                RENEGOTIATE, {"seq": peer.asked, "receive": link.wanted_receivers()}, to=peer.id
-            )
+    def _act(self, peer: _Peer, link: PeerLink, actions: list[Action]) -> None:
+        """Carry out what the link's :class:`Negotiation` asks for."""
+        for action in actions:
+            if isinstance(action, Send):
+                with contextlib.suppress(BusError):
+                    self._bus.publish_json(action.topic, action.body, to=peer.id)
+            elif isinstance(action, MakeOffer):
+                peer.negotiator = asyncio.create_task(self._offer(peer, link, action))
+            elif isinstance(action, ApplyAnswer):
+                if peer.answer is not None and not peer.answer.done():
+                    peer.answer.set_result(action.sdp)
+            elif isinstance(action, Refused):
+                fields = {action.field: action.reason}
+                logs.event(action.event, logging.WARNING, peer=peer.id, **fields)
+            elif isinstance(action, Renegotiated):
+                self.emit("renegotiated", peer=peer.id)
+            elif isinstance(action, Replace):
+                self._spawn(self._lost(peer, link, "failed", action.error))
+            # AcceptOffer is awaited by _on_bus_offer, which gets it.
 
-    def _on_renegotiate(self, message: Message) -> None:
+    def _on_negotiation(self, message: Message) -> None:
         peer = self._peers.get(message.sender)
-        if peer is None or not peer.offerer or peer.link is None:
+        if peer is None or peer.link is None or peer.negotiation is None:
             return
-        if not peer.connected:
-            # The answerer's channels opened first and it asked at once;
-            # serve it when ours are open too.
-            peer.early = message
-            return
-        try:
-            request = _body(message, MAX_REQUEST_BYTES)
-            seq = _counter(request, "seq")
-            receive = request.get("receive")
-            if not isinstance(receive, list) or not all(isinstance(k, str) for k in receive):
-                raise _Refused("'receive' must be a list of track kinds")
-        except _Refused as exc:
-            logs.event("renegotiate-refused", logging.WARNING, peer=peer.id, reason=str(exc))
-            return
-        # The newest request lists every track still waiting: it replaces older ones.
-        peer.receive = peer.link.receivable(receive)
-        if len(peer.receive) < len(receive):
-            logs.event(
-                "renegotiate-refused",
-                logging.WARNING,
-                peer=peer.id,
-                reason=f"{len(receive) - len(peer.receive)} of {len(receive)} receivers: "
-                f"only audio and video, at most {MAX_MEDIA_PER_KIND} m-lines of each",
-            )
-        peer.serves = max(peer.serves, seq)
-        self._schedule_offer(peer)
+        self._act(peer, peer.link, peer.negotiation.received(message.topic, message.payload))
 
-    def _schedule_offer(self, peer: _Peer) -> None:
-        peer.dirty = True
-        if peer.negotiator is None or peer.negotiator.done():
-            peer.negotiator = asyncio.create_task(self._negotiate(peer))
-
-    async def _negotiate(self, peer: _Peer) -> None:
-        """Offerer: one renegotiation at a time, coalescing requests that arrive meanwhile."""
-        while peer.dirty and peer.connected and peer.link is not None:
-            peer.dirty = False
-            link, serves = peer.link, peer.serves
-            # Checked again against the link as it is now (see PeerLink.receivable).
-            receive = link.receivable(peer.receive)
-            peer.receive = []
-            loop = asyncio.get_running_loop()
-            peer.answer = loop.create_future()
+    async def _offer(self, peer: _Peer, link: PeerLink, action: MakeOffer | None) -> None:
+        """Offerer: make the offers the negotiation asks for, one at a time."""
+        negotiation = peer.negotiation
+        assert negotiation is not None
+        while action is not None:
+            peer.answer = asyncio.get_running_loop().create_future()
             try:
-                sdp = await link.create_offer(receive)
-                self._bus.publish_json(OFFER, {"sdp": sdp, "serves": serves}, to=peer.id)
+                sdp = await link.create_offer(action.receive)
+                negotiation.offer_sent()
+                self._bus.publish_json(OFFER, {"sdp": sdp, "serves": action.serves}, to=peer.id)
                 async with asyncio.timeout(self.config.connect_timeout):
                     answer = await peer.answer
                 await link.accept_answer(answer)
@@ -855,45 +793,27 @@ class Session:
                     raise
                 if peer.link is link:
                     # A link stuck with a pending offer cannot offer again: replace it.
-                    self._spawn(self._lost(peer, link, "failed", f"renegotiation: {exc}"))
+                    self._act(peer, link, negotiation.failed(str(exc)))
                 return
-            self.emit("renegotiated", peer=peer.id)
-
-    def _on_bus_answer(self, message: Message) -> None:
-        peer = self._peers.get(message.sender)
-        if peer is None or peer.answer is None or peer.answer.done():
-            return
-        try:
-            sdp = _sdp(_body(message, MAX_SDP_PAYLOAD))
-        except _Refused as exc:
-            # The offer stays pending; the answer timeout replaces the link.
-            logs.event(
-                "renegotiation-answer-refused", logging.WARNING, peer=peer.id, reason=str(exc)
-            )
-            return
-        peer.answer.set_result(sdp)
+            actions = negotiation.answer_applied()
+            action = next((a for a in actions if isinstance(a, MakeOffer)), None)
+            self._act(peer, link, [a for a in actions if not isinstance(a, MakeOffer)])
 
     async def _on_bus_offer(self, message: Message) -> None:
         peer = self._peers.get(message.sender)
-        if peer is None or peer.offerer or peer.link is None or not peer.connected:
+        if peer is None or peer.link is None or not peer.connected or self._closing:
+            return  # (closing: the connection is being closed under this offer)
+        link, negotiation = peer.link, peer.negotiation
+        if negotiation is None:
             return
-        if self._closing:
-            return  # the connection is being closed under this offer
-        link = peer.link
-        try:
-            body = _body(message, MAX_SDP_PAYLOAD)
-            sdp, serves = _sdp(body), _counter(body, "serves", 0)
-            answer = await link.accept_offer(sdp)
-        except (_Refused, LinkError) as exc:
-            logs.event(
-                "renegotiation-offer-rejected", logging.WARNING, peer=peer.id, error=str(exc)
-            )
-            return
-        with contextlib.suppress(BusError):
-            self._bus.publish_json(ANSWER, {"sdp": answer}, to=peer.id)
-        self.emit("renegotiated", peer=peer.id)
-        if peer.asked and serves >= peer.asked:
-            peer.asked = 0
-        if not peer.asked and (peer.ask_again or link.wanted_receivers()):
-            peer.ask_again = False
-            self._ask(peer, link)
+        for action in negotiation.received(message.topic, message.payload):
+            if not isinstance(action, AcceptOffer):
+                self._act(peer, link, [action])
+                continue
+            try:
+                answer = await link.accept_offer(action.sdp)
+            except LinkError as exc:
+                self._act(peer, link, [Refused("renegotiation-offer-rejected", str(exc), "error")])
+                return
+            wanted = link.wanted_receivers()
+            self._act(peer, link, negotiation.offer_accepted(answer, action.serves, wanted))
