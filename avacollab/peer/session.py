@@ -34,7 +34,7 @@ from typing import Any
 from aiortc import RTCIceServer
 
 from .. import logs
-from ..bus import Bus, BusConfig, BusError, Message
+from ..bus import SILENT, Bus, BusConfig, BusError, Message, PeerLost
 from ..feature import Feature
 from ..featureset import FeatureSet, PluginStartError
 from ..tasks import TaskSet
@@ -697,15 +697,11 @@ class Session:
 
     # -- losing connections -------------------------------------------------
 
-    def _on_peer_dead(self, peer_id: str) -> None:
+    def _on_peer_dead(self, peer_id: str, why: PeerLost) -> None:
         peer = self._peers.get(peer_id)
         if peer is not None and peer.connected and peer.link is not None:
-            # The bus forgets a peer whose channel closed; a silent one it keeps.
-            if peer_id in self._bus.peers:
-                reason, error = "timeout", f"silent for {self._bus.config.dead_after:g} s"
-            else:
-                reason, error = "failed", "data channel closed"
-            self._spawn(self._lost(peer, peer.link, reason, error))
+            reason = "timeout" if why.cause == SILENT else "failed"
+            self._spawn(self._lost(peer, peer.link, reason, why.detail))
 
     async def _lost(self, peer: _Peer, link: PeerLink, reason: str, error: str) -> None:
         if peer.link is not link or self._closing:
