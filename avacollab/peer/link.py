@@ -31,7 +31,7 @@ import logging
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from aiortc import (
     RTCConfiguration,
@@ -52,8 +52,10 @@ __all__ = [
     "MEDIA_KINDS",
     "RELIABLE_ID",
     "UNORDERED_ID",
+    "Link",
     "LinkConfig",
     "LinkError",
+    "LinkFactory",
     "LinkTimeout",
     "PeerLink",
 ]
@@ -104,6 +106,50 @@ NegotiationCallback = Callable[["PeerLink"], Awaitable[None] | None]
 
 # Closings still running (the event loop keeps only weak references to tasks).
 _CLOSING = TaskSet(lambda exc: logger.warning("closing a peer connection failed", exc_info=exc))
+
+
+class Link(Protocol):
+    """What a session needs of a connection to one peer: :class:`PeerLink`, or an
+    in-memory one (:mod:`avacollab.peer.memory`) for tests without a network."""
+
+    peer_id: str
+    offerer: bool
+    reliable: Any
+    unordered: Any
+
+    @property
+    def state(self) -> str: ...
+    @property
+    def route(self) -> str | None: ...
+    @property
+    def offer_pending(self) -> bool: ...
+    @property
+    def stable(self) -> bool: ...
+    async def create_offer(self, receive: Sequence[str] = ()) -> str: ...
+    async def accept_offer(self, sdp: str) -> str: ...
+    async def accept_answer(self, sdp: str) -> None: ...
+    def receivable(self, receive: Sequence[str]) -> list[str]: ...
+    def wanted_receivers(self) -> list[str]: ...
+    def unoffered(self) -> bool: ...
+    def add_track(self, track: Any) -> Any: ...
+    def remove_track(self, sender: Any) -> None: ...
+    def on_track(self, callback: Callable[[Any], None]) -> None: ...
+    def on_failed(self, callback: Callable[[], None]) -> None: ...
+    async def wait_open(self, timeout: float | None = None) -> None: ...  # noqa: ASYNC109
+    async def close(self) -> None: ...
+
+
+class LinkFactory(Protocol):
+    """Makes a :class:`Link`; :class:`PeerLink` itself is one."""
+
+    def __call__(
+        self,
+        peer_id: str,
+        *,
+        offerer: bool,
+        config: LinkConfig,
+        on_negotiation_needed: Callable[[Any], Awaitable[None] | None],
+    ) -> Link: ...
 
 
 class PeerLink:

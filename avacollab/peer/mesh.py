@@ -25,7 +25,7 @@ from ..bus import SILENT, Bus, BusError, Message, PeerLost
 from ..featureset import FeatureSet
 from ..tasks import TaskSet
 from .config import SessionConfig
-from .link import LinkConfig, LinkError, PeerLink
+from .link import Link, LinkConfig, LinkError, LinkFactory
 from .negotiation import (
     OFFER,
     AcceptOffer,
@@ -39,7 +39,7 @@ from .negotiation import (
     Send,
     offers,
 )
-from .signaling_client import SignalingClient
+from .signaling_client import Signaling
 
 __all__ = ["Mesh", "Peer"]
 
@@ -54,7 +54,7 @@ class Peer:
     name: str
     offerer: bool
     """We make the offers to this peer."""
-    link: PeerLink | None = None
+    link: Link | None = None
     negotiation: Negotiation | None = None
     """The renegotiation state of :attr:`link`."""
     connected: bool = False
@@ -83,18 +83,20 @@ class Mesh:
         *,
         bus: Bus,
         features: FeatureSet,
-        signaling: SignalingClient,
+        signaling: Signaling,
         emit: Callable[..., None],
+        link_factory: LinkFactory,
     ) -> None:
         self.config = config
         self.bus = bus
         self.features = features
         self.signaling = signaling
         self.emit = emit
+        self.link_factory = link_factory
         self.peers: dict[str, Peer] = {}
         self.ice: list[RTCIceServer] = []
         self.tasks = TaskSet(lambda exc: logger.error("session task failed", exc_info=exc))
-        self.link_closes: dict[PeerLink, asyncio.Future[None]] = {}
+        self.link_closes: dict[Link, asyncio.Future[None]] = {}
         self.closing = False
 
     @property
@@ -139,7 +141,7 @@ class Mesh:
 
     # -- making connections -------------------------------------------------
 
-    def _new_link(self, peer: Peer) -> PeerLink:
+    def _new_link(self, peer: Peer) -> Link:
         """A new connection to ``peer``: data channels only, tracks come once open."""
         config = LinkConfig(
             ice_servers=tuple(self.ice),
@@ -147,7 +149,7 @@ class Mesh:
             host_addresses=self.config.ice_addresses,
             open_timeout=self.config.connect_timeout,
         )
-        link = PeerLink(
+        link = self.link_factory(
             peer.id,
             offerer=peer.offerer,
             config=config,
@@ -177,7 +179,7 @@ class Mesh:
         # _opened instead, which costs one round trip on the bus.
         return link
 
-    def sync_tracks(self, peer: Peer, link: PeerLink) -> bool:
+    def sync_tracks(self, peer: Peer, link: Link) -> bool:
         """Make the link send exactly the tracks the features return for this peer.
 
         Returns whether anything changed (which needs a renegotiation)."""
@@ -265,7 +267,7 @@ class Mesh:
             return
         peer.task = asyncio.create_task(self._answered(peer, link))
 
-    async def _answered(self, peer: Peer, link: PeerLink) -> None:
+    async def _answered(self, peer: Peer, link: Link) -> None:
         try:
             await link.wait_open(self.config.connect_timeout)
         except LinkError as exc:
@@ -298,7 +300,7 @@ class Mesh:
             error=str(exc),
         )
 
-    async def _opened(self, peer: Peer, link: PeerLink) -> None:
+    async def _opened(self, peer: Peer, link: Link) -> None:
         peer.failures = 0
         # The features' tracks join now (see _new_link).
         added = self.sync_tracks(peer, link)
@@ -326,11 +328,11 @@ class Mesh:
         if link is not None:
             self._close_link(link)
 
-    def _close_link(self, link: PeerLink) -> None:
+    def _close_link(self, link: Link) -> None:
         """Close ``link`` without waiting for it.
 
         Nothing waits on a dropped link, and its close can take a minute (see
-        :meth:`PeerLink.close`): awaited, it would hold up the signaling
+        :meth:`Link.close`): awaited, it would hold up the signaling
         messages, the reconnection or the ``peer-left`` that come next.
         """
         if link in self.link_closes:
@@ -355,7 +357,7 @@ class Mesh:
             reason = "timeout" if why.cause == SILENT else "failed"
             self._spawn(self._lost(peer, peer.link, reason, why.detail))
 
-    async def _lost(self, peer: Peer, link: PeerLink, reason: str, error: str) -> None:
+    async def _lost(self, peer: Peer, link: Link, reason: str, error: str) -> None:
         if peer.link is not link or self.closing:
             return
         peer.failures += 1
@@ -390,14 +392,14 @@ class Mesh:
 
     # -- renegotiation ------------------------------------------------------
 
-    def negotiation_needed(self, peer: Peer, link: PeerLink) -> None:
+    def negotiation_needed(self, peer: Peer, link: Link) -> None:
         negotiation = peer.negotiation
         if peer.link is not link or not peer.connected or negotiation is None:
             return  # _opened looks again when the link is up
         wanted = [] if peer.offerer else link.wanted_receivers()
         self._act(peer, link, negotiation.tracks_changed(wanted))
 
-    def _act(self, peer: Peer, link: PeerLink, actions: list[Action]) -> None:
+    def _act(self, peer: Peer, link: Link, actions: list[Action]) -> None:
         """Carry out what the link's :class:`Negotiation` asks for."""
         for action in actions:
             if isinstance(action, Send):
@@ -423,7 +425,7 @@ class Mesh:
             return
         self._act(peer, peer.link, peer.negotiation.received(message.topic, message.payload))
 
-    async def _offer(self, peer: Peer, link: PeerLink, action: MakeOffer | None) -> None:
+    async def _offer(self, peer: Peer, link: Link, action: MakeOffer | None) -> None:
         """Offerer: make the offers the negotiation asks for, one at a time."""
         negotiation = peer.negotiation
         assert negotiation is not None

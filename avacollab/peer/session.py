@@ -35,10 +35,10 @@ from ..bus import Bus, BusError, PeerLost
 from ..feature import Feature
 from ..featureset import FeatureSet, PluginStartError
 from .config import SessionConfig, ice_servers_from_welcome
-from .link import PeerLink
+from .link import LinkFactory, PeerLink
 from .mesh import Mesh
 from .negotiation import ANSWER, MAX_REQUEST_BYTES, MAX_SDP_PAYLOAD, MAX_SEQ, OFFER, RENEGOTIATE
-from .signaling_client import SignalingClient
+from .signaling_client import Handler, Signaling, SignalingClient
 
 __all__ = [
     "MAX_REQUEST_BYTES",
@@ -48,6 +48,7 @@ __all__ = [
     "PluginStartError",
     "Session",
     "SessionConfig",
+    "SignalingFactory",
     "ice_servers_from_welcome",
 ]
 
@@ -56,10 +57,19 @@ logger = logging.getLogger(__name__)
 EventSink = Callable[[dict[str, Any]], None]
 """Receives every event as a dict (``event``, ``ts`` and the event's fields)."""
 
+SignalingFactory = Callable[[SessionConfig, Handler], Signaling]
+"""Makes a session's signaling from its config and the handler of what arrives."""
+
 BYE = "session.bye"
 
 NETWORK_SHARE = 0.25
 """The part of ``leave_timeout`` kept for the network when leaving (see :meth:`Session.close`)."""
+
+
+def _signaling_client(config: SessionConfig, on_message: Handler) -> SignalingClient:
+    return SignalingClient(
+        config.server, config.room, name=config.name, token=config.token, on_message=on_message
+    )
 
 
 class Session:
@@ -68,6 +78,9 @@ class Session:
     Use ``await session.start()`` (or ``async with``) and ``await session.close()``.
     ``features`` are the feature classes to run (:func:`avacollab.plugins.features`
     gathers the loaded plugins' ones); ``ValueError`` for a bad one.
+    ``signaling`` and ``link_factory`` make the signaling and the links
+    (default: :class:`SignalingClient` and :class:`PeerLink`); tests without
+    a network pass :mod:`avacollab.peer.memory`'s.
     """
 
     def __init__(
@@ -76,18 +89,15 @@ class Session:
         *,
         features: Sequence[type[Feature]] = (),
         events: EventSink | None = None,
+        signaling: SignalingFactory | None = None,
+        link_factory: LinkFactory = PeerLink,
     ) -> None:
         self.config = config
         self.features = FeatureSet(features)
         """This session's features: their running instances, commands and status lines."""
         self._events = events
-        self.signaling = SignalingClient(
-            config.server,
-            config.room,
-            name=config.name,
-            token=config.token,
-            on_message=self._on_signal,
-        )
+        make_signaling = signaling or _signaling_client
+        self.signaling = make_signaling(config, self._on_signal)
         self._bus = Bus(config.bus, on_peer_dead=self._on_peer_dead)
         self._mesh = Mesh(
             config,
@@ -95,6 +105,7 @@ class Session:
             features=self.features,
             signaling=self.signaling,
             emit=self.emit,
+            link_factory=link_factory,
         )
         self._peers = self._mesh.peers
         self._started = False
@@ -172,9 +183,11 @@ class Session:
     # -- more public API ----------------------------------------------------
 
     def link(self, peer_id: str) -> PeerLink | None:
-        """The current connection to ``peer_id`` (for status displays and tests)."""
+        """The current connection to ``peer_id`` (for status displays and tests);
+        ``None`` also when the link factory makes another kind of link."""
         peer = self._peers.get(peer_id)
-        return None if peer is None else peer.link
+        link = None if peer is None else peer.link
+        return link if isinstance(link, PeerLink) else None
 
     def negotiating(self, peer_id: str) -> bool:
         """An offer/answer exchange with ``peer_id`` is under way or asked for."""
