@@ -17,8 +17,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from .bus import Bus
 from .bus.channels import channel_pair
-from .bus.core import Bus
 from .feature import JoinCommand
 from .featureset import FeatureSet
 from .plugins import PluginManager, features
