@@ -106,6 +106,20 @@ class Mesh:
     def _spawn(self, coro: Any) -> None:
         self.tasks.spawn(coro)
 
+    def _link_failed(
+        self,
+        peer: Peer,
+        reason: str,
+        error: str,
+        *,
+        attempt: int | None = None,
+        final: bool = False,
+    ) -> None:
+        attempt = peer.failures if attempt is None else attempt
+        self.emit(
+            "link-failed", peer=peer.id, reason=reason, attempt=attempt, final=final, error=error
+        )
+
     async def peer_joined(self, peer_id: str, name: str) -> None:
         if not peer_id or peer_id == self.peer_id:
             return
@@ -203,13 +217,8 @@ class Mesh:
         """Offerer: connect, and replace the connection each time it fails."""
         while not peer.gone:
             if peer.failures > self.config.max_retries:
-                self.emit(
-                    "link-failed",
-                    peer=peer.id,
-                    reason="gave-up",
-                    attempt=peer.failures,
-                    final=True,
-                    error=f"no connection after {peer.failures} attempts",
+                self._link_failed(
+                    peer, "gave-up", f"no connection after {peer.failures} attempts", final=True
                 )
                 return
             if peer.failures:
@@ -233,13 +242,11 @@ class Mesh:
             async with asyncio.timeout(self.config.connect_timeout):
                 await peer.offered.wait()
         except TimeoutError:
-            self.emit(
-                "link-failed",
-                peer=peer.id,
-                reason="timeout",
+            self._link_failed(
+                peer,
+                "timeout",
+                f"no offer from {peer.id} within {self.config.connect_timeout:g} s",
                 attempt=0,
-                final=False,
-                error=f"no offer from {peer.id} within {self.config.connect_timeout:g} s",
             )
 
     async def on_offer(self, sender: str, sdp: str) -> None:
@@ -291,14 +298,7 @@ class Mesh:
 
     def _report_failure(self, peer: Peer, exc: Exception) -> None:
         reason = "timeout" if isinstance(exc, TimeoutError) else "error"
-        self.emit(
-            "link-failed",
-            peer=peer.id,
-            reason=reason,
-            attempt=peer.failures,
-            final=False,
-            error=str(exc),
-        )
+        self._link_failed(peer, reason, str(exc))
 
     async def _opened(self, peer: Peer, link: Link) -> None:
         peer.failures = 0
@@ -361,14 +361,7 @@ class Mesh:
         if peer.link is not link or self.closing:
             return
         peer.failures += 1
-        self.emit(
-            "link-failed",
-            peer=peer.id,
-            reason=reason,
-            attempt=peer.failures,
-            final=False,
-            error=error,
-        )
+        self._link_failed(peer, reason, error)
         if peer.negotiator is not None:
             peer.negotiator.cancel()
         self.drop_link(peer)
