@@ -399,7 +399,9 @@ class Mesh:
                 with contextlib.suppress(BusError):
                     self.bus.publish_json(action.topic, action.body, to=peer.id)
             elif isinstance(action, MakeOffer):
-                peer.negotiator = asyncio.create_task(self._offer(peer, link, action))
+                if peer.link is link and peer.negotiation is not None:
+                    offering = self._offer(peer, link, peer.negotiation, action)
+                    peer.negotiator = asyncio.create_task(offering)
             elif isinstance(action, ApplyAnswer):
                 if peer.answer is not None and not peer.answer.done():
                     peer.answer.set_result(action.sdp)
@@ -418,11 +420,11 @@ class Mesh:
             return
         self._act(peer, peer.link, peer.negotiation.received(message.topic, message.payload))
 
-    async def _offer(self, peer: Peer, link: Link, action: MakeOffer | None) -> None:
+    async def _offer(
+        self, peer: Peer, link: Link, negotiation: Negotiation, action: MakeOffer | None
+    ) -> None:
         """Offerer: make the offers the negotiation asks for, one at a time."""
-        negotiation = peer.negotiation
-        assert negotiation is not None
-        while action is not None:
+        while action is not None and peer.link is link:
             peer.answer = asyncio.get_running_loop().create_future()
             try:
                 sdp = await link.create_offer(action.receive)
