@@ -34,17 +34,43 @@ MAX_MESSAGE_SIZE = 262_144
 class MemoryNetwork:
     """Rooms and links of sessions in one process; every message stays in memory."""
 
-    def __init__(self, *, max_message_size: int = MAX_MESSAGE_SIZE) -> None:
+    def __init__(self, *, max_message_size: int = MAX_MESSAGE_SIZE, hold: bool = False) -> None:
         self.max_message_size = max_message_size
+        self.hold = hold
+        """Open a pair's link only once :meth:`allow` lets it (as a test decides)."""
+        self._allowed: set[frozenset[str]] = set()
+        self._held: dict[frozenset[str], MemoryLink] = {}
         self.rooms: dict[str, dict[str, MemorySignaling]] = {}
         self.links: list[MemoryLink] = []
         """Every link made, in order (tests reach a link's channels through it)."""
         self._ids = itertools.count(1)
         self._offers: dict[str, MemoryLink] = {}
 
-    def signaling(self, config: SessionConfig, on_message: Handler) -> MemorySignaling:
-        """A session's signaling (a :data:`~avacollab.peer.session.SignalingFactory`)."""
-        return MemorySignaling(self, config.room, config.name, on_message)
+    def signaling(
+        self, config: SessionConfig, on_message: Handler, peer_id: str | None = None
+    ) -> MemorySignaling:
+        """A session's signaling (a :data:`~avacollab.peer.session.SignalingFactory`);
+        ``peer_id`` chooses the member's id instead of the next free one."""
+        return MemorySignaling(self, config.room, config.name, on_message, peer_id)
+
+    def allow(self, a: str, b: str) -> None:
+        """With ``hold``: let the links between members ``a`` and ``b`` open."""
+        pair = frozenset((a, b))
+        self._allowed.add(pair)
+        held = self._held.pop(pair, None)
+        if held is not None:
+            held._answered()
+
+    def cut(self, a: str, b: str) -> None:
+        """Close the open links between ``a`` and ``b`` (their channels close at
+        both ends); with ``hold``, new ones wait for :meth:`allow` again."""
+        pair = frozenset((a, b))
+        self._allowed.discard(pair)
+        self._held.pop(pair, None)
+        for link in self.links:
+            if link._pair() == pair and link.state == "connected":
+                link.reliable.close()
+                link.unordered.close()
 
     def link(
         self,
@@ -70,8 +96,16 @@ class MemorySignaling:
     Messages reach each member in order, one at a time, as from a server.
     """
 
-    def __init__(self, net: MemoryNetwork, room: str, name: str, on_message: Handler) -> None:
+    def __init__(
+        self,
+        net: MemoryNetwork,
+        room: str,
+        name: str,
+        on_message: Handler,
+        peer_id: str | None = None,
+    ) -> None:
         self._net = net
+        self._wanted_id = peer_id
         self._room = room
         self._name = name
         self._on_message = on_message
@@ -85,7 +119,9 @@ class MemorySignaling:
 
     async def connect(self) -> dict[str, Any]:
         members = self._net.rooms.setdefault(self._room, {})
-        peer_id = self._net._new_id()
+        peer_id = self._wanted_id or self._net._new_id()
+        if peer_id in members:
+            raise SignalingError(f"{peer_id!r} is already a member", "invalid")
         self.welcome = {
             "type": "welcome",
             "peer": peer_id,
@@ -192,8 +228,11 @@ class MemoryLink:
         if sdp != f"answer-offer-{id(self)}" or self._remote is None:
             raise LinkError(f"not the answer to this link's offer: {sdp[:40]!r}")
         self._pending = False
-        for link in (self, self._remote):
-            link._open()
+        pair = self._pair()
+        if self._net.hold and pair not in self._net._allowed:
+            self._net._held[pair] = self
+            return
+        self._answered()
 
     def receivable(self, receive: Sequence[str]) -> list[str]:
         return []
@@ -238,6 +277,16 @@ class MemoryLink:
         self._opened.set()  # wake wait_open
         self.reliable.close()
         self.unordered.close()
+
+    def _pair(self) -> frozenset[str]:
+        """The two members this link joins (``peer_id`` is the other end's)."""
+        remote = self._remote
+        return frozenset((self.peer_id, remote.peer_id)) if remote is not None else frozenset()
+
+    def _answered(self) -> None:
+        if self._remote is not None and not self._closed and not self._remote._closed:
+            for link in (self, self._remote):
+                link._open()
 
     def _open(self) -> None:
         if self._opened.is_set():

@@ -87,13 +87,13 @@ class Session:
         self,
         config: SessionConfig,
         *,
-        features: Sequence[type[Feature]] = (),
+        features: Sequence[type[Feature]] | FeatureSet = (),
         events: EventSink | None = None,
         signaling: SignalingFactory | None = None,
         link_factory: LinkFactory = PeerLink,
     ) -> None:
         self.config = config
-        self.features = FeatureSet(features)
+        self.features = features if isinstance(features, FeatureSet) else FeatureSet(features)
         """This session's features: their running instances, commands and status lines."""
         self._events = events
         make_signaling = signaling or _signaling_client
