@@ -77,7 +77,8 @@ class Session:
 
     Use ``await session.start()`` (or ``async with``) and ``await session.close()``.
     ``features`` are the feature classes to run (:func:`avacollab.plugins.features`
-    gathers the loaded plugins' ones); ``ValueError`` for a bad one.
+    gathers the loaded plugins' ones), or a :class:`FeatureSet` made of them;
+    ``ValueError`` for a bad one.
     ``signaling`` and ``link_factory`` make the signaling and the links
     (default: :class:`SignalingClient` and :class:`PeerLink`); tests without
     a network pass :mod:`avacollab.peer.memory`'s.
