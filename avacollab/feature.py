@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 if TYPE_CHECKING:
-    from .bus.core import Bus, Handler
+    from .bus import Bus, Handler
 
 __all__ = ["OPTION_TYPES", "Feature", "JoinCommand", "Option", "Session", "check_feature"]
 

@@ -1,57 +1,99 @@
-"""An in-memory room for testing plugins: real buses, in-memory channels, real features.
+"""An in-memory room for testing plugins: real sessions, in-memory signaling and links.
 
-No WebRTC, no server: each :class:`FakeSession` has a real
-:class:`~avacollab.bus.Bus`, and :class:`Room` links them pairwise with
-:func:`~avacollab.bus.channels.channel_pair`. Each session runs its features
-in a :class:`~avacollab.featureset.FeatureSet`, as ``avacollab join`` does:
-started (topics subscribed, commands gathered), peer connected on both sides
-when a link comes up, peer left when one goes, closed before it leaves.
-Tests run in milliseconds; use the ``avacollab_sessions`` fixture
-(avacollab.testing) for real connections.
+No WebRTC, no server: each :class:`FakeSession` is a real
+:class:`~avacollab.peer.session.Session` over an
+:class:`~avacollab.peer.memory.MemoryNetwork` (signaling and links in memory,
+the bus over in-memory channels), so it runs its features exactly as
+``avacollab join`` does: started (topics subscribed, commands gathered and
+checked), ``peer_joined`` as members arrive, ``peer_connected`` on both
+sides when a link opens, ``peer_left`` when one goes, closed before it
+leaves. The room holds each pair's link until the test connects it
+(:meth:`Room.connect`). Tests run in milliseconds; use the
+``avacollab_sessions`` fixture (avacollab.testing) for real connections.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
-from .bus.channels import channel_pair
-from .bus.core import Bus
-from .feature import JoinCommand
+from .feature import Feature, JoinCommand
 from .featureset import FeatureSet
+from .peer.config import SessionConfig
+from .peer.memory import MemoryNetwork
+from .peer.session import Session
+from .peer.signaling_client import Backoff, Handler
 from .plugins import PluginManager, features
 
 WAIT = 5.0  # upper bound for every wait; the tests normally take milliseconds
 
+ROOM_CONFIG = SessionConfig(
+    server="memory:",
+    room="room",
+    # The room decides when links open: a held link never times out, and a
+    # cut one is offered again at once.
+    connect_timeout=3600.0,
+    max_retries=1_000_000,
+    retry_backoff=Backoff(initial=0.001, maximum=0.01),
+)
 
-@dataclass(eq=False)
-class FakeSession:
-    """What a plugin may use of a session (the ``Session`` protocol), and no more."""
 
-    room: str
-    peer_id: str
-    name: str
-    bus: Bus
-    options: dict[str, str]
-    peers: dict[str, str] = field(default_factory=dict)
-    events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
-    renegotiations: list[str] = field(default_factory=list)
-    features: FeatureSet = field(default_factory=FeatureSet)
-    """The session's running features (set by :meth:`Room.join`)."""
-    _changed: asyncio.Event = field(default_factory=asyncio.Event)
+class _Features(FeatureSet):
+    """A session's features, telling the room when a peer hook has run."""
 
-    def emit(self, event: str, **fields: Any) -> None:
-        self.events.append((event, fields))
+    def __init__(self, classes: Any) -> None:
+        super().__init__(classes)
+        self.connected: set[str] = set()
+        self.changed = asyncio.Event()
+
+    async def peer_connected(self, peer_id: str) -> None:
+        await super().peer_connected(peer_id)
+        self.connected.add(peer_id)
+        self.changed.set()
+
+    async def peer_left(self, peer_id: str, reason: str) -> None:
+        self.connected.discard(peer_id)
+        await super().peer_left(peer_id, reason)
+        self.changed.set()
+
+
+class FakeSession(Session):
+    """A real :class:`Session` of a :class:`Room` that records what it emits
+    in :attr:`events` and its ``renegotiate`` calls in :attr:`renegotiations`."""
+
+    def __init__(
+        self, net: MemoryNetwork, config: SessionConfig, classes: list[type[Feature]], peer_id: str
+    ) -> None:
+        self.events: list[tuple[str, dict[str, Any]]] = []
+        self.renegotiations: list[str] = []
+        self.wanted: set[str] | None = None
+        """The events the sink records (``None``: all); see :meth:`Session.wants`."""
+        self._changed = asyncio.Event()
+        self._hooks = _Features(classes)
+
+        def signaling(config: SessionConfig, on_message: Handler) -> Any:
+            return net.signaling(config, on_message, peer_id)
+
+        super().__init__(
+            config,
+            features=self._hooks,
+            events=self._record,
+            signaling=signaling,
+            link_factory=net.link,
+        )
+
+    def _record(self, event: dict[str, Any]) -> None:
+        fields = {k: v for k, v in event.items() if k not in ("event", "ts")}
+        self.events.append((str(event["event"]), fields))
         self._changed.set()
 
     def wants(self, event: str) -> bool:
-        return True  # every event is recorded, for the test to read
+        return self.wanted is None or event in self.wanted
 
     def renegotiate(self, peer_id: str) -> None:
-        # No media here: record the request so a test can assert on it.
-        self.renegotiations.append(peer_id)
+        self.renegotiations.append(peer_id)  # for a test to assert on
+        super().renegotiate(peer_id)
 
     def named(self, event: str) -> list[dict[str, Any]]:
         return [fields for name, fields in self.events if name == event]
@@ -64,6 +106,15 @@ class FakeSession:
                 await self._changed.wait()
         return self.named(event)
 
+    async def _wait_left(self, peer_id: str) -> None:
+        await self._wait_hooks(lambda: peer_id not in self._hooks.connected)
+
+    async def _wait_hooks(self, condition: Callable[[], bool]) -> None:
+        async with asyncio.timeout(WAIT):
+            while not condition():
+                self._hooks.changed.clear()
+                await self._hooks.changed.wait()
+
 
 async def settle(condition: Callable[[], bool]) -> None:
     """Let the loop run until ``condition`` holds (bounded)."""
@@ -75,7 +126,7 @@ async def settle(condition: Callable[[], bool]) -> None:
 
 
 class Room:
-    """Sessions of one room in one process, linked pairwise like a full mesh.
+    """Sessions of one room in one process; the test says which pairs connect.
 
     ``plugins`` are plugin modules (or objects) with hook implementations, or
     feature classes; no other plugin (not even the built-in one) runs.
@@ -84,59 +135,48 @@ class Room:
     def __init__(self, *plugins: object) -> None:
         self.classes = features(PluginManager(), plugins)
         self.sessions: dict[str, FakeSession] = {}
+        self.net = MemoryNetwork(hold=True)
 
     async def join(
         self, peer_id: str, name: str = "", options: Mapping[str, str] | None = None
     ) -> FakeSession:
         """A new session with the room's features started (``PluginStartError`` if one fails)."""
-        session = FakeSession("room", peer_id, name, Bus(), dict(options or {}))
-        session.features = FeatureSet(self.classes)
-        try:
-            await session.features.start(session)
-        except BaseException:
-            await session.bus.close()
-            raise
+        config = SessionConfig(
+            **{**_fields(ROOM_CONFIG), "name": name, "options": dict(options or {})}
+        )
+        session = FakeSession(self.net, config, self.classes, peer_id)
+        await session.start()
         self.sessions[peer_id] = session
         return session
 
     async def connect(self, a: FakeSession, b: FakeSession) -> None:
-        reliable_a, reliable_b = channel_pair("bus")
-        unordered_a, unordered_b = channel_pair("bus-unordered")
-        a.bus.add_peer(b.peer_id, reliable_a, unordered_a)
-        b.bus.add_peer(a.peer_id, reliable_b, unordered_b)
-        a.peers[b.peer_id] = b.name
-        b.peers[a.peer_id] = a.name
-        await a.features.peer_connected(b.peer_id)
-        await b.features.peer_connected(a.peer_id)
+        """Open the link between two sessions; return once both features heard of it."""
+        self.net.allow(a.peer_id, b.peer_id)
+        await a._wait_hooks(lambda: b.peer_id in a._hooks.connected)
+        await b._wait_hooks(lambda: a.peer_id in b._hooks.connected)
 
     async def mesh(self, *sessions: FakeSession) -> None:
         for i, a in enumerate(sessions):
             for b in sessions[i + 1 :]:
                 await self.connect(a, b)
 
-    async def disconnect(self, a: FakeSession, b: FakeSession, reason: str = "left") -> None:
-        """Cut the link between two sessions, telling both."""
-        for one, other in ((a, b), (b, a)):
-            one.bus.remove_peer(other.peer_id)
-            one.peers.pop(other.peer_id, None)
-            await one.features.peer_left(other.peer_id, reason)
+    async def disconnect(self, a: FakeSession, b: FakeSession, reason: str = "failed") -> None:
+        """Cut the link between two sessions: both see the peer leave with ``reason``
+        ``failed`` (its channels closed, as the session reports it); :meth:`connect`
+        opens the link the offerer makes next."""
+        if reason != "failed":
+            raise ValueError(f"an in-memory link fails with reason 'failed', not {reason!r}")
+        self.net.cut(a.peer_id, b.peer_id)
+        await a._wait_left(b.peer_id)
+        await b._wait_left(a.peer_id)
 
     async def leave(self, session: FakeSession) -> None:
-        """Leave as ``join`` does: close the features, flush, then the others see it go."""
-        await session.features.close()
-        async with asyncio.timeout(WAIT):
-            await session.bus.drain()
-        # Let what was flushed reach the others before the links go.
-        await settle(lambda: all(session.bus.queued(p) == 0 for p in session.bus.peers))
-        for _ in range(5):
-            await asyncio.sleep(0)
-        for other in list(self.sessions.values()):
-            if other is not session and other.peer_id in session.peers:
-                other.bus.remove_peer(session.peer_id)
-                other.peers.pop(session.peer_id, None)
-                await other.features.peer_left(session.peer_id, "left")
+        """Leave as ``join`` does: close the features, say goodbye, go."""
+        others = [s for s in self.sessions.values() if s is not session]
+        await session.close()
         self.sessions.pop(session.peer_id, None)
-        await session.bus.close()
+        for other in others:
+            await other._wait_left(session.peer_id)
 
     async def close(self) -> None:
         for session in list(self.sessions.values()):
@@ -153,3 +193,7 @@ class Room:
     def status(self, session: FakeSession) -> list[str]:
         """The status lines of ``session``'s features."""
         return session.features.status()
+
+
+def _fields(config: SessionConfig) -> dict[str, Any]:
+    return {f: getattr(config, f) for f in config.__dataclass_fields__}

@@ -10,12 +10,16 @@ from dataclasses import dataclass, field
 import pytest
 
 from avacollab.bus import (
+    CLOSED,
+    SEND_FAILED,
+    SILENT,
     Bus,
     BusClosed,
     BusConfig,
     BusFull,
     Message,
     MessageTooLarge,
+    PeerLost,
     UnknownPeer,
 )
 from avacollab.bus.channels import MemoryChannel, channel_pair
@@ -31,6 +35,19 @@ from avacollab.bus.wire import (
 )
 
 from .buskit import Inbox
+
+
+class Deaths(list[str]):
+    """The peers a bus reported dead, in order; ``why`` has the reasons given."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.why: list[PeerLost] = []
+
+    def __call__(self, peer: str, why: PeerLost) -> None:
+        self.append(peer)
+        self.why.append(why)
+
 
 WAIT = 5.0  # upper bound for every wait; the tests normally take milliseconds
 
@@ -534,9 +551,9 @@ async def test_pings_go_to_a_peer_only_when_it_has_not_heard_from_us(
 
 async def test_rtt_is_measured_and_a_silent_peer_reported_once(clock: ManualClock) -> None:
     config = BusConfig(ping_interval=1.0, dead_after=5.0)
-    dead: list[str] = []
+    dead = Deaths()
     async with (
-        Bus(config, clock=clock, on_peer_dead=dead.append) as a,
+        Bus(config, clock=clock, on_peer_dead=dead) as a,
         Bus(config, clock=clock) as b,
     ):
         wire = connect(a, "a", b, "b")
@@ -558,7 +575,7 @@ async def test_rtt_is_measured_and_a_silent_peer_reported_once(clock: ManualCloc
         await clock.advance(5.0)
         assert dead == [] and a.silence("b") == 5.0  # dead_after, not more
         await clock.advance(1.0)
-        assert dead == ["b"]
+        assert dead == ["b"] and dead.why == [PeerLost(SILENT, "silent for 5 s")]
         await clock.advance(10)
         assert dead == ["b"]  # once, until b is heard again
         assert a.peers == ("b",)  # reported, not removed: the session decides
@@ -572,9 +589,9 @@ async def test_rtt_is_measured_and_a_silent_peer_reported_once(clock: ManualCloc
 
 async def test_silence_counts_only_once_the_channels_are_open(clock: ManualClock) -> None:
     config = BusConfig(ping_interval=1.0, dead_after=2.0)
-    dead: list[str] = []
+    dead = Deaths()
     async with (
-        Bus(config, clock=clock, on_peer_dead=dead.append) as a,
+        Bus(config, clock=clock, on_peer_dead=dead) as a,
         Bus(config, clock=clock) as b,
     ):
         reliable_a, reliable_b = channel_pair()
@@ -635,7 +652,10 @@ async def test_liveness_on_real_time_measures_rtt_and_reports_a_dead_peer() -> N
     # A smoke test of the default clock: real timers, short intervals.
     config = BusConfig(ping_interval=0.02, dead_after=0.2)
     dead: asyncio.Queue[str] = asyncio.Queue()
-    async with Bus(config, on_peer_dead=dead.put_nowait) as a, Bus(config) as b:
+    async with (
+        Bus(config, on_peer_dead=lambda peer, _: dead.put_nowait(peer)) as a,
+        Bus(config) as b,
+    ):
         wire = connect(a, "a", b, "b")
 
         heard = asyncio.Event()
@@ -657,11 +677,11 @@ async def test_liveness_on_real_time_measures_rtt_and_reports_a_dead_peer() -> N
 
 
 async def test_async_dead_callback_and_channel_close() -> None:
-    seen: list[str] = []
+    seen: list[tuple[str, PeerLost]] = []
     closed = asyncio.Event()
 
-    async def on_dead(peer: str) -> None:
-        seen.append(peer)
+    async def on_dead(peer: str, why: PeerLost) -> None:
+        seen.append((peer, why))
         closed.set()
 
     async with Bus(on_peer_dead=on_dead) as a, Bus() as b:
@@ -669,7 +689,7 @@ async def test_async_dead_callback_and_channel_close() -> None:
         wire.reliable_a.close()
         async with asyncio.timeout(WAIT):
             await closed.wait()
-        assert seen == ["b"]
+        assert seen == [("b", PeerLost(CLOSED, "data channel closed"))]
         assert a.peers == () and b.peers == ()
         with pytest.raises(UnknownPeer):
             a.publish("t.msg", b"", to="b")
@@ -677,8 +697,14 @@ async def test_async_dead_callback_and_channel_close() -> None:
 
 async def test_a_failing_send_loses_the_peer() -> None:
     lost = asyncio.Event()
+    why: list[PeerLost] = []
     config = BusConfig(max_frame_size=100_000)
-    async with Bus(config, on_peer_dead=lambda _: lost.set()) as a, Bus() as b:
+
+    def on_dead(peer: str, reason: PeerLost) -> None:
+        why.append(reason)
+        lost.set()
+
+    async with Bus(config, on_peer_dead=on_dead) as a, Bus() as b:
         reliable_a, reliable_b = channel_pair(max_message_size=1000)  # smaller than our frames
         unordered_a, unordered_b = channel_pair()
         a.add_peer("b", reliable_a, unordered_a)
@@ -687,6 +713,8 @@ async def test_a_failing_send_loses_the_peer() -> None:
         async with asyncio.timeout(WAIT):
             await lost.wait()
         assert a.counters.send_errors == 1 and a.peers == ()
+        assert [w.cause for w in why] == [SEND_FAILED]
+        assert why[0].detail.startswith("send failed: ")
 
 
 async def test_re_adding_a_peer_replaces_it(buses: tuple[Bus, Bus]) -> None:

@@ -14,10 +14,10 @@ from typing import Any, ClassVar
 import pytest
 
 from avacollab import testing
-from avacollab.bus import Bus, Message
+from avacollab.bus import Message
 from avacollab.feature import Feature, JoinCommand, Option, check_feature
 from avacollab.featureset import FeatureSet, PluginStartError, parse_options
-from avacollab.memoryroom import FakeSession, Room, settle
+from avacollab.memoryroom import Room, settle
 from avacollab.peer.ice import LOOPBACK
 from avacollab.peer.session import Session, SessionConfig
 from avacollab.signaling.server import SignalingServer
@@ -325,15 +325,11 @@ async def test_a_feature_may_only_subscribe_its_own_topics(topic: str, error: st
             return {topic: print}
 
     Notes.closed.clear()
-    session = FakeSession("room", "a", "", Bus(), {})
-    session.features = FeatureSet([Notes, Sneaky])
-    try:
-        with pytest.raises(PluginStartError, match=error):
-            await session.features.start(session)
-        assert Notes.closed == ["notes a"]  # started before it: closed again
-        assert not session.features.running
-    finally:
-        await session.bus.close()
+    room = Room(Notes, Sneaky)
+    with pytest.raises(PluginStartError, match=error):
+        await room.join("a")
+    assert Notes.closed == ["notes a"]  # started before it: closed again
+    assert not room.sessions and not room.net.rooms["room"]  # and it left again
 
 
 async def test_commands_run_as_join_runs_them() -> None:

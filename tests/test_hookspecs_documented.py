@@ -316,7 +316,7 @@ async def two_sessions_through_everything(classes: list[type[Feature]]) -> list[
                 reply = await session.features.execute(f"/{command.name}")
                 assert not (reply or "").startswith(f"/{command.name} failed"), reply
     video.stop()
-    await room.disconnect(a, b, reason="timeout")
+    await room.disconnect(a, b)
     await room.connect(a, b)
     await room.close()
     return [

@@ -323,7 +323,7 @@ async def test_bus_over_real_links_to_all_to_one_and_one_megabyte() -> None:
 async def test_bus_notices_a_closed_link() -> None:
     a_link, b_link = await connected_pair()
     lost = asyncio.Event()
-    bus = Bus(on_peer_dead=lambda _: lost.set())
+    bus = Bus(on_peer_dead=lambda *_: lost.set())
     try:
         bus.add_peer("b", a_link.reliable, a_link.unordered)
         await b_link.close()

@@ -11,10 +11,14 @@ in-memory pair), and :mod:`.core` the bus itself, with its per-peer queues
 
 from .config import BusConfig, BusCounters
 from .core import Bus, BusClosed, BusError, BusFull, UnknownPeer
+from .liveness import CLOSED, SEND_FAILED, SILENT, PeerLost
 from .topics import Handler, Message
 from .wire import MessageTooLarge
 
 __all__ = [
+    "CLOSED",
+    "SEND_FAILED",
+    "SILENT",
     "Bus",
     "BusClosed",
     "BusConfig",
@@ -24,5 +28,6 @@ __all__ = [
     "Handler",
     "Message",
     "MessageTooLarge",
+    "PeerLost",
     "UnknownPeer",
 ]

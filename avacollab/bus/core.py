@@ -24,7 +24,7 @@ from .channels import Channel
 from .chunks import chunk_frames
 from .clock import Clock, MonotonicClock
 from .config import BusConfig, BusCounters
-from .liveness import Liveness
+from .liveness import CLOSED, SEND_FAILED, Liveness, PeerLost
 from .outbox import Item, LatestOutbox, Outbox, PeerState, ReliableOutbox, send_control
 from .topics import Handler, Message, Topics
 from .wire import (
@@ -80,16 +80,17 @@ class BusClosed(BusError):
     """The bus was closed."""
 
 
-PeerCallback = Callable[[str], Awaitable[None] | None]
+PeerCallback = Callable[[str, PeerLost], Awaitable[None] | None]
 
 
 class Bus:
     """Topic-addressed messaging with every connected peer.
 
-    ``on_peer_dead(peer_id)`` (sync or async) is called when a peer has not
+    ``on_peer_dead(peer_id, why)`` (sync or async) is called when a peer has not
     been heard from for ``config.dead_after`` seconds (called again only after
-    the peer was heard in between), and when one of its channels closes or
-    fails (the bus then forgets the peer). Use the bus from one event loop.
+    the peer was heard in between), and when one of its channels closes, fails
+    or refuses a send (the bus then forgets the peer); ``why`` is a
+    :class:`~avacollab.bus.liveness.PeerLost` saying which. Use the bus from one event loop.
 
     ``clock`` is the time liveness and reassembly run on: real time unless a
     test passes a :class:`~avacollab.bus.clock.ManualClock`.
@@ -386,7 +387,7 @@ class Bus:
             except Exception as exc:  # a channel refusing a send is a broken link
                 self.counters.send_errors += 1
                 logger.warning("bus: sending to %s failed: %s", outbox.peer.id, exc)
-                self._lose(outbox.peer, f"send failed: {exc}")
+                self._lose(outbox.peer, PeerLost(SEND_FAILED, f"send failed: {exc}"))
         self._wake()
 
     def _wake(self) -> None:
@@ -416,7 +417,7 @@ class Bus:
 
     def _closer(self, peer: PeerState) -> Callable[[], None]:
         def closed() -> None:
-            self._lose(peer, "channel closed")
+            self._lose(peer, PeerLost(CLOSED, "data channel closed"))
 
         return closed
 
@@ -491,13 +492,13 @@ class Bus:
 
     # -- liveness ---------------------------------------------------------
 
-    def _lose(self, peer: PeerState, reason: str) -> None:
+    def _lose(self, peer: PeerState, why: PeerLost) -> None:
         if self._peers.get(peer.id) is not peer:
             return  # already replaced or removed
-        logger.info("bus: lost %s (%s)", peer.id, reason)
+        logger.info("bus: lost %s (%s)", peer.id, why.detail)
         self.remove_peer(peer.id)
-        self._notify_dead(peer.id)
+        self._notify_dead(peer.id, why)
 
-    def _notify_dead(self, peer_id: str) -> None:
+    def _notify_dead(self, peer_id: str, why: PeerLost) -> None:
         if self.on_peer_dead is not None:
-            self._topics.call(self.on_peer_dead, peer_id)
+            self._topics.call(functools.partial(self.on_peer_dead, peer_id), why)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 from .clock import Clock
 from .config import BusConfig, BusCounters
@@ -20,16 +21,32 @@ from .wire import ping_frame
 
 logger = logging.getLogger(__name__)
 
+SILENT = "silent"
+"""Nothing heard from the peer for ``dead_after`` seconds (the bus keeps it)."""
+CLOSED = "closed"
+"""One of the peer's channels closed or failed (the bus forgets it)."""
+SEND_FAILED = "send-failed"
+"""A channel refused a send (the bus forgets the peer)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PeerLost:
+    """Why the bus reports a peer dead: ``cause`` (:data:`SILENT`, :data:`CLOSED`
+    or :data:`SEND_FAILED`) and a sentence for people."""
+
+    cause: str
+    detail: str
+
 
 class Liveness:
-    """The beat of one bus; ``on_dead(peer_id)`` hears of peers gone silent."""
+    """The beat of one bus; ``on_dead(peer_id, why)`` hears of peers gone silent."""
 
     def __init__(
         self,
         config: BusConfig,
         counters: BusCounters,
         clock: Clock,
-        on_dead: Callable[[str], None],
+        on_dead: Callable[[str, PeerLost], None],
     ) -> None:
         self.config = config
         self.counters = counters
@@ -73,4 +90,4 @@ class Liveness:
                 if not peer.dead and now - peer.last_heard > config.dead_after:
                     peer.dead = True
                     logger.info("bus: nothing heard from %s for %.1f s", peer.id, config.dead_after)
-                    self.on_dead(peer.id)
+                    self.on_dead(peer.id, PeerLost(SILENT, f"silent for {config.dead_after:g} s"))

@@ -31,7 +31,7 @@ import logging
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from aiortc import (
     RTCConfiguration,
@@ -52,8 +52,10 @@ __all__ = [
     "MEDIA_KINDS",
     "RELIABLE_ID",
     "UNORDERED_ID",
+    "Link",
     "LinkConfig",
     "LinkError",
+    "LinkFactory",
     "LinkTimeout",
     "PeerLink",
 ]
@@ -104,6 +106,50 @@ NegotiationCallback = Callable[["PeerLink"], Awaitable[None] | None]
 
 # Closings still running (the event loop keeps only weak references to tasks).
 _CLOSING = TaskSet(lambda exc: logger.warning("closing a peer connection failed", exc_info=exc))
+
+
+class Link(Protocol):
+    """What a session needs of a connection to one peer: :class:`PeerLink`, or an
+    in-memory one (:mod:`avacollab.peer.memory`) for tests without a network."""
+
+    peer_id: str
+    offerer: bool
+    reliable: Any
+    unordered: Any
+
+    @property
+    def state(self) -> str: ...
+    @property
+    def route(self) -> str | None: ...
+    @property
+    def offer_pending(self) -> bool: ...
+    @property
+    def stable(self) -> bool: ...
+    async def create_offer(self, receive: Sequence[str] = ()) -> str: ...
+    async def accept_offer(self, sdp: str) -> str: ...
+    async def accept_answer(self, sdp: str) -> None: ...
+    def receivable(self, receive: Sequence[str]) -> list[str]: ...
+    def wanted_receivers(self) -> list[str]: ...
+    def unoffered(self) -> bool: ...
+    def add_track(self, track: Any) -> Any: ...
+    def remove_track(self, sender: Any) -> None: ...
+    def on_track(self, callback: Callable[[Any], None]) -> None: ...
+    def on_failed(self, callback: Callable[[], None]) -> None: ...
+    async def wait_open(self, timeout: float | None = None) -> None: ...  # noqa: ASYNC109
+    async def close(self) -> None: ...
+
+
+class LinkFactory(Protocol):
+    """Makes a :class:`Link`; :class:`PeerLink` itself is one."""
+
+    def __call__(
+        self,
+        peer_id: str,
+        *,
+        offerer: bool,
+        config: LinkConfig,
+        on_negotiation_needed: Callable[[Any], Awaitable[None] | None],
+    ) -> Link: ...
 
 
 class PeerLink:
@@ -244,6 +290,33 @@ class PeerLink:
                 room[kind] -= 1
                 taken.append(kind)
         return taken
+
+    @property
+    def offer_pending(self) -> bool:
+        """This side has made an offer whose answer is not applied yet."""
+        return bool(self.pc.signalingState == "have-local-offer")
+
+    @property
+    def stable(self) -> bool:
+        """No offer/answer exchange is half done."""
+        return bool(self.pc.signalingState == "stable")
+
+    def unoffered(self) -> bool:
+        """Whether a local track waits for an m-line (it flows after the next offer)."""
+        return any(t.mid is None and not t.stopped for t in self.pc.getTransceivers())
+
+    def on_track(self, callback: Callable[[Any], None]) -> None:
+        """Call ``callback(track)`` for each media track the peer sends."""
+        self.pc.on("track", callback)
+
+    def on_failed(self, callback: Callable[[], None]) -> None:
+        """Call ``callback()`` when the connection fails (ICE or DTLS gave up)."""
+
+        def changed() -> None:
+            if self.pc.connectionState == "failed":
+                callback()
+
+        self.pc.on("connectionstatechange", changed)
 
     def wanted_receivers(self) -> list[str]:
         """Kinds of local tracks not yet in any negotiated m-line (answerer's request).

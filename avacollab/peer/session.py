@@ -28,24 +28,27 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
-from aiortc import RTCIceServer
-
 from .. import logs
-from ..bus.core import Bus, BusConfig, BusError, Message
+from ..bus import Bus, BusError, PeerLost
 from ..feature import Feature
 from ..featureset import FeatureSet, PluginStartError
-from ..signaling.protocol import MAX_SDP
-from .link import MAX_MEDIA_PER_KIND, LinkConfig, LinkError, PeerLink
-from .signaling_client import Backoff, SignalingClient
+from .config import SessionConfig, ice_servers_from_welcome
+from .link import LinkFactory, PeerLink
+from .mesh import Mesh
+from .negotiation import ANSWER, MAX_REQUEST_BYTES, MAX_SDP_PAYLOAD, MAX_SEQ, OFFER, RENEGOTIATE
+from .signaling_client import Handler, Signaling, SignalingClient
 
 __all__ = [
+    "MAX_REQUEST_BYTES",
+    "MAX_SDP_PAYLOAD",
+    "MAX_SEQ",
     "EventSink",
     "PluginStartError",
     "Session",
     "SessionConfig",
+    "SignalingFactory",
     "ice_servers_from_welcome",
 ]
 
@@ -54,146 +57,19 @@ logger = logging.getLogger(__name__)
 EventSink = Callable[[dict[str, Any]], None]
 """Receives every event as a dict (``event``, ``ts`` and the event's fields)."""
 
-RENEGOTIATE = "session.renegotiate"
-OFFER = "session.offer"
-ANSWER = "session.answer"
-BYE = "session.bye"
+SignalingFactory = Callable[[SessionConfig, Handler], Signaling]
+"""Makes a session's signaling from its config and the handler of what arrives."""
 
-RETRY_BACKOFF = Backoff(initial=0.5, maximum=8.0)
+BYE = "session.bye"
 
 NETWORK_SHARE = 0.25
 """The part of ``leave_timeout`` kept for the network when leaving (see :meth:`Session.close`)."""
 
-# What the session takes from a peer in its own topics (docs/session.md, "Limits").
-MAX_REQUEST_BYTES = 1024
-"""Largest ``session.renegotiate`` payload read; a real one is under 200 bytes."""
-MAX_SDP_PAYLOAD = 2 * MAX_SDP + 1024
-"""Largest ``session.offer`` or ``session.answer`` payload read: an SDP of
-:data:`~avacollab.signaling.protocol.MAX_SDP` characters, whose line ends JSON writes
-as four bytes each, and the rest of the object."""
-MAX_SEQ = 2**53 - 1
-"""Largest ``seq`` or ``serves``: the largest integer a JavaScript peer keeps exact."""
 
-
-@dataclass(frozen=True, slots=True)
-class SessionConfig:
-    """Where and how a session joins."""
-
-    server: str
-    """Signaling WebSocket URL, e.g. ``ws://127.0.0.1:8765/ws``."""
-    room: str
-    name: str = ""
-    token: str | None = None
-    ice_addresses: Sequence[str] | None = None
-    """Gather ICE host candidates only on these IP addresses (``None``: aioice's choice,
-    every interface but loopback; ``[]``: none, TURN relays only)."""
-    relay_only: bool = False
-    """Connect only through TURN relays."""
-    connect_timeout: float = 15.0
-    """Seconds a peer connection may take to open before it is abandoned."""
-    max_retries: int = 5
-    """Consecutive failed attempts to (re)connect to one peer before giving up."""
-    retry_backoff: Backoff = RETRY_BACKOFF
-    leave_timeout: float = 1.5
-    """Seconds :meth:`Session.close` may take, the features' saving included; what
-    the network has not done by then (a TURN or signaling server gone) is abandoned."""
-    options: Mapping[str, str] = field(default_factory=dict)
-    """Feature options, keyed ``feature.option`` (``--set``); checked by :meth:`Session.start`."""
-    bus: BusConfig = field(default_factory=BusConfig)
-
-    def __post_init__(self) -> None:
-        if self.connect_timeout <= 0:
-            raise ValueError("connect_timeout must be positive")
-        if self.max_retries < 0:
-            raise ValueError("max_retries must not be negative")
-        if self.leave_timeout <= 0:
-            raise ValueError("leave_timeout must be positive")
-
-
-def ice_servers_from_welcome(entries: object) -> list[RTCIceServer]:
-    """Turn a welcome's ``iceServers`` (browser ``RTCIceServer`` dicts) into aiortc's.
-
-    Entries that are not well formed are skipped with a warning: a server's
-    typo should cost a relay, not the session.
-    """
-    servers: list[RTCIceServer] = []
-    for entry in entries if isinstance(entries, list) else []:
-        urls = entry.get("urls") if isinstance(entry, dict) else None
-        if isinstance(urls, str):
-            urls = [urls]
-        if not isinstance(urls, list) or not urls or not all(isinstance(u, str) for u in urls):
-            logs.event("ice-server-skipped", logging.WARNING, entry=str(entry)[:200])
-            continue
-        assert isinstance(entry, dict)
-        username, credential = entry.get("username"), entry.get("credential")
-        servers.append(
-            RTCIceServer(
-                urls=list(urls),
-                username=username if isinstance(username, str) else None,
-                credential=credential if isinstance(credential, str) else None,
-            )
-        )
-    return servers
-
-
-class _Refused(ValueError):
-    """A core message from a peer breaks a rule; the text says which."""
-
-
-def _body(message: Message, limit: int) -> dict[str, Any]:
-    """The JSON object a core message carries, read only if it is at most ``limit`` bytes."""
-    if len(message.payload) > limit:
-        raise _Refused(f"{message.topic} of {len(message.payload)} bytes, at most {limit}")
-    try:
-        body = message.json()
-    except (ValueError, RecursionError) as exc:  # RecursionError: nested too deep
-        raise _Refused(f"{message.topic} is not JSON: {exc}") from None
-    if not isinstance(body, dict):
-        raise _Refused(f"{message.topic} is not a JSON object")
-    return body
-
-
-def _counter(body: dict[str, Any], key: str, default: int | None = None) -> int:
-    """A sequence number: a JSON integer from 0 to :data:`MAX_SEQ`."""
-    value = body.get(key, default)
-    if type(value) is not int or not 0 <= value <= MAX_SEQ:
-        raise _Refused(f"{key!r} must be an integer from 0 to {MAX_SEQ}")
-    return value
-
-
-def _sdp(body: dict[str, Any]) -> str:
-    sdp = body.get("sdp")
-    if not isinstance(sdp, str):
-        raise _Refused("'sdp' must be a string")
-    return sdp  # PeerLink checks its length and its m-lines
-
-
-class _Peer:
-    """What the session knows about one other member of the room."""
-
-    def __init__(self, peer_id: str, name: str, offerer: bool) -> None:
-        self.id = peer_id
-        self.name = name
-        self.offerer = offerer  # we make the offers to this peer
-        self.link: PeerLink | None = None
-        self.connected = False
-        self.lost = False  # peer-left already reported for the current outage
-        self.gone = False  # said goodbye: never reconnect
-        self.failures = 0
-        self.senders: dict[int, tuple[Any, Any]] = {}  # id(track) -> (track, sender)
-        self.task: asyncio.Task[None] | None = None  # connecting or waiting for an offer
-        self.offered = asyncio.Event()
-        # Offerer side of renegotiation.
-        self.negotiator: asyncio.Task[None] | None = None
-        self.dirty = False
-        self.receive: list[str] = []
-        self.serves = 0
-        self.early: Message | None = None  # a request that beat our own open event
-        self.answer: asyncio.Future[str] | None = None
-        # Answerer side of renegotiation.
-        self.asked = 0  # sequence number of our outstanding request (0: none)
-        self.ask_again = False
-        self.requests = 0
+def _signaling_client(config: SessionConfig, on_message: Handler) -> SignalingClient:
+    return SignalingClient(
+        config.server, config.room, name=config.name, token=config.token, on_message=on_message
+    )
 
 
 class Session:
@@ -201,32 +77,38 @@ class Session:
 
     Use ``await session.start()`` (or ``async with``) and ``await session.close()``.
     ``features`` are the feature classes to run (:func:`avacollab.plugins.features`
-    gathers the loaded plugins' ones); ``ValueError`` for a bad one.
+    gathers the loaded plugins' ones), or a :class:`FeatureSet` made of them;
+    ``ValueError`` for a bad one.
+    ``signaling`` and ``link_factory`` make the signaling and the links
+    (default: :class:`SignalingClient` and :class:`PeerLink`); tests without
+    a network pass :mod:`avacollab.peer.memory`'s.
     """
 
     def __init__(
         self,
         config: SessionConfig,
         *,
-        features: Sequence[type[Feature]] = (),
+        features: Sequence[type[Feature]] | FeatureSet = (),
         events: EventSink | None = None,
+        signaling: SignalingFactory | None = None,
+        link_factory: LinkFactory = PeerLink,
     ) -> None:
         self.config = config
-        self.features = FeatureSet(features)
+        self.features = features if isinstance(features, FeatureSet) else FeatureSet(features)
         """This session's features: their running instances, commands and status lines."""
         self._events = events
-        self.signaling = SignalingClient(
-            config.server,
-            config.room,
-            name=config.name,
-            token=config.token,
-            on_message=self._on_signal,
-        )
+        make_signaling = signaling or _signaling_client
+        self.signaling = make_signaling(config, self._on_signal)
         self._bus = Bus(config.bus, on_peer_dead=self._on_peer_dead)
-        self._peers: dict[str, _Peer] = {}
-        self._ice: list[RTCIceServer] = []
-        self._tasks: set[asyncio.Task[Any]] = set()
-        self._link_closes: dict[PeerLink, asyncio.Future[None]] = {}
+        self._mesh = Mesh(
+            config,
+            bus=self._bus,
+            features=self.features,
+            signaling=self.signaling,
+            emit=self.emit,
+            link_factory=link_factory,
+        )
+        self._peers = self._mesh.peers
         self._started = False
         self._ready = asyncio.Event()
         self._closing = False
@@ -296,15 +178,17 @@ class Session:
         peer = self._peers.get(peer_id)
         if peer is None or peer.link is None or not peer.connected:
             return  # a link that is not up yet asks for the tracks when it is made
-        self._sync_tracks(peer, peer.link)
-        self._negotiation_needed(peer, peer.link)
+        self._mesh.sync_tracks(peer, peer.link)
+        self._mesh.negotiation_needed(peer, peer.link)
 
     # -- more public API ----------------------------------------------------
 
     def link(self, peer_id: str) -> PeerLink | None:
-        """The current connection to ``peer_id`` (for status displays and tests)."""
+        """The current connection to ``peer_id`` (for status displays and tests);
+        ``None`` also when the link factory makes another kind of link."""
         peer = self._peers.get(peer_id)
-        return None if peer is None else peer.link
+        link = None if peer is None else peer.link
+        return link if isinstance(link, PeerLink) else None
 
     def negotiating(self, peer_id: str) -> bool:
         """An offer/answer exchange with ``peer_id`` is under way or asked for."""
@@ -312,7 +196,8 @@ class Session:
         if peer is None or peer.link is None:
             return False
         busy = peer.negotiator is not None and not peer.negotiator.done()
-        return busy or bool(peer.asked) or peer.link.pc.signalingState != "stable"
+        negotiation = peer.negotiation
+        return busy or (negotiation is not None and negotiation.busy) or not peer.link.stable
 
     def status(self) -> list[dict[str, Any]]:
         """One entry per known peer: id, name, state, link state and RTT in ms."""
@@ -353,11 +238,11 @@ class Session:
             raise
 
     async def _welcomed(self, welcome: dict[str, Any]) -> None:
-        self._ice = ice_servers_from_welcome(welcome.get("iceServers"))
-        self._bus.subscribe(RENEGOTIATE, self._on_renegotiate)
-        self._bus.subscribe(OFFER, self._on_bus_offer)
-        self._bus.subscribe(ANSWER, self._on_bus_answer)
-        self._bus.subscribe(BYE, self._on_bye)
+        self._mesh.ice = ice_servers_from_welcome(welcome.get("iceServers"))
+        self._bus.subscribe(RENEGOTIATE, self._mesh.on_negotiation)
+        self._bus.subscribe(OFFER, self._mesh.on_bus_offer)
+        self._bus.subscribe(ANSWER, self._mesh.on_negotiation)
+        self._bus.subscribe(BYE, self._mesh.on_bye)
         others = [p for p in welcome.get("peers", []) if isinstance(p, dict)]
         self.emit(
             "joined",
@@ -368,7 +253,7 @@ class Session:
         )
         await self.features.start(self)
         for other in others:
-            await self._peer_joined(str(other.get("peer", "")), str(other.get("name", "")))
+            await self._mesh.peer_joined(str(other.get("peer", "")), str(other.get("name", "")))
         self._ready.set()
 
     async def close(self) -> None:
@@ -388,7 +273,7 @@ class Session:
         if self._closing:
             await self.closed.wait()
             return
-        self._closing = True
+        self._closing = self._mesh.closing = True
         loop = asyncio.get_running_loop()
         budget = self.config.leave_timeout
         deadline = loop.time() + budget
@@ -408,10 +293,10 @@ class Session:
 
     async def _shut_down(self, deadline: float) -> None:
         """Stop everything at once; stop waiting at ``deadline`` (loop time)."""
-        tasks = [*self._tasks]
+        tasks = [*self._mesh.tasks]
         for peer in self._peers.values():
             tasks += [t for t in (peer.task, peer.negotiator) if t is not None]
-            self._drop_link(peer)
+            self._mesh.drop_link(peer)
         for task in tasks:
             task.cancel()
         parts: dict[asyncio.Future[Any], str] = {
@@ -420,7 +305,7 @@ class Session:
         }
         if tasks:
             parts[asyncio.gather(*tasks, return_exceptions=True)] = "session tasks"
-        for link, closing in self._link_closes.items():
+        for link, closing in self._mesh.link_closes.items():
             parts[closing] = f"link to {link.peer_id}"
         timeout = max(0.0, deadline - asyncio.get_running_loop().time())
         done, pending = await asyncio.wait(set(parts), timeout=timeout)
@@ -445,17 +330,8 @@ class Session:
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
 
-    # -- tasks ------------------------------------------------------------
-
-    def _spawn(self, coro: Any) -> None:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._task_done)
-
-    def _task_done(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            logger.error("session task failed", exc_info=task.exception())
+    def _on_peer_dead(self, peer_id: str, why: PeerLost) -> None:
+        self._mesh.on_peer_dead(peer_id, why)
 
     # -- signaling --------------------------------------------------------
 
@@ -468,22 +344,26 @@ class Session:
         kind = message.get("type")
         sender = str(message.get("from", ""))
         if kind == "peer-joined":
-            await self._peer_joined(str(message.get("peer", "")), str(message.get("name", "")))
+            await self._mesh.peer_joined(str(message.get("peer", "")), str(message.get("name", "")))
         elif kind == "peer-left":
-            await self._peer_left(str(message.get("peer", "")), str(message.get("reason", "left")))
+            await self._mesh.peer_left(
+                str(message.get("peer", "")), str(message.get("reason", "left"))
+            )
         elif kind == "offer" and isinstance(message.get("sdp"), str):
-            await self._on_offer(sender, message["sdp"])
+            await self._mesh.on_offer(sender, message["sdp"])
         elif kind == "answer" and isinstance(message.get("sdp"), str):
-            await self._on_answer(sender, message["sdp"])
+            await self._mesh.on_answer(sender, message["sdp"])
         elif kind == "welcome":
             # A reconnect: the client resumed our id, links stay as they are.
-            self._ice = ice_servers_from_welcome(message.get("iceServers")) or self._ice
+            self._mesh.ice = ice_servers_from_welcome(message.get("iceServers")) or self._mesh.ice
             self.emit("rejoined", peer=self.peer_id, resumed=bool(message.get("resumed")))
             for other in message.get("peers", []):
                 if isinstance(other, dict):
-                    await self._peer_joined(str(other.get("peer", "")), str(other.get("name", "")))
+                    await self._mesh.peer_joined(
+                        str(other.get("peer", "")), str(other.get("name", ""))
+                    )
         elif kind == "ice-servers":
-            self._ice = ice_servers_from_welcome(message.get("iceServers"))
+            self._mesh.ice = ice_servers_from_welcome(message.get("iceServers"))
         elif kind == "error":
             logs.event(
                 "signaling-error",
@@ -491,409 +371,3 @@ class Session:
                 code=message.get("code"),
                 message=message.get("message"),
             )
-
-    async def _peer_joined(self, peer_id: str, name: str) -> None:
-        if not peer_id or peer_id == self.peer_id:
-            return
-        peer = self._peers.get(peer_id)
-        if peer is not None and not peer.gone:
-            peer.name = name or peer.name
-            if peer.lost and peer.offerer and (peer.task is None or peer.task.done()):
-                # Back in the room after we gave up: try again from scratch.
-                peer.failures = 0
-                peer.task = asyncio.create_task(self._connect(peer))
-            return  # a peer re-registering after a signaling restart
-        peer = _Peer(peer_id, name, offerer=self.peer_id < peer_id)
-        self._peers[peer_id] = peer
-        self.emit("peer-joined", peer=peer_id, name=name, offerer=peer.offerer)
-        await self.features.peer_joined(peer_id, name)
-        if peer.offerer:
-            peer.task = asyncio.create_task(self._connect(peer))
-        else:
-            peer.task = asyncio.create_task(self._await_offer(peer))
-
-    async def _peer_left(self, peer_id: str, reason: str) -> None:
-        peer = self._peers.pop(peer_id, None)
-        if peer is None:
-            return
-        for task in (peer.task, peer.negotiator):
-            if task is not None and task is not asyncio.current_task():
-                task.cancel()
-        self._drop_link(peer)
-        if not peer.lost:
-            peer.lost = True
-            self.emit("peer-left", peer=peer_id, name=peer.name, reason=reason)
-            await self.features.peer_left(peer_id, reason)
-
-    # -- making connections -------------------------------------------------
-
-    def _new_link(self, peer: _Peer) -> PeerLink:
-        """A new connection to ``peer``: data channels only, tracks come once open."""
-        config = LinkConfig(
-            ice_servers=tuple(self._ice),
-            relay_only=self.config.relay_only,
-            host_addresses=self.config.ice_addresses,
-            open_timeout=self.config.connect_timeout,
-        )
-        link = PeerLink(
-            peer.id,
-            offerer=peer.offerer,
-            config=config,
-            on_negotiation_needed=lambda lk: self._negotiation_needed(peer, lk),
-        )
-
-        def on_track(track: Any) -> None:
-            self._spawn(self.features.track_received(peer.id, track))
-
-        def on_state() -> None:
-            if link.state == "failed" and peer.link is link and peer.connected:
-                self._spawn(self._lost(peer, link, "failed", "peer connection failed"))
-
-        link.pc.on("track", on_track)
-        link.pc.on("connectionstatechange", on_state)
-        # On the bus before the channels open: the other side may send its
-        # first frames (a document's sync step, its presence) the moment its
-        # end opens, before our wait_open() has returned.
-        self._bus.add_peer(peer.id, link.reliable, link.unordered)
-        peer.link = link
-        peer.senders = {}
-        # No tracks before the channels are open: with a media m-line first
-        # in a max-bundle offer, aiortc's answerer never gathers candidates
-        # (measured: ICE stays "new"), and a sender the offer has no m-line
-        # for makes its answer fail. Tracks come with a renegotiation in
-        # _opened instead, which costs one round trip on the bus.
-        return link
-
-    def _sync_tracks(self, peer: _Peer, link: PeerLink) -> bool:
-        """Make the link send exactly the tracks the features return for this peer.
-
-        Returns whether anything changed (which needs a renegotiation)."""
-        wanted = {id(track): track for track in self.features.media_tracks(peer.id)}
-        changed = False
-        for key in [k for k in peer.senders if k not in wanted]:
-            _, sender = peer.senders.pop(key)
-            link.remove_track(sender)
-            changed = True
-        for key, track in wanted.items():
-            if key not in peer.senders:
-                try:
-                    peer.senders[key] = (track, link.add_track(track))
-                except LinkError as exc:  # more tracks of a kind than a link carries
-                    logs.event("track-refused", logging.WARNING, peer=peer.id, reason=str(exc))
-                    continue
-                changed = True
-        return changed
-
-    async def _connect(self, peer: _Peer) -> None:
-        """Offerer: connect, and replace the connection each time it fails."""
-        while not peer.gone:
-            if peer.failures > self.config.max_retries:
-                self.emit(
-                    "link-failed",
-                    peer=peer.id,
-                    reason="gave-up",
-                    attempt=peer.failures,
-                    final=True,
-                    error=f"no connection after {peer.failures} attempts",
-                )
-                return
-            if peer.failures:
-                await asyncio.sleep(self.config.retry_backoff.delay(peer.failures - 1))
-            self._drop_link(peer)
-            link = self._new_link(peer)
-            try:
-                sdp = await link.create_offer()
-                await self.signaling.relay("offer", peer.id, sdp=sdp)
-                await link.wait_open(self.config.connect_timeout)
-            except LinkError as exc:
-                peer.failures += 1
-                self._report_failure(peer, exc)
-                continue
-            await self._opened(peer, link)
-            return
-
-    async def _await_offer(self, peer: _Peer) -> None:
-        """Answerer: report an offerer that stays silent (it may be stuck or gone)."""
-        try:
-            async with asyncio.timeout(self.config.connect_timeout):
-                await peer.offered.wait()
-        except TimeoutError:
-            self.emit(
-                "link-failed",
-                peer=peer.id,
-                reason="timeout",
-                attempt=0,
-                final=False,
-                error=f"no offer from {peer.id} within {self.config.connect_timeout:g} s",
-            )
-
-    async def _on_offer(self, sender: str, sdp: str) -> None:
-        peer = self._peers.get(sender)
-        if peer is None:
-            # The offer overtook the peer-joined (or the welcome raced it).
-            peer = _Peer(sender, "", offerer=self.peer_id < sender)
-            self._peers[sender] = peer
-        if peer.offerer or peer.gone:
-            logs.event("offer-ignored", logging.WARNING, peer=sender)
-            return
-        peer.offered.set()
-        if peer.task is not None and not peer.task.done():
-            peer.task.cancel()
-        self._drop_link(peer)
-        link = self._new_link(peer)
-        try:
-            answer = await link.accept_offer(sdp)
-            await self.signaling.relay("answer", peer.id, sdp=answer)
-        except Exception as exc:
-            # LinkError, or whatever aiortc raises on an offer it cannot take:
-            # one peer's bad offer must never stop the signaling receive loop.
-            self._report_failure(peer, exc)
-            self._drop_link(peer)
-            return
-        peer.task = asyncio.create_task(self._answered(peer, link))
-
-    async def _answered(self, peer: _Peer, link: PeerLink) -> None:
-        try:
-            await link.wait_open(self.config.connect_timeout)
-        except LinkError as exc:
-            if peer.link is link:
-                self._report_failure(peer, exc)
-                self._drop_link(peer)
-            return
-        await self._opened(peer, link)
-
-    async def _on_answer(self, sender: str, sdp: str) -> None:
-        peer = self._peers.get(sender)
-        link = peer.link if peer is not None else None
-        if link is None or not link.offerer or link.pc.signalingState != "have-local-offer":
-            logs.event("answer-ignored", logging.WARNING, peer=sender)
-            return
-        try:
-            await link.accept_answer(sdp)
-        except LinkError as exc:
-            logs.event("answer-rejected", logging.WARNING, peer=sender, error=str(exc))
-            self._close_link(link)  # wait_open in _connect sees it and retries
-
-    def _report_failure(self, peer: _Peer, exc: Exception) -> None:
-        reason = "timeout" if isinstance(exc, TimeoutError) else "error"
-        self.emit(
-            "link-failed",
-            peer=peer.id,
-            reason=reason,
-            attempt=peer.failures,
-            final=False,
-            error=str(exc),
-        )
-
-    async def _opened(self, peer: _Peer, link: PeerLink) -> None:
-        peer.failures = 0
-        # The features' tracks join now (see _new_link).
-        added = self._sync_tracks(peer, link)
-        peer.connected = True
-        peer.lost = False
-        peer.asked, peer.ask_again, peer.serves = 0, False, 0
-        early, peer.early = peer.early, None
-        if early is not None:
-            self._on_renegotiate(early)
-        self.emit(
-            "peer-connected", peer=peer.id, name=peer.name, offerer=peer.offerer, route=link.route
-        )
-        await self.features.peer_connected(peer.id)
-        # Tracks added while connecting are not in the first offer's m-lines.
-        if added or any(t.mid is None and not t.stopped for t in link.pc.getTransceivers()):
-            self._negotiation_needed(peer, link)
-
-    def _drop_link(self, peer: _Peer) -> None:
-        link, peer.link = peer.link, None
-        peer.connected = False
-        self._bus.remove_peer(peer.id)
-        if peer.answer is not None and not peer.answer.done():
-            peer.answer.cancel()
-        if link is not None:
-            self._close_link(link)
-
-    def _close_link(self, link: PeerLink) -> None:
-        """Close ``link`` without waiting for it.
-
-        Nothing waits on a dropped link, and its close can take a minute (see
-        :meth:`PeerLink.close`): awaited, it would hold up the signaling
-        messages, the reconnection or the ``peer-left`` that come next.
-        """
-        if link in self._link_closes:
-            return
-        closing = asyncio.ensure_future(link.close())
-        self._link_closes[link] = closing
-
-        def closed(_: asyncio.Future[None]) -> None:
-            self._link_closes.pop(link, None)
-            if not closing.cancelled() and closing.exception() is not None:
-                logger.warning(
-                    "closing the link to %s failed", link.peer_id, exc_info=closing.exception()
-                )
-
-        closing.add_done_callback(closed)
-
-    # -- losing connections -------------------------------------------------
-
-    def _on_peer_dead(self, peer_id: str) -> None:
-        peer = self._peers.get(peer_id)
-        if peer is not None and peer.connected and peer.link is not None:
-            # The bus forgets a peer whose channel closed; a silent one it keeps.
-            if peer_id in self._bus.peers:
-                reason, error = "timeout", f"silent for {self._bus.config.dead_after:g} s"
-            else:
-                reason, error = "failed", "data channel closed"
-            self._spawn(self._lost(peer, peer.link, reason, error))
-
-    async def _lost(self, peer: _Peer, link: PeerLink, reason: str, error: str) -> None:
-        if peer.link is not link or self._closing:
-            return
-        peer.failures += 1
-        self.emit(
-            "link-failed",
-            peer=peer.id,
-            reason=reason,
-            attempt=peer.failures,
-            final=False,
-            error=error,
-        )
-        if peer.negotiator is not None:
-            peer.negotiator.cancel()
-        self._drop_link(peer)
-        if not peer.lost:
-            peer.lost = True
-            self.emit("peer-left", peer=peer.id, name=peer.name, reason=reason)
-            await self.features.peer_left(peer.id, reason)
-        if peer.gone or peer.id not in self._peers:
-            return
-        if peer.offerer:
-            peer.task = asyncio.create_task(self._connect(peer))
-        else:
-            peer.offered.clear()
-            peer.task = asyncio.create_task(self._await_offer(peer))
-
-    async def _on_bye(self, message: Message) -> None:
-        peer = self._peers.get(message.sender)
-        if peer is not None:
-            peer.gone = True
-            await self._peer_left(peer.id, "left")
-
-    # -- renegotiation ------------------------------------------------------
-
-    def _negotiation_needed(self, peer: _Peer, link: PeerLink) -> None:
-        if peer.link is not link or not peer.connected:
-            return  # _opened looks again when the link is up
-        if peer.offerer:
-            self._schedule_offer(peer)
-        elif peer.asked:
-            peer.ask_again = True
-        else:
-            self._ask(peer, link)
-
-    def _ask(self, peer: _Peer, link: PeerLink) -> None:
-        peer.requests += 1
-        peer.asked = peer.requests
-        with contextlib.suppress(BusError):
-            self._bus.publish_json(
-                RENEGOTIATE, {"seq": peer.asked, "receive": link.wanted_receivers()}, to=peer.id
-            )
-
-    def _on_renegotiate(self, message: Message) -> None:
-        peer = self._peers.get(message.sender)
-        if peer is None or not peer.offerer or peer.link is None:
-            return
-        if not peer.connected:
-            # The answerer's channels opened first and it asked at once;
-            # serve it when ours are open too.
-            peer.early = message
-            return
-        try:
-            request = _body(message, MAX_REQUEST_BYTES)
-            seq = _counter(request, "seq")
-            receive = request.get("receive")
-            if not isinstance(receive, list) or not all(isinstance(k, str) for k in receive):
-                raise _Refused("'receive' must be a list of track kinds")
-        except _Refused as exc:
-            logs.event("renegotiate-refused", logging.WARNING, peer=peer.id, reason=str(exc))
-            return
-        # The newest request lists every track still waiting: it replaces older ones.
-        peer.receive = peer.link.receivable(receive)
-        if len(peer.receive) < len(receive):
-            logs.event(
-                "renegotiate-refused",
-                logging.WARNING,
-                peer=peer.id,
-                reason=f"{len(receive) - len(peer.receive)} of {len(receive)} receivers: "
-                f"only audio and video, at most {MAX_MEDIA_PER_KIND} m-lines of each",
-            )
-        peer.serves = max(peer.serves, seq)
-        self._schedule_offer(peer)
-
-    def _schedule_offer(self, peer: _Peer) -> None:
-        peer.dirty = True
-        if peer.negotiator is None or peer.negotiator.done():
-            peer.negotiator = asyncio.create_task(self._negotiate(peer))
-
-    async def _negotiate(self, peer: _Peer) -> None:
-        """Offerer: one renegotiation at a time, coalescing requests that arrive meanwhile."""
-        while peer.dirty and peer.connected and peer.link is not None:
-            peer.dirty = False
-            link, serves = peer.link, peer.serves
-            # Checked again against the link as it is now (see PeerLink.receivable).
-            receive = link.receivable(peer.receive)
-            peer.receive = []
-            loop = asyncio.get_running_loop()
-            peer.answer = loop.create_future()
-            try:
-                sdp = await link.create_offer(receive)
-                self._bus.publish_json(OFFER, {"sdp": sdp, "serves": serves}, to=peer.id)
-                async with asyncio.timeout(self.config.connect_timeout):
-                    answer = await peer.answer
-                await link.accept_answer(answer)
-            except (LinkError, BusError, TimeoutError, asyncio.CancelledError) as exc:
-                if isinstance(exc, asyncio.CancelledError) and peer.link is link:
-                    raise
-                if peer.link is link:
-                    # A link stuck with a pending offer cannot offer again: replace it.
-                    self._spawn(self._lost(peer, link, "failed", f"renegotiation: {exc}"))
-                return
-            self.emit("renegotiated", peer=peer.id)
-
-    def _on_bus_answer(self, message: Message) -> None:
-        peer = self._peers.get(message.sender)
-        if peer is None or peer.answer is None or peer.answer.done():
-            return
-        try:
-            sdp = _sdp(_body(message, MAX_SDP_PAYLOAD))
-        except _Refused as exc:
-            # The offer stays pending; the answer timeout replaces the link.
-            logs.event(
-                "renegotiation-answer-refused", logging.WARNING, peer=peer.id, reason=str(exc)
-            )
-            return
-        peer.answer.set_result(sdp)
-
-    async def _on_bus_offer(self, message: Message) -> None:
-        peer = self._peers.get(message.sender)
-        if peer is None or peer.offerer or peer.link is None or not peer.connected:
-            return
-        if self._closing:
-            return  # the connection is being closed under this offer
-        link = peer.link
-        try:
-            body = _body(message, MAX_SDP_PAYLOAD)
-            sdp, serves = _sdp(body), _counter(body, "serves", 0)
-            answer = await link.accept_offer(sdp)
-        except (_Refused, LinkError) as exc:
-            logs.event(
-                "renegotiation-offer-rejected", logging.WARNING, peer=peer.id, error=str(exc)
-            )
-            return
-        with contextlib.suppress(BusError):
-            self._bus.publish_json(ANSWER, {"sdp": answer}, to=peer.id)
-        self.emit("renegotiated", peer=peer.id)
-        if peer.asked and serves >= peer.asked:
-            peer.asked = 0
-        if not peer.asked and (peer.ask_again or link.wanted_receivers()):
-            peer.ask_again = False
-            self._ask(peer, link)

@@ -17,7 +17,7 @@ import random
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import aiohttp
 
@@ -62,6 +62,19 @@ FATAL_CODES: frozenset[str] = frozenset(
         ErrorCode.TOO_MANY_ROOMS,
     }
 )
+
+
+class Signaling(Protocol):
+    """What a session needs of its signaling: :class:`SignalingClient`, or an
+    in-memory hub's client (:mod:`avacollab.peer.memory`) for tests."""
+
+    welcome: dict[str, Any]
+
+    @property
+    def peer_id(self) -> str: ...
+    async def connect(self) -> dict[str, Any]: ...
+    async def relay(self, kind: str, to: str, **body: Any) -> None: ...
+    async def close(self, *, leave: bool = True) -> None: ...
 
 
 class SignalingClient:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -18,7 +17,7 @@ from presence_fakes import FakeScheduler
 
 from avacollab.bus import Bus, Message
 from avacollab.bus.channels import channel_pair
-from avacollab.featureset import PluginStartError, parse_options
+from avacollab.featureset import PluginStartError
 
 TOPIC = "presence.update"
 WALL_START = 1_700_000_000.0
@@ -327,23 +326,14 @@ async def test_join_commands(room: Room, clock: FakeScheduler) -> None:
         assert error in result, (line, result)
 
 
-@dataclass(eq=False)
-class ChoosySession(FakeSession):
-    """A session that can say which events anybody reads."""
-
-    wanted: set[str] = field(default_factory=set)
-
-    def wants(self, event: str) -> bool:
-        return event in self.wanted
-
-
 async def test_update_events_are_built_only_for_a_session_that_wants_them(
     clock: FakeScheduler,
 ) -> None:
-    session = ChoosySession("room", "a", "Ada", Bus(), {})
-    feature = PresenceSession.with_clock(clock, lambda: WALL_START)
-    presence = feature(session, parse_options([feature], {})["presence"])
-    await presence.start()
+    room = Room(PresenceSession.with_clock(clock, lambda: WALL_START))
+    session = await room.join("a", "Ada")
+    session.wanted = set()  # nobody reads any event
+    session.events.clear()
+    presence = session.features.get(PresenceSession)
     try:
         clock.advance(1)
         presence.presence.set_cursor(1, 2)
@@ -354,5 +344,4 @@ async def test_update_events_are_built_only_for_a_session_that_wants_them(
         (event,) = session.named("presence.updated")
         assert event["peers"]["a"]["cursor"] == {"x": 3, "y": 4}
     finally:
-        await presence.close()
-        await session.bus.close()
+        await room.close()
