@@ -1856,16 +1856,13 @@ __export(session_exports, {
   isOfferer: () => isOfferer,
   parseRenegotiate: () => parseRenegotiate
 });
-var RENEGOTIATE = "session.renegotiate";
-var OFFER = "session.offer";
-var ANSWER = "session.answer";
-var BYE = "session.bye";
+
+// src/session/link.js
 var RELIABLE = Object.freeze({ label: "bus", options: { negotiated: true, id: 0 } });
 var UNORDERED = Object.freeze({
   label: "bus-unordered",
   options: { negotiated: true, id: 1, ordered: false, maxRetransmits: 0 }
 });
-var KINDS = /* @__PURE__ */ new Set(["audio", "video"]);
 var sleep = (seconds) => new Promise((resolve) => setTimeout(resolve, seconds * 1e3));
 var utf83 = new TextEncoder();
 var LinkError = class extends Error {
@@ -1881,31 +1878,6 @@ var LinkError = class extends Error {
 };
 function isOfferer(ours, theirs) {
   return ours < theirs;
-}
-function iceServersFromWelcome(entries) {
-  const servers = [];
-  for (const entry of Array.isArray(entries) ? entries : []) {
-    let urls = entry !== null && typeof entry === "object" ? entry.urls : void 0;
-    if (typeof urls === "string") urls = [urls];
-    if (!Array.isArray(urls) || !urls.length || !urls.every((u) => typeof u === "string")) {
-      console.warn("session: ice server skipped", String(JSON.stringify(entry)).slice(0, 200));
-      continue;
-    }
-    const server = { urls };
-    if (typeof entry.username === "string") server.username = entry.username;
-    if (typeof entry.credential === "string") server.credential = entry.credential;
-    servers.push(server);
-  }
-  return servers;
-}
-function parseRenegotiate(body, maxReceive) {
-  if (body === null || typeof body !== "object" || Array.isArray(body)) return null;
-  const { seq, receive } = (
-    /** @type {any} */
-    body
-  );
-  if (!Number.isSafeInteger(seq) || seq < 0 || !Array.isArray(receive) || receive.length > maxReceive) return null;
-  return { seq, receive: receive.filter((kind2) => typeof kind2 === "string" && KINDS.has(kind2)) };
 }
 function checkSdp(sdp, maxBytes) {
   if (typeof sdp !== "string" || sdp.length > maxBytes || utf83.encode(sdp).length > maxBytes) return null;
@@ -2099,6 +2071,289 @@ var Peer2 = class {
     this.requests = 0;
   }
 };
+
+// src/session/negotiation.js
+var RENEGOTIATE = "session.renegotiate";
+var OFFER = "session.offer";
+var ANSWER = "session.answer";
+var KINDS = /* @__PURE__ */ new Set(["audio", "video"]);
+function parseRenegotiate(body, maxReceive) {
+  if (body === null || typeof body !== "object" || Array.isArray(body)) return null;
+  const { seq, receive } = (
+    /** @type {any} */
+    body
+  );
+  if (!Number.isSafeInteger(seq) || seq < 0 || !Array.isArray(receive) || receive.length > maxReceive) return null;
+  return { seq, receive: receive.filter((kind2) => typeof kind2 === "string" && KINDS.has(kind2)) };
+}
+async function connect(session, peer) {
+  if (peer.connecting) return;
+  peer.connecting = true;
+  try {
+    while (!peer.gone && !session._closing) {
+      if (peer.failures > session.maxRetries) {
+        session._emit("link-failed", {
+          peer: peer.id,
+          reason: "gave-up",
+          attempt: peer.failures,
+          final: true,
+          error: `no connection after ${peer.failures} attempts`
+        });
+        return;
+      }
+      if (peer.failures) {
+        const ceiling = Math.min(session.retryBackoff.maximum, session.retryBackoff.initial * 2 ** (peer.failures - 1));
+        await sleep(ceiling / 2 + Math.random() * ceiling / 2);
+        if (peer.gone || session._closing) return;
+      }
+      session._dropLink(peer);
+      const link = session._newLink(peer);
+      try {
+        const sdp = await link.createOffer();
+        if (peer.link !== link) throw new LinkError("replaced", "failed");
+        session.signaling.relay("offer", peer.id, { sdp });
+        await link.waitOpen(session.connectTimeout);
+      } catch (error) {
+        if (peer.gone || session._closing) return;
+        peer.failures++;
+        session._reportFailure(peer, error);
+        continue;
+      }
+      session._opened(peer, link);
+      return;
+    }
+  } finally {
+    peer.connecting = false;
+  }
+}
+function awaitOffer(session, peer) {
+  clearTimeout(peer.offerTimer);
+  peer.offerTimer = setTimeout(() => {
+    session._emit("link-failed", {
+      peer: peer.id,
+      reason: "timeout",
+      attempt: 0,
+      final: false,
+      error: `no offer from ${peer.id} within ${session.connectTimeout} s`
+    });
+  }, session.connectTimeout * 1e3);
+}
+async function onOffer(session, sender, body) {
+  const sdp = checkSdp(body, session.maxSdpBytes);
+  let peer = session._peers.get(sender);
+  if (sdp === null || !sender) {
+    console.warn("session: offer refused from", sender);
+    return;
+  }
+  if (peer === void 0) {
+    peer = new Peer2(sender, "", isOfferer(session.peerId, sender));
+    session._peers.set(sender, peer);
+  }
+  if (peer.offerer || peer.gone) {
+    console.warn("session: offer ignored from", sender);
+    return;
+  }
+  clearTimeout(peer.offerTimer);
+  session._dropLink(peer);
+  const link = session._newLink(peer);
+  try {
+    const answer = await link.acceptOffer(sdp);
+    if (peer.link !== link) return;
+    session.signaling.relay("answer", peer.id, { sdp: answer });
+    await link.waitOpen(session.connectTimeout);
+  } catch (error) {
+    if (peer.link === link) {
+      session._reportFailure(peer, error);
+      session._dropLink(peer);
+      if (!peer.gone && !session._closing) awaitOffer(session, peer);
+    }
+    return;
+  }
+  if (peer.link === link) session._opened(peer, link);
+}
+async function onAnswer(session, sender, body) {
+  const link = session._peers.get(sender)?.link;
+  const sdp = checkSdp(body, session.maxSdpBytes);
+  if (link == null || !link.offerer || link.pc.signalingState !== "have-local-offer" || sdp === null) {
+    console.warn("session: answer ignored from", sender);
+    return;
+  }
+  try {
+    await link.acceptAnswer(sdp);
+  } catch (error) {
+    console.warn("session: answer rejected from", sender, error);
+    link.close();
+  }
+}
+async function onCandidate(session, sender, candidate) {
+  const link = session._peers.get(sender)?.link;
+  if (link == null || link.pc.remoteDescription === null) return;
+  try {
+    await link.pc.addIceCandidate(
+      /** @type {RTCIceCandidateInit | null} */
+      candidate ?? void 0
+    );
+  } catch {
+  }
+}
+function syncTracks(session, peer, renegotiate = true) {
+  const link = peer.link;
+  if (link === null || !peer.connected) return false;
+  let changed = false;
+  for (const [track, sender] of [...link.senders]) {
+    if (!session._tracks.has(track)) {
+      link.pc.removeTrack(sender);
+      link.senders.delete(track);
+      changed = true;
+    }
+  }
+  for (const [track, streams] of session._tracks) {
+    if (!link.senders.has(track)) {
+      link.senders.set(track, link.pc.addTrack(track, ...streams));
+      changed = true;
+    }
+  }
+  if (changed && renegotiate) negotiationNeeded(session, peer, link);
+  return changed;
+}
+function negotiationNeeded(session, peer, link) {
+  if (peer.link !== link || !peer.connected) return;
+  if (peer.offerer) scheduleOffer(session, peer);
+  else if (peer.asked) peer.askAgain = true;
+  else ask(session, peer, link);
+}
+function ask(session, peer, link) {
+  peer.requests++;
+  peer.asked = peer.requests;
+  try {
+    session.bus.publishJson(RENEGOTIATE, { seq: peer.asked, receive: link.wantedReceivers() }, { to: peer.id });
+  } catch (error) {
+    if (!(error instanceof BusError)) throw error;
+  }
+}
+function onRenegotiate(session, message) {
+  const peer = session._peers.get(message.sender);
+  if (peer === void 0 || !peer.offerer || peer.link === null) return;
+  if (!peer.connected) {
+    peer.early = message;
+    return;
+  }
+  let request = null;
+  try {
+    request = parseRenegotiate(messageJson(message), session.maxReceive);
+  } catch {
+  }
+  if (request === null) {
+    console.warn("session: invalid renegotiation request from", peer.id);
+    return;
+  }
+  peer.receive = request.receive;
+  peer.serves = Math.max(peer.serves, request.seq);
+  scheduleOffer(session, peer);
+}
+function scheduleOffer(session, peer) {
+  peer.dirty = true;
+  if (!peer.negotiating) negotiate(session, peer);
+}
+async function negotiate(session, peer) {
+  peer.negotiating = true;
+  try {
+    while (peer.dirty && peer.connected && peer.link !== null) {
+      peer.dirty = false;
+      const link = peer.link;
+      const receive = peer.receive;
+      const serves = peer.serves;
+      peer.receive = [];
+      const answered = new Promise((resolve) => peer.answer = resolve);
+      let timer;
+      try {
+        const sdp = await link.createOffer(receive);
+        session.bus.publishJson(OFFER, { sdp, serves }, { to: peer.id });
+        const answer = await Promise.race([
+          answered,
+          new Promise((_, reject) => {
+            timer = setTimeout(() => reject(new LinkError(`no answer within ${session.connectTimeout} s`, "timeout")), session.connectTimeout * 1e3);
+          })
+        ]);
+        if (answer === null) throw new LinkError("renegotiation abandoned", "failed");
+        await link.acceptAnswer(
+          /** @type {string} */
+          answer
+        );
+      } catch (error) {
+        if (peer.link === link) {
+          session._lost(peer, link, "failed", `renegotiation: ${error instanceof Error ? error.message : error}`);
+        }
+        return;
+      } finally {
+        clearTimeout(timer);
+        peer.answer = null;
+      }
+      session._emit("renegotiated", { peer: peer.id });
+    }
+  } finally {
+    peer.negotiating = false;
+  }
+}
+function onBusAnswer(session, message) {
+  const peer = session._peers.get(message.sender);
+  if (peer === void 0 || peer.answer === null) return;
+  let sdp = null;
+  try {
+    sdp = checkSdp(messageJson(message).sdp, session.maxSdpBytes);
+  } catch {
+  }
+  if (sdp !== null) peer.answer(sdp);
+  else console.warn("session: invalid renegotiation answer from", peer.id);
+}
+async function onBusOffer(session, message) {
+  const peer = session._peers.get(message.sender);
+  if (peer === void 0 || peer.offerer || peer.link === null || !peer.connected || session._closing) return;
+  const link = peer.link;
+  let answer;
+  let serves = 0;
+  try {
+    const body = messageJson(message);
+    const sdp = checkSdp(body?.sdp, session.maxSdpBytes);
+    serves = Number.isSafeInteger(body.serves) ? body.serves : 0;
+    if (sdp === null) throw new LinkError("no valid sdp");
+    answer = await link.acceptOffer(sdp);
+  } catch (error) {
+    console.warn("session: renegotiation offer rejected from", peer.id, error);
+    return;
+  }
+  if (peer.link !== link) return;
+  try {
+    session.bus.publishJson(ANSWER, { sdp: answer }, { to: peer.id });
+  } catch (error) {
+    if (!(error instanceof BusError)) throw error;
+  }
+  session._emit("renegotiated", { peer: peer.id });
+  if (peer.asked && serves >= peer.asked) peer.asked = 0;
+  if (!peer.asked && (peer.askAgain || link.wantedReceivers().length)) {
+    peer.askAgain = false;
+    ask(session, peer, link);
+  }
+}
+
+// src/session/session.js
+var BYE = "session.bye";
+function iceServersFromWelcome(entries) {
+  const servers = [];
+  for (const entry of Array.isArray(entries) ? entries : []) {
+    let urls = entry !== null && typeof entry === "object" ? entry.urls : void 0;
+    if (typeof urls === "string") urls = [urls];
+    if (!Array.isArray(urls) || !urls.length || !urls.every((u) => typeof u === "string")) {
+      console.warn("session: ice server skipped", String(JSON.stringify(entry)).slice(0, 200));
+      continue;
+    }
+    const server = { urls };
+    if (typeof entry.username === "string") server.username = entry.username;
+    if (typeof entry.credential === "string") server.credential = entry.credential;
+    servers.push(server);
+  }
+  return servers;
+}
 var Session = class {
   /**
    * @param {string} url the signaling server's WebSocket URL
@@ -2164,9 +2419,9 @@ var Session = class {
   async start() {
     const welcome = await this.signaling.connect();
     this.iceServers = iceServersFromWelcome(welcome.iceServers);
-    this.bus.subscribe(RENEGOTIATE, (m) => this._onRenegotiate(m));
-    this.bus.subscribe(OFFER, (m) => this._onBusOffer(m));
-    this.bus.subscribe(ANSWER, (m) => this._onBusAnswer(m));
+    this.bus.subscribe(RENEGOTIATE, (m) => onRenegotiate(this, m));
+    this.bus.subscribe(OFFER, (m) => onBusOffer(this, m));
+    this.bus.subscribe(ANSWER, (m) => onBusAnswer(this, m));
     this.bus.subscribe(BYE, (m) => this._onBye(m));
     const others = (Array.isArray(welcome.peers) ? welcome.peers : []).filter((p) => p !== null && typeof p === "object");
     this._emit("joined", { room: this.room, peer: this.peerId, name: String(welcome.name ?? ""), peers: others.map((p) => String(p.peer)) });
@@ -2214,7 +2469,7 @@ var Session = class {
    */
   addTrack(track, ...streams) {
     this._tracks.set(track, streams);
-    for (const peer of this._peers.values()) this._syncTracks(peer);
+    for (const peer of this._peers.values()) syncTracks(this, peer);
   }
   /**
    * Stop sending a track added with addTrack; renegotiates.
@@ -2222,7 +2477,7 @@ var Session = class {
    */
   removeTrack(track) {
     this._tracks.delete(track);
-    for (const peer of this._peers.values()) this._syncTracks(peer);
+    for (const peer of this._peers.values()) syncTracks(this, peer);
   }
   // -- events -------------------------------------------------------------
   /**
@@ -2260,13 +2515,13 @@ var Session = class {
         this._peerLeft(String(message.peer ?? ""), String(message.reason ?? "left"));
         break;
       case "offer":
-        this._onOffer(sender, message.sdp);
+        onOffer(this, sender, message.sdp);
         break;
       case "answer":
-        this._onAnswer(sender, message.sdp);
+        onAnswer(this, sender, message.sdp);
         break;
       case "candidate":
-        this._onCandidate(sender, message.candidate);
+        onCandidate(this, sender, message.candidate);
         break;
       case "welcome": {
         const servers = iceServersFromWelcome(message.iceServers);
@@ -2296,15 +2551,15 @@ var Session = class {
       known.name = name || known.name;
       if (known.lost && known.offerer && !known.connecting) {
         known.failures = 0;
-        this._connect(known);
+        connect(this, known);
       }
       return;
     }
     const peer = new Peer2(peerId, name, isOfferer(this.peerId, peerId));
     this._peers.set(peerId, peer);
     this._emit("peer-joined", { peer: peerId, name, offerer: peer.offerer });
-    if (peer.offerer) this._connect(peer);
-    else this._awaitOffer(peer);
+    if (peer.offerer) connect(this, peer);
+    else awaitOffer(this, peer);
   }
   /**
    * @param {string} peerId
@@ -2347,138 +2602,6 @@ var Session = class {
     return link;
   }
   /**
-   * Offerer: connect, and replace the connection each time it fails.
-   * @param {Peer} peer
-   */
-  async _connect(peer) {
-    if (peer.connecting) return;
-    peer.connecting = true;
-    try {
-      while (!peer.gone && !this._closing) {
-        if (peer.failures > this.maxRetries) {
-          this._emit("link-failed", {
-            peer: peer.id,
-            reason: "gave-up",
-            attempt: peer.failures,
-            final: true,
-            error: `no connection after ${peer.failures} attempts`
-          });
-          return;
-        }
-        if (peer.failures) {
-          const ceiling = Math.min(this.retryBackoff.maximum, this.retryBackoff.initial * 2 ** (peer.failures - 1));
-          await sleep(ceiling / 2 + Math.random() * ceiling / 2);
-          if (peer.gone || this._closing) return;
-        }
-        this._dropLink(peer);
-        const link = this._newLink(peer);
-        try {
-          const sdp = await link.createOffer();
-          if (peer.link !== link) throw new LinkError("replaced", "failed");
-          this.signaling.relay("offer", peer.id, { sdp });
-          await link.waitOpen(this.connectTimeout);
-        } catch (error) {
-          if (peer.gone || this._closing) return;
-          peer.failures++;
-          this._reportFailure(peer, error);
-          continue;
-        }
-        this._opened(peer, link);
-        return;
-      }
-    } finally {
-      peer.connecting = false;
-    }
-  }
-  /**
-   * Answerer: report an offerer that stays silent.
-   * @param {Peer} peer
-   */
-  _awaitOffer(peer) {
-    clearTimeout(peer.offerTimer);
-    peer.offerTimer = setTimeout(() => {
-      this._emit("link-failed", {
-        peer: peer.id,
-        reason: "timeout",
-        attempt: 0,
-        final: false,
-        error: `no offer from ${peer.id} within ${this.connectTimeout} s`
-      });
-    }, this.connectTimeout * 1e3);
-  }
-  /**
-   * @param {string} sender
-   * @param {unknown} body
-   */
-  async _onOffer(sender, body) {
-    const sdp = checkSdp(body, this.maxSdpBytes);
-    let peer = this._peers.get(sender);
-    if (sdp === null || !sender) {
-      console.warn("session: offer refused from", sender);
-      return;
-    }
-    if (peer === void 0) {
-      peer = new Peer2(sender, "", isOfferer(this.peerId, sender));
-      this._peers.set(sender, peer);
-    }
-    if (peer.offerer || peer.gone) {
-      console.warn("session: offer ignored from", sender);
-      return;
-    }
-    clearTimeout(peer.offerTimer);
-    this._dropLink(peer);
-    const link = this._newLink(peer);
-    try {
-      const answer = await link.acceptOffer(sdp);
-      if (peer.link !== link) return;
-      this.signaling.relay("answer", peer.id, { sdp: answer });
-      await link.waitOpen(this.connectTimeout);
-    } catch (error) {
-      if (peer.link === link) {
-        this._reportFailure(peer, error);
-        this._dropLink(peer);
-        if (!peer.gone && !this._closing) this._awaitOffer(peer);
-      }
-      return;
-    }
-    if (peer.link === link) this._opened(peer, link);
-  }
-  /**
-   * @param {string} sender
-   * @param {unknown} body
-   */
-  async _onAnswer(sender, body) {
-    const link = this._peers.get(sender)?.link;
-    const sdp = checkSdp(body, this.maxSdpBytes);
-    if (link == null || !link.offerer || link.pc.signalingState !== "have-local-offer" || sdp === null) {
-      console.warn("session: answer ignored from", sender);
-      return;
-    }
-    try {
-      await link.acceptAnswer(sdp);
-    } catch (error) {
-      console.warn("session: answer rejected from", sender, error);
-      link.close();
-    }
-  }
-  /**
-   * A trickled candidate (from a browser peer that sends them); aiortc peers
-   * and this client put every candidate in the SDP instead.
-   * @param {string} sender
-   * @param {unknown} candidate
-   */
-  async _onCandidate(sender, candidate) {
-    const link = this._peers.get(sender)?.link;
-    if (link == null || link.pc.remoteDescription === null) return;
-    try {
-      await link.pc.addIceCandidate(
-        /** @type {RTCIceCandidateInit | null} */
-        candidate ?? void 0
-      );
-    } catch {
-    }
-  }
-  /**
    * @param {Peer} peer
    * @param {unknown} error
    */
@@ -2497,11 +2620,11 @@ var Session = class {
     peer.asked = 0;
     peer.askAgain = false;
     peer.serves = 0;
-    const added = this._syncTracks(peer, false);
+    const added = syncTracks(this, peer, false);
     const early = peer.early;
     peer.early = null;
-    if (early !== null) this._onRenegotiate(early);
-    if (added) this._negotiationNeeded(peer, link);
+    if (early !== null) onRenegotiate(this, early);
+    if (added) negotiationNeeded(this, peer, link);
     route(link).then((route2) => {
       if (peer.link === link) this._emit("peer-connected", { peer: peer.id, name: peer.name, offerer: peer.offerer, route: route2 });
     });
@@ -2539,176 +2662,13 @@ var Session = class {
       this._emit("peer-left", { peer: peer.id, name: peer.name, reason });
     }
     if (peer.gone || !this._peers.has(peer.id)) return;
-    if (peer.offerer) this._connect(peer);
-    else this._awaitOffer(peer);
+    if (peer.offerer) connect(this, peer);
+    else awaitOffer(this, peer);
   }
   /** @param {import("../bus/bus.js").Message} message */
   _onBye(message) {
     const peer = this._peers.get(message.sender);
     if (peer !== void 0) this._peerLeft(peer.id, "left");
-  }
-  // -- renegotiation --------------------------------------------------------
-  /**
-   * Make the peer's link send exactly the session's tracks; renegotiate if
-   * anything changed (unless `renegotiate` is false). Returns whether it did.
-   * @param {Peer} peer
-   * @param {boolean} [renegotiate]
-   */
-  _syncTracks(peer, renegotiate = true) {
-    const link = peer.link;
-    if (link === null || !peer.connected) return false;
-    let changed = false;
-    for (const [track, sender] of [...link.senders]) {
-      if (!this._tracks.has(track)) {
-        link.pc.removeTrack(sender);
-        link.senders.delete(track);
-        changed = true;
-      }
-    }
-    for (const [track, streams] of this._tracks) {
-      if (!link.senders.has(track)) {
-        link.senders.set(track, link.pc.addTrack(track, ...streams));
-        changed = true;
-      }
-    }
-    if (changed && renegotiate) this._negotiationNeeded(peer, link);
-    return changed;
-  }
-  /**
-   * @param {Peer} peer
-   * @param {PeerLink} link
-   */
-  _negotiationNeeded(peer, link) {
-    if (peer.link !== link || !peer.connected) return;
-    if (peer.offerer) this._scheduleOffer(peer);
-    else if (peer.asked) peer.askAgain = true;
-    else this._ask(peer, link);
-  }
-  /**
-   * Answerer: ask the offerer for an offer.
-   * @param {Peer} peer
-   * @param {PeerLink} link
-   */
-  _ask(peer, link) {
-    peer.requests++;
-    peer.asked = peer.requests;
-    try {
-      this.bus.publishJson(RENEGOTIATE, { seq: peer.asked, receive: link.wantedReceivers() }, { to: peer.id });
-    } catch (error) {
-      if (!(error instanceof BusError)) throw error;
-    }
-  }
-  /** @param {import("../bus/bus.js").Message} message */
-  _onRenegotiate(message) {
-    const peer = this._peers.get(message.sender);
-    if (peer === void 0 || !peer.offerer || peer.link === null) return;
-    if (!peer.connected) {
-      peer.early = message;
-      return;
-    }
-    let request = null;
-    try {
-      request = parseRenegotiate(messageJson(message), this.maxReceive);
-    } catch {
-    }
-    if (request === null) {
-      console.warn("session: invalid renegotiation request from", peer.id);
-      return;
-    }
-    peer.receive = request.receive;
-    peer.serves = Math.max(peer.serves, request.seq);
-    this._scheduleOffer(peer);
-  }
-  /** @param {Peer} peer */
-  _scheduleOffer(peer) {
-    peer.dirty = true;
-    if (!peer.negotiating) this._negotiate(peer);
-  }
-  /**
-   * Offerer: one renegotiation at a time, coalescing requests that arrive meanwhile.
-   * @param {Peer} peer
-   */
-  async _negotiate(peer) {
-    peer.negotiating = true;
-    try {
-      while (peer.dirty && peer.connected && peer.link !== null) {
-        peer.dirty = false;
-        const link = peer.link;
-        const receive = peer.receive;
-        const serves = peer.serves;
-        peer.receive = [];
-        const answered = new Promise((resolve) => peer.answer = resolve);
-        let timer;
-        try {
-          const sdp = await link.createOffer(receive);
-          this.bus.publishJson(OFFER, { sdp, serves }, { to: peer.id });
-          const answer = await Promise.race([
-            answered,
-            new Promise((_, reject) => {
-              timer = setTimeout(() => reject(new LinkError(`no answer within ${this.connectTimeout} s`, "timeout")), this.connectTimeout * 1e3);
-            })
-          ]);
-          if (answer === null) throw new LinkError("renegotiation abandoned", "failed");
-          await link.acceptAnswer(
-            /** @type {string} */
-            answer
-          );
-        } catch (error) {
-          if (peer.link === link) {
-            this._lost(peer, link, "failed", `renegotiation: ${error instanceof Error ? error.message : error}`);
-          }
-          return;
-        } finally {
-          clearTimeout(timer);
-          peer.answer = null;
-        }
-        this._emit("renegotiated", { peer: peer.id });
-      }
-    } finally {
-      peer.negotiating = false;
-    }
-  }
-  /** @param {import("../bus/bus.js").Message} message */
-  _onBusAnswer(message) {
-    const peer = this._peers.get(message.sender);
-    if (peer === void 0 || peer.answer === null) return;
-    let sdp = null;
-    try {
-      sdp = checkSdp(messageJson(message).sdp, this.maxSdpBytes);
-    } catch {
-    }
-    if (sdp !== null) peer.answer(sdp);
-    else console.warn("session: invalid renegotiation answer from", peer.id);
-  }
-  /** @param {import("../bus/bus.js").Message} message */
-  async _onBusOffer(message) {
-    const peer = this._peers.get(message.sender);
-    if (peer === void 0 || peer.offerer || peer.link === null || !peer.connected || this._closing) return;
-    const link = peer.link;
-    let answer;
-    let serves = 0;
-    try {
-      const body = messageJson(message);
-      const sdp = checkSdp(body?.sdp, this.maxSdpBytes);
-      serves = Number.isSafeInteger(body.serves) ? body.serves : 0;
-      if (sdp === null) throw new LinkError("no valid sdp");
-      answer = await link.acceptOffer(sdp);
-    } catch (error) {
-      console.warn("session: renegotiation offer rejected from", peer.id, error);
-      return;
-    }
-    if (peer.link !== link) return;
-    try {
-      this.bus.publishJson(ANSWER, { sdp: answer }, { to: peer.id });
-    } catch (error) {
-      if (!(error instanceof BusError)) throw error;
-    }
-    this._emit("renegotiated", { peer: peer.id });
-    if (peer.asked && serves >= peer.asked) peer.asked = 0;
-    if (!peer.asked && (peer.askAgain || link.wantedReceivers().length)) {
-      peer.askAgain = false;
-      this._ask(peer, link);
-    }
   }
 };
 
