@@ -974,6 +974,8 @@ __export(bus_exports, {
   UnknownPeer: () => UnknownPeer,
   messageJson: () => messageJson
 });
+
+// src/bus/config.js
 var BusError = class extends Error {
 };
 var BusFull = class extends BusError {
@@ -1001,6 +1003,8 @@ var utf82 = new TextDecoder();
 function messageJson(message) {
   return JSON.parse(utf82.decode(message.payload));
 }
+
+// src/bus/outbox.js
 var Outbox = class {
   /**
    * @param {Bus} bus
@@ -1135,6 +1139,8 @@ var Peer = class {
     return [this.reliable, this.unordered];
   }
 };
+
+// src/bus/bus.js
 var Bus = class {
   /**
    * @param {Partial<BusConfig>} [config]
