@@ -472,6 +472,182 @@ var StringEncoder = class {
   }
 };
 
+// src/bus/chunks.js
+function chunkFrames(entry, messageId, maxFrameSize) {
+  let step = maxFrameSize - CHUNK_HEADER_SIZE;
+  if (step <= 0) throw new RangeError(`maxFrameSize ${maxFrameSize} leaves no room for chunk data`);
+  const count = Math.ceil(entry.length / step);
+  step = Math.ceil(entry.length / count);
+  const frames = [];
+  for (let index2 = 0; index2 < count; index2++) {
+    const data = entry.subarray(index2 * step, (index2 + 1) * step);
+    const frame = new Uint8Array(CHUNK_HEADER_SIZE + data.length);
+    const view = new DataView(frame.buffer);
+    frame[0] = VERSION;
+    frame[1] = KIND_CHUNK;
+    view.setUint32(2, messageId >>> 0);
+    view.setUint32(6, index2);
+    view.setUint32(10, count);
+    view.setUint32(14, entry.length);
+    frame.set(data, CHUNK_HEADER_SIZE);
+    frames.push(frame);
+  }
+  return frames;
+}
+var Reassembler = class {
+  /** @param {ReassemblerOptions} options */
+  constructor({ maxMessageSize, maxPartial = 8, maxBuffered, timeout = 30, clock = () => performance.now() / 1e3 }) {
+    this.maxMessageSize = maxMessageSize;
+    this.maxPartial = maxPartial;
+    this.maxBuffered = maxBuffered ?? 2 * maxMessageSize;
+    this.timeout = timeout;
+    this._clock = clock;
+    this._partials = /* @__PURE__ */ new Map();
+    this._buffered = 0;
+    this.evicted = 0;
+  }
+  /** Bytes currently held for incomplete messages. */
+  get buffered() {
+    return this._buffered;
+  }
+  /** Messages in reassembly. */
+  get size() {
+    return this._partials.size;
+  }
+  /**
+   * Add a chunk; return the message when it is complete. Throws a FrameError
+   * when the chunk breaks a limit or contradicts earlier chunks of its
+   * message; that message is then dropped.
+   * @param {ChunkFrame} chunk
+   * @returns {Entry | null}
+   */
+  add(chunk) {
+    this.expire();
+    if (chunk.total > this.maxMessageSize) {
+      throw new FrameError(
+        "message-too-large",
+        `chunked message of ${chunk.total} bytes exceeds the limit of ${this.maxMessageSize}`
+      );
+    }
+    const id2 = chunk.messageId;
+    let partial = this._partials.get(id2);
+    if (partial === void 0) {
+      while (this._partials.size >= this.maxPartial) this._drop(this._partials.keys().next().value ?? 0);
+      partial = { count: chunk.count, total: chunk.total, started: this._clock(), pieces: /* @__PURE__ */ new Map(), size: 0 };
+      this._partials.set(id2, partial);
+    }
+    if (partial.count !== chunk.count || partial.total !== chunk.total) {
+      this._drop(id2);
+      throw new FrameError("chunk-mismatch", `chunk of message ${id2} contradicts earlier chunks`);
+    }
+    if (partial.pieces.has(chunk.index)) {
+      this._drop(id2);
+      throw new FrameError("chunk-duplicate", `duplicate chunk ${chunk.index} of message ${id2}`);
+    }
+    if (partial.size + chunk.data.length > partial.total) {
+      this._drop(id2);
+      throw new FrameError("chunk-overflow", `chunks of message ${id2} exceed its stated size`);
+    }
+    if (this._buffered + chunk.data.length > this.maxBuffered) {
+      this._drop(id2);
+      throw new FrameError("reassembly-full", `reassembly buffer full (${this.maxBuffered} bytes)`);
+    }
+    partial.pieces.set(chunk.index, chunk.data);
+    partial.size += chunk.data.length;
+    this._buffered += chunk.data.length;
+    if (partial.pieces.size < partial.count) return null;
+    this._partials.delete(id2);
+    this._buffered -= partial.size;
+    if (partial.size !== partial.total) {
+      throw new FrameError("chunk-short", `message ${id2} is shorter than its stated size`);
+    }
+    const whole = new Uint8Array(partial.total);
+    let offset = 0;
+    for (let i = 0; i < partial.count; i++) {
+      const piece = (
+        /** @type {Uint8Array} */
+        partial.pieces.get(i)
+      );
+      whole.set(piece, offset);
+      offset += piece.length;
+    }
+    return decodeEntry(whole);
+  }
+  /** Evict messages older than the timeout; return how many. */
+  expire() {
+    const deadline = this._clock() - this.timeout;
+    let stale = 0;
+    for (const [id2, partial] of this._partials) {
+      if (partial.started < deadline) {
+        this._drop(id2);
+        stale++;
+      }
+    }
+    return stale;
+  }
+  clear() {
+    this._partials.clear();
+    this._buffered = 0;
+  }
+  /** @param {number} id */
+  _drop(id2) {
+    const partial = this._partials.get(id2);
+    if (partial === void 0) return;
+    this._partials.delete(id2);
+    this._buffered -= partial.size;
+    this.evicted++;
+  }
+};
+
+// src/bus/deflate.js
+async function deflate(payload) {
+  const stream = new Blob([plain(payload)]).stream().pipeThrough(new CompressionStream("deflate-raw"));
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+function plain(bytes) {
+  return bytes.buffer instanceof ArrayBuffer ? (
+    /** @type {Uint8Array<ArrayBuffer>} */
+    bytes
+  ) : new Uint8Array(bytes);
+}
+async function inflate(data, limit) {
+  if (!(limit > 0)) throw new RangeError("limit must be positive");
+  const stream = new DecompressionStream("deflate-raw");
+  const writer = stream.writable.getWriter();
+  writer.write(plain(data)).catch(() => {
+  });
+  writer.close().catch(() => {
+  });
+  const reader = stream.readable.getReader();
+  const pieces = [];
+  let size2 = 0;
+  for (; ; ) {
+    let result;
+    try {
+      result = await reader.read();
+    } catch (error) {
+      const text3 = String(error instanceof Error ? error.message : error);
+      const code = /junk|trailing|after end/i.test(text3) ? "deflate-trailing" : /end of|truncat|incomplete/i.test(text3) ? "deflate-truncated" : "deflate-invalid";
+      throw new FrameError(code, `compressed payload is not valid raw DEFLATE: ${text3}`);
+    }
+    if (result.done) break;
+    size2 += result.value.length;
+    if (size2 > limit) {
+      reader.cancel().catch(() => {
+      });
+      throw new FrameError("deflate-too-large", `compressed payload inflates past ${limit} bytes`);
+    }
+    pieces.push(result.value);
+  }
+  const out = new Uint8Array(size2);
+  let offset = 0;
+  for (const piece of pieces) {
+    out.set(piece, offset);
+    offset += piece.length;
+  }
+  return out;
+}
+
 // src/bus/wire.js
 var VERSION = 1;
 var KIND_BATCH = 1;
@@ -702,27 +878,6 @@ function batchFrame(entries) {
   if (frame === null) throw new RangeError("a batch frame holds at least one entry");
   return frame[0];
 }
-function chunkFrames(entry, messageId, maxFrameSize) {
-  let step = maxFrameSize - CHUNK_HEADER_SIZE;
-  if (step <= 0) throw new RangeError(`maxFrameSize ${maxFrameSize} leaves no room for chunk data`);
-  const count = Math.ceil(entry.length / step);
-  step = Math.ceil(entry.length / count);
-  const frames = [];
-  for (let index2 = 0; index2 < count; index2++) {
-    const data = entry.subarray(index2 * step, (index2 + 1) * step);
-    const frame = new Uint8Array(CHUNK_HEADER_SIZE + data.length);
-    const view = new DataView(frame.buffer);
-    frame[0] = VERSION;
-    frame[1] = KIND_CHUNK;
-    view.setUint32(2, messageId >>> 0);
-    view.setUint32(6, index2);
-    view.setUint32(10, count);
-    view.setUint32(14, entry.length);
-    frame.set(data, CHUNK_HEADER_SIZE);
-    frames.push(frame);
-  }
-  return frames;
-}
 function pingLike(kind2, token) {
   const frame = new Uint8Array(PING_FRAME_SIZE);
   frame[0] = VERSION;
@@ -810,157 +965,6 @@ function decodeChunk(data) {
     throw new FrameError("chunk-total", `chunked message of ${total} bytes cannot span ${count} chunks`);
   }
   return { kind: "chunk", messageId, index: index2, count, total, data: data.slice(CHUNK_HEADER_SIZE) };
-}
-var Reassembler = class {
-  /** @param {ReassemblerOptions} options */
-  constructor({ maxMessageSize, maxPartial = 8, maxBuffered, timeout = 30, clock = () => performance.now() / 1e3 }) {
-    this.maxMessageSize = maxMessageSize;
-    this.maxPartial = maxPartial;
-    this.maxBuffered = maxBuffered ?? 2 * maxMessageSize;
-    this.timeout = timeout;
-    this._clock = clock;
-    this._partials = /* @__PURE__ */ new Map();
-    this._buffered = 0;
-    this.evicted = 0;
-  }
-  /** Bytes currently held for incomplete messages. */
-  get buffered() {
-    return this._buffered;
-  }
-  /** Messages in reassembly. */
-  get size() {
-    return this._partials.size;
-  }
-  /**
-   * Add a chunk; return the message when it is complete. Throws a FrameError
-   * when the chunk breaks a limit or contradicts earlier chunks of its
-   * message; that message is then dropped.
-   * @param {ChunkFrame} chunk
-   * @returns {Entry | null}
-   */
-  add(chunk) {
-    this.expire();
-    if (chunk.total > this.maxMessageSize) {
-      throw new FrameError(
-        "message-too-large",
-        `chunked message of ${chunk.total} bytes exceeds the limit of ${this.maxMessageSize}`
-      );
-    }
-    const id2 = chunk.messageId;
-    let partial = this._partials.get(id2);
-    if (partial === void 0) {
-      while (this._partials.size >= this.maxPartial) this._drop(this._partials.keys().next().value ?? 0);
-      partial = { count: chunk.count, total: chunk.total, started: this._clock(), pieces: /* @__PURE__ */ new Map(), size: 0 };
-      this._partials.set(id2, partial);
-    }
-    if (partial.count !== chunk.count || partial.total !== chunk.total) {
-      this._drop(id2);
-      throw new FrameError("chunk-mismatch", `chunk of message ${id2} contradicts earlier chunks`);
-    }
-    if (partial.pieces.has(chunk.index)) {
-      this._drop(id2);
-      throw new FrameError("chunk-duplicate", `duplicate chunk ${chunk.index} of message ${id2}`);
-    }
-    if (partial.size + chunk.data.length > partial.total) {
-      this._drop(id2);
-      throw new FrameError("chunk-overflow", `chunks of message ${id2} exceed its stated size`);
-    }
-    if (this._buffered + chunk.data.length > this.maxBuffered) {
-      this._drop(id2);
-      throw new FrameError("reassembly-full", `reassembly buffer full (${this.maxBuffered} bytes)`);
-    }
-    partial.pieces.set(chunk.index, chunk.data);
-    partial.size += chunk.data.length;
-    this._buffered += chunk.data.length;
-    if (partial.pieces.size < partial.count) return null;
-    this._partials.delete(id2);
-    this._buffered -= partial.size;
-    if (partial.size !== partial.total) {
-      throw new FrameError("chunk-short", `message ${id2} is shorter than its stated size`);
-    }
-    const whole = new Uint8Array(partial.total);
-    let offset = 0;
-    for (let i = 0; i < partial.count; i++) {
-      const piece = (
-        /** @type {Uint8Array} */
-        partial.pieces.get(i)
-      );
-      whole.set(piece, offset);
-      offset += piece.length;
-    }
-    return decodeEntry(whole);
-  }
-  /** Evict messages older than the timeout; return how many. */
-  expire() {
-    const deadline = this._clock() - this.timeout;
-    let stale = 0;
-    for (const [id2, partial] of this._partials) {
-      if (partial.started < deadline) {
-        this._drop(id2);
-        stale++;
-      }
-    }
-    return stale;
-  }
-  clear() {
-    this._partials.clear();
-    this._buffered = 0;
-  }
-  /** @param {number} id */
-  _drop(id2) {
-    const partial = this._partials.get(id2);
-    if (partial === void 0) return;
-    this._partials.delete(id2);
-    this._buffered -= partial.size;
-    this.evicted++;
-  }
-};
-async function deflate(payload) {
-  const stream = new Blob([plain(payload)]).stream().pipeThrough(new CompressionStream("deflate-raw"));
-  return new Uint8Array(await new Response(stream).arrayBuffer());
-}
-function plain(bytes) {
-  return bytes.buffer instanceof ArrayBuffer ? (
-    /** @type {Uint8Array<ArrayBuffer>} */
-    bytes
-  ) : new Uint8Array(bytes);
-}
-async function inflate(data, limit) {
-  if (!(limit > 0)) throw new RangeError("limit must be positive");
-  const stream = new DecompressionStream("deflate-raw");
-  const writer = stream.writable.getWriter();
-  writer.write(plain(data)).catch(() => {
-  });
-  writer.close().catch(() => {
-  });
-  const reader = stream.readable.getReader();
-  const pieces = [];
-  let size2 = 0;
-  for (; ; ) {
-    let result;
-    try {
-      result = await reader.read();
-    } catch (error) {
-      const text3 = String(error instanceof Error ? error.message : error);
-      const code = /junk|trailing|after end/i.test(text3) ? "deflate-trailing" : /end of|truncat|incomplete/i.test(text3) ? "deflate-truncated" : "deflate-invalid";
-      throw new FrameError(code, `compressed payload is not valid raw DEFLATE: ${text3}`);
-    }
-    if (result.done) break;
-    size2 += result.value.length;
-    if (size2 > limit) {
-      reader.cancel().catch(() => {
-      });
-      throw new FrameError("deflate-too-large", `compressed payload inflates past ${limit} bytes`);
-    }
-    pieces.push(result.value);
-  }
-  const out = new Uint8Array(size2);
-  let offset = 0;
-  for (const piece of pieces) {
-    out.set(piece, offset);
-    offset += piece.length;
-  }
-  return out;
 }
 
 // src/bus/bus.js
