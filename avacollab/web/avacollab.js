@@ -11398,6 +11398,13 @@ if (glo[importIdentifier] === true) {
 glo[importIdentifier] = true;
 
 // src/editing/guard.js
+var RejectedUpdate = class extends Error {
+  /** @param {string} message */
+  constructor(message) {
+    super(message);
+    this.name = "RejectedUpdate";
+  }
+};
 var UpdateGuard = class {
   /**
    * @param {Y.Doc} doc the document guarded
@@ -11471,6 +11478,38 @@ var UpdateGuard = class {
     if (problems.length) throw new ValidationError(problems.slice(0, 5).join("; "));
   }
 };
+
+// src/editing/changes.js
+var RemoteOrigin = class {
+  /** @param {string} label the peer id, or e.g. "storage" */
+  constructor(label) {
+    this.label = label;
+  }
+};
+function changeOf(events, transaction) {
+  const changes = /* @__PURE__ */ new Map();
+  const note = (id2, kind2, key) => {
+    const k = `${kind2}\0${id2}`;
+    let change = changes.get(k);
+    if (change === void 0) changes.set(k, change = { id: id2, kind: kind2, keys: [] });
+    if (key !== void 0 && !change.keys.includes(key)) change.keys.push(key);
+  };
+  for (const event of events) {
+    const path = event.path.map(String);
+    for (const [key, { action }] of event.changes.keys) {
+      if (path.length === 0) note(key, action === "delete" ? "removed" : "added");
+      else if (path.length > 1) note(path[0], "props", key);
+      else if (key === "pos") note(path[0], "moved");
+      else if (key === "deleted") note(path[0], event.target.get("deleted") ? "deleted" : "restored");
+      else if (key === "type") note(path[0], "type");
+      else note(path[0], "props");
+    }
+  }
+  if (!changes.size) return null;
+  const origin = transaction.origin instanceof RemoteOrigin ? transaction.origin.label : null;
+  const nodes = [...changes.values()].map((c) => ({ ...c, keys: c.keys.sort() }));
+  return { origin, local: origin === null, nodes };
+}
 
 // src/editing/tree.js
 var tree_exports = {};
@@ -11598,37 +11637,7 @@ function isVisible2(id2, entries, place, visible, hidden) {
   return ok;
 }
 
-// src/editing/model.js
-var NODES = "nodes";
-var FORMAT = "avacollab-editing";
-var VERSION3 = 1;
-var EditError = class extends Error {
-  /** @param {string} message */
-  constructor(message) {
-    super(message);
-    this.name = "EditError";
-  }
-};
-var CycleError = class extends EditError {
-  /** @param {string} message */
-  constructor(message) {
-    super(message);
-    this.name = "CycleError";
-  }
-};
-var RejectedUpdate = class extends Error {
-  /** @param {string} message */
-  constructor(message) {
-    super(message);
-    this.name = "RejectedUpdate";
-  }
-};
-var RemoteOrigin = class {
-  /** @param {string} label the peer id, or e.g. "storage" */
-  constructor(label) {
-    this.label = label;
-  }
-};
+// src/editing/view.js
 function readNode(id2, node, strict) {
   checkId(id2);
   if (!(node instanceof YMap)) throw new ValidationError("is not a map");
@@ -11662,17 +11671,45 @@ function readNodes(nodes, strict) {
   }
   return { records, entries, problems };
 }
+function readView(nodes) {
+  const { records, entries } = readNodes(nodes, false);
+  const layout = computeLayout(entries);
+  const missing = /* @__PURE__ */ new Set();
+  for (const place of layout.place.values()) {
+    if (place.parent !== null && !entries.has(place.parent)) missing.add(place.parent);
+  }
+  return { records, layout, missing };
+}
+function sortedProps(props) {
+  const out = {};
+  for (const name of Object.keys(props).sort()) out[name] = props[name];
+  return out;
+}
+
+// src/editing/model.js
+var NODES = "nodes";
+var FORMAT = "avacollab-editing";
+var VERSION3 = 1;
+var EditError = class extends Error {
+  /** @param {string} message */
+  constructor(message) {
+    super(message);
+    this.name = "EditError";
+  }
+};
+var CycleError = class extends EditError {
+  /** @param {string} message */
+  constructor(message) {
+    super(message);
+    this.name = "CycleError";
+  }
+};
 function errorText(error) {
   return error instanceof Error ? error.message : String(error);
 }
 function randomId() {
   const bytes = crypto.getRandomValues(new Uint8Array(16));
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-}
-function sortedProps(props) {
-  const out = {};
-  for (const name of Object.keys(props).sort()) out[name] = props[name];
-  return out;
 }
 var Document = class {
   /**
@@ -11994,15 +12031,7 @@ var Document = class {
     siblings.splice(at, 0, id2);
   }
   _read() {
-    if (this._view === null) {
-      const { records, entries } = readNodes(this.nodes, false);
-      const layout = computeLayout(entries);
-      const missing = /* @__PURE__ */ new Set();
-      for (const place of layout.place.values()) {
-        if (place.parent !== null && !entries.has(place.parent)) missing.add(place.parent);
-      }
-      this._view = { records, layout, missing };
-    }
+    if (this._view === null) this._view = readView(this.nodes);
     return this._view;
   }
   _layout() {
@@ -12065,28 +12094,8 @@ var Document = class {
    * @param {Y.Transaction} transaction
    */
   _changed(events, transaction) {
-    const changes = /* @__PURE__ */ new Map();
-    const note = (id2, kind2, key) => {
-      const k = `${kind2}\0${id2}`;
-      let change2 = changes.get(k);
-      if (change2 === void 0) changes.set(k, change2 = { id: id2, kind: kind2, keys: [] });
-      if (key !== void 0 && !change2.keys.includes(key)) change2.keys.push(key);
-    };
-    for (const event of events) {
-      const path = event.path.map(String);
-      for (const [key, { action }] of event.changes.keys) {
-        if (path.length === 0) note(key, action === "delete" ? "removed" : "added");
-        else if (path.length > 1) note(path[0], "props", key);
-        else if (key === "pos") note(path[0], "moved");
-        else if (key === "deleted") note(path[0], event.target.get("deleted") ? "deleted" : "restored");
-        else if (key === "type") note(path[0], "type");
-        else note(path[0], "props");
-      }
-    }
-    if (!changes.size) return;
-    const origin = transaction.origin instanceof RemoteOrigin ? transaction.origin.label : null;
-    const nodes = [...changes.values()].map((c) => ({ ...c, keys: c.keys.sort() }));
-    const change = { origin, local: origin === null, nodes };
+    const change = changeOf(events, transaction);
+    if (change === null) return;
     for (const callback of [...this._changeCallbacks]) {
       try {
         callback(change);
