@@ -12701,6 +12701,16 @@ var applyAwarenessUpdate = (awareness, update, origin) => {
   }
 };
 
+// src/presence/clock.js
+var REAL_CLOCK = {
+  now: () => typeof performance !== "undefined" ? performance.now() : Date.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (handle) => clearTimeout(
+    /** @type {any} */
+    handle
+  )
+};
+
 // src/presence/state.js
 var state_exports = {};
 __export(state_exports, {
@@ -12822,8 +12832,7 @@ function toJson(state) {
   return { user: state.user, cursor: state.cursor, selection: state.selection, status: state.status, lastSeen: state.lastSeen };
 }
 
-// src/presence/presence.js
-var TOPIC3 = "presence.update";
+// src/presence/wire.js
 var MAX_UPDATE_BYTES = 64 * 1024;
 var MAX_ENTRIES = 64;
 var WireError = class extends Error {
@@ -12873,14 +12882,43 @@ function encodeEntries(entries) {
   }
   return toUint8Array(encoder);
 }
-var REAL_CLOCK = {
-  now: () => typeof performance !== "undefined" ? performance.now() : Date.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (handle) => clearTimeout(
-    /** @type {any} */
-    handle
-  )
-};
+
+// src/presence/session.js
+var TOPIC3 = "presence.update";
+function presenceOnBus(bus, peerId, config, options = {}) {
+  const send = (data, reliable) => {
+    try {
+      bus.publish(TOPIC3, data, { reliable });
+    } catch (error) {
+      if (error instanceof BusFull) {
+        bus.send(TOPIC3, data).catch(() => {
+        });
+      } else if (!(error instanceof BusError)) throw error;
+    }
+  };
+  const presence = new Presence(peerId, config, send, options);
+  const unsubscribe = bus.subscribe(TOPIC3, (message) => {
+    for (const rejection of presence.receive(message.sender, message.payload)) {
+      console.warn(`avacollab presence: refused an update from ${rejection.peerId}: ${rejection.reason}`);
+      options.onRejected?.(rejection);
+    }
+  });
+  return {
+    presence,
+    /** @param {string} peer */
+    peerJoined: (peer) => {
+      if (presence._phase === "running" && peer) presence.republish();
+    },
+    /** @param {string} peer */
+    peerLeft: (peer) => presence.forgetPeer(peer),
+    close: () => {
+      presence.leave();
+      unsubscribe();
+    }
+  };
+}
+
+// src/presence/presence.js
 var Presence = class {
   /**
    * @param {string} peerId this peer's id in the session
@@ -13264,38 +13302,6 @@ var Presence = class {
     }
   }
 };
-function presenceOnBus(bus, peerId, config, options = {}) {
-  const send = (data, reliable) => {
-    try {
-      bus.publish(TOPIC3, data, { reliable });
-    } catch (error) {
-      if (error instanceof BusFull) {
-        bus.send(TOPIC3, data).catch(() => {
-        });
-      } else if (!(error instanceof BusError)) throw error;
-    }
-  };
-  const presence = new Presence(peerId, config, send, options);
-  const unsubscribe = bus.subscribe(TOPIC3, (message) => {
-    for (const rejection of presence.receive(message.sender, message.payload)) {
-      console.warn(`avacollab presence: refused an update from ${rejection.peerId}: ${rejection.reason}`);
-      options.onRejected?.(rejection);
-    }
-  });
-  return {
-    presence,
-    /** @param {string} peer */
-    peerJoined: (peer) => {
-      if (presence._phase === "running" && peer) presence.republish();
-    },
-    /** @param {string} peer */
-    peerLeft: (peer) => presence.forgetPeer(peer),
-    close: () => {
-      presence.leave();
-      unsubscribe();
-    }
-  };
-}
 export {
   Bus,
   BusFull,
