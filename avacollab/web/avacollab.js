@@ -472,6 +472,182 @@ var StringEncoder = class {
   }
 };
 
+// src/bus/chunks.js
+function chunkFrames(entry, messageId, maxFrameSize) {
+  let step2 = maxFrameSize - CHUNK_HEADER_SIZE;
+  if (step2 <= 0) throw new RangeError(`maxFrameSize ${maxFrameSize} leaves no room for chunk data`);
+  const count = Math.ceil(entry.length / step2);
+  step2 = Math.ceil(entry.length / count);
+  const frames = [];
+  for (let index2 = 0; index2 < count; index2++) {
+    const data = entry.subarray(index2 * step2, (index2 + 1) * step2);
+    const frame = new Uint8Array(CHUNK_HEADER_SIZE + data.length);
+    const view = new DataView(frame.buffer);
+    frame[0] = VERSION;
+    frame[1] = KIND_CHUNK;
+    view.setUint32(2, messageId >>> 0);
+    view.setUint32(6, index2);
+    view.setUint32(10, count);
+    view.setUint32(14, entry.length);
+    frame.set(data, CHUNK_HEADER_SIZE);
+    frames.push(frame);
+  }
+  return frames;
+}
+var Reassembler = class {
+  /** @param {ReassemblerOptions} options */
+  constructor({ maxMessageSize, maxPartial = 8, maxBuffered, timeout = 30, clock = () => performance.now() / 1e3 }) {
+    this.maxMessageSize = maxMessageSize;
+    this.maxPartial = maxPartial;
+    this.maxBuffered = maxBuffered ?? 2 * maxMessageSize;
+    this.timeout = timeout;
+    this._clock = clock;
+    this._partials = /* @__PURE__ */ new Map();
+    this._buffered = 0;
+    this.evicted = 0;
+  }
+  /** Bytes currently held for incomplete messages. */
+  get buffered() {
+    return this._buffered;
+  }
+  /** Messages in reassembly. */
+  get size() {
+    return this._partials.size;
+  }
+  /**
+   * Add a chunk; return the message when it is complete. Throws a FrameError
+   * when the chunk breaks a limit or contradicts earlier chunks of its
+   * message; that message is then dropped.
+   * @param {ChunkFrame} chunk
+   * @returns {Entry | null}
+   */
+  add(chunk) {
+    this.expire();
+    if (chunk.total > this.maxMessageSize) {
+      throw new FrameError(
+        "message-too-large",
+        `chunked message of ${chunk.total} bytes exceeds the limit of ${this.maxMessageSize}`
+      );
+    }
+    const id2 = chunk.messageId;
+    let partial = this._partials.get(id2);
+    if (partial === void 0) {
+      while (this._partials.size >= this.maxPartial) this._drop(this._partials.keys().next().value ?? 0);
+      partial = { count: chunk.count, total: chunk.total, started: this._clock(), pieces: /* @__PURE__ */ new Map(), size: 0 };
+      this._partials.set(id2, partial);
+    }
+    if (partial.count !== chunk.count || partial.total !== chunk.total) {
+      this._drop(id2);
+      throw new FrameError("chunk-mismatch", `chunk of message ${id2} contradicts earlier chunks`);
+    }
+    if (partial.pieces.has(chunk.index)) {
+      this._drop(id2);
+      throw new FrameError("chunk-duplicate", `duplicate chunk ${chunk.index} of message ${id2}`);
+    }
+    if (partial.size + chunk.data.length > partial.total) {
+      this._drop(id2);
+      throw new FrameError("chunk-overflow", `chunks of message ${id2} exceed its stated size`);
+    }
+    if (this._buffered + chunk.data.length > this.maxBuffered) {
+      this._drop(id2);
+      throw new FrameError("reassembly-full", `reassembly buffer full (${this.maxBuffered} bytes)`);
+    }
+    partial.pieces.set(chunk.index, chunk.data);
+    partial.size += chunk.data.length;
+    this._buffered += chunk.data.length;
+    if (partial.pieces.size < partial.count) return null;
+    this._partials.delete(id2);
+    this._buffered -= partial.size;
+    if (partial.size !== partial.total) {
+      throw new FrameError("chunk-short", `message ${id2} is shorter than its stated size`);
+    }
+    const whole = new Uint8Array(partial.total);
+    let offset = 0;
+    for (let i = 0; i < partial.count; i++) {
+      const piece = (
+        /** @type {Uint8Array} */
+        partial.pieces.get(i)
+      );
+      whole.set(piece, offset);
+      offset += piece.length;
+    }
+    return decodeEntry(whole);
+  }
+  /** Evict messages older than the timeout; return how many. */
+  expire() {
+    const deadline = this._clock() - this.timeout;
+    let stale = 0;
+    for (const [id2, partial] of this._partials) {
+      if (partial.started < deadline) {
+        this._drop(id2);
+        stale++;
+      }
+    }
+    return stale;
+  }
+  clear() {
+    this._partials.clear();
+    this._buffered = 0;
+  }
+  /** @param {number} id */
+  _drop(id2) {
+    const partial = this._partials.get(id2);
+    if (partial === void 0) return;
+    this._partials.delete(id2);
+    this._buffered -= partial.size;
+    this.evicted++;
+  }
+};
+
+// src/bus/deflate.js
+async function deflate(payload) {
+  const stream = new Blob([plain(payload)]).stream().pipeThrough(new CompressionStream("deflate-raw"));
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+function plain(bytes) {
+  return bytes.buffer instanceof ArrayBuffer ? (
+    /** @type {Uint8Array<ArrayBuffer>} */
+    bytes
+  ) : new Uint8Array(bytes);
+}
+async function inflate(data, limit) {
+  if (!(limit > 0)) throw new RangeError("limit must be positive");
+  const stream = new DecompressionStream("deflate-raw");
+  const writer = stream.writable.getWriter();
+  writer.write(plain(data)).catch(() => {
+  });
+  writer.close().catch(() => {
+  });
+  const reader = stream.readable.getReader();
+  const pieces = [];
+  let size2 = 0;
+  for (; ; ) {
+    let result;
+    try {
+      result = await reader.read();
+    } catch (error) {
+      const text3 = String(error instanceof Error ? error.message : error);
+      const code = /junk|trailing|after end/i.test(text3) ? "deflate-trailing" : /end of|truncat|incomplete/i.test(text3) ? "deflate-truncated" : "deflate-invalid";
+      throw new FrameError(code, `compressed payload is not valid raw DEFLATE: ${text3}`);
+    }
+    if (result.done) break;
+    size2 += result.value.length;
+    if (size2 > limit) {
+      reader.cancel().catch(() => {
+      });
+      throw new FrameError("deflate-too-large", `compressed payload inflates past ${limit} bytes`);
+    }
+    pieces.push(result.value);
+  }
+  const out = new Uint8Array(size2);
+  let offset = 0;
+  for (const piece of pieces) {
+    out.set(piece, offset);
+    offset += piece.length;
+  }
+  return out;
+}
+
 // src/bus/wire.js
 var VERSION = 1;
 var KIND_BATCH = 1;
@@ -702,27 +878,6 @@ function batchFrame(entries) {
   if (frame === null) throw new RangeError("a batch frame holds at least one entry");
   return frame[0];
 }
-function chunkFrames(entry, messageId, maxFrameSize) {
-  let step2 = maxFrameSize - CHUNK_HEADER_SIZE;
-  if (step2 <= 0) throw new RangeError(`maxFrameSize ${maxFrameSize} leaves no room for chunk data`);
-  const count = Math.ceil(entry.length / step2);
-  step2 = Math.ceil(entry.length / count);
-  const frames = [];
-  for (let index2 = 0; index2 < count; index2++) {
-    const data = entry.subarray(index2 * step2, (index2 + 1) * step2);
-    const frame = new Uint8Array(CHUNK_HEADER_SIZE + data.length);
-    const view = new DataView(frame.buffer);
-    frame[0] = VERSION;
-    frame[1] = KIND_CHUNK;
-    view.setUint32(2, messageId >>> 0);
-    view.setUint32(6, index2);
-    view.setUint32(10, count);
-    view.setUint32(14, entry.length);
-    frame.set(data, CHUNK_HEADER_SIZE);
-    frames.push(frame);
-  }
-  return frames;
-}
 function pingLike(kind2, token) {
   const frame = new Uint8Array(PING_FRAME_SIZE);
   frame[0] = VERSION;
@@ -811,157 +966,6 @@ function decodeChunk(data) {
   }
   return { kind: "chunk", messageId, index: index2, count, total, data: data.slice(CHUNK_HEADER_SIZE) };
 }
-var Reassembler = class {
-  /** @param {ReassemblerOptions} options */
-  constructor({ maxMessageSize, maxPartial = 8, maxBuffered, timeout = 30, clock = () => performance.now() / 1e3 }) {
-    this.maxMessageSize = maxMessageSize;
-    this.maxPartial = maxPartial;
-    this.maxBuffered = maxBuffered ?? 2 * maxMessageSize;
-    this.timeout = timeout;
-    this._clock = clock;
-    this._partials = /* @__PURE__ */ new Map();
-    this._buffered = 0;
-    this.evicted = 0;
-  }
-  /** Bytes currently held for incomplete messages. */
-  get buffered() {
-    return this._buffered;
-  }
-  /** Messages in reassembly. */
-  get size() {
-    return this._partials.size;
-  }
-  /**
-   * Add a chunk; return the message when it is complete. Throws a FrameError
-   * when the chunk breaks a limit or contradicts earlier chunks of its
-   * message; that message is then dropped.
-   * @param {ChunkFrame} chunk
-   * @returns {Entry | null}
-   */
-  add(chunk) {
-    this.expire();
-    if (chunk.total > this.maxMessageSize) {
-      throw new FrameError(
-        "message-too-large",
-        `chunked message of ${chunk.total} bytes exceeds the limit of ${this.maxMessageSize}`
-      );
-    }
-    const id2 = chunk.messageId;
-    let partial = this._partials.get(id2);
-    if (partial === void 0) {
-      while (this._partials.size >= this.maxPartial) this._drop(this._partials.keys().next().value ?? 0);
-      partial = { count: chunk.count, total: chunk.total, started: this._clock(), pieces: /* @__PURE__ */ new Map(), size: 0 };
-      this._partials.set(id2, partial);
-    }
-    if (partial.count !== chunk.count || partial.total !== chunk.total) {
-      this._drop(id2);
-      throw new FrameError("chunk-mismatch", `chunk of message ${id2} contradicts earlier chunks`);
-    }
-    if (partial.pieces.has(chunk.index)) {
-      this._drop(id2);
-      throw new FrameError("chunk-duplicate", `duplicate chunk ${chunk.index} of message ${id2}`);
-    }
-    if (partial.size + chunk.data.length > partial.total) {
-      this._drop(id2);
-      throw new FrameError("chunk-overflow", `chunks of message ${id2} exceed its stated size`);
-    }
-    if (this._buffered + chunk.data.length > this.maxBuffered) {
-      this._drop(id2);
-      throw new FrameError("reassembly-full", `reassembly buffer full (${this.maxBuffered} bytes)`);
-    }
-    partial.pieces.set(chunk.index, chunk.data);
-    partial.size += chunk.data.length;
-    this._buffered += chunk.data.length;
-    if (partial.pieces.size < partial.count) return null;
-    this._partials.delete(id2);
-    this._buffered -= partial.size;
-    if (partial.size !== partial.total) {
-      throw new FrameError("chunk-short", `message ${id2} is shorter than its stated size`);
-    }
-    const whole = new Uint8Array(partial.total);
-    let offset = 0;
-    for (let i = 0; i < partial.count; i++) {
-      const piece = (
-        /** @type {Uint8Array} */
-        partial.pieces.get(i)
-      );
-      whole.set(piece, offset);
-      offset += piece.length;
-    }
-    return decodeEntry(whole);
-  }
-  /** Evict messages older than the timeout; return how many. */
-  expire() {
-    const deadline = this._clock() - this.timeout;
-    let stale = 0;
-    for (const [id2, partial] of this._partials) {
-      if (partial.started < deadline) {
-        this._drop(id2);
-        stale++;
-      }
-    }
-    return stale;
-  }
-  clear() {
-    this._partials.clear();
-    this._buffered = 0;
-  }
-  /** @param {number} id */
-  _drop(id2) {
-    const partial = this._partials.get(id2);
-    if (partial === void 0) return;
-    this._partials.delete(id2);
-    this._buffered -= partial.size;
-    this.evicted++;
-  }
-};
-async function deflate(payload) {
-  const stream = new Blob([plain(payload)]).stream().pipeThrough(new CompressionStream("deflate-raw"));
-  return new Uint8Array(await new Response(stream).arrayBuffer());
-}
-function plain(bytes) {
-  return bytes.buffer instanceof ArrayBuffer ? (
-    /** @type {Uint8Array<ArrayBuffer>} */
-    bytes
-  ) : new Uint8Array(bytes);
-}
-async function inflate(data, limit) {
-  if (!(limit > 0)) throw new RangeError("limit must be positive");
-  const stream = new DecompressionStream("deflate-raw");
-  const writer = stream.writable.getWriter();
-  writer.write(plain(data)).catch(() => {
-  });
-  writer.close().catch(() => {
-  });
-  const reader = stream.readable.getReader();
-  const pieces = [];
-  let size2 = 0;
-  for (; ; ) {
-    let result;
-    try {
-      result = await reader.read();
-    } catch (error) {
-      const text3 = String(error instanceof Error ? error.message : error);
-      const code = /junk|trailing|after end/i.test(text3) ? "deflate-trailing" : /end of|truncat|incomplete/i.test(text3) ? "deflate-truncated" : "deflate-invalid";
-      throw new FrameError(code, `compressed payload is not valid raw DEFLATE: ${text3}`);
-    }
-    if (result.done) break;
-    size2 += result.value.length;
-    if (size2 > limit) {
-      reader.cancel().catch(() => {
-      });
-      throw new FrameError("deflate-too-large", `compressed payload inflates past ${limit} bytes`);
-    }
-    pieces.push(result.value);
-  }
-  const out = new Uint8Array(size2);
-  let offset = 0;
-  for (const piece of pieces) {
-    out.set(piece, offset);
-    offset += piece.length;
-  }
-  return out;
-}
 
 // src/bus/bus.js
 var bus_exports = {};
@@ -974,6 +978,8 @@ __export(bus_exports, {
   UnknownPeer: () => UnknownPeer,
   messageJson: () => messageJson
 });
+
+// src/bus/config.js
 var BusError = class extends Error {
 };
 var BusFull = class extends BusError {
@@ -1001,6 +1007,8 @@ var utf82 = new TextDecoder();
 function messageJson(message) {
   return JSON.parse(utf82.decode(message.payload));
 }
+
+// src/bus/outbox.js
 var Outbox = class {
   /**
    * @param {Bus} bus
@@ -1135,6 +1143,8 @@ var Peer = class {
     return [this.reliable, this.unordered];
   }
 };
+
+// src/bus/bus.js
 var Bus = class {
   /**
    * @param {Partial<BusConfig>} [config]
@@ -1856,16 +1866,13 @@ __export(session_exports, {
   isOfferer: () => isOfferer,
   parseRenegotiate: () => parseRenegotiate
 });
-var RENEGOTIATE = "session.renegotiate";
-var OFFER = "session.offer";
-var ANSWER = "session.answer";
-var BYE = "session.bye";
+
+// src/session/link.js
 var RELIABLE = Object.freeze({ label: "bus", options: { negotiated: true, id: 0 } });
 var UNORDERED = Object.freeze({
   label: "bus-unordered",
   options: { negotiated: true, id: 1, ordered: false, maxRetransmits: 0 }
 });
-var KINDS = /* @__PURE__ */ new Set(["audio", "video"]);
 var sleep = (seconds) => new Promise((resolve) => setTimeout(resolve, seconds * 1e3));
 var utf83 = new TextEncoder();
 var LinkError = class extends Error {
@@ -1881,31 +1888,6 @@ var LinkError = class extends Error {
 };
 function isOfferer(ours, theirs) {
   return ours < theirs;
-}
-function iceServersFromWelcome(entries) {
-  const servers = [];
-  for (const entry of Array.isArray(entries) ? entries : []) {
-    let urls = entry !== null && typeof entry === "object" ? entry.urls : void 0;
-    if (typeof urls === "string") urls = [urls];
-    if (!Array.isArray(urls) || !urls.length || !urls.every((u) => typeof u === "string")) {
-      console.warn("session: ice server skipped", String(JSON.stringify(entry)).slice(0, 200));
-      continue;
-    }
-    const server = { urls };
-    if (typeof entry.username === "string") server.username = entry.username;
-    if (typeof entry.credential === "string") server.credential = entry.credential;
-    servers.push(server);
-  }
-  return servers;
-}
-function parseRenegotiate(body, maxReceive) {
-  if (body === null || typeof body !== "object" || Array.isArray(body)) return null;
-  const { seq, receive } = (
-    /** @type {any} */
-    body
-  );
-  if (!Number.isSafeInteger(seq) || seq < 0 || !Array.isArray(receive) || receive.length > maxReceive) return null;
-  return { seq, receive: receive.filter((kind2) => typeof kind2 === "string" && KINDS.has(kind2)) };
 }
 function checkSdp(sdp, maxBytes) {
   if (typeof sdp !== "string" || sdp.length > maxBytes || utf83.encode(sdp).length > maxBytes) return null;
@@ -2099,6 +2081,289 @@ var Peer2 = class {
     this.requests = 0;
   }
 };
+
+// src/session/negotiation.js
+var RENEGOTIATE = "session.renegotiate";
+var OFFER = "session.offer";
+var ANSWER = "session.answer";
+var KINDS = /* @__PURE__ */ new Set(["audio", "video"]);
+function parseRenegotiate(body, maxReceive) {
+  if (body === null || typeof body !== "object" || Array.isArray(body)) return null;
+  const { seq, receive } = (
+    /** @type {any} */
+    body
+  );
+  if (!Number.isSafeInteger(seq) || seq < 0 || !Array.isArray(receive) || receive.length > maxReceive) return null;
+  return { seq, receive: receive.filter((kind2) => typeof kind2 === "string" && KINDS.has(kind2)) };
+}
+async function connect(session, peer) {
+  if (peer.connecting) return;
+  peer.connecting = true;
+  try {
+    while (!peer.gone && !session._closing) {
+      if (peer.failures > session.maxRetries) {
+        session._emit("link-failed", {
+          peer: peer.id,
+          reason: "gave-up",
+          attempt: peer.failures,
+          final: true,
+          error: `no connection after ${peer.failures} attempts`
+        });
+        return;
+      }
+      if (peer.failures) {
+        const ceiling = Math.min(session.retryBackoff.maximum, session.retryBackoff.initial * 2 ** (peer.failures - 1));
+        await sleep(ceiling / 2 + Math.random() * ceiling / 2);
+        if (peer.gone || session._closing) return;
+      }
+      session._dropLink(peer);
+      const link = session._newLink(peer);
+      try {
+        const sdp = await link.createOffer();
+        if (peer.link !== link) throw new LinkError("replaced", "failed");
+        session.signaling.relay("offer", peer.id, { sdp });
+        await link.waitOpen(session.connectTimeout);
+      } catch (error) {
+        if (peer.gone || session._closing) return;
+        peer.failures++;
+        session._reportFailure(peer, error);
+        continue;
+      }
+      session._opened(peer, link);
+      return;
+    }
+  } finally {
+    peer.connecting = false;
+  }
+}
+function awaitOffer(session, peer) {
+  clearTimeout(peer.offerTimer);
+  peer.offerTimer = setTimeout(() => {
+    session._emit("link-failed", {
+      peer: peer.id,
+      reason: "timeout",
+      attempt: 0,
+      final: false,
+      error: `no offer from ${peer.id} within ${session.connectTimeout} s`
+    });
+  }, session.connectTimeout * 1e3);
+}
+async function onOffer(session, sender, body) {
+  const sdp = checkSdp(body, session.maxSdpBytes);
+  let peer = session._peers.get(sender);
+  if (sdp === null || !sender) {
+    console.warn("session: offer refused from", sender);
+    return;
+  }
+  if (peer === void 0) {
+    peer = new Peer2(sender, "", isOfferer(session.peerId, sender));
+    session._peers.set(sender, peer);
+  }
+  if (peer.offerer || peer.gone) {
+    console.warn("session: offer ignored from", sender);
+    return;
+  }
+  clearTimeout(peer.offerTimer);
+  session._dropLink(peer);
+  const link = session._newLink(peer);
+  try {
+    const answer = await link.acceptOffer(sdp);
+    if (peer.link !== link) return;
+    session.signaling.relay("answer", peer.id, { sdp: answer });
+    await link.waitOpen(session.connectTimeout);
+  } catch (error) {
+    if (peer.link === link) {
+      session._reportFailure(peer, error);
+      session._dropLink(peer);
+      if (!peer.gone && !session._closing) awaitOffer(session, peer);
+    }
+    return;
+  }
+  if (peer.link === link) session._opened(peer, link);
+}
+async function onAnswer(session, sender, body) {
+  const link = session._peers.get(sender)?.link;
+  const sdp = checkSdp(body, session.maxSdpBytes);
+  if (link == null || !link.offerer || link.pc.signalingState !== "have-local-offer" || sdp === null) {
+    console.warn("session: answer ignored from", sender);
+    return;
+  }
+  try {
+    await link.acceptAnswer(sdp);
+  } catch (error) {
+    console.warn("session: answer rejected from", sender, error);
+    link.close();
+  }
+}
+async function onCandidate(session, sender, candidate) {
+  const link = session._peers.get(sender)?.link;
+  if (link == null || link.pc.remoteDescription === null) return;
+  try {
+    await link.pc.addIceCandidate(
+      /** @type {RTCIceCandidateInit | null} */
+      candidate ?? void 0
+    );
+  } catch {
+  }
+}
+function syncTracks(session, peer, renegotiate = true) {
+  const link = peer.link;
+  if (link === null || !peer.connected) return false;
+  let changed = false;
+  for (const [track, sender] of [...link.senders]) {
+    if (!session._tracks.has(track)) {
+      link.pc.removeTrack(sender);
+      link.senders.delete(track);
+      changed = true;
+    }
+  }
+  for (const [track, streams] of session._tracks) {
+    if (!link.senders.has(track)) {
+      link.senders.set(track, link.pc.addTrack(track, ...streams));
+      changed = true;
+    }
+  }
+  if (changed && renegotiate) negotiationNeeded(session, peer, link);
+  return changed;
+}
+function negotiationNeeded(session, peer, link) {
+  if (peer.link !== link || !peer.connected) return;
+  if (peer.offerer) scheduleOffer(session, peer);
+  else if (peer.asked) peer.askAgain = true;
+  else ask(session, peer, link);
+}
+function ask(session, peer, link) {
+  peer.requests++;
+  peer.asked = peer.requests;
+  try {
+    session.bus.publishJson(RENEGOTIATE, { seq: peer.asked, receive: link.wantedReceivers() }, { to: peer.id });
+  } catch (error) {
+    if (!(error instanceof BusError)) throw error;
+  }
+}
+function onRenegotiate(session, message) {
+  const peer = session._peers.get(message.sender);
+  if (peer === void 0 || !peer.offerer || peer.link === null) return;
+  if (!peer.connected) {
+    peer.early = message;
+    return;
+  }
+  let request = null;
+  try {
+    request = parseRenegotiate(messageJson(message), session.maxReceive);
+  } catch {
+  }
+  if (request === null) {
+    console.warn("session: invalid renegotiation request from", peer.id);
+    return;
+  }
+  peer.receive = request.receive;
+  peer.serves = Math.max(peer.serves, request.seq);
+  scheduleOffer(session, peer);
+}
+function scheduleOffer(session, peer) {
+  peer.dirty = true;
+  if (!peer.negotiating) negotiate(session, peer);
+}
+async function negotiate(session, peer) {
+  peer.negotiating = true;
+  try {
+    while (peer.dirty && peer.connected && peer.link !== null) {
+      peer.dirty = false;
+      const link = peer.link;
+      const receive = peer.receive;
+      const serves = peer.serves;
+      peer.receive = [];
+      const answered = new Promise((resolve) => peer.answer = resolve);
+      let timer;
+      try {
+        const sdp = await link.createOffer(receive);
+        session.bus.publishJson(OFFER, { sdp, serves }, { to: peer.id });
+        const answer = await Promise.race([
+          answered,
+          new Promise((_, reject) => {
+            timer = setTimeout(() => reject(new LinkError(`no answer within ${session.connectTimeout} s`, "timeout")), session.connectTimeout * 1e3);
+          })
+        ]);
+        if (answer === null) throw new LinkError("renegotiation abandoned", "failed");
+        await link.acceptAnswer(
+          /** @type {string} */
+          answer
+        );
+      } catch (error) {
+        if (peer.link === link) {
+          session._lost(peer, link, "failed", `renegotiation: ${error instanceof Error ? error.message : error}`);
+        }
+        return;
+      } finally {
+        clearTimeout(timer);
+        peer.answer = null;
+      }
+      session._emit("renegotiated", { peer: peer.id });
+    }
+  } finally {
+    peer.negotiating = false;
+  }
+}
+function onBusAnswer(session, message) {
+  const peer = session._peers.get(message.sender);
+  if (peer === void 0 || peer.answer === null) return;
+  let sdp = null;
+  try {
+    sdp = checkSdp(messageJson(message).sdp, session.maxSdpBytes);
+  } catch {
+  }
+  if (sdp !== null) peer.answer(sdp);
+  else console.warn("session: invalid renegotiation answer from", peer.id);
+}
+async function onBusOffer(session, message) {
+  const peer = session._peers.get(message.sender);
+  if (peer === void 0 || peer.offerer || peer.link === null || !peer.connected || session._closing) return;
+  const link = peer.link;
+  let answer;
+  let serves = 0;
+  try {
+    const body = messageJson(message);
+    const sdp = checkSdp(body?.sdp, session.maxSdpBytes);
+    serves = Number.isSafeInteger(body.serves) ? body.serves : 0;
+    if (sdp === null) throw new LinkError("no valid sdp");
+    answer = await link.acceptOffer(sdp);
+  } catch (error) {
+    console.warn("session: renegotiation offer rejected from", peer.id, error);
+    return;
+  }
+  if (peer.link !== link) return;
+  try {
+    session.bus.publishJson(ANSWER, { sdp: answer }, { to: peer.id });
+  } catch (error) {
+    if (!(error instanceof BusError)) throw error;
+  }
+  session._emit("renegotiated", { peer: peer.id });
+  if (peer.asked && serves >= peer.asked) peer.asked = 0;
+  if (!peer.asked && (peer.askAgain || link.wantedReceivers().length)) {
+    peer.askAgain = false;
+    ask(session, peer, link);
+  }
+}
+
+// src/session/session.js
+var BYE = "session.bye";
+function iceServersFromWelcome(entries) {
+  const servers = [];
+  for (const entry of Array.isArray(entries) ? entries : []) {
+    let urls = entry !== null && typeof entry === "object" ? entry.urls : void 0;
+    if (typeof urls === "string") urls = [urls];
+    if (!Array.isArray(urls) || !urls.length || !urls.every((u) => typeof u === "string")) {
+      console.warn("session: ice server skipped", String(JSON.stringify(entry)).slice(0, 200));
+      continue;
+    }
+    const server = { urls };
+    if (typeof entry.username === "string") server.username = entry.username;
+    if (typeof entry.credential === "string") server.credential = entry.credential;
+    servers.push(server);
+  }
+  return servers;
+}
 var Session = class {
   /**
    * @param {string} url the signaling server's WebSocket URL
@@ -2164,9 +2429,9 @@ var Session = class {
   async start() {
     const welcome = await this.signaling.connect();
     this.iceServers = iceServersFromWelcome(welcome.iceServers);
-    this.bus.subscribe(RENEGOTIATE, (m) => this._onRenegotiate(m));
-    this.bus.subscribe(OFFER, (m) => this._onBusOffer(m));
-    this.bus.subscribe(ANSWER, (m) => this._onBusAnswer(m));
+    this.bus.subscribe(RENEGOTIATE, (m) => onRenegotiate(this, m));
+    this.bus.subscribe(OFFER, (m) => onBusOffer(this, m));
+    this.bus.subscribe(ANSWER, (m) => onBusAnswer(this, m));
     this.bus.subscribe(BYE, (m) => this._onBye(m));
     const others = (Array.isArray(welcome.peers) ? welcome.peers : []).filter((p) => p !== null && typeof p === "object");
     this._emit("joined", { room: this.room, peer: this.peerId, name: String(welcome.name ?? ""), peers: others.map((p) => String(p.peer)) });
@@ -2214,7 +2479,7 @@ var Session = class {
    */
   addTrack(track, ...streams) {
     this._tracks.set(track, streams);
-    for (const peer of this._peers.values()) this._syncTracks(peer);
+    for (const peer of this._peers.values()) syncTracks(this, peer);
   }
   /**
    * Stop sending a track added with addTrack; renegotiates.
@@ -2222,7 +2487,7 @@ var Session = class {
    */
   removeTrack(track) {
     this._tracks.delete(track);
-    for (const peer of this._peers.values()) this._syncTracks(peer);
+    for (const peer of this._peers.values()) syncTracks(this, peer);
   }
   // -- events -------------------------------------------------------------
   /**
@@ -2260,13 +2525,13 @@ var Session = class {
         this._peerLeft(String(message.peer ?? ""), String(message.reason ?? "left"));
         break;
       case "offer":
-        this._onOffer(sender, message.sdp);
+        onOffer(this, sender, message.sdp);
         break;
       case "answer":
-        this._onAnswer(sender, message.sdp);
+        onAnswer(this, sender, message.sdp);
         break;
       case "candidate":
-        this._onCandidate(sender, message.candidate);
+        onCandidate(this, sender, message.candidate);
         break;
       case "welcome": {
         const servers = iceServersFromWelcome(message.iceServers);
@@ -2296,15 +2561,15 @@ var Session = class {
       known.name = name || known.name;
       if (known.lost && known.offerer && !known.connecting) {
         known.failures = 0;
-        this._connect(known);
+        connect(this, known);
       }
       return;
     }
     const peer = new Peer2(peerId, name, isOfferer(this.peerId, peerId));
     this._peers.set(peerId, peer);
     this._emit("peer-joined", { peer: peerId, name, offerer: peer.offerer });
-    if (peer.offerer) this._connect(peer);
-    else this._awaitOffer(peer);
+    if (peer.offerer) connect(this, peer);
+    else awaitOffer(this, peer);
   }
   /**
    * @param {string} peerId
@@ -2347,138 +2612,6 @@ var Session = class {
     return link;
   }
   /**
-   * Offerer: connect, and replace the connection each time it fails.
-   * @param {Peer} peer
-   */
-  async _connect(peer) {
-    if (peer.connecting) return;
-    peer.connecting = true;
-    try {
-      while (!peer.gone && !this._closing) {
-        if (peer.failures > this.maxRetries) {
-          this._emit("link-failed", {
-            peer: peer.id,
-            reason: "gave-up",
-            attempt: peer.failures,
-            final: true,
-            error: `no connection after ${peer.failures} attempts`
-          });
-          return;
-        }
-        if (peer.failures) {
-          const ceiling = Math.min(this.retryBackoff.maximum, this.retryBackoff.initial * 2 ** (peer.failures - 1));
-          await sleep(ceiling / 2 + Math.random() * ceiling / 2);
-          if (peer.gone || this._closing) return;
-        }
-        this._dropLink(peer);
-        const link = this._newLink(peer);
-        try {
-          const sdp = await link.createOffer();
-          if (peer.link !== link) throw new LinkError("replaced", "failed");
-          this.signaling.relay("offer", peer.id, { sdp });
-          await link.waitOpen(this.connectTimeout);
-        } catch (error) {
-          if (peer.gone || this._closing) return;
-          peer.failures++;
-          this._reportFailure(peer, error);
-          continue;
-        }
-        this._opened(peer, link);
-        return;
-      }
-    } finally {
-      peer.connecting = false;
-    }
-  }
-  /**
-   * Answerer: report an offerer that stays silent.
-   * @param {Peer} peer
-   */
-  _awaitOffer(peer) {
-    clearTimeout(peer.offerTimer);
-    peer.offerTimer = setTimeout(() => {
-      this._emit("link-failed", {
-        peer: peer.id,
-        reason: "timeout",
-        attempt: 0,
-        final: false,
-        error: `no offer from ${peer.id} within ${this.connectTimeout} s`
-      });
-    }, this.connectTimeout * 1e3);
-  }
-  /**
-   * @param {string} sender
-   * @param {unknown} body
-   */
-  async _onOffer(sender, body) {
-    const sdp = checkSdp(body, this.maxSdpBytes);
-    let peer = this._peers.get(sender);
-    if (sdp === null || !sender) {
-      console.warn("session: offer refused from", sender);
-      return;
-    }
-    if (peer === void 0) {
-      peer = new Peer2(sender, "", isOfferer(this.peerId, sender));
-      this._peers.set(sender, peer);
-    }
-    if (peer.offerer || peer.gone) {
-      console.warn("session: offer ignored from", sender);
-      return;
-    }
-    clearTimeout(peer.offerTimer);
-    this._dropLink(peer);
-    const link = this._newLink(peer);
-    try {
-      const answer = await link.acceptOffer(sdp);
-      if (peer.link !== link) return;
-      this.signaling.relay("answer", peer.id, { sdp: answer });
-      await link.waitOpen(this.connectTimeout);
-    } catch (error) {
-      if (peer.link === link) {
-        this._reportFailure(peer, error);
-        this._dropLink(peer);
-        if (!peer.gone && !this._closing) this._awaitOffer(peer);
-      }
-      return;
-    }
-    if (peer.link === link) this._opened(peer, link);
-  }
-  /**
-   * @param {string} sender
-   * @param {unknown} body
-   */
-  async _onAnswer(sender, body) {
-    const link = this._peers.get(sender)?.link;
-    const sdp = checkSdp(body, this.maxSdpBytes);
-    if (link == null || !link.offerer || link.pc.signalingState !== "have-local-offer" || sdp === null) {
-      console.warn("session: answer ignored from", sender);
-      return;
-    }
-    try {
-      await link.acceptAnswer(sdp);
-    } catch (error) {
-      console.warn("session: answer rejected from", sender, error);
-      link.close();
-    }
-  }
-  /**
-   * A trickled candidate (from a browser peer that sends them); aiortc peers
-   * and this client put every candidate in the SDP instead.
-   * @param {string} sender
-   * @param {unknown} candidate
-   */
-  async _onCandidate(sender, candidate) {
-    const link = this._peers.get(sender)?.link;
-    if (link == null || link.pc.remoteDescription === null) return;
-    try {
-      await link.pc.addIceCandidate(
-        /** @type {RTCIceCandidateInit | null} */
-        candidate ?? void 0
-      );
-    } catch {
-    }
-  }
-  /**
    * @param {Peer} peer
    * @param {unknown} error
    */
@@ -2497,11 +2630,11 @@ var Session = class {
     peer.asked = 0;
     peer.askAgain = false;
     peer.serves = 0;
-    const added = this._syncTracks(peer, false);
+    const added = syncTracks(this, peer, false);
     const early = peer.early;
     peer.early = null;
-    if (early !== null) this._onRenegotiate(early);
-    if (added) this._negotiationNeeded(peer, link);
+    if (early !== null) onRenegotiate(this, early);
+    if (added) negotiationNeeded(this, peer, link);
     route(link).then((route2) => {
       if (peer.link === link) this._emit("peer-connected", { peer: peer.id, name: peer.name, offerer: peer.offerer, route: route2 });
     });
@@ -2539,176 +2672,13 @@ var Session = class {
       this._emit("peer-left", { peer: peer.id, name: peer.name, reason });
     }
     if (peer.gone || !this._peers.has(peer.id)) return;
-    if (peer.offerer) this._connect(peer);
-    else this._awaitOffer(peer);
+    if (peer.offerer) connect(this, peer);
+    else awaitOffer(this, peer);
   }
   /** @param {import("../bus/bus.js").Message} message */
   _onBye(message) {
     const peer = this._peers.get(message.sender);
     if (peer !== void 0) this._peerLeft(peer.id, "left");
-  }
-  // -- renegotiation --------------------------------------------------------
-  /**
-   * Make the peer's link send exactly the session's tracks; renegotiate if
-   * anything changed (unless `renegotiate` is false). Returns whether it did.
-   * @param {Peer} peer
-   * @param {boolean} [renegotiate]
-   */
-  _syncTracks(peer, renegotiate = true) {
-    const link = peer.link;
-    if (link === null || !peer.connected) return false;
-    let changed = false;
-    for (const [track, sender] of [...link.senders]) {
-      if (!this._tracks.has(track)) {
-        link.pc.removeTrack(sender);
-        link.senders.delete(track);
-        changed = true;
-      }
-    }
-    for (const [track, streams] of this._tracks) {
-      if (!link.senders.has(track)) {
-        link.senders.set(track, link.pc.addTrack(track, ...streams));
-        changed = true;
-      }
-    }
-    if (changed && renegotiate) this._negotiationNeeded(peer, link);
-    return changed;
-  }
-  /**
-   * @param {Peer} peer
-   * @param {PeerLink} link
-   */
-  _negotiationNeeded(peer, link) {
-    if (peer.link !== link || !peer.connected) return;
-    if (peer.offerer) this._scheduleOffer(peer);
-    else if (peer.asked) peer.askAgain = true;
-    else this._ask(peer, link);
-  }
-  /**
-   * Answerer: ask the offerer for an offer.
-   * @param {Peer} peer
-   * @param {PeerLink} link
-   */
-  _ask(peer, link) {
-    peer.requests++;
-    peer.asked = peer.requests;
-    try {
-      this.bus.publishJson(RENEGOTIATE, { seq: peer.asked, receive: link.wantedReceivers() }, { to: peer.id });
-    } catch (error) {
-      if (!(error instanceof BusError)) throw error;
-    }
-  }
-  /** @param {import("../bus/bus.js").Message} message */
-  _onRenegotiate(message) {
-    const peer = this._peers.get(message.sender);
-    if (peer === void 0 || !peer.offerer || peer.link === null) return;
-    if (!peer.connected) {
-      peer.early = message;
-      return;
-    }
-    let request = null;
-    try {
-      request = parseRenegotiate(messageJson(message), this.maxReceive);
-    } catch {
-    }
-    if (request === null) {
-      console.warn("session: invalid renegotiation request from", peer.id);
-      return;
-    }
-    peer.receive = request.receive;
-    peer.serves = Math.max(peer.serves, request.seq);
-    this._scheduleOffer(peer);
-  }
-  /** @param {Peer} peer */
-  _scheduleOffer(peer) {
-    peer.dirty = true;
-    if (!peer.negotiating) this._negotiate(peer);
-  }
-  /**
-   * Offerer: one renegotiation at a time, coalescing requests that arrive meanwhile.
-   * @param {Peer} peer
-   */
-  async _negotiate(peer) {
-    peer.negotiating = true;
-    try {
-      while (peer.dirty && peer.connected && peer.link !== null) {
-        peer.dirty = false;
-        const link = peer.link;
-        const receive = peer.receive;
-        const serves = peer.serves;
-        peer.receive = [];
-        const answered = new Promise((resolve) => peer.answer = resolve);
-        let timer;
-        try {
-          const sdp = await link.createOffer(receive);
-          this.bus.publishJson(OFFER, { sdp, serves }, { to: peer.id });
-          const answer = await Promise.race([
-            answered,
-            new Promise((_, reject) => {
-              timer = setTimeout(() => reject(new LinkError(`no answer within ${this.connectTimeout} s`, "timeout")), this.connectTimeout * 1e3);
-            })
-          ]);
-          if (answer === null) throw new LinkError("renegotiation abandoned", "failed");
-          await link.acceptAnswer(
-            /** @type {string} */
-            answer
-          );
-        } catch (error) {
-          if (peer.link === link) {
-            this._lost(peer, link, "failed", `renegotiation: ${error instanceof Error ? error.message : error}`);
-          }
-          return;
-        } finally {
-          clearTimeout(timer);
-          peer.answer = null;
-        }
-        this._emit("renegotiated", { peer: peer.id });
-      }
-    } finally {
-      peer.negotiating = false;
-    }
-  }
-  /** @param {import("../bus/bus.js").Message} message */
-  _onBusAnswer(message) {
-    const peer = this._peers.get(message.sender);
-    if (peer === void 0 || peer.answer === null) return;
-    let sdp = null;
-    try {
-      sdp = checkSdp(messageJson(message).sdp, this.maxSdpBytes);
-    } catch {
-    }
-    if (sdp !== null) peer.answer(sdp);
-    else console.warn("session: invalid renegotiation answer from", peer.id);
-  }
-  /** @param {import("../bus/bus.js").Message} message */
-  async _onBusOffer(message) {
-    const peer = this._peers.get(message.sender);
-    if (peer === void 0 || peer.offerer || peer.link === null || !peer.connected || this._closing) return;
-    const link = peer.link;
-    let answer;
-    let serves = 0;
-    try {
-      const body = messageJson(message);
-      const sdp = checkSdp(body?.sdp, this.maxSdpBytes);
-      serves = Number.isSafeInteger(body.serves) ? body.serves : 0;
-      if (sdp === null) throw new LinkError("no valid sdp");
-      answer = await link.acceptOffer(sdp);
-    } catch (error) {
-      console.warn("session: renegotiation offer rejected from", peer.id, error);
-      return;
-    }
-    if (peer.link !== link) return;
-    try {
-      this.bus.publishJson(ANSWER, { sdp: answer }, { to: peer.id });
-    } catch (error) {
-      if (!(error instanceof BusError)) throw error;
-    }
-    this._emit("renegotiated", { peer: peer.id });
-    if (peer.asked && serves >= peer.asked) peer.asked = 0;
-    if (!peer.asked && (peer.askAgain || link.wantedReceivers().length)) {
-      peer.askAgain = false;
-      this._ask(peer, link);
-    }
   }
 };
 
@@ -11463,6 +11433,13 @@ if (glo[importIdentifier] === true) {
 glo[importIdentifier] = true;
 
 // src/editing/guard.js
+var RejectedUpdate = class extends Error {
+  /** @param {string} message */
+  constructor(message) {
+    super(message);
+    this.name = "RejectedUpdate";
+  }
+};
 var UpdateGuard = class {
   /**
    * @param {Y.Doc} doc the document guarded
@@ -11536,6 +11513,38 @@ var UpdateGuard = class {
     if (problems.length) throw new ValidationError(problems.slice(0, 5).join("; "));
   }
 };
+
+// src/editing/changes.js
+var RemoteOrigin = class {
+  /** @param {string} label the peer id, or e.g. "storage" */
+  constructor(label) {
+    this.label = label;
+  }
+};
+function changeOf(events, transaction) {
+  const changes = /* @__PURE__ */ new Map();
+  const note = (id2, kind2, key) => {
+    const k = `${kind2}\0${id2}`;
+    let change = changes.get(k);
+    if (change === void 0) changes.set(k, change = { id: id2, kind: kind2, keys: [] });
+    if (key !== void 0 && !change.keys.includes(key)) change.keys.push(key);
+  };
+  for (const event of events) {
+    const path = event.path.map(String);
+    for (const [key, { action }] of event.changes.keys) {
+      if (path.length === 0) note(key, action === "delete" ? "removed" : "added");
+      else if (path.length > 1) note(path[0], "props", key);
+      else if (key === "pos") note(path[0], "moved");
+      else if (key === "deleted") note(path[0], event.target.get("deleted") ? "deleted" : "restored");
+      else if (key === "type") note(path[0], "type");
+      else note(path[0], "props");
+    }
+  }
+  if (!changes.size) return null;
+  const origin = transaction.origin instanceof RemoteOrigin ? transaction.origin.label : null;
+  const nodes = [...changes.values()].map((c) => ({ ...c, keys: c.keys.sort() }));
+  return { origin, local: origin === null, nodes };
+}
 
 // src/editing/tree.js
 var tree_exports = {};
@@ -11663,37 +11672,7 @@ function isVisible2(id2, entries, place, visible, hidden) {
   return ok;
 }
 
-// src/editing/model.js
-var NODES = "nodes";
-var FORMAT = "avacollab-editing";
-var VERSION3 = 1;
-var EditError = class extends Error {
-  /** @param {string} message */
-  constructor(message) {
-    super(message);
-    this.name = "EditError";
-  }
-};
-var CycleError = class extends EditError {
-  /** @param {string} message */
-  constructor(message) {
-    super(message);
-    this.name = "CycleError";
-  }
-};
-var RejectedUpdate = class extends Error {
-  /** @param {string} message */
-  constructor(message) {
-    super(message);
-    this.name = "RejectedUpdate";
-  }
-};
-var RemoteOrigin = class {
-  /** @param {string} label the peer id, or e.g. "storage" */
-  constructor(label) {
-    this.label = label;
-  }
-};
+// src/editing/view.js
 function readNode(id2, node, strict) {
   checkId(id2);
   if (!(node instanceof YMap)) throw new ValidationError("is not a map");
@@ -11727,17 +11706,45 @@ function readNodes(nodes, strict) {
   }
   return { records, entries, problems };
 }
+function readView(nodes) {
+  const { records, entries } = readNodes(nodes, false);
+  const layout = computeLayout(entries);
+  const missing = /* @__PURE__ */ new Set();
+  for (const place of layout.place.values()) {
+    if (place.parent !== null && !entries.has(place.parent)) missing.add(place.parent);
+  }
+  return { records, layout, missing };
+}
+function sortedProps(props) {
+  const out = {};
+  for (const name of Object.keys(props).sort()) out[name] = props[name];
+  return out;
+}
+
+// src/editing/model.js
+var NODES = "nodes";
+var FORMAT = "avacollab-editing";
+var VERSION3 = 1;
+var EditError = class extends Error {
+  /** @param {string} message */
+  constructor(message) {
+    super(message);
+    this.name = "EditError";
+  }
+};
+var CycleError = class extends EditError {
+  /** @param {string} message */
+  constructor(message) {
+    super(message);
+    this.name = "CycleError";
+  }
+};
 function errorText(error) {
   return error instanceof Error ? error.message : String(error);
 }
 function randomId() {
   const bytes = crypto.getRandomValues(new Uint8Array(16));
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-}
-function sortedProps(props) {
-  const out = {};
-  for (const name of Object.keys(props).sort()) out[name] = props[name];
-  return out;
 }
 var Document = class {
   /**
@@ -12059,15 +12066,7 @@ var Document = class {
     siblings.splice(at, 0, id2);
   }
   _read() {
-    if (this._view === null) {
-      const { records, entries } = readNodes(this.nodes, false);
-      const layout = computeLayout(entries);
-      const missing = /* @__PURE__ */ new Set();
-      for (const place of layout.place.values()) {
-        if (place.parent !== null && !entries.has(place.parent)) missing.add(place.parent);
-      }
-      this._view = { records, layout, missing };
-    }
+    if (this._view === null) this._view = readView(this.nodes);
     return this._view;
   }
   _layout() {
@@ -12130,28 +12129,8 @@ var Document = class {
    * @param {Y.Transaction} transaction
    */
   _changed(events, transaction) {
-    const changes = /* @__PURE__ */ new Map();
-    const note = (id2, kind2, key) => {
-      const k = `${kind2}\0${id2}`;
-      let change2 = changes.get(k);
-      if (change2 === void 0) changes.set(k, change2 = { id: id2, kind: kind2, keys: [] });
-      if (key !== void 0 && !change2.keys.includes(key)) change2.keys.push(key);
-    };
-    for (const event of events) {
-      const path = event.path.map(String);
-      for (const [key, { action }] of event.changes.keys) {
-        if (path.length === 0) note(key, action === "delete" ? "removed" : "added");
-        else if (path.length > 1) note(path[0], "props", key);
-        else if (key === "pos") note(path[0], "moved");
-        else if (key === "deleted") note(path[0], event.target.get("deleted") ? "deleted" : "restored");
-        else if (key === "type") note(path[0], "type");
-        else note(path[0], "props");
-      }
-    }
-    if (!changes.size) return;
-    const origin = transaction.origin instanceof RemoteOrigin ? transaction.origin.label : null;
-    const nodes = [...changes.values()].map((c) => ({ ...c, keys: c.keys.sort() }));
-    const change = { origin, local: origin === null, nodes };
+    const change = changeOf(events, transaction);
+    if (change === null) return;
     for (const callback of [...this._changeCallbacks]) {
       try {
         callback(change);
@@ -12757,6 +12736,16 @@ var applyAwarenessUpdate = (awareness, update, origin) => {
   }
 };
 
+// src/presence/clock.js
+var REAL_CLOCK = {
+  now: () => typeof performance !== "undefined" ? performance.now() : Date.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (handle) => clearTimeout(
+    /** @type {any} */
+    handle
+  )
+};
+
 // src/presence/state.js
 var state_exports = {};
 __export(state_exports, {
@@ -12878,8 +12867,7 @@ function toJson(state) {
   return { user: state.user, cursor: state.cursor, selection: state.selection, status: state.status, lastSeen: state.lastSeen };
 }
 
-// src/presence/presence.js
-var TOPIC3 = "presence.update";
+// src/presence/wire.js
 var MAX_UPDATE_BYTES = 64 * 1024;
 var MAX_ENTRIES = 64;
 var WireError = class extends Error {
@@ -12929,14 +12917,43 @@ function encodeEntries(entries) {
   }
   return toUint8Array(encoder);
 }
-var REAL_CLOCK = {
-  now: () => typeof performance !== "undefined" ? performance.now() : Date.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (handle) => clearTimeout(
-    /** @type {any} */
-    handle
-  )
-};
+
+// src/presence/session.js
+var TOPIC3 = "presence.update";
+function presenceOnBus(bus, peerId, config, options = {}) {
+  const send = (data, reliable) => {
+    try {
+      bus.publish(TOPIC3, data, { reliable });
+    } catch (error) {
+      if (error instanceof BusFull) {
+        bus.send(TOPIC3, data).catch(() => {
+        });
+      } else if (!(error instanceof BusError)) throw error;
+    }
+  };
+  const presence = new Presence(peerId, config, send, options);
+  const unsubscribe = bus.subscribe(TOPIC3, (message) => {
+    for (const rejection of presence.receive(message.sender, message.payload)) {
+      console.warn(`avacollab presence: refused an update from ${rejection.peerId}: ${rejection.reason}`);
+      options.onRejected?.(rejection);
+    }
+  });
+  return {
+    presence,
+    /** @param {string} peer */
+    peerJoined: (peer) => {
+      if (presence._phase === "running" && peer) presence.republish();
+    },
+    /** @param {string} peer */
+    peerLeft: (peer) => presence.forgetPeer(peer),
+    close: () => {
+      presence.leave();
+      unsubscribe();
+    }
+  };
+}
+
+// src/presence/presence.js
 var Presence = class {
   /**
    * @param {string} peerId this peer's id in the session
@@ -13320,38 +13337,6 @@ var Presence = class {
     }
   }
 };
-function presenceOnBus(bus, peerId, config, options = {}) {
-  const send = (data, reliable) => {
-    try {
-      bus.publish(TOPIC3, data, { reliable });
-    } catch (error) {
-      if (error instanceof BusFull) {
-        bus.send(TOPIC3, data).catch(() => {
-        });
-      } else if (!(error instanceof BusError)) throw error;
-    }
-  };
-  const presence = new Presence(peerId, config, send, options);
-  const unsubscribe = bus.subscribe(TOPIC3, (message) => {
-    for (const rejection of presence.receive(message.sender, message.payload)) {
-      console.warn(`avacollab presence: refused an update from ${rejection.peerId}: ${rejection.reason}`);
-      options.onRejected?.(rejection);
-    }
-  });
-  return {
-    presence,
-    /** @param {string} peer */
-    peerJoined: (peer) => {
-      if (presence._phase === "running" && peer) presence.republish();
-    },
-    /** @param {string} peer */
-    peerLeft: (peer) => presence.forgetPeer(peer),
-    close: () => {
-      presence.leave();
-      unsubscribe();
-    }
-  };
-}
 export {
   Bus,
   BusFull,

@@ -16,13 +16,11 @@
 // each channel's messages in arrival order.
 
 import {
-  BatchWriter,
   FLAG_DEFLATE,
   FLAG_JSON,
   FrameError,
   HEADER_SIZE,
   MessageTooLarge,
-  Reassembler,
   chunkFrames,
   decodeFrame,
   deflate,
@@ -35,219 +33,20 @@ import {
   pongFrame,
 } from "./wire.js";
 
-/** Base class of the errors the bus throws on publish. */
-export class BusError extends Error {}
-/** A peer's reliable queue has no room; nothing was queued for anyone. */
-export class BusFull extends BusError {}
-/** A message addressed to a peer the bus does not know. */
-export class UnknownPeer extends BusError {}
-/** The bus was closed. */
-export class BusClosed extends BusError {}
+import { BusClosed, BusFull, DEFAULTS, UnknownPeer, now } from "./config.js";
+import { Peer } from "./outbox.js";
+
+// The names this module has always offered (the `bus` namespace of index.js).
+export { BusClosed, BusError, BusFull, DEFAULTS, UnknownPeer, messageJson } from "./config.js";
 
 /**
- * @typedef {object} BusConfig limits and timings (seconds); the defaults are avacollab.bus.BusConfig's
- * @property {number} maxFrameSize largest frame sent (65,536)
- * @property {number} maxIncomingFrame frames larger than this are dropped unread (262,144)
- * @property {number} maxMessageSize largest message, encoded, published or reassembled (16 MiB)
- * @property {number} maxPartialMessages chunked messages in reassembly per peer and channel (8)
- * @property {number} partialTimeout an incomplete chunked message is given up after this (30)
- * @property {number} reliableQueueBytes reliable bytes queued per peer before BusFull (16 MiB)
- * @property {number} unorderedQueueMessages topics queued per peer on the unordered channel (256)
- * @property {number} highWater stop handing frames to a channel at this bufferedAmount (262,144)
- * @property {number} lowWater resume below this (65,536)
- * @property {number} pingInterval seconds between pings to a peer sent nothing else meanwhile (1)
- * @property {number} rttInterval seconds between pings to a peer that hears from us anyway (5)
- * @property {number} deadAfter a peer silent this long is reported dead (5)
+ * @typedef {import("./config.js").BusConfig} BusConfig
+ * @typedef {import("./config.js").Message} Message
+ * @typedef {import("./config.js").Handler} Handler
+ * @typedef {import("./config.js").ChannelLike} ChannelLike
+ * @typedef {import("./config.js").PublishOptions} PublishOptions
+ * @typedef {import("./outbox.js").Outbox} Outbox
  */
-
-/** @type {Readonly<BusConfig>} */
-export const DEFAULTS = Object.freeze({
-  maxFrameSize: 65_536,
-  maxIncomingFrame: 262_144,
-  maxMessageSize: 16 * 1024 * 1024,
-  maxPartialMessages: 8,
-  partialTimeout: 30,
-  reliableQueueBytes: 16 * 1024 * 1024,
-  unorderedQueueMessages: 256,
-  highWater: 262_144,
-  lowWater: 65_536,
-  pingInterval: 1,
-  rttInterval: 5,
-  deadAfter: 5,
-});
-
-/**
- * @typedef {{ topic: string, payload: Uint8Array, sender: string, reliable: boolean, flags: number }} Message
- * @typedef {(message: Message) => void | Promise<void>} Handler
- * @typedef {{
- *   readonly readyState: string,
- *   readonly bufferedAmount: number,
- *   bufferedAmountLowThreshold: number,
- *   binaryType: string,
- *   send(data: Uint8Array): void,
- *   addEventListener(type: string, listener: (event: any) => void): void,
- *   removeEventListener(type: string, listener: (event: any) => void): void,
- * }} ChannelLike the part of RTCDataChannel the bus uses
- * @typedef {{ to?: string, reliable?: boolean, flags?: number }} PublishOptions
- */
-
-const now = () => performance.now() / 1000;
-const utf8 = new TextDecoder();
-
-/** The JSON value of a message's payload. @param {Message} message */
-export function messageJson(message) {
-  return JSON.parse(utf8.decode(message.payload));
-}
-
-class Outbox {
-  /**
-   * @param {Bus} bus
-   * @param {ChannelLike} channel
-   */
-  constructor(bus, channel) {
-    this.bus = bus;
-    this.channel = channel;
-  }
-
-  /** Hand frames to the channel while it has room. */
-  flush() {}
-
-  /** @param {Uint8Array} frame */
-  _send(frame) {
-    try {
-      this.channel.send(frame);
-    } catch {
-      this.bus.counters.sendErrors++;
-      return false;
-    }
-    this.bus.counters.framesSent++;
-    this.bus.counters.bytesSent += frame.length;
-    return true;
-  }
-
-  _room() {
-    return this.channel.readyState === "open" && this.channel.bufferedAmount < this.bus.config.highWater;
-  }
-}
-
-class ReliableOutbox extends Outbox {
-  /**
-   * @param {Bus} bus
-   * @param {ChannelLike} channel
-   */
-  constructor(bus, channel) {
-    super(bus, channel);
-    this.writer = new BatchWriter(bus.config.maxFrameSize);
-  }
-
-  /** @override */
-  flush() {
-    while (this._room()) {
-      const next = this.writer.pop();
-      if (next === null) break;
-      if (!this._send(next[0])) break;
-      this.bus.counters.messagesSent += next[1];
-    }
-  }
-}
-
-class LatestOutbox extends Outbox {
-  /**
-   * @param {Bus} bus
-   * @param {ChannelLike} channel
-   */
-  constructor(bus, channel) {
-    super(bus, channel);
-    /** @type {Map<string, { prefix: Uint8Array, payload: Uint8Array, frames: Uint8Array[] | null }>} */
-    this.queue = new Map();
-    /** @type {Uint8Array[]} frames of a chunked message being sent: never replaced */
-    this.sending = [];
-  }
-
-  /**
-   * @param {string} topic
-   * @param {{ prefix: Uint8Array, payload: Uint8Array, frames: Uint8Array[] | null }} item
-   */
-  put(topic, item) {
-    if (this.queue.delete(topic)) this.bus.counters.replaced++;
-    else if (this.queue.size >= this.bus.config.unorderedQueueMessages) {
-      const oldest = this.queue.keys().next().value;
-      if (oldest !== undefined) this.queue.delete(oldest);
-      this.bus.counters.overflowed++;
-    }
-    this.queue.set(topic, item);
-  }
-
-  /** @override */
-  flush() {
-    const config = this.bus.config;
-    while (this._room()) {
-      const frame = this.sending.shift();
-      if (frame !== undefined) {
-        if (!this._send(frame)) return;
-        if (!this.sending.length) this.bus.counters.messagesSent++;
-        continue;
-      }
-      if (!this.queue.size) return;
-      const [topic, first] = this.queue.entries().next().value ?? [];
-      if (topic === undefined || first === undefined) return;
-      this.queue.delete(topic);
-      if (first.frames !== null) {
-        this.sending = [...first.frames];
-        continue;
-      }
-      // Pack the small queued messages, oldest first, into one frame.
-      const writer = new BatchWriter(config.maxFrameSize);
-      writer.add(first.prefix, first.payload);
-      let count = 1;
-      for (const [key, item] of this.queue) {
-        if (item.frames !== null) break;
-        if (writer.size + entrySize(item.prefix, item.payload.length) > config.maxFrameSize) break;
-        writer.add(item.prefix, item.payload);
-        this.queue.delete(key);
-        count++;
-      }
-      const popped = writer.pop();
-      if (popped === null || !this._send(popped[0])) return;
-      this.bus.counters.messagesSent += count;
-    }
-  }
-}
-
-class Peer {
-  /**
-   * @param {Bus} bus
-   * @param {string} id
-   * @param {ChannelLike} reliable
-   * @param {ChannelLike} unordered
-   */
-  constructor(bus, id, reliable, unordered) {
-    this.id = id;
-    this.reliable = new ReliableOutbox(bus, reliable);
-    this.unordered = new LatestOutbox(bus, unordered);
-    const options = {
-      maxMessageSize: bus.config.maxMessageSize,
-      maxPartial: bus.config.maxPartialMessages,
-      timeout: bus.config.partialTimeout,
-    };
-    this.reassemblers = [new Reassembler(options), new Reassembler(options)];
-    /** @type {Array<Promise<void> | null>} deliveries waiting behind an inflate, per channel */
-    this.pending = [null, null];
-    /** @type {Array<[ChannelLike, string, (event: any) => void]>} */
-    this.listeners = [];
-    this.lastHeard = now();
-    this.lastSent = 0;
-    this.lastPing = 0;
-    /** @type {number | null} smoothed round-trip time in seconds */
-    this.rtt = null;
-    this.dead = false;
-  }
-
-  /** @returns {Outbox[]} */
-  get outboxes() {
-    return [this.reliable, this.unordered];
-  }
-}
 
 /** The bus over every peer's pair of channels. */
 export class Bus {

@@ -16,6 +16,15 @@ import { ValidationError } from "./schema.js";
 
 /** @typedef {(id: string, node: unknown) => void} NodeCheck throws ValidationError */
 
+/** An update from elsewhere that was not applied: malformed, or it would break the schema. */
+export class RejectedUpdate extends Error {
+  /** @param {string} message */
+  constructor(message) {
+    super(message);
+    this.name = "RejectedUpdate";
+  }
+}
+
 export class UpdateGuard {
   /**
    * @param {Y.Doc} doc the document guarded

@@ -13,24 +13,22 @@
 import * as Y from "yjs";
 
 import { keyBetween, saltFor } from "./order.js";
-import {
-  ValidationError,
-  checkId,
-  checkPropName,
-  checkType,
-  checkValue,
-  isPlainObject,
-  parseEntry,
-} from "./schema.js";
-import { UpdateGuard } from "./guard.js";
-import { computeLayout } from "./tree.js";
+import { ValidationError, checkId, checkPropName, checkType, checkValue, isPlainObject } from "./schema.js";
+import { RejectedUpdate, UpdateGuard } from "./guard.js";
+import { RemoteOrigin, changeOf } from "./changes.js";
+import { readNode, readView, sortedProps } from "./view.js";
+
+// The names this module has always offered (the `model` namespace of index.js).
+export { RemoteOrigin } from "./changes.js";
+export { RejectedUpdate } from "./guard.js";
+export { readNode, readNodes } from "./view.js";
 
 /** The document's only root: the map of nodes. */
 export const NODES = "nodes";
 
 /** @typedef {import("./schema.js").JSONValue} JSONValue */
-/** @typedef {import("./schema.js").Entry} Entry */
-/** @typedef {import("./tree.js").Layout} Layout */
+/** @typedef {import("./view.js").View} View */
+/** @typedef {import("./changes.js").Change} Change */
 /**
  * One component of the tree: the unit of tree(), export and import.
  * @typedef {{ id: string, type: string, properties: Record<string, JSONValue>, children: Component[] }} Component
@@ -38,17 +36,6 @@ export const NODES = "nodes";
 /**
  * Everything stored about one node, visible in the tree or not.
  * @typedef {{ id: string, type: string, props: Record<string, JSONValue>, parent: string | null, deleted: boolean, visible: boolean }} NodeState
- */
-/**
- * What happened to one node in one transaction: `added`, `removed` (an add
- * was undone), `deleted`, `restored`, `moved`, `props` (names in `keys`) or
- * `type` (only foreign writers change a type).
- * @typedef {{ id: string, kind: string, keys: string[] }} NodeChange
- */
-/**
- * One transaction's changes: `origin` null for this Document's own edits
- * (undo and redo included), else the label given to applyUpdate.
- * @typedef {{ origin: string | null, local: boolean, nodes: NodeChange[] }} Change
  */
 
 export const FORMAT = "avacollab-editing";
@@ -72,76 +59,6 @@ export class CycleError extends EditError {
   }
 }
 
-/** An update from elsewhere that was not applied: malformed, or it would break the schema. */
-export class RejectedUpdate extends Error {
-  /** @param {string} message */
-  constructor(message) {
-    super(message);
-    this.name = "RejectedUpdate";
-  }
-}
-
-/** The origin of a transaction applying an update from elsewhere. */
-export class RemoteOrigin {
-  /** @param {string} label the peer id, or e.g. "storage" */
-  constructor(label) {
-    this.label = label;
-  }
-}
-
-/**
- * Parse node `id` of the nodes map: its type and properties, and its entry.
- * `strict` also checks every property name and value (what a peer could
- * have got wrong); without it a node that does not parse is only left out.
- * @param {string} id
- * @param {unknown} node
- * @param {boolean} strict
- * @returns {{ type: string, props: Record<string, JSONValue>, entry: Entry }}
- */
-export function readNode(id, node, strict) {
-  checkId(id);
-  if (!(node instanceof Y.Map)) throw new ValidationError("is not a map");
-  const type = checkType(node.get("type"));
-  const props = node.get("props");
-  if (!(props instanceof Y.Map)) throw new ValidationError("props is not a map");
-  /** @type {Record<string, JSONValue>} */
-  const values = {};
-  for (const [name, value] of props.entries()) {
-    if (value instanceof Y.AbstractType || value instanceof Y.Doc) {
-      throw new ValidationError(`property ${JSON.stringify(name).slice(0, 80)} holds a shared type, not JSON`);
-    }
-    values[name] = strict ? checkValue(value, `property ${JSON.stringify(checkPropName(name))}`) : value;
-  }
-  const pos = node.get("pos");
-  if (pos instanceof Y.AbstractType || pos instanceof Y.Doc) throw new ValidationError("pos is a shared type, not a plain value");
-  return { type, props: values, entry: parseEntry({ pos, deleted: node.get("deleted") }) };
-}
-
-/**
- * Every node of a nodes map, parsed; what does not parse is listed in `problems`.
- * @param {Y.Map<unknown>} nodes
- * @param {boolean} strict
- */
-export function readNodes(nodes, strict) {
-  /** @type {Map<string, { type: string, props: Record<string, JSONValue> }>} */
-  const records = new Map();
-  /** @type {Map<string, Entry>} */
-  const entries = new Map();
-  /** @type {string[]} */
-  const problems = [];
-  for (const [id, node] of nodes.entries()) {
-    try {
-      const { type, props, entry } = readNode(id, node, strict);
-      records.set(id, { type, props });
-      entries.set(id, entry);
-    } catch (error) {
-      if (!(error instanceof ValidationError)) throw error;
-      problems.push(`node ${JSON.stringify(id).slice(0, 80)}: ${error.message}`);
-    }
-  }
-  return { records, entries, problems };
-}
-
 /** @param {unknown} error */
 function errorText(error) {
   return error instanceof Error ? error.message : String(error);
@@ -151,17 +68,6 @@ function errorText(error) {
 function randomId() {
   const bytes = crypto.getRandomValues(new Uint8Array(16));
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
-/**
- * A copy of stored properties sorted by name, as Python's tree() shows them.
- * @param {Record<string, JSONValue>} props
- */
-function sortedProps(props) {
-  /** @type {Record<string, JSONValue>} */
-  const out = {};
-  for (const name of Object.keys(props).sort()) out[name] = props[name];
-  return out;
 }
 
 /**
@@ -185,11 +91,7 @@ export class Document {
     this._local = {};
     this._undo = new Y.UndoManager(this.nodes, { captureTimeout, trackedOrigins: new Set([this._local]) });
     this._guard = new UpdateGuard(ydoc, NODES, (id, node) => readNode(id, node, true));
-    /**
-     * The parsed node map: records, layout, and the parents named but absent
-     * (adding one of those reshapes the tree, so such an add rebuilds it).
-     * @type {{ records: Map<string, { type: string, props: Record<string, JSONValue> }>, layout: Layout, missing: Set<string> } | null}
-     */
+    /** @type {View | null} */
     this._view = null;
     /** @type {Array<(change: Change) => void>} */
     this._changeCallbacks = [];
@@ -519,17 +421,7 @@ export class Document {
   }
 
   _read() {
-    if (this._view === null) {
-      // Leaving out what does not parse keeps reading total.
-      const { records, entries } = readNodes(this.nodes, false);
-      const layout = computeLayout(entries);
-      /** @type {Set<string>} */
-      const missing = new Set();
-      for (const place of layout.place.values()) {
-        if (place.parent !== null && !entries.has(place.parent)) missing.add(place.parent);
-      }
-      this._view = { records, layout, missing };
-    }
+    if (this._view === null) this._view = readView(this.nodes);
     return this._view;
   }
 
@@ -599,30 +491,8 @@ export class Document {
    * @param {Y.Transaction} transaction
    */
   _changed(events, transaction) {
-    /** @type {Map<string, NodeChange>} */
-    const changes = new Map();
-    /** @param {string} id @param {string} kind @param {string} [key] */
-    const note = (id, kind, key) => {
-      const k = `${kind}\u0000${id}`;
-      let change = changes.get(k);
-      if (change === undefined) changes.set(k, (change = { id, kind, keys: [] }));
-      if (key !== undefined && !change.keys.includes(key)) change.keys.push(key);
-    };
-    for (const event of events) {
-      const path = event.path.map(String);
-      for (const [key, { action }] of event.changes.keys) {
-        if (path.length === 0) note(key, action === "delete" ? "removed" : "added");
-        else if (path.length > 1) note(path[0], "props", key);
-        else if (key === "pos") note(path[0], "moved");
-        else if (key === "deleted") note(path[0], event.target.get("deleted") ? "deleted" : "restored");
-        else if (key === "type") note(path[0], "type");
-        else note(path[0], "props");
-      }
-    }
-    if (!changes.size) return;
-    const origin = transaction.origin instanceof RemoteOrigin ? transaction.origin.label : null;
-    const nodes = [...changes.values()].map((c) => ({ ...c, keys: c.keys.sort() }));
-    const change = { origin, local: origin === null, nodes };
+    const change = changeOf(events, transaction);
+    if (change === null) return;
     for (const callback of [...this._changeCallbacks]) {
       try {
         callback(change);

@@ -17,7 +17,8 @@ import * as syncProtocol from "y-protocols/sync";
 import * as Y from "yjs";
 
 import { BusError, BusFull, UnknownPeer } from "../bus/bus.js";
-import { Document, RejectedUpdate } from "./model.js";
+import { RejectedUpdate } from "./guard.js";
+import { Document } from "./model.js";
 
 export const TOPIC = "editing.sync";
 /** Sync messages of at least this many bytes are deflated on the wire (session.py's COMPRESS_FROM). */

@@ -1,5 +1,5 @@
 // Presence over y-protocols awareness: the JavaScript twin of
-// plugins/avacollab-presence/avacollab_presence/presence.py and wire.py
+// plugins/avacollab-presence/avacollab_presence/presence.py
 // (docs/presence.md). The local state lives in a y-protocols Awareness, so
 // what goes out is what any Yjs client sends; what comes in is decoded
 // within bounds and judged entry by entry before the Awareness applies it.
@@ -17,98 +17,28 @@
 // - y-protocols renews the local state every 15 s and drops a remote one
 //   not renewed for 30 s (its outdatedTimeout, Python's default timeout).
 
-import * as decoding from "lib0/decoding";
-import * as encoding from "lib0/encoding";
 import { Awareness, applyAwarenessUpdate, encodeAwarenessUpdate, removeAwarenessStates } from "y-protocols/awareness";
 import * as Y from "yjs";
 
-import { BusError, BusFull } from "../bus/bus.js";
+import { REAL_CLOCK } from "./clock.js";
 import { pickColor } from "./colors.js";
 import { InvalidState, checkCursor, decodeState, parseSelection, parseStatus, parseUser, toJson } from "./state.js";
+import { WireError, decodeUpdate, encodeEntries } from "./wire.js";
 
-export const TOPIC = "presence.update";
-/** Largest awareness update accepted, in bytes (wire.py's MAX_UPDATE_BYTES). */
-export const MAX_UPDATE_BYTES = 64 * 1024;
-/** Most entries one update may carry (a mesh peer sends one: its own). */
-export const MAX_ENTRIES = 64;
+// The names this module has always offered (the `presence` namespace of index.js).
+export { MAX_ENTRIES, MAX_UPDATE_BYTES, WireError, decodeUpdate } from "./wire.js";
+export { TOPIC, presenceOnBus } from "./session.js";
 
 /** @typedef {import("./state.js").PresenceState} PresenceState */
 /** @typedef {import("./state.js").Status} Status */
+/** @typedef {import("./clock.js").Clock} Clock */
+/** @typedef {import("./wire.js").WireEntry} WireEntry */
 /**
- * @typedef {{ clientId: number, clock: number, state: string }} WireEntry
  * @typedef {{ peerId: string, clientId: number, state: PresenceState, local: boolean }} PeerPresence
  * @typedef {{ added: string[], updated: string[], removed: string[], origin: "local" | "remote" | "timeout" | "disconnect" }} PresenceChange
  * @typedef {{ peerId: string, clientId: number | null, reason: string }} Rejection
- * @typedef {{ now(): number, setTimeout(fn: () => void, ms: number): unknown, clearTimeout(handle: unknown): void }} Clock
  * @typedef {{ name: string, color?: string | null, cursorInterval?: number, idleAfter?: number, awayAfter?: number }} PresenceConfig
  */
-
-/** Bytes that are not a well-formed awareness update within the limits. */
-export class WireError extends Error {
-  /** @param {string} message */
-  constructor(message) {
-    super(message);
-    this.name = "WireError";
-  }
-}
-
-/**
- * Decode an awareness update strictly (wire.py's decode_update): every
- * length checked against the bytes there and the limits, no trailing bytes.
- * @param {Uint8Array} data
- * @returns {WireEntry[]}
- */
-export function decodeUpdate(data) {
-  if (data.length > MAX_UPDATE_BYTES) throw new WireError(`update of ${data.length} bytes exceeds ${MAX_UPDATE_BYTES}`);
-  const decoder = decoding.createDecoder(data);
-  /** @returns {number} */
-  const uint = () => {
-    if (!decoding.hasContent(decoder)) throw new WireError("truncated update: integer runs past the end");
-    const value = decoding.readVarUint(decoder);
-    if (!Number.isSafeInteger(value) || value < 0) throw new WireError("integer larger than 2**53-1");
-    return value;
-  };
-  const fatal = new TextDecoder("utf-8", { fatal: true });
-  const count = uint();
-  if (count > MAX_ENTRIES) throw new WireError(`update has ${count} entries, more than ${MAX_ENTRIES}`);
-  /** @type {WireEntry[]} */
-  const entries = [];
-  for (let i = 0; i < count; i++) {
-    const clientId = uint();
-    const clock = uint();
-    const length = uint();
-    if (decoder.pos + length > data.length) throw new WireError(`truncated update: string of ${length} bytes runs past the end`);
-    let state;
-    try {
-      state = fatal.decode(data.subarray(decoder.pos, decoder.pos + length));
-    } catch {
-      throw new WireError("state is not valid UTF-8");
-    }
-    decoder.pos += length;
-    entries.push({ clientId, clock, state });
-  }
-  if (decoder.pos !== data.length) throw new WireError(`${data.length - decoder.pos} trailing bytes after the last entry`);
-  return entries;
-}
-
-/** @param {WireEntry[]} entries */
-function encodeEntries(entries) {
-  const encoder = encoding.createEncoder();
-  encoding.writeVarUint(encoder, entries.length);
-  for (const { clientId, clock, state } of entries) {
-    encoding.writeVarUint(encoder, clientId);
-    encoding.writeVarUint(encoder, clock);
-    encoding.writeVarString(encoder, state);
-  }
-  return encoding.toUint8Array(encoder);
-}
-
-/** @type {Clock} */
-const REAL_CLOCK = {
-  now: () => (typeof performance !== "undefined" ? performance.now() : Date.now()),
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (handle) => clearTimeout(/** @type {any} */ (handle)),
-};
 
 /**
  * The local peer's presence and its view of everyone else's. Nothing is
@@ -537,47 +467,4 @@ export class Presence {
       }
     }
   }
-}
-
-/**
- * Run `presence` over a bus on the topic presence.update: throttled cursor
- * updates on the unordered channel, the rest reliable (waiting for room
- * rather than dropping). The session calls peerJoined (the newcomer gets
- * our state) and peerLeft (its state goes at once).
- * @param {import("../editing/sync.js").BusLike} bus
- * @param {string} peerId
- * @param {PresenceConfig} config
- * @param {{ clock?: Clock, wallClock?: () => number, doc?: Y.Doc, onRejected?: (rejection: Rejection) => void }} [options]
- */
-export function presenceOnBus(bus, peerId, config, options = {}) {
-  /** @param {Uint8Array} data @param {boolean} reliable */
-  const send = (data, reliable) => {
-    try {
-      bus.publish(TOPIC, data, { reliable });
-    } catch (error) {
-      if (error instanceof BusFull) {
-        bus.send(TOPIC, data).catch(() => {});
-      } else if (!(error instanceof BusError)) throw error;
-    }
-  };
-  const presence = new Presence(peerId, config, send, options);
-  const unsubscribe = bus.subscribe(TOPIC, (message) => {
-    for (const rejection of presence.receive(message.sender, message.payload)) {
-      console.warn(`avacollab presence: refused an update from ${rejection.peerId}: ${rejection.reason}`);
-      options.onRejected?.(rejection);
-    }
-  });
-  return {
-    presence,
-    /** @param {string} peer */
-    peerJoined: (peer) => {
-      if (presence._phase === "running" && peer) presence.republish();
-    },
-    /** @param {string} peer */
-    peerLeft: (peer) => presence.forgetPeer(peer),
-    close: () => {
-      presence.leave();
-      unsubscribe();
-    },
-  };
 }

@@ -1,9 +1,11 @@
 """avacollab-editing: a conflict-free component tree shared by every peer of a room."""
 
+from .changes import Change, NodeChange
 from .components import Component
 from .guard import RejectedUpdate
-from .model import Change, CycleError, Document, EditError, NodeChange, NodeState
+from .model import CycleError, Document, EditError
 from .schema import JSON, ValidationError
+from .view import NodeState
 
 __all__ = [
     "JSON",

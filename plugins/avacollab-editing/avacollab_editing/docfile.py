@@ -15,8 +15,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from .changes import Change
 from .components import Component, parse_export, walk
-from .model import Change, Document, EditError
+from .model import Document, EditError
 from .schema import JSON, ValidationError
 from .storage import SavedState, append_state, atomic_write, digest, write_state
 

@@ -20,10 +20,11 @@ from avacollab.bus import BusError, BusFull, Message, UnknownPeer
 from avacollab.feature import Feature, JoinCommand, Option, Session
 
 from . import commands
+from .changes import Change
 from .components import walk
 from .docfile import DocFile, DocFileError
 from .guard import RejectedUpdate
-from .model import Change, Document
+from .model import Document
 from .storage import atomic_write, load_state, state_path
 from .sync import DocSync, SyncError
 

@@ -4,16 +4,11 @@ Built on the y-protocols awareness protocol (pycrdt ``Awareness``), so the
 updates it sends are the bytes a Yjs client sends. See docs/presence.md.
 """
 
+from .clock import Scheduler
 from .colors import PALETTE, pick_color
-from .presence import (
-    PeerPresence,
-    Presence,
-    PresenceChange,
-    PresenceConfig,
-    Rejection,
-    Scheduler,
-    Send,
-)
+from .config import PresenceConfig
+from .events import PresenceChange, Rejection, Send
+from .presence import PeerPresence, Presence
 from .replay import CursorStep, ReplayError, parse_steps, replay, stream_steps
 from .state import STATUSES, Cursor, InvalidState, PresenceState, Status, User
 

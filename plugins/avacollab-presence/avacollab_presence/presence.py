@@ -24,21 +24,23 @@ Rules it enforces (docs/presence.md tells the whole story):
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import EllipsisType
-from typing import Any, Final, Literal, Protocol
+from typing import Any, Final, Literal
 
 import msgspec
 from msgspec.structs import replace
 from pycrdt import Doc
 
 from .awareness import PresenceAwareness
+from .clock import Cancellable, Scheduler, running_loop
 from .colors import pick_color
+from .config import PresenceConfig
+from .events import Origin, PresenceChange, Rejection, Send
 from .state import (
     Cursor,
     Decoded,
@@ -54,55 +56,9 @@ from .state import (
 )
 from .wire import Entry, WireError, decode_update
 
+__all__ = ["PeerPresence", "Presence"]
+
 logger = logging.getLogger(__name__)
-
-Send = Callable[[bytes, bool], None]
-"""``send(data, reliable)``: broadcast an encoded awareness update to every peer."""
-
-Origin = Literal["local", "remote", "timeout", "disconnect"]
-
-
-class Cancellable(Protocol):
-    """A scheduled call that can be called off (an ``asyncio.TimerHandle`` is one)."""
-
-    def cancel(self) -> None: ...
-
-
-class Scheduler(Protocol):
-    """A clock with timers; an ``asyncio`` event loop is one as it is."""
-
-    def time(self) -> float:
-        """Monotonic time in seconds."""
-        ...
-
-    def call_later(self, delay: float, callback: Callable[[], object], /) -> Cancellable:
-        """Call ``callback`` once, ``delay`` seconds from now."""
-        ...
-
-
-@dataclass(frozen=True, slots=True)
-class PresenceConfig:
-    """How the local peer presents itself and how fast presence reacts.
-
-    ``color`` ``None`` picks one from the palette (see :mod:`.colors`); times
-    are in seconds.
-    """
-
-    name: str
-    color: str | None = None
-    cursor_interval: float = 0.05
-    idle_after: float = 60.0
-    away_after: float = 300.0
-    timeout: float = 30.0
-
-    def __post_init__(self) -> None:
-        parse_user({"name": self.name, "color": self.color or "#000000"})
-        for field in ("cursor_interval", "idle_after", "away_after", "timeout"):
-            value = getattr(self, field)
-            if not (math.isfinite(value) and value > 0):
-                raise ValueError(f"{field} must be a positive number of seconds")
-        if self.away_after <= self.idle_after:
-            raise ValueError("away_after must be longer than idle_after")
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,26 +74,6 @@ class PeerPresence:
     state: PresenceState
     local: bool
     heard_at: float | None
-
-
-class PresenceChange(msgspec.Struct, frozen=True, gc=False):
-    """Peers whose published state appeared, changed or went away, and why."""
-
-    # A struct, not a frozen dataclass: one is made per update sent or
-    # received, and a frozen dataclass takes six times as long to build.
-    added: tuple[str, ...]
-    updated: tuple[str, ...]
-    removed: tuple[str, ...]
-    origin: Origin
-
-
-@dataclass(frozen=True, slots=True)
-class Rejection:
-    """Why (part of) an update from ``peer_id`` was not applied."""
-
-    peer_id: str
-    client_id: int | None
-    reason: str
 
 
 @dataclass(slots=True)
@@ -171,7 +107,7 @@ class Presence:
         self.peer_id = peer_id
         self.config = config
         self._send = send
-        self._scheduler: Scheduler = scheduler or _running_loop()
+        self._scheduler: Scheduler = scheduler or running_loop()
         self._wall_clock = wall_clock
         self._awareness = PresenceAwareness(
             doc or Doc(), outdated_timeout=round(config.timeout * 1000)
@@ -571,7 +507,3 @@ class Presence:
 
 # Compact JSON straight from the typed state, in one compiled call.
 _encode: Final = msgspec.json.Encoder().encode
-
-
-def _running_loop() -> asyncio.AbstractEventLoop:
-    return asyncio.get_running_loop()

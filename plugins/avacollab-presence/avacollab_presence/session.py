@@ -20,7 +20,10 @@ from avacollab.bus import BusError, BusFull, Message
 from avacollab.feature import Feature, JoinCommand, Option, Session
 
 from . import commands
-from .presence import Presence, PresenceChange, PresenceConfig, Scheduler
+from .clock import Scheduler
+from .config import PresenceConfig
+from .events import PresenceChange
+from .presence import Presence
 from .replay import CursorStep, ReplayError, load_steps, replay, stream_steps
 from .state import parse_status, parse_user
 

@@ -1,0 +1,100 @@
+// Reading the stored node map: each node parsed and checked, and the view a
+// Document reads from (records, layout, parents named but absent).
+//
+// Pure: the JavaScript twin of avacollab_editing/view.py and snapshot.py.
+
+import * as Y from "yjs";
+
+import { ValidationError, checkId, checkPropName, checkType, checkValue, parseEntry } from "./schema.js";
+import { computeLayout } from "./tree.js";
+
+/** @typedef {import("./schema.js").JSONValue} JSONValue */
+/** @typedef {import("./schema.js").Entry} Entry */
+/** @typedef {import("./tree.js").Layout} Layout */
+/**
+ * The parsed node map: records, layout, and the parents named but absent
+ * (adding one of those reshapes the tree, so such an add rebuilds it).
+ * @typedef {{ records: Map<string, { type: string, props: Record<string, JSONValue> }>, layout: Layout, missing: Set<string> }} View
+ */
+
+/**
+ * Parse node `id` of the nodes map: its type and properties, and its entry.
+ * `strict` also checks every property name and value (what a peer could
+ * have got wrong); without it a node that does not parse is only left out.
+ * @param {string} id
+ * @param {unknown} node
+ * @param {boolean} strict
+ * @returns {{ type: string, props: Record<string, JSONValue>, entry: Entry }}
+ */
+export function readNode(id, node, strict) {
+  checkId(id);
+  if (!(node instanceof Y.Map)) throw new ValidationError("is not a map");
+  const type = checkType(node.get("type"));
+  const props = node.get("props");
+  if (!(props instanceof Y.Map)) throw new ValidationError("props is not a map");
+  /** @type {Record<string, JSONValue>} */
+  const values = {};
+  for (const [name, value] of props.entries()) {
+    if (value instanceof Y.AbstractType || value instanceof Y.Doc) {
+      throw new ValidationError(`property ${JSON.stringify(name).slice(0, 80)} holds a shared type, not JSON`);
+    }
+    values[name] = strict ? checkValue(value, `property ${JSON.stringify(checkPropName(name))}`) : value;
+  }
+  const pos = node.get("pos");
+  if (pos instanceof Y.AbstractType || pos instanceof Y.Doc) throw new ValidationError("pos is a shared type, not a plain value");
+  return { type, props: values, entry: parseEntry({ pos, deleted: node.get("deleted") }) };
+}
+
+/**
+ * Every node of a nodes map, parsed; what does not parse is listed in `problems`.
+ * @param {Y.Map<unknown>} nodes
+ * @param {boolean} strict
+ */
+export function readNodes(nodes, strict) {
+  /** @type {Map<string, { type: string, props: Record<string, JSONValue> }>} */
+  const records = new Map();
+  /** @type {Map<string, Entry>} */
+  const entries = new Map();
+  /** @type {string[]} */
+  const problems = [];
+  for (const [id, node] of nodes.entries()) {
+    try {
+      const { type, props, entry } = readNode(id, node, strict);
+      records.set(id, { type, props });
+      entries.set(id, entry);
+    } catch (error) {
+      if (!(error instanceof ValidationError)) throw error;
+      problems.push(`node ${JSON.stringify(id).slice(0, 80)}: ${error.message}`);
+    }
+  }
+  return { records, entries, problems };
+}
+
+
+/**
+ * The view of a nodes map; leaving out what does not parse keeps reading total.
+ * @param {Y.Map<unknown>} nodes
+ * @returns {View}
+ */
+export function readView(nodes) {
+  const { records, entries } = readNodes(nodes, false);
+  const layout = computeLayout(entries);
+  /** @type {Set<string>} */
+  const missing = new Set();
+  for (const place of layout.place.values()) {
+    if (place.parent !== null && !entries.has(place.parent)) missing.add(place.parent);
+  }
+  return { records, layout, missing };
+}
+
+/**
+ * A copy of stored properties sorted by name, as Python's tree() shows them.
+ * @param {Record<string, JSONValue>} props
+ */
+export function sortedProps(props) {
+  /** @type {Record<string, JSONValue>} */
+  const out = {};
+  for (const name of Object.keys(props).sort()) out[name] = props[name];
+  return out;
+}
+

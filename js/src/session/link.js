@@ -1,0 +1,276 @@
+// One connection to one other peer: its RTCPeerConnection and the bus's two
+// negotiated data channels, what the session knows about that peer, and the
+// check on a peer's SDP.
+//
+// The JavaScript twin of avacollab/peer/link.py (docs/session.md).
+
+/** @typedef {import("./session.js").Session} Session */
+
+/** The bus's channels, exactly as avacollab/peer/link.py creates them. */
+export const RELIABLE = Object.freeze({ label: "bus", options: { negotiated: true, id: 0 } });
+export const UNORDERED = Object.freeze({
+  label: "bus-unordered",
+  options: { negotiated: true, id: 1, ordered: false, maxRetransmits: 0 },
+});
+
+export const sleep = (/** @type {number} */ seconds) => new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+const utf8 = new TextEncoder();
+
+/** A link that did not open, failed, or was given up. */
+export class LinkError extends Error {
+  /**
+   * @param {string} message
+   * @param {"timeout" | "error" | "failed"} reason
+   */
+  constructor(message, reason = "error") {
+    super(message);
+    this.name = "LinkError";
+    this.reason = reason;
+  }
+}
+
+/**
+ * The offerer of a pair: the peer whose id sorts first (ids are ASCII, so
+ * JavaScript's comparison and Python's agree).
+ * @param {string} ours
+ * @param {string} theirs
+ */
+export function isOfferer(ours, theirs) {
+  return ours < theirs;
+}
+
+/**
+ * A peer's SDP, checked: a string of at most `maxBytes` UTF-8 bytes with a
+ * data-channel section (without one the link would hang until its timeout).
+ * @param {unknown} sdp
+ * @param {number} maxBytes
+ * @returns {string | null}
+ */
+export function checkSdp(sdp, maxBytes) {
+  if (typeof sdp !== "string" || sdp.length > maxBytes || utf8.encode(sdp).length > maxBytes) return null;
+  return /^m=application /m.test(sdp) ? sdp : null;
+}
+
+/**
+ * How a link goes: the selected local ICE candidate's type (`host`, `srflx`,
+ * `prflx`, `relay`), or null when the stats do not say within a second.
+ * @param {PeerLink} link
+ * @returns {Promise<string | null>}
+ */
+export async function route(link) {
+  try {
+    /** @type {RTCStatsReport | null} */
+    const stats = await Promise.race([link.pc.getStats(), sleep(1).then(() => null)]);
+    /** @type {string | null} */
+    let found = null;
+    stats?.forEach((report) => {
+      if (report.type === "transport" && report.selectedCandidatePairId) {
+        const pair = stats.get(report.selectedCandidatePairId);
+        found = stats.get(pair?.localCandidateId)?.candidateType ?? null;
+      }
+    });
+    return found;
+  } catch {
+    return null; // no stats (a fake connection)
+  }
+}
+
+/** The connection to one other peer: an RTCPeerConnection and the bus's two channels. */
+export class PeerLink {
+  /**
+   * @param {Session} session
+   * @param {string} peerId
+   * @param {boolean} offerer
+   */
+  constructor(session, peerId, offerer) {
+    this.peerId = peerId;
+    this.offerer = offerer;
+    this.session = session;
+    const PC = session._RTCPeerConnection;
+    this.pc = new PC({
+      iceServers: session.iceServers,
+      iceTransportPolicy: session.relayOnly ? "relay" : "all",
+      bundlePolicy: "max-bundle",
+    });
+    this.reliable = this.pc.createDataChannel(RELIABLE.label, RELIABLE.options);
+    this.unordered = this.pc.createDataChannel(UNORDERED.label, UNORDERED.options);
+    /** @type {Map<MediaStreamTrack, RTCRtpSender>} */
+    this.senders = new Map();
+    this.closed = false;
+    /** @type {Set<() => void>} waitOpen() checks, woken by close() */
+    this._waiters = new Set();
+  }
+
+  get isOpen() {
+    return this.reliable.readyState === "open" && this.unordered.readyState === "open";
+  }
+
+  /**
+   * Make an offer (offerer only), with a receiving m-line for each kind in
+   * `receive` that no unnegotiated local track provides; resolve with its SDP.
+   * @param {string[]} [receive]
+   */
+  async createOffer(receive = []) {
+    if (!this.offerer) throw new LinkError("only the offerer makes offers");
+    if (this.pc.signalingState !== "stable") throw new LinkError("an offer is already pending");
+    /** @type {Map<string, number>} */
+    const unmatched = new Map();
+    for (const kind of this.wantedReceivers()) unmatched.set(kind, (unmatched.get(kind) ?? 0) + 1);
+    for (const kind of receive) {
+      const left = unmatched.get(kind) ?? 0;
+      if (left > 0) unmatched.set(kind, left - 1);
+      else this.pc.addTransceiver(kind, { direction: "recvonly" });
+    }
+    await this.pc.setLocalDescription(await this.pc.createOffer());
+    return this._gathered();
+  }
+
+  /**
+   * Apply the offerer's SDP (answerer only); resolve with the answer's SDP.
+   * @param {string} sdp
+   */
+  async acceptOffer(sdp) {
+    if (this.offerer) throw new LinkError("the offerer does not accept offers");
+    await this.pc.setRemoteDescription({ type: "offer", sdp });
+    await this.pc.setLocalDescription(await this.pc.createAnswer());
+    return this._gathered();
+  }
+
+  /**
+   * Apply the answerer's SDP (offerer only, after createOffer).
+   * @param {string} sdp
+   */
+  async acceptAnswer(sdp) {
+    if (!this.offerer || this.pc.signalingState !== "have-local-offer") throw new LinkError("no offer is pending");
+    await this.pc.setRemoteDescription({ type: "answer", sdp });
+  }
+
+  /** Kinds of local tracks not yet in any negotiated m-line (the answerer's request). */
+  wantedReceivers() {
+    return this.pc
+      .getTransceivers()
+      .filter((t) => t.mid === null && t.direction !== "stopped" && t.sender.track !== null)
+      .map((t) => /** @type {MediaStreamTrack} */ (t.sender.track).kind);
+  }
+
+  /**
+   * Resolve when both channels are open; reject when the connection fails or
+   * closes, or after `timeout` seconds.
+   * @param {number} timeout
+   * @returns {Promise<void>}
+   */
+  waitOpen(timeout) {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        if (this.isOpen) finish(null);
+        else if (this.closed || this.pc.connectionState === "failed" || this.pc.connectionState === "closed") {
+          finish(new LinkError(`connection to ${this.peerId} ${this.closed ? "closed" : this.pc.connectionState}`, "failed"));
+        }
+      };
+      const timer = setTimeout(() => {
+        const pc = this.pc;
+        finish(
+          new LinkError(
+            `connection to ${this.peerId} not open after ${timeout} s (signaling ${pc.signalingState}, ` +
+              `ICE ${pc.iceConnectionState}, connection ${pc.connectionState})`,
+            "timeout",
+          ),
+        );
+      }, timeout * 1000);
+      /** @type {Array<[EventTarget, string]>} */
+      const sources = [
+        [this.reliable, "open"],
+        [this.unordered, "open"],
+        [this.reliable, "close"],
+        [this.pc, "connectionstatechange"],
+      ];
+      /** @param {Error | null} error */
+      const finish = (error) => {
+        clearTimeout(timer);
+        for (const [target, type] of sources) target.removeEventListener(type, check);
+        this._waiters.delete(check);
+        if (error === null) resolve();
+        else reject(error);
+      };
+      for (const [target, type] of sources) target.addEventListener(type, check);
+      this._waiters.add(check);
+      check();
+    });
+  }
+
+  close() {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      this.pc.close();
+    } catch {
+      // already closed
+    }
+    for (const check of [...this._waiters]) check();
+  }
+
+  /** The local description once gathering is complete (or given up on). */
+  async _gathered() {
+    const pc = this.pc;
+    if (pc.iceGatheringState !== "complete") {
+      await new Promise((resolve) => {
+        const finish = () => {
+          clearTimeout(timer);
+          pc.removeEventListener("icegatheringstatechange", changed);
+          this._waiters.delete(changed);
+          resolve(undefined);
+        };
+        const changed = () => {
+          if (pc.iceGatheringState === "complete" || this.closed) finish();
+        };
+        // Without STUN or TURN, gathering is quick; a server that does not
+        // answer should cost its candidates, not the connection: at the
+        // deadline the description goes out with what was gathered.
+        const timer = setTimeout(finish, this.session.gatherTimeout * 1000);
+        pc.addEventListener("icegatheringstatechange", changed);
+        this._waiters.add(changed); // close() ends the wait too
+      });
+    }
+    if (this.closed) throw new LinkError(`connection to ${this.peerId} closed`, "failed");
+    const sdp = /** @type {RTCSessionDescription} */ (pc.localDescription).sdp;
+    return this.session._localSdp(sdp, this.peerId);
+  }
+}
+
+/** What the session knows about one other member of the room. */
+export class Peer {
+  /**
+   * @param {string} id
+   * @param {string} name
+   * @param {boolean} offerer
+   */
+  constructor(id, name, offerer) {
+    this.id = id;
+    this.name = name;
+    this.offerer = offerer; // we make the offers to this peer
+    /** @type {PeerLink | null} */
+    this.link = null;
+    this.connected = false;
+    this.lost = false; // peer-left already reported for the current outage
+    this.gone = false; // said goodbye: never reconnect
+    this.failures = 0;
+    this.connecting = false; // the offerer's connect loop runs
+    /** @type {ReturnType<typeof setTimeout> | undefined} the answerer's wait for an offer */
+    this.offerTimer = undefined;
+    // Offerer side of renegotiation.
+    this.negotiating = false;
+    this.dirty = false;
+    /** @type {string[]} */
+    this.receive = [];
+    this.serves = 0;
+    /** @type {import("../bus/bus.js").Message | null} a request that beat our own open event */
+    this.early = null;
+    /** @type {((sdp: string | null) => void) | null} */
+    this.answer = null;
+    // Answerer side of renegotiation.
+    this.asked = 0; // sequence number of our outstanding request (0: none)
+    this.askAgain = false;
+    this.requests = 0;
+  }
+}
+
