@@ -16,10 +16,8 @@ from avacollab.bus import Message
 from avacollab.feature import Feature, JoinCommand
 from avacollab.peer.ice import LOOPBACK
 from avacollab.peer.link import MAX_MEDIA_PER_KIND
+from avacollab.peer.negotiation import MAX_REQUEST_BYTES, MAX_SDP_PAYLOAD, MAX_SEQ
 from avacollab.peer.session import (
-    MAX_REQUEST_BYTES,
-    MAX_SDP_PAYLOAD,
-    MAX_SEQ,
     PluginStartError,
     Session,
     SessionConfig,

@@ -110,6 +110,7 @@ class MemorySignaling:
         self._name = name
         self._on_message = on_message
         self.welcome: dict[str, Any] = {}
+        self.on_lost: Callable[[int | None], None] | None = None  # an in-memory hub never drops
         self._inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self._tasks = TaskSet(lambda exc: logger.error("in-memory signaling failed", exc_info=exc))
 

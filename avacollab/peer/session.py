@@ -37,13 +37,10 @@ from ..featureset import FeatureSet, PluginStartError
 from .config import SessionConfig, ice_servers_from_welcome
 from .link import LinkFactory, PeerLink
 from .mesh import Mesh
-from .negotiation import ANSWER, MAX_REQUEST_BYTES, MAX_SDP_PAYLOAD, MAX_SEQ, OFFER, RENEGOTIATE
+from .negotiation import ANSWER, OFFER, RENEGOTIATE
 from .signaling_client import Handler, Signaling, SignalingClient
 
 __all__ = [
-    "MAX_REQUEST_BYTES",
-    "MAX_SDP_PAYLOAD",
-    "MAX_SEQ",
     "EventSink",
     "PluginStartError",
     "Session",

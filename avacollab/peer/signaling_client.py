@@ -69,6 +69,8 @@ class Signaling(Protocol):
     in-memory hub's client (:mod:`avacollab.peer.memory`) for tests."""
 
     welcome: dict[str, Any]
+    on_lost: Callable[[int | None], None] | None
+    """Called with the close code when the connection to the server drops."""
 
     @property
     def peer_id(self) -> str: ...
