@@ -26,9 +26,15 @@ def metavar(option: typer.core.TyperOption) -> str:
         return "FILE"
     if flag.endswith(("-url", "-urls")):
         return "URL"
-    # Typer names the annotation it read: "int", "Path", "list[str]".
-    kind = option.bare_type().removeprefix("list[").removesuffix("]")
-    return {"int": "N", "float": "NUMBER", "Path": "FILE"}.get(kind, "TEXT")
+    # Recent typer carries its own parameter model and names the annotation it
+    # read ("int", "Path", "list[str]"); older typer (down to the lowest release
+    # pyproject.toml allows) uses click's, whose types have names.
+    bare_type = getattr(option, "bare_type", None)
+    if bare_type is not None:
+        kind = bare_type().removeprefix("list[").removesuffix("]")
+        return {"int": "N", "float": "NUMBER", "Path": "FILE"}.get(kind, "TEXT")
+    kind = getattr(getattr(option, "type", None), "name", "")
+    return {"integer": "N", "float": "NUMBER", "path": "FILE"}.get(kind, "TEXT")
 
 
 class _Argument(typer.core.TyperArgument):

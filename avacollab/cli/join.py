@@ -38,7 +38,7 @@ from ..feature import Feature, JoinCommand
 from ..peer.session import PluginStartError, Session, SessionConfig
 from ..peer.signaling_client import SignalingError
 from ..settings import SettingsError, load
-from ..signaling.protocol import MAX_NAME, ROOM_RE
+from ..signaling.protocol import MAX_NAME, ROOM_RE, UNSAFE_IN_NAME
 from ..signaling.server import WS_PATH
 from .errors import in_flag_terms
 from .helptext import Command
@@ -282,8 +282,11 @@ def _check_identity(room: str, name: str) -> None:
         raise ValueError(
             f"{room!r} is not a valid room name (letters, digits and . _ : -, at most 128)"
         )
-    if len(name) > MAX_NAME or any(ch < " " or ch == "\x7f" for ch in name):
-        raise ValueError(f"--name: at most {MAX_NAME} characters, no control characters")
+    if len(name) > MAX_NAME or UNSAFE_IN_NAME.search(name):
+        raise ValueError(
+            f"--name: at most {MAX_NAME} characters, "
+            "no control or bidirectional-override characters"
+        )
 
 
 def _base(url: str) -> str:

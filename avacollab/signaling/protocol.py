@@ -82,6 +82,10 @@ MAX_TOKEN: Final = 4096
 MAX_SDP: Final = 60_000  # well under the default 64 KiB frame limit
 MAX_CANDIDATE: Final = 1024
 MAX_MID: Final = 64
+UNSAFE_IN_NAME: Final = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+"""What a display name may not hold: C0 and C1 control characters, and the
+bidirectional marks and overrides that make a name read as another
+(the presence plugin refuses the same in the names it shows)."""
 FRAME_OVERHEAD: Final = 64
 """What the server counts for a queued outgoing frame beyond its bytes (the
 object, the queue slot, the WebSocket header), so that a flood of tiny frames
@@ -273,8 +277,8 @@ def _optional_str(data: dict[str, Any], key: str, limit: int) -> str | None:
         raise _invalid(f"'{key}' must be a string")
     if len(value) > limit:
         raise _invalid(f"'{key}' is longer than {limit} characters")
-    if key == "name" and any(ch < " " or ch == "\x7f" for ch in value):
-        raise _invalid("'name' must not contain control characters")
+    if key == "name" and UNSAFE_IN_NAME.search(value):
+        raise _invalid("'name' must not contain control or bidirectional-override characters")
     return value
 
 
