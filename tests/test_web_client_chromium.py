@@ -13,7 +13,6 @@ under CI=true, where it fails instead.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -23,9 +22,9 @@ import pytest
 from avacollab.bus.wire import inflate
 from avacollab.signaling.bundle import CLIENT_PATH
 
+from .chromium import launched
 from .conftest import ServerFactory
 
-CHROMIUM = Path("/usr/bin/chromium")
 CONFORMANCE = Path(__file__).resolve().parents[1] / "conformance"
 
 # Runs in the page: every vector, the failures returned as strings.
@@ -74,31 +73,10 @@ CHECK_VECTORS = """async ([url, frames, order, colors]) => {
 }"""
 
 
-def _unavailable() -> str | None:
-    if not CHROMIUM.is_file():
-        return "needs Debian's chromium package"
-    try:
-        import playwright  # noqa: F401
-    except ImportError:
-        return "needs the playwright Python package"
-    return None
-
-
 @pytest.fixture
 async def browser() -> AsyncIterator[Any]:
-    reason = _unavailable()
-    if reason is not None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI must run the browser client test: {reason}")
-        pytest.skip(reason)
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as pw:
-        launched = await pw.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
-        try:
-            yield launched
-        finally:
-            await launched.close()
+    async with launched(["--no-sandbox"], "the browser client test") as chromium:
+        yield chromium
 
 
 def _load(name: str) -> Any:
