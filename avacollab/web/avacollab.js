@@ -11821,6 +11821,20 @@ var Document = class {
     this._transact(() => props.set(name, checked2));
   }
   /**
+   * Set several properties of a node in one step (one update, one undo),
+   * as the `/set ID NAME=VALUE ...` command does. All are checked first:
+   * a bad one sets none.
+   * @param {string} id
+   * @param {Record<string, JSONValue>} props
+   */
+  set(id2, props) {
+    const values = this._checkedProps(props);
+    const target = this._props(this._live(id2));
+    this._transact(() => {
+      for (const [name, value] of Object.entries(values)) target.set(name, value);
+    });
+  }
+  /**
    * Remove one property of a node that is not deleted.
    * @param {string} id
    * @param {string} name
@@ -12026,11 +12040,16 @@ var Document = class {
    * @param {() => void} [patch]
    */
   _transact(fn, patch) {
+    let done = false;
     try {
-      this.ydoc.transact(fn, this._local);
+      this.ydoc.transact(() => {
+        fn();
+        done = true;
+        if (patch && this._view !== null) patch();
+        else this._view = null;
+      }, this._local);
     } finally {
-      if (patch && this._view !== null) patch();
-      else this._view = null;
+      if (!done) this._view = null;
     }
   }
   /**
@@ -12129,6 +12148,7 @@ var Document = class {
    * @param {Y.Transaction} transaction
    */
   _changed(events, transaction) {
+    if (transaction.origin !== this._local) this._view = null;
     const change = changeOf(events, transaction);
     if (change === null) return;
     for (const callback of [...this._changeCallbacks]) {

@@ -228,3 +228,42 @@ test("operations inside one batch see each other", () => {
   const orders = ["b", "c"].map((id) => /** @type {any} */ (d.nodes.get(id)).get("pos").order);
   assert.notEqual(orders[0], orders[1]);
 });
+
+test("a change listener reads the tree as the change left it, whoever made it", () => {
+  const { a, b } = pair();
+  /** @type {Array<[string, any]>} */
+  const seen = [];
+  b.onChange((change) => seen.push([change.local ? "local" : "remote", shape(b)]));
+  /** @type {string[]} */
+  const labels = [];
+  b.onChange(() => labels.push(String(b.node("x")?.props.label)));
+  a.add("Panel", {}, { id: "p" }); // remote, at b
+  b.add("Button", {}, { id: "x" }); // local, patched view
+  b.set("x", { label: "one" }); // local, no patch
+  b.move("x", "p"); // local
+  b.undo(); // the undo manager's transaction
+  b.batch(() => b.setProp("x", "label", "two"));
+  assert.deepEqual(seen, [
+    ["remote", ["p"]],
+    ["local", ["p", "x"]],
+    ["local", ["p", "x"]],
+    ["local", [{ p: ["x"] }]],
+    ["local", ["p", "x"]],
+    ["local", ["p", "x"]],
+  ]);
+  assert.deepEqual(labels, ["undefined", "undefined", "one", "one", "one", "two"]);
+});
+
+test("set changes several properties in one step and refuses a bad one whole", () => {
+  const d = new Document();
+  const id = d.add("Button", { label: "a" });
+  d.set(id, { label: "b", width: 3 });
+  assert.deepEqual(d.node(id)?.props, { label: "b", width: 3 });
+  assert.throws(() => d.set(id, { label: "c", "": 1 }), ValidationError);
+  assert.throws(() => d.set(id, { label: "c", w: () => 1 }), ValidationError);
+  assert.deepEqual(d.node(id)?.props, { label: "b", width: 3 });
+  assert.equal(d.undo(), true); // the two properties were one step
+  assert.deepEqual(d.node(id)?.props, { label: "a" });
+  d.delete(id);
+  assert.throws(() => d.set(id, { label: "d" }), EditError);
+});

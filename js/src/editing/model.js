@@ -165,6 +165,21 @@ export class Document {
   }
 
   /**
+   * Set several properties of a node in one step (one update, one undo),
+   * as the `/set ID NAME=VALUE ...` command does. All are checked first:
+   * a bad one sets none.
+   * @param {string} id
+   * @param {Record<string, JSONValue>} props
+   */
+  set(id, props) {
+    const values = this._checkedProps(props);
+    const target = this._props(this._live(id));
+    this._transact(() => {
+      for (const [name, value] of Object.entries(values)) target.set(name, value);
+    });
+  }
+
+  /**
    * Remove one property of a node that is not deleted.
    * @param {string} id
    * @param {string} name
@@ -384,11 +399,18 @@ export class Document {
    * @param {() => void} [patch]
    */
   _transact(fn, patch) {
+    let done = false;
     try {
-      this.ydoc.transact(fn, this._local);
+      this.ydoc.transact(() => {
+        fn();
+        done = true;
+        // Inside the transaction: the change listeners, called as it ends,
+        // read the tree as it now is.
+        if (patch && this._view !== null) patch();
+        else this._view = null;
+      }, this._local);
     } finally {
-      if (patch && this._view !== null) patch();
-      else this._view = null;
+      if (!done) this._view = null;
     }
   }
 
@@ -491,6 +513,9 @@ export class Document {
    * @param {Y.Transaction} transaction
    */
   _changed(events, transaction) {
+    // Another writer's transaction (a peer, undo, redo): the view is stale
+    // already, not only once the transaction is over.
+    if (transaction.origin !== this._local) this._view = null;
     const change = changeOf(events, transaction);
     if (change === null) return;
     for (const callback of [...this._changeCallbacks]) {
