@@ -4,49 +4,20 @@ var __export = (target, all2) => {
     __defProp(target, name, { get: all2[name], enumerable: true });
 };
 
-// src/bus/wire.js
-var wire_exports = {};
-__export(wire_exports, {
-  BatchWriter: () => BatchWriter,
-  CHUNK_HEADER_SIZE: () => CHUNK_HEADER_SIZE,
-  FLAG_DEFLATE: () => FLAG_DEFLATE,
-  FLAG_JSON: () => FLAG_JSON,
-  FrameError: () => FrameError,
-  HEADER_SIZE: () => HEADER_SIZE,
-  KIND_BATCH: () => KIND_BATCH,
-  KIND_CHUNK: () => KIND_CHUNK,
-  KIND_PING: () => KIND_PING,
-  KIND_PONG: () => KIND_PONG,
-  MAX_PAYLOAD_LEN: () => MAX_PAYLOAD_LEN,
-  MAX_TOPIC_BYTES: () => MAX_TOPIC_BYTES,
-  MessageTooLarge: () => MessageTooLarge,
-  PING_FRAME_SIZE: () => PING_FRAME_SIZE,
-  Reassembler: () => Reassembler,
-  VERSION: () => VERSION,
-  batchFrame: () => batchFrame,
-  checkTopic: () => checkTopic,
-  chunkFrames: () => chunkFrames,
-  decodeEntry: () => decodeEntry,
-  decodeFrame: () => decodeFrame,
-  deflate: () => deflate,
-  encodeEntry: () => encodeEntry,
-  encodeJson: () => encodeJson,
-  encodeVarUint: () => encodeVarUint,
-  entryPrefix: () => entryPrefix,
-  entrySize: () => entrySize,
-  inflate: () => inflate,
-  pingFrame: () => pingFrame,
-  pongFrame: () => pongFrame,
-  readVarUint: () => readVarUint
+// src/editing/sync.js
+var sync_exports = {};
+__export(sync_exports, {
+  COMPRESS_FROM: () => COMPRESS_FROM,
+  Editing: () => Editing,
+  MAX_MESSAGE_SIZE: () => MAX_MESSAGE_SIZE,
+  STEP1: () => STEP1,
+  STEP2: () => STEP2,
+  SyncError: () => SyncError,
+  TOPIC: () => TOPIC2,
+  UPDATE: () => UPDATE,
+  decode: () => decode,
+  encode: () => encode
 });
-
-// node_modules/lib0/math.js
-var floor = Math.floor;
-var abs = Math.abs;
-var min = (a, b) => a < b ? a : b;
-var max = (a, b) => a > b ? a : b;
-var isNaN = Number.isNaN;
-var isNegativeZero = (n) => n !== 0 ? n < 0 : 1 / n < 0;
 
 // node_modules/lib0/binary.js
 var BIT1 = 1;
@@ -89,6 +60,14 @@ var BITS28 = BIT29 - 1;
 var BITS29 = BIT30 - 1;
 var BITS30 = BIT31 - 1;
 var BITS31 = 2147483647;
+
+// node_modules/lib0/math.js
+var floor = Math.floor;
+var abs = Math.abs;
+var min = (a, b) => a < b ? a : b;
+var max = (a, b) => a > b ? a : b;
+var isNaN = Number.isNaN;
+var isNegativeZero = (n) => n !== 0 ? n < 0 : 1 / n < 0;
 
 // node_modules/lib0/number.js
 var MAX_SAFE_INTEGER = Number.MAX_SAFE_INTEGER;
@@ -164,6 +143,15 @@ if (utf8TextDecoder && utf8TextDecoder.decode(new Uint8Array()).length === 1) {
   utf8TextDecoder = null;
 }
 var repeat = (source, n) => unfold(n, () => source).join("");
+
+// node_modules/lib0/error.js
+var create2 = (s) => new Error(s);
+var methodUnimplemented = () => {
+  throw create2("Method unimplemented");
+};
+var unexpectedCase = () => {
+  throw create2("Unexpected case");
+};
 
 // node_modules/lib0/encoding.js
 var Encoder = class {
@@ -472,2657 +460,9 @@ var StringEncoder = class {
   }
 };
 
-// src/bus/chunks.js
-function chunkFrames(entry, messageId, maxFrameSize) {
-  let step2 = maxFrameSize - CHUNK_HEADER_SIZE;
-  if (step2 <= 0) throw new RangeError(`maxFrameSize ${maxFrameSize} leaves no room for chunk data`);
-  const count = Math.ceil(entry.length / step2);
-  step2 = Math.ceil(entry.length / count);
-  const frames = [];
-  for (let index2 = 0; index2 < count; index2++) {
-    const data = entry.subarray(index2 * step2, (index2 + 1) * step2);
-    const frame = new Uint8Array(CHUNK_HEADER_SIZE + data.length);
-    const view = new DataView(frame.buffer);
-    frame[0] = VERSION;
-    frame[1] = KIND_CHUNK;
-    view.setUint32(2, messageId >>> 0);
-    view.setUint32(6, index2);
-    view.setUint32(10, count);
-    view.setUint32(14, entry.length);
-    frame.set(data, CHUNK_HEADER_SIZE);
-    frames.push(frame);
-  }
-  return frames;
-}
-var Reassembler = class {
-  /** @param {ReassemblerOptions} options */
-  constructor({ maxMessageSize, maxPartial = 8, maxBuffered, timeout = 30, clock = () => performance.now() / 1e3 }) {
-    this.maxMessageSize = maxMessageSize;
-    this.maxPartial = maxPartial;
-    this.maxBuffered = maxBuffered ?? 2 * maxMessageSize;
-    this.timeout = timeout;
-    this._clock = clock;
-    this._partials = /* @__PURE__ */ new Map();
-    this._buffered = 0;
-    this.evicted = 0;
-  }
-  /** Bytes currently held for incomplete messages. */
-  get buffered() {
-    return this._buffered;
-  }
-  /** Messages in reassembly. */
-  get size() {
-    return this._partials.size;
-  }
-  /**
-   * Add a chunk; return the message when it is complete. Throws a FrameError
-   * when the chunk breaks a limit or contradicts earlier chunks of its
-   * message; that message is then dropped.
-   * @param {ChunkFrame} chunk
-   * @returns {Entry | null}
-   */
-  add(chunk) {
-    this.expire();
-    if (chunk.total > this.maxMessageSize) {
-      throw new FrameError(
-        "message-too-large",
-        `chunked message of ${chunk.total} bytes exceeds the limit of ${this.maxMessageSize}`
-      );
-    }
-    const id2 = chunk.messageId;
-    let partial = this._partials.get(id2);
-    if (partial === void 0) {
-      while (this._partials.size >= this.maxPartial) this._drop(this._partials.keys().next().value ?? 0);
-      partial = { count: chunk.count, total: chunk.total, started: this._clock(), pieces: /* @__PURE__ */ new Map(), size: 0 };
-      this._partials.set(id2, partial);
-    }
-    if (partial.count !== chunk.count || partial.total !== chunk.total) {
-      this._drop(id2);
-      throw new FrameError("chunk-mismatch", `chunk of message ${id2} contradicts earlier chunks`);
-    }
-    if (partial.pieces.has(chunk.index)) {
-      this._drop(id2);
-      throw new FrameError("chunk-duplicate", `duplicate chunk ${chunk.index} of message ${id2}`);
-    }
-    if (partial.size + chunk.data.length > partial.total) {
-      this._drop(id2);
-      throw new FrameError("chunk-overflow", `chunks of message ${id2} exceed its stated size`);
-    }
-    if (this._buffered + chunk.data.length > this.maxBuffered) {
-      this._drop(id2);
-      throw new FrameError("reassembly-full", `reassembly buffer full (${this.maxBuffered} bytes)`);
-    }
-    partial.pieces.set(chunk.index, chunk.data);
-    partial.size += chunk.data.length;
-    this._buffered += chunk.data.length;
-    if (partial.pieces.size < partial.count) return null;
-    this._partials.delete(id2);
-    this._buffered -= partial.size;
-    if (partial.size !== partial.total) {
-      throw new FrameError("chunk-short", `message ${id2} is shorter than its stated size`);
-    }
-    const whole = new Uint8Array(partial.total);
-    let offset = 0;
-    for (let i = 0; i < partial.count; i++) {
-      const piece = (
-        /** @type {Uint8Array} */
-        partial.pieces.get(i)
-      );
-      whole.set(piece, offset);
-      offset += piece.length;
-    }
-    return decodeEntry(whole);
-  }
-  /** Evict messages older than the timeout; return how many. */
-  expire() {
-    const deadline = this._clock() - this.timeout;
-    let stale = 0;
-    for (const [id2, partial] of this._partials) {
-      if (partial.started < deadline) {
-        this._drop(id2);
-        stale++;
-      }
-    }
-    return stale;
-  }
-  clear() {
-    this._partials.clear();
-    this._buffered = 0;
-  }
-  /** @param {number} id */
-  _drop(id2) {
-    const partial = this._partials.get(id2);
-    if (partial === void 0) return;
-    this._partials.delete(id2);
-    this._buffered -= partial.size;
-    this.evicted++;
-  }
-};
-
-// src/bus/deflate.js
-async function deflate(payload) {
-  const stream = new Blob([plain(payload)]).stream().pipeThrough(new CompressionStream("deflate-raw"));
-  return new Uint8Array(await new Response(stream).arrayBuffer());
-}
-function plain(bytes) {
-  return bytes.buffer instanceof ArrayBuffer ? (
-    /** @type {Uint8Array<ArrayBuffer>} */
-    bytes
-  ) : new Uint8Array(bytes);
-}
-async function inflate(data, limit) {
-  if (!(limit > 0)) throw new RangeError("limit must be positive");
-  const stream = new DecompressionStream("deflate-raw");
-  const writer = stream.writable.getWriter();
-  writer.write(plain(data)).catch(() => {
-  });
-  writer.close().catch(() => {
-  });
-  const reader = stream.readable.getReader();
-  const pieces = [];
-  let size2 = 0;
-  for (; ; ) {
-    let result;
-    try {
-      result = await reader.read();
-    } catch (error) {
-      const text3 = String(error instanceof Error ? error.message : error);
-      const code = /junk|trailing|after end/i.test(text3) ? "deflate-trailing" : /end of|truncat|incomplete/i.test(text3) ? "deflate-truncated" : "deflate-invalid";
-      throw new FrameError(code, `compressed payload is not valid raw DEFLATE: ${text3}`);
-    }
-    if (result.done) break;
-    size2 += result.value.length;
-    if (size2 > limit) {
-      reader.cancel().catch(() => {
-      });
-      throw new FrameError("deflate-too-large", `compressed payload inflates past ${limit} bytes`);
-    }
-    pieces.push(result.value);
-  }
-  const out = new Uint8Array(size2);
-  let offset = 0;
-  for (const piece of pieces) {
-    out.set(piece, offset);
-    offset += piece.length;
-  }
-  return out;
-}
-
-// src/bus/wire.js
-var VERSION = 1;
-var KIND_BATCH = 1;
-var KIND_CHUNK = 2;
-var KIND_PING = 3;
-var KIND_PONG = 4;
-var FLAG_JSON = 1;
-var FLAG_DEFLATE = 2;
-var MAX_TOPIC_BYTES = 255;
-var MAX_PAYLOAD_LEN = 4294967295;
-var HEADER_SIZE = 2;
-var CHUNK_HEADER_SIZE = HEADER_SIZE + 16;
-var PING_FRAME_SIZE = HEADER_SIZE + 8;
-var FrameError = class extends Error {
-  /**
-   * @param {string} code
-   * @param {string} message
-   */
-  constructor(code, message) {
-    super(message);
-    this.name = "FrameError";
-    this.code = code;
-  }
-};
-var MessageTooLarge = class extends Error {
-  /** @param {string} message */
-  constructor(message) {
-    super(message);
-    this.name = "MessageTooLarge";
-  }
-};
-var utf8 = new TextEncoder();
-var strictUtf8 = new TextDecoder("utf-8", { fatal: true });
-var NOT_TOPIC = "\\x00-\\x20.\\x7f\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000";
-var TOPIC = new RegExp(`^[^${NOT_TOPIC}]+(?:\\.[^${NOT_TOPIC}]+)+$`, "u");
-var LONE_SURROGATE = /\p{Cs}/u;
-function checkTopic(topic) {
-  if (typeof topic !== "string" || !TOPIC.test(topic) || LONE_SURROGATE.test(topic)) {
-    throw new TypeError(`invalid topic ${JSON.stringify(topic)}: expected 'plugin.event' without spaces`);
-  }
-  const raw = utf8.encode(topic);
-  if (raw.length > MAX_TOPIC_BYTES) {
-    throw new TypeError(`topic is ${raw.length} bytes, the limit is ${MAX_TOPIC_BYTES}`);
-  }
-  return raw;
-}
-function encodeVarUint(value) {
-  if (!Number.isInteger(value) || value < 0 || value > MAX_PAYLOAD_LEN) {
-    throw new RangeError(`a varuint cannot hold ${value}`);
-  }
-  const encoder = createEncoder();
-  writeVarUint(encoder, value);
-  return toUint8Array(encoder);
-}
-function readVarUint(bytes, pos) {
-  const start = pos;
-  let value = 0;
-  let shift = 0;
-  for (; ; ) {
-    if (pos >= bytes.length) throw new FrameError("truncated-varint", `truncated varint at byte ${start}`);
-    const byte = bytes[pos++];
-    value += (byte & 127) * 2 ** shift;
-    if (byte < 128) {
-      if (byte === 0 && pos - start > 1) throw new FrameError("overlong-varint", `overlong varint at byte ${start}`);
-      if (value > MAX_PAYLOAD_LEN) {
-        throw new FrameError("varint-too-large", `varint at byte ${start} exceeds ${MAX_PAYLOAD_LEN}`);
-      }
-      return [value, pos];
-    }
-    shift += 7;
-    if (shift > 28) throw new FrameError("varint-too-long", `varint at byte ${start} is longer than 5 bytes`);
-  }
-}
-var prefixes = /* @__PURE__ */ new Map();
-function entryPrefix(topic, flags = 0) {
-  const key = `${flags}:${topic}`;
-  let prefix = prefixes.get(key);
-  if (prefix === void 0) {
-    const raw = checkTopic(topic);
-    if (!Number.isInteger(flags) || flags < 0 || flags > 255) {
-      throw new RangeError(`flags must fit in one byte, got ${flags}`);
-    }
-    prefix = new Uint8Array(2 + raw.length);
-    prefix[0] = flags;
-    prefix[1] = raw.length;
-    prefix.set(raw, 2);
-    if (prefixes.size >= 1024) prefixes.clear();
-    prefixes.set(key, prefix);
-  }
-  return prefix;
-}
-function entrySize(prefix, payloadLength) {
-  return prefix.length + varUintSize(payloadLength) + payloadLength;
-}
-function varUintSize(value) {
-  let size2 = 1;
-  while (value >= 128) {
-    value = Math.floor(value / 128);
-    size2++;
-  }
-  return size2;
-}
-function encodeEntry(topic, payload, flags = 0) {
-  const encoder = createEncoder();
-  writeUint8Array(encoder, entryPrefix(topic, flags));
-  writeVarUint(encoder, payload.length);
-  writeUint8Array(encoder, payload);
-  return toUint8Array(encoder);
-}
-function encodeJson(value) {
-  return utf8.encode(JSON.stringify(value));
-}
-var BatchWriter = class {
-  /** @param {number} maxFrameSize */
-  constructor(maxFrameSize) {
-    this.maxFrameSize = maxFrameSize;
-    this.size = 0;
-    this._frames = [];
-    this._batch = newBatch();
-    this._count = 0;
-    this._prefix = null;
-  }
-  /**
-   * Write an entry: `prefix` from entryPrefix(), then the payload. The entry
-   * must fit in a frame (entrySize + HEADER_SIZE <= maxFrameSize).
-   * @param {Uint8Array} prefix
-   * @param {Uint8Array} payload
-   */
-  add(prefix, payload) {
-    const n = payload.length;
-    if (this._count && this._prefix !== null && sameBytes(prefix, this._prefix)) {
-      const wire2 = 2 + varUintSize(n) + n;
-      if (length(this._batch) + wire2 <= this.maxFrameSize) {
-        writeUint8(this._batch, prefix[0]);
-        writeUint8(this._batch, 0);
-        writeVarUint(this._batch, n);
-        writeUint8Array(this._batch, payload);
-        this._count++;
-        this.size += wire2;
-        return;
-      }
-      this._seal();
-    }
-    let wire = entrySize(prefix, n);
-    if (this._count && length(this._batch) + wire > this.maxFrameSize) this._seal();
-    if (!this._count) {
-      wire += HEADER_SIZE;
-      if (wire > this.maxFrameSize) {
-        throw new RangeError(`an entry of ${wire - HEADER_SIZE} bytes does not fit in a frame`);
-      }
-    }
-    writeUint8Array(this._batch, prefix);
-    writeVarUint(this._batch, n);
-    writeUint8Array(this._batch, payload);
-    this._prefix = prefix;
-    this._count++;
-    this.size += wire;
-  }
-  /**
-   * Queue ready-made frames of one message after everything added so far.
-   * Returns the bytes that `size` grew by.
-   * @param {Uint8Array[]} frames
-   */
-  addFrames(frames) {
-    if (!frames.length) throw new RangeError("a message has at least one frame");
-    this._seal();
-    let added = 0;
-    frames.forEach((frame, i) => {
-      this._frames.push([frame, i === frames.length - 1 ? 1 : 0]);
-      added += frame.length;
-    });
-    this.size += added;
-    return added;
-  }
-  /**
-   * The next frame to send and how many messages it completes; null when empty.
-   * @returns {[Uint8Array, number] | null}
-   */
-  pop() {
-    const queued = this._frames.shift();
-    if (queued !== void 0) {
-      this.size -= queued[0].length;
-      return queued;
-    }
-    if (!this._count) return null;
-    const frame = toUint8Array(this._batch);
-    const count = this._count;
-    this._batch = newBatch();
-    this._count = 0;
-    this.size = 0;
-    return [frame, count];
-  }
-  /** Drop everything held. */
-  clear() {
-    this._frames = [];
-    this._batch = newBatch();
-    this._count = 0;
-    this.size = 0;
-    this._prefix = null;
-  }
-  _seal() {
-    if (this._count) {
-      this._frames.push([toUint8Array(this._batch), this._count]);
-      this._batch = newBatch();
-      this._count = 0;
-    }
-  }
-};
-function newBatch() {
-  const encoder = createEncoder();
-  writeUint8(encoder, VERSION);
-  writeUint8(encoder, KIND_BATCH);
-  return encoder;
-}
-function sameBytes(a, b) {
-  if (a === b) return true;
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-function batchFrame(entries) {
-  const writer = new BatchWriter(Number.MAX_SAFE_INTEGER);
-  for (const data of entries) {
-    const { topic, payload, flags } = decodeEntry(data);
-    writer.add(entryPrefix(topic, flags), payload);
-  }
-  const frame = writer.pop();
-  if (frame === null) throw new RangeError("a batch frame holds at least one entry");
-  return frame[0];
-}
-function pingLike(kind2, token) {
-  const frame = new Uint8Array(PING_FRAME_SIZE);
-  frame[0] = VERSION;
-  frame[1] = kind2;
-  new DataView(frame.buffer).setFloat64(HEADER_SIZE, token);
-  return frame;
-}
-function pingFrame(token) {
-  return pingLike(KIND_PING, token);
-}
-function pongFrame(token) {
-  return pingLike(KIND_PONG, token);
-}
-function decodeFrame(data) {
-  if (data.length < HEADER_SIZE) {
-    throw new FrameError("short-header", `frame of ${data.length} bytes is shorter than the header`);
-  }
-  const version = data[0];
-  const kind2 = data[1];
-  if (version !== VERSION) throw new FrameError("version", `unsupported frame version ${version}`);
-  if (kind2 === KIND_BATCH) return { kind: "batch", entries: decodeEntries(data, HEADER_SIZE) };
-  if (kind2 === KIND_CHUNK) return decodeChunk(data);
-  if (kind2 === KIND_PING || kind2 === KIND_PONG) {
-    if (data.length !== PING_FRAME_SIZE) {
-      throw new FrameError("ping-size", `ping/pong frame must be ${PING_FRAME_SIZE} bytes, got ${data.length}`);
-    }
-    const token = new DataView(data.buffer, data.byteOffset, data.length).getFloat64(HEADER_SIZE);
-    return kind2 === KIND_PING ? { kind: "ping", token } : { kind: "pong", token };
-  }
-  throw new FrameError("kind", `unknown frame kind ${kind2}`);
-}
-function decodeEntry(data) {
-  const entries = decodeEntries(data, 0);
-  if (entries.length !== 1) {
-    throw new FrameError("entry-count", `reassembled message holds ${entries.length} entries, expected 1`);
-  }
-  return entries[0];
-}
-function decodeEntries(data, pos) {
-  const end = data.length;
-  if (pos === end) throw new FrameError("empty-batch", "batch frame holds no message");
-  const entries = [];
-  let topic = "";
-  while (pos < end) {
-    if (pos + 3 > end) throw new FrameError("truncated-header", `truncated message header at byte ${pos}`);
-    const flags = data[pos];
-    const topicLen = data[pos + 1];
-    let topicEnd;
-    if (topicLen) {
-      topicEnd = pos + 2 + topicLen;
-      if (topicEnd >= end) throw new FrameError("truncated-topic", `truncated topic at byte ${pos}`);
-      try {
-        topic = strictUtf8.decode(data.subarray(pos + 2, topicEnd));
-      } catch {
-        throw new FrameError("topic-utf8", `topic at byte ${pos} is not UTF-8`);
-      }
-    } else if (!topic) {
-      throw new FrameError("missing-topic", `empty topic at byte ${pos}`);
-    } else {
-      topicEnd = pos + 2;
-    }
-    const [size2, start] = readVarUint(data, topicEnd);
-    const payloadEnd = start + size2;
-    if (payloadEnd > end) {
-      throw new FrameError("payload-overrun", `payload of ${JSON.stringify(topic)} claims ${size2} bytes past the frame end`);
-    }
-    entries.push({ topic, payload: data.slice(start, payloadEnd), flags });
-    pos = payloadEnd;
-  }
-  return entries;
-}
-function decodeChunk(data) {
-  if (data.length <= CHUNK_HEADER_SIZE) {
-    throw new FrameError("chunk-no-data", `chunk frame of ${data.length} bytes carries no data`);
-  }
-  const view = new DataView(data.buffer, data.byteOffset, data.length);
-  const messageId = view.getUint32(2);
-  const index2 = view.getUint32(6);
-  const count = view.getUint32(10);
-  const total = view.getUint32(14);
-  if (count === 0 || index2 >= count) {
-    throw new FrameError("chunk-index", `chunk index ${index2} out of range for count ${count}`);
-  }
-  if (total < count) {
-    throw new FrameError("chunk-total", `chunked message of ${total} bytes cannot span ${count} chunks`);
-  }
-  return { kind: "chunk", messageId, index: index2, count, total, data: data.slice(CHUNK_HEADER_SIZE) };
-}
-
-// src/bus/bus.js
-var bus_exports = {};
-__export(bus_exports, {
-  Bus: () => Bus,
-  BusClosed: () => BusClosed,
-  BusError: () => BusError,
-  BusFull: () => BusFull,
-  DEFAULTS: () => DEFAULTS,
-  UnknownPeer: () => UnknownPeer,
-  messageJson: () => messageJson
-});
-
-// src/bus/config.js
-var BusError = class extends Error {
-};
-var BusFull = class extends BusError {
-};
-var UnknownPeer = class extends BusError {
-};
-var BusClosed = class extends BusError {
-};
-var DEFAULTS = Object.freeze({
-  maxFrameSize: 65536,
-  maxIncomingFrame: 262144,
-  maxMessageSize: 16 * 1024 * 1024,
-  maxPartialMessages: 8,
-  partialTimeout: 30,
-  reliableQueueBytes: 16 * 1024 * 1024,
-  unorderedQueueMessages: 256,
-  highWater: 262144,
-  lowWater: 65536,
-  pingInterval: 1,
-  rttInterval: 5,
-  deadAfter: 5
-});
-var now = () => performance.now() / 1e3;
-var utf82 = new TextDecoder();
-function messageJson(message) {
-  return JSON.parse(utf82.decode(message.payload));
-}
-
-// src/bus/outbox.js
-var Outbox = class {
-  /**
-   * @param {Bus} bus
-   * @param {ChannelLike} channel
-   */
-  constructor(bus, channel) {
-    this.bus = bus;
-    this.channel = channel;
-  }
-  /** Hand frames to the channel while it has room. */
-  flush() {
-  }
-  /** @param {Uint8Array} frame */
-  _send(frame) {
-    try {
-      this.channel.send(frame);
-    } catch {
-      this.bus.counters.sendErrors++;
-      return false;
-    }
-    this.bus.counters.framesSent++;
-    this.bus.counters.bytesSent += frame.length;
-    return true;
-  }
-  _room() {
-    return this.channel.readyState === "open" && this.channel.bufferedAmount < this.bus.config.highWater;
-  }
-};
-var ReliableOutbox = class extends Outbox {
-  /**
-   * @param {Bus} bus
-   * @param {ChannelLike} channel
-   */
-  constructor(bus, channel) {
-    super(bus, channel);
-    this.writer = new BatchWriter(bus.config.maxFrameSize);
-  }
-  /** @override */
-  flush() {
-    while (this._room()) {
-      const next = this.writer.pop();
-      if (next === null) break;
-      if (!this._send(next[0])) break;
-      this.bus.counters.messagesSent += next[1];
-    }
-  }
-};
-var LatestOutbox = class extends Outbox {
-  /**
-   * @param {Bus} bus
-   * @param {ChannelLike} channel
-   */
-  constructor(bus, channel) {
-    super(bus, channel);
-    this.queue = /* @__PURE__ */ new Map();
-    this.sending = [];
-  }
-  /**
-   * @param {string} topic
-   * @param {{ prefix: Uint8Array, payload: Uint8Array, frames: Uint8Array[] | null }} item
-   */
-  put(topic, item) {
-    if (this.queue.delete(topic)) this.bus.counters.replaced++;
-    else if (this.queue.size >= this.bus.config.unorderedQueueMessages) {
-      const oldest = this.queue.keys().next().value;
-      if (oldest !== void 0) this.queue.delete(oldest);
-      this.bus.counters.overflowed++;
-    }
-    this.queue.set(topic, item);
-  }
-  /** @override */
-  flush() {
-    const config = this.bus.config;
-    while (this._room()) {
-      const frame = this.sending.shift();
-      if (frame !== void 0) {
-        if (!this._send(frame)) return;
-        if (!this.sending.length) this.bus.counters.messagesSent++;
-        continue;
-      }
-      if (!this.queue.size) return;
-      const [topic, first] = this.queue.entries().next().value ?? [];
-      if (topic === void 0 || first === void 0) return;
-      this.queue.delete(topic);
-      if (first.frames !== null) {
-        this.sending = [...first.frames];
-        continue;
-      }
-      const writer = new BatchWriter(config.maxFrameSize);
-      writer.add(first.prefix, first.payload);
-      let count = 1;
-      for (const [key, item] of this.queue) {
-        if (item.frames !== null) break;
-        if (writer.size + entrySize(item.prefix, item.payload.length) > config.maxFrameSize) break;
-        writer.add(item.prefix, item.payload);
-        this.queue.delete(key);
-        count++;
-      }
-      const popped = writer.pop();
-      if (popped === null || !this._send(popped[0])) return;
-      this.bus.counters.messagesSent += count;
-    }
-  }
-};
-var Peer = class {
-  /**
-   * @param {Bus} bus
-   * @param {string} id
-   * @param {ChannelLike} reliable
-   * @param {ChannelLike} unordered
-   */
-  constructor(bus, id2, reliable, unordered) {
-    this.id = id2;
-    this.reliable = new ReliableOutbox(bus, reliable);
-    this.unordered = new LatestOutbox(bus, unordered);
-    const options = {
-      maxMessageSize: bus.config.maxMessageSize,
-      maxPartial: bus.config.maxPartialMessages,
-      timeout: bus.config.partialTimeout
-    };
-    this.reassemblers = [new Reassembler(options), new Reassembler(options)];
-    this.pending = [null, null];
-    this.listeners = [];
-    this.lastHeard = now();
-    this.lastSent = 0;
-    this.lastPing = 0;
-    this.rtt = null;
-    this.dead = false;
-  }
-  /** @returns {Outbox[]} */
-  get outboxes() {
-    return [this.reliable, this.unordered];
-  }
-};
-
-// src/bus/bus.js
-var Bus = class {
-  /**
-   * @param {Partial<BusConfig>} [config]
-   * @param {{ onPeerDead?: (peerId: string) => void }} [options]
-   */
-  constructor(config = {}, options = {}) {
-    this.config = Object.freeze({ ...DEFAULTS, ...config });
-    if (this.config.maxFrameSize < 64) throw new RangeError("maxFrameSize must be at least 64 bytes");
-    if (!(this.config.lowWater >= 0 && this.config.lowWater < this.config.highWater)) {
-      throw new RangeError("lowWater must be below highWater");
-    }
-    this.onPeerDead = options.onPeerDead;
-    this.counters = {
-      framesSent: 0,
-      framesReceived: 0,
-      messagesSent: 0,
-      messagesReceived: 0,
-      bytesSent: 0,
-      bytesReceived: 0,
-      pingsSent: 0,
-      pongsReceived: 0,
-      unknownTopics: 0,
-      malformedFrames: 0,
-      oversizedFrames: 0,
-      partialsEvicted: 0,
-      replaced: 0,
-      overflowed: 0,
-      handlerErrors: 0,
-      sendErrors: 0
-    };
-    this._peers = /* @__PURE__ */ new Map();
-    this._subscribers = /* @__PURE__ */ new Map();
-    this._dirty = /* @__PURE__ */ new Set();
-    this._flushTimer = void 0;
-    this._ticker = void 0;
-    this._progress = [];
-    this._messageId = 0;
-    this._closed = false;
-    this._warned = false;
-  }
-  /** Ids of the peers on the bus. */
-  get peers() {
-    return [...this._peers.keys()];
-  }
-  /**
-   * Put a peer on the bus (replacing an earlier registration of the same id).
-   * Call it as soon as the channels exist, before they open, so that no
-   * frame the other side sends the moment its end opens is missed.
-   * @param {string} peerId
-   * @param {ChannelLike} reliable the `bus` channel (negotiated, id 0)
-   * @param {ChannelLike} unordered the `bus-unordered` channel (negotiated, id 1)
-   */
-  addPeer(peerId, reliable, unordered) {
-    if (this._closed) throw new BusClosed("the bus is closed");
-    this.removePeer(peerId);
-    const peer = new Peer(this, peerId, reliable, unordered);
-    this._peers.set(peerId, peer);
-    peer.outboxes.forEach((outbox, index2) => {
-      const channel = outbox.channel;
-      channel.binaryType = "arraybuffer";
-      channel.bufferedAmountLowThreshold = this.config.lowWater;
-      const listen = (type, listener) => {
-        channel.addEventListener(type, listener);
-        peer.listeners.push([channel, type, listener]);
-      };
-      listen("message", (event) => this._receive(peer, index2, event.data));
-      const wake = () => {
-        if (channel.readyState === "open" && index2 === 0) peer.lastHeard = Math.max(peer.lastHeard, now());
-        outbox.flush();
-        this._wake();
-      };
-      listen("bufferedamountlow", wake);
-      listen("open", () => {
-        peer.lastHeard = now();
-        wake();
-      });
-    });
-    if (this._ticker === void 0) this._ticker = setInterval(() => this._tick(), this.config.pingInterval * 1e3);
-  }
-  /**
-   * Take a peer off the bus, discarding what is queued for it. Idempotent.
-   * @param {string} peerId
-   */
-  removePeer(peerId) {
-    const peer = this._peers.get(peerId);
-    if (peer === void 0) return;
-    this._peers.delete(peerId);
-    for (const [channel, type, listener] of peer.listeners) channel.removeEventListener(type, listener);
-    for (const outbox of peer.outboxes) this._dirty.delete(outbox);
-    this._wake();
-  }
-  /**
-   * Smoothed round-trip time to a peer in seconds; null before the first pong.
-   * @param {string} peerId
-   */
-  rtt(peerId) {
-    return this._known(peerId).rtt;
-  }
-  /**
-   * Subscribe to a topic; returns the function that unsubscribes.
-   * @param {string} topic
-   * @param {Handler} handler
-   */
-  subscribe(topic, handler) {
-    entryPrefix(topic);
-    this._subscribers.set(topic, [...this._subscribers.get(topic) ?? [], handler]);
-    return () => {
-      const left = (this._subscribers.get(topic) ?? []).filter((h) => h !== handler);
-      if (left.length) this._subscribers.set(topic, left);
-      else this._subscribers.delete(topic);
-    };
-  }
-  /**
-   * Queue a message for every peer (or only `to`); return how many peers.
-   * It leaves at the end of the current task, batched with the other
-   * messages of the task. Throws BusFull (reliable; nothing queued),
-   * UnknownPeer, MessageTooLarge, or TypeError for a bad topic.
-   * @param {string} topic
-   * @param {Uint8Array} payload
-   * @param {PublishOptions} [options]
-   */
-  publish(topic, payload, { to, reliable = true, flags = 0 } = {}) {
-    if (flags & FLAG_DEFLATE) throw new TypeError("use send(..., { compress: true }) instead of FLAG_DEFLATE");
-    return this._publish(topic, payload, to, reliable, flags);
-  }
-  /**
-   * @param {string} topic
-   * @param {Uint8Array} payload
-   * @param {string | undefined} to
-   * @param {boolean} reliable
-   * @param {number} flags FLAG_DEFLATE when send() compressed the payload
-   */
-  _publish(topic, payload, to, reliable, flags) {
-    if (this._closed) throw new BusClosed("the bus is closed");
-    const prefix = entryPrefix(topic, flags);
-    const size2 = entrySize(prefix, payload.length);
-    if (size2 > this.config.maxMessageSize) {
-      throw new MessageTooLarge(`a message of ${size2} bytes exceeds the limit of ${this.config.maxMessageSize}`);
-    }
-    const peers = to === void 0 ? [...this._peers.values()] : [this._known(to)];
-    const small = size2 <= this.config.maxFrameSize - HEADER_SIZE;
-    const frames = small ? null : chunkFrames(encodeEntry(topic, payload, flags), this._nextId(), this.config.maxFrameSize);
-    if (!reliable) {
-      for (const peer of peers) {
-        peer.unordered.put(topic, { prefix, payload, frames });
-        this._dirty.add(peer.unordered);
-      }
-    } else {
-      const bytes = frames === null ? size2 : frames.reduce((n, f) => n + f.length, 0);
-      for (const peer of peers) {
-        const queued = peer.reliable.writer.size;
-        if (queued && queued + bytes > this.config.reliableQueueBytes) {
-          throw new BusFull(`the reliable queue to ${peer.id} holds ${queued} bytes`);
-        }
-      }
-      for (const peer of peers) {
-        if (frames === null) peer.reliable.writer.add(prefix, payload);
-        else peer.reliable.writer.addFrames(frames);
-        this._dirty.add(peer.reliable);
-      }
-    }
-    this._scheduleFlush();
-    return peers.length;
-  }
-  /**
-   * publish() a JSON value, flagged as JSON on the wire.
-   * @param {string} topic
-   * @param {unknown} value
-   * @param {PublishOptions} [options]
-   */
-  publishJson(topic, value, options = {}) {
-    return this.publish(topic, encodeJson(value), { ...options, flags: (options.flags ?? 0) | FLAG_JSON });
-  }
-  /**
-   * Reliable publish that waits for queue room instead of throwing BusFull;
-   * `compress` deflates the payload on the wire (worth it for large,
-   * repetitive payloads such as document states). Compressing takes a
-   * while: a message published meanwhile may leave first; await send()
-   * before publishing what must follow it.
-   * @param {string} topic
-   * @param {Uint8Array} payload
-   * @param {{ to?: string, flags?: number, compress?: boolean }} [options]
-   */
-  async send(topic, payload, { to, flags = 0, compress = false } = {}) {
-    if (compress) {
-      if (flags & FLAG_DEFLATE) throw new TypeError("compress already sets FLAG_DEFLATE");
-      payload = await deflate(payload);
-      flags |= FLAG_DEFLATE;
-    }
-    for (; ; ) {
-      try {
-        return this._publish(topic, payload, to, true, flags);
-      } catch (error) {
-        if (!(error instanceof BusFull)) throw error;
-        await new Promise((resolve) => this._progress.push(() => resolve(void 0)));
-      }
-    }
-  }
-  /**
-   * Wait until the reliable queues (all, or `to`'s) are handed to their channels.
-   * @param {string} [to]
-   */
-  async drain(to) {
-    for (; ; ) {
-      const peers = to === void 0 ? [...this._peers.values()] : [this._known(to)];
-      if (peers.every((peer) => peer.reliable.writer.size === 0)) return;
-      await new Promise((resolve) => this._progress.push(() => resolve(void 0)));
-    }
-  }
-  /** Forget every peer and stop the liveness check. */
-  close() {
-    this._closed = true;
-    for (const id2 of [...this._peers.keys()]) this.removePeer(id2);
-    clearTimeout(this._flushTimer);
-    clearInterval(this._ticker);
-    this._ticker = void 0;
-  }
-  // -- internals ---------------------------------------------------------
-  _nextId() {
-    const id2 = this._messageId;
-    this._messageId = this._messageId + 1 >>> 0;
-    return id2;
-  }
-  /** @param {string} peerId */
-  _known(peerId) {
-    const peer = this._peers.get(peerId);
-    if (peer === void 0) throw new UnknownPeer(`no peer ${peerId} on the bus`);
-    return peer;
-  }
-  _scheduleFlush() {
-    if (this._flushTimer === void 0) this._flushTimer = setTimeout(() => this._flush(), 0);
-  }
-  _flush() {
-    this._flushTimer = void 0;
-    const dirty = [...this._dirty];
-    this._dirty.clear();
-    const at = now();
-    for (const outbox of dirty) {
-      const before2 = this.counters.framesSent;
-      outbox.flush();
-      if (this.counters.framesSent !== before2) {
-        for (const peer of this._peers.values()) if (peer.outboxes.includes(outbox)) peer.lastSent = at;
-      }
-    }
-    this._wake();
-  }
-  _wake() {
-    for (const wake of this._progress.splice(0)) wake();
-  }
-  /**
-   * @param {Peer} peer
-   * @param {number} index 0 reliable, 1 unordered
-   * @param {unknown} data
-   */
-  _receive(peer, index2, data) {
-    peer.lastHeard = now();
-    peer.dead = false;
-    if (typeof data === "string") return this._reject(peer, "text frame", true);
-    const bytes = data instanceof Uint8Array ? data : new Uint8Array(
-      /** @type {ArrayBuffer} */
-      data
-    );
-    if (bytes.length > this.config.maxIncomingFrame) return this._reject(peer, `frame of ${bytes.length} bytes`, false);
-    let entries;
-    try {
-      const frame = decodeFrame(bytes);
-      if (frame.kind === "ping" || frame.kind === "pong") {
-        if (frame.kind === "ping") {
-          peer.outboxes[index2]._send(pongFrame(frame.token));
-          return;
-        }
-        this.counters.pongsReceived++;
-        const sample = now() - frame.token;
-        if (sample >= 0 && sample < 60) peer.rtt = peer.rtt === null ? sample : 0.875 * peer.rtt + 0.125 * sample;
-        return;
-      }
-      this.counters.framesReceived++;
-      this.counters.bytesReceived += bytes.length;
-      if (frame.kind === "batch") entries = frame.entries;
-      else {
-        const reassembler = peer.reassemblers[index2];
-        const evicted = reassembler.evicted;
-        try {
-          const entry = reassembler.add(frame);
-          entries = entry === null ? [] : [entry];
-        } finally {
-          this.counters.partialsEvicted += reassembler.evicted - evicted;
-        }
-      }
-    } catch (error) {
-      if (!(error instanceof FrameError)) throw error;
-      return this._reject(peer, error.message, true);
-    }
-    for (const entry of entries) this._deliver(peer, index2, entry);
-  }
-  /**
-   * Deliver one entry, after any earlier one of the channel still inflating.
-   * @param {Peer} peer
-   * @param {number} index
-   * @param {import("./wire.js").Entry} entry
-   */
-  _deliver(peer, index2, entry) {
-    this.counters.messagesReceived++;
-    const handlers = this._subscribers.get(entry.topic);
-    if (handlers === void 0) {
-      this.counters.unknownTopics++;
-      return;
-    }
-    const reliable = index2 === 0;
-    const pending = peer.pending[index2];
-    if (!(entry.flags & FLAG_DEFLATE) && pending === null) {
-      this._call(handlers, { topic: entry.topic, payload: entry.payload, sender: peer.id, reliable, flags: entry.flags });
-      return;
-    }
-    const done = (pending ?? Promise.resolve()).then(async () => {
-      let payload = entry.payload;
-      if (entry.flags & FLAG_DEFLATE) {
-        try {
-          payload = await inflate(payload, this.config.maxMessageSize);
-        } catch (error) {
-          if (!(error instanceof FrameError)) throw error;
-          this._reject(peer, `${entry.topic}: ${error.message}`, true);
-          return;
-        }
-      }
-      const now2 = this._subscribers.get(entry.topic) ?? [];
-      this._call(now2, { topic: entry.topic, payload, sender: peer.id, reliable, flags: entry.flags & ~FLAG_DEFLATE });
-    });
-    peer.pending[index2] = done;
-    done.finally(() => {
-      if (peer.pending[index2] === done) peer.pending[index2] = null;
-    });
-  }
-  /**
-   * @param {Handler[]} handlers
-   * @param {Message} message
-   */
-  _call(handlers, message) {
-    for (const handler of handlers) {
-      try {
-        const result = handler(message);
-        if (result instanceof Promise) {
-          result.catch((error) => {
-            this.counters.handlerErrors++;
-            console.error("bus: handler failed", error);
-          });
-        }
-      } catch (error) {
-        this.counters.handlerErrors++;
-        console.error("bus: handler failed", error);
-      }
-    }
-  }
-  /**
-   * @param {Peer} peer
-   * @param {string} reason
-   * @param {boolean} malformed
-   */
-  _reject(peer, reason, malformed) {
-    if (malformed) this.counters.malformedFrames++;
-    else this.counters.oversizedFrames++;
-    if (!this._warned) {
-      this._warned = true;
-      console.warn(`bus: dropped a frame from ${peer.id}: ${reason}`);
-    }
-  }
-  _tick() {
-    const at = now();
-    const config = this.config;
-    for (const peer of this._peers.values()) {
-      const unordered = peer.unordered.channel;
-      if (unordered.readyState !== "open") continue;
-      if (!peer.dead && at - peer.lastHeard > config.deadAfter) {
-        peer.dead = true;
-        try {
-          this.onPeerDead?.(peer.id);
-        } catch (error) {
-          console.error("bus: onPeerDead failed", error);
-        }
-      }
-      if (at - peer.lastSent >= config.pingInterval || at - peer.lastPing >= config.rttInterval) {
-        if (peer.unordered._send(pingFrame(at))) {
-          peer.lastPing = at;
-          this.counters.pingsSent++;
-        }
-      }
-    }
-  }
-};
-
-// src/signaling/client.js
-var client_exports = {};
-__export(client_exports, {
-  CLOSE_KEEP_PLACE: () => CLOSE_KEEP_PLACE,
-  CLOSE_LEAVE: () => CLOSE_LEAVE,
-  CLOSE_REPLACED: () => CLOSE_REPLACED,
-  FATAL_CODES: () => FATAL_CODES,
-  SignalingClient: () => SignalingClient,
-  SignalingError: () => SignalingError,
-  VERSION: () => VERSION2,
-  backoffDelay: () => backoffDelay
-});
-var VERSION2 = 1;
-var CLOSE_REPLACED = 4001;
-var CLOSE_LEAVE = 1e3;
-var CLOSE_KEEP_PLACE = 4e3;
-var FATAL_CODES = Object.freeze(
-  /* @__PURE__ */ new Set([
-    "token-required",
-    "token-invalid",
-    "token-expired",
-    "token-wrong-room",
-    "unsupported-version",
-    "invalid",
-    "room-full",
-    "too-many-rooms"
-  ])
-);
-var SignalingError = class extends Error {
-  /**
-   * @param {string} message
-   * @param {string} [code]
-   */
-  constructor(message, code = "unreachable") {
-    super(message);
-    this.name = "SignalingError";
-    this.code = code;
-  }
-};
-var OPEN = 1;
-var HEARTBEAT_ID = "avacollab-heartbeat";
-function backoffDelay(backoff, attempt) {
-  const ceiling = Math.min(backoff.maximum, backoff.initial * backoff.factor ** attempt);
-  return ceiling / 2 + Math.random() * ceiling / 2;
-}
-var SignalingClient = class {
-  /**
-   * @param {string} url the server's WebSocket URL, e.g. ws://127.0.0.1:8765/ws
-   * @param {string} room
-   * @param {SignalingOptions} [options]
-   */
-  constructor(url, room, options = {}) {
-    this.url = url;
-    this.room = room;
-    this.name = options.name ?? "";
-    this.token = options.token;
-    this.onMessage = options.onMessage;
-    this.onState = options.onState;
-    const socketClass = options.WebSocket ?? /** @type {any} */
-    globalThis.WebSocket;
-    if (typeof socketClass !== "function") {
-      throw new TypeError("no WebSocket class: pass options.WebSocket (in Node 20, the ws package's)");
-    }
-    this._WebSocket = socketClass;
-    this.heartbeat = options.heartbeat ?? 10;
-    this.backoff = { initial: 0.25, maximum: 10, factor: 2, ...options.backoff };
-    this.connectTimeout = options.connectTimeout ?? 10;
-    this.maxBuffered = options.maxBuffered ?? 256;
-    this.welcome = { type: "welcome" };
-    this.reconnects = 0;
-    this._resume = void 0;
-    this._ws = null;
-    this._buffer = [];
-    this._joined = false;
-    this._closing = false;
-    this._nextId = 0;
-    this._lastHeard = 0;
-    this._heartbeatTimer = void 0;
-    this._retryTimer = void 0;
-    this._joinedWaiters = [];
-  }
-  /** Our id in the room (the same across reconnects when resume works). */
-  get peerId() {
-    return String(this.welcome.peer ?? "");
-  }
-  /** Joined, with an open connection. */
-  get connected() {
-    return this._joined && this._ws !== null && this._ws.readyState === OPEN;
-  }
-  /**
-   * Join the room and keep the membership alive; resolve with the welcome.
-   * Rejects with a SignalingError if the first join fails: a wrong URL or a
-   * refused token should be reported now, not retried forever.
-   * @returns {Promise<SignalingMessage>}
-   */
-  async connect() {
-    this._closing = false;
-    await this._open();
-    this._startHeartbeat();
-    return this.welcome;
-  }
-  /**
-   * Leave the room (unless `leave` is false: then the server keeps our place
-   * for its resume grace) and stop reconnecting.
-   * @param {{ leave?: boolean }} [options]
-   */
-  close({ leave = true } = {}) {
-    this._closing = true;
-    clearTimeout(this._retryTimer);
-    this._stopHeartbeat();
-    const ws = this._ws;
-    this._ws = null;
-    this._joined = false;
-    if (ws !== null && ws.readyState === OPEN) {
-      if (leave) ws.send(JSON.stringify({ type: "leave" }));
-      ws.close(leave ? CLOSE_LEAVE : CLOSE_KEEP_PLACE);
-    }
-    this.onState?.("closed");
-  }
-  /**
-   * Send a message, or buffer it until the next welcome if we are reconnecting.
-   * @param {SignalingMessage} message
-   */
-  send(message) {
-    const text3 = JSON.stringify(message);
-    const ws = this._ws;
-    if (ws === null || ws.readyState !== OPEN || !this._joined) {
-      this._buffer.push(text3);
-      if (this._buffer.length > this.maxBuffered) this._buffer.shift();
-      return;
-    }
-    ws.send(text3);
-  }
-  /**
-   * Send an offer, answer or candidate to one member of the room.
-   * @param {"offer" | "answer" | "candidate"} type
-   * @param {string} to
-   * @param {Record<string, unknown>} body `sdp`, or `candidate`
-   */
-  relay(type, to, body) {
-    this.send({ ...body, type, to });
-  }
-  /**
-   * Resolve once joined (again). Bound it with a timeout of your own.
-   * @returns {Promise<void>}
-   */
-  waitConnected() {
-    if (this.connected) return Promise.resolve();
-    return new Promise((resolve) => this._joinedWaiters.push(resolve));
-  }
-  // -- internals ---------------------------------------------------------
-  /**
-   * Open a connection and join; resolve with it once welcomed.
-   * @returns {Promise<WebSocketLike>}
-   */
-  _open() {
-    return new Promise((resolve, reject) => {
-      let ws;
-      try {
-        ws = new this._WebSocket(this.url);
-      } catch (error) {
-        reject(new SignalingError(`cannot reach ${this.url}: ${error}`));
-        return;
-      }
-      let settled = false;
-      const fail = (error) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        try {
-          ws.close();
-        } catch {
-        }
-        reject(error);
-      };
-      const timer = setTimeout(
-        () => fail(new SignalingError(`no welcome from ${this.url} within ${this.connectTimeout} s`)),
-        this.connectTimeout * 1e3
-      );
-      ws.addEventListener("open", () => {
-        const join = (
-          /** @type {SignalingMessage} */
-          { type: "join", room: this.room, id: ++this._nextId }
-        );
-        if (this.name) join.name = this.name;
-        if (this.token) join.token = this.token;
-        if (this._resume) join.resume = this._resume;
-        ws.send(JSON.stringify({ type: "hello", version: VERSION2 }));
-        ws.send(JSON.stringify(join));
-      });
-      ws.addEventListener("error", () => fail(new SignalingError(`cannot reach ${this.url}`)));
-      ws.addEventListener("close", (event) => {
-        if (!settled) fail(new SignalingError(`${this.url} closed the connection while joining (${event.code})`));
-        else this._lost(ws, event.code);
-      });
-      ws.addEventListener("message", (event) => {
-        this._lastHeard = Date.now();
-        const message = parse(event.data);
-        if (message === null) return;
-        if (!settled) {
-          if (message.type === "welcome") {
-            settled = true;
-            clearTimeout(timer);
-            this._welcomed(ws, message);
-            resolve(ws);
-          } else if (message.type === "error") {
-            fail(new SignalingError(`join refused: ${message.message}`, String(message.code)));
-          }
-          return;
-        }
-        if (ws !== this._ws) return;
-        if (message.type === "ice-servers") this.welcome.iceServers = message.iceServers ?? [];
-        if (message.type === "pong" && message.id === HEARTBEAT_ID) return;
-        this._deliver(message);
-      });
-    });
-  }
-  /**
-   * @param {WebSocketLike} ws
-   * @param {SignalingMessage} welcome
-   */
-  _welcomed(ws, welcome) {
-    this.welcome = welcome;
-    this._resume = welcome.resume;
-    this._ws = ws;
-    this._joined = true;
-    for (const text3 of this._buffer.splice(0)) ws.send(text3);
-    for (const wake of this._joinedWaiters.splice(0)) wake();
-    this.onState?.("connected");
-  }
-  _startHeartbeat() {
-    this._stopHeartbeat();
-    this._lastHeard = Date.now();
-    this._heartbeatTimer = setInterval(() => {
-      const ws = this._ws;
-      if (ws === null || ws.readyState !== OPEN) return;
-      if (Date.now() - this._lastHeard > 2 * this.heartbeat * 1e3) {
-        this._lost(ws, 1006);
-        ws.close(CLOSE_KEEP_PLACE);
-        return;
-      }
-      ws.send(JSON.stringify({ type: "ping", id: HEARTBEAT_ID }));
-    }, this.heartbeat * 1e3);
-  }
-  _stopHeartbeat() {
-    clearInterval(this._heartbeatTimer);
-    this._heartbeatTimer = void 0;
-  }
-  /**
-   * The connection ended without close() being called.
-   * @param {WebSocketLike} ws
-   * @param {number} code
-   */
-  _lost(ws, code) {
-    if (this._closing || ws !== this._ws) return;
-    this._ws = null;
-    this._joined = false;
-    this._stopHeartbeat();
-    if (code === CLOSE_REPLACED) {
-      this._closing = true;
-      this.onState?.("closed");
-      return;
-    }
-    this.onState?.("reconnecting");
-    this._retry(0);
-  }
-  /** @param {number} attempt */
-  _retry(attempt) {
-    if (this._closing) return;
-    this._retryTimer = setTimeout(async () => {
-      if (this._closing) return;
-      let ws;
-      try {
-        ws = await this._open();
-      } catch (error) {
-        if (this._closing) return;
-        const code = error instanceof SignalingError ? error.code : "unreachable";
-        if (code.startsWith("token")) {
-          this._closing = true;
-          this.onState?.("closed");
-          return;
-        }
-        this._retry(attempt + 1);
-        return;
-      }
-      if (this._closing) {
-        ws.close(CLOSE_LEAVE);
-        return;
-      }
-      this.reconnects++;
-      this._startHeartbeat();
-      this._deliver({ ...this.welcome, type: "welcome" });
-    }, backoffDelay(this.backoff, attempt) * 1e3);
-  }
-  /** @param {SignalingMessage} message */
-  _deliver(message) {
-    try {
-      const result = this.onMessage?.(message);
-      if (result instanceof Promise) result.catch((error) => console.error("signaling: handler failed", error));
-    } catch (error) {
-      console.error("signaling: handler failed", error);
-    }
-  }
-};
-function parse(data) {
-  if (typeof data !== "string") return null;
-  try {
-    const value = JSON.parse(data);
-    return value !== null && typeof value === "object" && !Array.isArray(value) && typeof value.type === "string" ? value : null;
-  } catch {
-    return null;
-  }
-}
-
-// src/session/session.js
-var session_exports = {};
-__export(session_exports, {
-  ANSWER: () => ANSWER,
-  BYE: () => BYE,
-  LinkError: () => LinkError,
-  OFFER: () => OFFER,
-  PeerLink: () => PeerLink,
-  RELIABLE: () => RELIABLE,
-  RENEGOTIATE: () => RENEGOTIATE,
-  Session: () => Session,
-  UNORDERED: () => UNORDERED,
-  checkSdp: () => checkSdp,
-  iceServersFromWelcome: () => iceServersFromWelcome,
-  isOfferer: () => isOfferer,
-  parseRenegotiate: () => parseRenegotiate
-});
-
-// src/session/link.js
-var RELIABLE = Object.freeze({ label: "bus", options: { negotiated: true, id: 0 } });
-var UNORDERED = Object.freeze({
-  label: "bus-unordered",
-  options: { negotiated: true, id: 1, ordered: false, maxRetransmits: 0 }
-});
-var sleep = (seconds) => new Promise((resolve) => setTimeout(resolve, seconds * 1e3));
-var utf83 = new TextEncoder();
-var LinkError = class extends Error {
-  /**
-   * @param {string} message
-   * @param {"timeout" | "error" | "failed"} reason
-   */
-  constructor(message, reason = "error") {
-    super(message);
-    this.name = "LinkError";
-    this.reason = reason;
-  }
-};
-function isOfferer(ours, theirs) {
-  return ours < theirs;
-}
-function checkSdp(sdp, maxBytes) {
-  if (typeof sdp !== "string" || sdp.length > maxBytes || utf83.encode(sdp).length > maxBytes) return null;
-  return /^m=application /m.test(sdp) ? sdp : null;
-}
-async function route(link) {
-  try {
-    const stats = await Promise.race([link.pc.getStats(), sleep(1).then(() => null)]);
-    let found = null;
-    stats?.forEach((report) => {
-      if (report.type === "transport" && report.selectedCandidatePairId) {
-        const pair = stats.get(report.selectedCandidatePairId);
-        found = stats.get(pair?.localCandidateId)?.candidateType ?? null;
-      }
-    });
-    return found;
-  } catch {
-    return null;
-  }
-}
-var PeerLink = class {
-  /**
-   * @param {Session} session
-   * @param {string} peerId
-   * @param {boolean} offerer
-   */
-  constructor(session, peerId, offerer) {
-    this.peerId = peerId;
-    this.offerer = offerer;
-    this.session = session;
-    const PC = session._RTCPeerConnection;
-    this.pc = new PC({
-      iceServers: session.iceServers,
-      iceTransportPolicy: session.relayOnly ? "relay" : "all",
-      bundlePolicy: "max-bundle"
-    });
-    this.reliable = this.pc.createDataChannel(RELIABLE.label, RELIABLE.options);
-    this.unordered = this.pc.createDataChannel(UNORDERED.label, UNORDERED.options);
-    this.senders = /* @__PURE__ */ new Map();
-    this.closed = false;
-    this._waiters = /* @__PURE__ */ new Set();
-  }
-  get isOpen() {
-    return this.reliable.readyState === "open" && this.unordered.readyState === "open";
-  }
-  /**
-   * Make an offer (offerer only), with a receiving m-line for each kind in
-   * `receive` that no unnegotiated local track provides; resolve with its SDP.
-   * @param {string[]} [receive]
-   */
-  async createOffer(receive = []) {
-    if (!this.offerer) throw new LinkError("only the offerer makes offers");
-    if (this.pc.signalingState !== "stable") throw new LinkError("an offer is already pending");
-    const unmatched = /* @__PURE__ */ new Map();
-    for (const kind2 of this.wantedReceivers()) unmatched.set(kind2, (unmatched.get(kind2) ?? 0) + 1);
-    for (const kind2 of receive) {
-      const left = unmatched.get(kind2) ?? 0;
-      if (left > 0) unmatched.set(kind2, left - 1);
-      else this.pc.addTransceiver(kind2, { direction: "recvonly" });
-    }
-    await this.pc.setLocalDescription(await this.pc.createOffer());
-    return this._gathered();
-  }
-  /**
-   * Apply the offerer's SDP (answerer only); resolve with the answer's SDP.
-   * @param {string} sdp
-   */
-  async acceptOffer(sdp) {
-    if (this.offerer) throw new LinkError("the offerer does not accept offers");
-    await this.pc.setRemoteDescription({ type: "offer", sdp });
-    await this.pc.setLocalDescription(await this.pc.createAnswer());
-    return this._gathered();
-  }
-  /**
-   * Apply the answerer's SDP (offerer only, after createOffer).
-   * @param {string} sdp
-   */
-  async acceptAnswer(sdp) {
-    if (!this.offerer || this.pc.signalingState !== "have-local-offer") throw new LinkError("no offer is pending");
-    await this.pc.setRemoteDescription({ type: "answer", sdp });
-  }
-  /** Kinds of local tracks not yet in any negotiated m-line (the answerer's request). */
-  wantedReceivers() {
-    return this.pc.getTransceivers().filter((t) => t.mid === null && t.direction !== "stopped" && t.sender.track !== null).map((t) => (
-      /** @type {MediaStreamTrack} */
-      t.sender.track.kind
-    ));
-  }
-  /**
-   * Resolve when both channels are open; reject when the connection fails or
-   * closes, or after `timeout` seconds.
-   * @param {number} timeout
-   * @returns {Promise<void>}
-   */
-  waitOpen(timeout) {
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        if (this.isOpen) finish(null);
-        else if (this.closed || this.pc.connectionState === "failed" || this.pc.connectionState === "closed") {
-          finish(new LinkError(`connection to ${this.peerId} ${this.closed ? "closed" : this.pc.connectionState}`, "failed"));
-        }
-      };
-      const timer = setTimeout(() => {
-        const pc = this.pc;
-        finish(
-          new LinkError(
-            `connection to ${this.peerId} not open after ${timeout} s (signaling ${pc.signalingState}, ICE ${pc.iceConnectionState}, connection ${pc.connectionState})`,
-            "timeout"
-          )
-        );
-      }, timeout * 1e3);
-      const sources = [
-        [this.reliable, "open"],
-        [this.unordered, "open"],
-        [this.reliable, "close"],
-        [this.pc, "connectionstatechange"]
-      ];
-      const finish = (error) => {
-        clearTimeout(timer);
-        for (const [target, type] of sources) target.removeEventListener(type, check);
-        this._waiters.delete(check);
-        if (error === null) resolve();
-        else reject(error);
-      };
-      for (const [target, type] of sources) target.addEventListener(type, check);
-      this._waiters.add(check);
-      check();
-    });
-  }
-  close() {
-    if (this.closed) return;
-    this.closed = true;
-    try {
-      this.pc.close();
-    } catch {
-    }
-    for (const check of [...this._waiters]) check();
-  }
-  /** The local description once gathering is complete (or given up on). */
-  async _gathered() {
-    const pc = this.pc;
-    if (pc.iceGatheringState !== "complete") {
-      await new Promise((resolve) => {
-        const finish = () => {
-          clearTimeout(timer);
-          pc.removeEventListener("icegatheringstatechange", changed);
-          this._waiters.delete(changed);
-          resolve(void 0);
-        };
-        const changed = () => {
-          if (pc.iceGatheringState === "complete" || this.closed) finish();
-        };
-        const timer = setTimeout(finish, this.session.gatherTimeout * 1e3);
-        pc.addEventListener("icegatheringstatechange", changed);
-        this._waiters.add(changed);
-      });
-    }
-    if (this.closed) throw new LinkError(`connection to ${this.peerId} closed`, "failed");
-    const sdp = (
-      /** @type {RTCSessionDescription} */
-      pc.localDescription.sdp
-    );
-    return this.session._localSdp(sdp, this.peerId);
-  }
-};
-var Peer2 = class {
-  /**
-   * @param {string} id
-   * @param {string} name
-   * @param {boolean} offerer
-   */
-  constructor(id2, name, offerer) {
-    this.id = id2;
-    this.name = name;
-    this.offerer = offerer;
-    this.link = null;
-    this.connected = false;
-    this.lost = false;
-    this.gone = false;
-    this.failures = 0;
-    this.connecting = false;
-    this.offerTimer = void 0;
-    this.negotiating = false;
-    this.dirty = false;
-    this.receive = [];
-    this.serves = 0;
-    this.early = null;
-    this.answer = null;
-    this.asked = 0;
-    this.askAgain = false;
-    this.requests = 0;
-  }
-};
-
-// src/session/negotiation.js
-var RENEGOTIATE = "session.renegotiate";
-var OFFER = "session.offer";
-var ANSWER = "session.answer";
-var KINDS = /* @__PURE__ */ new Set(["audio", "video"]);
-function parseRenegotiate(body, maxReceive) {
-  if (body === null || typeof body !== "object" || Array.isArray(body)) return null;
-  const { seq, receive } = (
-    /** @type {any} */
-    body
-  );
-  if (!Number.isSafeInteger(seq) || seq < 0 || !Array.isArray(receive) || receive.length > maxReceive) return null;
-  return { seq, receive: receive.filter((kind2) => typeof kind2 === "string" && KINDS.has(kind2)) };
-}
-async function connect(session, peer) {
-  if (peer.connecting) return;
-  peer.connecting = true;
-  try {
-    while (!peer.gone && !session._closing) {
-      if (peer.failures > session.maxRetries) {
-        session._emit("link-failed", {
-          peer: peer.id,
-          reason: "gave-up",
-          attempt: peer.failures,
-          final: true,
-          error: `no connection after ${peer.failures} attempts`
-        });
-        return;
-      }
-      if (peer.failures) {
-        const ceiling = Math.min(session.retryBackoff.maximum, session.retryBackoff.initial * 2 ** (peer.failures - 1));
-        await sleep(ceiling / 2 + Math.random() * ceiling / 2);
-        if (peer.gone || session._closing) return;
-      }
-      session._dropLink(peer);
-      const link = session._newLink(peer);
-      try {
-        const sdp = await link.createOffer();
-        if (peer.link !== link) throw new LinkError("replaced", "failed");
-        session.signaling.relay("offer", peer.id, { sdp });
-        await link.waitOpen(session.connectTimeout);
-      } catch (error) {
-        if (peer.gone || session._closing) return;
-        peer.failures++;
-        session._reportFailure(peer, error);
-        continue;
-      }
-      session._opened(peer, link);
-      return;
-    }
-  } finally {
-    peer.connecting = false;
-  }
-}
-function awaitOffer(session, peer) {
-  clearTimeout(peer.offerTimer);
-  peer.offerTimer = setTimeout(() => {
-    session._emit("link-failed", {
-      peer: peer.id,
-      reason: "timeout",
-      attempt: 0,
-      final: false,
-      error: `no offer from ${peer.id} within ${session.connectTimeout} s`
-    });
-  }, session.connectTimeout * 1e3);
-}
-async function onOffer(session, sender, body) {
-  const sdp = checkSdp(body, session.maxSdpBytes);
-  let peer = session._peers.get(sender);
-  if (sdp === null || !sender) {
-    console.warn("session: offer refused from", sender);
-    return;
-  }
-  if (peer === void 0) {
-    peer = new Peer2(sender, "", isOfferer(session.peerId, sender));
-    session._peers.set(sender, peer);
-  }
-  if (peer.offerer || peer.gone) {
-    console.warn("session: offer ignored from", sender);
-    return;
-  }
-  clearTimeout(peer.offerTimer);
-  session._dropLink(peer);
-  const link = session._newLink(peer);
-  try {
-    const answer = await link.acceptOffer(sdp);
-    if (peer.link !== link) return;
-    session.signaling.relay("answer", peer.id, { sdp: answer });
-    await link.waitOpen(session.connectTimeout);
-  } catch (error) {
-    if (peer.link === link) {
-      session._reportFailure(peer, error);
-      session._dropLink(peer);
-      if (!peer.gone && !session._closing) awaitOffer(session, peer);
-    }
-    return;
-  }
-  if (peer.link === link) session._opened(peer, link);
-}
-async function onAnswer(session, sender, body) {
-  const link = session._peers.get(sender)?.link;
-  const sdp = checkSdp(body, session.maxSdpBytes);
-  if (link == null || !link.offerer || link.pc.signalingState !== "have-local-offer" || sdp === null) {
-    console.warn("session: answer ignored from", sender);
-    return;
-  }
-  try {
-    await link.acceptAnswer(sdp);
-  } catch (error) {
-    console.warn("session: answer rejected from", sender, error);
-    link.close();
-  }
-}
-async function onCandidate(session, sender, candidate) {
-  const link = session._peers.get(sender)?.link;
-  if (link == null || link.pc.remoteDescription === null) return;
-  try {
-    await link.pc.addIceCandidate(
-      /** @type {RTCIceCandidateInit | null} */
-      candidate ?? void 0
-    );
-  } catch {
-  }
-}
-function syncTracks(session, peer, renegotiate = true) {
-  const link = peer.link;
-  if (link === null || !peer.connected) return false;
-  let changed = false;
-  for (const [track, sender] of [...link.senders]) {
-    if (!session._tracks.has(track)) {
-      link.pc.removeTrack(sender);
-      link.senders.delete(track);
-      changed = true;
-    }
-  }
-  for (const [track, streams] of session._tracks) {
-    if (!link.senders.has(track)) {
-      link.senders.set(track, link.pc.addTrack(track, ...streams));
-      changed = true;
-    }
-  }
-  if (changed && renegotiate) negotiationNeeded(session, peer, link);
-  return changed;
-}
-function negotiationNeeded(session, peer, link) {
-  if (peer.link !== link || !peer.connected) return;
-  if (peer.offerer) scheduleOffer(session, peer);
-  else if (peer.asked) peer.askAgain = true;
-  else ask(session, peer, link);
-}
-function ask(session, peer, link) {
-  peer.requests++;
-  peer.asked = peer.requests;
-  try {
-    session.bus.publishJson(RENEGOTIATE, { seq: peer.asked, receive: link.wantedReceivers() }, { to: peer.id });
-  } catch (error) {
-    if (!(error instanceof BusError)) throw error;
-  }
-}
-function onRenegotiate(session, message) {
-  const peer = session._peers.get(message.sender);
-  if (peer === void 0 || !peer.offerer || peer.link === null) return;
-  if (!peer.connected) {
-    peer.early = message;
-    return;
-  }
-  let request = null;
-  try {
-    request = parseRenegotiate(messageJson(message), session.maxReceive);
-  } catch {
-  }
-  if (request === null) {
-    console.warn("session: invalid renegotiation request from", peer.id);
-    return;
-  }
-  peer.receive = request.receive;
-  peer.serves = Math.max(peer.serves, request.seq);
-  scheduleOffer(session, peer);
-}
-function scheduleOffer(session, peer) {
-  peer.dirty = true;
-  if (!peer.negotiating) negotiate(session, peer);
-}
-async function negotiate(session, peer) {
-  peer.negotiating = true;
-  try {
-    while (peer.dirty && peer.connected && peer.link !== null) {
-      peer.dirty = false;
-      const link = peer.link;
-      const receive = peer.receive;
-      const serves = peer.serves;
-      peer.receive = [];
-      const answered = new Promise((resolve) => peer.answer = resolve);
-      let timer;
-      try {
-        const sdp = await link.createOffer(receive);
-        session.bus.publishJson(OFFER, { sdp, serves }, { to: peer.id });
-        const answer = await Promise.race([
-          answered,
-          new Promise((_, reject) => {
-            timer = setTimeout(() => reject(new LinkError(`no answer within ${session.connectTimeout} s`, "timeout")), session.connectTimeout * 1e3);
-          })
-        ]);
-        if (answer === null) throw new LinkError("renegotiation abandoned", "failed");
-        await link.acceptAnswer(
-          /** @type {string} */
-          answer
-        );
-      } catch (error) {
-        if (peer.link === link) {
-          session._lost(peer, link, "failed", `renegotiation: ${error instanceof Error ? error.message : error}`);
-        }
-        return;
-      } finally {
-        clearTimeout(timer);
-        peer.answer = null;
-      }
-      session._emit("renegotiated", { peer: peer.id });
-    }
-  } finally {
-    peer.negotiating = false;
-  }
-}
-function onBusAnswer(session, message) {
-  const peer = session._peers.get(message.sender);
-  if (peer === void 0 || peer.answer === null) return;
-  let sdp = null;
-  try {
-    sdp = checkSdp(messageJson(message).sdp, session.maxSdpBytes);
-  } catch {
-  }
-  if (sdp !== null) peer.answer(sdp);
-  else console.warn("session: invalid renegotiation answer from", peer.id);
-}
-async function onBusOffer(session, message) {
-  const peer = session._peers.get(message.sender);
-  if (peer === void 0 || peer.offerer || peer.link === null || !peer.connected || session._closing) return;
-  const link = peer.link;
-  let answer;
-  let serves = 0;
-  try {
-    const body = messageJson(message);
-    const sdp = checkSdp(body?.sdp, session.maxSdpBytes);
-    serves = Number.isSafeInteger(body.serves) ? body.serves : 0;
-    if (sdp === null) throw new LinkError("no valid sdp");
-    answer = await link.acceptOffer(sdp);
-  } catch (error) {
-    console.warn("session: renegotiation offer rejected from", peer.id, error);
-    return;
-  }
-  if (peer.link !== link) return;
-  try {
-    session.bus.publishJson(ANSWER, { sdp: answer }, { to: peer.id });
-  } catch (error) {
-    if (!(error instanceof BusError)) throw error;
-  }
-  session._emit("renegotiated", { peer: peer.id });
-  if (peer.asked && serves >= peer.asked) peer.asked = 0;
-  if (!peer.asked && (peer.askAgain || link.wantedReceivers().length)) {
-    peer.askAgain = false;
-    ask(session, peer, link);
-  }
-}
-
-// src/session/session.js
-var BYE = "session.bye";
-function iceServersFromWelcome(entries) {
-  const servers = [];
-  for (const entry of Array.isArray(entries) ? entries : []) {
-    let urls = entry !== null && typeof entry === "object" ? entry.urls : void 0;
-    if (typeof urls === "string") urls = [urls];
-    if (!Array.isArray(urls) || !urls.length || !urls.every((u) => typeof u === "string")) {
-      console.warn("session: ice server skipped", String(JSON.stringify(entry)).slice(0, 200));
-      continue;
-    }
-    const server = { urls };
-    if (typeof entry.username === "string") server.username = entry.username;
-    if (typeof entry.credential === "string") server.credential = entry.credential;
-    servers.push(server);
-  }
-  return servers;
-}
-var Session = class {
-  /**
-   * @param {string} url the signaling server's WebSocket URL
-   * @param {string} room
-   * @param {SessionOptions} [options]
-   */
-  constructor(url, room, options = {}) {
-    this.room = room;
-    this.onEvent = options.onEvent;
-    const PC = options.RTCPeerConnection ?? /** @type {any} */
-    globalThis.RTCPeerConnection;
-    if (typeof PC !== "function") throw new TypeError("no RTCPeerConnection: pass options.RTCPeerConnection");
-    this._RTCPeerConnection = PC;
-    this.connectTimeout = options.connectTimeout ?? 15;
-    this.maxRetries = options.maxRetries ?? 5;
-    this.retryBackoff = { initial: 0.5, maximum: 8, ...options.retryBackoff };
-    this.gatherTimeout = options.gatherTimeout ?? 5;
-    this.relayOnly = options.relayOnly ?? false;
-    this.maxSdpBytes = options.maxSdpBytes ?? 65536;
-    this.maxReceive = options.maxReceive ?? 16;
-    this._rewrite = options.localSdp;
-    if (!(this.connectTimeout > 0)) throw new RangeError("connectTimeout must be positive");
-    if (!(this.maxRetries >= 0)) throw new RangeError("maxRetries must not be negative");
-    const signalingOptions = {
-      ...options.signaling,
-      name: options.name ?? "",
-      onMessage: (message) => this._onSignal(message)
-    };
-    if (options.token !== void 0) signalingOptions.token = options.token;
-    if (options.WebSocket !== void 0) signalingOptions.WebSocket = options.WebSocket;
-    this.signaling = new SignalingClient(url, room, signalingOptions);
-    this.bus = new Bus(options.bus ?? {}, { onPeerDead: (id2) => this._onPeerDead(id2) });
-    this.iceServers = [];
-    this._peers = /* @__PURE__ */ new Map();
-    this._tracks = /* @__PURE__ */ new Map();
-    this._ready = false;
-    this._held = [];
-    this._closing = false;
-  }
-  /** Our id in the room. */
-  get peerId() {
-    return this.signaling.peerId;
-  }
-  /** Members other than us that are not known lost: id to name. */
-  get peers() {
-    return new Map([...this._peers.values()].filter((p) => !p.lost).map((p) => [p.id, p.name]));
-  }
-  /** Ids of the peers whose bus is open. */
-  get connected() {
-    return [...this._peers.values()].filter((p) => p.connected).map((p) => p.id);
-  }
-  /**
-   * The current connection to a peer (for status displays and tests).
-   * @param {string} peerId
-   */
-  link(peerId) {
-    return this._peers.get(peerId)?.link ?? null;
-  }
-  /**
-   * Join the room and connect to every member; resolve with the welcome.
-   * Rejects with a SignalingError when the first join fails.
-   */
-  async start() {
-    const welcome = await this.signaling.connect();
-    this.iceServers = iceServersFromWelcome(welcome.iceServers);
-    this.bus.subscribe(RENEGOTIATE, (m) => onRenegotiate(this, m));
-    this.bus.subscribe(OFFER, (m) => onBusOffer(this, m));
-    this.bus.subscribe(ANSWER, (m) => onBusAnswer(this, m));
-    this.bus.subscribe(BYE, (m) => this._onBye(m));
-    const others = (Array.isArray(welcome.peers) ? welcome.peers : []).filter((p) => p !== null && typeof p === "object");
-    this._emit("joined", { room: this.room, peer: this.peerId, name: String(welcome.name ?? ""), peers: others.map((p) => String(p.peer)) });
-    for (const other of others) this._peerJoined(String(other.peer ?? ""), String(other.name ?? ""));
-    this._ready = true;
-    for (const message of this._held.splice(0)) this._onSignal(message);
-    return welcome;
-  }
-  /** Leave: say goodbye on the bus, flush it (up to 5 s), close the links, leave the room. */
-  async close() {
-    if (this._closing) return;
-    this._closing = true;
-    const open = [...this._peers.values()].filter((p) => p.connected && p.link !== null);
-    for (const peer of open) {
-      try {
-        this.bus.publish(BYE, new Uint8Array(), { to: peer.id });
-      } catch (error) {
-        if (!(error instanceof BusError)) throw error;
-      }
-    }
-    const deadline = Date.now() + 5e3;
-    let timer;
-    await Promise.race([
-      Promise.all(open.map((p) => this.bus.drain(p.id).catch(() => void 0))),
-      new Promise((resolve) => timer = setTimeout(resolve, 5e3))
-    ]);
-    clearTimeout(timer);
-    const links = open.map((p) => p.link).filter((l) => l !== null);
-    while (Date.now() < deadline && links.some((l) => l.isOpen && l.reliable.bufferedAmount > 0)) await sleep(0.02);
-    for (const peer of this._peers.values()) {
-      clearTimeout(peer.offerTimer);
-      peer.answer?.(null);
-      peer.link?.close();
-      peer.link = null;
-      peer.connected = false;
-    }
-    this.bus.close();
-    this.signaling.close({ leave: true });
-    this._emit("closed", { peer: this.peerId });
-  }
-  /**
-   * Send a media track to every peer (now and later ones); renegotiates.
-   * @param {MediaStreamTrack} track
-   * @param {...MediaStream} streams
-   */
-  addTrack(track, ...streams) {
-    this._tracks.set(track, streams);
-    for (const peer of this._peers.values()) syncTracks(this, peer);
-  }
-  /**
-   * Stop sending a track added with addTrack; renegotiates.
-   * @param {MediaStreamTrack} track
-   */
-  removeTrack(track) {
-    this._tracks.delete(track);
-    for (const peer of this._peers.values()) syncTracks(this, peer);
-  }
-  // -- events -------------------------------------------------------------
-  /**
-   * @param {string} event
-   * @param {Record<string, unknown>} fields
-   */
-  _emit(event, fields) {
-    try {
-      this.onEvent?.({ event, ts: Math.round(Date.now()) / 1e3, ...fields });
-    } catch (error) {
-      console.error("session: event handler failed", error);
-    }
-  }
-  /**
-   * @param {string} sdp
-   * @param {string} peerId
-   */
-  _localSdp(sdp, peerId) {
-    return this._rewrite === void 0 ? sdp : this._rewrite(sdp, peerId);
-  }
-  // -- signaling ----------------------------------------------------------
-  /** @param {import("../signaling/client.js").SignalingMessage} message */
-  _onSignal(message) {
-    if (!this._ready) {
-      this._held.push(message);
-      return;
-    }
-    if (this._closing) return;
-    const sender = String(message.from ?? "");
-    switch (message.type) {
-      case "peer-joined":
-        this._peerJoined(String(message.peer ?? ""), String(message.name ?? ""));
-        break;
-      case "peer-left":
-        this._peerLeft(String(message.peer ?? ""), String(message.reason ?? "left"));
-        break;
-      case "offer":
-        onOffer(this, sender, message.sdp);
-        break;
-      case "answer":
-        onAnswer(this, sender, message.sdp);
-        break;
-      case "candidate":
-        onCandidate(this, sender, message.candidate);
-        break;
-      case "welcome": {
-        const servers = iceServersFromWelcome(message.iceServers);
-        if (servers.length) this.iceServers = servers;
-        this._emit("rejoined", { peer: this.peerId, resumed: Boolean(message.resumed) });
-        for (const other of Array.isArray(message.peers) ? message.peers : []) {
-          if (other !== null && typeof other === "object") this._peerJoined(String(other.peer ?? ""), String(other.name ?? ""));
-        }
-        break;
-      }
-      case "ice-servers":
-        this.iceServers = iceServersFromWelcome(message.iceServers);
-        break;
-      case "error":
-        console.warn("session: signaling error", message.code, message.message);
-        break;
-    }
-  }
-  /**
-   * @param {string} peerId
-   * @param {string} name
-   */
-  _peerJoined(peerId, name) {
-    if (!peerId || peerId === this.peerId) return;
-    const known = this._peers.get(peerId);
-    if (known !== void 0 && !known.gone) {
-      known.name = name || known.name;
-      if (known.lost && known.offerer && !known.connecting) {
-        known.failures = 0;
-        connect(this, known);
-      }
-      return;
-    }
-    const peer = new Peer2(peerId, name, isOfferer(this.peerId, peerId));
-    this._peers.set(peerId, peer);
-    this._emit("peer-joined", { peer: peerId, name, offerer: peer.offerer });
-    if (peer.offerer) connect(this, peer);
-    else awaitOffer(this, peer);
-  }
-  /**
-   * @param {string} peerId
-   * @param {string} reason
-   */
-  _peerLeft(peerId, reason) {
-    const peer = this._peers.get(peerId);
-    if (peer === void 0) return;
-    this._peers.delete(peerId);
-    peer.gone = true;
-    clearTimeout(peer.offerTimer);
-    this._dropLink(peer);
-    if (!peer.lost) {
-      peer.lost = true;
-      this._emit("peer-left", { peer: peerId, name: peer.name, reason });
-    }
-  }
-  // -- making connections -------------------------------------------------
-  /** @param {Peer} peer */
-  _newLink(peer) {
-    const link = new PeerLink(this, peer.id, peer.offerer);
-    link.pc.addEventListener("connectionstatechange", () => {
-      if (link.pc.connectionState === "failed" && peer.link === link && peer.connected) {
-        this._lost(peer, link, "failed", "peer connection failed");
-      }
-    });
-    link.reliable.addEventListener("close", () => {
-      if (peer.link === link && peer.connected) this._lost(peer, link, "failed", "data channel closed");
-    });
-    link.pc.addEventListener("track", (event) => {
-      this._emit("track", { peer: peer.id, kind: event.track.kind, track: event.track, streams: event.streams });
-    });
-    const asChannel = (c) => (
-      /** @type {import("../bus/bus.js").ChannelLike} */
-      /** @type {unknown} */
-      c
-    );
-    this.bus.addPeer(peer.id, asChannel(link.reliable), asChannel(link.unordered));
-    peer.link = link;
-    return link;
-  }
-  /**
-   * @param {Peer} peer
-   * @param {unknown} error
-   */
-  _reportFailure(peer, error) {
-    const reason = error instanceof LinkError ? error.reason : "error";
-    this._emit("link-failed", { peer: peer.id, reason, attempt: peer.failures, final: false, error: String(error instanceof Error ? error.message : error) });
-  }
-  /**
-   * @param {Peer} peer
-   * @param {PeerLink} link
-   */
-  _opened(peer, link) {
-    peer.failures = 0;
-    peer.connected = true;
-    peer.lost = false;
-    peer.asked = 0;
-    peer.askAgain = false;
-    peer.serves = 0;
-    const added = syncTracks(this, peer, false);
-    const early = peer.early;
-    peer.early = null;
-    if (early !== null) onRenegotiate(this, early);
-    if (added) negotiationNeeded(this, peer, link);
-    route(link).then((route2) => {
-      if (peer.link === link) this._emit("peer-connected", { peer: peer.id, name: peer.name, offerer: peer.offerer, route: route2 });
-    });
-  }
-  /** @param {Peer} peer */
-  _dropLink(peer) {
-    const link = peer.link;
-    peer.link = null;
-    peer.connected = false;
-    this.bus.removePeer(peer.id);
-    peer.answer?.(null);
-    link?.close();
-  }
-  // -- losing connections -------------------------------------------------
-  /** @param {string} peerId */
-  _onPeerDead(peerId) {
-    const peer = this._peers.get(peerId);
-    if (peer !== void 0 && peer.connected && peer.link !== null) {
-      this._lost(peer, peer.link, "timeout", `silent for ${this.bus.config.deadAfter} s`);
-    }
-  }
-  /**
-   * @param {Peer} peer
-   * @param {PeerLink} link
-   * @param {string} reason
-   * @param {string} error
-   */
-  _lost(peer, link, reason, error) {
-    if (peer.link !== link || this._closing) return;
-    peer.failures++;
-    this._emit("link-failed", { peer: peer.id, reason, attempt: peer.failures, final: false, error });
-    this._dropLink(peer);
-    if (!peer.lost) {
-      peer.lost = true;
-      this._emit("peer-left", { peer: peer.id, name: peer.name, reason });
-    }
-    if (peer.gone || !this._peers.has(peer.id)) return;
-    if (peer.offerer) connect(this, peer);
-    else awaitOffer(this, peer);
-  }
-  /** @param {import("../bus/bus.js").Message} message */
-  _onBye(message) {
-    const peer = this._peers.get(message.sender);
-    if (peer !== void 0) this._peerLeft(peer.id, "left");
-  }
-};
-
-// src/editing/order.js
-var order_exports = {};
-__export(order_exports, {
-  DIGITS: () => DIGITS,
-  MAX_KEY_LENGTH: () => MAX_KEY_LENGTH,
-  OrderKeyError: () => OrderKeyError,
-  SALT_LENGTH: () => SALT_LENGTH,
-  isKey: () => isKey,
-  keyBetween: () => keyBetween,
-  keysBetween: () => keysBetween,
-  saltFor: () => saltFor
-});
-var DIGITS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-var BASE = DIGITS.length;
-var SALT_LENGTH = 4;
-var MAX_KEY_LENGTH = 256;
-var KEY = new RegExp(`^[${DIGITS}]{1,${MAX_KEY_LENGTH}}$`);
-var OrderKeyError = class extends Error {
-  /** @param {string} message */
-  constructor(message) {
-    super(message);
-    this.name = "OrderKeyError";
-  }
-};
-function isKey(key) {
-  return typeof key === "string" && KEY.test(key) && !key.endsWith("0");
-}
-function index(digit) {
-  return DIGITS.indexOf(digit);
-}
-function saltFor(clientId) {
-  if (!Number.isSafeInteger(clientId) || clientId < 0) throw new RangeError(`bad client id ${clientId}`);
-  const last2 = DIGITS[1 + clientId % (BASE - 1)];
-  let rest = Math.floor(clientId / (BASE - 1));
-  let head = "";
-  for (let i = 0; i < SALT_LENGTH - 1; i++) {
-    head += DIGITS[rest % BASE];
-    rest = Math.floor(rest / BASE);
-  }
-  return head + last2;
-}
-function keyBetween(low, high, salt) {
-  checkSalt(salt);
-  const lo = low !== null ? checked(low, "low") : "";
-  const hi = high !== null ? checked(high, "high") : null;
-  if (hi !== null && lo >= hi) {
-    throw new OrderKeyError(`order keys out of order: ${JSON.stringify(low)} >= ${JSON.stringify(high)}`);
-  }
-  const room = MAX_KEY_LENGTH - salt.length;
-  let head;
-  if (hi === null && lo) head = after(lo, room);
-  else if (hi !== null && !lo) head = before(hi, room);
-  else head = midpoint(lo, hi, true);
-  if (head.length > room) {
-    throw new OrderKeyError(`no room for an order key between ${JSON.stringify(low)} and ${JSON.stringify(high)}`);
-  }
-  return head + salt;
-}
-function keysBetween(low, high, count, salt) {
-  if (!Number.isInteger(count) || count < 0) throw new RangeError("count must not be negative");
-  checkSalt(salt);
-  if (count === 0) return [];
-  const prefix = keyBetween(low, high, salt).slice(0, -salt.length);
-  let width = 1;
-  while (BASE ** width <= count) width++;
-  const span = BASE ** width;
-  const keys2 = [];
-  for (let i = 0; i < count; i++) keys2.push(fixed(prefix, Math.floor((i + 1) * span / (count + 1)), width) + salt);
-  return keys2;
-}
-function fixed(prefix, value, width) {
-  let digits = "";
-  for (let i = 0; i < width; i++) {
-    digits = DIGITS[value % BASE] + digits;
-    value = Math.floor(value / BASE);
-  }
-  return prefix + digits;
-}
-function after(lo, room) {
-  const run = leadingRun(lo, "z");
-  const width = Math.min(run + 2, room - run);
-  if (width < 1) throw new OrderKeyError(`no room for an order key after ${JSON.stringify(lo)}`);
-  return lo.slice(0, run) + step(lo.slice(run, run + width).padEnd(width, "0"), 1);
-}
-function before(hi, room) {
-  const run = leadingRun(hi, "0");
-  const width = Math.min(run + 2, room - run);
-  if (width < 1) throw new OrderKeyError(`no room for an order key before ${JSON.stringify(hi)}`);
-  return hi.slice(0, run) + step(hi.slice(run, run + width).padEnd(width, "0"), -1);
-}
-function leadingRun(key, digit) {
-  let n = 0;
-  while (n < key.length && key[n] === digit) n++;
-  return n;
-}
-function step(counter, delta) {
-  const digits = [...counter].map(index);
-  let i = digits.length - 1;
-  digits[i] += delta;
-  while (digits[i] < 0 || digits[i] >= BASE) {
-    digits[i] -= delta * BASE;
-    i--;
-    digits[i] += delta;
-  }
-  return digits.map((d) => DIGITS[d]).join("");
-}
-function midpoint(lo, hi, outer) {
-  if (hi !== null) {
-    let n = 0;
-    while (n < hi.length && (n < lo.length ? lo[n] : "0") === hi[n]) n++;
-    if (n) return hi.slice(0, n) + midpoint(lo.slice(n), hi.slice(n), outer);
-  }
-  const dLo = lo ? index(lo[0]) : 0;
-  const dHi = hi !== null ? index(hi[0]) : BASE;
-  if (dHi - dLo > 1) {
-    let digit;
-    if (outer && hi !== null && !lo) digit = dHi - 1;
-    else digit = Math.floor((dLo + dHi) / 2);
-    return DIGITS[digit];
-  }
-  const aboveLo = DIGITS[dLo] + midpoint(lo.slice(1), null, false);
-  if (hi === null || hi.length === 1) return aboveLo;
-  const belowHi = DIGITS[dHi] + midpoint("", hi.slice(1), false);
-  return belowHi.length < aboveLo.length ? belowHi : aboveLo;
-}
-function checked(key, name) {
-  if (!isKey(key)) throw new OrderKeyError(`${name} is not a valid order key: ${JSON.stringify(key)}`);
-  return key;
-}
-function checkSalt(salt) {
-  if (!isKey(salt)) throw new OrderKeyError(`invalid salt: ${JSON.stringify(salt)}`);
-}
-
-// src/editing/schema.js
-var schema_exports = {};
-__export(schema_exports, {
-  MAX_ID_LENGTH: () => MAX_ID_LENGTH,
-  MAX_PROP_NAME_LENGTH: () => MAX_PROP_NAME_LENGTH,
-  MAX_VALUE_BYTES: () => MAX_VALUE_BYTES,
-  MAX_VALUE_DEPTH: () => MAX_VALUE_DEPTH,
-  UNPLACED: () => UNPLACED,
-  ValidationError: () => ValidationError,
-  checkId: () => checkId,
-  checkPropName: () => checkPropName,
-  checkType: () => checkType,
-  checkValue: () => checkValue,
-  isPlainObject: () => isPlainObject,
-  parseEntry: () => parseEntry,
-  parsePlace: () => parsePlace
-});
-var MAX_ID_LENGTH = 128;
-var MAX_PROP_NAME_LENGTH = 256;
-var MAX_VALUE_BYTES = 64 * 1024;
-var MAX_VALUE_DEPTH = 32;
-var NAME = new RegExp(`^[A-Za-z0-9_.:\\-]{1,${MAX_ID_LENGTH}}$`);
-var utf84 = new TextEncoder();
-var UNPLACED = Object.freeze({ parent: null, order: "z" });
-var ValidationError = class extends Error {
-  /** @param {string} message */
-  constructor(message) {
-    super(message);
-    this.name = "ValidationError";
-  }
-};
-function shown(value) {
-  let text3;
-  try {
-    text3 = typeof value === "string" ? JSON.stringify(value) : String(JSON.stringify(value) ?? value);
-  } catch {
-    text3 = String(value);
-  }
-  return text3.slice(0, 80);
-}
-function checkId(value, what = "id") {
-  if (typeof value !== "string" || !NAME.test(value)) {
-    throw new ValidationError(
-      `${what} must be 1 to ${MAX_ID_LENGTH} characters from A-Z a-z 0-9 _ . : -, got ${shown(value)}`
-    );
-  }
-  return value;
-}
-function checkType(value) {
-  return checkId(value, "type");
-}
-function codePoints(text3) {
-  let count = 0;
-  for (const _ of text3) count++;
-  return count;
-}
-function checkPropName(value) {
-  if (typeof value !== "string" || value.length === 0 || value.length > MAX_PROP_NAME_LENGTH && codePoints(value) > MAX_PROP_NAME_LENGTH) {
-    throw new ValidationError(
-      `property name must be a string of 1 to ${MAX_PROP_NAME_LENGTH} characters, got ${shown(value)}`
-    );
-  }
-  return value;
-}
-function checkValue(value, where = "value") {
-  if (typeof value === "string" && value.length * 6 + 2 <= MAX_VALUE_BYTES) return value;
-  checkTree(value, where, 0);
-  if (typeof value === "string" || Array.isArray(value) || value !== null && typeof value === "object") {
-    const size2 = utf84.encode(JSON.stringify(value)).length;
-    if (size2 > MAX_VALUE_BYTES) throw new ValidationError(`${where} is ${size2} bytes as JSON, more than ${MAX_VALUE_BYTES}`);
-  }
-  return (
-    /** @type {JSONValue} */
-    value
-  );
-}
-function checkTree(value, where, depth) {
-  if (depth > MAX_VALUE_DEPTH) throw new ValidationError(`${where} is nested more than ${MAX_VALUE_DEPTH} deep`);
-  if (value === null || typeof value === "boolean" || typeof value === "string") return;
-  if (typeof value === "number") {
-    if (!Number.isFinite(value)) throw new ValidationError(`${where} is not a finite number`);
-    return;
-  }
-  if (Array.isArray(value)) {
-    value.forEach((item, i) => checkTree(item, `${where}[${i}]`, depth + 1));
-    return;
-  }
-  if (isPlainObject(value)) {
-    for (const [key, item] of Object.entries(value)) checkTree(item, `${where}.${key}`, depth + 1);
-    return;
-  }
-  throw new ValidationError(`${where} is not a JSON value: ${typeof value}`);
-}
-function isPlainObject(value) {
-  if (value === null || typeof value !== "object" || Array.isArray(value)) return false;
-  const proto = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
-}
-function parsePlace(raw, where = "pos") {
-  if (!isPlainObject(raw)) throw new ValidationError(`${where} must be an object`);
-  const parent = raw.parent ?? null;
-  if (parent !== null) checkId(parent, `${where}.parent`);
-  const order = raw.order;
-  if (!isKey(order)) throw new ValidationError(`${where}.order is not a valid order key: ${shown(order)}`);
-  return { parent: (
-    /** @type {string | null} */
-    parent
-  ), order };
-}
-function parseEntry(raw) {
-  if (!isPlainObject(raw)) throw new ValidationError("node must be an object");
-  const pos = raw.pos ?? null;
-  let place = UNPLACED;
-  let prev = null;
-  if (pos !== null) {
-    place = parsePlace(pos);
-    const prevRaw = (
-      /** @type {Record<string, unknown>} */
-      pos.prev ?? null
-    );
-    if (prevRaw !== null) prev = parsePlace(prevRaw, "pos.prev");
-  }
-  const deleted = raw.deleted === void 0 ? false : raw.deleted;
-  if (typeof deleted !== "boolean") throw new ValidationError("deleted must be a boolean");
-  return { place, deleted, prev };
-}
-
-// src/editing/model.js
-var model_exports = {};
-__export(model_exports, {
-  CycleError: () => CycleError,
-  Document: () => Document,
-  EditError: () => EditError,
-  FORMAT: () => FORMAT,
-  NODES: () => NODES,
-  RejectedUpdate: () => RejectedUpdate,
-  RemoteOrigin: () => RemoteOrigin,
-  VERSION: () => VERSION3,
-  readNode: () => readNode,
-  readNodes: () => readNodes
-});
-
-// node_modules/lib0/map.js
-var create2 = () => /* @__PURE__ */ new Map();
-var copy = (m) => {
-  const r = create2();
-  m.forEach((v, k) => {
-    r.set(k, v);
-  });
-  return r;
-};
-var setIfUndefined = (map2, key, createT) => {
-  let set = map2.get(key);
-  if (set === void 0) {
-    map2.set(key, set = createT());
-  }
-  return set;
-};
-var map = (m, f) => {
-  const res = [];
-  for (const [key, value] of m) {
-    res.push(f(value, key));
-  }
-  return res;
-};
-var any = (m, f) => {
-  for (const [key, value] of m) {
-    if (f(value, key)) {
-      return true;
-    }
-  }
-  return false;
-};
-
-// node_modules/lib0/observable.js
-var ObservableV2 = class {
-  constructor() {
-    this._observers = create2();
-  }
-  /**
-   * @template {keyof EVENTS & string} NAME
-   * @param {NAME} name
-   * @param {EVENTS[NAME]} f
-   */
-  on(name, f) {
-    setIfUndefined(
-      this._observers,
-      /** @type {string} */
-      name,
-      create
-    ).add(f);
-    return f;
-  }
-  /**
-   * @template {keyof EVENTS & string} NAME
-   * @param {NAME} name
-   * @param {EVENTS[NAME]} f
-   */
-  once(name, f) {
-    const _f = (...args2) => {
-      this.off(
-        name,
-        /** @type {any} */
-        _f
-      );
-      f(...args2);
-    };
-    this.on(
-      name,
-      /** @type {any} */
-      _f
-    );
-  }
-  /**
-   * @template {keyof EVENTS & string} NAME
-   * @param {NAME} name
-   * @param {EVENTS[NAME]} f
-   */
-  off(name, f) {
-    const observers = this._observers.get(name);
-    if (observers !== void 0) {
-      observers.delete(f);
-      if (observers.size === 0) {
-        this._observers.delete(name);
-      }
-    }
-  }
-  /**
-   * Emit a named event. All registered event listeners that listen to the
-   * specified name will receive the event.
-   *
-   * @todo This should catch exceptions
-   *
-   * @template {keyof EVENTS & string} NAME
-   * @param {NAME} name The event name.
-   * @param {Parameters<EVENTS[NAME]>} args The arguments that are applied to the event listener.
-   */
-  emit(name, args2) {
-    return from((this._observers.get(name) || create2()).values()).forEach((f) => f(...args2));
-  }
-  destroy() {
-    this._observers = create2();
-  }
-};
-var Observable = class {
-  constructor() {
-    this._observers = create2();
-  }
-  /**
-   * @param {N} name
-   * @param {function} f
-   */
-  on(name, f) {
-    setIfUndefined(this._observers, name, create).add(f);
-  }
-  /**
-   * @param {N} name
-   * @param {function} f
-   */
-  once(name, f) {
-    const _f = (...args2) => {
-      this.off(name, _f);
-      f(...args2);
-    };
-    this.on(name, _f);
-  }
-  /**
-   * @param {N} name
-   * @param {function} f
-   */
-  off(name, f) {
-    const observers = this._observers.get(name);
-    if (observers !== void 0) {
-      observers.delete(f);
-      if (observers.size === 0) {
-        this._observers.delete(name);
-      }
-    }
-  }
-  /**
-   * Emit a named event. All registered event listeners that listen to the
-   * specified name will receive the event.
-   *
-   * @todo This should catch exceptions
-   *
-   * @param {N} name The event name.
-   * @param {Array<any>} args The arguments that are applied to the event listener.
-   */
-  emit(name, args2) {
-    return from((this._observers.get(name) || create2()).values()).forEach((f) => f(...args2));
-  }
-  destroy() {
-    this._observers = create2();
-  }
-};
-
-// node_modules/lib0/error.js
-var create3 = (s) => new Error(s);
-var methodUnimplemented = () => {
-  throw create3("Method unimplemented");
-};
-var unexpectedCase = () => {
-  throw create3("Unexpected case");
-};
-
 // node_modules/lib0/decoding.js
-var errorUnexpectedEndOfArray = create3("Unexpected end of array");
-var errorIntegerOutOfRange = create3("Integer out of Range");
+var errorUnexpectedEndOfArray = create2("Unexpected end of array");
+var errorIntegerOutOfRange = create2("Integer out of Range");
 var subarray = (arr, begin, len) => {
   if (begin < 0 || len < 0 || begin + len > arr.length) {
     throw errorUnexpectedEndOfArray;
@@ -3151,9 +491,9 @@ var readUint8Array = (decoder, len) => {
   decoder.pos += len;
   return view;
 };
-var readVarUint8Array = (decoder) => readUint8Array(decoder, readVarUint2(decoder));
+var readVarUint8Array = (decoder) => readUint8Array(decoder, readVarUint(decoder));
 var readUint8 = (decoder) => decoder.arr[decoder.pos++];
-var readVarUint2 = (decoder) => {
+var readVarUint = (decoder) => {
   let num = 0;
   let mult = 1;
   const len = decoder.arr.length;
@@ -3193,7 +533,7 @@ var readVarInt = (decoder) => {
   throw errorUnexpectedEndOfArray;
 };
 var _readVarStringPolyfill = (decoder) => {
-  let remainingLen = readVarUint2(decoder);
+  let remainingLen = readVarUint(decoder);
   if (remainingLen === 0) {
     return "";
   } else {
@@ -3254,7 +594,7 @@ var readAnyLookupTable = [
   readVarString,
   // CASE 119: string
   (decoder) => {
-    const len = readVarUint2(decoder);
+    const len = readVarUint(decoder);
     const obj = {};
     for (let i = 0; i < len; i++) {
       const key = readVarString(decoder);
@@ -3263,7 +603,7 @@ var readAnyLookupTable = [
     return obj;
   },
   (decoder) => {
-    const len = readVarUint2(decoder);
+    const len = readVarUint(decoder);
     const arr = [];
     for (let i = 0; i < len; i++) {
       arr.push(readAny(decoder));
@@ -3289,7 +629,7 @@ var RleDecoder = class extends Decoder {
     if (this.count === 0) {
       this.s = this.reader(this);
       if (hasContent(this)) {
-        this.count = readVarUint2(this) + 1;
+        this.count = readVarUint(this) + 1;
       } else {
         this.count = -1;
       }
@@ -3317,7 +657,7 @@ var UintOptRleDecoder = class extends Decoder {
       this.count = 1;
       if (isNegative) {
         this.s = -this.s;
-        this.count = readVarUint2(this) + 2;
+        this.count = readVarUint(this) + 2;
       }
     }
     this.count--;
@@ -3347,7 +687,7 @@ var IntDiffOptRleDecoder = class extends Decoder {
       this.diff = floor(diff / 2);
       this.count = 1;
       if (hasCount) {
-        this.count = readVarUint2(this) + 2;
+        this.count = readVarUint(this) + 2;
       }
     }
     this.s += this.diff;
@@ -3372,6 +712,160 @@ var StringDecoder = class {
     const res = this.str.slice(this.spos, end);
     this.spos = end;
     return res;
+  }
+};
+
+// node_modules/lib0/map.js
+var create3 = () => /* @__PURE__ */ new Map();
+var copy = (m) => {
+  const r = create3();
+  m.forEach((v, k) => {
+    r.set(k, v);
+  });
+  return r;
+};
+var setIfUndefined = (map2, key, createT) => {
+  let set = map2.get(key);
+  if (set === void 0) {
+    map2.set(key, set = createT());
+  }
+  return set;
+};
+var map = (m, f) => {
+  const res = [];
+  for (const [key, value] of m) {
+    res.push(f(value, key));
+  }
+  return res;
+};
+var any = (m, f) => {
+  for (const [key, value] of m) {
+    if (f(value, key)) {
+      return true;
+    }
+  }
+  return false;
+};
+
+// node_modules/lib0/observable.js
+var ObservableV2 = class {
+  constructor() {
+    this._observers = create3();
+  }
+  /**
+   * @template {keyof EVENTS & string} NAME
+   * @param {NAME} name
+   * @param {EVENTS[NAME]} f
+   */
+  on(name, f) {
+    setIfUndefined(
+      this._observers,
+      /** @type {string} */
+      name,
+      create
+    ).add(f);
+    return f;
+  }
+  /**
+   * @template {keyof EVENTS & string} NAME
+   * @param {NAME} name
+   * @param {EVENTS[NAME]} f
+   */
+  once(name, f) {
+    const _f = (...args2) => {
+      this.off(
+        name,
+        /** @type {any} */
+        _f
+      );
+      f(...args2);
+    };
+    this.on(
+      name,
+      /** @type {any} */
+      _f
+    );
+  }
+  /**
+   * @template {keyof EVENTS & string} NAME
+   * @param {NAME} name
+   * @param {EVENTS[NAME]} f
+   */
+  off(name, f) {
+    const observers = this._observers.get(name);
+    if (observers !== void 0) {
+      observers.delete(f);
+      if (observers.size === 0) {
+        this._observers.delete(name);
+      }
+    }
+  }
+  /**
+   * Emit a named event. All registered event listeners that listen to the
+   * specified name will receive the event.
+   *
+   * @todo This should catch exceptions
+   *
+   * @template {keyof EVENTS & string} NAME
+   * @param {NAME} name The event name.
+   * @param {Parameters<EVENTS[NAME]>} args The arguments that are applied to the event listener.
+   */
+  emit(name, args2) {
+    return from((this._observers.get(name) || create3()).values()).forEach((f) => f(...args2));
+  }
+  destroy() {
+    this._observers = create3();
+  }
+};
+var Observable = class {
+  constructor() {
+    this._observers = create3();
+  }
+  /**
+   * @param {N} name
+   * @param {function} f
+   */
+  on(name, f) {
+    setIfUndefined(this._observers, name, create).add(f);
+  }
+  /**
+   * @param {N} name
+   * @param {function} f
+   */
+  once(name, f) {
+    const _f = (...args2) => {
+      this.off(name, _f);
+      f(...args2);
+    };
+    this.on(name, _f);
+  }
+  /**
+   * @param {N} name
+   * @param {function} f
+   */
+  off(name, f) {
+    const observers = this._observers.get(name);
+    if (observers !== void 0) {
+      observers.delete(f);
+      if (observers.size === 0) {
+        this._observers.delete(name);
+      }
+    }
+  }
+  /**
+   * Emit a named event. All registered event listeners that listen to the
+   * specified name will receive the event.
+   *
+   * @todo This should catch exceptions
+   *
+   * @param {N} name The event name.
+   * @param {Array<any>} args The arguments that are applied to the event listener.
+   */
+  emit(name, args2) {
+    return from((this._observers.get(name) || create3()).values()).forEach((f) => f(...args2));
+  }
+  destroy() {
+    this._observers = create3();
   }
 };
 
@@ -3569,7 +1063,7 @@ var args = [];
 var computeParams = () => {
   if (params === void 0) {
     if (isNode) {
-      params = create2();
+      params = create3();
       const pargs = process.argv;
       let currParamName = null;
       for (let i = 0; i < pargs.length; i++) {
@@ -3592,7 +1086,7 @@ var computeParams = () => {
         params.set(currParamName, "");
       }
     } else if (typeof location === "object") {
-      params = create2();
+      params = create3();
       (location.search || "?").slice(1).split("&").forEach((kv) => {
         if (kv.length !== 0) {
           const [key, value] = kv.split("=");
@@ -3601,7 +1095,7 @@ var computeParams = () => {
         }
       });
     } else {
-      params = create2();
+      params = create3();
     }
   }
   return params;
@@ -3653,7 +1147,7 @@ var oneOf = (gen, array) => array[int31(gen, 0, array.length - 1)];
 
 // node_modules/lib0/schema.js
 var schemaSymbol = /* @__PURE__ */ Symbol("0schema");
-var ValidationError2 = class {
+var ValidationError = class {
   constructor() {
     this._rerrs = [];
   }
@@ -4274,9 +1768,9 @@ var $ = (o) => {
 };
 var assert = production ? () => {
 } : (o, schema) => {
-  const err = new ValidationError2();
+  const err = new ValidationError();
   if (!schema.check(o, err)) {
-    throw create3(`Expected value to be of type ${schema.constructor.name}.
+    throw create2(`Expected value to be of type ${schema.constructor.name}.
 ${err.toString()}`);
   }
 };
@@ -4321,7 +1815,7 @@ var PatternMatcher = class {
             return p.h(o, s);
           }
         }
-        throw create3("Unhandled pattern");
+        throw create2("Unhandled pattern");
       }
     );
   }
@@ -4475,7 +1969,7 @@ var computeBrowserLoggingArgs = (args2) => {
   }
   const strBuilder = [];
   const styles = [];
-  const currentStyle = create2();
+  const currentStyle = create3();
   let logArgs = [];
   let i = 0;
   for (; i < args2.length; i++) {
@@ -4679,11 +2173,11 @@ var writeDeleteSet = (encoder, ds) => {
 };
 var readDeleteSet = (decoder) => {
   const ds = new DeleteSet();
-  const numClients = readVarUint2(decoder.restDecoder);
+  const numClients = readVarUint(decoder.restDecoder);
   for (let i = 0; i < numClients; i++) {
     decoder.resetDsCurVal();
-    const client = readVarUint2(decoder.restDecoder);
-    const numberOfDeletes = readVarUint2(decoder.restDecoder);
+    const client = readVarUint(decoder.restDecoder);
+    const numberOfDeletes = readVarUint(decoder.restDecoder);
     if (numberOfDeletes > 0) {
       const dsField = setIfUndefined(ds.clients, client, () => (
         /** @type {Array<DeleteItem>} */
@@ -4698,11 +2192,11 @@ var readDeleteSet = (decoder) => {
 };
 var readAndApplyDeleteSet = (decoder, transaction, store) => {
   const unappliedDS = new DeleteSet();
-  const numClients = readVarUint2(decoder.restDecoder);
+  const numClients = readVarUint(decoder.restDecoder);
   for (let i = 0; i < numClients; i++) {
     decoder.resetDsCurVal();
-    const client = readVarUint2(decoder.restDecoder);
-    const numberOfDeletes = readVarUint2(decoder.restDecoder);
+    const client = readVarUint(decoder.restDecoder);
+    const numberOfDeletes = readVarUint(decoder.restDecoder);
     const structs = store.clients.get(client) || [];
     const state = getState(store, client);
     for (let i2 = 0; i2 < numberOfDeletes; i2++) {
@@ -5025,13 +2519,13 @@ var DSDecoderV1 = class {
    * @return {number}
    */
   readDsClock() {
-    return readVarUint2(this.restDecoder);
+    return readVarUint(this.restDecoder);
   }
   /**
    * @return {number}
    */
   readDsLen() {
-    return readVarUint2(this.restDecoder);
+    return readVarUint(this.restDecoder);
   }
 };
 var UpdateDecoderV1 = class extends DSDecoderV1 {
@@ -5039,20 +2533,20 @@ var UpdateDecoderV1 = class extends DSDecoderV1 {
    * @return {ID}
    */
   readLeftID() {
-    return createID(readVarUint2(this.restDecoder), readVarUint2(this.restDecoder));
+    return createID(readVarUint(this.restDecoder), readVarUint(this.restDecoder));
   }
   /**
    * @return {ID}
    */
   readRightID() {
-    return createID(readVarUint2(this.restDecoder), readVarUint2(this.restDecoder));
+    return createID(readVarUint(this.restDecoder), readVarUint(this.restDecoder));
   }
   /**
    * Read the next client id.
    * Use this in favor of readID whenever possible to reduce the number of objects created.
    */
   readClient() {
-    return readVarUint2(this.restDecoder);
+    return readVarUint(this.restDecoder);
   }
   /**
    * @return {number} info An unsigned 8-bit integer
@@ -5070,13 +2564,13 @@ var UpdateDecoderV1 = class extends DSDecoderV1 {
    * @return {boolean} isKey
    */
   readParentInfo() {
-    return readVarUint2(this.restDecoder) === 1;
+    return readVarUint(this.restDecoder) === 1;
   }
   /**
    * @return {number} info An unsigned 8-bit integer
    */
   readTypeRef() {
-    return readVarUint2(this.restDecoder);
+    return readVarUint(this.restDecoder);
   }
   /**
    * Write len of a struct - well suited for Opt RLE encoder.
@@ -5084,7 +2578,7 @@ var UpdateDecoderV1 = class extends DSDecoderV1 {
    * @return {number} len
    */
   readLen() {
-    return readVarUint2(this.restDecoder);
+    return readVarUint(this.restDecoder);
   }
   /**
    * @return {any}
@@ -5128,14 +2622,14 @@ var DSDecoderV2 = class {
    * @return {number}
    */
   readDsClock() {
-    this.dsCurrVal += readVarUint2(this.restDecoder);
+    this.dsCurrVal += readVarUint(this.restDecoder);
     return this.dsCurrVal;
   }
   /**
    * @return {number}
    */
   readDsLen() {
-    const diff = readVarUint2(this.restDecoder) + 1;
+    const diff = readVarUint(this.restDecoder) + 1;
     this.dsCurrVal += diff;
     return diff;
   }
@@ -5147,7 +2641,7 @@ var UpdateDecoderV2 = class extends DSDecoderV2 {
   constructor(decoder) {
     super(decoder);
     this.keys = [];
-    readVarUint2(decoder);
+    readVarUint(decoder);
     this.keyClockDecoder = new IntDiffOptRleDecoder(readVarUint8Array(decoder));
     this.clientDecoder = new UintOptRleDecoder(readVarUint8Array(decoder));
     this.leftClockDecoder = new IntDiffOptRleDecoder(readVarUint8Array(decoder));
@@ -5537,13 +3031,13 @@ var writeClientsStructs = (encoder, store, _sm) => {
   });
 };
 var readClientsStructRefs = (decoder, doc2) => {
-  const clientRefs = create2();
-  const numOfStateUpdates = readVarUint2(decoder.restDecoder);
+  const clientRefs = create3();
+  const numOfStateUpdates = readVarUint(decoder.restDecoder);
   for (let i = 0; i < numOfStateUpdates; i++) {
-    const numberOfStructs = readVarUint2(decoder.restDecoder);
+    const numberOfStructs = readVarUint(decoder.restDecoder);
     const refs = new Array(numberOfStructs);
     const client = decoder.readClient();
-    let clock = readVarUint2(decoder.restDecoder);
+    let clock = readVarUint(decoder.restDecoder);
     clientRefs.set(client, { i: 0, refs });
     for (let i2 = 0; i2 < numberOfStructs; i2++) {
       const info = decoder.readInfo();
@@ -5555,7 +3049,7 @@ var readClientsStructRefs = (decoder, doc2) => {
           break;
         }
         case 10: {
-          const len = readVarUint2(decoder.restDecoder);
+          const len = readVarUint(decoder.restDecoder);
           refs[i2] = new Skip(createID(client, clock), len);
           clock += len;
           break;
@@ -5737,7 +3231,7 @@ var readUpdateV2 = (decoder, ydoc, transactionOrigin, structDecoder = new Update
   const dsRest = readAndApplyDeleteSet(structDecoder, transaction, store);
   if (store.pendingDs) {
     const pendingDSUpdate = new UpdateDecoderV2(createDecoder(store.pendingDs));
-    readVarUint2(pendingDSUpdate.restDecoder);
+    readVarUint(pendingDSUpdate.restDecoder);
     const dsRest2 = readAndApplyDeleteSet(pendingDSUpdate, transaction, store);
     if (dsRest && dsRest2) {
       store.pendingDs = mergeUpdatesV2([dsRest, dsRest2]);
@@ -5787,10 +3281,10 @@ var encodeStateAsUpdateV2 = (doc2, encodedTargetStateVector = new Uint8Array([0]
 var encodeStateAsUpdate = (doc2, encodedTargetStateVector) => encodeStateAsUpdateV2(doc2, encodedTargetStateVector, new UpdateEncoderV1());
 var readStateVector = (decoder) => {
   const ss = /* @__PURE__ */ new Map();
-  const ssLength = readVarUint2(decoder.restDecoder);
+  const ssLength = readVarUint(decoder.restDecoder);
   for (let i = 0; i < ssLength; i++) {
-    const client = readVarUint2(decoder.restDecoder);
-    const clock = readVarUint2(decoder.restDecoder);
+    const client = readVarUint(decoder.restDecoder);
+    const clock = readVarUint(decoder.restDecoder);
     ss.set(client, clock);
   }
   return ss;
@@ -6551,15 +4045,15 @@ var UndoManager = class extends ObservableV2 {
   }
 };
 function* lazyStructReaderGenerator(decoder) {
-  const numOfStateUpdates = readVarUint2(decoder.restDecoder);
+  const numOfStateUpdates = readVarUint(decoder.restDecoder);
   for (let i = 0; i < numOfStateUpdates; i++) {
-    const numberOfStructs = readVarUint2(decoder.restDecoder);
+    const numberOfStructs = readVarUint(decoder.restDecoder);
     const client = decoder.readClient();
-    let clock = readVarUint2(decoder.restDecoder);
+    let clock = readVarUint(decoder.restDecoder);
     for (let i2 = 0; i2 < numberOfStructs; i2++) {
       const info = decoder.readInfo();
       if (info === 10) {
-        const len = readVarUint2(decoder.restDecoder);
+        const len = readVarUint(decoder.restDecoder);
         yield new Skip(createID(client, clock), len);
         clock += len;
       } else if ((BITS5 & info) !== 0) {
@@ -6892,7 +4386,7 @@ var YEvent = class {
   get keys() {
     if (this._keys === null) {
       if (this.transaction.doc._transactionCleanups.length === 0) {
-        throw create3(errorComputeChanges);
+        throw create2(errorComputeChanges);
       }
       const keys2 = /* @__PURE__ */ new Map();
       const target = this.target;
@@ -6981,7 +4475,7 @@ var YEvent = class {
     let changes = this._changes;
     if (changes === null) {
       if (this.transaction.doc._transactionCleanups.length === 0) {
-        throw create3(errorComputeChanges);
+        throw create2(errorComputeChanges);
       }
       const target = this.target;
       const added = create();
@@ -7471,7 +4965,7 @@ var typeListInsertGenericsAfter = (transaction, parent, referenceItem, content) 
   });
   packJsonContent();
 };
-var lengthExceeded = () => create3("Length exceeded!");
+var lengthExceeded = () => create2("Length exceeded!");
 var typeListInsertGenerics = (transaction, parent, index2, content) => {
   if (index2 > parent._length) {
     throw lengthExceeded();
@@ -8338,7 +5832,7 @@ var formatText = (transaction, parent, currPos, length2, attributes) => {
 };
 var cleanupFormattingGap = (transaction, start, curr, startAttributes, currAttributes) => {
   let end = start;
-  const endFormats = create2();
+  const endFormats = create3();
   while (end && (!end.countable || end.deleted)) {
     if (!end.deleted && end.content.constructor === ContentFormat) {
       const cf = (
@@ -8422,7 +5916,7 @@ var cleanupYTextFormatting = (type) => {
         type._start
       );
       let end = type._start;
-      let startAttributes = create2();
+      let startAttributes = create3();
       const currentAttributes = copy(startAttributes);
       while (end) {
         if (end.deleted === false) {
@@ -9423,7 +6917,7 @@ var YXmlFragment = class _YXmlFragment extends AbstractType {
       );
       const index2 = ref === null ? 0 : pc.findIndex((el) => el === ref) + 1;
       if (index2 === 0 && ref !== null) {
-        throw create3("Reference item not found");
+        throw create2("Reference item not found");
       }
       pc.splice(index2, 0, ...content);
     }
@@ -11432,6 +8926,1372 @@ if (glo[importIdentifier] === true) {
 }
 glo[importIdentifier] = true;
 
+// node_modules/y-protocols/sync.js
+var messageYjsSyncStep1 = 0;
+var messageYjsSyncStep2 = 1;
+var messageYjsUpdate = 2;
+
+// src/bus/bus.js
+var bus_exports = {};
+__export(bus_exports, {
+  Bus: () => Bus,
+  BusClosed: () => BusClosed,
+  BusError: () => BusError,
+  BusFull: () => BusFull,
+  DEFAULTS: () => DEFAULTS,
+  UnknownPeer: () => UnknownPeer,
+  messageJson: () => messageJson
+});
+
+// src/bus/wire.js
+var wire_exports = {};
+__export(wire_exports, {
+  BatchWriter: () => BatchWriter,
+  CHUNK_HEADER_SIZE: () => CHUNK_HEADER_SIZE,
+  FLAG_DEFLATE: () => FLAG_DEFLATE,
+  FLAG_JSON: () => FLAG_JSON,
+  FrameError: () => FrameError,
+  HEADER_SIZE: () => HEADER_SIZE,
+  KIND_BATCH: () => KIND_BATCH,
+  KIND_CHUNK: () => KIND_CHUNK,
+  KIND_PING: () => KIND_PING,
+  KIND_PONG: () => KIND_PONG,
+  MAX_PAYLOAD_LEN: () => MAX_PAYLOAD_LEN,
+  MAX_TOPIC_BYTES: () => MAX_TOPIC_BYTES,
+  MessageTooLarge: () => MessageTooLarge,
+  PING_FRAME_SIZE: () => PING_FRAME_SIZE,
+  Reassembler: () => Reassembler,
+  VERSION: () => VERSION,
+  batchFrame: () => batchFrame,
+  checkTopic: () => checkTopic,
+  chunkFrames: () => chunkFrames,
+  decodeEntry: () => decodeEntry,
+  decodeFrame: () => decodeFrame,
+  deflate: () => deflate,
+  encodeEntry: () => encodeEntry,
+  encodeJson: () => encodeJson,
+  encodeVarUint: () => encodeVarUint,
+  entryPrefix: () => entryPrefix,
+  entrySize: () => entrySize,
+  inflate: () => inflate,
+  pingFrame: () => pingFrame,
+  pongFrame: () => pongFrame,
+  readVarUint: () => readVarUint2
+});
+
+// src/bus/chunks.js
+function chunkFrames(entry, messageId, maxFrameSize) {
+  let step2 = maxFrameSize - CHUNK_HEADER_SIZE;
+  if (step2 <= 0) throw new RangeError(`maxFrameSize ${maxFrameSize} leaves no room for chunk data`);
+  const count = Math.ceil(entry.length / step2);
+  step2 = Math.ceil(entry.length / count);
+  const frames = [];
+  for (let index2 = 0; index2 < count; index2++) {
+    const data = entry.subarray(index2 * step2, (index2 + 1) * step2);
+    const frame = new Uint8Array(CHUNK_HEADER_SIZE + data.length);
+    const view = new DataView(frame.buffer);
+    frame[0] = VERSION;
+    frame[1] = KIND_CHUNK;
+    view.setUint32(2, messageId >>> 0);
+    view.setUint32(6, index2);
+    view.setUint32(10, count);
+    view.setUint32(14, entry.length);
+    frame.set(data, CHUNK_HEADER_SIZE);
+    frames.push(frame);
+  }
+  return frames;
+}
+var Reassembler = class {
+  /** @param {ReassemblerOptions} options */
+  constructor({ maxMessageSize, maxPartial = 8, maxBuffered, timeout = 30, clock = () => performance.now() / 1e3 }) {
+    this.maxMessageSize = maxMessageSize;
+    this.maxPartial = maxPartial;
+    this.maxBuffered = maxBuffered ?? 2 * maxMessageSize;
+    this.timeout = timeout;
+    this._clock = clock;
+    this._partials = /* @__PURE__ */ new Map();
+    this._buffered = 0;
+    this.evicted = 0;
+  }
+  /** Bytes currently held for incomplete messages. */
+  get buffered() {
+    return this._buffered;
+  }
+  /** Messages in reassembly. */
+  get size() {
+    return this._partials.size;
+  }
+  /**
+   * Add a chunk; return the message when it is complete. Throws a FrameError
+   * when the chunk breaks a limit or contradicts earlier chunks of its
+   * message; that message is then dropped.
+   * @param {ChunkFrame} chunk
+   * @returns {Entry | null}
+   */
+  add(chunk) {
+    this.expire();
+    if (chunk.total > this.maxMessageSize) {
+      throw new FrameError(
+        "message-too-large",
+        `chunked message of ${chunk.total} bytes exceeds the limit of ${this.maxMessageSize}`
+      );
+    }
+    const id2 = chunk.messageId;
+    let partial = this._partials.get(id2);
+    if (partial === void 0) {
+      while (this._partials.size >= this.maxPartial) this._drop(this._partials.keys().next().value ?? 0);
+      partial = { count: chunk.count, total: chunk.total, started: this._clock(), pieces: /* @__PURE__ */ new Map(), size: 0 };
+      this._partials.set(id2, partial);
+    }
+    if (partial.count !== chunk.count || partial.total !== chunk.total) {
+      this._drop(id2);
+      throw new FrameError("chunk-mismatch", `chunk of message ${id2} contradicts earlier chunks`);
+    }
+    if (partial.pieces.has(chunk.index)) {
+      this._drop(id2);
+      throw new FrameError("chunk-duplicate", `duplicate chunk ${chunk.index} of message ${id2}`);
+    }
+    if (partial.size + chunk.data.length > partial.total) {
+      this._drop(id2);
+      throw new FrameError("chunk-overflow", `chunks of message ${id2} exceed its stated size`);
+    }
+    if (this._buffered + chunk.data.length > this.maxBuffered) {
+      this._drop(id2);
+      throw new FrameError("reassembly-full", `reassembly buffer full (${this.maxBuffered} bytes)`);
+    }
+    partial.pieces.set(chunk.index, chunk.data);
+    partial.size += chunk.data.length;
+    this._buffered += chunk.data.length;
+    if (partial.pieces.size < partial.count) return null;
+    this._partials.delete(id2);
+    this._buffered -= partial.size;
+    if (partial.size !== partial.total) {
+      throw new FrameError("chunk-short", `message ${id2} is shorter than its stated size`);
+    }
+    const whole = new Uint8Array(partial.total);
+    let offset = 0;
+    for (let i = 0; i < partial.count; i++) {
+      const piece = (
+        /** @type {Uint8Array} */
+        partial.pieces.get(i)
+      );
+      whole.set(piece, offset);
+      offset += piece.length;
+    }
+    return decodeEntry(whole);
+  }
+  /** Evict messages older than the timeout; return how many. */
+  expire() {
+    const deadline = this._clock() - this.timeout;
+    let stale = 0;
+    for (const [id2, partial] of this._partials) {
+      if (partial.started < deadline) {
+        this._drop(id2);
+        stale++;
+      }
+    }
+    return stale;
+  }
+  clear() {
+    this._partials.clear();
+    this._buffered = 0;
+  }
+  /** @param {number} id */
+  _drop(id2) {
+    const partial = this._partials.get(id2);
+    if (partial === void 0) return;
+    this._partials.delete(id2);
+    this._buffered -= partial.size;
+    this.evicted++;
+  }
+};
+
+// src/bus/deflate.js
+async function deflate(payload) {
+  const stream = new Blob([plain(payload)]).stream().pipeThrough(new CompressionStream("deflate-raw"));
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+function plain(bytes) {
+  return bytes.buffer instanceof ArrayBuffer ? (
+    /** @type {Uint8Array<ArrayBuffer>} */
+    bytes
+  ) : new Uint8Array(bytes);
+}
+async function inflate(data, limit) {
+  if (!(limit > 0)) throw new RangeError("limit must be positive");
+  const stream = new DecompressionStream("deflate-raw");
+  const writer = stream.writable.getWriter();
+  writer.write(plain(data)).catch(() => {
+  });
+  writer.close().catch(() => {
+  });
+  const reader = stream.readable.getReader();
+  const pieces = [];
+  let size2 = 0;
+  for (; ; ) {
+    let result;
+    try {
+      result = await reader.read();
+    } catch (error) {
+      const text3 = String(error instanceof Error ? error.message : error);
+      const code = /junk|trailing|after end/i.test(text3) ? "deflate-trailing" : /end of|truncat|incomplete/i.test(text3) ? "deflate-truncated" : "deflate-invalid";
+      throw new FrameError(code, `compressed payload is not valid raw DEFLATE: ${text3}`);
+    }
+    if (result.done) break;
+    size2 += result.value.length;
+    if (size2 > limit) {
+      reader.cancel().catch(() => {
+      });
+      throw new FrameError("deflate-too-large", `compressed payload inflates past ${limit} bytes`);
+    }
+    pieces.push(result.value);
+  }
+  const out = new Uint8Array(size2);
+  let offset = 0;
+  for (const piece of pieces) {
+    out.set(piece, offset);
+    offset += piece.length;
+  }
+  return out;
+}
+
+// src/bus/wire.js
+var VERSION = 1;
+var KIND_BATCH = 1;
+var KIND_CHUNK = 2;
+var KIND_PING = 3;
+var KIND_PONG = 4;
+var FLAG_JSON = 1;
+var FLAG_DEFLATE = 2;
+var MAX_TOPIC_BYTES = 255;
+var MAX_PAYLOAD_LEN = 4294967295;
+var HEADER_SIZE = 2;
+var CHUNK_HEADER_SIZE = HEADER_SIZE + 16;
+var PING_FRAME_SIZE = HEADER_SIZE + 8;
+var FrameError = class extends Error {
+  /**
+   * @param {string} code
+   * @param {string} message
+   */
+  constructor(code, message) {
+    super(message);
+    this.name = "FrameError";
+    this.code = code;
+  }
+};
+var MessageTooLarge = class extends Error {
+  /** @param {string} message */
+  constructor(message) {
+    super(message);
+    this.name = "MessageTooLarge";
+  }
+};
+var utf8 = new TextEncoder();
+var strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+var NOT_TOPIC = "\\x00-\\x20.\\x7f\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000";
+var TOPIC = new RegExp(`^[^${NOT_TOPIC}]+(?:\\.[^${NOT_TOPIC}]+)+$`, "u");
+var LONE_SURROGATE = /\p{Cs}/u;
+function checkTopic(topic) {
+  if (typeof topic !== "string" || !TOPIC.test(topic) || LONE_SURROGATE.test(topic)) {
+    throw new TypeError(`invalid topic ${JSON.stringify(topic)}: expected 'plugin.event' without spaces`);
+  }
+  const raw = utf8.encode(topic);
+  if (raw.length > MAX_TOPIC_BYTES) {
+    throw new TypeError(`topic is ${raw.length} bytes, the limit is ${MAX_TOPIC_BYTES}`);
+  }
+  return raw;
+}
+function encodeVarUint(value) {
+  if (!Number.isInteger(value) || value < 0 || value > MAX_PAYLOAD_LEN) {
+    throw new RangeError(`a varuint cannot hold ${value}`);
+  }
+  const encoder = createEncoder();
+  writeVarUint(encoder, value);
+  return toUint8Array(encoder);
+}
+function readVarUint2(bytes, pos) {
+  const start = pos;
+  let value = 0;
+  let shift = 0;
+  for (; ; ) {
+    if (pos >= bytes.length) throw new FrameError("truncated-varint", `truncated varint at byte ${start}`);
+    const byte = bytes[pos++];
+    value += (byte & 127) * 2 ** shift;
+    if (byte < 128) {
+      if (byte === 0 && pos - start > 1) throw new FrameError("overlong-varint", `overlong varint at byte ${start}`);
+      if (value > MAX_PAYLOAD_LEN) {
+        throw new FrameError("varint-too-large", `varint at byte ${start} exceeds ${MAX_PAYLOAD_LEN}`);
+      }
+      return [value, pos];
+    }
+    shift += 7;
+    if (shift > 28) throw new FrameError("varint-too-long", `varint at byte ${start} is longer than 5 bytes`);
+  }
+}
+var prefixes = /* @__PURE__ */ new Map();
+function entryPrefix(topic, flags = 0) {
+  const key = `${flags}:${topic}`;
+  let prefix = prefixes.get(key);
+  if (prefix === void 0) {
+    const raw = checkTopic(topic);
+    if (!Number.isInteger(flags) || flags < 0 || flags > 255) {
+      throw new RangeError(`flags must fit in one byte, got ${flags}`);
+    }
+    prefix = new Uint8Array(2 + raw.length);
+    prefix[0] = flags;
+    prefix[1] = raw.length;
+    prefix.set(raw, 2);
+    if (prefixes.size >= 1024) prefixes.clear();
+    prefixes.set(key, prefix);
+  }
+  return prefix;
+}
+function entrySize(prefix, payloadLength) {
+  return prefix.length + varUintSize(payloadLength) + payloadLength;
+}
+function varUintSize(value) {
+  let size2 = 1;
+  while (value >= 128) {
+    value = Math.floor(value / 128);
+    size2++;
+  }
+  return size2;
+}
+function encodeEntry(topic, payload, flags = 0) {
+  const encoder = createEncoder();
+  writeUint8Array(encoder, entryPrefix(topic, flags));
+  writeVarUint(encoder, payload.length);
+  writeUint8Array(encoder, payload);
+  return toUint8Array(encoder);
+}
+function encodeJson(value) {
+  return utf8.encode(JSON.stringify(value));
+}
+var BatchWriter = class {
+  /** @param {number} maxFrameSize */
+  constructor(maxFrameSize) {
+    this.maxFrameSize = maxFrameSize;
+    this.size = 0;
+    this._frames = [];
+    this._batch = newBatch();
+    this._count = 0;
+    this._prefix = null;
+  }
+  /**
+   * Write an entry: `prefix` from entryPrefix(), then the payload. The entry
+   * must fit in a frame (entrySize + HEADER_SIZE <= maxFrameSize).
+   * @param {Uint8Array} prefix
+   * @param {Uint8Array} payload
+   */
+  add(prefix, payload) {
+    const n = payload.length;
+    if (this._count && this._prefix !== null && sameBytes(prefix, this._prefix)) {
+      const wire2 = 2 + varUintSize(n) + n;
+      if (length(this._batch) + wire2 <= this.maxFrameSize) {
+        writeUint8(this._batch, prefix[0]);
+        writeUint8(this._batch, 0);
+        writeVarUint(this._batch, n);
+        writeUint8Array(this._batch, payload);
+        this._count++;
+        this.size += wire2;
+        return;
+      }
+      this._seal();
+    }
+    let wire = entrySize(prefix, n);
+    if (this._count && length(this._batch) + wire > this.maxFrameSize) this._seal();
+    if (!this._count) {
+      wire += HEADER_SIZE;
+      if (wire > this.maxFrameSize) {
+        throw new RangeError(`an entry of ${wire - HEADER_SIZE} bytes does not fit in a frame`);
+      }
+    }
+    writeUint8Array(this._batch, prefix);
+    writeVarUint(this._batch, n);
+    writeUint8Array(this._batch, payload);
+    this._prefix = prefix;
+    this._count++;
+    this.size += wire;
+  }
+  /**
+   * Queue ready-made frames of one message after everything added so far.
+   * Returns the bytes that `size` grew by.
+   * @param {Uint8Array[]} frames
+   */
+  addFrames(frames) {
+    if (!frames.length) throw new RangeError("a message has at least one frame");
+    this._seal();
+    let added = 0;
+    frames.forEach((frame, i) => {
+      this._frames.push([frame, i === frames.length - 1 ? 1 : 0]);
+      added += frame.length;
+    });
+    this.size += added;
+    return added;
+  }
+  /**
+   * The next frame to send and how many messages it completes; null when empty.
+   * @returns {[Uint8Array, number] | null}
+   */
+  pop() {
+    const queued = this._frames.shift();
+    if (queued !== void 0) {
+      this.size -= queued[0].length;
+      return queued;
+    }
+    if (!this._count) return null;
+    const frame = toUint8Array(this._batch);
+    const count = this._count;
+    this._batch = newBatch();
+    this._count = 0;
+    this.size = 0;
+    return [frame, count];
+  }
+  /** Drop everything held. */
+  clear() {
+    this._frames = [];
+    this._batch = newBatch();
+    this._count = 0;
+    this.size = 0;
+    this._prefix = null;
+  }
+  _seal() {
+    if (this._count) {
+      this._frames.push([toUint8Array(this._batch), this._count]);
+      this._batch = newBatch();
+      this._count = 0;
+    }
+  }
+};
+function newBatch() {
+  const encoder = createEncoder();
+  writeUint8(encoder, VERSION);
+  writeUint8(encoder, KIND_BATCH);
+  return encoder;
+}
+function sameBytes(a, b) {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+function batchFrame(entries) {
+  const writer = new BatchWriter(Number.MAX_SAFE_INTEGER);
+  for (const data of entries) {
+    const { topic, payload, flags } = decodeEntry(data);
+    writer.add(entryPrefix(topic, flags), payload);
+  }
+  const frame = writer.pop();
+  if (frame === null) throw new RangeError("a batch frame holds at least one entry");
+  return frame[0];
+}
+function pingLike(kind2, token) {
+  const frame = new Uint8Array(PING_FRAME_SIZE);
+  frame[0] = VERSION;
+  frame[1] = kind2;
+  new DataView(frame.buffer).setFloat64(HEADER_SIZE, token);
+  return frame;
+}
+function pingFrame(token) {
+  return pingLike(KIND_PING, token);
+}
+function pongFrame(token) {
+  return pingLike(KIND_PONG, token);
+}
+function decodeFrame(data) {
+  if (data.length < HEADER_SIZE) {
+    throw new FrameError("short-header", `frame of ${data.length} bytes is shorter than the header`);
+  }
+  const version = data[0];
+  const kind2 = data[1];
+  if (version !== VERSION) throw new FrameError("version", `unsupported frame version ${version}`);
+  if (kind2 === KIND_BATCH) return { kind: "batch", entries: decodeEntries(data, HEADER_SIZE) };
+  if (kind2 === KIND_CHUNK) return decodeChunk(data);
+  if (kind2 === KIND_PING || kind2 === KIND_PONG) {
+    if (data.length !== PING_FRAME_SIZE) {
+      throw new FrameError("ping-size", `ping/pong frame must be ${PING_FRAME_SIZE} bytes, got ${data.length}`);
+    }
+    const token = new DataView(data.buffer, data.byteOffset, data.length).getFloat64(HEADER_SIZE);
+    return kind2 === KIND_PING ? { kind: "ping", token } : { kind: "pong", token };
+  }
+  throw new FrameError("kind", `unknown frame kind ${kind2}`);
+}
+function decodeEntry(data) {
+  const entries = decodeEntries(data, 0);
+  if (entries.length !== 1) {
+    throw new FrameError("entry-count", `reassembled message holds ${entries.length} entries, expected 1`);
+  }
+  return entries[0];
+}
+function decodeEntries(data, pos) {
+  const end = data.length;
+  if (pos === end) throw new FrameError("empty-batch", "batch frame holds no message");
+  const entries = [];
+  let topic = "";
+  while (pos < end) {
+    if (pos + 3 > end) throw new FrameError("truncated-header", `truncated message header at byte ${pos}`);
+    const flags = data[pos];
+    const topicLen = data[pos + 1];
+    let topicEnd;
+    if (topicLen) {
+      topicEnd = pos + 2 + topicLen;
+      if (topicEnd >= end) throw new FrameError("truncated-topic", `truncated topic at byte ${pos}`);
+      try {
+        topic = strictUtf8.decode(data.subarray(pos + 2, topicEnd));
+      } catch {
+        throw new FrameError("topic-utf8", `topic at byte ${pos} is not UTF-8`);
+      }
+    } else if (!topic) {
+      throw new FrameError("missing-topic", `empty topic at byte ${pos}`);
+    } else {
+      topicEnd = pos + 2;
+    }
+    const [size2, start] = readVarUint2(data, topicEnd);
+    const payloadEnd = start + size2;
+    if (payloadEnd > end) {
+      throw new FrameError("payload-overrun", `payload of ${JSON.stringify(topic)} claims ${size2} bytes past the frame end`);
+    }
+    entries.push({ topic, payload: data.slice(start, payloadEnd), flags });
+    pos = payloadEnd;
+  }
+  return entries;
+}
+function decodeChunk(data) {
+  if (data.length <= CHUNK_HEADER_SIZE) {
+    throw new FrameError("chunk-no-data", `chunk frame of ${data.length} bytes carries no data`);
+  }
+  const view = new DataView(data.buffer, data.byteOffset, data.length);
+  const messageId = view.getUint32(2);
+  const index2 = view.getUint32(6);
+  const count = view.getUint32(10);
+  const total = view.getUint32(14);
+  if (count === 0 || index2 >= count) {
+    throw new FrameError("chunk-index", `chunk index ${index2} out of range for count ${count}`);
+  }
+  if (total < count) {
+    throw new FrameError("chunk-total", `chunked message of ${total} bytes cannot span ${count} chunks`);
+  }
+  return { kind: "chunk", messageId, index: index2, count, total, data: data.slice(CHUNK_HEADER_SIZE) };
+}
+
+// src/bus/config.js
+var BusError = class extends Error {
+};
+var BusFull = class extends BusError {
+};
+var UnknownPeer = class extends BusError {
+};
+var BusClosed = class extends BusError {
+};
+var DEFAULTS = Object.freeze({
+  maxFrameSize: 65536,
+  maxIncomingFrame: 262144,
+  maxMessageSize: 16 * 1024 * 1024,
+  maxPartialMessages: 8,
+  partialTimeout: 30,
+  reliableQueueBytes: 16 * 1024 * 1024,
+  unorderedQueueMessages: 256,
+  highWater: 262144,
+  lowWater: 65536,
+  pingInterval: 1,
+  rttInterval: 5,
+  deadAfter: 5
+});
+var now = () => performance.now() / 1e3;
+var utf82 = new TextDecoder();
+function messageJson(message) {
+  return JSON.parse(utf82.decode(message.payload));
+}
+
+// src/bus/outbox.js
+var Outbox = class {
+  /**
+   * @param {Bus} bus
+   * @param {ChannelLike} channel
+   */
+  constructor(bus, channel) {
+    this.bus = bus;
+    this.channel = channel;
+  }
+  /** Hand frames to the channel while it has room. */
+  flush() {
+  }
+  /** @param {Uint8Array} frame */
+  _send(frame) {
+    try {
+      this.channel.send(frame);
+    } catch {
+      this.bus.counters.sendErrors++;
+      return false;
+    }
+    this.bus.counters.framesSent++;
+    this.bus.counters.bytesSent += frame.length;
+    return true;
+  }
+  _room() {
+    return this.channel.readyState === "open" && this.channel.bufferedAmount < this.bus.config.highWater;
+  }
+};
+var ReliableOutbox = class extends Outbox {
+  /**
+   * @param {Bus} bus
+   * @param {ChannelLike} channel
+   */
+  constructor(bus, channel) {
+    super(bus, channel);
+    this.writer = new BatchWriter(bus.config.maxFrameSize);
+  }
+  /** @override */
+  flush() {
+    while (this._room()) {
+      const next = this.writer.pop();
+      if (next === null) break;
+      if (!this._send(next[0])) break;
+      this.bus.counters.messagesSent += next[1];
+    }
+  }
+};
+var LatestOutbox = class extends Outbox {
+  /**
+   * @param {Bus} bus
+   * @param {ChannelLike} channel
+   */
+  constructor(bus, channel) {
+    super(bus, channel);
+    this.queue = /* @__PURE__ */ new Map();
+    this.sending = [];
+  }
+  /**
+   * @param {string} topic
+   * @param {{ prefix: Uint8Array, payload: Uint8Array, frames: Uint8Array[] | null }} item
+   */
+  put(topic, item) {
+    if (this.queue.delete(topic)) this.bus.counters.replaced++;
+    else if (this.queue.size >= this.bus.config.unorderedQueueMessages) {
+      const oldest = this.queue.keys().next().value;
+      if (oldest !== void 0) this.queue.delete(oldest);
+      this.bus.counters.overflowed++;
+    }
+    this.queue.set(topic, item);
+  }
+  /** @override */
+  flush() {
+    const config = this.bus.config;
+    while (this._room()) {
+      const frame = this.sending.shift();
+      if (frame !== void 0) {
+        if (!this._send(frame)) return;
+        if (!this.sending.length) this.bus.counters.messagesSent++;
+        continue;
+      }
+      if (!this.queue.size) return;
+      const [topic, first] = this.queue.entries().next().value ?? [];
+      if (topic === void 0 || first === void 0) return;
+      this.queue.delete(topic);
+      if (first.frames !== null) {
+        this.sending = [...first.frames];
+        continue;
+      }
+      const writer = new BatchWriter(config.maxFrameSize);
+      writer.add(first.prefix, first.payload);
+      let count = 1;
+      for (const [key, item] of this.queue) {
+        if (item.frames !== null) break;
+        if (writer.size + entrySize(item.prefix, item.payload.length) > config.maxFrameSize) break;
+        writer.add(item.prefix, item.payload);
+        this.queue.delete(key);
+        count++;
+      }
+      const popped = writer.pop();
+      if (popped === null || !this._send(popped[0])) return;
+      this.bus.counters.messagesSent += count;
+    }
+  }
+};
+var Peer = class {
+  /**
+   * @param {Bus} bus
+   * @param {string} id
+   * @param {ChannelLike} reliable
+   * @param {ChannelLike} unordered
+   */
+  constructor(bus, id2, reliable, unordered) {
+    this.id = id2;
+    this.reliable = new ReliableOutbox(bus, reliable);
+    this.unordered = new LatestOutbox(bus, unordered);
+    const options = {
+      maxMessageSize: bus.config.maxMessageSize,
+      maxPartial: bus.config.maxPartialMessages,
+      timeout: bus.config.partialTimeout
+    };
+    this.reassemblers = [new Reassembler(options), new Reassembler(options)];
+    this.pending = [null, null];
+    this.listeners = [];
+    this.lastHeard = now();
+    this.lastSent = 0;
+    this.lastPing = 0;
+    this.rtt = null;
+    this.dead = false;
+  }
+  /** @returns {Outbox[]} */
+  get outboxes() {
+    return [this.reliable, this.unordered];
+  }
+};
+
+// src/bus/bus.js
+var Bus = class {
+  /**
+   * @param {Partial<BusConfig>} [config]
+   * @param {{ onPeerDead?: (peerId: string) => void }} [options]
+   */
+  constructor(config = {}, options = {}) {
+    this.config = Object.freeze({ ...DEFAULTS, ...config });
+    if (this.config.maxFrameSize < 64) throw new RangeError("maxFrameSize must be at least 64 bytes");
+    if (!(this.config.lowWater >= 0 && this.config.lowWater < this.config.highWater)) {
+      throw new RangeError("lowWater must be below highWater");
+    }
+    this.onPeerDead = options.onPeerDead;
+    this.counters = {
+      framesSent: 0,
+      framesReceived: 0,
+      messagesSent: 0,
+      messagesReceived: 0,
+      bytesSent: 0,
+      bytesReceived: 0,
+      pingsSent: 0,
+      pongsReceived: 0,
+      unknownTopics: 0,
+      malformedFrames: 0,
+      oversizedFrames: 0,
+      partialsEvicted: 0,
+      replaced: 0,
+      overflowed: 0,
+      handlerErrors: 0,
+      sendErrors: 0
+    };
+    this._peers = /* @__PURE__ */ new Map();
+    this._subscribers = /* @__PURE__ */ new Map();
+    this._dirty = /* @__PURE__ */ new Set();
+    this._flushTimer = void 0;
+    this._ticker = void 0;
+    this._progress = [];
+    this._messageId = 0;
+    this._closed = false;
+    this._warned = false;
+  }
+  /** Ids of the peers on the bus. */
+  get peers() {
+    return [...this._peers.keys()];
+  }
+  /**
+   * Put a peer on the bus (replacing an earlier registration of the same id).
+   * Call it as soon as the channels exist, before they open, so that no
+   * frame the other side sends the moment its end opens is missed.
+   * @param {string} peerId
+   * @param {ChannelLike} reliable the `bus` channel (negotiated, id 0)
+   * @param {ChannelLike} unordered the `bus-unordered` channel (negotiated, id 1)
+   */
+  addPeer(peerId, reliable, unordered) {
+    if (this._closed) throw new BusClosed("the bus is closed");
+    this.removePeer(peerId);
+    const peer = new Peer(this, peerId, reliable, unordered);
+    this._peers.set(peerId, peer);
+    peer.outboxes.forEach((outbox, index2) => {
+      const channel = outbox.channel;
+      channel.binaryType = "arraybuffer";
+      channel.bufferedAmountLowThreshold = this.config.lowWater;
+      const listen = (type, listener) => {
+        channel.addEventListener(type, listener);
+        peer.listeners.push([channel, type, listener]);
+      };
+      listen("message", (event) => this._receive(peer, index2, event.data));
+      const wake = () => {
+        if (channel.readyState === "open" && index2 === 0) peer.lastHeard = Math.max(peer.lastHeard, now());
+        outbox.flush();
+        this._wake();
+      };
+      listen("bufferedamountlow", wake);
+      listen("open", () => {
+        peer.lastHeard = now();
+        wake();
+      });
+    });
+    if (this._ticker === void 0) this._ticker = setInterval(() => this._tick(), this.config.pingInterval * 1e3);
+  }
+  /**
+   * Take a peer off the bus, discarding what is queued for it. Idempotent.
+   * @param {string} peerId
+   */
+  removePeer(peerId) {
+    const peer = this._peers.get(peerId);
+    if (peer === void 0) return;
+    this._peers.delete(peerId);
+    for (const [channel, type, listener] of peer.listeners) channel.removeEventListener(type, listener);
+    for (const outbox of peer.outboxes) this._dirty.delete(outbox);
+    this._wake();
+  }
+  /**
+   * Smoothed round-trip time to a peer in seconds; null before the first pong.
+   * @param {string} peerId
+   */
+  rtt(peerId) {
+    return this._known(peerId).rtt;
+  }
+  /**
+   * Subscribe to a topic; returns the function that unsubscribes.
+   * @param {string} topic
+   * @param {Handler} handler
+   */
+  subscribe(topic, handler) {
+    entryPrefix(topic);
+    this._subscribers.set(topic, [...this._subscribers.get(topic) ?? [], handler]);
+    return () => {
+      const left = (this._subscribers.get(topic) ?? []).filter((h) => h !== handler);
+      if (left.length) this._subscribers.set(topic, left);
+      else this._subscribers.delete(topic);
+    };
+  }
+  /**
+   * Queue a message for every peer (or only `to`); return how many peers.
+   * It leaves at the end of the current task, batched with the other
+   * messages of the task. Throws BusFull (reliable; nothing queued),
+   * UnknownPeer, MessageTooLarge, or TypeError for a bad topic.
+   * @param {string} topic
+   * @param {Uint8Array} payload
+   * @param {PublishOptions} [options]
+   */
+  publish(topic, payload, { to, reliable = true, flags = 0 } = {}) {
+    if (flags & FLAG_DEFLATE) throw new TypeError("use send(..., { compress: true }) instead of FLAG_DEFLATE");
+    return this._publish(topic, payload, to, reliable, flags);
+  }
+  /**
+   * @param {string} topic
+   * @param {Uint8Array} payload
+   * @param {string | undefined} to
+   * @param {boolean} reliable
+   * @param {number} flags FLAG_DEFLATE when send() compressed the payload
+   */
+  _publish(topic, payload, to, reliable, flags) {
+    if (this._closed) throw new BusClosed("the bus is closed");
+    const prefix = entryPrefix(topic, flags);
+    const size2 = entrySize(prefix, payload.length);
+    if (size2 > this.config.maxMessageSize) {
+      throw new MessageTooLarge(`a message of ${size2} bytes exceeds the limit of ${this.config.maxMessageSize}`);
+    }
+    const peers = to === void 0 ? [...this._peers.values()] : [this._known(to)];
+    const small = size2 <= this.config.maxFrameSize - HEADER_SIZE;
+    const frames = small ? null : chunkFrames(encodeEntry(topic, payload, flags), this._nextId(), this.config.maxFrameSize);
+    if (!reliable) {
+      for (const peer of peers) {
+        peer.unordered.put(topic, { prefix, payload, frames });
+        this._dirty.add(peer.unordered);
+      }
+    } else {
+      const bytes = frames === null ? size2 : frames.reduce((n, f) => n + f.length, 0);
+      for (const peer of peers) {
+        const queued = peer.reliable.writer.size;
+        if (queued && queued + bytes > this.config.reliableQueueBytes) {
+          throw new BusFull(`the reliable queue to ${peer.id} holds ${queued} bytes`);
+        }
+      }
+      for (const peer of peers) {
+        if (frames === null) peer.reliable.writer.add(prefix, payload);
+        else peer.reliable.writer.addFrames(frames);
+        this._dirty.add(peer.reliable);
+      }
+    }
+    this._scheduleFlush();
+    return peers.length;
+  }
+  /**
+   * publish() a JSON value, flagged as JSON on the wire.
+   * @param {string} topic
+   * @param {unknown} value
+   * @param {PublishOptions} [options]
+   */
+  publishJson(topic, value, options = {}) {
+    return this.publish(topic, encodeJson(value), { ...options, flags: (options.flags ?? 0) | FLAG_JSON });
+  }
+  /**
+   * Reliable publish that waits for queue room instead of throwing BusFull;
+   * `compress` deflates the payload on the wire (worth it for large,
+   * repetitive payloads such as document states). Compressing takes a
+   * while: a message published meanwhile may leave first; await send()
+   * before publishing what must follow it.
+   * @param {string} topic
+   * @param {Uint8Array} payload
+   * @param {{ to?: string, flags?: number, compress?: boolean }} [options]
+   */
+  async send(topic, payload, { to, flags = 0, compress = false } = {}) {
+    if (compress) {
+      if (flags & FLAG_DEFLATE) throw new TypeError("compress already sets FLAG_DEFLATE");
+      payload = await deflate(payload);
+      flags |= FLAG_DEFLATE;
+    }
+    for (; ; ) {
+      try {
+        return this._publish(topic, payload, to, true, flags);
+      } catch (error) {
+        if (!(error instanceof BusFull)) throw error;
+        await new Promise((resolve) => this._progress.push(() => resolve(void 0)));
+      }
+    }
+  }
+  /**
+   * Wait until the reliable queues (all, or `to`'s) are handed to their channels.
+   * @param {string} [to]
+   */
+  async drain(to) {
+    for (; ; ) {
+      const peers = to === void 0 ? [...this._peers.values()] : [this._known(to)];
+      if (peers.every((peer) => peer.reliable.writer.size === 0)) return;
+      await new Promise((resolve) => this._progress.push(() => resolve(void 0)));
+    }
+  }
+  /** Forget every peer and stop the liveness check. */
+  close() {
+    this._closed = true;
+    for (const id2 of [...this._peers.keys()]) this.removePeer(id2);
+    clearTimeout(this._flushTimer);
+    clearInterval(this._ticker);
+    this._ticker = void 0;
+  }
+  // -- internals ---------------------------------------------------------
+  _nextId() {
+    const id2 = this._messageId;
+    this._messageId = this._messageId + 1 >>> 0;
+    return id2;
+  }
+  /** @param {string} peerId */
+  _known(peerId) {
+    const peer = this._peers.get(peerId);
+    if (peer === void 0) throw new UnknownPeer(`no peer ${peerId} on the bus`);
+    return peer;
+  }
+  _scheduleFlush() {
+    if (this._flushTimer === void 0) this._flushTimer = setTimeout(() => this._flush(), 0);
+  }
+  _flush() {
+    this._flushTimer = void 0;
+    const dirty = [...this._dirty];
+    this._dirty.clear();
+    const at = now();
+    for (const outbox of dirty) {
+      const before2 = this.counters.framesSent;
+      outbox.flush();
+      if (this.counters.framesSent !== before2) {
+        for (const peer of this._peers.values()) if (peer.outboxes.includes(outbox)) peer.lastSent = at;
+      }
+    }
+    this._wake();
+  }
+  _wake() {
+    for (const wake of this._progress.splice(0)) wake();
+  }
+  /**
+   * @param {Peer} peer
+   * @param {number} index 0 reliable, 1 unordered
+   * @param {unknown} data
+   */
+  _receive(peer, index2, data) {
+    peer.lastHeard = now();
+    peer.dead = false;
+    if (typeof data === "string") return this._reject(peer, "text frame", true);
+    const bytes = data instanceof Uint8Array ? data : new Uint8Array(
+      /** @type {ArrayBuffer} */
+      data
+    );
+    if (bytes.length > this.config.maxIncomingFrame) return this._reject(peer, `frame of ${bytes.length} bytes`, false);
+    let entries;
+    try {
+      const frame = decodeFrame(bytes);
+      if (frame.kind === "ping" || frame.kind === "pong") {
+        if (frame.kind === "ping") {
+          peer.outboxes[index2]._send(pongFrame(frame.token));
+          return;
+        }
+        this.counters.pongsReceived++;
+        const sample = now() - frame.token;
+        if (sample >= 0 && sample < 60) peer.rtt = peer.rtt === null ? sample : 0.875 * peer.rtt + 0.125 * sample;
+        return;
+      }
+      this.counters.framesReceived++;
+      this.counters.bytesReceived += bytes.length;
+      if (frame.kind === "batch") entries = frame.entries;
+      else {
+        const reassembler = peer.reassemblers[index2];
+        const evicted = reassembler.evicted;
+        try {
+          const entry = reassembler.add(frame);
+          entries = entry === null ? [] : [entry];
+        } finally {
+          this.counters.partialsEvicted += reassembler.evicted - evicted;
+        }
+      }
+    } catch (error) {
+      if (!(error instanceof FrameError)) throw error;
+      return this._reject(peer, error.message, true);
+    }
+    for (const entry of entries) this._deliver(peer, index2, entry);
+  }
+  /**
+   * Deliver one entry, after any earlier one of the channel still inflating.
+   * @param {Peer} peer
+   * @param {number} index
+   * @param {import("./wire.js").Entry} entry
+   */
+  _deliver(peer, index2, entry) {
+    this.counters.messagesReceived++;
+    const handlers = this._subscribers.get(entry.topic);
+    if (handlers === void 0) {
+      this.counters.unknownTopics++;
+      return;
+    }
+    const reliable = index2 === 0;
+    const pending = peer.pending[index2];
+    if (!(entry.flags & FLAG_DEFLATE) && pending === null) {
+      this._call(handlers, { topic: entry.topic, payload: entry.payload, sender: peer.id, reliable, flags: entry.flags });
+      return;
+    }
+    const done = (pending ?? Promise.resolve()).then(async () => {
+      let payload = entry.payload;
+      if (entry.flags & FLAG_DEFLATE) {
+        try {
+          payload = await inflate(payload, this.config.maxMessageSize);
+        } catch (error) {
+          if (!(error instanceof FrameError)) throw error;
+          this._reject(peer, `${entry.topic}: ${error.message}`, true);
+          return;
+        }
+      }
+      const now2 = this._subscribers.get(entry.topic) ?? [];
+      this._call(now2, { topic: entry.topic, payload, sender: peer.id, reliable, flags: entry.flags & ~FLAG_DEFLATE });
+    });
+    peer.pending[index2] = done;
+    done.finally(() => {
+      if (peer.pending[index2] === done) peer.pending[index2] = null;
+    });
+  }
+  /**
+   * @param {Handler[]} handlers
+   * @param {Message} message
+   */
+  _call(handlers, message) {
+    for (const handler of handlers) {
+      try {
+        const result = handler(message);
+        if (result instanceof Promise) {
+          result.catch((error) => {
+            this.counters.handlerErrors++;
+            console.error("bus: handler failed", error);
+          });
+        }
+      } catch (error) {
+        this.counters.handlerErrors++;
+        console.error("bus: handler failed", error);
+      }
+    }
+  }
+  /**
+   * @param {Peer} peer
+   * @param {string} reason
+   * @param {boolean} malformed
+   */
+  _reject(peer, reason, malformed) {
+    if (malformed) this.counters.malformedFrames++;
+    else this.counters.oversizedFrames++;
+    if (!this._warned) {
+      this._warned = true;
+      console.warn(`bus: dropped a frame from ${peer.id}: ${reason}`);
+    }
+  }
+  _tick() {
+    const at = now();
+    const config = this.config;
+    for (const peer of this._peers.values()) {
+      const unordered = peer.unordered.channel;
+      if (unordered.readyState !== "open") continue;
+      if (!peer.dead && at - peer.lastHeard > config.deadAfter) {
+        peer.dead = true;
+        try {
+          this.onPeerDead?.(peer.id);
+        } catch (error) {
+          console.error("bus: onPeerDead failed", error);
+        }
+      }
+      if (at - peer.lastSent >= config.pingInterval || at - peer.lastPing >= config.rttInterval) {
+        if (peer.unordered._send(pingFrame(at))) {
+          peer.lastPing = at;
+          this.counters.pingsSent++;
+        }
+      }
+    }
+  }
+};
+
+// src/editing/schema.js
+var schema_exports2 = {};
+__export(schema_exports2, {
+  MAX_ID_LENGTH: () => MAX_ID_LENGTH,
+  MAX_PROP_NAME_LENGTH: () => MAX_PROP_NAME_LENGTH,
+  MAX_VALUE_BYTES: () => MAX_VALUE_BYTES,
+  MAX_VALUE_DEPTH: () => MAX_VALUE_DEPTH,
+  UNPLACED: () => UNPLACED,
+  ValidationError: () => ValidationError2,
+  checkId: () => checkId,
+  checkPropName: () => checkPropName,
+  checkType: () => checkType,
+  checkValue: () => checkValue,
+  isPlainObject: () => isPlainObject,
+  parseEntry: () => parseEntry,
+  parsePlace: () => parsePlace
+});
+
+// src/editing/order.js
+var order_exports = {};
+__export(order_exports, {
+  DIGITS: () => DIGITS,
+  MAX_KEY_LENGTH: () => MAX_KEY_LENGTH,
+  OrderKeyError: () => OrderKeyError,
+  SALT_LENGTH: () => SALT_LENGTH,
+  isKey: () => isKey,
+  keyBetween: () => keyBetween,
+  keysBetween: () => keysBetween,
+  saltFor: () => saltFor
+});
+var DIGITS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+var BASE = DIGITS.length;
+var SALT_LENGTH = 4;
+var MAX_KEY_LENGTH = 256;
+var KEY = new RegExp(`^[${DIGITS}]{1,${MAX_KEY_LENGTH}}$`);
+var OrderKeyError = class extends Error {
+  /** @param {string} message */
+  constructor(message) {
+    super(message);
+    this.name = "OrderKeyError";
+  }
+};
+function isKey(key) {
+  return typeof key === "string" && KEY.test(key) && !key.endsWith("0");
+}
+function index(digit) {
+  return DIGITS.indexOf(digit);
+}
+function saltFor(clientId) {
+  if (!Number.isSafeInteger(clientId) || clientId < 0) throw new RangeError(`bad client id ${clientId}`);
+  const last2 = DIGITS[1 + clientId % (BASE - 1)];
+  let rest = Math.floor(clientId / (BASE - 1));
+  let head = "";
+  for (let i = 0; i < SALT_LENGTH - 1; i++) {
+    head += DIGITS[rest % BASE];
+    rest = Math.floor(rest / BASE);
+  }
+  return head + last2;
+}
+function keyBetween(low, high, salt) {
+  checkSalt(salt);
+  const lo = low !== null ? checked(low, "low") : "";
+  const hi = high !== null ? checked(high, "high") : null;
+  if (hi !== null && lo >= hi) {
+    throw new OrderKeyError(`order keys out of order: ${JSON.stringify(low)} >= ${JSON.stringify(high)}`);
+  }
+  const room = MAX_KEY_LENGTH - salt.length;
+  let head;
+  if (hi === null && lo) head = after(lo, room);
+  else if (hi !== null && !lo) head = before(hi, room);
+  else head = midpoint(lo, hi, true);
+  if (head.length > room) {
+    throw new OrderKeyError(`no room for an order key between ${JSON.stringify(low)} and ${JSON.stringify(high)}`);
+  }
+  return head + salt;
+}
+function keysBetween(low, high, count, salt) {
+  if (!Number.isInteger(count) || count < 0) throw new RangeError("count must not be negative");
+  checkSalt(salt);
+  if (count === 0) return [];
+  const prefix = keyBetween(low, high, salt).slice(0, -salt.length);
+  let width = 1;
+  while (BASE ** width <= count) width++;
+  const span = BASE ** width;
+  const keys2 = [];
+  for (let i = 0; i < count; i++) keys2.push(fixed(prefix, Math.floor((i + 1) * span / (count + 1)), width) + salt);
+  return keys2;
+}
+function fixed(prefix, value, width) {
+  let digits = "";
+  for (let i = 0; i < width; i++) {
+    digits = DIGITS[value % BASE] + digits;
+    value = Math.floor(value / BASE);
+  }
+  return prefix + digits;
+}
+function after(lo, room) {
+  const run = leadingRun(lo, "z");
+  const width = Math.min(run + 2, room - run);
+  if (width < 1) throw new OrderKeyError(`no room for an order key after ${JSON.stringify(lo)}`);
+  return lo.slice(0, run) + step(lo.slice(run, run + width).padEnd(width, "0"), 1);
+}
+function before(hi, room) {
+  const run = leadingRun(hi, "0");
+  const width = Math.min(run + 2, room - run);
+  if (width < 1) throw new OrderKeyError(`no room for an order key before ${JSON.stringify(hi)}`);
+  return hi.slice(0, run) + step(hi.slice(run, run + width).padEnd(width, "0"), -1);
+}
+function leadingRun(key, digit) {
+  let n = 0;
+  while (n < key.length && key[n] === digit) n++;
+  return n;
+}
+function step(counter, delta) {
+  const digits = [...counter].map(index);
+  let i = digits.length - 1;
+  digits[i] += delta;
+  while (digits[i] < 0 || digits[i] >= BASE) {
+    digits[i] -= delta * BASE;
+    i--;
+    digits[i] += delta;
+  }
+  return digits.map((d) => DIGITS[d]).join("");
+}
+function midpoint(lo, hi, outer) {
+  if (hi !== null) {
+    let n = 0;
+    while (n < hi.length && (n < lo.length ? lo[n] : "0") === hi[n]) n++;
+    if (n) return hi.slice(0, n) + midpoint(lo.slice(n), hi.slice(n), outer);
+  }
+  const dLo = lo ? index(lo[0]) : 0;
+  const dHi = hi !== null ? index(hi[0]) : BASE;
+  if (dHi - dLo > 1) {
+    let digit;
+    if (outer && hi !== null && !lo) digit = dHi - 1;
+    else digit = Math.floor((dLo + dHi) / 2);
+    return DIGITS[digit];
+  }
+  const aboveLo = DIGITS[dLo] + midpoint(lo.slice(1), null, false);
+  if (hi === null || hi.length === 1) return aboveLo;
+  const belowHi = DIGITS[dHi] + midpoint("", hi.slice(1), false);
+  return belowHi.length < aboveLo.length ? belowHi : aboveLo;
+}
+function checked(key, name) {
+  if (!isKey(key)) throw new OrderKeyError(`${name} is not a valid order key: ${JSON.stringify(key)}`);
+  return key;
+}
+function checkSalt(salt) {
+  if (!isKey(salt)) throw new OrderKeyError(`invalid salt: ${JSON.stringify(salt)}`);
+}
+
+// src/editing/schema.js
+var MAX_ID_LENGTH = 128;
+var MAX_PROP_NAME_LENGTH = 256;
+var MAX_VALUE_BYTES = 64 * 1024;
+var MAX_VALUE_DEPTH = 32;
+var NAME = new RegExp(`^[A-Za-z0-9_.:\\-]{1,${MAX_ID_LENGTH}}$`);
+var utf83 = new TextEncoder();
+var UNPLACED = Object.freeze({ parent: null, order: "z" });
+var ValidationError2 = class extends Error {
+  /** @param {string} message */
+  constructor(message) {
+    super(message);
+    this.name = "ValidationError";
+  }
+};
+function shown(value) {
+  let text3;
+  try {
+    text3 = typeof value === "string" ? JSON.stringify(value) : String(JSON.stringify(value) ?? value);
+  } catch {
+    text3 = String(value);
+  }
+  return text3.slice(0, 80);
+}
+function checkId(value, what = "id") {
+  if (typeof value !== "string" || !NAME.test(value)) {
+    throw new ValidationError2(
+      `${what} must be 1 to ${MAX_ID_LENGTH} characters from A-Z a-z 0-9 _ . : -, got ${shown(value)}`
+    );
+  }
+  return value;
+}
+function checkType(value) {
+  return checkId(value, "type");
+}
+function codePoints(text3) {
+  let count = 0;
+  for (const _ of text3) count++;
+  return count;
+}
+function checkPropName(value) {
+  if (typeof value !== "string" || value.length === 0 || value.length > MAX_PROP_NAME_LENGTH && codePoints(value) > MAX_PROP_NAME_LENGTH) {
+    throw new ValidationError2(
+      `property name must be a string of 1 to ${MAX_PROP_NAME_LENGTH} characters, got ${shown(value)}`
+    );
+  }
+  return value;
+}
+function checkValue(value, where = "value") {
+  if (typeof value === "string" && value.length * 6 + 2 <= MAX_VALUE_BYTES) return value;
+  checkTree(value, where, 0);
+  if (typeof value === "string" || Array.isArray(value) || value !== null && typeof value === "object") {
+    const size2 = utf83.encode(JSON.stringify(value)).length;
+    if (size2 > MAX_VALUE_BYTES) throw new ValidationError2(`${where} is ${size2} bytes as JSON, more than ${MAX_VALUE_BYTES}`);
+  }
+  return (
+    /** @type {JSONValue} */
+    value
+  );
+}
+function checkTree(value, where, depth) {
+  if (depth > MAX_VALUE_DEPTH) throw new ValidationError2(`${where} is nested more than ${MAX_VALUE_DEPTH} deep`);
+  if (value === null || typeof value === "boolean" || typeof value === "string") return;
+  if (typeof value === "number") {
+    if (!Number.isFinite(value)) throw new ValidationError2(`${where} is not a finite number`);
+    return;
+  }
+  if (Array.isArray(value)) {
+    value.forEach((item, i) => checkTree(item, `${where}[${i}]`, depth + 1));
+    return;
+  }
+  if (isPlainObject(value)) {
+    for (const [key, item] of Object.entries(value)) checkTree(item, `${where}.${key}`, depth + 1);
+    return;
+  }
+  throw new ValidationError2(`${where} is not a JSON value: ${typeof value}`);
+}
+function isPlainObject(value) {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+function parsePlace(raw, where = "pos") {
+  if (!isPlainObject(raw)) throw new ValidationError2(`${where} must be an object`);
+  const parent = raw.parent ?? null;
+  if (parent !== null) checkId(parent, `${where}.parent`);
+  const order = raw.order;
+  if (!isKey(order)) throw new ValidationError2(`${where}.order is not a valid order key: ${shown(order)}`);
+  return { parent: (
+    /** @type {string | null} */
+    parent
+  ), order };
+}
+function parseEntry(raw) {
+  if (!isPlainObject(raw)) throw new ValidationError2("node must be an object");
+  const pos = raw.pos ?? null;
+  let place = UNPLACED;
+  let prev = null;
+  if (pos !== null) {
+    place = parsePlace(pos);
+    const prevRaw = (
+      /** @type {Record<string, unknown>} */
+      pos.prev ?? null
+    );
+    if (prevRaw !== null) prev = parsePlace(prevRaw, "pos.prev");
+  }
+  const deleted = raw.deleted === void 0 ? false : raw.deleted;
+  if (typeof deleted !== "boolean") throw new ValidationError2("deleted must be a boolean");
+  return { place, deleted, prev };
+}
+
 // src/editing/guard.js
 var RejectedUpdate = class extends Error {
   /** @param {string} message */
@@ -11506,13 +10366,28 @@ var UpdateGuard = class {
       try {
         this.checkNode(id2, nodes.get(id2));
       } catch (error) {
-        if (!(error instanceof ValidationError)) throw error;
+        if (!(error instanceof ValidationError2)) throw error;
         problems.push(`node ${JSON.stringify(id2).slice(0, 80)}: ${error.message}`);
       }
     }
-    if (problems.length) throw new ValidationError(problems.slice(0, 5).join("; "));
+    if (problems.length) throw new ValidationError2(problems.slice(0, 5).join("; "));
   }
 };
+
+// src/editing/model.js
+var model_exports = {};
+__export(model_exports, {
+  CycleError: () => CycleError,
+  Document: () => Document,
+  EditError: () => EditError,
+  FORMAT: () => FORMAT,
+  NODES: () => NODES,
+  RejectedUpdate: () => RejectedUpdate,
+  RemoteOrigin: () => RemoteOrigin,
+  VERSION: () => VERSION2,
+  readNode: () => readNode,
+  readNodes: () => readNodes
+});
 
 // src/editing/changes.js
 var RemoteOrigin = class {
@@ -11675,19 +10550,19 @@ function isVisible2(id2, entries, place, visible, hidden) {
 // src/editing/view.js
 function readNode(id2, node, strict) {
   checkId(id2);
-  if (!(node instanceof YMap)) throw new ValidationError("is not a map");
+  if (!(node instanceof YMap)) throw new ValidationError2("is not a map");
   const type = checkType(node.get("type"));
   const props = node.get("props");
-  if (!(props instanceof YMap)) throw new ValidationError("props is not a map");
+  if (!(props instanceof YMap)) throw new ValidationError2("props is not a map");
   const values = {};
   for (const [name, value] of props.entries()) {
     if (value instanceof AbstractType || value instanceof Doc) {
-      throw new ValidationError(`property ${JSON.stringify(name).slice(0, 80)} holds a shared type, not JSON`);
+      throw new ValidationError2(`property ${JSON.stringify(name).slice(0, 80)} holds a shared type, not JSON`);
     }
     values[name] = strict ? checkValue(value, `property ${JSON.stringify(checkPropName(name))}`) : value;
   }
   const pos = node.get("pos");
-  if (pos instanceof AbstractType || pos instanceof Doc) throw new ValidationError("pos is a shared type, not a plain value");
+  if (pos instanceof AbstractType || pos instanceof Doc) throw new ValidationError2("pos is a shared type, not a plain value");
   return { type, props: values, entry: parseEntry({ pos, deleted: node.get("deleted") }) };
 }
 function readNodes(nodes, strict) {
@@ -11700,7 +10575,7 @@ function readNodes(nodes, strict) {
       records.set(id2, { type, props });
       entries.set(id2, entry);
     } catch (error) {
-      if (!(error instanceof ValidationError)) throw error;
+      if (!(error instanceof ValidationError2)) throw error;
       problems.push(`node ${JSON.stringify(id2).slice(0, 80)}: ${error.message}`);
     }
   }
@@ -11724,7 +10599,7 @@ function sortedProps(props) {
 // src/editing/model.js
 var NODES = "nodes";
 var FORMAT = "avacollab-editing";
-var VERSION3 = 1;
+var VERSION2 = 1;
 var EditError = class extends Error {
   /** @param {string} message */
   constructor(message) {
@@ -11970,7 +10845,7 @@ var Document = class {
   }
   /** The visible tree in the export format `{format, version, components}`. */
   export() {
-    return { format: FORMAT, version: VERSION3, components: this.tree() };
+    return { format: FORMAT, version: VERSION2, components: this.tree() };
   }
   // -- updates ------------------------------------------------------------
   /**
@@ -11992,7 +10867,7 @@ var Document = class {
     try {
       this._guard.check(update);
     } catch (error) {
-      if (error instanceof ValidationError) throw new RejectedUpdate(error.message);
+      if (error instanceof ValidationError2) throw new RejectedUpdate(error.message);
       throw new RejectedUpdate(`update does not apply: ${errorText(error)}`);
     }
     try {
@@ -12111,7 +10986,7 @@ var Document = class {
   }
   /** @param {Record<string, JSONValue>} props */
   _checkedProps(props) {
-    if (!isPlainObject(props)) throw new ValidationError("props must be an object");
+    if (!isPlainObject(props)) throw new ValidationError2("props must be an object");
     const out = {};
     for (const [name, value] of Object.entries(props)) out[checkPropName(name)] = checkValue(value, `property ${JSON.stringify(name)}`);
     return out;
@@ -12133,7 +11008,7 @@ var Document = class {
     const layout = this._layout();
     const siblings = layout.kids(parent).filter((s) => s !== moving);
     const at = index2 ?? siblings.length;
-    if (!Number.isInteger(at)) throw new ValidationError(`index must be an integer, got ${String(index2).slice(0, 80)}`);
+    if (!Number.isInteger(at)) throw new ValidationError2(`index must be an integer, got ${String(index2).slice(0, 80)}`);
     if (at < 0 || at > siblings.length) throw new EditError(`index ${at} out of range 0..${siblings.length}`);
     const orders = siblings.map((s) => (
       /** @type {import("./schema.js").Place} */
@@ -12162,26 +11037,6 @@ var Document = class {
 };
 
 // src/editing/sync.js
-var sync_exports = {};
-__export(sync_exports, {
-  COMPRESS_FROM: () => COMPRESS_FROM,
-  Editing: () => Editing,
-  MAX_MESSAGE_SIZE: () => MAX_MESSAGE_SIZE,
-  STEP1: () => STEP1,
-  STEP2: () => STEP2,
-  SyncError: () => SyncError,
-  TOPIC: () => TOPIC2,
-  UPDATE: () => UPDATE,
-  decode: () => decode,
-  encode: () => encode
-});
-
-// node_modules/y-protocols/sync.js
-var messageYjsSyncStep1 = 0;
-var messageYjsSyncStep2 = 1;
-var messageYjsUpdate = 2;
-
-// src/editing/sync.js
 var TOPIC2 = "editing.sync";
 var COMPRESS_FROM = 4096;
 var MAX_MESSAGE_SIZE = 16 * 1024 * 1024;
@@ -12207,9 +11062,9 @@ function decode(data) {
   const decoder = createDecoder(data);
   let type, kind2, length2;
   try {
-    type = readVarUint2(decoder);
-    kind2 = readVarUint2(decoder);
-    length2 = readVarUint2(decoder);
+    type = readVarUint(decoder);
+    kind2 = readVarUint(decoder);
+    length2 = readVarUint(decoder);
   } catch {
     throw new SyncError("truncated sync message");
   }
@@ -12307,6 +11162,230 @@ var Editing = class {
 function errorText2(error) {
   return error instanceof Error ? error.message : String(error);
 }
+
+// src/presence/presence.js
+var presence_exports = {};
+__export(presence_exports, {
+  MAX_ENTRIES: () => MAX_ENTRIES,
+  MAX_UPDATE_BYTES: () => MAX_UPDATE_BYTES,
+  Presence: () => Presence,
+  TOPIC: () => TOPIC3,
+  WireError: () => WireError,
+  decodeUpdate: () => decodeUpdate2,
+  presenceOnBus: () => presenceOnBus
+});
+
+// node_modules/y-protocols/awareness.js
+var outdatedTimeout = 3e4;
+var Awareness = class extends Observable {
+  /**
+   * @param {Y.Doc} doc
+   */
+  constructor(doc2) {
+    super();
+    this.doc = doc2;
+    this.clientID = doc2.clientID;
+    this.states = /* @__PURE__ */ new Map();
+    this.meta = /* @__PURE__ */ new Map();
+    this._checkInterval = /** @type {any} */
+    setInterval(() => {
+      const now2 = getUnixTime();
+      if (this.getLocalState() !== null && outdatedTimeout / 2 <= now2 - /** @type {{lastUpdated:number}} */
+      this.meta.get(this.clientID).lastUpdated) {
+        this.setLocalState(this.getLocalState());
+      }
+      const remove = [];
+      this.meta.forEach((meta, clientid) => {
+        if (clientid !== this.clientID && outdatedTimeout <= now2 - meta.lastUpdated && this.states.has(clientid)) {
+          remove.push(clientid);
+        }
+      });
+      if (remove.length > 0) {
+        removeAwarenessStates(this, remove, "timeout");
+      }
+    }, floor(outdatedTimeout / 10));
+    doc2.on("destroy", () => {
+      this.destroy();
+    });
+    this.setLocalState({});
+  }
+  destroy() {
+    this.emit("destroy", [this]);
+    this.setLocalState(null);
+    super.destroy();
+    clearInterval(this._checkInterval);
+  }
+  /**
+   * @return {Object<string,any>|null}
+   */
+  getLocalState() {
+    return this.states.get(this.clientID) || null;
+  }
+  /**
+   * @param {Object<string,any>|null} state
+   */
+  setLocalState(state) {
+    const clientID = this.clientID;
+    const currLocalMeta = this.meta.get(clientID);
+    const clock = currLocalMeta === void 0 ? 0 : currLocalMeta.clock + 1;
+    const prevState = this.states.get(clientID);
+    if (state === null) {
+      this.states.delete(clientID);
+    } else {
+      this.states.set(clientID, state);
+    }
+    this.meta.set(clientID, {
+      clock,
+      lastUpdated: getUnixTime()
+    });
+    const added = [];
+    const updated = [];
+    const filteredUpdated = [];
+    const removed = [];
+    if (state === null) {
+      removed.push(clientID);
+    } else if (prevState == null) {
+      if (state != null) {
+        added.push(clientID);
+      }
+    } else {
+      updated.push(clientID);
+      if (!equalityDeep(prevState, state)) {
+        filteredUpdated.push(clientID);
+      }
+    }
+    if (added.length > 0 || filteredUpdated.length > 0 || removed.length > 0) {
+      this.emit("change", [{ added, updated: filteredUpdated, removed }, "local"]);
+    }
+    this.emit("update", [{ added, updated, removed }, "local"]);
+  }
+  /**
+   * @param {string} field
+   * @param {any} value
+   */
+  setLocalStateField(field, value) {
+    const state = this.getLocalState();
+    if (state !== null) {
+      this.setLocalState({
+        ...state,
+        [field]: value
+      });
+    }
+  }
+  /**
+   * @return {Map<number,Object<string,any>>}
+   */
+  getStates() {
+    return this.states;
+  }
+};
+var removeAwarenessStates = (awareness, clients, origin) => {
+  const removed = [];
+  for (let i = 0; i < clients.length; i++) {
+    const clientID = clients[i];
+    if (awareness.states.has(clientID)) {
+      awareness.states.delete(clientID);
+      if (clientID === awareness.clientID) {
+        const curMeta = (
+          /** @type {MetaClientState} */
+          awareness.meta.get(clientID)
+        );
+        awareness.meta.set(clientID, {
+          clock: curMeta.clock + 1,
+          lastUpdated: getUnixTime()
+        });
+      }
+      removed.push(clientID);
+    }
+  }
+  if (removed.length > 0) {
+    awareness.emit("change", [{ added: [], updated: [], removed }, origin]);
+    awareness.emit("update", [{ added: [], updated: [], removed }, origin]);
+  }
+};
+var encodeAwarenessUpdate = (awareness, clients, states = awareness.states) => {
+  const len = clients.length;
+  const encoder = createEncoder();
+  writeVarUint(encoder, len);
+  for (let i = 0; i < len; i++) {
+    const clientID = clients[i];
+    const state = states.get(clientID) || null;
+    const clock = (
+      /** @type {MetaClientState} */
+      awareness.meta.get(clientID).clock
+    );
+    writeVarUint(encoder, clientID);
+    writeVarUint(encoder, clock);
+    writeVarString(encoder, JSON.stringify(state));
+  }
+  return toUint8Array(encoder);
+};
+var applyAwarenessUpdate = (awareness, update, origin) => {
+  const decoder = createDecoder(update);
+  const timestamp = getUnixTime();
+  const added = [];
+  const updated = [];
+  const filteredUpdated = [];
+  const removed = [];
+  const len = readVarUint(decoder);
+  for (let i = 0; i < len; i++) {
+    const clientID = readVarUint(decoder);
+    let clock = readVarUint(decoder);
+    const state = JSON.parse(readVarString(decoder));
+    const clientMeta = awareness.meta.get(clientID);
+    const prevState = awareness.states.get(clientID);
+    const currClock = clientMeta === void 0 ? 0 : clientMeta.clock;
+    if (currClock < clock || currClock === clock && state === null && awareness.states.has(clientID)) {
+      if (state === null) {
+        if (clientID === awareness.clientID && awareness.getLocalState() != null) {
+          clock++;
+        } else {
+          awareness.states.delete(clientID);
+        }
+      } else {
+        awareness.states.set(clientID, state);
+      }
+      awareness.meta.set(clientID, {
+        clock,
+        lastUpdated: timestamp
+      });
+      if (clientMeta === void 0 && state !== null) {
+        added.push(clientID);
+      } else if (clientMeta !== void 0 && state === null) {
+        removed.push(clientID);
+      } else if (state !== null) {
+        if (!equalityDeep(state, prevState)) {
+          filteredUpdated.push(clientID);
+        }
+        updated.push(clientID);
+      }
+    }
+  }
+  if (added.length > 0 || filteredUpdated.length > 0 || removed.length > 0) {
+    awareness.emit("change", [{
+      added,
+      updated: filteredUpdated,
+      removed
+    }, origin]);
+  }
+  if (added.length > 0 || updated.length > 0 || removed.length > 0) {
+    awareness.emit("update", [{
+      added,
+      updated,
+      removed
+    }, origin]);
+  }
+};
+
+// src/presence/clock.js
+var REAL_CLOCK = {
+  now: () => typeof performance !== "undefined" ? performance.now() : Date.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (handle) => clearTimeout(
+    /** @type {any} */
+    handle
+  )
+};
 
 // src/presence/colors.js
 var colors_exports = {};
@@ -12504,9 +11583,9 @@ var PALETTE = Object.freeze([
   "#c32273"
 ]);
 var PALETTE_SIZE = PALETTE.length;
-var utf85 = new TextEncoder();
+var utf84 = new TextEncoder();
 function preferredSlot(peerId) {
-  const hash = digest(utf85.encode(peerId));
+  const hash = digest(utf84.encode(peerId));
   const first = new DataView(hash.buffer, hash.byteOffset, 8).getBigUint64(0);
   return Number(first % BigInt(PALETTE_SIZE));
 }
@@ -12542,230 +11621,6 @@ function distance(a, b) {
   return Math.min(steps, PALETTE_SIZE - steps);
 }
 
-// src/presence/presence.js
-var presence_exports = {};
-__export(presence_exports, {
-  MAX_ENTRIES: () => MAX_ENTRIES,
-  MAX_UPDATE_BYTES: () => MAX_UPDATE_BYTES,
-  Presence: () => Presence,
-  TOPIC: () => TOPIC3,
-  WireError: () => WireError,
-  decodeUpdate: () => decodeUpdate2,
-  presenceOnBus: () => presenceOnBus
-});
-
-// node_modules/y-protocols/awareness.js
-var outdatedTimeout = 3e4;
-var Awareness = class extends Observable {
-  /**
-   * @param {Y.Doc} doc
-   */
-  constructor(doc2) {
-    super();
-    this.doc = doc2;
-    this.clientID = doc2.clientID;
-    this.states = /* @__PURE__ */ new Map();
-    this.meta = /* @__PURE__ */ new Map();
-    this._checkInterval = /** @type {any} */
-    setInterval(() => {
-      const now2 = getUnixTime();
-      if (this.getLocalState() !== null && outdatedTimeout / 2 <= now2 - /** @type {{lastUpdated:number}} */
-      this.meta.get(this.clientID).lastUpdated) {
-        this.setLocalState(this.getLocalState());
-      }
-      const remove = [];
-      this.meta.forEach((meta, clientid) => {
-        if (clientid !== this.clientID && outdatedTimeout <= now2 - meta.lastUpdated && this.states.has(clientid)) {
-          remove.push(clientid);
-        }
-      });
-      if (remove.length > 0) {
-        removeAwarenessStates(this, remove, "timeout");
-      }
-    }, floor(outdatedTimeout / 10));
-    doc2.on("destroy", () => {
-      this.destroy();
-    });
-    this.setLocalState({});
-  }
-  destroy() {
-    this.emit("destroy", [this]);
-    this.setLocalState(null);
-    super.destroy();
-    clearInterval(this._checkInterval);
-  }
-  /**
-   * @return {Object<string,any>|null}
-   */
-  getLocalState() {
-    return this.states.get(this.clientID) || null;
-  }
-  /**
-   * @param {Object<string,any>|null} state
-   */
-  setLocalState(state) {
-    const clientID = this.clientID;
-    const currLocalMeta = this.meta.get(clientID);
-    const clock = currLocalMeta === void 0 ? 0 : currLocalMeta.clock + 1;
-    const prevState = this.states.get(clientID);
-    if (state === null) {
-      this.states.delete(clientID);
-    } else {
-      this.states.set(clientID, state);
-    }
-    this.meta.set(clientID, {
-      clock,
-      lastUpdated: getUnixTime()
-    });
-    const added = [];
-    const updated = [];
-    const filteredUpdated = [];
-    const removed = [];
-    if (state === null) {
-      removed.push(clientID);
-    } else if (prevState == null) {
-      if (state != null) {
-        added.push(clientID);
-      }
-    } else {
-      updated.push(clientID);
-      if (!equalityDeep(prevState, state)) {
-        filteredUpdated.push(clientID);
-      }
-    }
-    if (added.length > 0 || filteredUpdated.length > 0 || removed.length > 0) {
-      this.emit("change", [{ added, updated: filteredUpdated, removed }, "local"]);
-    }
-    this.emit("update", [{ added, updated, removed }, "local"]);
-  }
-  /**
-   * @param {string} field
-   * @param {any} value
-   */
-  setLocalStateField(field, value) {
-    const state = this.getLocalState();
-    if (state !== null) {
-      this.setLocalState({
-        ...state,
-        [field]: value
-      });
-    }
-  }
-  /**
-   * @return {Map<number,Object<string,any>>}
-   */
-  getStates() {
-    return this.states;
-  }
-};
-var removeAwarenessStates = (awareness, clients, origin) => {
-  const removed = [];
-  for (let i = 0; i < clients.length; i++) {
-    const clientID = clients[i];
-    if (awareness.states.has(clientID)) {
-      awareness.states.delete(clientID);
-      if (clientID === awareness.clientID) {
-        const curMeta = (
-          /** @type {MetaClientState} */
-          awareness.meta.get(clientID)
-        );
-        awareness.meta.set(clientID, {
-          clock: curMeta.clock + 1,
-          lastUpdated: getUnixTime()
-        });
-      }
-      removed.push(clientID);
-    }
-  }
-  if (removed.length > 0) {
-    awareness.emit("change", [{ added: [], updated: [], removed }, origin]);
-    awareness.emit("update", [{ added: [], updated: [], removed }, origin]);
-  }
-};
-var encodeAwarenessUpdate = (awareness, clients, states = awareness.states) => {
-  const len = clients.length;
-  const encoder = createEncoder();
-  writeVarUint(encoder, len);
-  for (let i = 0; i < len; i++) {
-    const clientID = clients[i];
-    const state = states.get(clientID) || null;
-    const clock = (
-      /** @type {MetaClientState} */
-      awareness.meta.get(clientID).clock
-    );
-    writeVarUint(encoder, clientID);
-    writeVarUint(encoder, clock);
-    writeVarString(encoder, JSON.stringify(state));
-  }
-  return toUint8Array(encoder);
-};
-var applyAwarenessUpdate = (awareness, update, origin) => {
-  const decoder = createDecoder(update);
-  const timestamp = getUnixTime();
-  const added = [];
-  const updated = [];
-  const filteredUpdated = [];
-  const removed = [];
-  const len = readVarUint2(decoder);
-  for (let i = 0; i < len; i++) {
-    const clientID = readVarUint2(decoder);
-    let clock = readVarUint2(decoder);
-    const state = JSON.parse(readVarString(decoder));
-    const clientMeta = awareness.meta.get(clientID);
-    const prevState = awareness.states.get(clientID);
-    const currClock = clientMeta === void 0 ? 0 : clientMeta.clock;
-    if (currClock < clock || currClock === clock && state === null && awareness.states.has(clientID)) {
-      if (state === null) {
-        if (clientID === awareness.clientID && awareness.getLocalState() != null) {
-          clock++;
-        } else {
-          awareness.states.delete(clientID);
-        }
-      } else {
-        awareness.states.set(clientID, state);
-      }
-      awareness.meta.set(clientID, {
-        clock,
-        lastUpdated: timestamp
-      });
-      if (clientMeta === void 0 && state !== null) {
-        added.push(clientID);
-      } else if (clientMeta !== void 0 && state === null) {
-        removed.push(clientID);
-      } else if (state !== null) {
-        if (!equalityDeep(state, prevState)) {
-          filteredUpdated.push(clientID);
-        }
-        updated.push(clientID);
-      }
-    }
-  }
-  if (added.length > 0 || filteredUpdated.length > 0 || removed.length > 0) {
-    awareness.emit("change", [{
-      added,
-      updated: filteredUpdated,
-      removed
-    }, origin]);
-  }
-  if (added.length > 0 || updated.length > 0 || removed.length > 0) {
-    awareness.emit("update", [{
-      added,
-      updated,
-      removed
-    }, origin]);
-  }
-};
-
-// src/presence/clock.js
-var REAL_CLOCK = {
-  now: () => typeof performance !== "undefined" ? performance.now() : Date.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (handle) => clearTimeout(
-    /** @type {any} */
-    handle
-  )
-};
-
 // src/presence/state.js
 var state_exports = {};
 __export(state_exports, {
@@ -12795,7 +11650,7 @@ var MAX_COORDINATE = 1e9;
 var MAX_TIMESTAMP = Number.MAX_SAFE_INTEGER;
 var COLOR = /^#[0-9a-fA-F]{6}$/;
 var UNSAFE = /[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
-var utf86 = new TextEncoder();
+var utf85 = new TextEncoder();
 var InvalidState = class extends Error {
   /** @param {string} message */
   constructor(message) {
@@ -12872,7 +11727,7 @@ function parseState(obj) {
   };
 }
 function decodeState(text3) {
-  if (text3.length > MAX_STATE_BYTES || utf86.encode(text3).length > MAX_STATE_BYTES) {
+  if (text3.length > MAX_STATE_BYTES || utf85.encode(text3).length > MAX_STATE_BYTES) {
     throw new InvalidState(`state larger than ${MAX_STATE_BYTES} bytes`);
   }
   let obj;
@@ -12902,7 +11757,7 @@ function decodeUpdate2(data) {
   const decoder = createDecoder(data);
   const uint = () => {
     if (!hasContent(decoder)) throw new WireError("truncated update: integer runs past the end");
-    const value = readVarUint2(decoder);
+    const value = readVarUint(decoder);
     if (!Number.isSafeInteger(value) || value < 0) throw new WireError("integer larger than 2**53-1");
     return value;
   };
@@ -12936,41 +11791,6 @@ function encodeEntries(entries) {
     writeVarString(encoder, state);
   }
   return toUint8Array(encoder);
-}
-
-// src/presence/session.js
-var TOPIC3 = "presence.update";
-function presenceOnBus(bus, peerId, config, options = {}) {
-  const send = (data, reliable) => {
-    try {
-      bus.publish(TOPIC3, data, { reliable });
-    } catch (error) {
-      if (error instanceof BusFull) {
-        bus.send(TOPIC3, data).catch(() => {
-        });
-      } else if (!(error instanceof BusError)) throw error;
-    }
-  };
-  const presence = new Presence(peerId, config, send, options);
-  const unsubscribe = bus.subscribe(TOPIC3, (message) => {
-    for (const rejection of presence.receive(message.sender, message.payload)) {
-      console.warn(`avacollab presence: refused an update from ${rejection.peerId}: ${rejection.reason}`);
-      options.onRejected?.(rejection);
-    }
-  });
-  return {
-    presence,
-    /** @param {string} peer */
-    peerJoined: (peer) => {
-      if (presence._phase === "running" && peer) presence.republish();
-    },
-    /** @param {string} peer */
-    peerLeft: (peer) => presence.forgetPeer(peer),
-    close: () => {
-      presence.leave();
-      unsubscribe();
-    }
-  };
 }
 
 // src/presence/presence.js
@@ -13357,6 +12177,1328 @@ var Presence = class {
     }
   }
 };
+
+// src/presence/session.js
+var TOPIC3 = "presence.update";
+function presenceOnBus(bus, peerId, config, options = {}) {
+  const send = (data, reliable) => {
+    try {
+      bus.publish(TOPIC3, data, { reliable });
+    } catch (error) {
+      if (error instanceof BusFull) {
+        bus.send(TOPIC3, data).catch(() => {
+        });
+      } else if (!(error instanceof BusError)) throw error;
+    }
+  };
+  const presence = new Presence(peerId, config, send, options);
+  const unsubscribe = bus.subscribe(TOPIC3, (message) => {
+    for (const rejection of presence.receive(message.sender, message.payload)) {
+      console.warn(`avacollab presence: refused an update from ${rejection.peerId}: ${rejection.reason}`);
+      options.onRejected?.(rejection);
+    }
+  });
+  return {
+    presence,
+    /** @param {string} peer */
+    peerJoined: (peer) => {
+      if (presence._phase === "running" && peer) presence.republish();
+    },
+    /** @param {string} peer */
+    peerLeft: (peer) => presence.forgetPeer(peer),
+    close: () => {
+      presence.leave();
+      unsubscribe();
+    }
+  };
+}
+
+// src/session/session.js
+var session_exports = {};
+__export(session_exports, {
+  ANSWER: () => ANSWER,
+  BYE: () => BYE,
+  LinkError: () => LinkError,
+  OFFER: () => OFFER,
+  PeerLink: () => PeerLink,
+  RELIABLE: () => RELIABLE,
+  RENEGOTIATE: () => RENEGOTIATE,
+  Session: () => Session,
+  UNORDERED: () => UNORDERED,
+  checkSdp: () => checkSdp,
+  iceServersFromWelcome: () => iceServersFromWelcome,
+  isOfferer: () => isOfferer,
+  parseRenegotiate: () => parseRenegotiate
+});
+
+// src/signaling/client.js
+var client_exports = {};
+__export(client_exports, {
+  CLOSE_KEEP_PLACE: () => CLOSE_KEEP_PLACE,
+  CLOSE_LEAVE: () => CLOSE_LEAVE,
+  CLOSE_REPLACED: () => CLOSE_REPLACED,
+  FATAL_CODES: () => FATAL_CODES,
+  SignalingClient: () => SignalingClient,
+  SignalingError: () => SignalingError,
+  VERSION: () => VERSION3,
+  backoffDelay: () => backoffDelay
+});
+var VERSION3 = 1;
+var CLOSE_REPLACED = 4001;
+var CLOSE_LEAVE = 1e3;
+var CLOSE_KEEP_PLACE = 4e3;
+var FATAL_CODES = Object.freeze(
+  /* @__PURE__ */ new Set([
+    "token-required",
+    "token-invalid",
+    "token-expired",
+    "token-wrong-room",
+    "unsupported-version",
+    "invalid",
+    "room-full",
+    "too-many-rooms"
+  ])
+);
+var SignalingError = class extends Error {
+  /**
+   * @param {string} message
+   * @param {string} [code]
+   */
+  constructor(message, code = "unreachable") {
+    super(message);
+    this.name = "SignalingError";
+    this.code = code;
+  }
+};
+var OPEN = 1;
+var HEARTBEAT_ID = "avacollab-heartbeat";
+function backoffDelay(backoff, attempt) {
+  const ceiling = Math.min(backoff.maximum, backoff.initial * backoff.factor ** attempt);
+  return ceiling / 2 + Math.random() * ceiling / 2;
+}
+var SignalingClient = class {
+  /**
+   * @param {string} url the server's WebSocket URL, e.g. ws://127.0.0.1:8765/ws
+   * @param {string} room
+   * @param {SignalingOptions} [options]
+   */
+  constructor(url, room, options = {}) {
+    this.url = url;
+    this.room = room;
+    this.name = options.name ?? "";
+    this.token = options.token;
+    this.onMessage = options.onMessage;
+    this.onState = options.onState;
+    const socketClass = options.WebSocket ?? /** @type {any} */
+    globalThis.WebSocket;
+    if (typeof socketClass !== "function") {
+      throw new TypeError("no WebSocket class: pass options.WebSocket (in Node 20, the ws package's)");
+    }
+    this._WebSocket = socketClass;
+    this.heartbeat = options.heartbeat ?? 10;
+    this.backoff = { initial: 0.25, maximum: 10, factor: 2, ...options.backoff };
+    this.connectTimeout = options.connectTimeout ?? 10;
+    this.maxBuffered = options.maxBuffered ?? 256;
+    this.welcome = { type: "welcome" };
+    this.reconnects = 0;
+    this._resume = void 0;
+    this._ws = null;
+    this._buffer = [];
+    this._joined = false;
+    this._closing = false;
+    this._nextId = 0;
+    this._lastHeard = 0;
+    this._heartbeatTimer = void 0;
+    this._retryTimer = void 0;
+    this._joinedWaiters = [];
+  }
+  /** Our id in the room (the same across reconnects when resume works). */
+  get peerId() {
+    return String(this.welcome.peer ?? "");
+  }
+  /** Joined, with an open connection. */
+  get connected() {
+    return this._joined && this._ws !== null && this._ws.readyState === OPEN;
+  }
+  /**
+   * Join the room and keep the membership alive; resolve with the welcome.
+   * Rejects with a SignalingError if the first join fails: a wrong URL or a
+   * refused token should be reported now, not retried forever.
+   * @returns {Promise<SignalingMessage>}
+   */
+  async connect() {
+    this._closing = false;
+    await this._open();
+    this._startHeartbeat();
+    return this.welcome;
+  }
+  /**
+   * Leave the room (unless `leave` is false: then the server keeps our place
+   * for its resume grace) and stop reconnecting.
+   * @param {{ leave?: boolean }} [options]
+   */
+  close({ leave = true } = {}) {
+    this._closing = true;
+    clearTimeout(this._retryTimer);
+    this._stopHeartbeat();
+    const ws = this._ws;
+    this._ws = null;
+    this._joined = false;
+    if (ws !== null && ws.readyState === OPEN) {
+      if (leave) ws.send(JSON.stringify({ type: "leave" }));
+      ws.close(leave ? CLOSE_LEAVE : CLOSE_KEEP_PLACE);
+    }
+    this.onState?.("closed");
+  }
+  /**
+   * Send a message, or buffer it until the next welcome if we are reconnecting.
+   * @param {SignalingMessage} message
+   */
+  send(message) {
+    const text3 = JSON.stringify(message);
+    const ws = this._ws;
+    if (ws === null || ws.readyState !== OPEN || !this._joined) {
+      this._buffer.push(text3);
+      if (this._buffer.length > this.maxBuffered) this._buffer.shift();
+      return;
+    }
+    ws.send(text3);
+  }
+  /**
+   * Send an offer, answer or candidate to one member of the room.
+   * @param {"offer" | "answer" | "candidate"} type
+   * @param {string} to
+   * @param {Record<string, unknown>} body `sdp`, or `candidate`
+   */
+  relay(type, to, body) {
+    this.send({ ...body, type, to });
+  }
+  /**
+   * Resolve once joined (again). Bound it with a timeout of your own.
+   * @returns {Promise<void>}
+   */
+  waitConnected() {
+    if (this.connected) return Promise.resolve();
+    return new Promise((resolve) => this._joinedWaiters.push(resolve));
+  }
+  // -- internals ---------------------------------------------------------
+  /**
+   * Open a connection and join; resolve with it once welcomed.
+   * @returns {Promise<WebSocketLike>}
+   */
+  _open() {
+    return new Promise((resolve, reject) => {
+      let ws;
+      try {
+        ws = new this._WebSocket(this.url);
+      } catch (error) {
+        reject(new SignalingError(`cannot reach ${this.url}: ${error}`));
+        return;
+      }
+      let settled = false;
+      const fail = (error) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        try {
+          ws.close();
+        } catch {
+        }
+        reject(error);
+      };
+      const timer = setTimeout(
+        () => fail(new SignalingError(`no welcome from ${this.url} within ${this.connectTimeout} s`)),
+        this.connectTimeout * 1e3
+      );
+      ws.addEventListener("open", () => {
+        const join = (
+          /** @type {SignalingMessage} */
+          { type: "join", room: this.room, id: ++this._nextId }
+        );
+        if (this.name) join.name = this.name;
+        if (this.token) join.token = this.token;
+        if (this._resume) join.resume = this._resume;
+        ws.send(JSON.stringify({ type: "hello", version: VERSION3 }));
+        ws.send(JSON.stringify(join));
+      });
+      ws.addEventListener("error", () => fail(new SignalingError(`cannot reach ${this.url}`)));
+      ws.addEventListener("close", (event) => {
+        if (!settled) fail(new SignalingError(`${this.url} closed the connection while joining (${event.code})`));
+        else this._lost(ws, event.code);
+      });
+      ws.addEventListener("message", (event) => {
+        this._lastHeard = Date.now();
+        const message = parse(event.data);
+        if (message === null) return;
+        if (!settled) {
+          if (message.type === "welcome") {
+            settled = true;
+            clearTimeout(timer);
+            this._welcomed(ws, message);
+            resolve(ws);
+          } else if (message.type === "error") {
+            fail(new SignalingError(`join refused: ${message.message}`, String(message.code)));
+          }
+          return;
+        }
+        if (ws !== this._ws) return;
+        if (message.type === "ice-servers") this.welcome.iceServers = message.iceServers ?? [];
+        if (message.type === "pong" && message.id === HEARTBEAT_ID) return;
+        this._deliver(message);
+      });
+    });
+  }
+  /**
+   * @param {WebSocketLike} ws
+   * @param {SignalingMessage} welcome
+   */
+  _welcomed(ws, welcome) {
+    this.welcome = welcome;
+    this._resume = welcome.resume;
+    this._ws = ws;
+    this._joined = true;
+    for (const text3 of this._buffer.splice(0)) ws.send(text3);
+    for (const wake of this._joinedWaiters.splice(0)) wake();
+    this.onState?.("connected");
+  }
+  _startHeartbeat() {
+    this._stopHeartbeat();
+    this._lastHeard = Date.now();
+    this._heartbeatTimer = setInterval(() => {
+      const ws = this._ws;
+      if (ws === null || ws.readyState !== OPEN) return;
+      if (Date.now() - this._lastHeard > 2 * this.heartbeat * 1e3) {
+        this._lost(ws, 1006);
+        ws.close(CLOSE_KEEP_PLACE);
+        return;
+      }
+      ws.send(JSON.stringify({ type: "ping", id: HEARTBEAT_ID }));
+    }, this.heartbeat * 1e3);
+  }
+  _stopHeartbeat() {
+    clearInterval(this._heartbeatTimer);
+    this._heartbeatTimer = void 0;
+  }
+  /**
+   * The connection ended without close() being called.
+   * @param {WebSocketLike} ws
+   * @param {number} code
+   */
+  _lost(ws, code) {
+    if (this._closing || ws !== this._ws) return;
+    this._ws = null;
+    this._joined = false;
+    this._stopHeartbeat();
+    if (code === CLOSE_REPLACED) {
+      this._closing = true;
+      this.onState?.("closed");
+      return;
+    }
+    this.onState?.("reconnecting");
+    this._retry(0);
+  }
+  /** @param {number} attempt */
+  _retry(attempt) {
+    if (this._closing) return;
+    this._retryTimer = setTimeout(async () => {
+      if (this._closing) return;
+      let ws;
+      try {
+        ws = await this._open();
+      } catch (error) {
+        if (this._closing) return;
+        const code = error instanceof SignalingError ? error.code : "unreachable";
+        if (code.startsWith("token")) {
+          this._closing = true;
+          this.onState?.("closed");
+          return;
+        }
+        this._retry(attempt + 1);
+        return;
+      }
+      if (this._closing) {
+        ws.close(CLOSE_LEAVE);
+        return;
+      }
+      this.reconnects++;
+      this._startHeartbeat();
+      this._deliver({ ...this.welcome, type: "welcome" });
+    }, backoffDelay(this.backoff, attempt) * 1e3);
+  }
+  /** @param {SignalingMessage} message */
+  _deliver(message) {
+    try {
+      const result = this.onMessage?.(message);
+      if (result instanceof Promise) result.catch((error) => console.error("signaling: handler failed", error));
+    } catch (error) {
+      console.error("signaling: handler failed", error);
+    }
+  }
+};
+function parse(data) {
+  if (typeof data !== "string") return null;
+  try {
+    const value = JSON.parse(data);
+    return value !== null && typeof value === "object" && !Array.isArray(value) && typeof value.type === "string" ? value : null;
+  } catch {
+    return null;
+  }
+}
+
+// src/session/link.js
+var RELIABLE = Object.freeze({ label: "bus", options: { negotiated: true, id: 0 } });
+var UNORDERED = Object.freeze({
+  label: "bus-unordered",
+  options: { negotiated: true, id: 1, ordered: false, maxRetransmits: 0 }
+});
+var sleep = (seconds) => new Promise((resolve) => setTimeout(resolve, seconds * 1e3));
+var utf86 = new TextEncoder();
+var LinkError = class extends Error {
+  /**
+   * @param {string} message
+   * @param {"timeout" | "error" | "failed"} reason
+   */
+  constructor(message, reason = "error") {
+    super(message);
+    this.name = "LinkError";
+    this.reason = reason;
+  }
+};
+function isOfferer(ours, theirs) {
+  return ours < theirs;
+}
+function checkSdp(sdp, maxBytes) {
+  if (typeof sdp !== "string" || sdp.length > maxBytes || utf86.encode(sdp).length > maxBytes) return null;
+  return /^m=application /m.test(sdp) ? sdp : null;
+}
+async function route(link) {
+  try {
+    const stats = await Promise.race([link.pc.getStats(), sleep(1).then(() => null)]);
+    let found = null;
+    stats?.forEach((report) => {
+      if (report.type === "transport" && report.selectedCandidatePairId) {
+        const pair = stats.get(report.selectedCandidatePairId);
+        found = stats.get(pair?.localCandidateId)?.candidateType ?? null;
+      }
+    });
+    return found;
+  } catch {
+    return null;
+  }
+}
+var PeerLink = class {
+  /**
+   * @param {Session} session
+   * @param {string} peerId
+   * @param {boolean} offerer
+   */
+  constructor(session, peerId, offerer) {
+    this.peerId = peerId;
+    this.offerer = offerer;
+    this.session = session;
+    const PC = session._RTCPeerConnection;
+    this.pc = new PC({
+      iceServers: session.iceServers,
+      iceTransportPolicy: session.relayOnly ? "relay" : "all",
+      bundlePolicy: "max-bundle"
+    });
+    this.reliable = this.pc.createDataChannel(RELIABLE.label, RELIABLE.options);
+    this.unordered = this.pc.createDataChannel(UNORDERED.label, UNORDERED.options);
+    this.senders = /* @__PURE__ */ new Map();
+    this.closed = false;
+    this._waiters = /* @__PURE__ */ new Set();
+  }
+  get isOpen() {
+    return this.reliable.readyState === "open" && this.unordered.readyState === "open";
+  }
+  /**
+   * Make an offer (offerer only), with a receiving m-line for each kind in
+   * `receive` that no unnegotiated local track provides; resolve with its SDP.
+   * @param {string[]} [receive]
+   */
+  async createOffer(receive = []) {
+    if (!this.offerer) throw new LinkError("only the offerer makes offers");
+    if (this.pc.signalingState !== "stable") throw new LinkError("an offer is already pending");
+    const unmatched = /* @__PURE__ */ new Map();
+    for (const kind2 of this.wantedReceivers()) unmatched.set(kind2, (unmatched.get(kind2) ?? 0) + 1);
+    for (const kind2 of receive) {
+      const left = unmatched.get(kind2) ?? 0;
+      if (left > 0) unmatched.set(kind2, left - 1);
+      else this.pc.addTransceiver(kind2, { direction: "recvonly" });
+    }
+    await this.pc.setLocalDescription(await this.pc.createOffer());
+    return this._gathered();
+  }
+  /**
+   * Apply the offerer's SDP (answerer only); resolve with the answer's SDP.
+   * @param {string} sdp
+   */
+  async acceptOffer(sdp) {
+    if (this.offerer) throw new LinkError("the offerer does not accept offers");
+    await this.pc.setRemoteDescription({ type: "offer", sdp });
+    await this.pc.setLocalDescription(await this.pc.createAnswer());
+    return this._gathered();
+  }
+  /**
+   * Apply the answerer's SDP (offerer only, after createOffer).
+   * @param {string} sdp
+   */
+  async acceptAnswer(sdp) {
+    if (!this.offerer || this.pc.signalingState !== "have-local-offer") throw new LinkError("no offer is pending");
+    await this.pc.setRemoteDescription({ type: "answer", sdp });
+  }
+  /** Kinds of local tracks not yet in any negotiated m-line (the answerer's request). */
+  wantedReceivers() {
+    return this.pc.getTransceivers().filter((t) => t.mid === null && t.direction !== "stopped" && t.sender.track !== null).map((t) => (
+      /** @type {MediaStreamTrack} */
+      t.sender.track.kind
+    ));
+  }
+  /**
+   * Resolve when both channels are open; reject when the connection fails or
+   * closes, or after `timeout` seconds.
+   * @param {number} timeout
+   * @returns {Promise<void>}
+   */
+  waitOpen(timeout) {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        if (this.isOpen) finish(null);
+        else if (this.closed || this.pc.connectionState === "failed" || this.pc.connectionState === "closed") {
+          finish(new LinkError(`connection to ${this.peerId} ${this.closed ? "closed" : this.pc.connectionState}`, "failed"));
+        }
+      };
+      const timer = setTimeout(() => {
+        const pc = this.pc;
+        finish(
+          new LinkError(
+            `connection to ${this.peerId} not open after ${timeout} s (signaling ${pc.signalingState}, ICE ${pc.iceConnectionState}, connection ${pc.connectionState})`,
+            "timeout"
+          )
+        );
+      }, timeout * 1e3);
+      const sources = [
+        [this.reliable, "open"],
+        [this.unordered, "open"],
+        [this.reliable, "close"],
+        [this.pc, "connectionstatechange"]
+      ];
+      const finish = (error) => {
+        clearTimeout(timer);
+        for (const [target, type] of sources) target.removeEventListener(type, check);
+        this._waiters.delete(check);
+        if (error === null) resolve();
+        else reject(error);
+      };
+      for (const [target, type] of sources) target.addEventListener(type, check);
+      this._waiters.add(check);
+      check();
+    });
+  }
+  close() {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      this.pc.close();
+    } catch {
+    }
+    for (const check of [...this._waiters]) check();
+  }
+  /** The local description once gathering is complete (or given up on). */
+  async _gathered() {
+    const pc = this.pc;
+    if (pc.iceGatheringState !== "complete") {
+      await new Promise((resolve) => {
+        const finish = () => {
+          clearTimeout(timer);
+          pc.removeEventListener("icegatheringstatechange", changed);
+          this._waiters.delete(changed);
+          resolve(void 0);
+        };
+        const changed = () => {
+          if (pc.iceGatheringState === "complete" || this.closed) finish();
+        };
+        const timer = setTimeout(finish, this.session.gatherTimeout * 1e3);
+        pc.addEventListener("icegatheringstatechange", changed);
+        this._waiters.add(changed);
+      });
+    }
+    if (this.closed) throw new LinkError(`connection to ${this.peerId} closed`, "failed");
+    const sdp = (
+      /** @type {RTCSessionDescription} */
+      pc.localDescription.sdp
+    );
+    return this.session._localSdp(sdp, this.peerId);
+  }
+};
+var Peer2 = class {
+  /**
+   * @param {string} id
+   * @param {string} name
+   * @param {boolean} offerer
+   */
+  constructor(id2, name, offerer) {
+    this.id = id2;
+    this.name = name;
+    this.offerer = offerer;
+    this.link = null;
+    this.connected = false;
+    this.lost = false;
+    this.gone = false;
+    this.failures = 0;
+    this.connecting = false;
+    this.offerTimer = void 0;
+    this.negotiating = false;
+    this.dirty = false;
+    this.receive = [];
+    this.serves = 0;
+    this.early = null;
+    this.answer = null;
+    this.asked = 0;
+    this.askAgain = false;
+    this.requests = 0;
+  }
+};
+
+// src/session/negotiation.js
+var RENEGOTIATE = "session.renegotiate";
+var OFFER = "session.offer";
+var ANSWER = "session.answer";
+var KINDS = /* @__PURE__ */ new Set(["audio", "video"]);
+function parseRenegotiate(body, maxReceive) {
+  if (body === null || typeof body !== "object" || Array.isArray(body)) return null;
+  const { seq, receive } = (
+    /** @type {any} */
+    body
+  );
+  if (!Number.isSafeInteger(seq) || seq < 0 || !Array.isArray(receive) || receive.length > maxReceive) return null;
+  return { seq, receive: receive.filter((kind2) => typeof kind2 === "string" && KINDS.has(kind2)) };
+}
+async function connect(session, peer) {
+  if (peer.connecting) return;
+  peer.connecting = true;
+  try {
+    while (!peer.gone && !session._closing) {
+      if (peer.failures > session.maxRetries) {
+        session._emit("link-failed", {
+          peer: peer.id,
+          reason: "gave-up",
+          attempt: peer.failures,
+          final: true,
+          error: `no connection after ${peer.failures} attempts`
+        });
+        return;
+      }
+      if (peer.failures) {
+        const ceiling = Math.min(session.retryBackoff.maximum, session.retryBackoff.initial * 2 ** (peer.failures - 1));
+        await sleep(ceiling / 2 + Math.random() * ceiling / 2);
+        if (peer.gone || session._closing) return;
+      }
+      session._dropLink(peer);
+      const link = session._newLink(peer);
+      try {
+        const sdp = await link.createOffer();
+        if (peer.link !== link) throw new LinkError("replaced", "failed");
+        session.signaling.relay("offer", peer.id, { sdp });
+        await link.waitOpen(session.connectTimeout);
+      } catch (error) {
+        if (peer.gone || session._closing) return;
+        peer.failures++;
+        session._reportFailure(peer, error);
+        continue;
+      }
+      session._opened(peer, link);
+      return;
+    }
+  } finally {
+    peer.connecting = false;
+  }
+}
+function awaitOffer(session, peer) {
+  clearTimeout(peer.offerTimer);
+  peer.offerTimer = setTimeout(() => {
+    session._emit("link-failed", {
+      peer: peer.id,
+      reason: "timeout",
+      attempt: 0,
+      final: false,
+      error: `no offer from ${peer.id} within ${session.connectTimeout} s`
+    });
+  }, session.connectTimeout * 1e3);
+}
+async function onOffer(session, sender, body) {
+  const sdp = checkSdp(body, session.maxSdpBytes);
+  let peer = session._peers.get(sender);
+  if (sdp === null || !sender) {
+    console.warn("session: offer refused from", sender);
+    return;
+  }
+  if (peer === void 0) {
+    peer = new Peer2(sender, "", isOfferer(session.peerId, sender));
+    session._peers.set(sender, peer);
+  }
+  if (peer.offerer || peer.gone) {
+    console.warn("session: offer ignored from", sender);
+    return;
+  }
+  clearTimeout(peer.offerTimer);
+  session._dropLink(peer);
+  const link = session._newLink(peer);
+  try {
+    const answer = await link.acceptOffer(sdp);
+    if (peer.link !== link) return;
+    session.signaling.relay("answer", peer.id, { sdp: answer });
+    await link.waitOpen(session.connectTimeout);
+  } catch (error) {
+    if (peer.link === link) {
+      session._reportFailure(peer, error);
+      session._dropLink(peer);
+      if (!peer.gone && !session._closing) awaitOffer(session, peer);
+    }
+    return;
+  }
+  if (peer.link === link) session._opened(peer, link);
+}
+async function onAnswer(session, sender, body) {
+  const link = session._peers.get(sender)?.link;
+  const sdp = checkSdp(body, session.maxSdpBytes);
+  if (link == null || !link.offerer || link.pc.signalingState !== "have-local-offer" || sdp === null) {
+    console.warn("session: answer ignored from", sender);
+    return;
+  }
+  try {
+    await link.acceptAnswer(sdp);
+  } catch (error) {
+    console.warn("session: answer rejected from", sender, error);
+    link.close();
+  }
+}
+async function onCandidate(session, sender, candidate) {
+  const link = session._peers.get(sender)?.link;
+  if (link == null || link.pc.remoteDescription === null) return;
+  try {
+    await link.pc.addIceCandidate(
+      /** @type {RTCIceCandidateInit | null} */
+      candidate ?? void 0
+    );
+  } catch {
+  }
+}
+function syncTracks(session, peer, renegotiate = true) {
+  const link = peer.link;
+  if (link === null || !peer.connected) return false;
+  let changed = false;
+  for (const [track, sender] of [...link.senders]) {
+    if (!session._tracks.has(track)) {
+      link.pc.removeTrack(sender);
+      link.senders.delete(track);
+      changed = true;
+    }
+  }
+  for (const [track, streams] of session._tracks) {
+    if (!link.senders.has(track)) {
+      link.senders.set(track, link.pc.addTrack(track, ...streams));
+      changed = true;
+    }
+  }
+  if (changed && renegotiate) negotiationNeeded(session, peer, link);
+  return changed;
+}
+function negotiationNeeded(session, peer, link) {
+  if (peer.link !== link || !peer.connected) return;
+  if (peer.offerer) scheduleOffer(session, peer);
+  else if (peer.asked) peer.askAgain = true;
+  else ask(session, peer, link);
+}
+function ask(session, peer, link) {
+  peer.requests++;
+  peer.asked = peer.requests;
+  try {
+    session.bus.publishJson(RENEGOTIATE, { seq: peer.asked, receive: link.wantedReceivers() }, { to: peer.id });
+  } catch (error) {
+    if (!(error instanceof BusError)) throw error;
+  }
+}
+function onRenegotiate(session, message) {
+  const peer = session._peers.get(message.sender);
+  if (peer === void 0 || !peer.offerer || peer.link === null) return;
+  if (!peer.connected) {
+    peer.early = message;
+    return;
+  }
+  let request = null;
+  try {
+    request = parseRenegotiate(messageJson(message), session.maxReceive);
+  } catch {
+  }
+  if (request === null) {
+    console.warn("session: invalid renegotiation request from", peer.id);
+    return;
+  }
+  peer.receive = request.receive;
+  peer.serves = Math.max(peer.serves, request.seq);
+  scheduleOffer(session, peer);
+}
+function scheduleOffer(session, peer) {
+  peer.dirty = true;
+  if (!peer.negotiating) negotiate(session, peer);
+}
+async function negotiate(session, peer) {
+  peer.negotiating = true;
+  try {
+    while (peer.dirty && peer.connected && peer.link !== null) {
+      peer.dirty = false;
+      const link = peer.link;
+      const receive = peer.receive;
+      const serves = peer.serves;
+      peer.receive = [];
+      const answered = new Promise((resolve) => peer.answer = resolve);
+      let timer;
+      try {
+        const sdp = await link.createOffer(receive);
+        session.bus.publishJson(OFFER, { sdp, serves }, { to: peer.id });
+        const answer = await Promise.race([
+          answered,
+          new Promise((_, reject) => {
+            timer = setTimeout(() => reject(new LinkError(`no answer within ${session.connectTimeout} s`, "timeout")), session.connectTimeout * 1e3);
+          })
+        ]);
+        if (answer === null) throw new LinkError("renegotiation abandoned", "failed");
+        await link.acceptAnswer(
+          /** @type {string} */
+          answer
+        );
+      } catch (error) {
+        if (peer.link === link) {
+          session._lost(peer, link, "failed", `renegotiation: ${error instanceof Error ? error.message : error}`);
+        }
+        return;
+      } finally {
+        clearTimeout(timer);
+        peer.answer = null;
+      }
+      session._emit("renegotiated", { peer: peer.id });
+    }
+  } finally {
+    peer.negotiating = false;
+  }
+}
+function onBusAnswer(session, message) {
+  const peer = session._peers.get(message.sender);
+  if (peer === void 0 || peer.answer === null) return;
+  let sdp = null;
+  try {
+    sdp = checkSdp(messageJson(message).sdp, session.maxSdpBytes);
+  } catch {
+  }
+  if (sdp !== null) peer.answer(sdp);
+  else console.warn("session: invalid renegotiation answer from", peer.id);
+}
+async function onBusOffer(session, message) {
+  const peer = session._peers.get(message.sender);
+  if (peer === void 0 || peer.offerer || peer.link === null || !peer.connected || session._closing) return;
+  const link = peer.link;
+  let answer;
+  let serves = 0;
+  try {
+    const body = messageJson(message);
+    const sdp = checkSdp(body?.sdp, session.maxSdpBytes);
+    serves = Number.isSafeInteger(body.serves) ? body.serves : 0;
+    if (sdp === null) throw new LinkError("no valid sdp");
+    answer = await link.acceptOffer(sdp);
+  } catch (error) {
+    console.warn("session: renegotiation offer rejected from", peer.id, error);
+    return;
+  }
+  if (peer.link !== link) return;
+  try {
+    session.bus.publishJson(ANSWER, { sdp: answer }, { to: peer.id });
+  } catch (error) {
+    if (!(error instanceof BusError)) throw error;
+  }
+  session._emit("renegotiated", { peer: peer.id });
+  if (peer.asked && serves >= peer.asked) peer.asked = 0;
+  if (!peer.asked && (peer.askAgain || link.wantedReceivers().length)) {
+    peer.askAgain = false;
+    ask(session, peer, link);
+  }
+}
+
+// src/session/session.js
+var BYE = "session.bye";
+function iceServersFromWelcome(entries) {
+  const servers = [];
+  for (const entry of Array.isArray(entries) ? entries : []) {
+    let urls = entry !== null && typeof entry === "object" ? entry.urls : void 0;
+    if (typeof urls === "string") urls = [urls];
+    if (!Array.isArray(urls) || !urls.length || !urls.every((u) => typeof u === "string")) {
+      console.warn("session: ice server skipped", String(JSON.stringify(entry)).slice(0, 200));
+      continue;
+    }
+    const server = { urls };
+    if (typeof entry.username === "string") server.username = entry.username;
+    if (typeof entry.credential === "string") server.credential = entry.credential;
+    servers.push(server);
+  }
+  return servers;
+}
+var Session = class {
+  /**
+   * @param {string} url the signaling server's WebSocket URL
+   * @param {string} room
+   * @param {SessionOptions} [options]
+   */
+  constructor(url, room, options = {}) {
+    this.room = room;
+    this.onEvent = options.onEvent;
+    const PC = options.RTCPeerConnection ?? /** @type {any} */
+    globalThis.RTCPeerConnection;
+    if (typeof PC !== "function") throw new TypeError("no RTCPeerConnection: pass options.RTCPeerConnection");
+    this._RTCPeerConnection = PC;
+    this.connectTimeout = options.connectTimeout ?? 15;
+    this.maxRetries = options.maxRetries ?? 5;
+    this.retryBackoff = { initial: 0.5, maximum: 8, ...options.retryBackoff };
+    this.gatherTimeout = options.gatherTimeout ?? 5;
+    this.relayOnly = options.relayOnly ?? false;
+    this.maxSdpBytes = options.maxSdpBytes ?? 65536;
+    this.maxReceive = options.maxReceive ?? 16;
+    this._rewrite = options.localSdp;
+    if (!(this.connectTimeout > 0)) throw new RangeError("connectTimeout must be positive");
+    if (!(this.maxRetries >= 0)) throw new RangeError("maxRetries must not be negative");
+    const signalingOptions = {
+      ...options.signaling,
+      name: options.name ?? "",
+      onMessage: (message) => this._onSignal(message)
+    };
+    if (options.token !== void 0) signalingOptions.token = options.token;
+    if (options.WebSocket !== void 0) signalingOptions.WebSocket = options.WebSocket;
+    this.signaling = new SignalingClient(url, room, signalingOptions);
+    this.bus = new Bus(options.bus ?? {}, { onPeerDead: (id2) => this._onPeerDead(id2) });
+    this.iceServers = [];
+    this._peers = /* @__PURE__ */ new Map();
+    this._tracks = /* @__PURE__ */ new Map();
+    this._ready = false;
+    this._held = [];
+    this._closing = false;
+  }
+  /** Our id in the room. */
+  get peerId() {
+    return this.signaling.peerId;
+  }
+  /** Members other than us that are not known lost: id to name. */
+  get peers() {
+    return new Map([...this._peers.values()].filter((p) => !p.lost).map((p) => [p.id, p.name]));
+  }
+  /** Ids of the peers whose bus is open. */
+  get connected() {
+    return [...this._peers.values()].filter((p) => p.connected).map((p) => p.id);
+  }
+  /**
+   * The current connection to a peer (for status displays and tests).
+   * @param {string} peerId
+   */
+  link(peerId) {
+    return this._peers.get(peerId)?.link ?? null;
+  }
+  /**
+   * Join the room and connect to every member; resolve with the welcome.
+   * Rejects with a SignalingError when the first join fails.
+   */
+  async start() {
+    const welcome = await this.signaling.connect();
+    this.iceServers = iceServersFromWelcome(welcome.iceServers);
+    this.bus.subscribe(RENEGOTIATE, (m) => onRenegotiate(this, m));
+    this.bus.subscribe(OFFER, (m) => onBusOffer(this, m));
+    this.bus.subscribe(ANSWER, (m) => onBusAnswer(this, m));
+    this.bus.subscribe(BYE, (m) => this._onBye(m));
+    const others = (Array.isArray(welcome.peers) ? welcome.peers : []).filter((p) => p !== null && typeof p === "object");
+    this._emit("joined", { room: this.room, peer: this.peerId, name: String(welcome.name ?? ""), peers: others.map((p) => String(p.peer)) });
+    for (const other of others) this._peerJoined(String(other.peer ?? ""), String(other.name ?? ""));
+    this._ready = true;
+    for (const message of this._held.splice(0)) this._onSignal(message);
+    return welcome;
+  }
+  /** Leave: say goodbye on the bus, flush it (up to 5 s), close the links, leave the room. */
+  async close() {
+    if (this._closing) return;
+    this._closing = true;
+    const open = [...this._peers.values()].filter((p) => p.connected && p.link !== null);
+    for (const peer of open) {
+      try {
+        this.bus.publish(BYE, new Uint8Array(), { to: peer.id });
+      } catch (error) {
+        if (!(error instanceof BusError)) throw error;
+      }
+    }
+    const deadline = Date.now() + 5e3;
+    let timer;
+    await Promise.race([
+      Promise.all(open.map((p) => this.bus.drain(p.id).catch(() => void 0))),
+      new Promise((resolve) => timer = setTimeout(resolve, 5e3))
+    ]);
+    clearTimeout(timer);
+    const links = open.map((p) => p.link).filter((l) => l !== null);
+    while (Date.now() < deadline && links.some((l) => l.isOpen && l.reliable.bufferedAmount > 0)) await sleep(0.02);
+    for (const peer of this._peers.values()) {
+      clearTimeout(peer.offerTimer);
+      peer.answer?.(null);
+      peer.link?.close();
+      peer.link = null;
+      peer.connected = false;
+    }
+    this.bus.close();
+    this.signaling.close({ leave: true });
+    this._emit("closed", { peer: this.peerId });
+  }
+  /**
+   * Send a media track to every peer (now and later ones); renegotiates.
+   * @param {MediaStreamTrack} track
+   * @param {...MediaStream} streams
+   */
+  addTrack(track, ...streams) {
+    this._tracks.set(track, streams);
+    for (const peer of this._peers.values()) syncTracks(this, peer);
+  }
+  /**
+   * Stop sending a track added with addTrack; renegotiates.
+   * @param {MediaStreamTrack} track
+   */
+  removeTrack(track) {
+    this._tracks.delete(track);
+    for (const peer of this._peers.values()) syncTracks(this, peer);
+  }
+  // -- events -------------------------------------------------------------
+  /**
+   * @param {string} event
+   * @param {Record<string, unknown>} fields
+   */
+  _emit(event, fields) {
+    try {
+      this.onEvent?.({ event, ts: Math.round(Date.now()) / 1e3, ...fields });
+    } catch (error) {
+      console.error("session: event handler failed", error);
+    }
+  }
+  /**
+   * @param {string} sdp
+   * @param {string} peerId
+   */
+  _localSdp(sdp, peerId) {
+    return this._rewrite === void 0 ? sdp : this._rewrite(sdp, peerId);
+  }
+  // -- signaling ----------------------------------------------------------
+  /** @param {import("../signaling/client.js").SignalingMessage} message */
+  _onSignal(message) {
+    if (!this._ready) {
+      this._held.push(message);
+      return;
+    }
+    if (this._closing) return;
+    const sender = String(message.from ?? "");
+    switch (message.type) {
+      case "peer-joined":
+        this._peerJoined(String(message.peer ?? ""), String(message.name ?? ""));
+        break;
+      case "peer-left":
+        this._peerLeft(String(message.peer ?? ""), String(message.reason ?? "left"));
+        break;
+      case "offer":
+        onOffer(this, sender, message.sdp);
+        break;
+      case "answer":
+        onAnswer(this, sender, message.sdp);
+        break;
+      case "candidate":
+        onCandidate(this, sender, message.candidate);
+        break;
+      case "welcome": {
+        const servers = iceServersFromWelcome(message.iceServers);
+        if (servers.length) this.iceServers = servers;
+        this._emit("rejoined", { peer: this.peerId, resumed: Boolean(message.resumed) });
+        for (const other of Array.isArray(message.peers) ? message.peers : []) {
+          if (other !== null && typeof other === "object") this._peerJoined(String(other.peer ?? ""), String(other.name ?? ""));
+        }
+        break;
+      }
+      case "ice-servers":
+        this.iceServers = iceServersFromWelcome(message.iceServers);
+        break;
+      case "error":
+        console.warn("session: signaling error", message.code, message.message);
+        break;
+    }
+  }
+  /**
+   * @param {string} peerId
+   * @param {string} name
+   */
+  _peerJoined(peerId, name) {
+    if (!peerId || peerId === this.peerId) return;
+    const known = this._peers.get(peerId);
+    if (known !== void 0 && !known.gone) {
+      known.name = name || known.name;
+      if (known.lost && known.offerer && !known.connecting) {
+        known.failures = 0;
+        connect(this, known);
+      }
+      return;
+    }
+    const peer = new Peer2(peerId, name, isOfferer(this.peerId, peerId));
+    this._peers.set(peerId, peer);
+    this._emit("peer-joined", { peer: peerId, name, offerer: peer.offerer });
+    if (peer.offerer) connect(this, peer);
+    else awaitOffer(this, peer);
+  }
+  /**
+   * @param {string} peerId
+   * @param {string} reason
+   */
+  _peerLeft(peerId, reason) {
+    const peer = this._peers.get(peerId);
+    if (peer === void 0) return;
+    this._peers.delete(peerId);
+    peer.gone = true;
+    clearTimeout(peer.offerTimer);
+    this._dropLink(peer);
+    if (!peer.lost) {
+      peer.lost = true;
+      this._emit("peer-left", { peer: peerId, name: peer.name, reason });
+    }
+  }
+  // -- making connections -------------------------------------------------
+  /** @param {Peer} peer */
+  _newLink(peer) {
+    const link = new PeerLink(this, peer.id, peer.offerer);
+    link.pc.addEventListener("connectionstatechange", () => {
+      if (link.pc.connectionState === "failed" && peer.link === link && peer.connected) {
+        this._lost(peer, link, "failed", "peer connection failed");
+      }
+    });
+    link.reliable.addEventListener("close", () => {
+      if (peer.link === link && peer.connected) this._lost(peer, link, "failed", "data channel closed");
+    });
+    link.pc.addEventListener("track", (event) => {
+      this._emit("track", { peer: peer.id, kind: event.track.kind, track: event.track, streams: event.streams });
+    });
+    const asChannel = (c) => (
+      /** @type {import("../bus/bus.js").ChannelLike} */
+      /** @type {unknown} */
+      c
+    );
+    this.bus.addPeer(peer.id, asChannel(link.reliable), asChannel(link.unordered));
+    peer.link = link;
+    return link;
+  }
+  /**
+   * @param {Peer} peer
+   * @param {unknown} error
+   */
+  _reportFailure(peer, error) {
+    const reason = error instanceof LinkError ? error.reason : "error";
+    this._emit("link-failed", { peer: peer.id, reason, attempt: peer.failures, final: false, error: String(error instanceof Error ? error.message : error) });
+  }
+  /**
+   * @param {Peer} peer
+   * @param {PeerLink} link
+   */
+  _opened(peer, link) {
+    peer.failures = 0;
+    peer.connected = true;
+    peer.lost = false;
+    peer.asked = 0;
+    peer.askAgain = false;
+    peer.serves = 0;
+    const added = syncTracks(this, peer, false);
+    const early = peer.early;
+    peer.early = null;
+    if (early !== null) onRenegotiate(this, early);
+    if (added) negotiationNeeded(this, peer, link);
+    route(link).then((route2) => {
+      if (peer.link === link) this._emit("peer-connected", { peer: peer.id, name: peer.name, offerer: peer.offerer, route: route2 });
+    });
+  }
+  /** @param {Peer} peer */
+  _dropLink(peer) {
+    const link = peer.link;
+    peer.link = null;
+    peer.connected = false;
+    this.bus.removePeer(peer.id);
+    peer.answer?.(null);
+    link?.close();
+  }
+  // -- losing connections -------------------------------------------------
+  /** @param {string} peerId */
+  _onPeerDead(peerId) {
+    const peer = this._peers.get(peerId);
+    if (peer !== void 0 && peer.connected && peer.link !== null) {
+      this._lost(peer, peer.link, "timeout", `silent for ${this.bus.config.deadAfter} s`);
+    }
+  }
+  /**
+   * @param {Peer} peer
+   * @param {PeerLink} link
+   * @param {string} reason
+   * @param {string} error
+   */
+  _lost(peer, link, reason, error) {
+    if (peer.link !== link || this._closing) return;
+    peer.failures++;
+    this._emit("link-failed", { peer: peer.id, reason, attempt: peer.failures, final: false, error });
+    this._dropLink(peer);
+    if (!peer.lost) {
+      peer.lost = true;
+      this._emit("peer-left", { peer: peer.id, name: peer.name, reason });
+    }
+    if (peer.gone || !this._peers.has(peer.id)) return;
+    if (peer.offerer) connect(this, peer);
+    else awaitOffer(this, peer);
+  }
+  /** @param {import("../bus/bus.js").Message} message */
+  _onBye(message) {
+    const peer = this._peers.get(message.sender);
+    if (peer !== void 0) this._peerLeft(peer.id, "left");
+  }
+};
+
+// src/room.js
+async function joinRoom(url, room, options = {}) {
+  const { color = null, presence = {}, captureTimeout = 0, ...sessionOptions } = options;
+  let joined = null;
+  const held = [];
+  const deliver = (action) => joined === null ? held.push(action) : action(joined);
+  const session = new Session(url, room, {
+    ...sessionOptions,
+    onEvent: (event) => deliver((r) => r._onSession(event))
+  });
+  const doc2 = new Document(void 0, { captureTimeout });
+  const editing = new Editing(session.bus, doc2, {
+    onRejected: (peer, reason) => deliver((r) => r._emitEvent("editing.rejected", { peer, reason }))
+  });
+  try {
+    await session.start();
+  } catch (error) {
+    editing.close();
+    doc2.close();
+    await session.close().catch(() => void 0);
+    throw error;
+  }
+  const presenceConfig = { name: sessionOptions.name || `peer-${session.peerId.slice(0, 8)}`, color, ...presence };
+  joined = new Room(session, doc2, editing, presenceConfig, sessionOptions.onEvent);
+  for (const action of held.splice(0)) action(joined);
+  return joined;
+}
+var Room = class {
+  /**
+   * Use joinRoom; this wires pieces that already exist.
+   * @param {Session} session a started session
+   * @param {Document} doc
+   * @param {Editing} editing
+   * @param {import("./presence/presence.js").PresenceConfig} presenceConfig
+   * @param {((event: SessionEvent) => void) | undefined} onEvent
+   */
+  constructor(session, doc2, editing, presenceConfig, onEvent) {
+    this.session = session;
+    this.doc = doc2;
+    this.editing = editing;
+    this.bus = session.bus;
+    this._listeners = { change: /* @__PURE__ */ new Set(), presence: /* @__PURE__ */ new Set(), peers: /* @__PURE__ */ new Set(), event: /* @__PURE__ */ new Set() };
+    if (onEvent !== void 0) this._listeners.event.add(onEvent);
+    this._link = presenceOnBus(session.bus, session.peerId, presenceConfig, {
+      doc: doc2.ydoc,
+      onRejected: (r) => this._emitEvent("presence.rejected", { peer: r.peerId, clientId: r.clientId, reason: r.reason })
+    });
+    this.presence = this._link.presence;
+    this._stopChanges = doc2.onChange((change) => this._emit("change", change));
+    this._stopPresence = this.presence.subscribe((change) => this._emit("presence", change));
+    this._leaving = null;
+    this.presence.start();
+  }
+  /** The room's name. */
+  get name() {
+    return this.session.room;
+  }
+  /** Our peer id in the room. */
+  get peerId() {
+    return this.session.peerId;
+  }
+  /** The other members, by id: name and whether our bus to them is open. @returns {Map<string, RoomPeer>} */
+  get peers() {
+    const connected = new Set(this.session.connected);
+    return new Map([...this.session.peers].map(([id2, name]) => [id2, { id: id2, name, connected: connected.has(id2) }]));
+  }
+  /**
+   * Listen to one kind of room event; returns the function that stops it.
+   * @template {keyof RoomEvents} K
+   * @param {K} kind
+   * @param {(value: RoomEvents[K]) => void} listener
+   * @returns {() => void}
+   */
+  on(kind2, listener) {
+    const listeners = this._listeners[kind2];
+    if (listeners === void 0) throw new TypeError(`no room event ${JSON.stringify(kind2)}: change, presence, peers or event`);
+    listeners.add(listener);
+    return () => {
+      listeners.delete(listener);
+    };
+  }
+  /**
+   * Leave: our presence is removed everywhere, the last edits are flushed
+   * (up to 5 s), the links closed and the room left. The document stays
+   * readable; idempotent.
+   * @returns {Promise<void>}
+   */
+  leave() {
+    if (this._leaving === null) {
+      this._leaving = (async () => {
+        this._link.close();
+        this.editing.close();
+        await this.session.close();
+        this._stopChanges();
+        this._stopPresence();
+      })();
+    }
+    return this._leaving;
+  }
+  // -- internals ------------------------------------------------------------
+  /** @param {SessionEvent} event */
+  _onSession(event) {
+    const peer = typeof event.peer === "string" ? event.peer : "";
+    if (event.event === "peer-connected") this._connected(peer);
+    else if (event.event === "peer-left") this._link.peerLeft(peer);
+    this._emit("event", event);
+    if (event.event === "peer-joined" || event.event === "peer-connected" || event.event === "peer-left") {
+      this._emit("peers", this.peers);
+    }
+  }
+  /** @param {string} peer */
+  _connected(peer) {
+    if (this._leaving !== null || !peer) return;
+    this.editing.peerJoined(peer);
+    this._link.peerJoined(peer);
+  }
+  /**
+   * An event of our own in the session's event stream.
+   * @param {string} name
+   * @param {Record<string, unknown>} fields
+   */
+  _emitEvent(name, fields) {
+    this._emit("event", { event: name, ts: Math.round(Date.now()) / 1e3, ...fields });
+  }
+  /**
+   * @template {keyof RoomEvents} K
+   * @param {K} kind
+   * @param {RoomEvents[K]} value
+   */
+  _emit(kind2, value) {
+    for (const listener of [...this._listeners[kind2]]) {
+      try {
+        listener(value);
+      } catch (error) {
+        console.error(`avacollab: room ${kind2} listener failed`, error);
+      }
+    }
+  }
+};
 export {
   Bus,
   BusFull,
@@ -13365,19 +13507,21 @@ export {
   EditError,
   Editing,
   Presence,
+  Room,
   Session,
   SignalingClient,
   SignalingError,
   bus_exports as bus,
   colors_exports as colors,
   sync_exports as editingSync,
+  joinRoom,
   messageJson,
   model_exports as model,
   order_exports as order,
   presence_exports as presence,
   presenceOnBus,
   state_exports as presenceState,
-  schema_exports as schema,
+  schema_exports2 as schema,
   session_exports as session,
   client_exports as signaling,
   tree_exports as tree,

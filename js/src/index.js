@@ -1,6 +1,8 @@
 // avacollab-client: the browser (and Node) client of avacollab.
 //
-// Layers mirror the Python package, each usable alone:
+// joinRoom (room.js) is the high-level entry point a web editor uses: a
+// Session with the shared Document and Presence on it, wired as the Python
+// plugins are. Below it, layers mirror the Python package, each usable alone:
 //   wire       the bus frame format (docs/protocol.md part 2)
 //   Bus        the data-channel bus over each peer's two RTCDataChannels
 //   signaling  the signaling client (docs/protocol.md part 1)
@@ -11,6 +13,7 @@
 //   Editing    the editing.sync exchange of a Document over the Bus
 //   colors     presence colors
 //   Presence   presence on y-protocols awareness (presenceOnBus: over the Bus)
+export { Room, joinRoom } from "./room.js";
 export * as wire from "./bus/wire.js";
 export { Bus, BusFull, messageJson } from "./bus/bus.js";
 export * as bus from "./bus/bus.js";
