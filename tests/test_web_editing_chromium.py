@@ -1,0 +1,400 @@
+"""Web pages editing the tree with ``avacollab join`` peers: ``joinRoom`` in Chromium.
+
+Headless Chromium (Debian's ``chromium`` driven by Playwright; no browser is
+downloaded) opens the signaling server's own page, imports the shipped
+``/client/avacollab.js`` and joins with ``joinRoom``; the other member is a
+real ``python -m avacollab.cli.join`` process with the editing and presence
+plugins and an ``editing.doc`` file. Edits go both ways and must converge to
+one tree in every page, in the Python peer's ``/tree`` and in its doc file;
+cursors go both ways with the sender's name and color. Each role is tested
+on each side (tests/test_web_session_chromium.py says how). The README's web
+page snippet runs here too, against the real server.
+
+One Chromium serves the whole module (the machine is small): the module's
+tests and fixtures share one event loop. Skipped without Chromium or
+Playwright, except under CI=true, where it fails instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+
+from avacollab.signaling.bundle import CLIENT_PATH
+from avacollab.signaling.server import SignalingServer
+
+from . import conftest, test_join_e2e
+from .chromium import launched
+from .sessionkit import WAIT
+from .test_join_e2e import ROOT, JoinProcess, Spawn
+from .test_web_session_chromium import FLAGS, python_peer
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+
+def _in_module_loop(fixture: Any) -> Any:
+    """A shared fixture, run in the module's loop (where the browser lives)."""
+    return pytest_asyncio.fixture(loop_scope="module")(fixture.__wrapped__)
+
+
+make_server = _in_module_loop(conftest.make_server)
+server = _in_module_loop(conftest.server)
+spawn = _in_module_loop(test_join_e2e.spawn)
+
+PLUGINS = ("--plugin", "avacollab_editing.plugin", "--plugin", "avacollab_presence.plugin")
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def browser() -> AsyncIterator[Any]:
+    async with launched(FLAGS, "the browser editing tests") as chromium:
+        yield chromium
+
+
+# Runs in the page: joinRoom, leaving and joining again (a new id) until the
+# offerer rule gives the page `role` toward `other` (null: either).
+JOIN = """async ([bundle, url, name, role, other]) => {
+  const client = await import(bundle);
+  for (let attempt = 0; attempt < 40; attempt++) {
+    const events = [];
+    const room = await client.joinRoom(url, "web", {
+      name, connectTimeout: 10, onEvent: (e) => events.push(e),
+    });
+    const offerer = client.session.isOfferer(room.peerId, other);
+    if (role === null || (role === "offerer") === offerer) {
+      Object.assign(window, { client, room, events });
+      return { peer: room.peerId, offerer };
+    }
+    await room.leave();
+  }
+  throw new Error("no id in the wanted order after 40 joins");
+}"""
+
+
+class WebPeer:
+    """A page of the server's own origin in the room through ``joinRoom``."""
+
+    def __init__(self, page: Any, server: SignalingServer, name: str) -> None:
+        self.page = page
+        self.name = name
+        self.origin = f"http://127.0.0.1:{server.port}"
+        self.url = server.url
+        self.id = ""
+        self.errors: list[str] = []
+        page.on("pageerror", lambda error: self.errors.append(str(error)))
+
+    async def join(self, role: str | None, other: str) -> bool:
+        await self.page.goto(self.origin + "/")
+        async with asyncio.timeout(WAIT * 2):
+            joined = await self.page.evaluate(
+                JOIN, [self.origin + CLIENT_PATH, self.url, self.name, role, other]
+            )
+        self.id = joined["peer"]
+        return bool(joined["offerer"])
+
+    async def run(self, script: str, arg: Any = None) -> Any:
+        async with asyncio.timeout(WAIT):
+            return await self.page.evaluate(script, arg)
+
+    async def until(self, predicate: str, arg: Any = None) -> Any:
+        """Wait until the page function ``predicate(arg)`` returns something truthy; return it."""
+        return await self.run(
+            f"async (arg) => {{ const check = {predicate}; let found;"
+            " while (!(found = check(arg))) await new Promise((r) => setTimeout(r, 20));"
+            " return found; }",
+            arg,
+        )
+
+    async def connected_to(self, peer: str) -> None:
+        await self.until("(peer) => room.peers.get(peer)?.connected", peer)
+
+    async def tree(self) -> list[dict[str, Any]]:
+        tree: list[dict[str, Any]] = await self.run("() => room.doc.tree()")
+        return tree
+
+
+async def reply(peer: JoinProcess, line: str) -> str:
+    """Run a ``join`` command and return its reply (the newest of that command)."""
+    before = sum(1 for e in peer.events.named("reply") if e["command"] == line)
+    await peer.command(line)
+    await peer.events.wait(
+        lambda: sum(1 for e in peer.events.named("reply") if e["command"] == line) > before
+    )
+    output: str = [e for e in peer.events.named("reply") if e["command"] == line][-1]["output"]
+    return output
+
+
+async def python_tree(peer: JoinProcess) -> list[dict[str, Any]]:
+    tree: list[dict[str, Any]] = json.loads(await reply(peer, "/tree --json"))
+    return tree
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], what: str) -> None:
+    """Poll ``check`` (each call is a round trip to a page or a process) within WAIT."""
+    try:
+        async with asyncio.timeout(WAIT):
+            # The condition spans processes and pages: nothing announces it.
+            while not await check():  # noqa: ASYNC110
+                await asyncio.sleep(0.05)
+    except TimeoutError:
+        raise AssertionError(f"not within {WAIT} s: {what}") from None
+
+
+async def converged(pages: list[WebPeer], python: JoinProcess) -> list[dict[str, Any]]:
+    """Wait until every page and the Python peer show one tree; return it."""
+    trees: list[Any] = []
+
+    async def same() -> bool:
+        trees[:] = [await p.tree() for p in pages] + [await python_tree(python)]
+        return all(t == trees[0] for t in trees)
+
+    try:
+        await eventually(same, "one tree everywhere")
+    except AssertionError:
+        raise AssertionError(f"trees differ: {trees}") from None
+    return list(trees[0])
+
+
+async def doc_file_matches(page: WebPeer, path: Path) -> None:
+    """The Python peer's doc file holds what the page exports (written shortly after a change)."""
+    exported = await page.run("() => room.doc.export()")
+
+    async def same() -> bool:
+        try:
+            return bool(json.loads(await asyncio.to_thread(path.read_text)) == exported)
+        except (OSError, ValueError):  # not written yet, or being replaced
+            return False
+
+    await eventually(same, f"{path.name} holds {exported}")
+
+
+def shape(tree: list[dict[str, Any]]) -> list[Any]:
+    """Ids and nesting only: [id, {id: [...children]}]."""
+    return [{c["id"]: shape(c["children"])} if c["children"] else c["id"] for c in tree]
+
+
+def cursor_of(peer: JoinProcess, sender: str) -> Callable[[], dict[str, Any] | None]:
+    """The newest cursor of ``sender`` in the Python peer's presence.updated events."""
+
+    def newest() -> dict[str, Any] | None:
+        for event in reversed(peer.events.named("presence.updated")):
+            state = event["peers"].get(sender)
+            if state is not None:
+                cursor: dict[str, Any] | None = state["cursor"]
+                return cursor
+        return None
+
+    return newest
+
+
+async def spawn_editor(spawn: Spawn, tmp_path: Path, *, middle: bool) -> tuple[JoinProcess, Path]:
+    doc = tmp_path / "py.json"
+    extra = (*PLUGINS, "--set", f"editing.doc={doc}")
+    python = await python_peer(spawn, *extra) if middle else await spawn("py", *extra, room="web")
+    return python, doc
+
+
+async def cursors_both_ways(page: WebPeer, python: JoinProcess, x: int) -> None:
+    """Python's cursor in the page with its name and color; the page's in Python's presence."""
+    await python.command(f"/cursor {x} {x + 1}")
+    seen = await page.until(
+        "([peer, x]) => { const p = room.presence.states().get(peer);"
+        " return p?.state.cursor?.x === x && p; }",
+        [python.id, x],
+    )
+    # (A cursor's component is optional: the page leaves out what Python sends as null.)
+    assert seen["state"]["cursor"] == {"x": x, "y": x + 1}
+    me = next(p for p in json.loads(await reply(python, "/presence --json")) if p["you"])
+    assert seen["state"]["user"] == me["user"] == {"name": "py", "color": me["user"]["color"]}
+
+    await page.run("(x) => room.presence.setCursor(x, 7)", x + 100)
+    newest = cursor_of(python, page.id)
+    await python.events.wait(lambda: (newest() or {}).get("x") == x + 100)
+    listed = {p["peer"]: p for p in json.loads(await reply(python, "/presence --json"))}
+    assert listed[page.id]["cursor"] in (
+        {"x": x + 100, "y": 7},
+        {"x": x + 100, "y": 7, "component": None},
+    )
+    assert listed[page.id]["user"] == await page.run("() => room.presence.state.user")
+    assert listed[page.id]["user"]["name"] == page.name
+    assert listed[page.id]["user"]["color"] != me["user"]["color"]
+
+
+@pytest.mark.parametrize("role", ["offerer", "answerer"])
+async def test_a_page_and_a_python_peer_edit_one_tree_in_either_role(
+    browser: Any, server: SignalingServer, spawn: Spawn, tmp_path: Path, role: str
+) -> None:
+    python, doc = await spawn_editor(spawn, tmp_path, middle=True)
+    page = WebPeer(await browser.new_page(), server, "page")
+    try:
+        assert await page.join(role, python.id) == (role == "offerer")
+        await page.connected_to(python.id)
+        await python.events.wait_for("peer-connected", peer=page.id)
+
+        # The page adds; the Python peer sees the page's edit.
+        frame = await page.run("() => room.doc.add('Frame', { title: 'Main' })")
+        button = await page.run(
+            "(frame) => room.doc.add('Button', { label: 'Buy' }, { parent: frame })", frame
+        )
+        await python.events.wait_for("editing.changed", origin=page.id)
+        assert shape(await converged([page], python)) == [{frame: [button]}]
+
+        # Python adds, sets and moves; the page sees it all.
+        label = (await reply(python, "/add - Label text=Hi")).removeprefix("added ")
+        await python.command(f"/set {button} label=Pay width=120")
+        await python.command(f"/move {button} - 0")
+        tree = await converged([page], python)
+        assert shape(tree) == [button, frame, label]
+        assert tree[0]["properties"] == {"label": "Pay", "width": 120}
+
+        # The page sets, moves and deletes, then undoes its own delete.
+        await page.run(
+            "([label, frame, button]) => { room.doc.set(label, { text: 'Hello' });"
+            " room.doc.move(label, frame); room.doc.delete(button); }",
+            [label, frame, button],
+        )
+        tree = await converged([page], python)
+        assert shape(tree) == [{frame: [label]}]
+        assert tree[0]["children"][0]["properties"] == {"text": "Hello"}
+        assert await page.run("() => room.doc.undo()") is True
+        assert shape(await converged([page], python)) == [button, {frame: [label]}]
+
+        # Python deletes and undoes its own delete.
+        await python.command(f"/delete {label}")
+        assert shape(await converged([page], python)) == [button, frame]
+        assert await reply(python, "/undo") == "undone"
+        assert shape(await converged([page], python)) == [button, {frame: [label]}]
+        await doc_file_matches(page, doc)
+
+        await cursors_both_ways(page, python, 11)
+        assert page.errors == []
+
+        # Leaving removes the page's presence from the Python peer at once.
+        await page.run("() => room.leave()")
+        await python.events.wait_for("peer-left", peer=page.id, reason="left")
+        await python.events.wait(
+            lambda: any(page.id in e["removed"] for e in python.events.named("presence.updated"))
+        )
+        assert page.id not in {
+            p["peer"] for p in json.loads(await reply(python, "/presence --json"))
+        }
+    finally:
+        await page.page.close()
+    await python.command("/quit")
+    assert await python.exited() == 0
+    assert not python.events.named("editing.rejected")
+    assert not python.events.named("presence.rejected")
+
+
+async def test_two_pages_and_a_python_peer_edit_one_tree(
+    browser: Any, server: SignalingServer, spawn: Spawn, tmp_path: Path
+) -> None:
+    python, doc = await spawn_editor(spawn, tmp_path, middle=False)
+    first = WebPeer(await browser.new_page(), server, "first")
+    second = WebPeer(await browser.new_page(), server, "second")
+    try:
+        await first.join(None, python.id)
+        # The Python peer edits before the second page comes: it gets the tree on joining.
+        panel = (await reply(python, "/add - Panel")).removeprefix("added ")
+        await second.join(None, python.id)
+        for page, others in ((first, [python.id, second.id]), (second, [python.id, first.id])):
+            for other in others:
+                await page.connected_to(other)
+        await python.connected_to(2)
+        assert shape(await converged([first, second], python)) == [panel]
+
+        # Each page edits, the other page and Python see it.
+        ok = await first.run(
+            "(panel) => room.doc.add('Button', { label: 'OK' }, { parent: panel })", panel
+        )
+        cancel = await second.run("() => room.doc.add('Button', { label: 'Cancel' })")
+        await converged([first, second], python)
+        await second.run("([ok, panel]) => room.doc.move(ok, null, 0)", [ok, panel])
+        await first.run("(cancel) => room.doc.set(cancel, { label: 'Back' })", cancel)
+        tree = await converged([first, second], python)
+        assert shape(tree) == [ok, panel, cancel]
+        assert tree[2]["properties"] == {"label": "Back"}
+        await python.command(f"/delete {panel}")
+        assert shape(await converged([first, second], python)) == [ok, cancel]
+        # The first page's undo takes back its own last edit only (the label).
+        assert await first.run("() => room.doc.undo()") is True
+        tree = await converged([first, second], python)
+        assert shape(tree) == [ok, cancel] and tree[1]["properties"] == {"label": "Cancel"}
+        await doc_file_matches(first, doc)
+
+        # Cursors: page to page, and both ways with Python.
+        await first.run("() => room.presence.setCursor(1, 2)")
+        seen = await second.until("(peer) => room.presence.states().get(peer)?.state", first.id)
+        assert seen["user"]["name"] == "first" and seen["cursor"]["x"] == 1
+        await cursors_both_ways(first, python, 20)
+        await cursors_both_ways(second, python, 30)
+        colors = {p["user"]["color"] for p in json.loads(await reply(python, "/presence --json"))}
+        assert len(colors) == 3
+        assert first.errors == second.errors == []
+    finally:
+        await first.page.close()
+        await second.page.close()
+    await python.command("/quit")
+    assert await python.exited() == 0
+
+
+def readme_page() -> str:
+    """The web page of README.md's "In a web page" section."""
+    section = (ROOT / "README.md").read_text().split("## In a web page", 1)[1]
+    match = re.search(r"```html\n(.*?)```", section, re.S)
+    assert match is not None, "README.md shows no web page"
+    return match.group(1)
+
+
+async def test_the_readme_page_joins_a_room_and_edits_the_tree(
+    browser: Any, server: SignalingServer, spawn: Spawn, tmp_path: Path
+) -> None:
+    html = readme_page()
+    room = re.search(r'joinRoom\([^,]+, "([^"]+)"', html)
+    assert room is not None
+    python = await spawn(
+        "py", *PLUGINS, "--set", f"editing.doc={tmp_path / 'py.json'}", room=room.group(1)
+    )
+    page = await browser.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    origin = f"http://127.0.0.1:{server.port}"
+    try:
+        # The snippet as a page of the server's origin (a page fulfilled by
+        # Playwright itself would be a public one, barred from loopback).
+        await page.goto(origin + "/")
+        await page.set_content(html)
+        await python.events.wait_for("peer-connected")
+        # The page's edits reach Python, and its rendering shows the shared tree.
+        await python.events.wait(lambda: bool(python.events.named("editing.changed")))
+
+        async def rendered() -> Any:
+            text: str = await page.evaluate("() => document.querySelector('pre')?.textContent")
+            return json.loads(text or "null")
+
+        tree = await python_tree(python)
+
+        async def same() -> bool:
+            nonlocal tree
+            tree = await python_tree(python)
+            return bool(tree) and await rendered() == tree
+
+        await eventually(same, "the README page renders the Python peer's tree")
+        # An edit from Python is rendered too.
+        await python.command(f"/add {tree[0]['id']} Label text=from-python")
+
+        async def has_label() -> bool:
+            return "from-python" in json.dumps(await rendered()) and await same()
+
+        await eventually(has_label, "the README page renders Python's edit")
+        assert errors == []
+    finally:
+        await page.close()
+    await python.command("/quit")
+    assert await python.exited() == 0
