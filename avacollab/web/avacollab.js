@@ -13511,6 +13511,7 @@ export {
   Session,
   SignalingClient,
   SignalingError,
+  ValidationError2 as ValidationError,
   bus_exports as bus,
   colors_exports as colors,
   sync_exports as editingSync,

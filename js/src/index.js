@@ -23,6 +23,7 @@ export { Session } from "./session/session.js";
 export * as session from "./session/session.js";
 export * as order from "./editing/order.js";
 export * as schema from "./editing/schema.js";
+export { ValidationError } from "./editing/schema.js";
 export { Document, EditError, CycleError } from "./editing/model.js";
 export * as model from "./editing/model.js";
 export * as tree from "./editing/tree.js";
