@@ -34,7 +34,7 @@ from . import conftest, test_join_e2e
 from .chromium import launched
 from .sessionkit import WAIT
 from .test_join_e2e import ROOT, JoinProcess, Spawn
-from .test_web_session_chromium import FLAGS, python_peer
+from .test_web_session_chromium import FLAGS, Page, python_peer
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -59,41 +59,37 @@ async def browser() -> AsyncIterator[Any]:
 
 # Runs in the page: joinRoom, leaving and joining again (a new id) until the
 # offerer rule gives the page `role` toward `other` (null: either).
-JOIN = """async ([bundle, url, name, role, other]) => {
+JOIN = """async ([bundle, url, room, name, role, other]) => {
   const client = await import(bundle);
   for (let attempt = 0; attempt < 40; attempt++) {
     const events = [];
-    const room = await client.joinRoom(url, "web", {
+    const joined = await client.joinRoom(url, room, {
       name, connectTimeout: 10, onEvent: (e) => events.push(e),
     });
-    const offerer = client.session.isOfferer(room.peerId, other);
+    const offerer = client.session.isOfferer(joined.peerId, other);
     if (role === null || (role === "offerer") === offerer) {
-      Object.assign(window, { client, room, events });
-      return { peer: room.peerId, offerer };
+      // `session` and `events` as the session tests' Page has them.
+      Object.assign(window, { client, room: joined, session: joined.session, events });
+      return { peer: joined.peerId, offerer };
     }
-    await room.leave();
+    await joined.leave();
   }
   throw new Error("no id in the wanted order after 40 joins");
 }"""
 
 
-class WebPeer:
+class WebPeer(Page):
     """A page of the server's own origin in the room through ``joinRoom``."""
 
     def __init__(self, page: Any, server: SignalingServer, name: str) -> None:
-        self.page = page
+        super().__init__(page, server)
         self.name = name
-        self.origin = f"http://127.0.0.1:{server.port}"
-        self.url = server.url
-        self.id = ""
-        self.errors: list[str] = []
-        page.on("pageerror", lambda error: self.errors.append(str(error)))
 
-    async def join(self, role: str | None, other: str) -> bool:
+    async def join(self, room: str, role: str | None, other: str) -> bool:
         await self.page.goto(self.origin + "/")
         async with asyncio.timeout(WAIT * 2):
             joined = await self.page.evaluate(
-                JOIN, [self.origin + CLIENT_PATH, self.url, self.name, role, other]
+                JOIN, [self.origin + CLIENT_PATH, self.url, room, self.name, role, other]
             )
         self.id = joined["peer"]
         return bool(joined["offerer"])
@@ -110,9 +106,6 @@ class WebPeer:
             " return found; }",
             arg,
         )
-
-    async def connected_to(self, peer: str) -> None:
-        await self.until("(peer) => room.peers.get(peer)?.connected", peer)
 
     async def tree(self) -> list[dict[str, Any]]:
         tree: list[dict[str, Any]] = await self.run("() => room.doc.tree()")
@@ -233,9 +226,11 @@ async def test_a_page_and_a_python_peer_edit_one_tree_in_either_role(
     python, doc = await spawn_editor(spawn, tmp_path, middle=True)
     page = WebPeer(await browser.new_page(), server, "page")
     try:
-        assert await page.join(role, python.id) == (role == "offerer")
+        assert await page.join("web", role, python.id) == (role == "offerer")
         await page.connected_to(python.id)
         await python.events.wait_for("peer-connected", peer=page.id)
+        listed = await page.run("(peer) => room.peers.get(peer)", python.id)
+        assert listed == {"id": python.id, "name": "py", "connected": True}
 
         # The page adds; the Python peer sees the page's edit.
         frame = await page.run("() => room.doc.add('Frame', { title: 'Main' })")
@@ -299,10 +294,10 @@ async def test_two_pages_and_a_python_peer_edit_one_tree(
     first = WebPeer(await browser.new_page(), server, "first")
     second = WebPeer(await browser.new_page(), server, "second")
     try:
-        await first.join(None, python.id)
+        await first.join("web", None, python.id)
         # The Python peer edits before the second page comes: it gets the tree on joining.
         panel = (await reply(python, "/add - Panel")).removeprefix("added ")
-        await second.join(None, python.id)
+        await second.join("web", None, python.id)
         for page, others in ((first, [python.id, second.id]), (second, [python.id, first.id])):
             for other in others:
                 await page.connected_to(other)
