@@ -345,6 +345,46 @@ async def test_two_pages_and_a_python_peer_edit_one_tree(
     assert await python.exited() == 0
 
 
+async def test_a_reloaded_page_gets_the_tree_back_and_its_old_presence_goes(
+    browser: Any, server: SignalingServer, spawn: Spawn, tmp_path: Path
+) -> None:
+    python, doc = await spawn_editor(spawn, tmp_path, middle=False)
+    page = WebPeer(await browser.new_page(), server, "page")
+    try:
+        await page.join("web", None, python.id)
+        await page.connected_to(python.id)
+        frame = await page.run("() => room.doc.add('Frame', { title: 'kept' })")
+        await page.run("(frame) => room.doc.add('Button', {}, { parent: frame })", frame)
+        await page.run("() => room.presence.setCursor(3, 4)")
+        before = await converged([page], python)
+        await python.events.wait(lambda: cursor_of(python, page.id)() is not None)
+        old = page.id
+
+        await page.page.reload()
+        # The old page is gone at once, its presence with it.
+        await python.events.wait_for("peer-left", peer=old)
+        await python.events.wait(
+            lambda: any(old in e["removed"] for e in python.events.named("presence.updated"))
+        )
+        await page.join("web", None, python.id)
+        assert page.id != old
+        await page.connected_to(python.id)
+        # A new replica: the tree comes back from the Python peer, with nothing to undo.
+        assert await converged([page], python) == before
+        assert await page.run("() => room.doc.canUndo") is False
+        await page.run("(frame) => room.doc.set(frame, { title: 'again' })", frame)
+        tree = await converged([page], python)
+        assert tree[0]["properties"] == {"title": "again"}
+        await doc_file_matches(page, doc)
+        listed = json.loads(await reply(python, "/presence --json"))
+        assert sorted(p["peer"] for p in listed) == sorted([python.id, page.id])
+        assert page.errors == []
+    finally:
+        await page.page.close()
+    await python.command("/quit")
+    assert await python.exited() == 0
+
+
 def readme_page() -> str:
     """The web page of README.md's "In a web page" section."""
     section = (ROOT / "README.md").read_text().split("## In a web page", 1)[1]
