@@ -174,6 +174,43 @@ describe("rooms with fake peer connections", { skip }, () => {
     assert.deepEqual(ann.room.doc.node(id)?.props, { label: "still here" });
   });
 
+  test("a link lost and made again: edits made meanwhile converge, presence comes back", async () => {
+    const room = `lost-${++count}`;
+    const fast = { connectTimeout: 0.3, retryBackoff: { initial: 0.05, maximum: 0.1 } };
+    const ann = await join(room, "Ann", fast);
+    const bob = await join(room, "Bob", fast);
+    await meshed([ann, bob]);
+    const id = ann.room.doc.add("Button", { label: "before" });
+    await converged([ann.room, bob.room]);
+    await ann.presence.wait(() => ann.room.presence.states().has(bob.room.peerId));
+
+    // The link breaks, and new ones do not open for now.
+    FakePeerConnection.opens = false;
+    try {
+      /** @type {any} */ (ann.room.session.link(bob.room.peerId)).pc.close();
+      await ann.events.wait((e) => e.event === "peer-left" && e.peer === bob.room.peerId);
+      await bob.events.wait((e) => e.event === "peer-left" && e.peer === ann.room.peerId);
+      // Each side dropped the other's presence at once, and edits on.
+      assert.equal(ann.room.presence.states().has(bob.room.peerId), false);
+      assert.equal(ann.room.peers.get(bob.room.peerId)?.connected ?? false, false);
+      ann.room.doc.setProp(id, "label", "ann's");
+      const label = bob.room.doc.add("Label", { text: "bob's" });
+      bob.room.presence.setCursor(7, 8);
+      assert.notDeepEqual(ann.room.doc.tree(), bob.room.doc.tree());
+
+      FakePeerConnection.opens = true;
+      const connected = (/** @type {typeof ann} */ x, /** @type {string} */ peer) =>
+        x.events.wait((e) => e.event === "peer-connected" && e.peer === peer && x.events.items.indexOf(e) > x.events.items.findIndex((f) => f.event === "peer-left"));
+      await connected(ann, bob.room.peerId);
+      await connected(bob, ann.room.peerId);
+      const tree = await converged([ann.room, bob.room]);
+      assert.deepEqual(tree.map((c) => [c.id, c.properties]), [[id, { label: "ann's" }], [label, { text: "bob's" }]]);
+      await ann.presence.wait(() => ann.room.presence.states().get(bob.room.peerId)?.state.cursor?.x === 7);
+    } finally {
+      FakePeerConnection.opens = true;
+    }
+  });
+
   test("a refused join rejects with the server's code and leaves nothing running", async () => {
     await assert.rejects(
       joinRoom(server.url, "not a room!", { WebSocket, RTCPeerConnection: /** @type {any} */ (FakePeerConnection) }),
