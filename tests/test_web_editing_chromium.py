@@ -268,6 +268,19 @@ async def test_a_page_and_a_python_peer_edit_one_tree_in_either_role(
         await doc_file_matches(page, doc)
 
         await cursors_both_ways(page, python, 11)
+        # Selections both ways (Python's /select takes any unique id prefix).
+        assert await reply(python, f"/select {button[:8]}") == f"selected {button}"
+        await page.until(
+            "([peer, id]) => room.presence.states().get(peer)?.state.selection[0] === id",
+            [python.id, button],
+        )
+        await page.run("(ids) => room.presence.setSelection(ids)", [frame, label])
+
+        async def selected() -> bool:
+            listed = {p["peer"]: p for p in json.loads(await reply(python, "/presence --json"))}
+            return bool(listed[page.id]["selection"] == [frame, label])
+
+        await eventually(selected, "the page's selection at the Python peer")
         assert page.errors == []
 
         # Leaving removes the page's presence from the Python peer at once.
