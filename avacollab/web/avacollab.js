@@ -11171,6 +11171,7 @@ __export(presence_exports, {
   Presence: () => Presence,
   TOPIC: () => TOPIC3,
   WireError: () => WireError,
+  checkConfig: () => checkConfig,
   decodeUpdate: () => decodeUpdate2,
   presenceOnBus: () => presenceOnBus
 });
@@ -11793,7 +11794,55 @@ function encodeEntries(entries) {
   return toUint8Array(encoder);
 }
 
+// src/presence/session.js
+var TOPIC3 = "presence.update";
+function presenceOnBus(bus, peerId, config, options = {}) {
+  const send = (data, reliable) => {
+    try {
+      bus.publish(TOPIC3, data, { reliable });
+    } catch (error) {
+      if (error instanceof BusFull) {
+        bus.send(TOPIC3, data).catch(() => {
+        });
+      } else if (!(error instanceof BusError)) throw error;
+    }
+  };
+  const presence = new Presence(peerId, config, send, options);
+  const unsubscribe = bus.subscribe(TOPIC3, (message) => {
+    for (const rejection of presence.receive(message.sender, message.payload)) {
+      console.warn(`avacollab presence: refused an update from ${rejection.peerId}: ${rejection.reason}`);
+      options.onRejected?.(rejection);
+    }
+  });
+  return {
+    presence,
+    /** @param {string} peer */
+    peerJoined: (peer) => {
+      if (presence._phase === "running" && peer) presence.republish();
+    },
+    /** @param {string} peer */
+    peerLeft: (peer) => presence.forgetPeer(peer),
+    close: () => {
+      presence.leave();
+      unsubscribe();
+    }
+  };
+}
+
 // src/presence/presence.js
+function checkConfig(config) {
+  const full = { cursorInterval: 50, idleAfter: 6e4, awayAfter: 3e5, color: null, ...config };
+  parseUser({ name: full.name, color: full.color ?? "#000000" });
+  for (
+    const key of
+    /** @type {const} */
+    ["cursorInterval", "idleAfter", "awayAfter"]
+  ) {
+    if (!(full[key] > 0)) throw new RangeError(`${key} must be a positive number of ms`);
+  }
+  if (!(full.awayAfter > full.idleAfter)) throw new RangeError("awayAfter must be longer than idleAfter");
+  return full;
+}
 var Presence = class {
   /**
    * @param {string} peerId this peer's id in the session
@@ -11803,9 +11852,7 @@ var Presence = class {
    */
   constructor(peerId, config, send, { clock = REAL_CLOCK, wallClock = Date.now, doc: doc2 } = {}) {
     this.peerId = peerId;
-    this.config = { cursorInterval: 50, idleAfter: 6e4, awayAfter: 3e5, color: null, ...config };
-    parseUser({ name: this.config.name, color: this.config.color ?? "#000000" });
-    if (!(this.config.awayAfter > this.config.idleAfter)) throw new RangeError("awayAfter must be longer than idleAfter");
+    this.config = checkConfig(config);
     this._send = send;
     this._clock = clock;
     this._wall = wallClock;
@@ -12177,41 +12224,6 @@ var Presence = class {
     }
   }
 };
-
-// src/presence/session.js
-var TOPIC3 = "presence.update";
-function presenceOnBus(bus, peerId, config, options = {}) {
-  const send = (data, reliable) => {
-    try {
-      bus.publish(TOPIC3, data, { reliable });
-    } catch (error) {
-      if (error instanceof BusFull) {
-        bus.send(TOPIC3, data).catch(() => {
-        });
-      } else if (!(error instanceof BusError)) throw error;
-    }
-  };
-  const presence = new Presence(peerId, config, send, options);
-  const unsubscribe = bus.subscribe(TOPIC3, (message) => {
-    for (const rejection of presence.receive(message.sender, message.payload)) {
-      console.warn(`avacollab presence: refused an update from ${rejection.peerId}: ${rejection.reason}`);
-      options.onRejected?.(rejection);
-    }
-  });
-  return {
-    presence,
-    /** @param {string} peer */
-    peerJoined: (peer) => {
-      if (presence._phase === "running" && peer) presence.republish();
-    },
-    /** @param {string} peer */
-    peerLeft: (peer) => presence.forgetPeer(peer),
-    close: () => {
-      presence.leave();
-      unsubscribe();
-    }
-  };
-}
 
 // src/session/session.js
 var session_exports = {};
@@ -13363,6 +13375,7 @@ var Session = class {
 // src/room.js
 async function joinRoom(url, room, options = {}) {
   const { color = null, presence = {}, captureTimeout = 0, ...sessionOptions } = options;
+  checkConfig({ name: sessionOptions.name || "peer", color, ...presence });
   let joined = null;
   const held = [];
   const deliver = (action) => joined === null ? held.push(action) : action(joined);
@@ -13383,7 +13396,13 @@ async function joinRoom(url, room, options = {}) {
     throw error;
   }
   const presenceConfig = { name: sessionOptions.name || `peer-${session.peerId.slice(0, 8)}`, color, ...presence };
-  joined = new Room(session, doc2, editing, presenceConfig, sessionOptions.onEvent);
+  try {
+    joined = new Room(session, doc2, editing, presenceConfig, sessionOptions.onEvent);
+  } catch (error) {
+    editing.close();
+    await session.close().catch(() => void 0);
+    throw error;
+  }
   for (const action of held.splice(0)) action(joined);
   return joined;
 }

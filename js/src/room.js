@@ -23,6 +23,7 @@
 
 import { Editing } from "./editing/sync.js";
 import { Document } from "./editing/model.js";
+import { checkConfig } from "./presence/presence.js";
 import { presenceOnBus } from "./presence/session.js";
 import { Session } from "./session/session.js";
 
@@ -74,7 +75,9 @@ import { Session } from "./session/session.js";
  * Join `room` on the signaling server at `url` (its WebSocket URL, e.g.
  * `ws://127.0.0.1:8765/ws`) with a shared document and presence. Resolves
  * once joined (the peers connect in the background: watch "peers");
- * rejects with a SignalingError when the join is refused.
+ * rejects with a SignalingError when the join is refused, and before
+ * connecting with InvalidState (a bad name or color) or RangeError (presence
+ * timings that do not fit).
  * @param {string} url
  * @param {string} room
  * @param {RoomOptions} [options]
@@ -82,6 +85,8 @@ import { Session } from "./session/session.js";
  */
 export async function joinRoom(url, room, options = {}) {
   const { color = null, presence = {}, captureTimeout = 0, ...sessionOptions } = options;
+  // Checked before connecting: a bad color or timing must not leave a joined session behind.
+  checkConfig({ name: sessionOptions.name || "peer", color, ...presence });
   /** @type {Room | null} */
   let joined = null;
   /** @type {Array<(room: Room) => void>} what happened before the Room existed, in order */
@@ -106,7 +111,13 @@ export async function joinRoom(url, room, options = {}) {
     throw error;
   }
   const presenceConfig = { name: sessionOptions.name || `peer-${session.peerId.slice(0, 8)}`, color, ...presence };
-  joined = new Room(session, doc, editing, presenceConfig, sessionOptions.onEvent);
+  try {
+    joined = new Room(session, doc, editing, presenceConfig, sessionOptions.onEvent);
+  } catch (error) {
+    editing.close();
+    await session.close().catch(() => undefined);
+    throw error;
+  }
   for (const action of held.splice(0)) action(joined);
   return joined;
 }

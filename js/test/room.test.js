@@ -9,6 +9,7 @@ import { WebSocket } from "ws";
 
 import { joinRoom } from "../src/room.js";
 import { SignalingError } from "../src/signaling/client.js";
+import { InvalidState } from "../src/presence/state.js";
 import { FakePeerConnection } from "./fake-peer-connection.js";
 import { Inbox, serverMissing, startServer } from "./server.js";
 
@@ -216,6 +217,19 @@ describe("rooms with fake peer connections", { skip }, () => {
       joinRoom(server.url, "not a room!", { WebSocket, RTCPeerConnection: /** @type {any} */ (FakePeerConnection) }),
       (/** @type {unknown} */ error) => error instanceof SignalingError && error.code === "invalid",
     );
+  });
+
+  test("a bad color or presence timing is refused before connecting", async () => {
+    // Nothing listens on port 1: had it connected first, the error would be `unreachable`.
+    const options = { WebSocket, RTCPeerConnection: /** @type {any} */ (FakePeerConnection) };
+    await assert.rejects(joinRoom("ws://127.0.0.1:1/ws", "r", { ...options, color: "red" }), InvalidState);
+    await assert.rejects(joinRoom("ws://127.0.0.1:1/ws", "r", { ...options, name: "x".repeat(65) }), InvalidState);
+    await assert.rejects(
+      joinRoom("ws://127.0.0.1:1/ws", "r", { ...options, presence: { idleAfter: 10, awayAfter: 5 } }),
+      /awayAfter must be longer than idleAfter/,
+    );
+    await assert.rejects(joinRoom("ws://127.0.0.1:1/ws", "r", { ...options, presence: { cursorInterval: 0 } }), RangeError);
+    await assert.rejects(joinRoom("ws://127.0.0.1:1/ws", "r", options), { name: "SignalingError", code: "unreachable" });
   });
 
   test("a page without a name shows peer- and the start of its id", async () => {

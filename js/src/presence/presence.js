@@ -41,6 +41,22 @@ export { TOPIC, presenceOnBus } from "./session.js";
  */
 
 /**
+ * A PresenceConfig with its defaults, checked: InvalidState for a bad name
+ * or color, RangeError for timings that do not fit.
+ * @param {PresenceConfig} config
+ * @returns {Required<PresenceConfig>}
+ */
+export function checkConfig(config) {
+  const full = { cursorInterval: 50, idleAfter: 60_000, awayAfter: 300_000, color: null, ...config };
+  parseUser({ name: full.name, color: full.color ?? "#000000" });
+  for (const key of /** @type {const} */ (["cursorInterval", "idleAfter", "awayAfter"])) {
+    if (!(full[key] > 0)) throw new RangeError(`${key} must be a positive number of ms`);
+  }
+  if (!(full.awayAfter > full.idleAfter)) throw new RangeError("awayAfter must be longer than idleAfter");
+  return full;
+}
+
+/**
  * The local peer's presence and its view of everyone else's. Nothing is
  * sent before start(); after leave() the setters throw and updates are ignored.
  */
@@ -53,9 +69,7 @@ export class Presence {
    */
   constructor(peerId, config, send, { clock = REAL_CLOCK, wallClock = Date.now, doc } = {}) {
     this.peerId = peerId;
-    this.config = { cursorInterval: 50, idleAfter: 60_000, awayAfter: 300_000, color: null, ...config };
-    parseUser({ name: this.config.name, color: this.config.color ?? "#000000" });
-    if (!(this.config.awayAfter > this.config.idleAfter)) throw new RangeError("awayAfter must be longer than idleAfter");
+    this.config = checkConfig(config);
     this._send = send;
     this._clock = clock;
     this._wall = wallClock;
