@@ -3,10 +3,12 @@
 // as the Python plugins wire them. Chromium with `avacollab join` peers runs
 // the real thing: tests/test_web_editing_chromium.py.
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { after, afterEach, before, describe, test } from "node:test";
 
 import { WebSocket } from "ws";
 
+import { Document } from "../src/editing/model.js";
 import { joinRoom } from "../src/room.js";
 import { SignalingError } from "../src/signaling/client.js";
 import { InvalidState } from "../src/presence/state.js";
@@ -239,4 +241,18 @@ describe("rooms with fake peer connections", { skip }, () => {
     assert.equal(anon.room.name, room);
     assert.throws(() => anon.room.on(/** @type {any} */ ("nope"), () => {}), TypeError);
   });
+});
+
+test("docs/browser.md's editing example runs as written", () => {
+  const docs = readFileSync(new URL("../../docs/browser.md", import.meta.url), "utf8");
+  const example = [...docs.matchAll(/```js\n([\s\S]*?)```/g)].map((m) => m[1]).find((code) => code.includes("room.doc.batch"));
+  assert.ok(example, "docs/browser.md has no editing example");
+  const room = { doc: new Document() };
+  new Function("room", example)(room);
+  const tree = room.doc.tree();
+  assert.deepEqual(tree.map((c) => [c.type, c.properties]), [
+    ["Frame", { title: "Checkout" }],
+    ["Button", { label: "Back", width: 120 }],
+  ]);
+  assert.deepEqual(tree[0].children.map((c) => c.properties), [{ label: "Pay" }]);
 });
