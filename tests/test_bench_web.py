@@ -1,0 +1,63 @@
+"""Smoke tests of bench/web_bus.py and bench/web_editing.py, so that they do not rot.
+
+One tiny round each, with real Chromium, a real child process and real
+sessions through a real signaling server. No speed is asserted here; bench/
+is for that. Skipped without Chromium or Playwright, except under CI=true,
+where they fail instead.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from . import benchkit
+from .chromium import require_chromium
+
+
+def test_one_round_measures_every_direction(tmp_path: Path) -> None:
+    require_chromium("the page bus benchmark's smoke test")
+    out = tmp_path / "web_bus.json"
+    done = benchkit.run_bench(
+        "web_bus.py", tmp_path, "--rounds", "1", "--count", "500", "--json", str(out), timeout=180
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(out.read_text())
+    (only,) = result["rounds"]
+    assert set(only) == {
+        "page_to_python",
+        "python_to_python",
+        "python_to_page",
+        "python_to_python_back",
+    }
+    assert all(rate > 0 for rate in only.values())
+    assert result["msgs_per_s"] == only  # the median of one round is that round
+    assert result["ratios"]["page_to_python"] > 0
+    assert result["ratios"]["python_to_page"] > 0
+    # The page's clock is put on ours within half a Playwright round trip.
+    assert 0 <= result["clock_error_ms"]["page"] < 100
+    assert result["machine"]["chromium"]
+    assert "| page to Python |" in done.stdout
+    assert "Targets:" in done.stdout
+
+
+def test_one_round_times_every_edit(tmp_path: Path) -> None:
+    require_chromium("the page editing benchmark's smoke test")
+    out = tmp_path / "web_editing.json"
+    done = benchkit.run_bench(
+        "web_editing.py", tmp_path, "--rounds", "1", "--edits", "20", "--json", str(out),
+        timeout=180,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(out.read_text())
+    for kind in ("page_to_python", "python_to_python"):
+        figures = result[kind]
+        # Fewer edits than properties: none overwrites another, every one is timed.
+        assert figures["edits"] == 20
+        assert figures["missed"] == 0
+        assert figures["min_ms"] <= figures["p50_ms"] <= figures["p99_ms"] <= figures["max_ms"]
+        # An edit arrives after it is made, give or take the calibration's error
+        # (and the page clock's 0.1 ms granularity).
+        assert figures["min_ms"] > -(figures["clock_error_ms"] + 0.2)
+    assert "| page to Python |" in done.stdout
+    assert "Target:" in done.stdout
