@@ -18,7 +18,7 @@ Which pair goes first alternates from round to round, so that other work on
 the machine falls on both alike; each figure is the median of its rounds.
 The ratio to Python-to-Python is taken direction by direction.
 
-    .venv/bin/python bench/web_bus.py                   # 3 rounds of 100,000 messages
+    .venv/bin/python bench/web_bus.py                   # 5 rounds of 100,000 messages
     .venv/bin/python bench/web_bus.py --rounds 1 --count 1000 --json out.json   # smoke
 """
 
@@ -29,6 +29,7 @@ import asyncio
 import json
 import statistics
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -40,31 +41,40 @@ TARGET_RATIO = 0.5
 DIRECTIONS = ("page_to_python", "python_to_python", "python_to_page", "python_to_python_back")
 
 
-async def to_hub(pair: Pair, count: int, size: int) -> float:
-    """Messages a second from the far end to the hub."""
+async def to_hub(pair: Pair, count: int, size: int) -> tuple[float, float]:
+    """Messages a second from the far end to the hub, and the hub's CPU µs a message."""
     pair.arrivals.arm(count)
+    cpu = time.process_time()
     start = now_ms()
     await pair.remote.flood(pair.hub.peer_id, count, size)
     async with asyncio.timeout(WAIT):
         await pair.arrivals.done.wait()
-    return count / ((pair.arrivals.last - start) / 1000)
+    return count / ((pair.arrivals.last - start) / 1000), cpu_us(cpu, count)
 
 
-async def from_hub(pair: Pair, count: int, size: int) -> float:
-    """Messages a second from the hub to the far end."""
+async def from_hub(pair: Pair, count: int, size: int) -> tuple[float, float]:
+    """Messages a second from the hub to the far end, and the hub's CPU µs a message."""
     clock = await calibrate(pair.remote)
     await pair.remote.arm(count)
     payload = b"s" * size
+    cpu = time.process_time()
     start = now_ms()
     for _ in range(count):
         await pair.hub.bus.send(TOPIC, payload, to=pair.remote.peer_id)
     last = await pair.remote.received() - clock.offset
-    return count / ((last - start) / 1000)
+    return count / ((last - start) / 1000), cpu_us(cpu, count)
+
+
+def cpu_us(since: float, count: int) -> float:
+    # The hub's process also runs the signaling server and Playwright's
+    # client, both idle meanwhile: the figure least moved by other work.
+    return (time.process_time() - since) / count * 1e6
 
 
 async def measure(args: argparse.Namespace) -> dict[str, Any]:
     conditions = Conditions()
     rounds: list[dict[str, float]] = []
+    cpu: list[dict[str, float]] = []
     async with rig(uvloop=not args.no_uvloop) as (page, python, chromium):
         clocks = {p.name: await calibrate(p.remote) for p in (page, python)}
         # One unmeasured round of a tenth: the first messages warm both sides up.
@@ -75,19 +85,23 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
         for i in range(args.rounds):
             progress(f"round {i + 1}/{args.rounds}")
             figures: dict[str, float] = {}
+            costs: dict[str, float] = {}
             for pair in (page, python) if i % 2 == 0 else (python, page):
                 key = "page_to_python" if pair is page else "python_to_python"
-                figures[key] = await to_hub(pair, args.count, args.size)
+                figures[key], costs[key] = await to_hub(pair, args.count, args.size)
             for pair in (page, python) if i % 2 == 0 else (python, page):
                 key = "python_to_page" if pair is page else "python_to_python_back"
-                figures[key] = await from_hub(pair, args.count, args.size)
+                figures[key], costs[key] = await from_hub(pair, args.count, args.size)
             rounds.append(figures)
+            cpu.append(costs)
     medians = {d: statistics.median(r[d] for r in rounds) for d in DIRECTIONS}
     return {
         **conditions.report(chromium),
         "args": {k: v for k, v in vars(args).items() if k != "json"},
         "clock_error_ms": {name: round(c.error, 3) for name, c in clocks.items()},
         "msgs_per_s": {d: round(v) for d, v in medians.items()},
+        # The hub's CPU a message: receiving (to Python) or sending (from Python).
+        "hub_cpu_us": {d: round(statistics.median(c[d] for c in cpu), 2) for d in DIRECTIONS},
         "ratios": {
             "page_to_python": medians["page_to_python"] / medians["python_to_python"],
             "python_to_page": medians["python_to_page"] / medians["python_to_python_back"],
@@ -98,17 +112,21 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
 
 def report(result: dict[str, Any]) -> str:
     rates, ratios, load = result["msgs_per_s"], result["ratios"], result["load_average"]
+    cpu = result["hub_cpu_us"]
     lines = [
         f"{result['args']['count']:,} messages of {result['args']['size']} bytes a run, "
         f"medians of {len(result['rounds'])} rounds; load average "
         f"{load['before'][0]:.2f} before, {load['after'][0]:.2f} after.",
         "",
-        "| direction | msgs/s | Python to Python, same direction | ratio |",
-        "|---|---:|---:|---:|",
+        "| direction | msgs/s | Python to Python, same direction | ratio "
+        "| hub CPU µs/msg (vs Python to Python) |",
+        "|---|---:|---:|---:|---:|",
         f"| page to Python | {rates['page_to_python']:,} | {rates['python_to_python']:,} "
-        f"| {ratios['page_to_python']:.2f} |",
+        f"| {ratios['page_to_python']:.2f} "
+        f"| {cpu['page_to_python']:.2f} ({cpu['python_to_python']:.2f}) |",
         f"| Python to page | {rates['python_to_page']:,} | {rates['python_to_python_back']:,} "
-        f"| {ratios['python_to_page']:.2f} |",
+        f"| {ratios['python_to_page']:.2f} "
+        f"| {cpu['python_to_page']:.2f} ({cpu['python_to_python_back']:.2f}) |",
         "",
         "Targets: "
         + "; ".join(
@@ -131,7 +149,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--count", type=positive, default=100_000, help="messages a run")
     parser.add_argument("--size", type=positive, default=30, help="payload bytes (30)")
-    parser.add_argument("--rounds", type=positive, default=3, help="rounds of the four runs")
+    parser.add_argument("--rounds", type=positive, default=5, help="rounds of the four runs (5)")
     parser.add_argument("--no-uvloop", action="store_true", help="plain asyncio event loops")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args()
