@@ -150,6 +150,10 @@ class PageRemote:
     async def edits(self, count: int, rate: float, keys: int) -> str:
         return str(await self._call("edits", count, rate, keys))
 
+    async def sent(self) -> list[float]:
+        """When the page handed each frame of the last ``edits`` to the channel."""
+        return [float(t) for t in await self._call("sent")]
+
 
 class ChildRemote:
     """The child process (:func:`child`), through its stdin and stdout."""

@@ -59,5 +59,7 @@ def test_one_round_times_every_edit(tmp_path: Path) -> None:
         # An edit arrives after it is made, give or take the calibration's error
         # (and the page clock's 0.1 ms granularity).
         assert figures["min_ms"] > -(figures["clock_error_ms"] + 0.2)
+    page = result["page_to_python"]
+    assert 0 <= page["in_page_p50_ms"] <= page["in_page_p99_ms"] <= page["max_ms"]
     assert "| page to Python |" in done.stdout
     assert "Target:" in done.stdout

@@ -22,6 +22,9 @@ window.bench = (() => {
   let finished = () => {};
   /** @type {Promise<number> | null} */
   let done = null;
+  /** @type {number[]} */
+  let sends = [];
+  let restore = () => {};
 
   return {
     now: clock,
@@ -73,6 +76,16 @@ window.bench = (() => {
     // property `p<i % keys>` set to [i, the time of the edit]. Resolves with
     // the node's id once the last edit is made.
     async edits(count, rate, keys) {
+      // When each frame is handed to the hub's reliable channel: sent() splits
+      // the latency into the page's part and the rest.
+      const channel = session.link(session.connected[0]).reliable;
+      const send = channel.send;
+      sends = [];
+      channel.send = (data) => {
+        sends.push(clock());
+        return send.call(channel, data);
+      };
+      restore = () => (channel.send = send);
       const id = doc.add("Box", { label: "bench" });
       const start = clock() + 1000 / rate;
       for (let i = 0; i < count; i++) {
@@ -81,6 +94,11 @@ window.bench = (() => {
         doc.setProp(id, `p${i % keys}`, [i, clock()]);
       }
       return id;
+    },
+
+    sent() {
+      restore();
+      return sends;
     },
 
     async leave() {
