@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import statistics
 import sys
 import time
@@ -35,7 +34,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from web_rig import TOPIC, WAIT, Conditions, Pair, calibrate, now_ms, progress, rig, run
+from bus import positive
+from web_rig import TOPIC, WAIT, Conditions, Pair, calibrate, main, now_ms, progress, rig
 
 TARGET_RATIO = 0.5
 DIRECTIONS = ("page_to_python", "python_to_python", "python_to_page", "python_to_python_back")
@@ -138,28 +138,13 @@ def report(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
-def main() -> None:
+def parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--count", type=positive, default=100_000, help="messages a run")
     parser.add_argument("--size", type=positive, default=30, help="payload bytes (30)")
     parser.add_argument("--rounds", type=positive, default=5, help="rounds of the four runs (5)")
-    parser.add_argument("--no-uvloop", action="store_true", help="plain asyncio event loops")
-    parser.add_argument("--json", type=Path, help="also write the figures to this file")
-    args = parser.parse_args()
-    result = run(measure(args), uvloop=not args.no_uvloop)
-    text = json.dumps(result, indent=2)
-    if args.json is not None:
-        args.json.write_text(text + "\n")
-    print(text)
-    print(report(result))
+    return parser
 
 
 if __name__ == "__main__":
-    main()
+    main(parser(), measure, report)

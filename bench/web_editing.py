@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import bisect
-import json
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,7 +33,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from web_bus import positive
+from bus import positive
 from web_rig import (
     WAIT,
     Clock,
@@ -42,10 +41,10 @@ from web_rig import (
     PageRemote,
     Pair,
     calibrate,
+    main,
     percentile,
     progress,
     rig,
-    run,
 )
 
 TARGET_P99_MS = 50.0
@@ -153,26 +152,23 @@ def report(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def main() -> None:
+def positive_rate(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+    return value
+
+
+def parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--edits", type=positive, default=200, help="edits a run (200)")
-    parser.add_argument("--rate", type=float, default=100.0, help="edits a second (100)")
+    parser.add_argument("--rate", type=positive_rate, default=100.0, help="edits a second (100)")
     parser.add_argument(
         "--keys", type=positive, default=50, help="properties the edits cycle through (50)"
     )
     parser.add_argument("--rounds", type=positive, default=5, help="runs of each pair (5)")
-    parser.add_argument("--no-uvloop", action="store_true", help="plain asyncio event loops")
-    parser.add_argument("--json", type=Path, help="also write the figures to this file")
-    args = parser.parse_args()
-    if not args.rate > 0:
-        parser.error("--rate must be positive")
-    result = run(measure(args), uvloop=not args.no_uvloop)
-    text = json.dumps(result, indent=2)
-    if args.json is not None:
-        args.json.write_text(text + "\n")
-    print(text)
-    print(report(result))
+    return parser
 
 
 if __name__ == "__main__":
-    main()
+    main(parser(), measure, report)

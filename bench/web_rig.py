@@ -36,7 +36,7 @@ import os
 import secrets
 import sys
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
@@ -105,6 +105,24 @@ class Conditions:
             "busy_cores": round((busy_seconds() - self.busy_before) / wall, 2),
             "seconds": round(wall, 1),
         }
+
+
+def main(
+    parser: argparse.ArgumentParser,
+    measure: Callable[[argparse.Namespace], Awaitable[dict[str, Any]]],
+    report: Callable[[dict[str, Any]], str],
+) -> None:
+    """Parse the arguments (plus ``--no-uvloop`` and ``--json``), measure, print the
+    figures as JSON and the report."""
+    parser.add_argument("--no-uvloop", action="store_true", help="plain asyncio event loops")
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    args = parser.parse_args()
+    result = run(measure(args), uvloop=not args.no_uvloop)
+    text = json.dumps(result, indent=2)
+    if args.json is not None:
+        args.json.write_text(text + "\n")
+    print(text)
+    print(report(result))
 
 
 # -- the far ends -------------------------------------------------------------

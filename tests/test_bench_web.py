@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from . import benchkit
 from .chromium import require_chromium
 
@@ -63,3 +65,19 @@ def test_one_round_times_every_edit(tmp_path: Path) -> None:
     assert 0 <= page["in_page_p50_ms"] <= page["in_page_p99_ms"] <= page["max_ms"]
     assert "| page to Python |" in done.stdout
     assert "Target:" in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("script", "args", "error"),
+    [
+        ("web_bus.py", ["--count", "0"], "must be at least 1"),
+        ("web_editing.py", ["--rate", "0"], "must be positive"),
+        ("web_editing.py", ["--edits", "-3"], "must be at least 1"),
+    ],
+)
+def test_bad_arguments_are_refused(
+    tmp_path: Path, script: str, args: list[str], error: str
+) -> None:
+    done = benchkit.run_bench(script, tmp_path, *args, timeout=60)
+    assert done.returncode == 2
+    assert error in done.stderr
