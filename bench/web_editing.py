@@ -40,6 +40,7 @@ from web_rig import (
     Conditions,
     PageRemote,
     Pair,
+    Stalls,
     calibrate,
     main,
     percentile,
@@ -48,6 +49,7 @@ from web_rig import (
 )
 
 TARGET_P99_MS = 50.0
+SLOW_MS = 20.0
 
 
 @dataclass
@@ -59,9 +61,14 @@ class Runs:
     clocks: list[Clock] = field(default_factory=list)
     # The page only: from the edit to its frame handed to the data channel.
     in_page: list[float] = field(default_factory=list)
+    # Edits slower than SLOW_MS, and those of them during a stall of the hub's loop.
+    slow: int = 0
+    slow_in_stall: int = 0
 
 
-async def edit_run(pair: Pair, args: argparse.Namespace, runs: Runs) -> None:
+async def edit_run(
+    pair: Pair, args: argparse.Namespace, runs: Runs, stalls: Stalls | None = None
+) -> None:
     """One run of paced edits, added to ``runs``."""
     clock = await calibrate(pair.remote)
     pair.edits.arm(args.edits)
@@ -69,7 +76,12 @@ async def edit_run(pair: Pair, args: argparse.Namespace, runs: Runs) -> None:
     async with asyncio.timeout(WAIT):
         await pair.edits.done.wait()
     arrivals = pair.edits.arrivals
-    runs.latencies += [arrival - (stamp - clock.offset) for arrival, stamp in arrivals.values()]
+    for arrival, stamp in arrivals.values():
+        made = stamp - clock.offset  # on our clock
+        runs.latencies.append(arrival - made)
+        if arrival - made > SLOW_MS:
+            runs.slow += 1
+            runs.slow_in_stall += stalls is not None and stalls.during(made, arrival)
     runs.missed += args.edits - len(arrivals)
     runs.clocks.append(clock)
     if isinstance(pair.remote, PageRemote):
@@ -94,6 +106,8 @@ def summary(runs: Runs) -> dict[str, Any]:
         "min_ms": round(min(latencies), 2),
         "clock_error_ms": round(max(c.error for c in runs.clocks), 3),
     }
+    figures["slow"] = runs.slow
+    figures["slow_in_hub_stall"] = runs.slow_in_stall
     if runs.in_page:
         figures["in_page_p50_ms"] = round(percentile(runs.in_page, 50), 2)
         figures["in_page_p99_ms"] = round(percentile(runs.in_page, 99), 2)
@@ -107,10 +121,11 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
         # One unmeasured run each: the first edits warm the documents and links up.
         for pair in (page, python):
             await edit_run(pair, argparse.Namespace(**{**vars(args), "edits": 10}), Runs())
-        for i in range(args.rounds):
-            progress(f"round {i + 1}/{args.rounds}")
-            for pair in (page, python) if i % 2 == 0 else (python, page):
-                await edit_run(pair, args, runs[pair.name])
+        async with Stalls() as stalls:
+            for i in range(args.rounds):
+                progress(f"round {i + 1}/{args.rounds}")
+                for pair in (page, python) if i % 2 == 0 else (python, page):
+                    await edit_run(pair, args, runs[pair.name], stalls)
     figures = {name: summary(r) for name, r in runs.items()}
     return {
         **conditions.report(chromium),
@@ -118,6 +133,12 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
         "page_to_python": figures["page"],
         "python_to_python": figures["python"],
         "p99_ratio": figures["page"]["p99_ms"] / figures["python"]["p99_ms"],
+        "hub_stalls": {
+            "count": len(stalls.intervals),
+            "ms": round(sum(b - a for a, b, _ in stalls.intervals)),
+            "cpu_ms": round(sum(c for *_, c in stalls.intervals)),
+            "gc_ms": round(stalls.gc_ms),
+        },
     }
 
 
@@ -143,7 +164,14 @@ def report(result: dict[str, Any]) -> str:
             f"| {f['edits']} | {f['missed']} | ±{f['clock_error_ms']:.2f} |"
         )
     met = page["p99_ms"] < TARGET_P99_MS
+    stalls = result["hub_stalls"]
     lines += [
+        "",
+        f"Edits over {SLOW_MS:g} ms: page {page['slow']} ({page['slow_in_hub_stall']} during a "
+        f"stall of the hub's event loop), Python {python['slow']} "
+        f"({python['slow_in_hub_stall']}). The hub's loop stalled {stalls['count']} times "
+        f"for 10 ms or more, {stalls['ms']:,} ms in all, using {stalls['cpu_ms']:,} ms of CPU "
+        f"meanwhile (the rest: no core for it); the garbage collector ran {stalls['gc_ms']:,} ms.",
         "",
         f"Page to Python, from the edit to its frame handed to the data channel: "
         f"p50 {page['in_page_p50_ms']:.1f} ms, p99 {page['in_page_p99_ms']:.1f} ms "

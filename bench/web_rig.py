@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import json
 import os
 import secrets
@@ -288,6 +289,52 @@ class EditArrivals:
                     self.arrivals.setdefault(seq, (arrival, float(stamp)))
                     if seq == self.last_seq:
                         self.done.set()
+
+
+class Stalls:
+    """When this process's event loop did not run for ``threshold`` ms or more.
+
+    A task sleeps ``tick`` ms at a time and notes each wake-up that came
+    late; a late wake-up with little CPU used meanwhile means the process was
+    not given a core (other work on the machine), one with the CPU used
+    means something ran that long (``gc`` counts the collector's pauses).
+    """
+
+    def __init__(self, tick: float = 2.0, threshold: float = 10.0) -> None:
+        self.tick, self.threshold = tick, threshold
+        self.intervals: list[tuple[float, float, float]] = []  # (start, end, CPU ms)
+        self.gc_ms = 0.0
+        self._gc_start = 0.0
+        self._task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> Stalls:
+        self._task = asyncio.create_task(self._watch())
+        gc.callbacks.append(self._gc)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        gc.callbacks.remove(self._gc)
+        assert self._task is not None
+        self._task.cancel()
+        await asyncio.gather(self._task, return_exceptions=True)
+
+    def during(self, start: float, end: float) -> bool:
+        """Whether a stall overlapped the interval from ``start`` to ``end`` (ms)."""
+        return any(a < end and b > start for a, b, _ in self.intervals)
+
+    def _gc(self, phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            self._gc_start = time.perf_counter()
+        else:
+            self.gc_ms += (time.perf_counter() - self._gc_start) * 1000
+
+    async def _watch(self) -> None:
+        while True:
+            before, cpu = now_ms(), time.thread_time()
+            await asyncio.sleep(self.tick / 1000)
+            after = now_ms()
+            if after - before - self.tick >= self.threshold:
+                self.intervals.append((before, after, (time.thread_time() - cpu) * 1000))
 
 
 @dataclass

@@ -67,6 +67,8 @@ def test_one_round_times_every_edit(tmp_path: Path) -> None:
         # An edit arrives after it is made, give or take the calibration's error
         # (and the page clock's 0.1 ms granularity).
         assert figures["min_ms"] > -(figures["clock_error_ms"] + 0.2)
+        assert 0 <= figures["slow_in_hub_stall"] <= figures["slow"] <= 20
+    assert result["hub_stalls"]["cpu_ms"] <= result["hub_stalls"]["ms"] + 50
     page = result["page_to_python"]
     assert 0 <= page["in_page_p50_ms"] <= page["in_page_p99_ms"] <= page["max_ms"]
     assert "| page to Python |" in done.stdout
