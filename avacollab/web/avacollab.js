@@ -9639,6 +9639,20 @@ var Peer = class {
   }
 };
 
+// src/bus/task.js
+function taskPoster(run) {
+  if (typeof setImmediate === "function") {
+    return { post: () => void setImmediate(run), close() {
+    } };
+  }
+  const channel = new MessageChannel();
+  channel.port1.onmessage = () => run();
+  return {
+    post: () => channel.port2.postMessage(null),
+    close: () => channel.port1.close()
+  };
+}
+
 // src/bus/bus.js
 var Bus = class {
   /**
@@ -9673,7 +9687,8 @@ var Bus = class {
     this._peers = /* @__PURE__ */ new Map();
     this._subscribers = /* @__PURE__ */ new Map();
     this._dirty = /* @__PURE__ */ new Set();
-    this._flushTimer = void 0;
+    this._flushQueued = false;
+    this._flushTask = taskPoster(() => this._flush());
     this._ticker = void 0;
     this._progress = [];
     this._messageId = 0;
@@ -9853,7 +9868,7 @@ var Bus = class {
   close() {
     this._closed = true;
     for (const id2 of [...this._peers.keys()]) this.removePeer(id2);
-    clearTimeout(this._flushTimer);
+    this._flushTask.close();
     clearInterval(this._ticker);
     this._ticker = void 0;
   }
@@ -9870,10 +9885,13 @@ var Bus = class {
     return peer;
   }
   _scheduleFlush() {
-    if (this._flushTimer === void 0) this._flushTimer = setTimeout(() => this._flush(), 0);
+    if (this._flushQueued) return;
+    this._flushQueued = true;
+    this._flushTask.post();
   }
   _flush() {
-    this._flushTimer = void 0;
+    this._flushQueued = false;
+    if (this._closed) return;
     const dirty = [...this._dirty];
     this._dirty.clear();
     const at = now();

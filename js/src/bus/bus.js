@@ -35,6 +35,7 @@ import {
 
 import { BusClosed, BusFull, DEFAULTS, UnknownPeer, now } from "./config.js";
 import { Peer } from "./outbox.js";
+import { taskPoster } from "./task.js";
 
 // The names this module has always offered (the `bus` namespace of index.js).
 export { BusClosed, BusError, BusFull, DEFAULTS, UnknownPeer, messageJson } from "./config.js";
@@ -86,8 +87,8 @@ export class Bus {
     this._subscribers = new Map();
     /** @type {Set<Outbox>} */
     this._dirty = new Set();
-    /** @type {ReturnType<typeof setTimeout> | undefined} */
-    this._flushTimer = undefined;
+    this._flushQueued = false;
+    this._flushTask = taskPoster(() => this._flush());
     /** @type {ReturnType<typeof setInterval> | undefined} */
     this._ticker = undefined;
     /** @type {Array<() => void>} woken when frames leave a queue */
@@ -281,7 +282,7 @@ export class Bus {
   close() {
     this._closed = true;
     for (const id of [...this._peers.keys()]) this.removePeer(id);
-    clearTimeout(this._flushTimer);
+    this._flushTask.close();
     clearInterval(this._ticker);
     this._ticker = undefined;
   }
@@ -302,12 +303,16 @@ export class Bus {
   }
 
   _scheduleFlush() {
-    // The end of the task: everything published until then shares frames.
-    if (this._flushTimer === undefined) this._flushTimer = setTimeout(() => this._flush(), 0);
+    // The end of the task: everything published until then shares frames
+    // (a task of its own, not a timer: see task.js).
+    if (this._flushQueued) return;
+    this._flushQueued = true;
+    this._flushTask.post();
   }
 
   _flush() {
-    this._flushTimer = undefined;
+    this._flushQueued = false;
+    if (this._closed) return;
     const dirty = [...this._dirty];
     this._dirty.clear();
     const at = now();
