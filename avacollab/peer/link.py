@@ -12,8 +12,10 @@ Both data channels are *negotiated* (fixed ids 0 and 1, created on both
 sides before the offer), so neither side waits for the other to announce
 them and they exist in the very first SDP.
 
-aiortc does no trickle ICE: every local candidate is in the SDP returned by
-:meth:`create_offer` and :meth:`accept_offer`.
+aiortc does not trickle its own candidates: every local candidate is in the
+SDP returned by :meth:`create_offer` and :meth:`accept_offer`. A browser
+peer trickles its candidates; :meth:`add_candidate` takes them, holding
+those that come before the remote description (:mod:`avacollab.peer.candidates`).
 
 A link takes at most :data:`MAX_MEDIA_PER_KIND` audio and as many video
 m-lines, and SDP of at most :data:`~avacollab.signaling.protocol.MAX_SDP` characters,
@@ -35,6 +37,7 @@ from typing import Any, Protocol
 
 from aiortc import (
     RTCConfiguration,
+    RTCIceCandidate,
     RTCIceServer,
     RTCPeerConnection,
     RTCSessionDescription,
@@ -44,6 +47,7 @@ from aiortc.sdp import SessionDescription
 
 from ..signaling.protocol import MAX_SDP
 from ..tasks import TaskSet
+from .candidates import CandidateError, RemoteCandidates
 from .ice import restrict_host_addresses
 from .sctp import delay_acks
 
@@ -128,6 +132,7 @@ class Link(Protocol):
     async def create_offer(self, receive: Sequence[str] = ()) -> str: ...
     async def accept_offer(self, sdp: str) -> str: ...
     async def accept_answer(self, sdp: str) -> None: ...
+    async def add_candidate(self, candidate: RTCIceCandidate | None) -> None: ...
     def receivable(self, receive: Sequence[str]) -> list[str]: ...
     def wanted_receivers(self) -> list[str]: ...
     def unoffered(self) -> bool: ...
@@ -194,6 +199,7 @@ class PeerLink:
         ):
             emitter.on(event, self._changed.set)
         self._tasks = TaskSet(self._callback_failed)
+        self._remote_candidates = RemoteCandidates()
         self._closer: asyncio.Task[None] | None = None
 
     @property
@@ -268,6 +274,17 @@ class PeerLink:
         self._require(self.offerer, "only the offerer accepts answers")
         self._require(self.pc.signalingState == "have-local-offer", "no offer is pending")
         await self._set_remote(sdp, "answer")
+
+    async def add_candidate(self, candidate: RTCIceCandidate | None) -> None:
+        """Take a candidate the peer trickled (``None``: end-of-candidates).
+
+        Before the remote description is applied it is held, and added with
+        it. Raises :class:`~avacollab.peer.candidates.CandidateError` when
+        the link takes no more candidates (see :class:`RemoteCandidates`) or
+        aiortc refuses it; the link goes on either way.
+        """
+        for ready in self._remote_candidates.receive(candidate):
+            await self._add_candidate(ready)
 
     def receivable(self, receive: Sequence[str]) -> list[str]:
         """The part of an answerer's request ``receive`` that :meth:`create_offer` takes.
@@ -432,6 +449,17 @@ class PeerLink:
             await self.pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type=kind))
         except Exception as exc:  # aiortc raises ValueError, InvalidStateError, ...
             raise LinkError(f"link to {self.peer_id}: {kind} rejected: {exc}") from exc
+        for held in self._remote_candidates.described():
+            try:
+                await self._add_candidate(held)
+            except CandidateError as exc:
+                logger.warning("link to %s: held candidate refused: %s", self.peer_id, exc)
+
+    async def _add_candidate(self, candidate: RTCIceCandidate | None) -> None:
+        try:
+            await self.pc.addIceCandidate(candidate)
+        except Exception as exc:  # aioice raises ValueError, aiortc InvalidStateError, ...
+            raise CandidateError(f"aiortc refused it: {exc}") from exc
 
     @contextlib.asynccontextmanager
     async def _gathering(self) -> Any:

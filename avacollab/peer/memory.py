@@ -235,6 +235,9 @@ class MemoryLink:
             return
         self._answered()
 
+    async def add_candidate(self, candidate: Any) -> None:
+        """In-memory links have no ICE: a candidate changes nothing."""
+
     def receivable(self, receive: Sequence[str]) -> list[str]:
         return []
 

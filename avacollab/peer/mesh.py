@@ -24,6 +24,7 @@ from .. import logs
 from ..bus import SILENT, Bus, BusError, Message, PeerLost
 from ..featureset import FeatureSet
 from ..tasks import TaskSet
+from .candidates import CandidateError, parse_candidate
 from .config import SessionConfig
 from .link import Link, LinkConfig, LinkError, LinkFactory
 from .negotiation import (
@@ -295,6 +296,20 @@ class Mesh:
         except LinkError as exc:
             logs.event("answer-rejected", logging.WARNING, peer=sender, error=str(exc))
             self._close_link(link)  # wait_open in _connect sees it and retries
+
+    async def on_candidate(self, sender: str, message: dict[str, Any]) -> None:
+        """A candidate the peer trickled (browsers do): checked, then given to its link.
+
+        Whatever is wrong with it is logged and costs that candidate only."""
+        peer = self.peers.get(sender)
+        if peer is None or peer.link is None:
+            why = "unknown peer" if peer is None else "no connection to that peer"
+            logs.event("candidate-ignored", logging.WARNING, peer=sender, reason=why)
+            return
+        try:
+            await peer.link.add_candidate(parse_candidate(message))
+        except CandidateError as exc:
+            logs.event("candidate-refused", logging.WARNING, peer=sender, reason=str(exc))
 
     def _report_failure(self, peer: Peer, exc: Exception) -> None:
         reason = "timeout" if isinstance(exc, TimeoutError) else "error"

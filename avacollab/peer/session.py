@@ -17,6 +17,9 @@ the whole story):
 * A link that is not open after ``connect_timeout`` seconds, that fails, or
   whose peer the bus's liveness check declares silent is replaced by the
   offerer, with bounded retries and backoff.
+* aiortc puts its own candidates in the SDP; candidates a peer trickles
+  (browsers do) are checked and added to its link
+  (:mod:`avacollab.peer.candidates`).
 * A signaling reconnect changes nothing on established links: the client
   resumes with the same peer id.
 """
@@ -350,6 +353,8 @@ class Session:
             await self._mesh.on_offer(sender, message["sdp"])
         elif kind == "answer" and isinstance(message.get("sdp"), str):
             await self._mesh.on_answer(sender, message["sdp"])
+        elif kind == "candidate":
+            await self._mesh.on_candidate(sender, message)
         elif kind == "welcome":
             # A reconnect: the client resumed our id, links stay as they are.
             self._mesh.ice = ice_servers_from_welcome(message.get("iceServers")) or self._mesh.ice
