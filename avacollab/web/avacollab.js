@@ -12575,6 +12575,96 @@ function parse(data) {
   }
 }
 
+// src/session/candidates.js
+var MAX_EARLY_CANDIDATES = 32;
+var MAX_REMOTE_CANDIDATES = 64;
+var MAX_CANDIDATE = 1024;
+var MAX_MID = 64;
+var MAX_INDEX = 1023;
+var CandidateError = class extends Error {
+  /** @param {string} message */
+  constructor(message) {
+    super(message);
+    this.name = "CandidateError";
+  }
+};
+var short = (value) => {
+  const text3 = typeof value === "string" ? JSON.stringify(value) : String(value);
+  return text3.length <= 60 ? text3 : `${text3.slice(0, 57)}...`;
+};
+function checkCandidate(body) {
+  if (body === null) return null;
+  if (typeof body !== "object" || Array.isArray(body)) {
+    throw new CandidateError(`'candidate' is ${Array.isArray(body) ? "an array" : typeof body}, not an object or null`);
+  }
+  const { candidate: line, sdpMid: mid, sdpMLineIndex: index2 } = (
+    /** @type {any} */
+    body
+  );
+  if (typeof line !== "string") throw new CandidateError(`'candidate.candidate' is ${typeof line}, not a string`);
+  if (line.length > MAX_CANDIDATE) {
+    throw new CandidateError(`candidate line of ${line.length} characters, at most ${MAX_CANDIDATE}`);
+  }
+  if (mid != null && (typeof mid !== "string" || mid.length > MAX_MID)) {
+    throw new CandidateError(`'sdpMid' ${short(mid)} is not a string of at most ${MAX_MID}`);
+  }
+  if (index2 != null && (!Number.isInteger(index2) || index2 < 0 || index2 > MAX_INDEX)) {
+    throw new CandidateError(`'sdpMLineIndex' ${short(index2)} is not an integer 0-${MAX_INDEX}`);
+  }
+  if (line.trim() === "") return null;
+  if (mid == null && index2 == null) throw new CandidateError("neither 'sdpMid' nor 'sdpMLineIndex' says which m-line");
+  const init = { candidate: line };
+  if (mid != null) init.sdpMid = mid;
+  if (index2 != null) init.sdpMLineIndex = index2;
+  return init;
+}
+var RemoteCandidates = class {
+  constructor({ maxEarly = MAX_EARLY_CANDIDATES, maxTotal = MAX_REMOTE_CANDIDATES } = {}) {
+    this.maxEarly = maxEarly;
+    this.maxTotal = maxTotal;
+    this.isDescribed = false;
+    this.taken = 0;
+    this.ended = false;
+    this.held = [];
+  }
+  /**
+   * Candidates to add now: `[candidate]`, or `[]` while they are held. Throws
+   * CandidateError after end-of-candidates, past maxTotal, or past maxEarly
+   * held ones (that one is dropped; those held stay).
+   * @param {RTCIceCandidateInit | null} candidate
+   * @returns {Array<RTCIceCandidateInit | null>}
+   */
+  receive(candidate) {
+    if (this.ended) throw new CandidateError("after end-of-candidates");
+    if (candidate === null) {
+      this.ended = true;
+      return this.isDescribed ? [null] : [];
+    }
+    if (this.taken >= this.maxTotal) throw new CandidateError(`more than ${this.maxTotal} candidates on one connection`);
+    if (!this.isDescribed) {
+      if (this.held.length >= this.maxEarly) {
+        throw new CandidateError(`more than ${this.maxEarly} candidates before the remote description`);
+      }
+      this.held.push(candidate);
+      this.taken++;
+      return [];
+    }
+    this.taken++;
+    return [candidate];
+  }
+  /**
+   * The remote description is applied: the held candidates, to add now.
+   * @returns {Array<RTCIceCandidateInit | null>}
+   */
+  described() {
+    if (this.isDescribed) return [];
+    this.isDescribed = true;
+    const ready = this.held.splice(0);
+    if (this.ended) ready.push(null);
+    return ready;
+  }
+};
+
 // src/session/link.js
 var RELIABLE = Object.freeze({ label: "bus", options: { negotiated: true, id: 0 } });
 var UNORDERED = Object.freeze({
@@ -12637,6 +12727,15 @@ var PeerLink = class {
     this.senders = /* @__PURE__ */ new Map();
     this.closed = false;
     this._waiters = /* @__PURE__ */ new Set();
+    this._remoteCandidates = new RemoteCandidates();
+    this._sent = false;
+    this._outgoing = [];
+    if (session.trickle) {
+      this.pc.addEventListener("icecandidate", (event) => this._localCandidate(
+        /** @type {RTCPeerConnectionIceEvent} */
+        event.candidate
+      ));
+    }
   }
   get isOpen() {
     return this.reliable.readyState === "open" && this.unordered.readyState === "open";
@@ -12657,7 +12756,7 @@ var PeerLink = class {
       else this.pc.addTransceiver(kind2, { direction: "recvonly" });
     }
     await this.pc.setLocalDescription(await this.pc.createOffer());
-    return this._gathered();
+    return this._localDescription();
   }
   /**
    * Apply the offerer's SDP (answerer only); resolve with the answer's SDP.
@@ -12666,8 +12765,9 @@ var PeerLink = class {
   async acceptOffer(sdp) {
     if (this.offerer) throw new LinkError("the offerer does not accept offers");
     await this.pc.setRemoteDescription({ type: "offer", sdp });
+    await this._described();
     await this.pc.setLocalDescription(await this.pc.createAnswer());
-    return this._gathered();
+    return this._localDescription();
   }
   /**
    * Apply the answerer's SDP (offerer only, after createOffer).
@@ -12676,6 +12776,23 @@ var PeerLink = class {
   async acceptAnswer(sdp) {
     if (!this.offerer || this.pc.signalingState !== "have-local-offer") throw new LinkError("no offer is pending");
     await this.pc.setRemoteDescription({ type: "answer", sdp });
+    await this._described();
+  }
+  /**
+   * Take a candidate the peer trickled (the `candidate` of its message; null
+   * for end-of-candidates): checked, held until the remote description is
+   * applied, then added. Throws CandidateError when it is malformed, past
+   * the bounds, or refused by the browser; the link goes on either way.
+   * @param {unknown} body
+   */
+  async addCandidate(body) {
+    for (const ready of this._remoteCandidates.receive(checkCandidate(body))) await this._addCandidate(ready);
+  }
+  /** Our first description has been sent: our candidates may follow it. */
+  descriptionSent() {
+    if (this._sent) return;
+    this._sent = true;
+    for (const candidate of this._outgoing.splice(0)) this.session._sendCandidate(this, candidate);
   }
   /** Kinds of local tracks not yet in any negotiated m-line (the answerer's request). */
   wantedReceivers() {
@@ -12733,6 +12850,45 @@ var PeerLink = class {
     } catch {
     }
     for (const check of [...this._waiters]) check();
+  }
+  /**
+   * The local description to send: at once when trickling (the candidates
+   * follow it), else once gathering is complete or given up on.
+   */
+  async _localDescription() {
+    if (!this.session.trickle) return this._gathered();
+    if (this.closed) throw new LinkError(`connection to ${this.peerId} closed`, "failed");
+    const sdp = (
+      /** @type {RTCSessionDescription} */
+      this.pc.localDescription.sdp
+    );
+    return this.session._localSdp(sdp, this.peerId);
+  }
+  /** @param {RTCIceCandidate | null} candidate */
+  _localCandidate(candidate) {
+    if (this.closed) return;
+    if (candidate !== null && !candidate.candidate) return;
+    const init = candidate === null ? null : { candidate: candidate.candidate, sdpMid: candidate.sdpMid, sdpMLineIndex: candidate.sdpMLineIndex };
+    if (this._sent) this.session._sendCandidate(this, init);
+    else this._outgoing.push(init);
+  }
+  /** The remote description is applied: add the candidates held until now. */
+  async _described() {
+    for (const held of this._remoteCandidates.described()) {
+      try {
+        await this._addCandidate(held);
+      } catch (error) {
+        console.warn("session: held candidate refused from", this.peerId, String(error));
+      }
+    }
+  }
+  /** @param {RTCIceCandidateInit | null} candidate */
+  async _addCandidate(candidate) {
+    try {
+      await (candidate === null ? this.pc.addIceCandidate() : this.pc.addIceCandidate(candidate));
+    } catch (error) {
+      throw new CandidateError(`the browser refused it: ${error instanceof Error ? error.message : String(error)}`);
+    }
   }
   /** The local description once gathering is complete (or given up on). */
   async _gathered() {
@@ -12830,6 +12986,7 @@ async function connect(session, peer) {
         const sdp = await link.createOffer();
         if (peer.link !== link) throw new LinkError("replaced", "failed");
         session.signaling.relay("offer", peer.id, { sdp });
+        link.descriptionSent();
         await link.waitOpen(session.connectTimeout);
       } catch (error) {
         if (peer.gone || session._closing) return;
@@ -12878,6 +13035,7 @@ async function onOffer(session, sender, body) {
     const answer = await link.acceptOffer(sdp);
     if (peer.link !== link) return;
     session.signaling.relay("answer", peer.id, { sdp: answer });
+    link.descriptionSent();
     await link.waitOpen(session.connectTimeout);
   } catch (error) {
     if (peer.link === link) {
@@ -12905,13 +13063,14 @@ async function onAnswer(session, sender, body) {
 }
 async function onCandidate(session, sender, candidate) {
   const link = session._peers.get(sender)?.link;
-  if (link == null || link.pc.remoteDescription === null) return;
+  if (link == null) {
+    console.warn("session: candidate ignored from", sender, "(no connection to that peer)");
+    return;
+  }
   try {
-    await link.pc.addIceCandidate(
-      /** @type {RTCIceCandidateInit | null} */
-      candidate ?? void 0
-    );
-  } catch {
+    await link.addCandidate(candidate);
+  } catch (error) {
+    console.warn("session: candidate refused from", sender, String(error instanceof Error ? error.message : error));
   }
 }
 function syncTracks(session, peer, renegotiate = true) {
@@ -13088,6 +13247,7 @@ var Session = class {
     this.connectTimeout = options.connectTimeout ?? 15;
     this.maxRetries = options.maxRetries ?? 5;
     this.retryBackoff = { initial: 0.5, maximum: 8, ...options.retryBackoff };
+    this.trickle = options.trickle ?? true;
     this.gatherTimeout = options.gatherTimeout ?? 5;
     this.relayOnly = options.relayOnly ?? false;
     this.maxSdpBytes = options.maxSdpBytes ?? 65536;
@@ -13215,6 +13375,15 @@ var Session = class {
    */
   _localSdp(sdp, peerId) {
     return this._rewrite === void 0 ? sdp : this._rewrite(sdp, peerId);
+  }
+  /**
+   * Trickle a local candidate of `link` to its peer; a replaced link's go nowhere.
+   * @param {import("./link.js").PeerLink} link
+   * @param {RTCIceCandidateInit | null} candidate
+   */
+  _sendCandidate(link, candidate) {
+    if (this._closing || this._peers.get(link.peerId)?.link !== link) return;
+    this.signaling.relay("candidate", link.peerId, { candidate });
   }
   // -- signaling ----------------------------------------------------------
   /** @param {import("../signaling/client.js").SignalingMessage} message */

@@ -4,6 +4,12 @@
 // own logic (the offerer rule, relays, retries, the bus on top, bye,
 // renegotiation bounds); the real thing is tested in Chromium
 // (tests/test_web_session_chromium.py).
+//
+// ICE as far as the session sees it: the first setLocalDescription gathers
+// one candidate a moment later (an `icecandidate` event, and from then on a
+// line in localDescription), then completes (null). Two fakes connect only
+// once each knows a candidate of the other, from the SDP or trickled with
+// addIceCandidate, which, as in browsers, fails before a remote description.
 import { MemoryChannel } from "./memory-channel.js";
 
 /** @type {Map<string, FakePeerConnection>} */
@@ -18,6 +24,8 @@ export class FakePeerConnection extends EventTarget {
   /** Set to false to make new connections whose ICE gathering never completes
    * (a STUN or TURN server that does not answer). */
   static gathers = true;
+  /** Milliseconds setRemoteDescription takes (candidates may arrive meanwhile). */
+  static remoteDelay = 0;
 
   /** @param {any} config */
   constructor(config) {
@@ -32,9 +40,13 @@ export class FakePeerConnection extends EventTarget {
     this.iceConnectionState = "new";
     this.connectionState = "new";
     /** @type {{ type: string, sdp: string } | null} */
-    this.localDescription = null;
+    this._local = null;
     /** @type {{ type: string, sdp: string } | null} */
     this.remoteDescription = null;
+    /** @type {string[]} candidate lines gathered */
+    this.gathered = [];
+    /** @type {Array<RTCIceCandidateInit | null>} what addIceCandidate took */
+    this.remoteCandidates = [];
     /** @type {Map<number, MemoryChannel>} */
     this.channels = new Map();
     /** @type {any[]} */
@@ -69,22 +81,41 @@ export class FakePeerConnection extends EventTarget {
     return { type: "answer", sdp: this._sdp() };
   }
 
+  /** The local description with the candidates gathered so far, as in a browser. */
+  get localDescription() {
+    if (this._local === null) return null;
+    return { type: this._local.type, sdp: this._local.sdp + this.gathered.map((c) => `a=${c}\r\n`).join("") };
+  }
+
   /** @param {{ type: string, sdp: string }} description */
   async setLocalDescription(description) {
-    this.localDescription = description;
+    this._local = description;
     this.signalingState = description.type === "offer" ? "have-local-offer" : "stable";
-    // Gathering completes a moment later, as in a browser.
-    this.iceGatheringState = "gathering";
-    setTimeout(() => {
-      if (!this.gathers) return;
-      this.iceGatheringState = "complete";
-      this.dispatchEvent(new Event("icegatheringstatechange"));
-    }, 5);
+    if (this.iceGatheringState === "new") {
+      // Gathering runs a moment later, as in a browser, and only once.
+      this.iceGatheringState = "gathering";
+      setTimeout(() => {
+        if (this.connectionState === "closed") return;
+        const line = `candidate:1 1 udp 2122260223 127.0.0.1 ${40000 + counter} typ host`;
+        this.gathered.push(line);
+        this._candidate({ candidate: line, sdpMid: "0", sdpMLineIndex: 0 });
+        if (!this.gathers) return;
+        this.iceGatheringState = "complete";
+        this.dispatchEvent(new Event("icegatheringstatechange"));
+        this._candidate(null);
+      }, 5);
+    }
     this._connect();
+  }
+
+  /** @param {RTCIceCandidateInit | null} candidate */
+  _candidate(candidate) {
+    this.dispatchEvent(Object.assign(new Event("icecandidate"), { candidate }));
   }
 
   /** @param {{ type: string, sdp: string }} description */
   async setRemoteDescription(description) {
+    if (FakePeerConnection.remoteDelay) await new Promise((resolve) => setTimeout(resolve, FakePeerConnection.remoteDelay));
     const token = /a=fake:(\S+)/.exec(description.sdp)?.[1];
     const remote = token === undefined ? undefined : registry.get(token);
     if (remote === undefined) throw new Error("not a fake description");
@@ -95,11 +126,17 @@ export class FakePeerConnection extends EventTarget {
     this._connect();
   }
 
-  /** Both descriptions set on both sides: join the channels and open them. */
+  /** Whether this side knows a candidate of its remote one. */
+  _knowsCandidate() {
+    return /^a=candidate:/m.test(this.remoteDescription?.sdp ?? "") || this.remoteCandidates.some((c) => c !== null);
+  }
+
+  /** Both descriptions set on both sides, and a candidate known: join the channels and open them. */
   _connect() {
     const remote = this.remote;
-    if (!this.opens || remote === null || remote.remote !== this || this.localDescription === null) return;
-    if (remote.localDescription === null || this.connectionState === "connected") return;
+    if (!this.opens || remote === null || remote.remote !== this || this._local === null) return;
+    if (remote._local === null || this.connectionState === "connected") return;
+    if (!this._knowsCandidate() || !remote._knowsCandidate()) return;
     for (const [id, channel] of this.channels) {
       const other = remote.channels.get(id);
       if (other === undefined) continue;
@@ -134,7 +171,15 @@ export class FakePeerConnection extends EventTarget {
     return new Map();
   }
 
-  async addIceCandidate() {}
+  /** @param {RTCIceCandidateInit} [candidate] none: end-of-candidates */
+  async addIceCandidate(candidate) {
+    if (this.remoteDescription === null) throw new Error("InvalidStateError: no remote description");
+    if (candidate !== undefined && !/^candidate:\S+ \d+ udp \d+ \S+ \d+ typ \w+/.test(candidate.candidate ?? "")) {
+      throw new Error("OperationError: not a candidate line");
+    }
+    this.remoteCandidates.push(candidate ?? null);
+    this._connect();
+  }
 
   close() {
     if (this.connectionState === "closed") return;

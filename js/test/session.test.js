@@ -75,6 +75,7 @@ describe("sessions with fake peer connections", { skip }, () => {
   afterEach(async () => {
     FakePeerConnection.opens = true;
     FakePeerConnection.gathers = true;
+    FakePeerConnection.remoteDelay = 0;
     await Promise.all(sessions.splice(0).map((s) => s.close()));
   });
 
@@ -91,15 +92,27 @@ describe("sessions with fake peer connections", { skip }, () => {
       onEvent: events.push, ...options,
     });
     sessions.push(session);
-    return { session, events };
+    // What it relays through the server: offers, answers and candidates.
+    /** @type {Array<{ type: string, to: string, body: Record<string, any> }>} */
+    const relayed = [];
+    const relay = session.signaling.relay.bind(session.signaling);
+    session.signaling.relay = (type, to, body) => {
+      relayed.push({ type, to, body });
+      relay(type, to, body);
+    };
+    return { session, events, relayed };
   }
 
-  /** Two sessions in a fresh room, connected; `offerer` is the one that offers. */
-  async function pair() {
+  /**
+   * Two sessions in a fresh room, connected; `offerer` is the one that offers.
+   * @param {Partial<import("../src/session/session.js").SessionOptions>} [optionsA]
+   * @param {Partial<import("../src/session/session.js").SessionOptions>} [optionsB]
+   */
+  async function pair(optionsA = {}, optionsB = {}) {
     room++;
-    const a = join("a");
+    const a = join("a", optionsA);
     await a.session.start();
-    const b = join("b");
+    const b = join("b", optionsB);
     await b.session.start();
     for (const [x, y] of [[a, b], [b, a]]) {
       await x.events.wait((e) => e.event === "peer-connected" && e.peer === y.session.peerId);
@@ -113,7 +126,6 @@ describe("sessions with fake peer connections", { skip }, () => {
     const flags = (/** @type {typeof offerer} */ s) => s.events.items.filter((e) => e.event === "peer-connected").map((e) => e.offerer);
     assert.deepEqual(flags(offerer), [true]);
     assert.deepEqual(flags(answerer), [false]);
-    // The offer went through the server once gathering had completed.
     assert.equal(offerer.session.link(answerer.session.peerId)?.pc.iceGatheringState, "complete");
     /** @type {Inbox<string>} */
     const got = new Inbox();
@@ -171,12 +183,117 @@ describe("sessions with fake peer connections", { skip }, () => {
     assert.deepEqual(answerer.session.connected, [offerer.session.peerId]);
   });
 
-  test("a description goes out after gatherTimeout when gathering never completes", async () => {
+  test("trickle (the default): descriptions go out at once, candidates follow, then end-of-candidates", async () => {
+    const { offerer, answerer } = await pair();
+    for (const [side, kind] of /** @type {const} */ ([[offerer, "offer"], [answerer, "answer"]])) {
+      const types = side.relayed.map((r) => r.type);
+      assert.deepEqual(types, [kind, "candidate", "candidate"], `${kind}: ${types}`);
+      const [description, candidate, end] = side.relayed;
+      assert.doesNotMatch(description.body.sdp, /a=candidate:/);
+      assert.match(candidate.body.candidate.candidate, /^candidate:1 1 udp \d+ 127\.0\.0\.1 \d+ typ host$/);
+      assert.deepEqual(Object.keys(candidate.body.candidate).sort(), ["candidate", "sdpMLineIndex", "sdpMid"]);
+      assert.equal(end.body.candidate, null);
+    }
+    // Each side took the other's: the fake connects on nothing else.
+    const pc = /** @type {any} */ (offerer.session.link(answerer.session.peerId)?.pc);
+    assert.match(pc.remoteCandidates[0].candidate, /^candidate:1 /);
+    // End-of-candidates may still be on its way through the server.
+    for (let i = 0; i < 250 && pc.remoteCandidates.length < 2; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.deepEqual(pc.remoteCandidates.slice(1), [null]);
+  });
+
+  test("trickle: false sends complete descriptions and no candidate messages", async () => {
+    const { offerer, answerer } = await pair({ trickle: false }, { trickle: false });
+    for (const [side, kind] of /** @type {const} */ ([[offerer, "offer"], [answerer, "answer"]])) {
+      assert.deepEqual(side.relayed.map((r) => r.type), [kind]);
+      assert.match(side.relayed[0].body.sdp, /^a=candidate:1 1 udp /m);
+    }
+  });
+
+  test("a trickling session and a complete one connect, in either role", async () => {
+    const { offerer, answerer } = await pair({ trickle: false }, {});
+    const trickling = [offerer, answerer].find((s) => s.session.trickle);
+    assert.ok(trickling?.relayed.some((r) => r.type === "candidate"));
+  });
+
+  test("candidates that come while the description is applied are held, then added", async () => {
+    // Applying a description takes 100 ms: the other side's candidates,
+    // sent right after it, arrive meanwhile (a browser would refuse them).
+    FakePeerConnection.remoteDelay = 100;
+    const { offerer, answerer } = await pair();
+    for (const [x, y] of [[offerer, answerer], [answerer, offerer]]) {
+      const pc = /** @type {any} */ (x.session.link(y.session.peerId)?.pc);
+      assert.equal(pc.remoteCandidates.filter((/** @type {any} */ c) => c !== null).length, 1);
+    }
+  });
+
+  test("with trickle a description does not wait for gathering to complete", async () => {
     room++;
     FakePeerConnection.gathers = false;
-    const a = join("a", { gatherTimeout: 0.2 });
+    // Were it waited for, no link would open before the test's bound.
+    const a = join("a", { gatherTimeout: 60 });
     await a.session.start();
-    const b = join("b", { gatherTimeout: 0.2 });
+    const b = join("b", { gatherTimeout: 60 });
+    await b.session.start();
+    for (const [x, y] of [[a, b], [b, a]]) {
+      await x.events.wait((e) => e.event === "peer-connected" && e.peer === y.session.peerId, 10);
+    }
+    assert.ok(!a.relayed.some((r) => r.type === "candidate" && r.body.candidate === null));
+  });
+
+  test("hostile candidates are refused with the reason and the link goes on", async () => {
+    FakePeerConnection.gathers = false; // no end-of-candidates: candidates stay welcome
+    const { offerer, answerer } = await pair();
+    const to = answerer.session.peerId;
+    const link = /** @type {import("../src/session/link.js").PeerLink} */ (answerer.session.link(offerer.session.peerId));
+    const warnings = /** @type {string[]} */ ([]);
+    const warn = console.warn;
+    console.warn = (...args) => warnings.push(args.map(String).join(" "));
+    try {
+      // Through the server (which refuses what it cannot relay: wrong types,
+      // lines over 1024 characters) and straight in, as a server passing
+      // anything along would.
+      offerer.session.signaling.relay("candidate", to, { candidate: { candidate: "candidate:nonsense", sdpMid: "0" } });
+      offerer.session.signaling.relay("candidate", to, { candidate: { candidate: "x".repeat(5000), sdpMid: "0" } });
+      const direct = [[1, 2], "x", { candidate: 5, sdpMid: "0" }, { candidate: "y".repeat(1_000_000), sdpMid: "0" }];
+      for (const body of direct) answerer.session._onSignal({ type: "candidate", from: offerer.session.peerId, candidate: body });
+      answerer.session._onSignal({ type: "candidate", from: "nobody", candidate: null });
+      // Something valid after them, on the bus.
+      /** @type {Inbox<string>} */
+      const got = new Inbox();
+      answerer.session.bus.subscribe("test.after", () => got.push("after"));
+      offerer.session.bus.publish("test.after", new Uint8Array([1]), { to });
+      await got.wait((x) => x === "after");
+      // The one the server relayed is refused by the browser (here, the fake).
+      for (let i = 0; i < 250 && warnings.length < 6; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+      assert.deepEqual(answerer.session.connected, [offerer.session.peerId]);
+      // Well formed but too many: the link takes 64 in all (counting the
+      // offerer's own and the line the browser refused).
+      for (let i = 2; i < 64; i++) await link.addCandidate({ candidate: `candidate:1 1 udp 1 127.0.0.1 ${9 + i} typ host`, sdpMid: "0" });
+      answerer.session._onSignal({ type: "candidate", from: offerer.session.peerId, candidate: { candidate: "candidate:1 1 udp 1 127.0.0.1 8 typ host", sdpMid: "0" } });
+      await link.addCandidate(null).catch(() => undefined); // let the refusal above be logged first
+      assert.deepEqual(answerer.session.connected, [offerer.session.peerId]);
+    } finally {
+      console.warn = warn;
+    }
+    const refused = warnings.filter((w) => w.startsWith("session: candidate refused")).map((w) => w.split(" ").slice(5).join(" "));
+    assert.deepEqual(refused, [
+      "'candidate' is an array, not an object or null",
+      "'candidate' is string, not an object or null",
+      "'candidate.candidate' is number, not a string",
+      "candidate line of 1000000 characters, at most 1024",
+      "the browser refused it: OperationError: not a candidate line",
+      "more than 64 candidates on one connection",
+    ]);
+    assert.ok(warnings.some((w) => w === "session: candidate ignored from nobody (no connection to that peer)"));
+  });
+
+  test("a description goes out after gatherTimeout when gathering never completes (trickle: false)", async () => {
+    room++;
+    FakePeerConnection.gathers = false;
+    const a = join("a", { gatherTimeout: 0.2, trickle: false });
+    await a.session.start();
+    const b = join("b", { gatherTimeout: 0.2, trickle: false });
     await b.session.start();
     for (const [x, y] of [[a, b], [b, a]]) {
       await x.events.wait((e) => e.event === "peer-connected" && e.peer === y.session.peerId, 5);

@@ -4,6 +4,8 @@
 //
 // The JavaScript twin of avacollab/peer/link.py (docs/session.md).
 
+import { CandidateError, RemoteCandidates, checkCandidate } from "./candidates.js";
+
 /** @typedef {import("./session.js").Session} Session */
 
 /** The bus's channels, exactly as avacollab/peer/link.py creates them. */
@@ -99,6 +101,15 @@ export class PeerLink {
     this.closed = false;
     /** @type {Set<() => void>} waitOpen() checks, woken by close() */
     this._waiters = new Set();
+    this._remoteCandidates = new RemoteCandidates();
+    // Trickle: our candidates wait until the first description has gone out
+    // (descriptionSent), so that no peer gets a candidate before it.
+    this._sent = false;
+    /** @type {Array<RTCIceCandidateInit | null>} */
+    this._outgoing = [];
+    if (session.trickle) {
+      this.pc.addEventListener("icecandidate", (event) => this._localCandidate(/** @type {RTCPeerConnectionIceEvent} */ (event).candidate));
+    }
   }
 
   get isOpen() {
@@ -122,7 +133,7 @@ export class PeerLink {
       else this.pc.addTransceiver(kind, { direction: "recvonly" });
     }
     await this.pc.setLocalDescription(await this.pc.createOffer());
-    return this._gathered();
+    return this._localDescription();
   }
 
   /**
@@ -132,8 +143,9 @@ export class PeerLink {
   async acceptOffer(sdp) {
     if (this.offerer) throw new LinkError("the offerer does not accept offers");
     await this.pc.setRemoteDescription({ type: "offer", sdp });
+    await this._described();
     await this.pc.setLocalDescription(await this.pc.createAnswer());
-    return this._gathered();
+    return this._localDescription();
   }
 
   /**
@@ -143,6 +155,25 @@ export class PeerLink {
   async acceptAnswer(sdp) {
     if (!this.offerer || this.pc.signalingState !== "have-local-offer") throw new LinkError("no offer is pending");
     await this.pc.setRemoteDescription({ type: "answer", sdp });
+    await this._described();
+  }
+
+  /**
+   * Take a candidate the peer trickled (the `candidate` of its message; null
+   * for end-of-candidates): checked, held until the remote description is
+   * applied, then added. Throws CandidateError when it is malformed, past
+   * the bounds, or refused by the browser; the link goes on either way.
+   * @param {unknown} body
+   */
+  async addCandidate(body) {
+    for (const ready of this._remoteCandidates.receive(checkCandidate(body))) await this._addCandidate(ready);
+  }
+
+  /** Our first description has been sent: our candidates may follow it. */
+  descriptionSent() {
+    if (this._sent) return;
+    this._sent = true;
+    for (const candidate of this._outgoing.splice(0)) this.session._sendCandidate(this, candidate);
   }
 
   /** Kinds of local tracks not yet in any negotiated m-line (the answerer's request). */
@@ -207,6 +238,49 @@ export class PeerLink {
       // already closed
     }
     for (const check of [...this._waiters]) check();
+  }
+
+  /**
+   * The local description to send: at once when trickling (the candidates
+   * follow it), else once gathering is complete or given up on.
+   */
+  async _localDescription() {
+    if (!this.session.trickle) return this._gathered();
+    if (this.closed) throw new LinkError(`connection to ${this.peerId} closed`, "failed");
+    const sdp = /** @type {RTCSessionDescription} */ (this.pc.localDescription).sdp;
+    return this.session._localSdp(sdp, this.peerId);
+  }
+
+  /** @param {RTCIceCandidate | null} candidate */
+  _localCandidate(candidate) {
+    if (this.closed) return;
+    // An empty line ends one generation in some browsers; null, which ends
+    // gathering, follows and is what the peer gets as end-of-candidates.
+    if (candidate !== null && !candidate.candidate) return;
+    const init = candidate === null ? null : { candidate: candidate.candidate, sdpMid: candidate.sdpMid, sdpMLineIndex: candidate.sdpMLineIndex };
+    if (this._sent) this.session._sendCandidate(this, init);
+    else this._outgoing.push(init);
+  }
+
+  /** The remote description is applied: add the candidates held until now. */
+  async _described() {
+    for (const held of this._remoteCandidates.described()) {
+      try {
+        await this._addCandidate(held);
+      } catch (error) {
+        console.warn("session: held candidate refused from", this.peerId, String(error));
+      }
+    }
+  }
+
+  /** @param {RTCIceCandidateInit | null} candidate */
+  async _addCandidate(candidate) {
+    try {
+      // No argument is end-of-candidates (null means it too, but not in every browser).
+      await (candidate === null ? this.pc.addIceCandidate() : this.pc.addIceCandidate(candidate));
+    } catch (error) {
+      throw new CandidateError(`the browser refused it: ${error instanceof Error ? error.message : String(error)}`);
+    }
   }
 
   /** The local description once gathering is complete (or given up on). */

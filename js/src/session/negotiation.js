@@ -59,6 +59,7 @@ export async function connect(session, peer) {
         const sdp = await link.createOffer();
         if (peer.link !== link) throw new LinkError("replaced", "failed");
         session.signaling.relay("offer", peer.id, { sdp });
+        link.descriptionSent();
         await link.waitOpen(session.connectTimeout);
       } catch (error) {
         if (peer.gone || session._closing) return;
@@ -117,6 +118,7 @@ export async function onOffer(session, sender, body) {
     const answer = await link.acceptOffer(sdp);
     if (peer.link !== link) return; // a newer offer replaced it meanwhile
     session.signaling.relay("answer", peer.id, { sdp: answer });
+    link.descriptionSent();
     await link.waitOpen(session.connectTimeout);
   } catch (error) {
     if (peer.link === link) {
@@ -150,19 +152,22 @@ export async function onAnswer(session, sender, body) {
 }
 
 /**
- * A trickled candidate (from a browser peer that sends them); aiortc peers
- * and session client put every candidate in the SDP instead.
+ * A candidate the peer trickled (browsers do; aiortc peers put theirs in
+ * the SDP). Whatever is wrong with it is logged and costs that candidate only.
  * @param {Session} session
  * @param {string} sender
  * @param {unknown} candidate
  */
 export async function onCandidate(session, sender, candidate) {
   const link = session._peers.get(sender)?.link;
-  if (link == null || link.pc.remoteDescription === null) return;
+  if (link == null) {
+    console.warn("session: candidate ignored from", sender, "(no connection to that peer)");
+    return;
+  }
   try {
-    await link.pc.addIceCandidate(/** @type {RTCIceCandidateInit | null} */ (candidate) ?? undefined);
-  } catch {
-    // A bad candidate costs that candidate only.
+    await link.addCandidate(candidate);
+  } catch (error) {
+    console.warn("session: candidate refused from", sender, String(error instanceof Error ? error.message : error));
   }
 }
 

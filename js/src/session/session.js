@@ -10,9 +10,13 @@
 // * Both data channels are negotiated (`bus` id 0 ordered and reliable,
 //   `bus-unordered` id 1 unordered without retransmits) and exist before the
 //   first offer, which carries no media.
-// * aiortc takes no trickled candidates, so every description is sent once
-//   ICE gathering has completed (or `gatherTimeout` has passed), candidates
-//   included.
+// * Trickle (the default): each description goes out at once and every
+//   local candidate follows it in a `candidate` message as it is gathered,
+//   then null for end-of-candidates; aiortc peers take them
+//   (avacollab/peer/candidates.py). With `trickle: false` a description is
+//   sent once ICE gathering has completed (or `gatherTimeout` has passed),
+//   candidates included. Either way the candidates peers trickle are taken,
+//   held until the remote description is applied (./candidates.js).
 // * Renegotiation (a track added or removed) runs over the pair's bus:
 //   `session.renegotiate` from the answerer, `session.offer` and
 //   `session.answer`. Peers' requests are bounded before they are used.
@@ -48,12 +52,15 @@ export const BYE = "session.bye";
  * @property {number} [connectTimeout] seconds a connection may take to open (15)
  * @property {number} [maxRetries] failed attempts in a row before giving up on a peer (5)
  * @property {{ initial?: number, maximum?: number }} [retryBackoff] seconds (0.5, doubling to 8)
- * @property {number} [gatherTimeout] seconds to wait for ICE gathering before sending a description (5)
+ * @property {boolean} [trickle] send each description at once and the candidates after it
+ *   as they are gathered (true); false: wait for gathering and send complete descriptions
+ * @property {number} [gatherTimeout] without trickle, seconds to wait for ICE gathering
+ *   before sending a description (5)
  * @property {boolean} [relayOnly] connect through TURN relays only
  * @property {number} [maxSdpBytes] largest SDP taken from a peer (65,536)
  * @property {number} [maxReceive] most kinds one renegotiation request may list (16)
  * @property {(sdp: string, peerId: string) => string} [localSdp] rewrites each local
- *   description before it is sent (tests use it to keep candidates on loopback)
+ *   description before it is sent (with trickle, it holds no candidates)
  * @property {Partial<import("../bus/bus.js").BusConfig>} [bus]
  * @property {Partial<import("../signaling/client.js").SignalingOptions>} [signaling] more signaling options
  */
@@ -101,6 +108,7 @@ export class Session {
     this.connectTimeout = options.connectTimeout ?? 15;
     this.maxRetries = options.maxRetries ?? 5;
     this.retryBackoff = { initial: 0.5, maximum: 8, ...options.retryBackoff };
+    this.trickle = options.trickle ?? true;
     this.gatherTimeout = options.gatherTimeout ?? 5;
     this.relayOnly = options.relayOnly ?? false;
     this.maxSdpBytes = options.maxSdpBytes ?? 65_536;
@@ -248,6 +256,16 @@ export class Session {
    */
   _localSdp(sdp, peerId) {
     return this._rewrite === undefined ? sdp : this._rewrite(sdp, peerId);
+  }
+
+  /**
+   * Trickle a local candidate of `link` to its peer; a replaced link's go nowhere.
+   * @param {import("./link.js").PeerLink} link
+   * @param {RTCIceCandidateInit | null} candidate
+   */
+  _sendCandidate(link, candidate) {
+    if (this._closing || this._peers.get(link.peerId)?.link !== link) return;
+    this.signaling.relay("candidate", link.peerId, { candidate });
   }
 
   // -- signaling ----------------------------------------------------------
