@@ -24,7 +24,7 @@ from avacollab.peer.candidates import (
     RemoteCandidates,
     parse_candidate,
 )
-from avacollab.peer.link import PeerLink
+from avacollab.peer.link import LinkTimeout, PeerLink
 from avacollab.signaling.protocol import MAX_CANDIDATE
 from avacollab.signaling.server import SignalingServer
 
@@ -269,7 +269,8 @@ async def test_links_whose_descriptions_carry_no_candidates_connect_on_trickled_
 
 
 async def test_a_link_given_no_candidates_at_all_does_not_connect() -> None:
-    """The control: without the trickled candidates, the stripped descriptions fail."""
+    """The control: without the trickled candidates, the stripped descriptions
+    do not connect (a negative, so a short bound: nothing could make it open)."""
     async with (
         PeerLink("answerer", offerer=True, config=LOCAL) as offerer,
         PeerLink("offerer", offerer=False, config=LOCAL) as answerer,
@@ -279,9 +280,26 @@ async def test_a_link_given_no_candidates_at_all_does_not_connect() -> None:
         await offerer.accept_answer(answer)
         for link in (offerer, answerer):
             await link.add_candidate(None)
-        with pytest.raises(Exception, match="connection to"):
-            async with asyncio.timeout(WAIT):
-                await asyncio.gather(offerer.wait_open(), answerer.wait_open())
+        with pytest.raises(LinkTimeout):
+            await offerer.wait_open(2)
+        assert answerer.state != "connected"
+
+
+async def test_end_of_candidates_is_noted_but_not_given_to_aioice() -> None:
+    """aioice would declare ICE failed at end-of-candidates once every pair so
+    far failed, before the peer's checks reveal a peer-reflexive address."""
+    async with (
+        PeerLink("answerer", offerer=True, config=LOCAL) as offerer,
+        PeerLink("offerer", offerer=False, config=LOCAL) as answerer,
+    ):
+        offer, offered = strip(await offerer.create_offer())
+        await answerer.accept_offer(offer)
+        await trickle(answerer, offered)  # ends with end-of-candidates
+        connection = answerer.pc.sctp.transport.transport._connection  # type: ignore[union-attr]
+        assert connection._remote_candidates_end is False
+        assert len(remote_hosts(answerer)) == len(offered)
+        with pytest.raises(CandidateError, match="after end-of-candidates"):
+            await answerer.add_candidate(parse_candidate(message(HOST)))
 
 
 async def join_as(

@@ -279,9 +279,11 @@ class PeerLink:
         """Take a candidate the peer trickled (``None``: end-of-candidates).
 
         Before the remote description is applied it is held, and added with
-        it. Raises :class:`~avacollab.peer.candidates.CandidateError` when
-        the link takes no more candidates (see :class:`RemoteCandidates`) or
-        aiortc refuses it; the link goes on either way.
+        it. End-of-candidates is noted (later candidates are refused) but not
+        given to aioice (see :meth:`_add_candidate`). Raises
+        :class:`~avacollab.peer.candidates.CandidateError` when the link takes
+        no more candidates (see :class:`RemoteCandidates`) or aiortc refuses
+        it; the link goes on either way.
         """
         for ready in self._remote_candidates.receive(candidate):
             await self._add_candidate(ready)
@@ -456,6 +458,17 @@ class PeerLink:
                 logger.warning("link to %s: held candidate refused: %s", self.peer_id, exc)
 
     async def _add_candidate(self, candidate: RTCIceCandidate | None) -> None:
+        if candidate is None:
+            # End-of-candidates is not passed on. Told it, aioice declares
+            # ICE failed once every pair so far has failed, before the
+            # peer's own checks have shown it a peer-reflexive address that
+            # works. On loopback that is the rule, not a corner: a page's
+            # host candidate is the machine's address, and aioice's check to
+            # it is answered from 127.0.0.1 ("source address mismatch"); with
+            # a page as offerer, about one join in ten hung until
+            # connect_timeout. A link that never connects is still replaced
+            # after connect_timeout, as with a browser sending complete SDP.
+            return
         try:
             await self.pc.addIceCandidate(candidate)
         except Exception as exc:  # aioice raises ValueError, aiortc InvalidStateError, ...
