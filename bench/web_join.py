@@ -9,8 +9,10 @@ interleaved, ``--rounds`` times each:
   ``/client/avacollab.js`` and joins with its ``Session``; measured from the
   page's navigation start (``performance.now()`` is 0 there) to the
   ``peer-connected`` event for the anchor, when both channels are open. It
-  includes loading the page and the bundle, the welcome, ICE gathering and
-  the connection.
+  includes loading the page and the bundle, the welcome and the connection.
+  The page trickles its candidates (the ``Session`` default), so its
+  description does not wait for ICE gathering; ``--no-trickle`` measures
+  complete descriptions (``trickle: false``), which do.
   ``welcome_p50_ms`` is the part until the welcome (page and bundle load
   included).
 * **python**: an in-process ``avacollab.peer.session.Session`` (gathering on
@@ -25,6 +27,7 @@ anchor's id is picked so that both roles occur, and the counts are reported.
 
     .venv/bin/python bench/web_join.py                  # 30 rounds, prints JSON and a table row
     .venv/bin/python bench/web_join.py --rounds 5       # smoke
+    .venv/bin/python bench/web_join.py --no-trickle     # the page sends complete SDP
 """
 
 from __future__ import annotations
@@ -47,15 +50,19 @@ CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--no-sandbox", "--disable-features=WebRtcHideLocalIpsWithMdns"]
 ROOM = "bench-web-join"
 WAIT = 30.0
+SLOW_MS = 2000  # a page join slower than this has its events printed
 # Peer ids are token_urlsafe; in this order the first character decides most comparisons.
 ALPHABET = "".join(sorted("-_" + string.ascii_letters + string.digits))
 
 # Runs in the page: join, and report when the anchor's channels are open.
-JOIN = """([bundle, url, room, anchor]) => new Promise(async (resolve, reject) => {
+JOIN = """([bundle, url, room, anchor, trickle]) => new Promise(async (resolve, reject) => {
   const client = await import(bundle);
+  window.events = [];
   const session = new client.Session(url, room, {
     name: "page",
+    trickle,
     onEvent: (e) => {
+      window.events.push({ ...e, at: Math.round(performance.now()) });
       if (e.event === "joined") window.welcomed = performance.now();
       if (e.event === "peer-connected" && e.peer === anchor) {
         resolve({ ms: performance.now(), welcome: window.welcomed, offerer: e.offerer });
@@ -107,7 +114,9 @@ async def join_process(url: str) -> tuple[asyncio.subprocess.Process, str]:
     raise RuntimeError("the anchor never joined")
 
 
-async def page_round(browser: Any, origin: str, url: str, anchor_id: str) -> dict[str, Any]:
+async def page_round(
+    browser: Any, origin: str, url: str, anchor_id: str, trickle: bool
+) -> dict[str, Any]:
     from avacollab.signaling.bundle import CLIENT_PATH
 
     page = await browser.new_page()
@@ -115,8 +124,15 @@ async def page_round(browser: Any, origin: str, url: str, anchor_id: str) -> dic
         await page.goto(origin + "/")
         async with asyncio.timeout(WAIT):
             result: dict[str, Any] = await page.evaluate(
-                JOIN, [origin + CLIENT_PATH, url, ROOM, anchor_id]
+                JOIN, [origin + CLIENT_PATH, url, ROOM, anchor_id, trickle]
             )
+        if result["ms"] > SLOW_MS:
+            # What the page saw, for the report: a retry, a failed link, ...
+            events = await page.evaluate(
+                "events.map(({ event, at, reason, error, offerer }) =>"
+                " ({ event, at, reason, error, offerer }))"
+            )
+            progress(f"slow page join ({result['ms']:.0f} ms): {json.dumps(events)}")
         await page.evaluate("session.close()")
     finally:
         await page.close()
@@ -169,7 +185,7 @@ def summary(rounds: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-async def measure(rounds: int) -> dict[str, Any]:
+async def measure(rounds: int, trickle: bool = True) -> dict[str, Any]:
     from playwright.async_api import async_playwright
 
     from avacollab.settings import Settings
@@ -188,11 +204,13 @@ async def measure(rounds: int) -> dict[str, Any]:
             try:
                 # One unmeasured round each: the first page starts Chromium's
                 # network and renderer processes, the first session imports aiortc.
-                await page_round(browser, origin, server.url, anchor_id)
+                await page_round(browser, origin, server.url, anchor_id, trickle)
                 await python_round(server.url, anchor_id)
                 for i in range(rounds):
                     progress(f"round {i + 1}/{rounds}")
-                    page_rounds.append(await page_round(browser, origin, server.url, anchor_id))
+                    page_rounds.append(
+                        await page_round(browser, origin, server.url, anchor_id, trickle)
+                    )
                     python_rounds.append(await python_round(server.url, anchor_id))
                 version = browser.version
             finally:
@@ -209,6 +227,8 @@ async def measure(rounds: int) -> dict[str, Any]:
     return {
         "page": summary(page_rounds),
         "python": summary(python_rounds),
+        "trickle": trickle,
+        "bundle_bytes": len(load_bundle_bytes()),
         "chromium": version,
         "machine": {
             "cores": str(os.cpu_count()),
@@ -218,14 +238,27 @@ async def measure(rounds: int) -> dict[str, Any]:
     }
 
 
+def load_bundle_bytes() -> bytes:
+    from avacollab.signaling.bundle import load_bundle
+
+    bundle = load_bundle()
+    return b"" if bundle is None else bundle.body
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=30, help="joins of each kind (30)")
+    parser.add_argument(
+        "--no-trickle",
+        dest="trickle",
+        action="store_false",
+        help="the page sends complete descriptions (Session option trickle: false)",
+    )
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args()
     if not Path(CHROMIUM).is_file():
         sys.exit("needs Debian's chromium package (no browser is downloaded)")
-    result = asyncio.run(measure(args.rounds))
+    result = asyncio.run(measure(args.rounds, args.trickle))
     text = json.dumps(result, indent=2)
     print(text)
     if args.json is not None:

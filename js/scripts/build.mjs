@@ -21,9 +21,10 @@ await build({
   format: "esm",
   platform: "browser",
   target: "es2022",
-  // Readable, not minified: a page author can step through it, and the
-  // size (gzip on the wire) hardly changes.
-  minify: false,
+  // Minified: a page loads and compiles it on every fresh join, and the
+  // server sends it uncompressed; page authors step through js/src, which
+  // the npm package exports as it is.
+  minify: true,
   sourcemap: false,
   legalComments: "inline",
   charset: "utf8",
