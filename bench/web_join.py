@@ -5,11 +5,16 @@ join`` process (the *anchor*) in a room, then, in the same run and
 interleaved, ``--rounds`` times each:
 
 * **page**: headless Chromium (Debian's ``chromium`` driven by Playwright; no
-  browser is downloaded) opens a fresh page of the server's origin, imports
-  ``/client/avacollab.js`` and joins with its ``Session``; measured from the
-  page's navigation start (``performance.now()`` is 0 there) to the
+  browser is downloaded) opens a fresh page, as a web editor's would be:
+  served from a second origin on 127.0.0.1 (the editor's own site), its
+  module script imports ``/client/avacollab.js`` from the signaling server
+  and joins with its ``Session`` at once; measured from the page's
+  navigation start (``performance.now()`` is 0 there) to the
   ``peer-connected`` event for the anchor, when both channels are open. It
   includes loading the page and the bundle, the welcome and the connection.
+  ``--evaluate`` joins as runs before 2026-12-05 did: the server's own page
+  loads, then Playwright runs the join in it, which adds a round trip
+  between Playwright and the browser (most of 100 to 200 ms under load).
   The page trickles its candidates (the ``Session`` default), so its
   description does not wait for ICE gathering; ``--no-trickle`` measures
   complete descriptions (``trickle: false``), which do.
@@ -28,6 +33,7 @@ anchor's id is picked so that both roles occur, and the counts are reported.
     .venv/bin/python bench/web_join.py                  # 30 rounds, prints JSON and a table row
     .venv/bin/python bench/web_join.py --rounds 5       # smoke
     .venv/bin/python bench/web_join.py --no-trickle     # the page sends complete SDP
+    .venv/bin/python bench/web_join.py --evaluate       # the join run through Playwright
 """
 
 from __future__ import annotations
@@ -42,6 +48,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from machine_info import cpu_model, versions
 
@@ -54,7 +61,37 @@ SLOW_MS = 2000  # a page join slower than this has its events printed
 # Peer ids are token_urlsafe; in this order the first character decides most comparisons.
 ALPHABET = "".join(sorted("-_" + string.ascii_letters + string.digits))
 
-# Runs in the page: join, and report when the anchor's channels are open.
+# The page a web editor would serve (here from a second origin on
+# 127.0.0.1, as an editor's own site would): its module script imports the
+# client from the signaling server and joins at once; window.joined
+# resolves when the anchor's channels are open.
+PAGE = """<!doctype html>
+<meta charset="utf-8">
+<title>join</title>
+<script type="module">
+import { Session } from "BUNDLE";
+const q = new URLSearchParams(location.search);
+window.events = [];
+window.joined = new Promise((resolve, reject) => {
+  const anchor = q.get("anchor");
+  const session = new Session(q.get("url"), q.get("room"), {
+    name: "page",
+    trickle: q.get("trickle") === "1",
+    onEvent: (e) => {
+      window.events.push({ ...e, at: Math.round(performance.now()) });
+      if (e.event === "joined") window.welcomed = performance.now();
+      if (e.event === "peer-connected" && e.peer === anchor) {
+        resolve({ ms: performance.now(), welcome: window.welcomed, offerer: e.offerer });
+      }
+    },
+  });
+  window.session = session;
+  session.start().catch(reject);
+});
+</script>
+"""
+
+# --evaluate: the server's own page, then this script run through Playwright.
 JOIN = """([bundle, url, room, anchor, trickle]) => new Promise(async (resolve, reject) => {
   const client = await import(bundle);
   window.events = [];
@@ -115,17 +152,25 @@ async def join_process(url: str) -> tuple[asyncio.subprocess.Process, str]:
 
 
 async def page_round(
-    browser: Any, origin: str, url: str, anchor_id: str, trickle: bool
+    browser: Any, origin: str, url: str, anchor_id: str, trickle: bool, site: str | None
 ) -> dict[str, Any]:
+    """One page join; ``site`` is the origin of the editor's page (None: --evaluate)."""
     from avacollab.signaling.bundle import CLIENT_PATH
 
     page = await browser.new_page()
     try:
-        await page.goto(origin + "/")
         async with asyncio.timeout(WAIT):
-            result: dict[str, Any] = await page.evaluate(
-                JOIN, [origin + CLIENT_PATH, url, ROOM, anchor_id, trickle]
-            )
+            if site is not None:
+                query = urlencode(
+                    {"url": url, "room": ROOM, "anchor": anchor_id, "trickle": int(trickle)}
+                )
+                await page.goto(f"{site}/join.html?{query}")
+                result: dict[str, Any] = await page.evaluate("window.joined")
+            else:
+                await page.goto(origin + "/")
+                result = await page.evaluate(
+                    JOIN, [origin + CLIENT_PATH, url, ROOM, anchor_id, trickle]
+                )
         if result["ms"] > SLOW_MS:
             # What the page saw, for the report: a retry, a failed link, ...
             events = await page.evaluate(
@@ -185,16 +230,38 @@ def summary(rounds: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-async def measure(rounds: int, trickle: bool = True) -> dict[str, Any]:
+async def editor_site(bundle: str) -> tuple[Any, str]:
+    """A second HTTP server on 127.0.0.1 serving :data:`PAGE`; its runner and origin."""
+    from aiohttp import web
+
+    body = PAGE.replace("BUNDLE", bundle)
+
+    async def page(request: web.Request) -> web.Response:
+        return web.Response(text=body, content_type="text/html")
+
+    app = web.Application()
+    app.router.add_get("/join.html", page)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    return runner, f"http://127.0.0.1:{port}"
+
+
+async def measure(rounds: int, trickle: bool = True, evaluate: bool = False) -> dict[str, Any]:
     from playwright.async_api import async_playwright
 
     from avacollab.settings import Settings
+    from avacollab.signaling.bundle import CLIENT_PATH
     from avacollab.signaling.server import SignalingServer
 
     settings = replace(Settings(), host="127.0.0.1", port=0)
     server = SignalingServer(settings, resume_secret=os.urandom(32))
     await server.start()
     origin = f"http://127.0.0.1:{server.port}"
+    runner, editor = await editor_site(origin + CLIENT_PATH)
+    site = None if evaluate else editor
     proc, anchor_id = await anchor(server.url)
     page_rounds: list[dict[str, Any]] = []
     python_rounds: list[dict[str, Any]] = []
@@ -204,12 +271,12 @@ async def measure(rounds: int, trickle: bool = True) -> dict[str, Any]:
             try:
                 # One unmeasured round each: the first page starts Chromium's
                 # network and renderer processes, the first session imports aiortc.
-                await page_round(browser, origin, server.url, anchor_id, trickle)
+                await page_round(browser, origin, server.url, anchor_id, trickle, site)
                 await python_round(server.url, anchor_id)
                 for i in range(rounds):
                     progress(f"round {i + 1}/{rounds}")
                     page_rounds.append(
-                        await page_round(browser, origin, server.url, anchor_id, trickle)
+                        await page_round(browser, origin, server.url, anchor_id, trickle, site)
                     )
                     python_rounds.append(await python_round(server.url, anchor_id))
                 version = browser.version
@@ -224,10 +291,12 @@ async def measure(rounds: int, trickle: bool = True) -> dict[str, Any]:
         except TimeoutError:
             proc.kill()
         await server.stop()
+        await runner.cleanup()
     return {
         "page": summary(page_rounds),
         "python": summary(python_rounds),
         "trickle": trickle,
+        "driven_by": "evaluate" if evaluate else "page",
         "bundle_bytes": len(load_bundle_bytes()),
         "chromium": version,
         "machine": {
@@ -254,11 +323,17 @@ def main() -> None:
         action="store_false",
         help="the page sends complete descriptions (Session option trickle: false)",
     )
+    parser.add_argument(
+        "--evaluate",
+        action="store_true",
+        help="join from a script Playwright runs in the server's own page once it has"
+        " loaded (how runs before 2026-12-05 measured), not from the page's own module",
+    )
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args()
     if not Path(CHROMIUM).is_file():
         sys.exit("needs Debian's chromium package (no browser is downloaded)")
-    result = asyncio.run(measure(args.rounds, args.trickle))
+    result = asyncio.run(measure(args.rounds, args.trickle, args.evaluate))
     text = json.dumps(result, indent=2)
     print(text)
     if args.json is not None:
