@@ -12271,7 +12271,9 @@ __export(client_exports, {
   SignalingClient: () => SignalingClient,
   SignalingError: () => SignalingError,
   VERSION: () => VERSION3,
-  backoffDelay: () => backoffDelay
+  backoffDelay: () => backoffDelay,
+  defaultResumeStorage: () => defaultResumeStorage,
+  resumeKey: () => resumeKey
 });
 var VERSION3 = 1;
 var CLOSE_REPLACED = 4001;
@@ -12300,6 +12302,20 @@ var SignalingError = class extends Error {
     this.code = code;
   }
 };
+function defaultResumeStorage() {
+  try {
+    const storage = (
+      /** @type {any} */
+      globalThis.sessionStorage
+    );
+    return storage !== void 0 && storage !== null ? storage : null;
+  } catch {
+    return null;
+  }
+}
+function resumeKey(url, room) {
+  return `avacollab.resume ${url} ${room}`;
+}
 var OPEN = 1;
 var HEARTBEAT_ID = "avacollab-heartbeat";
 function backoffDelay(backoff, attempt) {
@@ -12329,6 +12345,13 @@ var SignalingClient = class {
     this.backoff = { initial: 0.25, maximum: 10, factor: 2, ...options.backoff };
     this.connectTimeout = options.connectTimeout ?? 10;
     this.maxBuffered = options.maxBuffered ?? 256;
+    this.resumeStorage = options.resumeStorage === void 0 ? defaultResumeStorage() : options.resumeStorage;
+    const page = (
+      /** @type {any} */
+      globalThis
+    );
+    this._pageEvents = options.pageEvents !== void 0 ? options.pageEvents : typeof page.addEventListener === "function" && typeof page.removeEventListener === "function" ? page : null;
+    this._onPageHide = () => this._pageHidden();
     this.welcome = { type: "welcome" };
     this.reconnects = 0;
     this._resume = void 0;
@@ -12358,8 +12381,17 @@ var SignalingClient = class {
    */
   async connect() {
     this._closing = false;
-    await this._open();
+    const stored = this._takeStoredToken();
+    if (stored !== null) this._resume = stored;
+    try {
+      await this._open();
+    } catch (error) {
+      if (stored === null || !(error instanceof SignalingError) || error.code === "unreachable") throw error;
+      this._resume = void 0;
+      await this._open();
+    }
     this._startHeartbeat();
+    if (this.resumeStorage !== null) this._pageEvents?.addEventListener("pagehide", this._onPageHide);
     return this.welcome;
   }
   /**
@@ -12369,6 +12401,8 @@ var SignalingClient = class {
    */
   close({ leave = true } = {}) {
     this._closing = true;
+    this._pageEvents?.removeEventListener("pagehide", this._onPageHide);
+    if (leave) this._forgetStoredToken();
     clearTimeout(this._retryTimer);
     this._stopHeartbeat();
     const ws = this._ws;
@@ -12412,6 +12446,36 @@ var SignalingClient = class {
     return new Promise((resolve) => this._joinedWaiters.push(resolve));
   }
   // -- internals ---------------------------------------------------------
+  /** The page is going away (a reload, a navigation, the tab closing). */
+  _pageHidden() {
+    if (this._closing || this.resumeStorage === null) return;
+    const token = this._resume;
+    if (token !== void 0) {
+      try {
+        this.resumeStorage.setItem(resumeKey(this.url, this.room), token);
+      } catch (error) {
+        console.warn("signaling: cannot keep the resume token", error);
+      }
+    }
+    this.close({ leave: false });
+  }
+  /** The token an earlier page of this tab left, removed from the storage (or null). */
+  _takeStoredToken() {
+    if (this.resumeStorage === null) return null;
+    try {
+      const token = this.resumeStorage.getItem(resumeKey(this.url, this.room));
+      this._forgetStoredToken();
+      return typeof token === "string" && token !== "" ? token : null;
+    } catch {
+      return null;
+    }
+  }
+  _forgetStoredToken() {
+    try {
+      this.resumeStorage?.removeItem(resumeKey(this.url, this.room));
+    } catch {
+    }
+  }
   /**
    * Open a connection and join; resolve with it once welcomed.
    * @returns {Promise<WebSocketLike>}
@@ -13102,6 +13166,7 @@ var Session = class {
     };
     if (options.token !== void 0) signalingOptions.token = options.token;
     if (options.WebSocket !== void 0) signalingOptions.WebSocket = options.WebSocket;
+    if (options.resumeStorage !== void 0) signalingOptions.resumeStorage = options.resumeStorage;
     this.signaling = new SignalingClient(url, room, signalingOptions);
     this.bus = new Bus(options.bus ?? {}, { onPeerDead: (id2) => this._onPeerDead(id2) });
     this.iceServers = [];
@@ -13142,7 +13207,14 @@ var Session = class {
     this.bus.subscribe(ANSWER, (m) => onBusAnswer(this, m));
     this.bus.subscribe(BYE, (m) => this._onBye(m));
     const others = (Array.isArray(welcome.peers) ? welcome.peers : []).filter((p) => p !== null && typeof p === "object");
-    this._emit("joined", { room: this.room, peer: this.peerId, name: String(welcome.name ?? ""), peers: others.map((p) => String(p.peer)) });
+    this._emit("joined", {
+      room: this.room,
+      peer: this.peerId,
+      name: String(welcome.name ?? ""),
+      peers: others.map((p) => String(p.peer)),
+      resumed: Boolean(welcome.resumed)
+      // a reloaded page that kept its id
+    });
     for (const other of others) this._peerJoined(String(other.peer ?? ""), String(other.name ?? ""));
     this._ready = true;
     for (const message of this._held.splice(0)) this._onSignal(message);
