@@ -5,13 +5,17 @@ pair is made deaf to the renegotiation topics (``session.renegotiate``,
 ``session.offer``, ``session.answer``), as a browser page without
 renegotiation or a hostile peer is. The link and the bus must stay up, the
 media be reported unavailable, and the exchange be tried again after the
-backoff, until the peer answers.
+backoff, until the peer answers. Then the case of the issue itself: a page
+in headless Chromium whose client ignores those topics, next to a real
+``avacollab join`` voice peer (skipped without Chromium or Playwright,
+except under CI=true).
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,11 +27,18 @@ from avacollab.peer.ice import LOOPBACK
 from avacollab.peer.negotiation import OFFER, RENEGOTIATE
 from avacollab.peer.session import Session, SessionConfig
 from avacollab.peer.signaling_client import Backoff
+from avacollab.signaling.bundle import CLIENT_PATH
 from avacollab.signaling.server import SignalingServer
 from avacollab.testing import EventLog
 
+from . import test_join_e2e, test_web_session_chromium
 from .sessionkit import WAIT
+from .test_join_e2e import Spawn
 from .test_session import Recorder, full_mesh, roles
+from .test_web_session_chromium import JOIN, Page, exchange, python_peer
+
+spawn = test_join_e2e.spawn  # the fixtures: join processes driven through stdin
+browser = test_web_session_chromium.browser
 
 ANSWER_TIMEOUT = 1.0
 # Short, so that the tests see several tries; the real default is 15 s to 300 s.
@@ -203,3 +214,63 @@ def test_config_checks_the_renegotiation_settings() -> None:
         SessionConfig("ws://127.0.0.1:1/ws", "room", renegotiation_timeout=0)
     with pytest.raises(ValueError, match="renegotiation_backoff"):
         SessionConfig("ws://127.0.0.1:1/ws", "room", renegotiation_backoff=Backoff(5, 1))
+
+
+# -- a browser page that does not renegotiate, and a real `avacollab join` --
+
+# Runs in the page before it joins: every Bus in it ignores the renegotiation
+# topics, as a page whose client has no renegotiation would.
+DEAF_PAGE = """async (bundle) => {
+  const client = await import(bundle);
+  const subscribe = client.Bus.prototype.subscribe;
+  const ignored = ["session.offer", "session.answer", "session.renegotiate"];
+  client.Bus.prototype.subscribe = function (topic, handler) {
+    return ignored.includes(topic) ? () => {} : subscribe.call(this, topic, handler);
+  };
+}"""
+
+
+class DeafPage(Page):
+    """A :class:`Page` whose client ignores the renegotiation topics."""
+
+    async def join(self, room: str, role: str | None, other: str) -> bool:
+        await self.page.goto(self.origin + "/")
+        bundle = self.origin + CLIENT_PATH
+        await self.page.evaluate(DEAF_PAGE, bundle)
+        async with asyncio.timeout(WAIT * 2):
+            joined = await self.page.evaluate(JOIN, [bundle, self.url, room, role, other])
+        self.id = joined["peer"]
+        return bool(joined["offerer"])
+
+
+VOICE = ("--plugin", "avacollab_voice.plugin", "--set", "voice.source=tone:440",
+         "--set", "voice.output=none")  # fmt: skip
+
+
+@pytest.mark.parametrize("role", ["offerer", "answerer"])
+async def test_a_page_without_renegotiation_keeps_its_link_to_a_python_voice_peer(
+    browser: Any, server: SignalingServer, spawn: Spawn, tmp_path: Path, role: str
+) -> None:
+    # The voice plugin adds a track once connected: the Python peer offers
+    # it on the bus (page answerer) or asks the page for an offer (page offerer).
+    python = await python_peer(spawn, *VOICE, "--connect-timeout", "5")
+    page = DeafPage(await browser.new_page(), server)
+    await page.join("web", role, python.id)
+    await page.connected_to(python.id)
+    await python.events.wait_for("peer-connected", peer=page.id)
+    event = await python.events.wait_for("media-unavailable", peer=page.id)
+    if role == "answerer":
+        assert event["reason"] == "no session.answer within 5 s"
+    else:
+        assert event["reason"] == "no session.offer serving session.renegotiate 1 within 5 s"
+    assert 7.5 <= event["retry_in"] <= 15  # the default backoff's first step
+    # The data link is the same one and carries the bus both ways.
+    await exchange(page, python, role)
+    assert not python.events.named("link-failed")
+    assert len([e for e in python.events.named("peer-connected") if e["peer"] == page.id]) == 1
+    assert page.errors == []
+    await python.command("/quit")
+    assert await python.exited() == 0
+    # What a person running `avacollab join` reads.
+    said = (tmp_path / "py.stderr").read_text()
+    assert f"! media with page ({page.id}) unavailable: {event['reason']} (the data link" in said
