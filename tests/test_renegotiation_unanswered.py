@@ -253,16 +253,17 @@ async def test_a_page_without_renegotiation_keeps_its_link_to_a_python_voice_pee
 ) -> None:
     # The voice plugin adds a track once connected: the Python peer offers
     # it on the bus (page answerer) or asks the page for an offer (page offerer).
-    python = await python_peer(spawn, *VOICE, "--connect-timeout", "5")
+    # The renegotiation timeout is the connect timeout: 10 s (see the spawn fixture).
+    python = await python_peer(spawn, *VOICE)
     page = DeafPage(await browser.new_page(), server)
     await page.join("web", role, python.id)
     await page.connected_to(python.id)
     await python.events.wait_for("peer-connected", peer=page.id)
-    event = await python.events.wait_for("media-unavailable", peer=page.id)
+    event = await python.events.wait_for("media-unavailable", peer=page.id, timeout=WAIT * 2)
     if role == "answerer":
-        assert event["reason"] == "no session.answer within 5 s"
+        assert event["reason"] == "no session.answer within 10 s"
     else:
-        assert event["reason"] == "no session.offer serving session.renegotiate 1 within 5 s"
+        assert event["reason"] == "no session.offer serving session.renegotiate 1 within 10 s"
     assert 7.5 <= event["retry_in"] <= 15  # the default backoff's first step
     # The data link is the same one and carries the bus both ways.
     await exchange(page, python, role)
