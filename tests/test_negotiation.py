@@ -14,8 +14,11 @@ from avacollab.peer.negotiation import (
     OFFER,
     RENEGOTIATE,
     AcceptOffer,
+    Action,
     ApplyAnswer,
+    Arm,
     MakeOffer,
+    MediaUnavailable,
     Negotiation,
     Refused,
     Renegotiated,
@@ -23,6 +26,11 @@ from avacollab.peer.negotiation import (
     Send,
     offers,
 )
+from avacollab.peer.signaling_client import Backoff
+
+TIMEOUT = 15.0
+# Jitter draws between half and the whole of each step: 8, then 16, 32, 64, capped at 40.
+BACKOFF = Backoff(initial=8.0, maximum=40.0)
 
 
 def fits(receive: Sequence[str]) -> list[str]:
@@ -41,15 +49,31 @@ def payload(body: object) -> bytes:
 
 
 def offerer() -> Negotiation:
-    negotiation = Negotiation(True, fits)
+    negotiation = Negotiation(True, fits, timeout=TIMEOUT, backoff=BACKOFF)
     assert negotiation.opened() == []
     return negotiation
 
 
 def answerer() -> Negotiation:
-    negotiation = Negotiation(False, fits)
+    negotiation = Negotiation(False, fits, timeout=TIMEOUT, backoff=BACKOFF)
     assert negotiation.opened() == []
     return negotiation
+
+
+def sent(neg: Negotiation, sdp: str, serves: int = 0) -> Arm:
+    """Report the offer made; check it is sent with a timer; return the timer."""
+    send, arm = neg.offer_sent(sdp)
+    assert send == Send(OFFER, {"sdp": sdp, "serves": serves})
+    assert isinstance(arm, Arm) and arm.delay == TIMEOUT
+    return arm
+
+
+def asked(actions: list[Action], seq: int, receive: list[str]) -> Arm:
+    """Check ``actions`` are the request ``seq`` with its timer; return the timer."""
+    request, arm = actions
+    assert request == Send(RENEGOTIATE, {"seq": seq, "receive": receive})
+    assert isinstance(arm, Arm) and arm.delay == TIMEOUT
+    return arm
 
 
 def test_the_smaller_id_offers() -> None:
@@ -59,7 +83,7 @@ def test_the_smaller_id_offers() -> None:
 def test_offerer_one_exchange_at_a_time_coalescing_what_comes_meanwhile() -> None:
     neg = offerer()
     assert neg.tracks_changed() == [MakeOffer((), 0)]
-    neg.offer_sent()
+    sent(neg, "o1")
     # Asked twice while the first offer is out: one more offer, the newest request.
     assert neg.received(RENEGOTIATE, payload({"seq": 1, "receive": ["audio"]})) == []
     assert neg.received(RENEGOTIATE, payload({"seq": 2, "receive": ["video"]})) == []
@@ -69,7 +93,7 @@ def test_offerer_one_exchange_at_a_time_coalescing_what_comes_meanwhile() -> Non
     # A repeated answer while the first is being applied is not applied twice.
     assert neg.received(ANSWER, payload({"sdp": "v=0 b"})) == []
     assert neg.answer_applied() == [Renegotiated(), MakeOffer(("video",), 2)]
-    neg.offer_sent()
+    sent(neg, "o2", 2)
     assert neg.received(ANSWER, payload({"sdp": "v=0 c"})) == [ApplyAnswer("v=0 c")]
     assert neg.answer_applied() == [Renegotiated()]
     assert not neg.busy
@@ -87,7 +111,7 @@ def test_offerer_ignores_an_answer_no_offer_waits_for() -> None:
 def test_offerer_serves_the_highest_seq_and_stale_requests_do_not_lower_it() -> None:
     neg = offerer()
     assert neg.received(RENEGOTIATE, payload({"seq": 5, "receive": []})) == [MakeOffer((), 5)]
-    neg.offer_sent()
+    sent(neg, "o", 5)
     neg.received(RENEGOTIATE, payload({"seq": 3, "receive": ["audio"]}))  # crossed, older
     neg.received(ANSWER, payload({"sdp": "x"}))
     assert neg.answer_applied() == [Renegotiated(), MakeOffer(("audio",), 5)]
@@ -124,7 +148,7 @@ def test_offerer_bounds_what_it_reads() -> None:
         f"at most {MAX_MEDIA_PER_KIND} m-lines of each",
     )
     assert offer == MakeOffer(("audio",) * MAX_MEDIA_PER_KIND, 1)
-    neg.offer_sent()
+    sent(neg, "o", 1)
     (refused,) = neg.received(ANSWER, b'{"sdp": "' + b"x" * MAX_SDP_PAYLOAD + b'"}')
     assert isinstance(refused, Refused) and refused.event == "renegotiation-answer-refused"
     (refused,) = neg.received(ANSWER, b"[" * 100_000)  # nested too deep for json
@@ -135,15 +159,96 @@ def test_offerer_bounds_what_it_reads() -> None:
     assert neg.busy  # still waiting for a real answer
 
 
-def test_offerer_replaces_a_link_stuck_with_a_pending_offer() -> None:
+def test_offerer_replaces_the_link_only_when_it_cannot_make_an_offer() -> None:
     neg = offerer()
     assert neg.tracks_changed() == [MakeOffer((), 0)]
-    neg.offer_sent()
-    assert neg.failed("no answer") == [Replace("renegotiation: no answer")]
+    assert neg.failed("making an offer: boom") == [
+        Replace("renegotiation failed: making an offer: boom")
+    ]
     # The link is gone: nothing more happens on it.
     assert neg.failed("again") == []
     assert neg.tracks_changed() == []
     assert neg.received(RENEGOTIATE, payload({"seq": 1, "receive": []})) == []
+    # An error with no text still says something.
+    neg = offerer()
+    neg.tracks_changed()
+    assert neg.failed("") == [Replace("renegotiation failed: no reason given")]
+
+
+def resent(actions: list[Action], sdp: str, serves: int = 0) -> Arm:
+    """Check ``actions`` send the pending offer again with a timer; return the timer."""
+    send, arm = actions
+    assert send == Send(OFFER, {"sdp": sdp, "serves": serves})
+    assert isinstance(arm, Arm) and arm.delay == TIMEOUT
+    return arm
+
+
+def unavailable(actions: list[Action], reason: str, step: int) -> Arm:
+    """Check ``actions`` report the media unavailable and arm the retry at backoff
+    ``step``; return the timer."""
+    report, arm = actions
+    assert isinstance(report, MediaUnavailable) and report.reason == reason
+    ceiling = min(BACKOFF.maximum, BACKOFF.initial * 2**step)
+    assert ceiling / 2 <= report.retry_in <= ceiling
+    assert isinstance(arm, Arm) and arm.delay == report.retry_in
+    return arm
+
+
+def test_offerer_keeps_the_link_when_the_answer_never_comes_and_sends_the_offer_again() -> None:
+    neg = offerer()
+    assert neg.tracks_changed() == [MakeOffer((), 0)]
+    timer = sent(neg, "o1")
+    no_answer = f"no session.answer within {TIMEOUT:g} s"
+    backoff = unavailable(neg.expired(timer.token), no_answer, 0)
+    assert neg.expired(timer.token) == []  # a timer goes off once
+    assert neg.busy and neg.unanswered == 1
+    # Meanwhile a request is remembered, not served: the offer is still pending.
+    assert neg.received(RENEGOTIATE, payload({"seq": 3, "receive": ["audio"]})) == []
+    # After the backoff, the same offer again, with the same serves.
+    timer = resent(neg.expired(backoff.token), "o1")
+    # Unanswered again: the backoff doubles, up to its cap.
+    for step in (1, 2, 3):
+        backoff = unavailable(neg.expired(timer.token), no_answer, step)
+        timer = resent(neg.expired(backoff.token), "o1")
+    assert neg.unanswered == 4
+    # The answer comes at last: the remembered request is served next, the backoff starts over.
+    assert neg.received(ANSWER, payload({"sdp": "a1"})) == [ApplyAnswer("a1")]
+    assert neg.expired(timer.token) == []  # its timer is moot
+    assert neg.answer_applied() == [Renegotiated(), MakeOffer(("audio",), 3)]
+    assert neg.unanswered == 0
+    timer = sent(neg, "o2", 3)
+    unavailable(neg.expired(timer.token), no_answer, 0)
+
+
+def test_offerer_takes_a_late_answer_while_it_waits_to_send_again() -> None:
+    neg = offerer()
+    neg.tracks_changed()
+    timer = sent(neg, "o1")
+    backoff = unavailable(neg.expired(timer.token), f"no session.answer within {TIMEOUT:g} s", 0)
+    assert neg.received(ANSWER, payload({"sdp": "late"})) == [ApplyAnswer("late")]
+    assert neg.expired(backoff.token) == []  # not sent again
+    assert neg.answer_applied() == [Renegotiated()]
+    assert not neg.busy and neg.unanswered == 0
+
+
+def test_offerer_sends_again_an_offer_whose_answer_could_not_be_applied() -> None:
+    neg = offerer()
+    neg.tracks_changed()
+    sent(neg, "o1")
+    assert neg.received(ANSWER, payload({"sdp": "bad"})) == [ApplyAnswer("bad")]
+    reason = "its session.answer could not be applied: bad SDP"
+    backoff = unavailable(neg.answer_failed("bad SDP"), reason, 0)
+    assert neg.answer_failed("twice") == []  # nothing is being applied any more
+    resent(neg.expired(backoff.token), "o1")
+
+
+def test_timers_of_a_closed_link_do_nothing() -> None:
+    neg = offerer()
+    neg.tracks_changed()
+    timer = sent(neg, "o1")
+    neg.closed()
+    assert neg.expired(timer.token) == []
+    assert neg.offer_sent("late") == []
 
 
 def test_offerer_ignores_offers_and_the_answerer_ignores_requests() -> None:
@@ -154,7 +259,7 @@ def test_offerer_ignores_offers_and_the_answerer_ignores_requests() -> None:
 
 def test_answerer_asks_once_and_again_after_the_offer_that_serves_it() -> None:
     neg = answerer()
-    assert neg.tracks_changed(["audio"]) == [Send(RENEGOTIATE, {"seq": 1, "receive": ["audio"]})]
+    asked(neg.tracks_changed(["audio"]), 1, ["audio"])
     assert neg.asked == 1
     # Another track while the first request is out: asked again only afterwards.
     assert neg.tracks_changed(["audio", "video"]) == []
@@ -166,11 +271,9 @@ def test_answerer_asks_once_and_again_after_the_offer_that_serves_it() -> None:
     ]
     assert neg.asked == 1
     assert neg.received(OFFER, payload({"sdp": "o2", "serves": 1})) == [AcceptOffer("o2", 1)]
-    assert neg.offer_accepted("a2", 1, ["video"]) == [
-        Send(ANSWER, {"sdp": "a2"}),
-        Renegotiated(),
-        Send(RENEGOTIATE, {"seq": 2, "receive": ["video"]}),
-    ]
+    answer, done, *again = neg.offer_accepted("a2", 1, ["video"])
+    assert (answer, done) == (Send(ANSWER, {"sdp": "a2"}), Renegotiated())
+    asked(again, 2, ["video"])
     assert neg.received(OFFER, payload({"sdp": "o3", "serves": 2})) == [AcceptOffer("o3", 2)]
     assert neg.offer_accepted("a3", 2, []) == [Send(ANSWER, {"sdp": "a3"}), Renegotiated()]
     assert not neg.busy
@@ -187,3 +290,33 @@ def test_answerer_refuses_a_bad_offer_and_ignores_one_before_open() -> None:
         assert neg.received(OFFER, bad) == [
             Refused("renegotiation-offer-rejected", reason, "error")
         ]
+
+
+def test_answerer_reports_an_unserved_request_and_asks_again_after_the_backoff() -> None:
+    neg = answerer()
+    timer = asked(neg.tracks_changed(["video"]), 1, ["video"])
+    reason = f"no session.offer serving session.renegotiate 1 within {TIMEOUT:g} s"
+    backoff = unavailable(neg.expired(timer.token), reason, 0)
+    assert neg.tracks_changed(["video", "audio"]) == []  # still one request at a time
+    # Asked again with what is wanted now, under a new seq.
+    timer = asked(neg.expired(backoff.token, ["video", "audio"]), 2, ["video", "audio"])
+    reason = f"no session.offer serving session.renegotiate 2 within {TIMEOUT:g} s"
+    backoff = unavailable(neg.expired(timer.token), reason, 1)
+    timer = asked(neg.expired(backoff.token, ["video", "audio"]), 3, ["video", "audio"])
+    # An offer serving it: the timer is moot and the backoff starts over.
+    assert neg.received(OFFER, payload({"sdp": "o", "serves": 3})) == [AcceptOffer("o", 3)]
+    assert neg.offer_accepted("a", 3, []) == [Send(ANSWER, {"sdp": "a"}), Renegotiated()]
+    assert neg.expired(timer.token) == []
+    assert not neg.busy and neg.unanswered == 0
+    timer = asked(neg.tracks_changed(["audio"]), 4, ["audio"])
+    reason = f"no session.offer serving session.renegotiate 4 within {TIMEOUT:g} s"
+    unavailable(neg.expired(timer.token), reason, 0)
+
+
+def test_an_offer_serving_an_older_request_does_not_stop_the_timer() -> None:
+    neg = answerer()
+    timer = asked(neg.tracks_changed(["video"]), 1, ["video"])
+    neg.received(OFFER, payload({"sdp": "o", "serves": 0}))
+    neg.offer_accepted("a", 0, ["video"])
+    reason = f"no session.offer serving session.renegotiate 1 within {TIMEOUT:g} s"
+    unavailable(neg.expired(timer.token), reason, 0)

@@ -374,13 +374,13 @@ async def test_a_reloaded_page_gets_the_tree_back_and_its_old_presence_goes(
         old = page.id
 
         await page.page.reload()
-        # The old page is gone at once, its presence with it.
+        # The old page's link is gone at once, its presence with it.
         await python.events.wait_for("peer-left", peer=old)
         await python.events.wait(
             lambda: any(old in e["removed"] for e in python.events.named("presence.updated"))
         )
         await page.join("web", None, python.id)
-        assert page.id != old
+        assert page.id == old  # resumed: the same peer (tests/test_web_reload_chromium.py)
         await page.connected_to(python.id)
         # A new replica: the tree comes back from the Python peer, with nothing to undo.
         assert await converged([page], python) == before

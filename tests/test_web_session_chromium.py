@@ -183,8 +183,12 @@ def texts(peer: JoinProcess, sender: str) -> list[tuple[str | None, bool]]:
 
 
 async def exchange(page: Page, python: JoinProcess, tag: str) -> None:
-    """Bus messages both ways on both channels, and 1 MB each way through chunking."""
+    """Bus messages both ways on both channels, and 1 MB each way through chunking.
+
+    Only what arrives during this call counts: a page that resumed its id may
+    have sent to ``python`` before under the same id."""
     before = len(await page.received(python.id, 0))
+    heard = len(python.events.named("e2e.received"))
     await python.command(f"/send {tag} reliable from python")
     await python.command(f"/send --unordered {tag} unordered from python")
     await python.command(f"/big {MB}")
@@ -204,7 +208,7 @@ async def exchange(page: Page, python: JoinProcess, tag: str) -> None:
     try:
         await python.events.wait(
             lambda: any(e["size"] == MB and e["sender"] == page.id
-                        for e in python.events.named("e2e.received")))  # fmt: skip
+                        for e in python.events.named("e2e.received")[heard:]))  # fmt: skip
     except TimeoutError:
         # What the Python peer saw of the link meanwhile, for the failure report.
         links = ("link-failed", "peer-left", "peer-connected")
@@ -216,7 +220,8 @@ async def exchange(page: Page, python: JoinProcess, tag: str) -> None:
     received = texts(python, page.id)
     assert (f"{tag} reliable from page", True) in received
     assert (f"{tag} unordered from page", False) in received
-    sizes = [e for e in python.events.named("e2e.received") if e["sender"] == page.id]
+    arrived = python.events.named("e2e.received")[heard:]
+    sizes = [e for e in arrived if e["sender"] == page.id]
     assert [e["sha256"] for e in sizes if e["size"] == MB] == [digest]
 
 
@@ -241,31 +246,6 @@ async def test_a_page_and_a_python_peer_share_the_bus_in_either_role(
     # Leaving: the page's goodbye reaches the Python peer over the bus.
     await page.page.evaluate("session.close()")
     await python.events.wait_for("peer-left", peer=page.id, reason="left")
-    await python.command("/quit")
-    assert await python.exited() == 0
-
-
-async def test_a_reloaded_page_rejoins_and_the_bus_works_again(
-    browser: Any, server: SignalingServer, spawn: Spawn
-) -> None:
-    python = await spawn("py", room="web")
-    page = Page(await browser.new_page(), server)
-    await page.join("web", None, python.id)
-    await page.connected_to(python.id)
-    await exchange(page, python, "first")
-    old = page.id
-
-    await page.page.reload()
-    # The old page's socket closed with the tab: gone at once, not after a grace.
-    await python.events.wait_for("peer-left", peer=old)
-    await page.join("web", None, python.id)
-    assert page.id != old
-    await page.connected_to(python.id)
-    await python.events.wait_for("peer-connected", peer=page.id)
-    await exchange(page, python, "again")
-    # The old page's links are gone: nothing more is sent its way.
-    assert [p["peer"] for p in python.events.named("peer-joined")] == [old, page.id]
-    assert page.errors == []
     await python.command("/quit")
     assert await python.exited() == 0
 

@@ -393,6 +393,11 @@ def describe(event: dict[str, Any]) -> str:
         )
     if kind == "link-failed":
         return f"! link to {peer}: {event['error']}"
+    if kind == "media-unavailable":
+        return (
+            f"! media with {_who(peer, event.get('name'))} unavailable: {event['reason']} "
+            f"(the data link stays; trying again in {event['retry_in']:g} s)"
+        )
     if kind == "signaling-lost":
         return "! signaling lost, reconnecting (links to peers stay up)"
     if kind == "rejoined":

@@ -10,6 +10,7 @@ from aiortc import RTCIceServer
 
 from .. import logs
 from ..bus import BusConfig
+from .negotiation import RENEGOTIATION_BACKOFF
 from .signaling_client import Backoff
 
 __all__ = ["RETRY_BACKOFF", "SessionConfig", "ice_servers_from_welcome"]
@@ -36,6 +37,12 @@ class SessionConfig:
     max_retries: int = 5
     """Consecutive failed attempts to (re)connect to one peer before giving up."""
     retry_backoff: Backoff = RETRY_BACKOFF
+    renegotiation_timeout: float | None = None
+    """Seconds the peer has to answer a media renegotiation (``None``: ``connect_timeout``)."""
+    renegotiation_backoff: Backoff = RENEGOTIATION_BACKOFF
+    """How long a media renegotiation the peer left unanswered (within
+    ``connect_timeout``) waits before it is tried again: about 15 s, doubling
+    up to 300 s, starting over once the peer answers. The link stays up."""
     leave_timeout: float = 1.5
     """Seconds :meth:`Session.close` may take, the features' saving included; what
     the network has not done by then (a TURN or signaling server gone) is abandoned."""
@@ -50,6 +57,13 @@ class SessionConfig:
             raise ValueError("max_retries must not be negative")
         if self.leave_timeout <= 0:
             raise ValueError("leave_timeout must be positive")
+        if self.renegotiation_timeout is not None and self.renegotiation_timeout <= 0:
+            raise ValueError("renegotiation_timeout must be positive")
+        backoff = self.renegotiation_backoff
+        if not 0 < backoff.initial <= backoff.maximum or backoff.factor < 1:
+            raise ValueError(
+                "renegotiation_backoff needs 0 < initial <= maximum and a factor of at least 1"
+            )
 
 
 def ice_servers_from_welcome(entries: object) -> list[RTCIceServer]:

@@ -7,6 +7,8 @@ connection; renegotiation runs over the pair's bus, as the link's
 :class:`~avacollab.peer.negotiation.Negotiation` says; a link that is not
 open after ``connect_timeout`` seconds, that fails, or whose peer the bus
 reports dead is replaced by the offerer, with bounded retries and backoff.
+A renegotiation the peer leaves unanswered costs only its media: the link
+stays, ``media-unavailable`` is reported and the exchange tried again later.
 """
 
 from __future__ import annotations
@@ -28,11 +30,12 @@ from .candidates import CandidateError, parse_candidate
 from .config import SessionConfig
 from .link import Link, LinkConfig, LinkError, LinkFactory
 from .negotiation import (
-    OFFER,
     AcceptOffer,
     Action,
     ApplyAnswer,
+    Arm,
     MakeOffer,
+    MediaUnavailable,
     Negotiation,
     Refused,
     Renegotiated,
@@ -70,9 +73,9 @@ class Peer:
     """Connecting, or waiting for an offer."""
     offered: asyncio.Event = field(default_factory=asyncio.Event)
     negotiator: asyncio.Task[None] | None = None
-    """Offerer: the exchange under way."""
-    answer: asyncio.Future[str] | None = None
-    """Offerer: the answer that exchange waits for."""
+    """Offerer: making an offer or applying an answer."""
+    timer: asyncio.Task[None] | None = None
+    """The renegotiation's timer (see :class:`~avacollab.peer.negotiation.Arm`)."""
 
 
 class Mesh:
@@ -145,7 +148,7 @@ class Mesh:
         peer = self.peers.pop(peer_id, None)
         if peer is None:
             return
-        for task in (peer.task, peer.negotiator):
+        for task in (peer.task, peer.negotiator, peer.timer):
             if task is not None and task is not asyncio.current_task():
                 task.cancel()
         self.drop_link(peer)
@@ -185,7 +188,12 @@ class Mesh:
         # end opens, before our wait_open() has returned.
         self.bus.add_peer(peer.id, link.reliable, link.unordered)
         peer.link = link
-        peer.negotiation = Negotiation(peer.offerer, link.receivable)
+        peer.negotiation = Negotiation(
+            peer.offerer,
+            link.receivable,
+            timeout=self.config.renegotiation_timeout or self.config.connect_timeout,
+            backoff=self.config.renegotiation_backoff,
+        )
         peer.senders = {}
         # No tracks before the channels are open: with a media m-line first
         # in a max-bundle offer, aiortc's answerer never gathers candidates
@@ -338,8 +346,8 @@ class Mesh:
             peer.negotiation.closed()
             peer.negotiation = None
         self.bus.remove_peer(peer.id)
-        if peer.answer is not None and not peer.answer.done():
-            peer.answer.cancel()
+        if peer.timer is not None and peer.timer is not asyncio.current_task():
+            peer.timer.cancel()
         if link is not None:
             self._close_link(link)
 
@@ -418,8 +426,23 @@ class Mesh:
                     offering = self._offer(peer, link, peer.negotiation, action)
                     peer.negotiator = asyncio.create_task(offering)
             elif isinstance(action, ApplyAnswer):
-                if peer.answer is not None and not peer.answer.done():
-                    peer.answer.set_result(action.sdp)
+                if peer.link is link and peer.negotiation is not None:
+                    applying = self._apply_answer(peer, link, peer.negotiation, action.sdp)
+                    peer.negotiator = asyncio.create_task(applying)
+            elif isinstance(action, Arm):
+                if peer.link is link and peer.negotiation is not None:
+                    if peer.timer is not None:
+                        peer.timer.cancel()
+                    expiring = self._expire(peer, link, peer.negotiation, action)
+                    peer.timer = asyncio.create_task(expiring)
+            elif isinstance(action, MediaUnavailable):
+                self.emit(
+                    "media-unavailable",
+                    peer=peer.id,
+                    name=peer.name,
+                    reason=action.reason,
+                    retry_in=round(action.retry_in, 1),
+                )
             elif isinstance(action, Refused):
                 fields = {action.field: action.reason}
                 logs.event(action.event, logging.WARNING, peer=peer.id, **fields)
@@ -436,28 +459,36 @@ class Mesh:
         self._act(peer, peer.link, peer.negotiation.received(message.topic, message.payload))
 
     async def _offer(
-        self, peer: Peer, link: Link, negotiation: Negotiation, action: MakeOffer | None
+        self, peer: Peer, link: Link, negotiation: Negotiation, action: MakeOffer
     ) -> None:
-        """Offerer: make the offers the negotiation asks for, one at a time."""
-        while action is not None and peer.link is link:
-            peer.answer = asyncio.get_running_loop().create_future()
-            try:
-                sdp = await link.create_offer(action.receive)
-                negotiation.offer_sent()
-                self.bus.publish_json(OFFER, {"sdp": sdp, "serves": action.serves}, to=peer.id)
-                async with asyncio.timeout(self.config.connect_timeout):
-                    answer = await peer.answer
-                await link.accept_answer(answer)
-            except (LinkError, BusError, TimeoutError, asyncio.CancelledError) as exc:
-                if isinstance(exc, asyncio.CancelledError) and peer.link is link:
-                    raise
-                if peer.link is link:
-                    # A link stuck with a pending offer cannot offer again: replace it.
-                    self._act(peer, link, negotiation.failed(str(exc)))
-                return
-            actions = negotiation.answer_applied()
-            action = next((a for a in actions if isinstance(a, MakeOffer)), None)
-            self._act(peer, link, [a for a in actions if not isinstance(a, MakeOffer)])
+        """Offerer: make the offer the negotiation asks for; it sends it."""
+        try:
+            sdp = await link.create_offer(action.receive)
+        except LinkError as exc:
+            if peer.link is link:
+                self._act(peer, link, negotiation.failed(f"making an offer: {exc}"))
+            return
+        if peer.link is link:
+            self._act(peer, link, negotiation.offer_sent(sdp))
+
+    async def _apply_answer(
+        self, peer: Peer, link: Link, negotiation: Negotiation, sdp: str
+    ) -> None:
+        """Offerer: apply the peer's answer to the pending offer."""
+        try:
+            await link.accept_answer(sdp)
+        except LinkError as exc:
+            if peer.link is link:
+                self._act(peer, link, negotiation.answer_failed(str(exc)))
+            return
+        if peer.link is link:
+            self._act(peer, link, negotiation.answer_applied())
+
+    async def _expire(self, peer: Peer, link: Link, negotiation: Negotiation, arm: Arm) -> None:
+        await asyncio.sleep(arm.delay)
+        if peer.link is link:
+            wanted = [] if peer.offerer else link.wanted_receivers()
+            self._act(peer, link, negotiation.expired(arm.token, wanted))
 
     async def on_bus_offer(self, message: Message) -> None:
         peer = self.peers.get(message.sender)

@@ -10,10 +10,19 @@ and gets ``session.answer``.
 A :class:`Negotiation` holds what one side of one link knows about that: what
 was asked, what is pending, what comes next. The session feeds it events (the
 link opened, local tracks changed, a bus message came, an offer was made or
-applied, an answer timed out) and carries out the actions it returns (send
-this bus message, make an offer with these receivers, apply this answer or
-offer, replace the link). It never waits, sends or touches aiortc, so tests
-drive it directly, like a websockets protocol object.
+applied, a timer it armed expired) and carries out the actions it returns
+(send this bus message, make an offer with these receivers, apply this
+answer or offer, arm a timer, report the peer's media unavailable, replace
+the link). It never waits, sends or touches aiortc, so tests drive it
+directly, like a websockets protocol object.
+
+A peer that never answers (a browser page without renegotiation, a hostile
+peer) costs only its media: an exchange not finished within ``timeout``
+seconds is reported (:class:`MediaUnavailable`) and tried again after a
+backoff that doubles up to a cap and starts over when an exchange finishes.
+The offerer keeps its offer pending meanwhile (aiortc cannot roll one back)
+and sends the same offer again, which an answer can still meet at any time;
+the data channels are unaffected by either.
 """
 
 from __future__ import annotations
@@ -25,6 +34,7 @@ from typing import Any
 
 from ..signaling.protocol import MAX_SDP
 from .link import MAX_MEDIA_PER_KIND
+from .signaling_client import Backoff
 
 __all__ = [
     "ANSWER",
@@ -33,10 +43,13 @@ __all__ = [
     "MAX_SEQ",
     "OFFER",
     "RENEGOTIATE",
+    "RENEGOTIATION_BACKOFF",
     "AcceptOffer",
     "Action",
     "ApplyAnswer",
+    "Arm",
     "MakeOffer",
+    "MediaUnavailable",
     "Negotiation",
     "Refused",
     "Renegotiated",
@@ -58,6 +71,9 @@ MAX_SDP_PAYLOAD = 2 * MAX_SDP + 1024
 as four bytes each, and the rest of the object."""
 MAX_SEQ = 2**53 - 1
 """Largest ``seq`` or ``serves``: the largest integer a JavaScript peer keeps exact."""
+RENEGOTIATION_BACKOFF = Backoff(initial=15.0, maximum=300.0)
+"""How long an unanswered renegotiation waits before it is tried again: about
+15 s, doubling with each unanswered try up to 5 minutes (jittered)."""
 
 
 def offers(me: str, other: str) -> bool:
@@ -78,8 +94,8 @@ class Send:
 
 @dataclass(frozen=True, slots=True)
 class MakeOffer:
-    """Offerer: make an offer receiving ``receive``, send it with ``serves``, then
-    report :meth:`Negotiation.offer_sent` or :meth:`Negotiation.failed`."""
+    """Offerer: make an offer receiving ``receive``, then report its SDP to
+    :meth:`Negotiation.offer_sent` (which sends it) or :meth:`Negotiation.failed`."""
 
     receive: tuple[str, ...]
     serves: int
@@ -88,7 +104,7 @@ class MakeOffer:
 @dataclass(frozen=True, slots=True)
 class ApplyAnswer:
     """Offerer: apply this answer to the pending offer, then report
-    :meth:`Negotiation.answer_applied` or :meth:`Negotiation.failed`."""
+    :meth:`Negotiation.answer_applied` or :meth:`Negotiation.answer_failed`."""
 
     sdp: str
 
@@ -117,13 +133,45 @@ class Renegotiated:
 
 
 @dataclass(frozen=True, slots=True)
+class Arm:
+    """Call :meth:`Negotiation.expired` with ``token`` after ``delay`` seconds.
+
+    One timer per link: a new one replaces the one armed before (an older
+    token is ignored anyway)."""
+
+    delay: float
+    token: int
+
+
+@dataclass(frozen=True, slots=True)
+class MediaUnavailable:
+    """The peer did not renegotiate: report the ``media-unavailable`` event.
+
+    ``reason`` says what failed; the exchange is tried again in ``retry_in``
+    seconds. The link and its data channels stay as they are."""
+
+    reason: str
+    retry_in: float
+
+
+@dataclass(frozen=True, slots=True)
 class Replace:
-    """The link is stuck with a pending offer and can never offer again: replace it."""
+    """The link cannot offer any more (making an offer failed here): replace it."""
 
     error: str
 
 
-Action = Send | MakeOffer | ApplyAnswer | AcceptOffer | Refused | Renegotiated | Replace
+Action = (
+    Send
+    | MakeOffer
+    | ApplyAnswer
+    | AcceptOffer
+    | Refused
+    | Renegotiated
+    | Arm
+    | MediaUnavailable
+    | Replace
+)
 
 
 # -- reading the peer's messages ---------------------------------------------
@@ -163,7 +211,14 @@ def _sdp(body: dict[str, Any]) -> str:
 
 # -- the state machine -------------------------------------------------------
 
-_IDLE, _OFFERING, _AWAITING, _APPLYING = "idle", "offering", "awaiting", "applying"
+# Offerer states. _STALLED: the offer is pending and unanswered, waiting to be sent again.
+_IDLE, _OFFERING, _AWAITING, _STALLED, _APPLYING = (
+    "idle",
+    "offering",
+    "awaiting",
+    "stalled",
+    "applying",
+)
 
 
 class Negotiation:
@@ -171,22 +226,39 @@ class Negotiation:
 
     ``offerer``: this side makes the offers. ``fits(receive)``: the part of a
     receive request the link can take (:meth:`PeerLink.receivable`).
+    ``timeout``: seconds the peer has to answer an offer or serve a request.
+    ``backoff``: how long an unanswered exchange waits before it is tried again.
     """
 
-    def __init__(self, offerer: bool, fits: Callable[[Sequence[str]], list[str]]) -> None:
+    def __init__(
+        self,
+        offerer: bool,
+        fits: Callable[[Sequence[str]], list[str]],
+        *,
+        timeout: float = 15.0,
+        backoff: Backoff = RENEGOTIATION_BACKOFF,
+    ) -> None:
         self.offerer = offerer
         self._fits = fits
+        self._timeout = timeout
+        self._backoff = backoff
         self._open = False
+        self._token = 0  # of the timer that counts; older ones are ignored
+        self._unanswered = 0  # exchanges unanswered in a row: the backoff's step
         # Offerer: the newest request, whether an offer is due, and the offer in flight.
         self._receive: list[str] = []
         self._serves = 0
         self._dirty = False
         self._offer = _IDLE
+        self._pending: dict[str, Any] = {}  # the offer sent, to send again
         self._early: bytes | None = None  # a request that beat our own open event
-        # Answerer: our outstanding request (0: none), and whether to ask again after it.
+        # Answerer: our outstanding request (0: none), whether its answer is
+        # overdue, and whether to ask again after it.
         self._asked = 0
+        self._ask_stalled = False
         self._ask_again = False
         self._requests = 0
+        self._offering_serves = 0
 
     @property
     def busy(self) -> bool:
@@ -197,6 +269,11 @@ class Negotiation:
     def asked(self) -> int:
         """Answerer: the ``seq`` of the outstanding request (0: none)."""
         return self._asked
+
+    @property
+    def unanswered(self) -> int:
+        """Exchanges the peer has left unanswered in a row (0 once one finishes)."""
+        return self._unanswered
 
     # -- events ------------------------------------------------------------
 
@@ -211,6 +288,7 @@ class Negotiation:
         self._open = False
         self._offer = _IDLE
         self._dirty = False
+        self._token += 1
 
     def tracks_changed(self, wanted: Sequence[str] = ()) -> list[Action]:
         """Local tracks were added or removed. ``wanted``: the answerer's
@@ -223,7 +301,7 @@ class Negotiation:
         if self._asked:
             self._ask_again = True
             return []
-        return [self._ask(wanted)]
+        return self._ask(wanted)
 
     def received(self, topic: str, payload: bytes) -> list[Action]:
         """A bus message from the peer on one of the renegotiation topics."""
@@ -239,25 +317,58 @@ class Negotiation:
                 return [Refused("renegotiation-offer-rejected", str(exc), "error")]
         return []
 
-    def offer_sent(self) -> None:
-        """Offerer: the :class:`MakeOffer` offer is made and sent; an answer may come."""
-        if self._offer == _OFFERING:
-            self._offer = _AWAITING
+    def offer_sent(self, sdp: str) -> list[Action]:
+        """Offerer: the :class:`MakeOffer` offer is made: send it and wait for the answer."""
+        if self._offer != _OFFERING or not self._open:
+            return []
+        self._pending = {"sdp": sdp, "serves": self._offering_serves}
+        return self._send_offer()
 
     def answer_applied(self) -> list[Action]:
         """Offerer: the :class:`ApplyAnswer` answer is applied; the link is stable."""
         if self._offer != _APPLYING:
             return []
         self._offer = _IDLE
+        self._pending = {}
+        self._unanswered = 0
         return [Renegotiated(), *self._next_offer()]
 
+    def answer_failed(self, error: str) -> list[Action]:
+        """Offerer: the :class:`ApplyAnswer` answer could not be applied. The offer
+        stays pending: it is sent again after the backoff."""
+        if self._offer != _APPLYING or not self._open:
+            return []
+        return self._stall(f"its session.answer could not be applied: {error}")
+
     def failed(self, error: str) -> list[Action]:
-        """Offerer: making the offer, sending it or applying its answer failed, or no
-        answer came in time. The link keeps a pending offer: it must go."""
+        """Offerer: making the :class:`MakeOffer` offer failed on this side. The link
+        may be left with a half-made offer it cannot undo: it must go."""
         if self._offer == _IDLE or not self._open:
             return []
         self.closed()
-        return [Replace(f"renegotiation: {error}")]
+        return [Replace(f"renegotiation failed: {error or 'no reason given'}")]
+
+    def expired(self, token: int, wanted: Sequence[str] = ()) -> list[Action]:
+        """The :class:`Arm` timer with ``token`` went off. ``wanted``: the answerer's
+        :meth:`PeerLink.wanted_receivers` now, should it ask again."""
+        if token != self._token or not self._open:
+            return []  # a timer for an exchange that has moved on
+        if self.offerer:
+            if self._offer == _AWAITING:
+                return self._stall(f"no session.answer within {self._timeout:g} s")
+            if self._offer == _STALLED:
+                return self._send_offer()
+            return []
+        if not self._asked:
+            return []
+        if not self._ask_stalled:
+            return self._stall(
+                f"no session.offer serving session.renegotiate {self._asked} "
+                f"within {self._timeout:g} s"
+            )
+        # Asked again with a new seq: any later offer that serves it will do.
+        self._ask_stalled = self._ask_again = False
+        return self._ask(wanted)
 
     def offer_accepted(self, answer: str, serves: int, wanted: Sequence[str]) -> list[Action]:
         """Answerer: the :class:`AcceptOffer` offer is applied and ``answer`` made.
@@ -267,17 +378,39 @@ class Negotiation:
         actions: list[Action] = [Send(ANSWER, {"sdp": answer}), Renegotiated()]
         if self._asked and serves >= self._asked:
             self._asked = 0
+            self._ask_stalled = False
+            self._unanswered = 0
+            self._token += 1  # its timer is moot
         if not self._asked and (self._ask_again or wanted):
             self._ask_again = False
-            actions.append(self._ask(wanted))
+            actions += self._ask(wanted)
         return actions
 
     # -- inside -------------------------------------------------------------
 
-    def _ask(self, wanted: Sequence[str]) -> Send:
+    def _arm(self, delay: float) -> Arm:
+        self._token += 1
+        return Arm(delay, self._token)
+
+    def _stall(self, reason: str) -> list[Action]:
+        """The peer left an exchange unanswered: report it, try again after the backoff."""
+        delay = self._backoff.delay(self._unanswered)
+        self._unanswered += 1
+        if self.offerer:
+            self._offer = _STALLED
+        else:
+            self._ask_stalled = True
+        return [MediaUnavailable(reason, delay), self._arm(delay)]
+
+    def _send_offer(self) -> list[Action]:
+        self._offer = _AWAITING
+        return [Send(OFFER, dict(self._pending)), self._arm(self._timeout)]
+
+    def _ask(self, wanted: Sequence[str]) -> list[Action]:
         self._requests += 1
         self._asked = self._requests
-        return Send(RENEGOTIATE, {"seq": self._asked, "receive": list(wanted)})
+        request = Send(RENEGOTIATE, {"seq": self._asked, "receive": list(wanted)})
+        return [request, self._arm(self._timeout)]
 
     def _next_offer(self) -> list[Action]:
         """Offerer: one exchange at a time, coalescing what was asked meanwhile."""
@@ -288,6 +421,7 @@ class Negotiation:
         receive = self._fits(self._receive)
         self._receive = []
         self._offer = _OFFERING
+        self._offering_serves = self._serves
         return [MakeOffer(tuple(receive), self._serves)]
 
     def _on_request(self, payload: bytes) -> list[Action]:
@@ -320,12 +454,15 @@ class Negotiation:
         return actions + self._next_offer()
 
     def _on_answer(self, payload: bytes) -> list[Action]:
-        if self._offer != _AWAITING:
+        if self._offer not in (_AWAITING, _STALLED):
             return []  # no offer waits for one (a late or repeated answer)
         try:
             sdp = _sdp(_body(ANSWER, payload, MAX_SDP_PAYLOAD))
         except _Bad as exc:
-            # The offer stays pending; the answer timeout replaces the link.
+            # The offer stays pending: the timer sends it again.
             return [Refused("renegotiation-answer-refused", str(exc))]
+        # A late answer (after the timeout) still meets the offer, which is
+        # the same one each time it is sent.
         self._offer = _APPLYING
+        self._token += 1
         return [ApplyAnswer(sdp)]

@@ -295,7 +295,7 @@ class Session:
         """Stop everything at once; stop waiting at ``deadline`` (loop time)."""
         tasks = [*self._mesh.tasks]
         for peer in self._peers.values():
-            tasks += [t for t in (peer.task, peer.negotiator) if t is not None]
+            tasks += [t for t in (peer.task, peer.negotiator, peer.timer) if t is not None]
             self._mesh.drop_link(peer)
         for task in tasks:
             task.cancel()

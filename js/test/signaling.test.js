@@ -6,7 +6,7 @@ import { after, before, describe, test } from "node:test";
 
 import { WebSocket } from "ws";
 
-import { SignalingClient, SignalingError } from "../src/signaling/client.js";
+import { SignalingClient, SignalingError, defaultResumeStorage, resumeKey } from "../src/signaling/client.js";
 import { Inbox, serverMissing, startServer } from "./server.js";
 
 const skip = serverMissing();
@@ -19,6 +19,26 @@ class TrackedWebSocket extends WebSocket {
   constructor(url) {
     super(url);
     TrackedWebSocket.opened.push(this);
+  }
+}
+
+/** sessionStorage's three methods, on a Map: what a tab keeps across a reload. */
+class MemoryStorage {
+  constructor() {
+    /** @type {Map<string, string>} */
+    this.items = new Map();
+  }
+  /** @param {string} key */
+  getItem(key) {
+    return this.items.get(key) ?? null;
+  }
+  /** @param {string} key @param {string} value */
+  setItem(key, value) {
+    this.items.set(key, String(value));
+  }
+  /** @param {string} key */
+  removeItem(key) {
+    this.items.delete(key);
   }
 }
 
@@ -130,6 +150,67 @@ describe("signaling", { skip }, () => {
     );
   });
 
+  test("a reloaded page resumes its id: pagehide keeps the token and the place, the next page takes both", async () => {
+    const storage = new MemoryStorage();
+    const page = new EventTarget();
+    const a = client(server.url, "reload", { resumeStorage: storage, pageEvents: page });
+    const b = client(server.url, "reload", { resumeStorage: null });
+    const first = await a.client.connect();
+    await b.client.connect();
+    const key = resumeKey(server.url, "reload");
+    // Never written while the page lives: a duplicated tab copies sessionStorage.
+    assert.equal(storage.getItem(key), null);
+    page.dispatchEvent(new Event("pagehide"));
+    assert.equal(a.client.connected, false);
+    await a.states.wait((s) => s === "closed");
+    assert.equal(storage.getItem(key), first.resume);
+
+    const reloaded = client(server.url, "reload", { resumeStorage: storage, pageEvents: new EventTarget() });
+    const again = await reloaded.client.connect();
+    assert.equal(again.resumed, true);
+    assert.equal(again.peer, first.peer);
+    assert.equal(storage.getItem(key), null); // taken out: used once
+    // b heard nothing of it.
+    b.client.send({ type: "ping", id: "mark" });
+    await b.inbox.wait((m) => m.type === "pong" && m.id === "mark");
+    assert.deepEqual(b.inbox.items.filter((m) => m.type === "peer-left"), []);
+    // Leaving clears the token: the next page is a new peer.
+    storage.setItem(key, String(again.resume));
+    reloaded.client.close();
+    assert.equal(storage.getItem(key), null);
+    const left = await b.inbox.wait((m) => m.type === "peer-left", 5);
+    assert.deepEqual(left, { type: "peer-left", peer: first.peer, reason: "left" });
+  });
+
+  test("without resume storage a pagehide changes nothing and nothing is kept", async () => {
+    const page = new EventTarget();
+    const a = client(server.url, "no-storage", { resumeStorage: null, pageEvents: page });
+    await a.client.connect();
+    page.dispatchEvent(new Event("pagehide"));
+    assert.equal(a.client.connected, true);
+    // Node has no sessionStorage: the default is none.
+    assert.equal(defaultResumeStorage(), null);
+    assert.equal(new SignalingClient(server.url, "x", { WebSocket: TrackedWebSocket }).resumeStorage, null);
+  });
+
+  test("a stored token the server does not honour, or refuses, gives a clean fresh join", async () => {
+    const storage = new MemoryStorage();
+    const key = resumeKey(server.url, "stale");
+    storage.setItem(key, "r2.not-a-token-of-this-server");
+    const stale = client(server.url, "stale", { resumeStorage: storage, pageEvents: new EventTarget() });
+    const welcome = await stale.client.connect();
+    assert.equal(welcome.resumed, false);
+    assert.equal(String(welcome.peer).length, 16);
+    assert.equal(storage.getItem(key), null);
+    // Longer than the protocol allows: the join is refused (invalid), and made again without it.
+    storage.setItem(key, "x".repeat(5000));
+    const refused = client(server.url, "stale", { resumeStorage: storage, pageEvents: new EventTarget() });
+    const fresh = await refused.client.connect();
+    assert.equal(fresh.resumed, false);
+    assert.notEqual(fresh.peer, welcome.peer);
+    assert.equal(storage.getItem(key), null);
+  });
+
   test("close() leaves: the others hear peer-left with reason left at once", async () => {
     const a = client(server.url, "leave");
     const b = client(server.url, "leave");
@@ -165,6 +246,25 @@ describe("signaling: places kept and heartbeats", { skip }, () => {
     const left = await b.inbox.wait((m) => m.type === "peer-left", 10);
     assert.deepEqual(left, { type: "peer-left", peer: id, reason: "timeout" });
     assert.ok(Date.now() - closedAt >= 900, `left after ${Date.now() - closedAt} ms`);
+  });
+
+  test("a page back after the resume grace joins as a new peer; the others saw the old one leave", async () => {
+    const storage = new MemoryStorage();
+    const page = new EventTarget();
+    const a = client(server.url, "late", { resumeStorage: storage, pageEvents: page });
+    const b = client(server.url, "late", { resumeStorage: null });
+    const first = await a.client.connect();
+    await b.client.connect();
+    page.dispatchEvent(new Event("pagehide"));
+    const left = await b.inbox.wait((m) => m.type === "peer-left", 10);
+    assert.deepEqual(left, { type: "peer-left", peer: first.peer, reason: "timeout" });
+    assert.notEqual(storage.getItem(resumeKey(server.url, "late")), null);
+    const late = client(server.url, "late", { resumeStorage: storage, pageEvents: new EventTarget() });
+    const again = await late.client.connect();
+    assert.equal(again.resumed, false);
+    assert.notEqual(again.peer, first.peer);
+    const joined = await b.inbox.wait((m) => m.type === "peer-joined", 5);
+    assert.equal(joined.peer, again.peer);
   });
 
   test("a silent server is noticed by the heartbeat, and the client comes back as itself", async () => {

@@ -62,6 +62,9 @@ export const BYE = "session.bye";
  * @property {(sdp: string, peerId: string) => string} [localSdp] rewrites each local
  *   description before it is sent (with trickle, it holds no candidates)
  * @property {Partial<import("../bus/bus.js").BusConfig>} [bus]
+ * @property {import("../signaling/client.js").ResumeStorage | null} [resumeStorage] where the
+ *   resume token waits across a page reload, so the reloaded page keeps its peer id
+ *   (default: sessionStorage when there is one; null: a reload joins as a new peer)
  * @property {Partial<import("../signaling/client.js").SignalingOptions>} [signaling] more signaling options
  */
 
@@ -124,6 +127,7 @@ export class Session {
     };
     if (options.token !== undefined) signalingOptions.token = options.token;
     if (options.WebSocket !== undefined) signalingOptions.WebSocket = options.WebSocket;
+    if (options.resumeStorage !== undefined) signalingOptions.resumeStorage = options.resumeStorage;
     this.signaling = new SignalingClient(url, room, signalingOptions);
     this.bus = new Bus(options.bus ?? {}, { onPeerDead: (id) => this._onPeerDead(id) });
     /** @type {IceServer[]} */
@@ -173,7 +177,13 @@ export class Session {
     this.bus.subscribe(ANSWER, (m) => onBusAnswer(this, m));
     this.bus.subscribe(BYE, (m) => this._onBye(m));
     const others = (Array.isArray(welcome.peers) ? welcome.peers : []).filter((p) => p !== null && typeof p === "object");
-    this._emit("joined", { room: this.room, peer: this.peerId, name: String(welcome.name ?? ""), peers: others.map((p) => String(p.peer)) });
+    this._emit("joined", {
+      room: this.room,
+      peer: this.peerId,
+      name: String(welcome.name ?? ""),
+      peers: others.map((p) => String(p.peer)),
+      resumed: Boolean(welcome.resumed), // a reloaded page that kept its id
+    });
     for (const other of others) this._peerJoined(String(other.peer ?? ""), String(other.name ?? ""));
     this._ready = true;
     for (const message of this._held.splice(0)) this._onSignal(message);

@@ -9,6 +9,15 @@
 // welcome. Browsers cannot see WebSocket pings, so the client also sends the
 // protocol's `ping` every `heartbeat` seconds and treats a server it has not
 // heard from for twice that as gone.
+//
+// A page reload keeps the peer id too: on `pagehide` the client puts its
+// resume token in `resumeStorage` (sessionStorage by default) and closes with
+// 4000, which keeps its place for the server's resume grace; the reloaded
+// page takes the token out again and joins with it. The token is written only
+// then, never while the page lives, so a duplicated tab (which copies
+// sessionStorage) joins as a new peer instead of taking this one's id. A
+// token the server no longer honours gives an ordinary join with a new id;
+// one it refuses outright is dropped and the join made again without it.
 
 /** The protocol version this client speaks. */
 export const VERSION = 1;
@@ -46,6 +55,17 @@ export class SignalingError extends Error {
 }
 
 /**
+ * Where a page keeps its resume token across a reload: sessionStorage, or
+ * anything with the same three methods.
+ * @typedef {{
+ *   getItem(key: string): string | null,
+ *   setItem(key: string, value: string): void,
+ *   removeItem(key: string): void,
+ * }} ResumeStorage
+ * @typedef {{
+ *   addEventListener(type: string, listener: (event: any) => void): void,
+ *   removeEventListener(type: string, listener: (event: any) => void): void,
+ * }} PageEvents
  * @typedef {{ [key: string]: any, type: string }} SignalingMessage
  * @typedef {{ initial?: number, maximum?: number, factor?: number }} BackoffOptions
  *   seconds: the first delay (0.25), the largest (10), growth a retry (2)
@@ -69,7 +89,34 @@ export class SignalingError extends Error {
  * @property {BackoffOptions} [backoff]
  * @property {number} [connectTimeout] seconds to reach a welcome (10)
  * @property {number} [maxBuffered] messages kept while reconnecting (256); the oldest go first
+ * @property {ResumeStorage | null} [resumeStorage] where the resume token waits across a
+ *   page reload (default: sessionStorage when there is one; null: a reload joins as a new peer)
+ * @property {PageEvents | null} [pageEvents] what fires `pagehide` (default: the window, when
+ *   there is one)
  */
+
+/**
+ * The page's sessionStorage, or null where there is none (Node) or it may not
+ * be used (a sandboxed frame, storage blocked: reading it throws).
+ * @returns {ResumeStorage | null}
+ */
+export function defaultResumeStorage() {
+  try {
+    const storage = /** @type {any} */ (globalThis).sessionStorage;
+    return storage !== undefined && storage !== null ? storage : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The storage key of the resume token for one server and room.
+ * @param {string} url
+ * @param {string} room
+ */
+export function resumeKey(url, room) {
+  return `avacollab.resume ${url} ${room}`;
+}
 
 const OPEN = 1;
 const HEARTBEAT_ID = "avacollab-heartbeat";
@@ -108,6 +155,17 @@ export class SignalingClient {
     this.backoff = { initial: 0.25, maximum: 10, factor: 2, ...options.backoff };
     this.connectTimeout = options.connectTimeout ?? 10;
     this.maxBuffered = options.maxBuffered ?? 256;
+    /** @type {ResumeStorage | null} */
+    this.resumeStorage = options.resumeStorage === undefined ? defaultResumeStorage() : options.resumeStorage;
+    const page = /** @type {any} */ (globalThis);
+    /** @type {PageEvents | null} */
+    this._pageEvents =
+      options.pageEvents !== undefined
+        ? options.pageEvents
+        : typeof page.addEventListener === "function" && typeof page.removeEventListener === "function"
+          ? page
+          : null;
+    this._onPageHide = () => this._pageHidden();
     /** @type {SignalingMessage} the latest welcome (iceServers kept fresh by `ice-servers`) */
     this.welcome = { type: "welcome" };
     /** Times the membership was re-established after a drop. */
@@ -148,8 +206,19 @@ export class SignalingClient {
    */
   async connect() {
     this._closing = false;
-    await this._open();
+    const stored = this._takeStoredToken();
+    if (stored !== null) this._resume = stored;
+    try {
+      await this._open();
+    } catch (error) {
+      if (stored === null || !(error instanceof SignalingError) || error.code === "unreachable") throw error;
+      // Refused with the token of an earlier page (malformed, too long, from
+      // another server): a fresh join is what the page would have done without it.
+      this._resume = undefined;
+      await this._open();
+    }
     this._startHeartbeat();
+    if (this.resumeStorage !== null) this._pageEvents?.addEventListener("pagehide", this._onPageHide);
     return this.welcome;
   }
 
@@ -160,6 +229,9 @@ export class SignalingClient {
    */
   close({ leave = true } = {}) {
     this._closing = true;
+    this._pageEvents?.removeEventListener("pagehide", this._onPageHide);
+    // A page that left must not come back as the peer it was.
+    if (leave) this._forgetStoredToken();
     clearTimeout(this._retryTimer);
     this._stopHeartbeat();
     const ws = this._ws;
@@ -207,6 +279,43 @@ export class SignalingClient {
   }
 
   // -- internals ---------------------------------------------------------
+
+  /** The page is going away (a reload, a navigation, the tab closing). */
+  _pageHidden() {
+    if (this._closing || this.resumeStorage === null) return;
+    const token = this._resume;
+    if (token !== undefined) {
+      try {
+        this.resumeStorage.setItem(resumeKey(this.url, this.room), token);
+      } catch (error) {
+        // Storage full or blocked: the next page joins as a new peer.
+        console.warn("signaling: cannot keep the resume token", error);
+      }
+    }
+    // 4000: the server keeps our place (and queues what is relayed to us)
+    // for its resume grace, for the next page to take over.
+    this.close({ leave: false });
+  }
+
+  /** The token an earlier page of this tab left, removed from the storage (or null). */
+  _takeStoredToken() {
+    if (this.resumeStorage === null) return null;
+    try {
+      const token = this.resumeStorage.getItem(resumeKey(this.url, this.room));
+      this._forgetStoredToken();
+      return typeof token === "string" && token !== "" ? token : null;
+    } catch {
+      return null;
+    }
+  }
+
+  _forgetStoredToken() {
+    try {
+      this.resumeStorage?.removeItem(resumeKey(this.url, this.room));
+    } catch {
+      // blocked storage: nothing was kept there either
+    }
+  }
 
   /**
    * Open a connection and join; resolve with it once welcomed.
