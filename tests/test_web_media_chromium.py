@@ -1,0 +1,157 @@
+"""Media between browser pages and ``avacollab join`` peers: what arrives, not just tracks.
+
+Headless Chromium (Debian's ``chromium`` driven by Playwright; no browser is
+downloaded) joins with the shipped client's ``Session``; the other member is
+a real ``python -m avacollab.cli.join`` process with the screenshare or voice
+plugin. The content is checked at the far end: the Python peer's test
+pattern drawn from a ``<video>`` into a canvas (pixels against the known
+colors), the page's fake microphone (a WAV of a known tone, Chromium's
+``--use-file-for-fake-audio-capture``) in the Python peer's recording (FFT),
+and the Python peer's tone in the page (a WebAudio ``AnalyserNode``). Each
+role is tested on each side, as in tests/test_web_session_chromium.py.
+Skipped without Chromium or Playwright, except under CI=true, where it fails
+instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import math
+import struct
+import wave
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from avacollab.signaling.server import SignalingServer
+
+from . import test_join_e2e
+from .chromium import launched
+from .sessionkit import WAIT
+from .test_join_e2e import Spawn
+from .test_web_session_chromium import FLAGS, Page, python_peer
+
+spawn = test_join_e2e.spawn  # the fixture: join processes driven through stdin
+
+RATE = 48_000
+PAGE_TONE = 1250.0  # Hz, the page's fake microphone
+PYTHON_TONE = 880.0  # Hz, the Python voice peer's tone source
+SHARE_SIZE = (320, 180)
+
+
+def write_tone(path: Path, hz: float, seconds: float = 2.0) -> None:
+    """A mono 16-bit WAV of a sine at half scale (a whole number of periods loops cleanly)."""
+    count = int(RATE * seconds)
+    samples = (int(16384 * math.sin(2 * math.pi * hz * i / RATE)) for i in range(count))
+    with wave.open(str(path), "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(RATE)
+        wav.writeframes(b"".join(struct.pack("<h", s) for s in samples))
+
+
+@pytest.fixture
+async def browser(tmp_path: Path) -> AsyncIterator[Any]:
+    tone = tmp_path / "microphone.wav"
+    write_tone(tone, PAGE_TONE)
+    flags = [
+        *FLAGS,
+        # getUserMedia answers with fake devices, without a prompt; the fake
+        # microphone plays this file in a loop.
+        "--use-fake-device-for-media-stream",
+        "--use-fake-ui-for-media-stream",
+        f"--use-file-for-fake-audio-capture={tone}",
+        # An AudioContext runs without a click on the page.
+        "--autoplay-policy=no-user-gesture-required",
+    ]
+    async with launched(flags, "the browser media tests") as chromium:
+        yield chromium
+
+
+# --- Screen share: the Python peer's test pattern, drawn in the page -------
+
+# Runs in the page: the first video track from `peer` in a <video>, drawn
+# into a canvas `count` times (a decoded frame each time, `gap` ms apart);
+# the colors at five points of each drawing.
+RENDER = """async ([peer, count, gap]) => {
+  const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+  const received = () => events.find((e) => e.event === "track" && e.peer === peer
+    && e.kind === "video");
+  while (!received()) await sleep(20);
+  const video = document.createElement("video");
+  video.muted = true;
+  video.playsInline = true;
+  video.srcObject = new MediaStream([received().track]);
+  document.body.append(video);
+  await video.play();
+  while (video.videoWidth === 0) await sleep(20);
+  const canvas = document.createElement("canvas");
+  const [width, height] = [canvas.width, canvas.height] = [video.videoWidth, video.videoHeight];
+  const context = canvas.getContext("2d", { willReadFrequently: true });
+  const points = [[0.1, 0.1], [0.9, 0.1], [0.5, 0.5], [0.1, 0.9], [0.9, 0.9]];
+  const drawings = [];
+  for (let i = 0; i < count; i++) {
+    await new Promise((r) => video.requestVideoFrameCallback(() => r()));
+    context.drawImage(video, 0, 0);
+    drawings.push(points.map(([x, y]) => Array.from(
+      context.getImageData(Math.floor(x * width), Math.floor(y * height), 1, 1).data.slice(0, 3))));
+    await sleep(gap);
+  }
+  video.remove();
+  return { width, height, drawings };
+}"""
+
+# The pattern's colors, in the order it shows them (one a second).
+PATTERN = {"red": (255, 0, 0), "green": (0, 255, 0), "blue": (0, 0, 255), "white": (255, 255, 255)}
+TOLERANCE = 60  # per channel: VP8 and the YUV round trip move solid colors a little
+
+
+def color_of(rgb: list[int]) -> str | None:
+    """The pattern color ``rgb`` is within tolerance of, if any."""
+    for name, want in PATTERN.items():
+        if all(abs(a - b) <= TOLERANCE for a, b in zip(rgb, want, strict=True)):
+            return name
+    return None
+
+
+@pytest.mark.parametrize("role", ["offerer", "answerer"])
+async def test_a_python_test_pattern_share_renders_in_a_page_in_either_role(
+    browser: Any, server: SignalingServer, spawn: Spawn, role: str
+) -> None:
+    python = await python_peer(spawn, "--plugin", "avacollab_screenshare.plugin")
+    page = Page(await browser.new_page(), server)
+    await page.join("web", role, python.id)
+    await page.connected_to(python.id)
+    await python.events.wait_for("peer-connected", peer=page.id)
+
+    width, height = SHARE_SIZE
+    await python.command(f"/share pattern size={width}x{height} fps=10")
+    await python.events.wait_for("screenshare.started", peer=python.id)
+    # 16 drawings 200 ms apart span more than one color change.
+    async with asyncio.timeout(WAIT * 2):
+        seen = await page.page.evaluate(RENDER, [python.id, 16, 200])
+    assert (seen["width"], seen["height"]) == SHARE_SIZE
+    colors = []
+    for points in seen["drawings"]:
+        # The whole picture is one pattern color at each moment.
+        names = {color_of(rgb) for rgb in points}
+        assert len(names) == 1, points
+        name = names.pop()
+        assert name is not None, points
+        colors.append(name)
+    # The colors follow the pattern's order.
+    changes = [c for i, c in enumerate(colors) if i == 0 or colors[i - 1] != c]
+    assert len(changes) >= 2, colors
+    order = list(PATTERN)
+    for before, after in itertools.pairwise(changes):
+        assert order.index(after) == (order.index(before) + 1) % len(order), colors
+
+    await python.command("/unshare")
+    await python.events.wait_for("screenshare.stopped", peer=python.id)
+    assert not python.events.named("link-failed")
+    assert page.errors == []
+    await python.command("/quit")
+    assert await python.exited() == 0
