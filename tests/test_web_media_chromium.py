@@ -24,6 +24,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from avacollab.signaling.server import SignalingServer
@@ -152,6 +153,123 @@ async def test_a_python_test_pattern_share_renders_in_a_page_in_either_role(
     await python.command("/unshare")
     await python.events.wait_for("screenshare.stopped", peer=python.id)
     assert not python.events.named("link-failed")
+    assert page.errors == []
+    await python.command("/quit")
+    assert await python.exited() == 0
+
+
+# --- Voice both ways: the page's fake microphone and a Python tone ----------
+
+# Runs in the page: the fake microphone (the WAV file Chromium was started
+# with), sent to every peer with session.addTrack. Voice processing is off:
+# a steady tone is what noise suppression exists to remove.
+MICROPHONE = """async () => {
+  const stream = await navigator.mediaDevices.getUserMedia({ audio: {
+    echoCancellation: false, noiseSuppression: false, autoGainControl: false } });
+  window.microphone = stream.getAudioTracks()[0];
+  session.addTrack(microphone, stream);
+}"""
+
+# Runs in the page: the audio track from `peer` into a WebAudio AnalyserNode;
+# the loudest frequency (Hz) and its level (dB), `count` times `gap` ms apart.
+LISTEN = """async ([peer, count, gap]) => {
+  const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+  const received = () => events.find((e) => e.event === "track" && e.peer === peer
+    && e.kind === "audio");
+  while (!received()) await sleep(20);
+  const stream = new MediaStream([received().track]);
+  // Chromium feeds a remote WebRTC track to WebAudio only while a media
+  // element plays it (a muted one will do).
+  const element = new Audio();
+  element.muted = true;
+  element.srcObject = stream;
+  await element.play();
+  const context = new AudioContext();
+  await context.resume();
+  const analyser = context.createAnalyser();
+  analyser.fftSize = 8192;
+  context.createMediaStreamSource(stream).connect(analyser);
+  const bins = new Float32Array(analyser.frequencyBinCount);
+  const peaks = [];
+  for (let i = 0; i < count; i++) {
+    await sleep(gap);
+    analyser.getFloatFrequencyData(bins);
+    let best = 1;
+    for (let k = 2; k < bins.length; k++) if (bins[k] > bins[best]) best = k;
+    // -Infinity (silence) is no JSON number.
+    peaks.push([best * context.sampleRate / analyser.fftSize, Math.max(bins[best], -999)]);
+  }
+  await context.close();
+  element.srcObject = null;
+  return peaks;
+}"""
+
+
+def recorded(path: Path) -> np.ndarray[Any, np.dtype[np.float64]]:
+    """The samples of a voice recording so far, scaled to [-1, 1]."""
+    if path.stat().st_size < 44:  # the header comes with the first samples
+        return np.zeros(0)
+    with wave.open(str(path), "rb") as wav:
+        assert (wav.getnchannels(), wav.getsampwidth(), wav.getframerate()) == (1, 2, RATE)
+        raw = wav.readframes(wav.getnframes())
+    return np.frombuffer(raw, dtype="<i2").astype(np.float64) / 32768.0
+
+
+async def recorded_seconds(path: Path, seconds: float) -> np.ndarray[Any, np.dtype[np.float64]]:
+    """The recording once it holds ``seconds`` of audio (another process writes it)."""
+    async with asyncio.timeout(WAIT):
+        # Polled: no event crosses the process boundary as the file grows.
+        while len(samples := recorded(path)) < seconds * RATE:  # noqa: ASYNC110
+            await asyncio.sleep(0.1)
+    return samples
+
+
+def dominant_frequency(x: np.ndarray[Any, np.dtype[np.float64]]) -> float:
+    """The frequency (Hz) with the most energy in ``x``."""
+    spectrum = np.abs(np.fft.rfft(x * np.hanning(len(x))))
+    return float(np.fft.rfftfreq(len(x), 1 / RATE)[int(np.argmax(spectrum))])
+
+
+@pytest.mark.parametrize("role", ["offerer", "answerer"])
+async def test_voice_goes_both_ways_between_a_page_and_a_python_peer_in_either_role(
+    browser: Any, server: SignalingServer, spawn: Spawn, role: str, tmp_path: Path
+) -> None:
+    voice = ("--plugin", "avacollab_voice.plugin", "--set", f"voice.source=tone:{PYTHON_TONE:g}",
+             "--set", "voice.output=record", "--set", f"voice.record_dir={tmp_path}")  # fmt: skip
+    python = await python_peer(spawn, *voice)
+    page = Page(await browser.new_page(), server)
+    await page.join("web", role, python.id)
+    await page.connected_to(python.id)
+    # The Python tone arrives first (its track is added once the link is up).
+    await python.events.wait_for("renegotiated", peer=page.id)
+    await page.renegotiated(1)
+
+    # Python to page: the AnalyserNode hears the tone, once the jitter
+    # buffer has filled (the first peaks may be silence).
+    async with asyncio.timeout(WAIT):
+        peaks = await page.page.evaluate(LISTEN, [python.id, 15, 200])
+    loud = [hz for hz, db in peaks[5:] if db > -70]
+    assert loud and all(abs(hz - PYTHON_TONE) < 12 for hz in loud), peaks
+
+    # Page to Python: the fake microphone's tone in the Python recording.
+    renegotiated = len(python.events.named("renegotiated"))
+    await page.page.evaluate(MICROPHONE)
+    await python.events.wait(lambda: len(python.events.named("renegotiated")) > renegotiated)
+    await page.renegotiated(2)
+    recording = await python.events.wait_for("voice.recording", peer=page.id)
+    samples = await recorded_seconds(Path(recording["path"]), 2.0)
+    last = samples[-RATE:]  # past the jitter buffer's first fill
+    # The file's sine has an RMS of 0.35; Opus keeps most of it.
+    assert np.sqrt(np.mean(last * last)) > 0.2, "the recording is (nearly) silent"
+    assert abs(dominant_frequency(last) - PAGE_TONE) < 5.0
+
+    # The page stops its microphone: renegotiated again, the link stays.
+    renegotiated = len(python.events.named("renegotiated"))
+    await page.page.evaluate("session.removeTrack(microphone); microphone.stop()")
+    await python.events.wait(lambda: len(python.events.named("renegotiated")) > renegotiated)
+    await page.renegotiated(3)
+    assert not python.events.named("link-failed")
+    assert not python.events.named("voice.error")
     assert page.errors == []
     await python.command("/quit")
     assert await python.exited() == 0
