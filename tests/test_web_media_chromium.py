@@ -76,8 +76,8 @@ async def browser(tmp_path: Path) -> AsyncIterator[Any]:
 
 # Runs in the page: the first video track from `peer` in a <video>, drawn
 # into a canvas `count` times (a decoded frame each time, `gap` ms apart);
-# the colors at five points of each drawing.
-RENDER = """async ([peer, count, gap]) => {
+# the colors at `points` (fractions of the width and height) of each drawing.
+RENDER = """async ([peer, count, gap, points]) => {
   const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
   const received = () => events.find((e) => e.event === "track" && e.peer === peer
     && e.kind === "video");
@@ -92,7 +92,6 @@ RENDER = """async ([peer, count, gap]) => {
   const canvas = document.createElement("canvas");
   const [width, height] = [canvas.width, canvas.height] = [video.videoWidth, video.videoHeight];
   const context = canvas.getContext("2d", { willReadFrequently: true });
-  const points = [[0.1, 0.1], [0.9, 0.1], [0.5, 0.5], [0.1, 0.9], [0.9, 0.9]];
   const drawings = [];
   for (let i = 0; i < count; i++) {
     await new Promise((r) => video.requestVideoFrameCallback(() => r()));
@@ -110,12 +109,34 @@ PATTERN = {"red": (255, 0, 0), "green": (0, 255, 0), "blue": (0, 0, 255), "white
 TOLERANCE = 60  # per channel: VP8 and the YUV round trip move solid colors a little
 
 
+POINTS = [(0.1, 0.1), (0.9, 0.1), (0.5, 0.5), (0.1, 0.9), (0.9, 0.9)]
+"""Where pictures are sampled (fractions of the width and height)."""
+
+
 def color_of(rgb: list[int]) -> str | None:
     """The pattern color ``rgb`` is within tolerance of, if any."""
     for name, want in PATTERN.items():
         if all(abs(a - b) <= TOLERANCE for a, b in zip(rgb, want, strict=True)):
             return name
     return None
+
+
+def one_color(points: list[list[int]]) -> str:
+    """The one pattern color every point of a picture has."""
+    names = {color_of(rgb) for rgb in points}
+    assert len(names) == 1, points
+    name = names.pop()
+    assert name is not None, points
+    return name
+
+
+def assert_pattern_order(colors: list[str], shown: int = 2) -> None:
+    """``colors`` show at least ``shown`` colors in turn, each the pattern's next."""
+    changes = [c for i, c in enumerate(colors) if i == 0 or colors[i - 1] != c]
+    assert len(changes) >= shown, colors
+    order = list(PATTERN)
+    for before, after in itertools.pairwise(changes):
+        assert order.index(after) == (order.index(before) + 1) % len(order), colors
 
 
 @pytest.mark.parametrize("role", ["offerer", "answerer"])
@@ -133,26 +154,93 @@ async def test_a_python_test_pattern_share_renders_in_a_page_in_either_role(
     await python.events.wait_for("screenshare.started", peer=python.id)
     # 16 drawings 200 ms apart span more than one color change.
     async with asyncio.timeout(WAIT * 2):
-        seen = await page.page.evaluate(RENDER, [python.id, 16, 200])
+        seen = await page.page.evaluate(RENDER, [python.id, 16, 200, POINTS])
     assert (seen["width"], seen["height"]) == SHARE_SIZE
-    colors = []
-    for points in seen["drawings"]:
-        # The whole picture is one pattern color at each moment.
-        names = {color_of(rgb) for rgb in points}
-        assert len(names) == 1, points
-        name = names.pop()
-        assert name is not None, points
-        colors.append(name)
-    # The colors follow the pattern's order.
-    changes = [c for i, c in enumerate(colors) if i == 0 or colors[i - 1] != c]
-    assert len(changes) >= 2, colors
-    order = list(PATTERN)
-    for before, after in itertools.pairwise(changes):
-        assert order.index(after) == (order.index(before) + 1) % len(order), colors
+    # The whole picture is one pattern color at each moment, and the colors
+    # follow the pattern's order.
+    assert_pattern_order([one_color(points) for points in seen["drawings"]])
 
     await python.command("/unshare")
     await python.events.wait_for("screenshare.stopped", peer=python.id)
     assert not python.events.named("link-failed")
+    assert page.errors == []
+    await python.command("/quit")
+    assert await python.exited() == 0
+
+
+# --- Screen share the other way: a page's canvas, recorded by a Python viewer
+
+# Runs in the page: share a canvas that shows the pattern's colors in turn,
+# `hold` ms each, `rounds` times over, the way a Python sharer would: the
+# `screenshare.started` notice on the reliable bus, then session.addTrack;
+# at the end the `stopped` notice and session.removeTrack.
+SHARE = """async ([width, height, hold, rounds]) => {
+  const canvas = document.createElement("canvas");
+  [canvas.width, canvas.height] = [width, height];
+  const context = canvas.getContext("2d");
+  const colors = ["#ff0000", "#00ff00", "#0000ff", "#ffffff"];
+  let shown = 0;
+  // A canvas stream has a frame only when the canvas is drawn on: draw often.
+  const paint = () => { context.fillStyle = colors[shown % colors.length];
+    context.fillRect(0, 0, width, height); };
+  paint();
+  const painter = setInterval(paint, 50);
+  const track = canvas.captureStream(15).getVideoTracks()[0];
+  const source = `canvas ${width}x${height}@15`;
+  await session.bus.publishJson("screenshare.started", { share: 1, source });
+  session.addTrack(track);
+  for (shown = 0; shown < colors.length * rounds; shown++)
+    await new Promise((r) => setTimeout(r, hold));
+  clearInterval(painter);
+  await session.bus.publishJson("screenshare.stopped", { share: 1, reason: "stopped" });
+  session.removeTrack(track);
+  track.stop();
+}"""
+
+
+def recorded_colors(path: Path) -> tuple[tuple[int, int], list[str]]:
+    """The size of a recorded share and the pattern color of each frame."""
+    import av
+
+    colors = []
+    with av.open(str(path)) as container:
+        for frame in container.decode(video=0):
+            size = (frame.width, frame.height)
+            rgb = frame.to_ndarray(format="rgb24")
+            h, w = rgb.shape[:2]
+            points = [rgb[int(y * h), int(x * w)].tolist() for x, y in POINTS]
+            colors.append(one_color(points))
+    return size, colors
+
+
+@pytest.mark.parametrize("role", ["offerer", "answerer"])
+async def test_a_page_share_is_recorded_by_a_python_viewer_in_either_role(
+    browser: Any, server: SignalingServer, spawn: Spawn, role: str, tmp_path: Path
+) -> None:
+    viewer = ("--plugin", "avacollab_screenshare.plugin",
+              "--set", f"screenshare.record_dir={tmp_path}")  # fmt: skip
+    python = await python_peer(spawn, *viewer)
+    page = Page(await browser.new_page(), server)
+    await page.join("web", role, python.id)
+    await page.connected_to(python.id)
+    await python.events.wait_for("peer-connected", peer=page.id)
+
+    width, height = 160, 96
+    async with asyncio.timeout(WAIT):
+        await page.page.evaluate(SHARE, [width, height, 400, 2])
+    started = await python.events.wait_for("screenshare.started", peer=page.id)
+    assert started["share"] == 1 and started["source"] == f"canvas {width}x{height}@15"
+    stopped = await python.events.wait_for("screenshare.stopped", peer=page.id)
+    assert stopped["reason"] == "stopped" and stopped["frames"] >= 10, stopped
+    size, colors = await asyncio.to_thread(recorded_colors, Path(stopped["file"]))
+    assert size == (width, height)
+    assert len(colors) == stopped["frames"]
+    # Every color of both rounds, in order (the first may be lost to the
+    # renegotiation, the last to the stopped notice).
+    assert_pattern_order(colors, shown=6)
+    await page.renegotiated(2)  # the track added, then removed
+    assert not python.events.named("link-failed")
+    assert not python.events.named("screenshare.rejected")
     assert page.errors == []
     await python.command("/quit")
     assert await python.exited() == 0
