@@ -5,10 +5,12 @@ downloaded) joins with the shipped client's ``Session``; the other member is
 a real ``python -m avacollab.cli.join`` process with the screenshare or voice
 plugin. The content is checked at the far end: the Python peer's test
 pattern drawn from a ``<video>`` into a canvas (pixels against the known
-colors), the page's fake microphone (a WAV of a known tone, Chromium's
-``--use-file-for-fake-audio-capture``) in the Python peer's recording (FFT),
-and the Python peer's tone in the page (a WebAudio ``AnalyserNode``). Each
-role is tested on each side, as in tests/test_web_session_chromium.py.
+colors), a page's canvas share in the Python viewer's recording (the same
+check on every frame), the page's fake microphone (a WAV of a known tone,
+Chromium's ``--use-file-for-fake-audio-capture``) in the Python peer's
+recording (FFT), and the Python peer's tone in the page (a WebAudio
+``AnalyserNode``), also when both sides add their voice at once. Each role
+is tested on each side, as in tests/test_web_session_chromium.py.
 Skipped without Chromium or Playwright, except under CI=true, where it fails
 instead.
 """
@@ -32,7 +34,7 @@ from avacollab.signaling.server import SignalingServer
 from . import test_join_e2e
 from .chromium import launched
 from .sessionkit import WAIT
-from .test_join_e2e import Spawn
+from .test_join_e2e import JoinProcess, Spawn
 from .test_web_session_chromium import FLAGS, Page, python_peer
 
 spawn = test_join_e2e.spawn  # the fixture: join processes driven through stdin
@@ -318,32 +320,17 @@ def dominant_frequency(x: np.ndarray[Any, np.dtype[np.float64]]) -> float:
     return float(np.fft.rfftfreq(len(x), 1 / RATE)[int(np.argmax(spectrum))])
 
 
-@pytest.mark.parametrize("role", ["offerer", "answerer"])
-async def test_voice_goes_both_ways_between_a_page_and_a_python_peer_in_either_role(
-    browser: Any, server: SignalingServer, spawn: Spawn, role: str, tmp_path: Path
-) -> None:
-    voice = ("--plugin", "avacollab_voice.plugin", "--set", f"voice.source=tone:{PYTHON_TONE:g}",
-             "--set", "voice.output=record", "--set", f"voice.record_dir={tmp_path}")  # fmt: skip
-    python = await python_peer(spawn, *voice)
-    page = Page(await browser.new_page(), server)
-    await page.join("web", role, python.id)
-    await page.connected_to(python.id)
-    # The Python tone arrives first (its track is added once the link is up).
-    await python.events.wait_for("renegotiated", peer=page.id)
-    await page.renegotiated(1)
-
-    # Python to page: the AnalyserNode hears the tone, once the jitter
-    # buffer has filled (the first peaks may be silence).
+async def page_hears_python_tone(page: Page, python: JoinProcess) -> None:
+    """The page's AnalyserNode finds the Python peer's tone."""
     async with asyncio.timeout(WAIT):
         peaks = await page.page.evaluate(LISTEN, [python.id, 15, 200])
+    # Once the jitter buffer has filled (the first peaks may be silence).
     loud = [hz for hz, db in peaks[5:] if db > -70]
     assert loud and all(abs(hz - PYTHON_TONE) < 12 for hz in loud), peaks
 
-    # Page to Python: the fake microphone's tone in the Python recording.
-    renegotiated = len(python.events.named("renegotiated"))
-    await page.page.evaluate(MICROPHONE)
-    await python.events.wait(lambda: len(python.events.named("renegotiated")) > renegotiated)
-    await page.renegotiated(2)
+
+async def python_hears_page_tone(python: JoinProcess, page: Page) -> None:
+    """The Python peer's recording of the page holds the fake microphone's tone."""
     recording = await python.events.wait_for("voice.recording", peer=page.id)
     samples = await recorded_seconds(Path(recording["path"]), 2.0)
     last = samples[-RATE:]  # past the jitter buffer's first fill
@@ -351,11 +338,59 @@ async def test_voice_goes_both_ways_between_a_page_and_a_python_peer_in_either_r
     assert np.sqrt(np.mean(last * last)) > 0.2, "the recording is (nearly) silent"
     assert abs(dominant_frequency(last) - PAGE_TONE) < 5.0
 
+
+def voice_peer(tmp_path: Path) -> tuple[str, ...]:
+    """Options of a Python peer that sends its tone and records every peer."""
+    return ("--plugin", "avacollab_voice.plugin", "--set", f"voice.source=tone:{PYTHON_TONE:g}",
+            "--set", "voice.output=record", "--set", f"voice.record_dir={tmp_path}")  # fmt: skip
+
+
+@pytest.mark.parametrize("role", ["offerer", "answerer"])
+async def test_voice_goes_both_ways_between_a_page_and_a_python_peer_in_either_role(
+    browser: Any, server: SignalingServer, spawn: Spawn, role: str, tmp_path: Path
+) -> None:
+    python = await python_peer(spawn, *voice_peer(tmp_path))
+    page = Page(await browser.new_page(), server)
+    await page.join("web", role, python.id)
+    await page.connected_to(python.id)
+    # The Python tone arrives first (its track is added once the link is up).
+    await python.events.wait_for("renegotiated", peer=page.id)
+    await page.renegotiated(1)
+    await page_hears_python_tone(page, python)
+
+    # Page to Python: the fake microphone's tone in the Python recording.
+    renegotiated = len(python.events.named("renegotiated"))
+    await page.page.evaluate(MICROPHONE)
+    await python.events.wait(lambda: len(python.events.named("renegotiated")) > renegotiated)
+    await page.renegotiated(2)
+    await python_hears_page_tone(python, page)
+
     # The page stops its microphone: renegotiated again, the link stays.
     renegotiated = len(python.events.named("renegotiated"))
     await page.page.evaluate("session.removeTrack(microphone); microphone.stop()")
     await python.events.wait(lambda: len(python.events.named("renegotiated")) > renegotiated)
     await page.renegotiated(3)
+    assert not python.events.named("link-failed")
+    assert not python.events.named("voice.error")
+    assert page.errors == []
+    await python.command("/quit")
+    assert await python.exited() == 0
+
+
+@pytest.mark.parametrize("role", ["offerer", "answerer"])
+async def test_a_page_and_a_python_peer_adding_voice_at_once_hear_each_other(
+    browser: Any, server: SignalingServer, spawn: Spawn, role: str, tmp_path: Path
+) -> None:
+    # The page adds its microphone before the link is up, the Python peer its
+    # tone as soon as it is: both sides start a renegotiation at about the
+    # same moment, whichever role each has.
+    python = await python_peer(spawn, *voice_peer(tmp_path))
+    page = Page(await browser.new_page(), server)
+    await page.join("web", role, python.id)
+    await page.page.evaluate(MICROPHONE)
+    await page.connected_to(python.id)
+    await page_hears_python_tone(page, python)
+    await python_hears_page_tone(python, page)
     assert not python.events.named("link-failed")
     assert not python.events.named("voice.error")
     assert page.errors == []
