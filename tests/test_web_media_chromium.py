@@ -26,6 +26,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import av
 import numpy as np
 import pytest
 
@@ -202,8 +203,6 @@ SHARE = """async ([width, height, hold, rounds]) => {
 
 def recorded_colors(path: Path) -> tuple[tuple[int, int], list[str]]:
     """The size of a recorded share and the pattern color of each frame."""
-    import av
-
     colors = []
     with av.open(str(path)) as container:
         for frame in container.decode(video=0):
