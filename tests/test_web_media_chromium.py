@@ -171,6 +171,32 @@ async def test_a_python_test_pattern_share_renders_in_a_page_in_either_role(
     assert await python.exited() == 0
 
 
+async def test_two_pages_joining_during_a_python_share_both_render_it(
+    browser: Any, server: SignalingServer, spawn: Spawn
+) -> None:
+    # The share runs before the pages come: each link gets the track (and
+    # the started notice) as it connects.
+    python = await spawn("py", "--plugin", "avacollab_screenshare.plugin", room="web")
+    width, height = SHARE_SIZE
+    await python.command(f"/share pattern size={width}x{height} fps=10")
+    await python.events.wait_for("screenshare.started", peer=python.id)
+    pages = [Page(await browser.new_page(), server) for _ in range(2)]
+    for page in pages:
+        await page.join("web", None, python.id)
+    async with asyncio.timeout(WAIT * 2):
+        seen = await asyncio.gather(
+            *(page.page.evaluate(RENDER, [python.id, 12, 200, POINTS]) for page in pages)
+        )
+    for one in seen:
+        assert (one["width"], one["height"]) == SHARE_SIZE
+        assert_pattern_order([one_color(points) for points in one["drawings"]])
+    await python.connected_to(2)
+    assert not python.events.named("link-failed")
+    assert pages[0].errors == pages[1].errors == []
+    await python.command("/quit")
+    assert await python.exited() == 0
+
+
 # --- Screen share the other way: a page's canvas, recorded by a Python viewer
 
 # Runs in the page: share a canvas that shows the pattern's colors in turn,
