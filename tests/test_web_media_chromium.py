@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import math
-import struct
 import wave
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -48,13 +46,13 @@ SHARE_SIZE = (320, 180)
 
 def write_tone(path: Path, hz: float, seconds: float = 2.0) -> None:
     """A mono 16-bit WAV of a sine at half scale (a whole number of periods loops cleanly)."""
-    count = int(RATE * seconds)
-    samples = (int(16384 * math.sin(2 * math.pi * hz * i / RATE)) for i in range(count))
+    t = np.arange(int(RATE * seconds)) / RATE
+    samples = (16384 * np.sin(2 * np.pi * hz * t)).astype("<i2")
     with wave.open(str(path), "wb") as wav:
         wav.setnchannels(1)
         wav.setsampwidth(2)
         wav.setframerate(RATE)
-        wav.writeframes(b"".join(struct.pack("<h", s) for s in samples))
+        wav.writeframes(samples.tobytes())
 
 
 @pytest.fixture
