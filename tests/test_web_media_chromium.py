@@ -343,6 +343,12 @@ def dominant_frequency(x: np.ndarray[Any, np.dtype[np.float64]]) -> float:
     return float(np.fft.rfftfreq(len(x), 1 / RATE)[int(np.argmax(spectrum))])
 
 
+async def start_microphone(page: Page) -> None:
+    """The page sends its fake microphone to every peer."""
+    async with asyncio.timeout(WAIT):
+        await page.page.evaluate(MICROPHONE)
+
+
 async def page_hears_python_tone(page: Page, python: JoinProcess) -> None:
     """The page's AnalyserNode finds the Python peer's tone."""
     async with asyncio.timeout(WAIT):
@@ -383,7 +389,7 @@ async def test_voice_goes_both_ways_between_a_page_and_a_python_peer_in_either_r
 
     # Page to Python: the fake microphone's tone in the Python recording.
     renegotiated = len(python.events.named("renegotiated"))
-    await page.page.evaluate(MICROPHONE)
+    await start_microphone(page)
     await python.events.wait(lambda: len(python.events.named("renegotiated")) > renegotiated)
     await page.renegotiated(2)
     await python_hears_page_tone(python, page)
@@ -410,7 +416,7 @@ async def test_a_page_and_a_python_peer_adding_voice_at_once_hear_each_other(
     python = await python_peer(spawn, *voice_peer(tmp_path))
     page = Page(await browser.new_page(), server)
     await page.join("web", role, python.id)
-    await page.page.evaluate(MICROPHONE)
+    await start_microphone(page)
     await page.connected_to(python.id)
     await page_hears_python_tone(page, python)
     await python_hears_page_tone(python, page)
