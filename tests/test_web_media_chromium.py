@@ -73,6 +73,16 @@ async def browser(tmp_path: Path) -> AsyncIterator[Any]:
         yield chromium
 
 
+async def ended_cleanly(python: JoinProcess, pages: list[Page], also: str = "") -> None:
+    """No link failed (nor any ``also`` event came), no page error; the Python peer quits."""
+    assert not python.events.named("link-failed")
+    if also:
+        assert not python.events.named(also)
+    assert [page.errors for page in pages] == [[] for _ in pages]
+    await python.command("/quit")
+    assert await python.exited() == 0
+
+
 # --- Screen share: the Python peer's test pattern, drawn in the page -------
 
 # Runs in the page: the first video track from `peer` in a <video>, drawn
@@ -163,10 +173,7 @@ async def test_a_python_test_pattern_share_renders_in_a_page_in_either_role(
 
     await python.command("/unshare")
     await python.events.wait_for("screenshare.stopped", peer=python.id)
-    assert not python.events.named("link-failed")
-    assert page.errors == []
-    await python.command("/quit")
-    assert await python.exited() == 0
+    await ended_cleanly(python, [page])
 
 
 async def test_two_pages_joining_during_a_python_share_both_render_it(
@@ -189,10 +196,7 @@ async def test_two_pages_joining_during_a_python_share_both_render_it(
         assert (one["width"], one["height"]) == SHARE_SIZE
         assert_pattern_order([one_color(points) for points in one["drawings"]])
     await python.connected_to(2)
-    assert not python.events.named("link-failed")
-    assert pages[0].errors == pages[1].errors == []
-    await python.command("/quit")
-    assert await python.exited() == 0
+    await ended_cleanly(python, pages)
 
 
 # --- Screen share the other way: a page's canvas, recorded by a Python viewer
@@ -264,11 +268,7 @@ async def test_a_page_share_is_recorded_by_a_python_viewer_in_either_role(
     # renegotiation, the last to the stopped notice).
     assert_pattern_order(colors, shown=6)
     await page.renegotiated(2)  # the track added, then removed
-    assert not python.events.named("link-failed")
-    assert not python.events.named("screenshare.rejected")
-    assert page.errors == []
-    await python.command("/quit")
-    assert await python.exited() == 0
+    await ended_cleanly(python, [page], also="screenshare.rejected")
 
 
 # --- Voice both ways: the page's fake microphone and a Python tone ----------
@@ -399,11 +399,7 @@ async def test_voice_goes_both_ways_between_a_page_and_a_python_peer_in_either_r
     await page.page.evaluate("session.removeTrack(microphone); microphone.stop()")
     await python.events.wait(lambda: len(python.events.named("renegotiated")) > renegotiated)
     await page.renegotiated(3)
-    assert not python.events.named("link-failed")
-    assert not python.events.named("voice.error")
-    assert page.errors == []
-    await python.command("/quit")
-    assert await python.exited() == 0
+    await ended_cleanly(python, [page], also="voice.error")
 
 
 @pytest.mark.parametrize("role", ["offerer", "answerer"])
@@ -420,8 +416,4 @@ async def test_a_page_and_a_python_peer_adding_voice_at_once_hear_each_other(
     await page.connected_to(python.id)
     await page_hears_python_tone(page, python)
     await python_hears_page_tone(python, page)
-    assert not python.events.named("link-failed")
-    assert not python.events.named("voice.error")
-    assert page.errors == []
-    await python.command("/quit")
-    assert await python.exited() == 0
+    await ended_cleanly(python, [page], also="voice.error")
