@@ -5,13 +5,19 @@ from __future__ import annotations
 import asyncio
 import re
 import socket
+from pathlib import Path
 
 import aioice.ice
 import pytest
 from aiortc import RTCConfiguration, RTCPeerConnection
 
 from avacollab.peer import ice
-from avacollab.peer.ice import LOOPBACK, configured_host_addresses, restrict_host_addresses
+from avacollab.peer.ice import (
+    LOOPBACK,
+    UDP_RECEIVE_BUFFER,
+    configured_host_addresses,
+    restrict_host_addresses,
+)
 
 
 def _has_ipv6_loopback() -> bool:
@@ -101,3 +107,27 @@ def test_non_addresses_are_refused(bad: str) -> None:
     with pytest.raises(ValueError, match="IP address"), restrict_host_addresses([bad]):
         pass
     assert configured_host_addresses() is None
+
+
+RMEM_MAX = Path("/proc/sys/net/core/rmem_max")
+
+
+async def test_ice_sockets_ask_for_the_larger_receive_buffer() -> None:
+    # aioice's 256 KiB overflowed under a browser's bursts (datagrams dropped).
+    if not RMEM_MAX.is_file():  # noqa: ASYNC240 (a file of the kernel's)
+        pytest.skip("needs Linux's net.core.rmem_max")
+    rmem_max = int(RMEM_MAX.read_text())  # noqa: ASYNC240
+    pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+    try:
+        pc.createDataChannel("probe")
+        with restrict_host_addresses(LOOPBACK):
+            await pc.setLocalDescription(await pc.createOffer())
+        assert pc.sctp is not None
+        protocols = pc.sctp.transport.transport._connection._protocols
+        sockets = [p.transport.get_extra_info("socket") for p in protocols]
+        granted = [s.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF) for s in sockets]
+    finally:
+        await pc.close()
+    assert granted
+    # Linux grants up to rmem_max and reports twice that (its bookkeeping).
+    assert min(granted) >= min(UDP_RECEIVE_BUFFER, rmem_max)

@@ -12,11 +12,16 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
-from aiortc.rtcsctptransport import SCTP_MAX_PACKET_LENGTH, USERDATA_MAX_LENGTH, RTCSctpTransport
+from aiortc.rtcsctptransport import (
+    SCTP_MAX_PACKET_LENGTH,
+    USERDATA_MAX_LENGTH,
+    DataChunk,
+    RTCSctpTransport,
+)
 
 from avacollab.peer.ice import LOOPBACK
 from avacollab.peer.link import LinkConfig, PeerLink
-from avacollab.peer.sctp import DelayedAckTransport
+from avacollab.peer.sctp import SACK_IMMEDIATELY, DelayedAckTransport
 
 from .linkkit import FORWARD_TSN, Inbox, chunk_types, watch_packets
 
@@ -215,3 +220,31 @@ async def test_full_size_chunks_both_ways_leave_the_ack_out(links: Any) -> None:
     assert await a_inbox.count(20) == messages and await b_inbox.count(20) == messages
     await asyncio.gather(settled(a), settled(b))
     assert max(map(len, a_packets + b_packets)) <= SCTP_MAX_PACKET_LENGTH
+
+
+def ask_for_immediate_sacks(link: PeerLink) -> None:
+    """Set the I bit (RFC 7053) on every DATA chunk ``link`` sends, as Chromium may."""
+    transport = sctp(link)
+    send = transport._send_chunk
+
+    async def flagged(chunk: Any) -> None:
+        if isinstance(chunk, DataChunk):
+            chunk.flags |= SACK_IMMEDIATELY
+        await send(chunk)
+
+    transport._send_chunk = flagged  # type: ignore[method-assign]
+
+
+async def test_a_chunk_with_the_i_bit_is_acked_at_once(links: Any) -> None:
+    a, b = await links(DELAYED)
+    inbox = Inbox(b.reliable, WAIT)
+    await asyncio.gather(settled(a), settled(b))
+    ask_for_immediate_sacks(a)
+    before = await packets_sent(b)
+    a.reliable.send(b"alone, in a hurry")
+    assert await inbox.count(1) == [b"alone, in a hurry"]
+    # Unlike a lone message without the bit, its SACK is already out: in the
+    # same step that delivered it, not after the delay.
+    assert await packets_sent(b) - before == 1
+    await settled(a)
+    assert await packets_sent(b) - before == 1

@@ -16,6 +16,11 @@ context, so two peer connections in one process can use different lists, and
 leaving the ``with`` block cannot leak a setting into the next test.
 ``tests/test_ice.py`` checks the candidates in a real SDP, so an aioice
 release that gathers differently fails loudly instead of silently widening.
+
+Importing this module also enlarges the receive buffer aioice asks for on
+each ICE socket (:data:`UDP_RECEIVE_BUFFER`): aioice's 256 KiB overflows when
+a browser sends a burst (a 1 MB message over the data channel), the kernel
+drops the datagrams past it, and SCTP then waits for retransmissions.
 """
 
 from __future__ import annotations
@@ -26,11 +31,25 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 
 import aioice.ice
+import aioice.turn
 from aiortc.rtcicetransport import RTCIceTransport
 
 from ..internals import require_attributes, require_uses
 
-__all__ = ["LOOPBACK", "check_aioice", "configured_host_addresses", "restrict_host_addresses"]
+__all__ = [
+    "LOOPBACK",
+    "UDP_RECEIVE_BUFFER",
+    "check_aioice",
+    "configured_host_addresses",
+    "restrict_host_addresses",
+]
+
+UDP_RECEIVE_BUFFER = 4 << 20
+"""Bytes of receive buffer asked for on every ICE socket (aioice asks for 256 KiB).
+
+Linux grants at most ``net.core.rmem_max`` (often 208 KiB; raise it with
+``sysctl net.core.rmem_max=4194304`` where peers receive much from browsers).
+"""
 
 
 def check_aioice() -> None:
@@ -48,9 +67,18 @@ def check_aioice() -> None:
     )
     require_uses("avacollab", "aioice", aioice.ice.Connection, "__init__", ["_nominated"])
     require_uses("avacollab", "aiortc", RTCIceTransport, "__init__", ["_connection"])
+    # The buffer size is read from aioice.turn at call time, when host sockets are bound.
+    require_attributes(
+        "avacollab", "aioice", aioice.turn, ["UDP_SOCKET_BUFFER_SIZE"], "aioice.turn"
+    )
+    require_uses(
+        "avacollab", "aioice", aioice.ice.Connection, "get_component_candidates",
+        ["UDP_SOCKET_BUFFER_SIZE"],
+    )  # fmt: skip
 
 
 check_aioice()
+aioice.turn.UDP_SOCKET_BUFFER_SIZE = max(aioice.turn.UDP_SOCKET_BUFFER_SIZE, UDP_RECEIVE_BUFFER)
 
 LOOPBACK: tuple[str, ...] = ("127.0.0.1",)
 """The list tests and benchmarks use."""

@@ -14,7 +14,10 @@ peer. Data in the other direction then carries nearly every SACK for free.
 
 Loss recovery is unchanged: a gap or duplicate, the packet that may fill a
 gap and a FORWARD TSN are acknowledged at once, and the delay is far below
-aiortc's retransmission timeout (at least one second).
+aiortc's retransmission timeout (at least one second). A DATA chunk whose
+sender asks for its SACK at once (the I bit of RFC 7053, which a sender such
+as Chromium's SCTP may set when waiting for the SACK would stall it) is
+acknowledged at once too.
 :func:`delay_acks` switches an association's transport over; the class
 changes only how SACKs are sent, never what they say.
 """
@@ -45,10 +48,13 @@ except ImportError as exc:  # SCTP_MAX_PACKET_LENGTH came with aiortc 1.16
     raise dependency_error("avacollab", "aiortc", str(exc)) from None
 from google_crc32c import value as crc32c
 
-__all__ = ["ACK_DELAY", "DelayedAckTransport", "check_aiortc", "delay_acks"]
+__all__ = ["ACK_DELAY", "SACK_IMMEDIATELY", "DelayedAckTransport", "check_aiortc", "delay_acks"]
 
 ACK_DELAY = 0.2
 """Longest a SACK is held back, in seconds: RFC 9260's upper bound."""
+
+SACK_IMMEDIATELY = 0x08
+"""The I bit of a DATA chunk's flags (RFC 7053): acknowledge this packet at once."""
 
 # What DelayedAckTransport relies on in aiortc's RTCSctpTransport, none of it
 # public: the methods it overrides, with the aiortc methods that must still
@@ -105,6 +111,8 @@ class DelayedAckTransport(RTCSctpTransport):
         # A chunk that comes while a gap is open may fill it: the sender is
         # recovering from a loss and waits for this SACK (RFC 5681 4.2).
         self._ack_now = self._ack_now or bool(self._sack_misordered)
+        # The sender asked for its SACK at once (the I bit, RFC 7053).
+        self._ack_now = self._ack_now or bool(chunk.flags & SACK_IMMEDIATELY)
         await super()._receive_data_chunk(chunk)
 
     async def _receive_forward_tsn_chunk(self, chunk: ForwardTsnChunk) -> None:
