@@ -25,6 +25,7 @@ from avacollab.cli import join as join_cli
 from avacollab.feature import Feature, JoinCommand
 from avacollab.peer.ice import LOOPBACK
 from avacollab.peer.session import SessionConfig
+from avacollab.shortids import PEER_SHORT, short_ids
 from avacollab.signaling.server import SignalingServer
 from avacollab.testing import EventLog
 
@@ -311,9 +312,10 @@ async def test_who_help_and_unknown_commands(spawn: Spawn, tmp_path: Path) -> No
     await a.command("/quit")
     assert await a.exited() == 0
     status = (tmp_path / "ann.stderr").read_text()
-    assert f"bob ({b.id}): connected, link connected, rtt" in status  # /links
+    short = short_ids([a.id, b.id], PEER_SHORT)[b.id]  # as every line names a peer
+    assert f"bob ({short}): connected, link connected, rtt" in status  # /links
     assert "room e2e: 1 other peer" in status  # /links shows the plugins' status lines
-    assert f"bob {b.id}" in status  # /who
+    assert f"\nbob ({short})\n" in status  # /who
     # /help lists the core, built-in and plugin commands alike.
     assert all(f"/{c}" in status for c in ("garbage", "quit", "links", "who", "help"))
     assert "/big failed: ValueError" in status  # a plugin's error, the session goes on
@@ -432,13 +434,14 @@ async def test_others_edits_are_one_line_and_replies_are_events(
     await bob.command("/add - Button label=Buy")
     await bob.command("/tree --json")
     changed = await ann.events.wait_for("editing.changed", origin=bob.id)
-    assert changed["note"] == "bob edited 1 component"
+    short = short_ids([ann.id, bob.id], PEER_SHORT)[bob.id]
+    assert changed["note"] == f"bob ({short}) edited 1 component"
     reply = await bob.events.wait_for("reply", command="/tree --json")
     (button,) = json.loads(reply["output"])
     assert button["type"] == "Button" and button["properties"] == {"label": "Buy"}
     await quit_all([ann, bob])
     status = (tmp_path / "ann.stderr").read_text().splitlines()
-    assert "* bob edited 1 component" in status
+    assert f"* bob ({short}) edited 1 component" in status
 
 
 async def test_select_names_existing_components_by_any_unique_prefix(

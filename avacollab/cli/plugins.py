@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import textwrap
 from typing import Annotated
 
 import typer
 
+from .. import tables
 from ..plugins import PluginError, PluginInfo, describe, load
 from .errors import fail
 from .helptext import Command
@@ -61,20 +61,10 @@ def plugins_command(
         _options(infos)
 
 
-WIDTH = 100
-"""Columns a table fits in: the last column wraps under itself beyond this."""
-
-
 def _table(rows: list[tuple[str, ...]]) -> None:
-    """Columns padded to their widest cell; the last one is not padded, and wraps."""
-    widths = [max(len(row[col]) for row in rows) for col in range(len(rows[0]) - 1)]
-    indent = sum(widths) + 2 * len(widths)
-    for row in rows:
-        cells = [cell.ljust(w) for cell, w in zip(row[:-1], widths, strict=True)]
-        last = textwrap.wrap(row[-1], max(20, WIDTH - indent)) or [""]
-        typer.echo("  ".join([*cells, last[0]]).rstrip())
-        for more in last[1:]:
-            typer.echo(" " * indent + more)
+    """Columns padded to their widest cell; the last one (help, hooks) wraps."""
+    for line in tables.render(rows, wrap_last=True):
+        typer.echo(line)
 
 
 def _options(infos: list[PluginInfo]) -> None:
