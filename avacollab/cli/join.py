@@ -36,8 +36,9 @@ from ..peer.signaling_client import SignalingError
 from ..settings import SettingsError, load
 from ..signaling.protocol import MAX_NAME, ROOM_RE, UNSAFE_IN_NAME
 from ..signaling.server import WS_PATH
+from . import plugins as plugins_cli
 from .errors import in_flag_terms
-from .helptext import Command
+from .helptext import Command, Group
 from .terminal import Terminal, Who, describe, links
 
 __all__ = ["Terminal", "describe", "join", "main", "register"]
@@ -56,7 +57,31 @@ EXAMPLE = (
 
 def register(app: typer.Typer) -> None:
     """Add the ``join`` command to ``app``."""
-    app.command("join", help=_HELP, cls=Command)(join)
+    app.command("join", help=_HELP, cls=JoinHelp)(join)
+
+
+class JoinHelp(Command):
+    """``join``, whose help ends with the installed plugins' options.
+
+    They are read from the plugins' declared :class:`~avacollab.feature.Option` s
+    when the help is shown, so the list is always the installed one (and a
+    command that is not asked for help loads nothing for it)."""
+
+    def format_epilog(self, ctx: Any, formatter: Any) -> None:
+        super().format_epilog(ctx, formatter)
+        try:
+            rows = plugins_cli.option_rows()
+        except plugin_loader.PluginError as exc:
+            formatter.write_paragraph()
+            formatter.write_text(f"Plugin options: not listed, a plugin did not load: {exc}")
+            return
+        with formatter.section(
+            "Plugin options (--set, a [FEATURE] table or AVACOLLAB_FEATURE_OPTION)"
+        ):
+            if rows:
+                formatter.write_dl(rows)
+            else:
+                formatter.write_text("none: no loaded plugin declares options")
 
 
 _HELP = f"""Join ROOM and connect directly to every other peer in it.
@@ -458,6 +483,7 @@ def main() -> None:
         rich_markup_mode=None,
         pretty_exceptions_enable=False,
         context_settings={"help_option_names": ["-h", "--help"]},
+        cls=Group,
     )
     register(app)
     app()

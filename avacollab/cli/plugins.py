@@ -13,7 +13,7 @@ from ..plugins import PluginError, PluginInfo, describe, load
 from .errors import fail
 from .helptext import Command
 
-__all__ = ["add_plugin_commands", "register"]
+__all__ = ["add_plugin_commands", "option_rows", "register"]
 
 
 def register(app: typer.Typer) -> None:
@@ -80,6 +80,25 @@ def _options(infos: list[PluginInfo]) -> None:
             for o in feature.options
         ]
         _table(rows)
+
+
+PLACEHOLDERS = {"str": "TEXT", "int": "N", "float": "NUMBER", "bool": "on|off", "Path": "FILE"}
+"""An option's value as help shows it, by the option's type (as ``--port N`` reads)."""
+
+
+def option_rows() -> list[tuple[str, str]]:
+    """``(FEATURE.OPTION=VALUE, help and default)`` for every option of the loaded
+    plugins' features, as ``join --help`` lists them; ``PluginError`` if one cannot load."""
+    rows = []
+    for feature in (f for info in describe(load()) for f in info.features):
+        for option in feature.options:
+            default = "none" if option.default is None else option.default or '""'
+            term = f"{feature.name}.{option.name}={PLACEHOLDERS.get(option.type, 'TEXT')}"
+            text = option.help
+            if "(default" not in text:  # some helps say their default in their own words
+                text = f"{text} (default: {default})".lstrip()
+            rows.append((term, text))
+    return rows
 
 
 def add_plugin_commands(app: typer.Typer) -> None:
