@@ -14,7 +14,8 @@ from typer.testing import CliRunner
 from avacollab.cli.app import app
 from avacollab.cli.join import load_plugins
 
-from .clikit import environment
+from .clikit import ROOT, environment
+from .conftest import stray_entries
 
 ALL = "builtin,editing,presence,screenshare,voice"
 
@@ -92,3 +93,21 @@ def test_an_unknown_command_in_a_real_process(tmp_path: Path) -> None:
     assert proc.returncode == 2 and proc.stdout == "", proc
     assert proc.stderr.startswith("error: No such command 'nosuch'; commands: config, join")
     assert len(proc.stderr.splitlines()) == 1 and "Usage:" not in proc.stderr
+
+
+# -- CLI tests never write into the checkout ----------------------------------
+
+
+def test_cli_tests_run_in_a_temporary_directory() -> None:
+    assert not Path.cwd().is_relative_to(ROOT)
+    # A file named by a relative path lands there, not in the checkout.
+    code, out = invoke("turn-config", "--output", "turn.conf")
+    assert code == 0, out
+    assert (Path.cwd() / "turn.conf").is_file() and not (ROOT / "turn.conf").exists()
+
+
+def test_the_guard_names_what_a_test_left_in_the_checkout() -> None:
+    before = {"README.md", "tests"}
+    after = before | {"0.json", ".hypothesis", "x y"}
+    assert stray_entries(before, after) == ["0.json", "x y"]
+    assert stray_entries(before, before | {".pytest_cache"}) == []

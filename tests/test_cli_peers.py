@@ -80,7 +80,7 @@ async def test_peers_are_named_and_typed_by_short_id_or_name(start: Start) -> No
     await bob.expect(rf"^\* Bob \({mine}\) left$")
 
 
-async def test_presence_table_fits_a_hundred_columns(start: Start) -> None:
+async def test_presence_table_and_tree_fit_a_hundred_columns(start: Start) -> None:
     long = "A" * 60
     ada = await start("--name", long)
     await ada.expect(r"^\* joined")
@@ -96,6 +96,10 @@ async def test_presence_table_fits_a_hundred_columns(start: Start) -> None:
     for line in [heading, *lines]:
         assert len(line) <= 100, line
     assert "…" in lines[0]
+    # /tree cuts a long line too (its --json has everything).
+    ada.send(f"/add - Card label={'W' * 150}")
+    card = await ada.ask("/tree", r"^\w{8} Card .*$")
+    assert len(card[0]) == 100 and card[0].endswith("W…"), card[0]
 
 
 # -- 11: colour on a terminal ------------------------------------------------

@@ -10,7 +10,6 @@ import asyncio
 import hashlib
 import io
 import json
-import os
 import signal
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -29,6 +28,7 @@ from avacollab.shortids import PEER_SHORT, short_ids
 from avacollab.signaling.server import SignalingServer
 from avacollab.testing import EventLog
 
+from .clikit import environment
 from .conftest import ServerFactory
 from .e2e_plugin import payload
 from .sessionkit import WAIT
@@ -89,7 +89,7 @@ async def spawn(server: SignalingServer, tmp_path: Path) -> AsyncIterator[Spawn]
             "--server", server.url, "--name", name, "--ice-address", "127.0.0.1",
             "--events", "-", "--connect-timeout", "10", "--plugin", "tests.e2e_plugin",
             *extra,
-            cwd=ROOT, env={**os.environ, "AVACOLLAB_PLUGINS": ""},
+            cwd=tmp_path, env=environment(AVACOLLAB_PLUGINS=""),
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=stderr,
             # An event line may be long: a command's reply event repeats its
             # command, and the renegotiation bomb's is 90 KB.
@@ -284,7 +284,7 @@ async def test_a_signal_while_the_server_never_answers_the_join_leaves_at_once(
         proc = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "avacollab.cli.join", "room",
             "--server", f"ws://127.0.0.1:{port}/ws", "--plugin", "tests.e2e_plugin",
-            cwd=ROOT, env={**os.environ, "AVACOLLAB_PLUGINS": ""},
+            cwd=tmp_path, env=environment(AVACOLLAB_PLUGINS=""),
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.DEVNULL, stderr=stderr,
         )  # fmt: skip
     try:
