@@ -195,7 +195,9 @@ class FeatureSet:
         name, _, rest = line[1:].partition(" ")
         command = self.commands.get(name)
         if command is None:
-            return f"unknown command /{name}; try /help"
+            close = difflib.get_close_matches(name, list(self.commands), n=1)
+            hint = f" (did you mean /{close[0]}?)" if close else ""
+            return f"unknown command /{name}{hint}; try /help"
         try:
             result = command.run(rest.strip())
             if inspect.isawaitable(result):

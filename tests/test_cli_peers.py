@@ -64,6 +64,7 @@ async def test_peers_are_named_and_typed_by_short_id_or_name(start: Start) -> No
         await ada.ask(f"/links {typed}", rf"^you: Bob \({mine}\) in peers\n  bob \({short}\): ")
     await ada.ask("/links BOB", r"^error: 'BOB' is ambiguous, it could be: Bob \([\w-]+\), bob \(")
     await ada.ask("/links nobody", r"^error: no peer 'nobody'; /who lists who is here$")
+    await ada.ask("/lnks", r"^unknown command /lnks \(did you mean /links\?\); try /help$")
 
     # bob's edit is one line naming him; ada selects the component by a prefix.
     bob.send("/add - Button label=Buy")
