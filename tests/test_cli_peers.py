@@ -70,7 +70,7 @@ async def test_peers_are_named_and_typed_by_short_id_or_name(start: Start) -> No
     bob.send("/add - Button label=Buy")
     await ada.expect(rf"^\* bob \({short}\) edited 1 component$")
     tree = await ada.ask("/tree", r'^(\w{8}) Button \{"label": "Buy"\}$')
-    await ada.ask(f"/select {tree[1][:5]}", rf"^selected {tree[1]}\w*$")
+    await ada.ask(f"/select {tree[1][:5]}", rf"^selected Buy \({tree[1]}\)$")
     await ada.ask("/select zzz", r"^error: no component 'zzz'; /tree lists them$")
     # The presence table: short ids, the component's label rather than its id.
     table = await ada.ask("/presence", rf"^bob \({short}\) +{BOB_COLOR} ")

@@ -458,7 +458,7 @@ async def test_select_names_existing_components_by_any_unique_prefix(
     refused = await ann.events.wait_for("reply", command="/select nonexistent")
     assert refused["output"] == "error: no component 'nonexistent'; /tree lists them"
     chosen = await ann.events.wait_for("reply", command=f"/select {button[:6]}")
-    assert chosen["output"] == f"selected {button}"
+    assert chosen["output"] == f"selected Buy ({button[:8]})"  # its label and short id
     await quit_all([ann])
 
 

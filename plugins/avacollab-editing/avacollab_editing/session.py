@@ -146,17 +146,21 @@ class EditingSession(Feature):
         ``ValueError`` saying why not. Other features (presence's ``/select``) use it."""
         return commands.resolve(self.document, word)
 
-    def component_labels(self, ids: Iterable[str]) -> dict[str, str]:
+    def component_labels(self, ids: Iterable[str], *, with_ids: bool = False) -> dict[str, str]:
         """How a person reads each of ``ids``: the component's ``name`` or ``label``
-        property, else its short id (an id not in the tree: its short id among the
-        tree's). Other features (presence's table) show selections with it."""
+        property (followed by its short id with ``with_ids``: ``Buy (6ff9a1b2)``),
+        else its short id (an id not in the tree: its short id among the tree's).
+        Other features (presence's table and ``/select``) show components with it."""
         components = {component.id: component for component in walk(self.document.tree())}
         wanted = list(ids)
         shown = shortids.short_ids([*components, *wanted], shortids.COMPONENT_SHORT)
-        return {
-            i: commands.component_label(components[i], shown[i]) if i in components else shown[i]
-            for i in wanted
-        }
+        named = {}
+        for i in wanted:
+            text = (
+                commands.component_label(components[i], shown[i]) if i in components else shown[i]
+            )
+            named[i] = shortids.label(shown[i], text) if with_ids and text != shown[i] else text
+        return named
 
     def status(self) -> list[str]:
         """One line for the status display."""

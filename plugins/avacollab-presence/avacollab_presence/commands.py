@@ -129,12 +129,18 @@ def cursor(presence: Presence, line: str, resolve: Callable[[str], str] | None =
     return f"cursor at {x:g},{y:g}"
 
 
-def select(presence: Presence, line: str, resolve: Callable[[str], str] | None = None) -> str:
+def select(
+    presence: Presence,
+    line: str,
+    resolve: Callable[[str], str] | None = None,
+    labels: Labels | None = None,
+) -> str:
     """``/select [ID ...]``: replace the selection (nothing clears it).
 
     ``resolve`` (the editing document's, when one runs in the session) turns
     each ID or unique prefix into a component id and refuses one that names
-    none, so a typo is not selected silently."""
+    none, so a typo is not selected silently; ``labels`` (the document's too)
+    names the selected components in the reply, as people read them."""
     ids = _split(line)
     if resolve is not None:
         try:
@@ -142,7 +148,12 @@ def select(presence: Presence, line: str, resolve: Callable[[str], str] | None =
         except ValueError as exc:
             raise UsageError(str(exc)) from None
     presence.set_selection(ids)
-    return f"selected {' '.join(ids)}" if ids else "selection cleared"
+    if not ids:
+        return "selection cleared"
+    if labels is None:
+        return f"selected {' '.join(ids)}"
+    named = labels(ids)
+    return f"selected {', '.join(named[i] for i in ids)}"
 
 
 def guarded(command: Callable[[], str]) -> str:

@@ -191,9 +191,8 @@ class PresenceSession(Feature):
         ]
         result.append(JoinCommand("status", commands.PRESENCE_COMMANDS["status"][1], self._status))
         # /cursor and /select name components: resolved through the editing document.
-        for name in ("cursor", "select"):
-            function, help_line = commands.PRESENCE_COMMANDS[name]
-            result.append(JoinCommand(name, help_line, self._resolving(function)))
+        result.append(JoinCommand("cursor", commands.PRESENCE_COMMANDS["cursor"][1], self._cursor))
+        result.append(JoinCommand("select", commands.PRESENCE_COMMANDS["select"][1], self._select))
         return result
 
     def peer_color(self, peer_id: str) -> str | None:
@@ -205,12 +204,15 @@ class PresenceSession(Feature):
     def _status(self, line: str) -> str:
         return commands.guarded(lambda: commands.status(self.presence, line))
 
-    def _resolving(
-        self, function: Callable[[Presence, str, Callable[[str], str] | None], str]
-    ) -> Callable[[str], str]:
-        return lambda line: commands.guarded(
-            lambda: function(self.presence, line, self._editing("resolve_component"))
-        )
+    def _cursor(self, line: str) -> str:
+        resolve = self._editing("resolve_component")
+        return commands.guarded(lambda: commands.cursor(self.presence, line, resolve))
+
+    def _select(self, line: str) -> str:
+        resolve = self._editing("resolve_component")
+        labels = self._editing("component_labels")
+        with_ids = None if labels is None else (lambda ids: labels(ids, with_ids=True))
+        return commands.guarded(lambda: commands.select(self.presence, line, resolve, with_ids))
 
     def _editing(self, method: str) -> Callable[..., Any] | None:
         """A running feature's ``method`` (editing's ``resolve_component`` and
