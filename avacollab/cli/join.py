@@ -4,7 +4,8 @@ The terminal prints one line per change (who joined, connected, left, which
 link failed) and reads commands line by line: ``/quit`` and ``/links`` from
 here, ``/help`` from the session, ``/who`` from the built-in feature, and
 whatever the other features add (``Feature.commands``). When stdin is a pipe
-the same commands drive the session from a script or a test.
+the same commands drive the session from a script or a test. What the
+lines say, and how they look on a terminal, is :mod:`.terminal`'s.
 
 ``register(app)`` adds the command to a Typer app; ``python -m
 avacollab.cli.join ROOM ...`` runs it on its own.
