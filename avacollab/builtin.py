@@ -10,15 +10,17 @@ from __future__ import annotations
 
 from .feature import Feature, JoinCommand, Session
 from .hookspecs import Register, hookimpl
+from .shortids import peer_label
 
 __all__ = ["Builtin", "avacollab_register_features", "who"]
 
 
 def who(session: Session) -> str:
-    """Who is in the room: us first, then every other member by name."""
-    me = f"{session.name or '(no name)'} {session.peer_id} (you)"
+    """Who is in the room: us first, then every other member, by name and short id
+    (what ``/links PEER`` and other commands taking a peer accept)."""
+    me = f"{peer_label(session, session.peer_id)} (you)"
     others = sorted(session.peers.items(), key=lambda item: (item[1], item[0]))
-    return "\n".join([me, *(f"{name or '(no name)'} {peer}" for peer, name in others)])
+    return "\n".join([me, *(peer_label(session, peer) for peer, _ in others)])
 
 
 class Builtin(Feature):

@@ -272,6 +272,16 @@ class Feature:
         """Short lines for the ``join`` status display (``/links``); keep it cheap."""
         return ()
 
+    def peer_color(self, peer_id: str) -> str | None:
+        """The ``#rrggbb`` colour people know ``peer_id`` by (this peer's own id too),
+        or ``None`` when this feature gives none.
+
+        The ``join`` terminal draws each person's name in it; the first
+        feature (in load order) that answers wins, and an answer that is not
+        ``#rrggbb`` is ignored. Asked for every line printed: keep it cheap.
+        """
+        return None
+
     async def close(self) -> None:
         """The session is leaving: save, say goodbye. The bus still works here.
 

@@ -29,6 +29,8 @@ logger = logging.getLogger(__name__)
 
 COMMAND_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 """Join command names: lowercase letters, digits and dashes."""
+COLOR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
+"""What :meth:`Feature.peer_color` may answer."""
 
 F = TypeVar("F", bound=Feature)
 
@@ -193,7 +195,9 @@ class FeatureSet:
         name, _, rest = line[1:].partition(" ")
         command = self.commands.get(name)
         if command is None:
-            return f"unknown command /{name}; try /help"
+            close = difflib.get_close_matches(name, list(self.commands), n=1)
+            hint = f" (did you mean /{close[0]}?)" if close else ""
+            return f"unknown command /{name}{hint}; try /help"
         try:
             result = command.run(rest.strip())
             if inspect.isawaitable(result):
@@ -239,6 +243,19 @@ class FeatureSet:
             except Exception as exc:
                 self._failed(feature, "status", exc)
         return lines
+
+    def peer_color(self, peer_id: str) -> str | None:
+        """The first ``#rrggbb`` colour a running feature gives ``peer_id``, if any
+        (a feature that raises gives none and is reported)."""
+        for feature in self._running:
+            try:
+                color = feature.peer_color(peer_id)
+            except Exception as exc:
+                self._failed(feature, "peer_color", exc)
+                continue
+            if isinstance(color, str) and COLOR_RE.match(color):
+                return color
+        return None
 
     async def close(self, deadline: float | None = None) -> None:
         """Close every running feature, then unsubscribe their topics.

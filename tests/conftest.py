@@ -7,8 +7,9 @@ import json
 import os
 import re
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -30,6 +31,39 @@ def _isolated_config(
     for name in list(os.environ):
         if name.startswith("AVACOLLAB_") and name != "AVACOLLAB_CONFIG_DIR":
             monkeypatch.delenv(name)
+
+
+ROOT = Path(__file__).resolve().parent.parent
+CLI_TESTS = ("test_cli", "test_join_e2e", "test_turn_session", "test_netns")
+"""Modules whose tests run the command line: they run in a temporary directory."""
+LEFT_ALONE = frozenset({".hypothesis", ".pytest_cache", ".mypy_cache", ".ruff_cache"})
+"""What tools keep in the checkout's root, and not the tests' business."""
+
+
+def stray_entries(before: set[str], after: set[str]) -> list[str]:
+    """Entries of the checkout's root that appeared during a test (tools' caches aside)."""
+    return sorted(after - before - LEFT_ALONE)
+
+
+@pytest.fixture(autouse=True)
+def _outside_the_checkout(request: pytest.FixtureRequest) -> Iterator[None]:
+    """CLI tests run in a temporary directory, and no test leaves files in the checkout.
+
+    A file a command names by a relative path (``--set editing.doc=x.json``,
+    ``/save x.json``, ``--events e.jsonl``) lands in the working directory; a
+    property test once left files with random names in the repository root.
+    Such a file fails the test that made it; it is left for a person to look at
+    (a guard that deleted things in a checkout could delete the wrong ones).
+    """
+    before = set(os.listdir(ROOT))
+    module = request.node.module.__name__.rpartition(".")[2]
+    with pytest.MonkeyPatch.context() as patch:
+        if module.startswith(CLI_TESTS):
+            patch.chdir(request.getfixturevalue("tmp_path"))
+        yield
+    stray = stray_entries(before, set(os.listdir(ROOT)))
+    if stray:
+        pytest.fail(f"the test left {', '.join(stray)} in the checkout's root")
 
 
 def settings_for_test(**overrides: Any) -> Settings:

@@ -24,6 +24,7 @@ from avacollab.cli.app import app
 from avacollab.settings import config_path
 from avacollab.signaling.server import SignalingServer
 
+from .clikit import environment
 from .conftest import Connect, Peer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,7 +50,7 @@ async def run_join(
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "avacollab", "join", "cli", "--server", url,
         "--ice-address", "127.0.0.1", *args,
-        cwd=ROOT, env={**os.environ, "AVACOLLAB_PLUGINS": "", **(env or {})},
+        cwd=Path.cwd(), env=environment(**{"AVACOLLAB_PLUGINS": "", **(env or {})}),
         stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
@@ -352,7 +353,7 @@ async def run_in_terminal(url: str, stdin: str, env: dict[str, str]) -> str:
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "avacollab", "join", "cli", "--server", url,
         "--ice-address", "127.0.0.1",
-        cwd=ROOT, env={**os.environ, "AVACOLLAB_PLUGINS": "", "TERM": "xterm", **env},
+        cwd=Path.cwd(), env=environment(**{"AVACOLLAB_PLUGINS": "", "TERM": "xterm", **env}),
         stdin=asyncio.subprocess.PIPE, stdout=slave, stderr=slave,
     )  # fmt: skip
     os.close(slave)

@@ -26,6 +26,8 @@ from hypothesis import strategies as st
 
 from avacollab.cli.join import load_plugins
 
+from .clikit import environment
+
 ROOT = Path(__file__).resolve().parent.parent
 WAIT = 30.0
 PLUGINS = "builtin,editing,presence,screenshare"
@@ -35,7 +37,7 @@ PLUGINS = "builtin,editing,presence,screenshare"
 def start(*args: str, stdin: int | None = None) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "avacollab", *args],
-        cwd=ROOT, env={**os.environ, "AVACOLLAB_PLUGINS": PLUGINS},
+        cwd=Path.cwd(), env=environment(AVACOLLAB_PLUGINS=PLUGINS),
         stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
 
@@ -113,10 +115,12 @@ FLAGS = st.lists(
 
 
 def test_random_options_never_show_a_failing_peer(
-    room: tuple[str, Watcher], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    room: tuple[str, Watcher],
 ) -> None:
     url, watcher = room
-    monkeypatch.chdir(tmp_path)  # a random editing.doc lands here
+    # conftest runs every CLI test in a temporary directory: a random editing.doc
+    # given as a relative path lands there, never in the checkout.
+    assert not Path.cwd().is_relative_to(ROOT)
     successes = 0
 
     # No shrinking: each example is a process or two, and the failing one is printed.

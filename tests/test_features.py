@@ -357,6 +357,7 @@ async def test_commands_run_as_join_runs_them() -> None:
     assert await run("/later x") == "later x"
     assert await run("/fails") == "/fails failed: KeyError: 'gone'"
     assert await run("/nope") == "unknown command /nope; try /help"
+    assert await run("/hepl") == "unknown command /hepl (did you mean /help?); try /help"
     assert await run("no slash") == "commands start with /; try /help"
     assert await run("   ") is None
     assert await run("/help") == "\n".join(

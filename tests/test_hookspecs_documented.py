@@ -310,6 +310,7 @@ async def two_sessions_through_everything(classes: list[type[Feature]]) -> list[
     for session, other in ((a, b), (b, a)):
         session.features.status()
         session.features.media_tracks(other.peer_id)
+        session.features.peer_color(other.peer_id)
         await session.features.track_received(other.peer_id, video)
         for feature in session.features.running:
             for command in feature.commands():

@@ -10,7 +10,6 @@ import asyncio
 import hashlib
 import io
 import json
-import os
 import signal
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -25,9 +24,11 @@ from avacollab.cli import join as join_cli
 from avacollab.feature import Feature, JoinCommand
 from avacollab.peer.ice import LOOPBACK
 from avacollab.peer.session import SessionConfig
+from avacollab.shortids import PEER_SHORT, short_ids
 from avacollab.signaling.server import SignalingServer
 from avacollab.testing import EventLog
 
+from .clikit import environment
 from .conftest import ServerFactory
 from .e2e_plugin import payload
 from .sessionkit import WAIT
@@ -88,7 +89,7 @@ async def spawn(server: SignalingServer, tmp_path: Path) -> AsyncIterator[Spawn]
             "--server", server.url, "--name", name, "--ice-address", "127.0.0.1",
             "--events", "-", "--connect-timeout", "10", "--plugin", "tests.e2e_plugin",
             *extra,
-            cwd=ROOT, env={**os.environ, "AVACOLLAB_PLUGINS": ""},
+            cwd=tmp_path, env=environment(AVACOLLAB_PLUGINS=""),
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=stderr,
             # An event line may be long: a command's reply event repeats its
             # command, and the renegotiation bomb's is 90 KB.
@@ -283,7 +284,7 @@ async def test_a_signal_while_the_server_never_answers_the_join_leaves_at_once(
         proc = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "avacollab.cli.join", "room",
             "--server", f"ws://127.0.0.1:{port}/ws", "--plugin", "tests.e2e_plugin",
-            cwd=ROOT, env={**os.environ, "AVACOLLAB_PLUGINS": ""},
+            cwd=tmp_path, env=environment(AVACOLLAB_PLUGINS=""),
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.DEVNULL, stderr=stderr,
         )  # fmt: skip
     try:
@@ -311,9 +312,10 @@ async def test_who_help_and_unknown_commands(spawn: Spawn, tmp_path: Path) -> No
     await a.command("/quit")
     assert await a.exited() == 0
     status = (tmp_path / "ann.stderr").read_text()
-    assert f"bob ({b.id}): connected, link connected, rtt" in status  # /links
+    short = short_ids([a.id, b.id], PEER_SHORT)[b.id]  # as every line names a peer
+    assert f"bob ({short}): connected, link connected, rtt" in status  # /links
     assert "room e2e: 1 other peer" in status  # /links shows the plugins' status lines
-    assert f"bob {b.id}" in status  # /who
+    assert f"\nbob ({short})\n" in status  # /who
     # /help lists the core, built-in and plugin commands alike.
     assert all(f"/{c}" in status for c in ("garbage", "quit", "links", "who", "help"))
     assert "/big failed: ValueError" in status  # a plugin's error, the session goes on
@@ -432,13 +434,14 @@ async def test_others_edits_are_one_line_and_replies_are_events(
     await bob.command("/add - Button label=Buy")
     await bob.command("/tree --json")
     changed = await ann.events.wait_for("editing.changed", origin=bob.id)
-    assert changed["note"] == "bob edited 1 component"
+    short = short_ids([ann.id, bob.id], PEER_SHORT)[bob.id]
+    assert changed["note"] == f"bob ({short}) edited 1 component"
     reply = await bob.events.wait_for("reply", command="/tree --json")
     (button,) = json.loads(reply["output"])
     assert button["type"] == "Button" and button["properties"] == {"label": "Buy"}
     await quit_all([ann, bob])
     status = (tmp_path / "ann.stderr").read_text().splitlines()
-    assert "* bob edited 1 component" in status
+    assert f"* bob ({short}) edited 1 component" in status
 
 
 async def test_select_names_existing_components_by_any_unique_prefix(
@@ -455,7 +458,7 @@ async def test_select_names_existing_components_by_any_unique_prefix(
     refused = await ann.events.wait_for("reply", command="/select nonexistent")
     assert refused["output"] == "error: no component 'nonexistent'; /tree lists them"
     chosen = await ann.events.wait_for("reply", command=f"/select {button[:6]}")
-    assert chosen["output"] == f"selected {button}"
+    assert chosen["output"] == f"selected Buy ({button[:8]})"  # its label and short id
     await quit_all([ann])
 
 

@@ -25,8 +25,9 @@ from pathlib import Path
 
 import pytest
 
+from .clikit import environment
 from .sessionkit import WAIT
-from .test_join_e2e import ROOT, JoinProcess, got
+from .test_join_e2e import JoinProcess, got
 
 
 def _unavailable() -> str | None:
@@ -101,7 +102,7 @@ async def _in_ns(ns: str, *args: str, stderr: Path) -> asyncio.subprocess.Proces
     with stderr.open("wb") as err:
         return await asyncio.create_subprocess_exec(
             "ip", "netns", "exec", ns, sys.executable, *args,
-            cwd=ROOT, env={**os.environ, "AVACOLLAB_PLUGINS": ""},
+            cwd=stderr.parent, env=environment(AVACOLLAB_PLUGINS=""),
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=err,
         )  # fmt: skip
 
@@ -129,7 +130,7 @@ async def test_a_cut_link_is_noticed_and_the_connection_comes_back(
         "ip", "netns", "exec", net.s, sys.executable, "-c",
         "from avacollab.cli.app import main; main()",
         "serve", "--host", "0.0.0.0", "--port", "8765",
-        cwd=ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        cwd=tmp_path, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
     )  # fmt: skip
     processes.append(server)
     assert server.stdout is not None

@@ -41,6 +41,7 @@ from avacollab.plugins import (
     load,
     select,
 )
+from avacollab.shortids import PEER_SHORT, short_ids
 from avacollab.signaling.server import SignalingServer
 from avacollab.testing import RecordedSession, SessionFactory, start_sessions
 
@@ -565,7 +566,13 @@ def test_feature_classes_may_be_given_directly() -> None:
 async def test_who_help_and_status(avacollab_sessions: SessionFactory) -> None:
     alice, bob = await avacollab_sessions(2, name=lambda i: ["alice", "bob"][i])
     assert list(alice.features.commands) == ["help", "who"]
-    assert await alice.features.execute("/who") == f"alice {alice.peer_id} (you)\nbob {bob.peer_id}"
+    shown = short_ids([alice.peer_id, bob.peer_id], PEER_SHORT)
+    assert len(shown[alice.peer_id]) >= PEER_SHORT and alice.peer_id.startswith(
+        shown[alice.peer_id]
+    )
+    assert await alice.features.execute("/who") == (
+        f"alice ({shown[alice.peer_id]}) (you)\nbob ({shown[bob.peer_id]})"
+    )
     assert await alice.features.execute("/help") == (
         "/help  List the commands.\n/who   List who is in the room."
     )
@@ -576,7 +583,8 @@ async def test_help_lists_every_features_commands(avacollab_sessions: SessionFac
     (session,) = await avacollab_sessions(1, plugins=[Ping], name="")
     listing = await session.features.execute("/help")
     assert isinstance(listing, str) and "/ping  Answer pong." in listing.splitlines()
-    assert await session.features.execute("/who") == f"(no name) {session.peer_id} (you)"
+    short = short_ids([session.peer_id], PEER_SHORT)[session.peer_id]
+    assert await session.features.execute("/who") == f"{short} (you)"
 
 
 def clash(name: str) -> type[Feature]:

@@ -22,7 +22,7 @@ import pytest
 from aiortc.mediastreams import VideoStreamTrack
 
 from avacollab.bus import Message
-from avacollab.cli.join import describe
+from avacollab.cli.terminal import describe
 from avacollab.peer.ice import LOOPBACK
 from avacollab.peer.negotiation import OFFER, RENEGOTIATE
 from avacollab.peer.session import Session, SessionConfig

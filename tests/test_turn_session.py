@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
 import signal
 import sys
@@ -25,9 +24,10 @@ from avacollab.signaling.server import SignalingServer
 from avacollab.testing import EventLog
 from avacollab.turn.credentials import ice_servers_provider
 
+from .clikit import environment
 from .conftest import Serve, ServerFactory
 from .coturn import Coturn, coturn_fixture  # noqa: F401 (`coturn` fixture)
-from .test_join_e2e import ROOT, JoinProcess
+from .test_join_e2e import JoinProcess
 from .test_turn_coturn import SECRET, WAIT, Start, generated_config, wait_for_log
 
 LOCAL = ["127.0.0.1"]  # coturn listens and relays on 127.0.0.1
@@ -131,7 +131,7 @@ async def relay_peer(url: str, name: str, tmp_path: Path, *extra: str) -> JoinPr
         sys.executable, "-m", "avacollab", "join", "relay", "--relay-only",
         "--server", url, "--name", name, "--ice-address", "127.0.0.1",
         "--events", "-", "--plugin", "tests.e2e_plugin", *extra,
-        cwd=ROOT, env={**os.environ, "AVACOLLAB_PLUGINS": ""},
+        cwd=tmp_path, env=environment(AVACOLLAB_PLUGINS=""),
         stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=stderr,
     )  # fmt: skip
     stderr.close()

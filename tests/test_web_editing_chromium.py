@@ -269,7 +269,9 @@ async def test_a_page_and_a_python_peer_edit_one_tree_in_either_role(
 
         await cursors_both_ways(page, python, 11)
         # Selections both ways (Python's /select takes any unique id prefix).
-        assert await reply(python, f"/select {button[:8]}") == f"selected {button}"
+        # The reply names the component as people read it: its label and short id.
+        chosen = await reply(python, f"/select {button[:8]}")
+        assert chosen.startswith("selected Pay (") and button.startswith(chosen[14:-1]), chosen
         await page.until(
             "([peer, id]) => room.presence.states().get(peer)?.state.selection[0] === id",
             [python.id, button],

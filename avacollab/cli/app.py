@@ -30,7 +30,7 @@ from . import join as join_cli
 from . import plugins as plugins_cli
 from . import turn as turn_cli
 from .errors import fail, in_flag_terms
-from .helptext import Command
+from .helptext import Command, Group
 
 app = typer.Typer(
     name="avacollab",
@@ -38,10 +38,14 @@ app = typer.Typer(
     no_args_is_help=True,
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
+    cls=Group,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 config_app = typer.Typer(
-    help="Inspect and create the config file.", no_args_is_help=True, rich_markup_mode=None
+    help="Inspect and create the config file.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    cls=Group,
 )
 app.add_typer(config_app, name="config")
 turn_cli.register(app)

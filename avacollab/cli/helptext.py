@@ -12,11 +12,15 @@ registering a command.
 
 from __future__ import annotations
 
-from typing import Any
+import difflib
+from typing import Any, NoReturn
 
 import typer.core
 
-__all__ = ["Command", "metavar"]
+__all__ = ["Command", "Group", "metavar"]
+
+CLOSE = 0.7
+"""How alike (difflib's ratio) a typed option and a real one must be to suggest it."""
 
 
 def metavar(option: typer.core.TyperOption) -> str:
@@ -65,8 +69,51 @@ class Command(typer.core.TyperCommand):
         try:
             return super().make_context(info_name, args, *rest, **kw)
         except Exception as exc:
-            # Typer's click is private: its UsageError is the exception with status 2.
-            if getattr(exc, "exit_code", None) != 2 or not hasattr(exc, "format_message"):
+            if not _usage_error(exc):
                 raise
-            typer.echo(f"error: {exc.format_message()} (see --help)", err=True)
-            raise typer.Exit(2) from None
+            _refuse(_message(exc))
+
+
+class Group(typer.core.TyperGroup):
+    """A Typer group (``avacollab``, ``avacollab config``) whose usage mistakes, an
+    unknown command or option, are one line with a did-you-mean where one is close.
+    Pass ``cls=Group`` when making the ``typer.Typer``."""
+
+    def make_context(self, info_name: str | None, args: list[str], *rest: Any, **kw: Any) -> Any:
+        try:
+            return super().make_context(info_name, args, *rest, **kw)
+        except Exception as exc:
+            if not _usage_error(exc):
+                raise
+            _refuse(_message(exc))
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        try:
+            return super().resolve_command(ctx, args)
+        except Exception as exc:
+            if not _usage_error(exc):
+                raise
+            message = _message(exc)
+            if "Did you mean" not in message:  # nothing close: say what there is
+                message = f"{message.rstrip('.')}; commands: {', '.join(sorted(self.commands))}."
+            _refuse(message)
+
+
+def _usage_error(exc: Exception) -> bool:
+    # Typer's click is private: its UsageError is the exception with status 2.
+    return getattr(exc, "exit_code", None) == 2 and hasattr(exc, "format_message")
+
+
+def _message(exc: Any) -> str:
+    """Click's message, an unknown option's suggestions phrased as a question."""
+    typed = getattr(exc, "option_name", None)
+    if typed and hasattr(exc, "possibilities"):
+        # Click suggests loosely (--nope: --pkey); only a close one helps.
+        close = difflib.get_close_matches(typed, exc.possibilities or (), cutoff=CLOSE)
+        return f"{exc.message}. Did you mean {' or '.join(close)}?" if close else exc.message
+    return str(exc.format_message())
+
+
+def _refuse(message: str) -> NoReturn:
+    typer.echo(f"error: {message} (see --help)", err=True)
+    raise typer.Exit(2) from None

@@ -4,7 +4,8 @@ The terminal prints one line per change (who joined, connected, left, which
 link failed) and reads commands line by line: ``/quit`` and ``/links`` from
 here, ``/help`` from the session, ``/who`` from the built-in feature, and
 whatever the other features add (``Feature.commands``). When stdin is a pipe
-the same commands drive the session from a script or a test.
+the same commands drive the session from a script or a test. What the
+lines say, and how they look on a terminal, is :mod:`.terminal`'s.
 
 ``register(app)`` adds the command to a Typer app; ``python -m
 avacollab.cli.join ROOM ...`` runs it on its own.
@@ -16,23 +17,19 @@ import asyncio
 import contextlib
 import importlib
 import ipaddress
-import json
 import logging
 import signal
 import socket
 import sys
 import threading
-import time
 import urllib.parse
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import IO, Annotated, Any, TypeVar
 
-import rich.console
-import rich.text
 import typer
 
-from .. import featureoptions, logs
+from .. import featureoptions, logs, shortids
 from .. import plugins as plugin_loader
 from ..feature import Feature, JoinCommand
 from ..peer.session import PluginStartError, Session, SessionConfig
@@ -40,10 +37,12 @@ from ..peer.signaling_client import SignalingError
 from ..settings import SettingsError, load
 from ..signaling.protocol import MAX_NAME, ROOM_RE, UNSAFE_IN_NAME
 from ..signaling.server import WS_PATH
+from . import plugins as plugins_cli
 from .errors import in_flag_terms
-from .helptext import Command
+from .helptext import Command, Group
+from .terminal import Terminal, Who, describe, links
 
-__all__ = ["join", "main", "register"]
+__all__ = ["Terminal", "describe", "join", "main", "register"]
 
 T = TypeVar("T")
 
@@ -59,7 +58,31 @@ EXAMPLE = (
 
 def register(app: typer.Typer) -> None:
     """Add the ``join`` command to ``app``."""
-    app.command("join", help=_HELP, cls=Command)(join)
+    app.command("join", help=_HELP, cls=JoinHelp)(join)
+
+
+class JoinHelp(Command):
+    """``join``, whose help ends with the installed plugins' options.
+
+    They are read from the plugins' declared :class:`~avacollab.feature.Option` s
+    when the help is shown, so the list is always the installed one (and a
+    command that is not asked for help loads nothing for it)."""
+
+    def format_epilog(self, ctx: Any, formatter: Any) -> None:
+        super().format_epilog(ctx, formatter)
+        try:
+            rows = plugins_cli.option_rows()
+        except plugin_loader.PluginError as exc:
+            formatter.write_paragraph()
+            formatter.write_text(f"Plugin options: not listed, a plugin did not load: {exc}")
+            return
+        with formatter.section(
+            "Plugin options (--set, a [FEATURE] table or AVACOLLAB_FEATURE_OPTION)"
+        ):
+            if rows:
+                formatter.write_dl(rows)
+            else:
+                formatter.write_text("none: no loaded plugin declares options")
 
 
 _HELP = f"""Join ROOM and connect directly to every other peer in it.
@@ -320,125 +343,6 @@ def load_plugins(modules: list[str]) -> list[type[Feature]]:
         raise ValueError(str(exc)) from None
 
 
-STYLES = (("error:", "bold red"), ("! ", "red"), ("* ", "cyan"))
-"""Line prefix to colour, where a terminal shows colour."""
-
-
-class Terminal:
-    """Status lines for people, JSON lines for scripts.
-
-    Lines are coloured by what they are (errors red, room changes cyan) and a
-    spinner shows while connecting, only where ``out`` is a terminal and
-    ``NO_COLOR`` is not set: rich decides that, and writes plain lines to a
-    pipe or file.
-    """
-
-    def __init__(self, out: IO[str], events: IO[str] | None) -> None:
-        self.out = out
-        self.events = events
-        self.console = rich.console.Console(file=out, highlight=False, soft_wrap=True)
-
-    def say(self, line: str) -> None:
-        if not self.console.is_terminal:
-            self.out.write(line + "\n")
-            self.out.flush()
-            return
-        style = next((style for prefix, style in STYLES if line.startswith(prefix)), "")
-        self.console.print(rich.text.Text(line, style=style))
-
-    def connecting(self, url: str) -> contextlib.AbstractContextManager[object]:
-        """A spinner while the session joins (nothing where it would not show)."""
-        if not self.console.is_terminal:
-            return contextlib.nullcontext()
-        return self.console.status(f"connecting to {url}", spinner="dots")
-
-    def events_only(self, event: dict[str, Any]) -> None:
-        """Record ``event`` in ``--events`` without a status line (a command's reply,
-        already printed)."""
-        if self.events is not None:
-            event = {**event, "ts": round(time.time(), 3)}
-            self.events.write(json.dumps(event, default=str, separators=(",", ":")) + "\n")
-            self.events.flush()
-
-    def wants(self, event: str) -> bool:
-        # Events without text or error are for --events only (see describe()).
-        return self.events is not None
-
-    def __call__(self, event: dict[str, Any]) -> None:
-        if self.events is not None:
-            self.events.write(json.dumps(event, default=str, separators=(",", ":")) + "\n")
-            self.events.flush()
-        line = describe(event)
-        if line:
-            self.say(line)
-
-
-def describe(event: dict[str, Any]) -> str:
-    """The status line for an event."""
-    kind = event["event"]
-    peer = event.get("peer", "")
-    if kind == "joined":
-        others = len(event["peers"])
-        company = "alone so far" if not others else _count(others, "other peer")
-        return f"* joined {event['room']} as {peer} ({company})"
-    if kind == "peer-joined":
-        return f"* {_who(peer, event.get('name'))} is in the room, connecting"
-    if kind == "peer-connected":
-        route = event.get("route")
-        return f"* {_who(peer, event.get('name'))} connected" + (f" via {route}" if route else "")
-    if kind == "peer-left":
-        reason = event["reason"]  # a clean goodbye needs no explaining
-        return f"* {_who(peer, event.get('name'))} left" + (
-            "" if reason == "left" else f" ({reason})"
-        )
-    if kind == "link-failed":
-        return f"! link to {peer}: {event['error']}"
-    if kind == "media-unavailable":
-        return (
-            f"! media with {_who(peer, event.get('name'))} unavailable: {event['reason']} "
-            f"(the data link stays; trying again in {event['retry_in']:g} s)"
-        )
-    if kind == "signaling-lost":
-        return "! signaling lost, reconnecting (links to peers stay up)"
-    if kind == "rejoined":
-        return "* signaling reconnected"
-    if kind == "plugin-error":
-        return f"! {event['feature']}: {event['method']} failed: {event['error']}"
-    if kind in ("renegotiated", "closed"):
-        return ""
-    if "." in kind:
-        # Plugin events are for --events; people see what is meant for them:
-        # a message (chat text) or an error.
-        if "note" in event:  # what another peer did, in a few words
-            return f"* {event['note']}"
-        if "text" in event:
-            return f"<{_who(peer, event.get('name'))}> {event['text']}" if peer else event["text"]
-        if "error" in event:
-            return f"! {kind}: {event['error']}"
-        return ""
-    fields = " ".join(f"{k}={v}" for k, v in event.items() if k not in ("event", "ts"))
-    return f"* {kind} {fields}".rstrip()
-
-
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}" + ("" if number == 1 else "s")
-
-
-def _who(peer: str, name: object) -> str:
-    return f"{name} ({peer})" if name else str(peer)
-
-
-def links(session: Session) -> str:
-    """The ``/links`` table: one line per peer with its link state and RTT."""
-    lines = [f"you: {_who(session.peer_id, session.name)} in {session.room}"]
-    for row in session.status():
-        rtt = "-" if row["rtt_ms"] is None else f"{row['rtt_ms']} ms"
-        lines.append(
-            f"  {_who(row['peer'], row['name'])}: {row['state']}, link {row['link']}, rtt {rtt}"
-        )
-    return "\n".join(lines)
-
-
 async def run(config: SessionConfig, features: Sequence[type[Feature]], terminal: Terminal) -> int:
     """Join, run commands until /quit or a signal, leave; return the exit status."""
     loop = asyncio.get_running_loop()
@@ -446,6 +350,7 @@ async def run(config: SessionConfig, features: Sequence[type[Feature]], terminal
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     session = Session(config, features=features, events=terminal)
+    terminal.attach(session)  # lines name peers by their short ids in this room
     # A lost signaling connection is one line and one event (links to peers stay up).
     session.signaling.on_lost = lambda code: session.emit("signaling-lost", code=code)
     try:
@@ -464,7 +369,7 @@ async def run(config: SessionConfig, features: Sequence[type[Feature]], terminal
         return 2
     try:
         try:
-            add_core_commands(session, stop)
+            add_core_commands(session, stop, terminal.who)
         except ValueError as exc:  # a feature took /quit or /links
             terminal.say(f"error: {exc}")
             return 2
@@ -489,7 +394,7 @@ async def run(config: SessionConfig, features: Sequence[type[Feature]], terminal
     return 0
 
 
-def add_core_commands(session: Session, stop: asyncio.Event) -> None:
+def add_core_commands(session: Session, stop: asyncio.Event, who: Who) -> None:
     """``/quit`` and ``/links`` in the session's command table, so ``/help`` lists them;
     ``/who`` too when no feature provides it (``AVACOLLAB_PLUGINS=-builtin``)."""
 
@@ -497,13 +402,23 @@ def add_core_commands(session: Session, stop: asyncio.Event) -> None:
         stop.set()
         return "leaving"
 
-    def links_and_status(_: str) -> str:
-        return "\n".join([links(session), *session.features.status()])
+    def links_and_status(line: str) -> str:
+        if not line.strip():
+            return "\n".join([links(session, who), *session.features.status()])
+        try:  # one peer, by id, unique prefix or display name
+            return links(session, who, shortids.resolve_peer(session, line))
+        except shortids.IdError as exc:
+            return f"error: {exc}"
 
     commands = session.features
     commands.add_command(JoinCommand("quit", "Leave the room.", quit_))
     commands.add_command(
-        JoinCommand("links", "Each peer's link state and round-trip time.", links_and_status)
+        JoinCommand(
+            "links",
+            "/links [PEER]: each peer's (or one peer's: id, unique prefix or name) "
+            "link state and round-trip time.",
+            links_and_status,
+        )
     )
     if "who" not in commands.commands:
         commands.add_command(JoinCommand("who", "Same as /links.", links_and_status))
@@ -569,6 +484,7 @@ def main() -> None:
         rich_markup_mode=None,
         pretty_exceptions_enable=False,
         context_settings={"help_option_names": ["-h", "--help"]},
+        cls=Group,
     )
     register(app)
     app()

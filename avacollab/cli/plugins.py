@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import textwrap
 from typing import Annotated
 
 import typer
 
+from .. import tables
 from ..plugins import PluginError, PluginInfo, describe, load
 from .errors import fail
 from .helptext import Command
 
-__all__ = ["add_plugin_commands", "register"]
+__all__ = ["add_plugin_commands", "option_rows", "register"]
 
 
 def register(app: typer.Typer) -> None:
@@ -61,20 +61,10 @@ def plugins_command(
         _options(infos)
 
 
-WIDTH = 100
-"""Columns a table fits in: the last column wraps under itself beyond this."""
-
-
 def _table(rows: list[tuple[str, ...]]) -> None:
-    """Columns padded to their widest cell; the last one is not padded, and wraps."""
-    widths = [max(len(row[col]) for row in rows) for col in range(len(rows[0]) - 1)]
-    indent = sum(widths) + 2 * len(widths)
-    for row in rows:
-        cells = [cell.ljust(w) for cell, w in zip(row[:-1], widths, strict=True)]
-        last = textwrap.wrap(row[-1], max(20, WIDTH - indent)) or [""]
-        typer.echo("  ".join([*cells, last[0]]).rstrip())
-        for more in last[1:]:
-            typer.echo(" " * indent + more)
+    """Columns padded to their widest cell; the last one (help, hooks) wraps."""
+    for line in tables.render(rows, wrap_last=True):
+        typer.echo(line)
 
 
 def _options(infos: list[PluginInfo]) -> None:
@@ -90,6 +80,25 @@ def _options(infos: list[PluginInfo]) -> None:
             for o in feature.options
         ]
         _table(rows)
+
+
+PLACEHOLDERS = {"str": "TEXT", "int": "N", "float": "NUMBER", "bool": "on|off", "Path": "FILE"}
+"""An option's value as help shows it, by the option's type (as ``--port N`` reads)."""
+
+
+def option_rows() -> list[tuple[str, str]]:
+    """``(FEATURE.OPTION=VALUE, help and default)`` for every option of the loaded
+    plugins' features, as ``join --help`` lists them; ``PluginError`` if one cannot load."""
+    rows = []
+    for feature in (f for info in describe(load()) for f in info.features):
+        for option in feature.options:
+            default = "none" if option.default is None else option.default or '""'
+            term = f"{feature.name}.{option.name}={PLACEHOLDERS.get(option.type, 'TEXT')}"
+            text = option.help
+            if "(default" not in text:  # some helps say their default in their own words
+                text = f"{text} (default: {default})".lstrip()
+            rows.append((term, text))
+    return rows
 
 
 def add_plugin_commands(app: typer.Typer) -> None:

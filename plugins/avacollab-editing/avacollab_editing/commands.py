@@ -12,6 +12,8 @@ import json
 import shlex
 from collections.abc import Callable
 
+from avacollab import shortids, tables
+
 from .components import Component, walk
 from .model import Document, EditError
 from .schema import JSON, ValidationError
@@ -24,44 +26,39 @@ class UsageError(ValueError):
     """The command line does not match the command's syntax."""
 
 
-SHORT = 8
-"""Characters of an id ``/tree`` shows at least (more where two ids share them)."""
-
-
-def short_ids(ids: list[str]) -> dict[str, str]:
-    """Each id's shortest prefix of at least :data:`SHORT` characters that no other id has."""
-    shown = {}
-    for node_id in ids:
-        length = SHORT
-        while length < len(node_id) and any(
-            other != node_id and other.startswith(node_id[:length]) for other in ids
-        ):
-            length += 1
-        shown[node_id] = node_id[:length]
-    return shown
-
-
 def resolve(document: Document, word: str) -> str:
     """The id of the visible component whose id is ``word`` or starts with it (git-style)."""
     if document.node(word) is not None:
         return word  # a whole id, even of a deleted node: the document says what is wrong
-    ids = [component.id for component in walk(document.tree())]
-    matches = [node_id for node_id in ids if word and node_id.startswith(word)]
-    if len(matches) == 1:
-        return matches[0]
-    if not matches:
-        raise UsageError(f"no component {word!r}; /tree lists them")
-    raise UsageError(f"{word!r} is ambiguous: {', '.join(sorted(matches))}")
+    ids = {component.id: None for component in walk(document.tree())}
+    try:
+        return shortids.resolve(word, ids, "component", shortids.COMPONENT_SHORT)
+    except shortids.IdError as exc:
+        raise UsageError(f"{exc}; /tree lists them") from None
+
+
+def component_label(component: Component, short: str) -> str:
+    """How a person reads a component: its ``name`` or ``label`` property, else its short id."""
+    for key in ("name", "label"):
+        text = component.properties.get(key)
+        if isinstance(text, str) and text:
+            return text
+    return short
 
 
 def render_tree(components: tuple[Component, ...]) -> str:
-    """The tree as indented lines: ``id Type {"prop": value}``, ids shortened."""
+    """The tree as indented lines: ``id Type {"prop": value}``, ids shortened, each line
+    cut to :data:`avacollab.tables.WIDTH` columns (``/tree --json`` has everything)."""
     lines: list[str] = []
-    shown = short_ids([component.id for component in walk(components)])
+    shown = shortids.short_ids(
+        (component.id for component in walk(components)), shortids.COMPONENT_SHORT
+    )
 
     def visit(component: Component, depth: int) -> None:
         props = json.dumps(component.properties, ensure_ascii=False, sort_keys=True)
-        lines.append(f"{'  ' * depth}{shown[component.id]} {component.type} {props}")
+        # Cut at the table width: a long property must not wrap over the tree's shape.
+        line = f"{'  ' * depth}{shown[component.id]} {component.type} {props}"
+        lines.append(tables.ellipsize(line))
         for child in component.children:
             visit(child, depth + 1)
 

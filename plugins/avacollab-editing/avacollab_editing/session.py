@@ -12,10 +12,11 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from avacollab import shortids
 from avacollab.bus import BusError, BusFull, Message, UnknownPeer
 from avacollab.feature import Feature, JoinCommand, Option, Session
 
@@ -144,6 +145,22 @@ class EditingSession(Feature):
         """The id of the visible component ``word`` names (its id or a unique prefix);
         ``ValueError`` saying why not. Other features (presence's ``/select``) use it."""
         return commands.resolve(self.document, word)
+
+    def component_labels(self, ids: Iterable[str], *, with_ids: bool = False) -> dict[str, str]:
+        """How a person reads each of ``ids``: the component's ``name`` or ``label``
+        property (followed by its short id with ``with_ids``: ``Buy (6ff9a1b2)``),
+        else its short id (an id not in the tree: its short id among the tree's).
+        Other features (presence's table and ``/select``) show components with it."""
+        components = {component.id: component for component in walk(self.document.tree())}
+        wanted = list(ids)
+        shown = shortids.short_ids([*components, *wanted], shortids.COMPONENT_SHORT)
+        named = {}
+        for i in wanted:
+            text = (
+                commands.component_label(components[i], shown[i]) if i in components else shown[i]
+            )
+            named[i] = shortids.label(shown[i], text) if with_ids and text != shown[i] else text
+        return named
 
     def status(self) -> list[str]:
         """One line for the status display."""
@@ -290,7 +307,7 @@ class EditingSession(Feature):
     def _changed(self, change: Change) -> None:
         note = {}
         if not change.local and change.origin is not None:  # another peer's edit
-            who = self.session.peers.get(change.origin) or change.origin[:8]
+            who = shortids.peer_label(self.session, change.origin)
             count = len({node.id for node in change.nodes})
             note = {"note": f"{who} edited {count} component{'' if count == 1 else 's'}"}
         self.session.emit(

@@ -343,8 +343,8 @@ async def test_save_command_with_a_doc_file(room: Room, tmp_path: Path) -> None:
 
 
 def test_short_ids_grow_until_unique() -> None:
-    from avacollab_editing.commands import short_ids
+    from avacollab.shortids import COMPONENT_SHORT, short_ids
 
     ids = ["6ff9a1b2c3", "6ff9a1b2d4", "0123456789abcdef"]
-    assert short_ids(ids) == {"6ff9a1b2c3": "6ff9a1b2c", "6ff9a1b2d4": "6ff9a1b2d",
+    assert short_ids(ids, COMPONENT_SHORT) == {"6ff9a1b2c3": "6ff9a1b2c", "6ff9a1b2d4": "6ff9a1b2d",
                               "0123456789abcdef": "01234567"}  # fmt: skip

@@ -189,32 +189,50 @@ class PresenceSession(Feature):
                 self._table,
             )
         ]
-        result.extend(
-            JoinCommand(name, help_line, _bind(function, self.presence))
-            for name, (function, help_line) in commands.PRESENCE_COMMANDS.items()
-            if name != "select"
-        )
+        result.append(JoinCommand("status", commands.PRESENCE_COMMANDS["status"][1], self._status))
+        # /cursor and /select name components: resolved through the editing document.
+        result.append(JoinCommand("cursor", commands.PRESENCE_COMMANDS["cursor"][1], self._cursor))
         result.append(JoinCommand("select", commands.PRESENCE_COMMANDS["select"][1], self._select))
         return result
 
-    def _select(self, line: str) -> str:
-        return commands.guarded(lambda: commands.select(self.presence, line, self._resolver()))
+    def peer_color(self, peer_id: str) -> str | None:
+        """The ``#rrggbb`` color ``peer_id`` shows in its presence (this peer's own too),
+        so the terminal draws each person in the color others see on the canvas."""
+        state = self.presence.state_of(peer_id)
+        return None if state is None else state.user.color
 
-    def _resolver(self) -> Callable[[str], str] | None:
-        """The ``resolve_component`` of a running feature that has one (editing's), found
-        through the session's features when it exposes them; else ids go unchecked."""
+    def _status(self, line: str) -> str:
+        return commands.guarded(lambda: commands.status(self.presence, line))
+
+    def _cursor(self, line: str) -> str:
+        resolve = self._editing("resolve_component")
+        return commands.guarded(lambda: commands.cursor(self.presence, line, resolve))
+
+    def _select(self, line: str) -> str:
+        resolve = self._editing("resolve_component")
+        labels = self._editing("component_labels")
+        with_ids = None if labels is None else (lambda ids: labels(ids, with_ids=True))
+        return commands.guarded(lambda: commands.select(self.presence, line, resolve, with_ids))
+
+    def _editing(self, method: str) -> Callable[..., Any] | None:
+        """A running feature's ``method`` (editing's ``resolve_component`` and
+        ``component_labels``), found through the session's features when it exposes
+        them; without one, component ids go unchecked and show as short ids."""
         features = getattr(self.session, "features", None)
         for feature in getattr(features, "running", ()):
-            resolve = getattr(feature, "resolve_component", None)
-            if callable(resolve):
-                return cast(Callable[[str], str], resolve)
+            found = getattr(feature, method, None)
+            if callable(found):
+                return cast(Callable[..., Any], found)
         return None
 
     # -- internals ----------------------------------------------------------
 
     def _table(self, line: str) -> str:
         now_ms = self._wall_clock() * 1000
-        return commands.guarded(lambda: commands.presence_table(self.presence, line, now_ms))
+        labels = self._editing("component_labels")
+        return commands.guarded(
+            lambda: commands.presence_table(self.presence, line, now_ms, labels)
+        )
 
     def _send(self, data: bytes, reliable: bool) -> None:
         bus = self.session.bus
@@ -277,7 +295,3 @@ class PresenceSession(Feature):
         task = asyncio.ensure_future(coroutine)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
-
-
-def _bind(function: Callable[[Presence, str], str], presence: Presence) -> Callable[[str], str]:
-    return lambda line: commands.guarded(lambda: function(presence, line))

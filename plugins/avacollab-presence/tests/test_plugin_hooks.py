@@ -303,9 +303,9 @@ async def test_join_commands(room: Room, clock: FakeScheduler) -> None:
     await settle(lambda: attr(room, a, "b", "status") == "idle")
     assert await room.run(b, "/presence") == "\n".join(
         [
-            "NAME       COLOR    STATUS  CURSOR            SELECTION    LAST SEEN",
-            "Bob (you)  #22c322  idle    -                 -            3s ago",
-            "Ada        #c322c3  active  12.5,40 on btn-1  btn-1 panel  3s ago",
+            "NAME           COLOR    STATUS  CURSOR            SELECTION     LAST SEEN",
+            "Bob (b) (you)  #22c322  idle    -                 -             3s ago",
+            "Ada (a)        #c322c3  active  12.5,40 on btn-1  btn-1, panel  3s ago",
         ]
     )
     assert await room.run(a, "/cursor off") == "cursor hidden"

@@ -20,6 +20,7 @@ from typing import Any
 
 from aiortc.mediastreams import MediaStreamError
 from av import VideoFrame
+from avacollab import shortids
 from avacollab.feature import Session
 
 from .recorder import Recorder, recording_path
@@ -75,7 +76,7 @@ class Viewer:
         if current is not None:
             asyncio.get_running_loop().create_task(self.ended(peer, current.number, "replaced"))
         self.shares[peer] = _Share(share, source)
-        who = self.session.peers.get(peer) or peer[:8]
+        who = shortids.peer_label(self.session, peer)
         self.session.emit(
             "screenshare.started",
             note=f"{who} started sharing ({source})",
@@ -94,7 +95,7 @@ class Viewer:
         if current.recorder is not None:
             await current.recorder.close()
             path = str(current.recorder.path)
-        who = self.session.peers.get(peer) or peer[:8]
+        who = shortids.peer_label(self.session, peer)
         self.session.emit(
             "screenshare.stopped",
             note=f"{who} stopped sharing ({reason})",

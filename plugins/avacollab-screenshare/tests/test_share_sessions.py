@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from avacollab.featureset import PluginStartError
+from avacollab.shortids import peer_label
 from avacollab.testing import SessionFactory
 
 import avacollab_screenshare.plugin as screenshare
@@ -46,9 +47,11 @@ async def test_share_stop_and_share_again_on_the_same_links(
     colors.seen.clear()
     await run(alice, f"share {PATTERN}")
     started = await bob.events.wait_for("screenshare.started", peer=sharer, share=2)
-    # One status line each, by the sharer's name, for the terminal.
-    assert started["note"] == f"{alice.name} started sharing ({started['source']})"
-    assert first["note"] == f"{alice.name} stopped sharing ({first['reason']})"
+    # One status line each, by the sharer's name and short id, for the terminal.
+    who = peer_label(bob, sharer)
+    assert who.startswith(f"{alice.name} (") and sharer.startswith(who[len(alice.name) + 2 : -1])
+    assert started["note"] == f"{who} started sharing ({started['source']})"
+    assert first["note"] == f"{who} stopped sharing ({first['reason']})"
     await colors.wait_for(viewer, sharer, "green")
     await run(alice, "unshare")
     second = await bob.events.wait_for("screenshare.stopped", peer=sharer, share=2)

@@ -18,6 +18,7 @@ from typing import Any
 import av
 from aiortc.contrib.media import MediaRelay
 from aiortc.mediastreams import MediaStreamError
+from avacollab import shortids
 from avacollab.bus import BusError, Handler, Message
 from avacollab.feature import Feature, JoinCommand, Option, Session
 from avacollab.hookspecs import Register, hookimpl
@@ -210,7 +211,7 @@ class Voice(Feature):
         if not isinstance(speaking, bool) or self.speaking.get(message.sender, False) == speaking:
             return
         self.speaking[message.sender] = speaking
-        who = self.session.peers.get(message.sender) or message.sender[:8]
+        who = shortids.peer_label(self.session, message.sender)
         note = f"{who} is speaking" if speaking else f"{who} stopped speaking"
         self.session.emit(SPEAKING, note=note, peer=message.sender, speaking=speaking)
 
@@ -298,10 +299,12 @@ class Voice(Feature):
         """One line for the status display."""
         if self.track is None:
             return ["voice: not sending"]
-        # By name, as people know each other (an unnamed peer by the start of its id).
-        me, peers = self.session.peer_id, self.session.peers
+        # By name and short id, as every line names people.
+        me = self.session.peer_id
         talking = sorted(
-            "you" if p == me else peers.get(p) or p[:8] for p, on in self.speaking.items() if on
+            "you" if p == me else shortids.peer_label(self.session, p)
+            for p, on in self.speaking.items()
+            if on
         )
         state = "muted" if self.muted else "live"
         source = self.settings.source.kind

@@ -7,6 +7,7 @@ import itertools
 from functools import partial
 from pathlib import Path
 
+from avacollab.shortids import peer_label
 from avacollab.testing import RecordedSession, SessionFactory
 
 import avacollab_voice.plugin as voice
@@ -130,11 +131,13 @@ async def test_mic_on_starts_sending_to_a_connected_peer_and_off_stops(
     assert await mic.run("on tone:440") == "sending tone"  # type: ignore[misc]
     recorder = await recording(bob, alice)  # the track came by renegotiation
     speaking = await bob.events.wait_for("voice.speaking", peer=alice.peer_id, speaking=True)
-    assert speaking["note"] == "p0 is speaking"  # by name, one status line
-    # The status line names who speaks: others by display name, this peer as "you".
+    who = peer_label(bob, alice.peer_id)
+    assert who.startswith("p0 (")  # by name and short id, one status line
+    assert speaking["note"] == f"{who} is speaking"
+    # The status line names who speaks: others by name and short id, this peer as "you".
     assert await bob.features.commands["mic"].run("on tone:880") == "sending tone"  # type: ignore[misc]
     await bob.events.wait_for("voice.speaking", peer=bob.peer_id, speaking=True)
-    assert bob.features.get(Voice).status() == ["voice: tone (live); speaking: p0, you"]
+    assert bob.features.get(Voice).status() == [f"voice: tone (live); speaking: {who}, you"]
     await heard(recorder, 0.5)
     start, end = await heard(recorder, 1.0)
     assert abs(dominant_frequency(samples(recorder.path)[start:end]) - 440.0) < 5.0
