@@ -431,6 +431,7 @@ var Canvas = class {
 };
 
 // app/inspector.js
+var CONTAINERS = /* @__PURE__ */ new Set(["Frame", "Panel"]);
 var PALETTE = (
   /** @type {const} */
   [
@@ -468,13 +469,21 @@ var Inspector = class {
     this.render();
   }
   /**
-   * Add a component: inside the selected one (last), else at the top level.
+   * Add a component: inside the selected one (last) when it is a container,
+   * right after it when not, at the end of the top level with nothing selected.
    * @param {string} type
    * @param {Record<string, import("../src/editing/schema.js").JSONValue>} props
    */
   add(type, props) {
     try {
-      const id = this.room.doc.add(type, props, { parent: this.selected });
+      const doc = this.room.doc;
+      const at = this.selected === null ? null : doc.node(this.selected);
+      let where = { parent: null };
+      if (at !== null && at.visible) {
+        if (CONTAINERS.has(at.type)) where = { parent: at.id };
+        else where = { parent: at.parent, index: doc.children(at.parent).indexOf(at.id) + 1 };
+      }
+      const id = doc.add(type, props, where);
       this.hooks.select(id);
       this.hooks.say(`Added ${type}.`);
     } catch (error) {
@@ -515,12 +524,14 @@ var Inspector = class {
           id: field,
           "data-prop": name,
           value: shown(value),
-          onchange: (e) => this._set(
-            id,
-            name,
-            /** @type {HTMLInputElement} */
-            e.target.value
-          )
+          onchange: (e) => {
+            const input = (
+              /** @type {HTMLInputElement} */
+              e.target
+            );
+            input.defaultValue = input.value;
+            this._set(id, name, input.value);
+          }
         }),
         h("button", {
           type: "button",
@@ -1037,11 +1048,20 @@ function start(room) {
     if (selected === null) return;
     const id = selected;
     try {
-      room.doc.delete(id);
+      keepFocus(() => room.doc.delete(id));
       say("Deleted. Undo brings it back.");
     } catch (error) {
       say(`Not deleted: ${error instanceof Error ? error.message : String(error)}`);
     }
+  };
+  const keepFocus = (edit) => {
+    const active = document.activeElement;
+    const panel = active instanceof Element ? active.closest("#outline, #canvas") : null;
+    edit();
+    if (panel === null || document.activeElement !== document.body && document.activeElement !== null) return;
+    if (panel.id === "outline") outline.focusSelected();
+    else if (selected !== null) canvas.focusSelected();
+    else byId("canvas", HTMLElement).focus();
   };
   const order = () => {
     const ids = [];
@@ -1061,13 +1081,16 @@ function start(room) {
     const parent = node.parent ?? null;
     const siblings = room.doc.children(parent);
     const at = siblings.indexOf(selected);
+    const id = selected;
     try {
-      if (key === "ArrowUp" && at > 0) room.doc.reorder(selected, at - 1);
-      else if (key === "ArrowDown" && at < siblings.length - 1) room.doc.reorder(selected, at + 1);
-      else if (key === "ArrowLeft" && parent !== null) {
-        const grand = room.doc.node(parent)?.parent ?? null;
-        room.doc.move(selected, grand, room.doc.children(grand).indexOf(parent) + 1);
-      } else if (key === "ArrowRight" && at > 0) room.doc.move(selected, siblings[at - 1]);
+      keepFocus(() => {
+        if (key === "ArrowUp" && at > 0) room.doc.reorder(id, at - 1);
+        else if (key === "ArrowDown" && at < siblings.length - 1) room.doc.reorder(id, at + 1);
+        else if (key === "ArrowLeft" && parent !== null) {
+          const grand = room.doc.node(parent)?.parent ?? null;
+          room.doc.move(id, grand, room.doc.children(grand).indexOf(parent) + 1);
+        } else if (key === "ArrowRight" && at > 0) room.doc.move(id, siblings[at - 1]);
+      });
     } catch (error) {
       say(`Cannot move: ${error instanceof Error ? error.message : String(error)}`);
     }
@@ -1079,8 +1102,7 @@ function start(room) {
     const key = e.key.toLowerCase();
     if (mod && key === "z") {
       e.preventDefault();
-      if (e.shiftKey) room.doc.redo();
-      else room.doc.undo();
+      keepFocus(() => e.shiftKey ? room.doc.redo() : room.doc.undo());
     } else if (mod && key === "y") {
       e.preventDefault();
       room.doc.redo();

@@ -5,6 +5,9 @@ import { h } from "./dom.js";
 import { parseValue, shown } from "./values.js";
 
 /** Component types the palette adds, with the properties a new one starts with. */
+/** Types a new component goes inside of when one is selected (else it goes after it). */
+export const CONTAINERS = new Set(["Frame", "Panel"]);
+
 export const PALETTE = /** @type {const} */ ([
   ["Frame", { title: "Frame" }],
   ["Panel", {}],
@@ -42,13 +45,22 @@ export class Inspector {
   }
 
   /**
-   * Add a component: inside the selected one (last), else at the top level.
+   * Add a component: inside the selected one (last) when it is a container,
+   * right after it when not, at the end of the top level with nothing selected.
    * @param {string} type
    * @param {Record<string, import("../src/editing/schema.js").JSONValue>} props
    */
   add(type, props) {
     try {
-      const id = this.room.doc.add(type, props, { parent: this.selected });
+      const doc = this.room.doc;
+      const at = this.selected === null ? null : doc.node(this.selected);
+      /** @type {{ parent: string | null, index?: number }} */
+      let where = { parent: null };
+      if (at !== null && at.visible) {
+        if (CONTAINERS.has(at.type)) where = { parent: at.id };
+        else where = { parent: at.parent, index: doc.children(at.parent).indexOf(at.id) + 1 };
+      }
+      const id = doc.add(type, props, where);
       this.hooks.select(id);
       this.hooks.say(`Added ${type}.`);
     } catch (error) {
@@ -92,7 +104,12 @@ export class Inspector {
           id: field,
           "data-prop": name,
           value: shown(value),
-          onchange: (e) => this._set(id, name, /** @type {HTMLInputElement} */ (e.target).value),
+          onchange: (e) => {
+            const input = /** @type {HTMLInputElement} */ (e.target);
+            // Committed: no longer "being typed", so a peer's later value shows.
+            input.defaultValue = input.value;
+            this._set(id, name, input.value);
+          },
         }),
         h("button", {
           type: "button",

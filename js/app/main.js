@@ -187,11 +187,26 @@ function start(room) {
     if (selected === null) return;
     const id = selected;
     try {
-      room.doc.delete(id);
+      keepFocus(() => room.doc.delete(id));
       say("Deleted. Undo brings it back.");
     } catch (error) {
       say(`Not deleted: ${error instanceof Error ? error.message : String(error)}`);
     }
+  };
+
+  /**
+   * Run an edit that may move or remove the focused box or tree item (a
+   * moved element loses the focus): give the focus back to the same panel.
+   * @param {() => void} edit
+   */
+  const keepFocus = (edit) => {
+    const active = document.activeElement;
+    const panel = active instanceof Element ? active.closest("#outline, #canvas") : null;
+    edit();
+    if (panel === null || (document.activeElement !== document.body && document.activeElement !== null)) return;
+    if (panel.id === "outline") outline.focusSelected();
+    else if (selected !== null) canvas.focusSelected();
+    else byId("canvas", HTMLElement).focus();
   };
 
   /** Visible node ids in document order. */
@@ -217,13 +232,16 @@ function start(room) {
     const parent = node.parent ?? null;
     const siblings = room.doc.children(parent);
     const at = siblings.indexOf(selected);
+    const id = selected;
     try {
-      if (key === "ArrowUp" && at > 0) room.doc.reorder(selected, at - 1);
-      else if (key === "ArrowDown" && at < siblings.length - 1) room.doc.reorder(selected, at + 1);
-      else if (key === "ArrowLeft" && parent !== null) {
-        const grand = room.doc.node(parent)?.parent ?? null;
-        room.doc.move(selected, grand, room.doc.children(grand).indexOf(parent) + 1);
-      } else if (key === "ArrowRight" && at > 0) room.doc.move(selected, siblings[at - 1]);
+      keepFocus(() => {
+        if (key === "ArrowUp" && at > 0) room.doc.reorder(id, at - 1);
+        else if (key === "ArrowDown" && at < siblings.length - 1) room.doc.reorder(id, at + 1);
+        else if (key === "ArrowLeft" && parent !== null) {
+          const grand = room.doc.node(parent)?.parent ?? null;
+          room.doc.move(id, grand, room.doc.children(grand).indexOf(parent) + 1);
+        } else if (key === "ArrowRight" && at > 0) room.doc.move(id, siblings[at - 1]);
+      });
     } catch (error) {
       say(`Cannot move: ${error instanceof Error ? error.message : String(error)}`);
     }
@@ -236,8 +254,7 @@ function start(room) {
     const key = e.key.toLowerCase();
     if (mod && key === "z") {
       e.preventDefault();
-      if (e.shiftKey) room.doc.redo();
-      else room.doc.undo();
+      keepFocus(() => (e.shiftKey ? room.doc.redo() : room.doc.undo()));
     } else if (mod && key === "y") {
       e.preventDefault();
       room.doc.redo();
