@@ -464,3 +464,57 @@ async def test_keyboard_only_in_a_narrow_window(browser: Any, server: SignalingS
         assert page.errors == []
     finally:
         await page.page.close()
+
+
+async def test_voice_mute_and_the_speaking_indicator(browser: Any, server: SignalingServer) -> None:
+    # Chromium's fake microphone plays a beep: the page's own meter hears it.
+    page = await editor(browser, server)
+    try:
+        await page.open("voice", "vee")
+        await page.joined()
+        await page.page.click("#voice")
+        await page.until("() => document.querySelector('#voice').ariaPressed === 'true'")
+        constraints = await page.run(
+            "() => avacollabEditor.media.mic.getSettings().echoCancellation"
+        )
+        assert constraints is True
+        me = page.page.locator(f'#people [data-peer="{page.id}"]')
+        await page.until(
+            "(id) => document.querySelector(`#people [data-peer='${id}']`)"
+            "?.classList.contains('speaking')",
+            page.id,
+        )
+        assert "speaking" in (await me.text_content() or "")
+        await page.page.click("#mute")
+        assert await page.page.get_attribute("#mute", "aria-pressed") == "true"
+        assert await page.page.text_content("#mute") == "Unmute"
+        await page.until(
+            "(id) => !document.querySelector(`#people [data-peer='${id}']`)"
+            "?.classList.contains('speaking')",
+            page.id,
+        )
+        await page.page.click("#voice")  # leave voice
+        assert await page.page.get_attribute("#voice", "aria-pressed") == "false"
+        assert await page.page.is_disabled("#mute")
+        assert page.errors == []
+    finally:
+        await page.page.close()
+
+
+async def test_a_dropped_server_link_is_told_and_healed(browser: Any, make_server: Any) -> None:
+    own = await make_server()
+    page = await editor(browser, own)
+    try:
+        await page.open("drop", "dee")
+        await page.joined()
+        await own.stop()
+        alert = page.page.locator("#alert")
+        await alert.wait_for(timeout=WAIT * 1000)
+        assert "link to the server dropped; reconnecting" in (await alert.text_content() or "")
+        assert await page.run("() => document.body.dataset.link") == "reconnecting"
+        # Editing goes on while the server is away.
+        await page.page.click(".palette-item[data-type=Panel]")
+        assert len(await page.run("() => avacollabEditor.room.doc.tree()")) == 1
+        assert page.errors == []
+    finally:
+        await page.page.close()

@@ -175,7 +175,8 @@ var Canvas = class {
     this.boxes = h("div", { class: "boxes", role: "list", "aria-label": "Components" });
     this.cursors = h("div", { class: "cursors", "aria-hidden": "true" });
     this.ghost = h("div", { class: "ghost", "aria-hidden": "true", hidden: true });
-    content.append(this.boxes, this.cursors, this.ghost);
+    this.marker = h("div", { class: "drop-marker", "aria-hidden": "true", hidden: true });
+    content.append(this.boxes, this.cursors, this.marker, this.ghost);
     this.view = new TreeView(room.doc, this.boxes, {
       create: () => {
         const el = h("div", { class: "box", role: "listitem", tabindex: "-1" });
@@ -191,7 +192,6 @@ var Canvas = class {
     this._cursorEls = /* @__PURE__ */ new Map();
     this.dragFrames = [];
     this._drag = null;
-    this._dropMarked = null;
     this._listen();
   }
   /** Draw everything (on joining). */
@@ -417,16 +417,21 @@ var Canvas = class {
   }
   /** @param {Drop | null} drop */
   _markDrop(drop) {
-    const target = drop?.target ?? null;
-    if (this._dropMarked !== null && this._dropMarked !== target) {
-      this._dropMarked.classList.remove("drop-before", "drop-after", "drop-inside");
+    const marker = this.marker;
+    if (drop === null) {
+      marker.hidden = true;
+      return;
     }
-    this.content.classList.toggle("drop-end", drop?.where === "end");
-    if (target !== null && drop !== null) {
-      target.classList.remove("drop-before", "drop-after", "drop-inside");
-      target.classList.add(`drop-${drop.where}`);
-    }
-    this._dropMarked = target;
+    const origin = this.content.getBoundingClientRect();
+    const r = (drop.target ?? this.boxes).getBoundingClientRect();
+    const x = r.left - origin.left;
+    const inside = drop.where === "inside";
+    const y = drop.where === "before" ? r.top - origin.top - 3 : inside ? r.top - origin.top : r.bottom - origin.top;
+    marker.className = inside ? "drop-marker inside" : "drop-marker";
+    marker.style.transform = `translate(${x}px, ${y}px)`;
+    marker.style.width = `${r.width}px`;
+    marker.style.height = inside ? `${r.height}px` : "3px";
+    marker.hidden = false;
   }
 };
 

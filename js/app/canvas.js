@@ -36,7 +36,10 @@ export class Canvas {
     this.boxes = h("div", { class: "boxes", role: "list", "aria-label": "Components" });
     this.cursors = h("div", { class: "cursors", "aria-hidden": "true" });
     this.ghost = h("div", { class: "ghost", "aria-hidden": "true", hidden: true });
-    content.append(this.boxes, this.cursors, this.ghost);
+    // Where a drop would go, drawn over the boxes: moving it restyles no box,
+    // so a drag step costs the same with 20 boxes or 2,000.
+    this.marker = h("div", { class: "drop-marker", "aria-hidden": "true", hidden: true });
+    content.append(this.boxes, this.cursors, this.marker, this.ghost);
     this.view = new TreeView(room.doc, this.boxes, {
       create: () => {
         const el = h("div", { class: "box", role: "listitem", tabindex: "-1" });
@@ -57,8 +60,6 @@ export class Canvas {
     this.dragFrames = [];
     /** @type {{ id: string, x: number, y: number, moved: boolean, pointer: number } | null} */
     this._drag = null;
-    /** @type {HTMLElement | null} */
-    this._dropMarked = null;
     this._listen();
   }
 
@@ -292,15 +293,21 @@ export class Canvas {
 
   /** @param {Drop | null} drop */
   _markDrop(drop) {
-    const target = drop?.target ?? null;
-    if (this._dropMarked !== null && this._dropMarked !== target) {
-      this._dropMarked.classList.remove("drop-before", "drop-after", "drop-inside");
+    const marker = this.marker;
+    if (drop === null) {
+      marker.hidden = true;
+      return;
     }
-    this.content.classList.toggle("drop-end", drop?.where === "end");
-    if (target !== null && drop !== null) {
-      target.classList.remove("drop-before", "drop-after", "drop-inside");
-      target.classList.add(`drop-${drop.where}`);
-    }
-    this._dropMarked = target;
+    const origin = this.content.getBoundingClientRect();
+    const r = (drop.target ?? this.boxes).getBoundingClientRect();
+    const x = r.left - origin.left;
+    const inside = drop.where === "inside";
+    const y = drop.where === "before" ? r.top - origin.top - 3 : inside ? r.top - origin.top : r.bottom - origin.top;
+    marker.className = inside ? "drop-marker inside" : "drop-marker";
+    marker.style.transform = `translate(${x}px, ${y}px)`;
+    marker.style.width = `${r.width}px`;
+    marker.style.height = inside ? `${r.height}px` : "3px";
+    marker.hidden = false;
   }
+
 }
