@@ -57,7 +57,12 @@ PLUGINS = (
     "--plugin",
     "avacollab_screenshare.plugin",
 )
-MEDIA_FLAGS = [*FLAGS, "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
+MEDIA_FLAGS = [
+    *FLAGS,
+    "--use-fake-ui-for-media-stream",
+    "--use-fake-device-for-media-stream",
+    "--auto-select-desktop-capture-source=Entire screen",  # getDisplayMedia without a picker
+]
 IMAGES = ROOT / "docs" / "images"
 SHOW_WITHIN = 0.2
 """Seconds from the Python peer's edit to the frame that shows it (the issue's bound)."""
@@ -339,6 +344,22 @@ async def test_a_python_share_and_cursors_of_two_users(
         shot = screenshot_path("editor-share.png")
         if shot is not None:
             await ann.page.screenshot(path=str(shot))
+        # aiortc keeps a removed track alive: the plugin's stopped notice ends the share.
+        await python.command("/unshare")
+        await ann.until("() => document.querySelector('#viewer').hidden")
+        assert await ann.page.locator("#shares").text_content() == "Nobody is sharing."
+
+        # Bob shares his screen: Ann sees it, the Python plugin takes it as a share.
+        await bob.page.click("#share")
+        assert await bob.page.get_attribute("#share", "aria-pressed") == "true"
+        await ann.page.locator("#shares button").first.wait_for(timeout=WAIT * 1000)
+        assert "Bob" in await ann.page.locator("#shares").text_content()
+        seen = await ann.run(PIXEL)
+        assert seen["width"] > 0 and seen["height"] > 0
+        await python.events.wait_for("screenshare.started", peer=bob.id)
+        await bob.page.click("#share")
+        await python.events.wait_for("screenshare.stopped", peer=bob.id)
+        await ann.until("() => document.querySelector('#viewer').hidden")
         assert ann.errors == bob.errors == []
     finally:
         await ann.page.close()

@@ -587,8 +587,26 @@ var Inspector = class {
 };
 
 // app/media.js
+import { messageJson } from "/client/avacollab.js";
 var SPEAKING_LEVEL = 0.02;
 var SPEAKING_EVERY = 150;
+var STARTED = "screenshare.started";
+var STOPPED = "screenshare.stopped";
+var MAX_TEXT = 200;
+function parseNotice(body, key) {
+  if (body === null || typeof body !== "object" || Array.isArray(body)) return null;
+  const { share } = (
+    /** @type {Record<string, unknown>} */
+    body
+  );
+  const text = (
+    /** @type {Record<string, unknown>} */
+    body[key] ?? ""
+  );
+  if (typeof share !== "number" || !Number.isInteger(share) || share <= 0 || share >= 2 ** 31) return null;
+  if (typeof text !== "string") return null;
+  return { share, text: text.slice(0, MAX_TEXT) };
+}
 var Media = class {
   /**
    * @param {import("../src/room.js").Room} room
@@ -603,6 +621,8 @@ var Media = class {
     this.mic = null;
     this.screen = null;
     this.shares = /* @__PURE__ */ new Map();
+    this.notices = /* @__PURE__ */ new Map();
+    this._shareCount = 0;
     this.viewing = null;
     this._meters = /* @__PURE__ */ new Map();
     this.speaking = /* @__PURE__ */ new Set();
@@ -618,7 +638,10 @@ var Media = class {
         event.track
       );
       if (event.event === "peer-left") this._peerGone(String(event.peer));
+      if (event.event === "peer-connected" && this.screen !== null) this._announce(String(event.peer));
     });
+    room.bus.subscribe(STARTED, (m) => this._notice(m.sender, messageJson(m), true));
+    room.bus.subscribe(STOPPED, (m) => this._notice(m.sender, messageJson(m), false));
     this._renderShares();
   }
   async startVoice() {
@@ -655,8 +678,10 @@ var Media = class {
       const stream = await navigator.mediaDevices.getDisplayMedia({ video: true, audio: false });
       const track = stream.getVideoTracks()[0];
       this.screen = track;
+      this._shareCount += 1;
       track.addEventListener("ended", () => this.stopShare());
       this.room.session.addTrack(track, stream);
+      this._announce();
       this._shareUi();
       this.hooks.say("You are sharing your screen.");
     } catch (error) {
@@ -665,6 +690,7 @@ var Media = class {
   }
   stopShare() {
     if (this.screen === null) return;
+    this.room.bus.publishJson(STOPPED, { share: this._shareCount, reason: "stopped" });
     this.room.session.removeTrack(this.screen);
     this.screen.stop();
     this.screen = null;
@@ -673,7 +699,7 @@ var Media = class {
   }
   /** Show peer `peer`'s share in the viewer (null: none). @param {string | null} peer */
   view(peer) {
-    const track = peer === null ? void 0 : this.shares.get(peer);
+    const track = peer === null || !this._visible().includes(peer) ? void 0 : this.shares.get(peer);
     this.viewing = track === void 0 ? null : peer;
     this.ui.viewer.srcObject = track === void 0 ? null : new MediaStream([track]);
     this.ui.viewer.hidden = track === void 0;
@@ -681,6 +707,37 @@ var Media = class {
     this._renderShares();
   }
   // -- internals ------------------------------------------------------------
+  /** Tell everyone (or one peer that just connected) about our running share. @param {string} [peer] */
+  _announce(peer) {
+    if (this.screen === null) return;
+    const { width, height } = this.screen.getSettings();
+    const body = { share: this._shareCount, source: `browser screen ${width ?? "?"}x${height ?? "?"}` };
+    this.room.bus.publishJson(STARTED, body, peer === void 0 ? {} : { to: peer });
+  }
+  /**
+   * A peer's share notice: a malformed one changes nothing; a late stopped
+   * (an older share's) never ends a newer share.
+   * @param {string} peer
+   * @param {unknown} body
+   * @param {boolean} started
+   */
+  _notice(peer, body, started) {
+    const notice = parseNotice(body, started ? "source" : "reason");
+    if (notice === null) {
+      console.warn(`avacollab editor: malformed share notice from ${peer}`);
+      return;
+    }
+    const known = this.notices.get(peer);
+    if (known !== void 0 && notice.share < known.share) return;
+    this.notices.set(peer, { share: notice.share, running: started, source: started ? notice.text : known?.source ?? "" });
+    if (!started && this.viewing === peer) this.view(this._visible()[0] ?? null);
+    else if (started && this.viewing === null && this.shares.has(peer)) this.view(peer);
+    else this._renderShares();
+  }
+  /** Peers whose share can be shown: a video track, and no notice saying it stopped. */
+  _visible() {
+    return [...this.shares.keys()].filter((peer) => this.notices.get(peer)?.running ?? true);
+  }
   /** @param {string} peer @param {MediaStreamTrack} track */
   _track(peer, track) {
     if (track.kind === "audio") {
@@ -699,20 +756,21 @@ var Media = class {
     track.addEventListener("ended", () => {
       if (this.shares.get(peer) === track) this._peerGone(peer);
     });
-    if (this.viewing === null) this.view(peer);
+    if (this.viewing === null && (this.notices.get(peer)?.running ?? true)) this.view(peer);
     else this._renderShares();
   }
   /** @param {string} peer */
   _peerGone(peer) {
     this.shares.delete(peer);
+    this.notices.delete(peer);
     this._meters.delete(peer);
     for (const el of this.ui.audio.querySelectorAll("audio")) if (el.dataset.peer === peer) el.remove();
-    if (this.viewing === peer) this.view(this.shares.keys().next().value ?? null);
+    if (this.viewing === peer) this.view(this._visible()[0] ?? null);
     else this._renderShares();
   }
   _renderShares() {
     const peers = this.room.peers;
-    const items = [...this.shares.keys()].map((peer) => {
+    const items = this._visible().map((peer) => {
       const name = peers.get(peer)?.name || peer.slice(0, 8);
       return h(
         "li",
@@ -720,6 +778,7 @@ var Media = class {
         h("button", {
           type: "button",
           "aria-pressed": String(this.viewing === peer),
+          title: this.notices.get(peer)?.source || null,
           text: `${name}’s screen`,
           onclick: () => this.view(peer)
         })
