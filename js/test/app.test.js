@@ -40,3 +40,13 @@ test("refusals read as sentences", () => {
   assert.match(linkFailure("py", { reason: "gave-up", final: true }), /gave up/);
   assert.match(linkState("reconnecting"), /reconnecting/);
 });
+
+test("share notices are read with the screen share plugin's rules", async () => {
+  const { parseNotice } = await import("../app/media.js");
+  assert.deepEqual(parseNotice({ share: 1, source: "x11 :0" }, "source"), { share: 1, text: "x11 :0" });
+  assert.deepEqual(parseNotice({ share: 2 }, "reason"), { share: 2, text: "" });
+  assert.equal(parseNotice({ share: 2, source: "x".repeat(300) }, "source")?.text.length, 200);
+  for (const bad of [null, [], "1", { share: 0 }, { share: 1.5 }, { share: true }, { share: 2 ** 31 }, { share: 1, source: 5 }]) {
+    assert.equal(parseNotice(bad, "source"), null, JSON.stringify(bad));
+  }
+});
