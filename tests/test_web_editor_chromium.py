@@ -488,11 +488,16 @@ async def test_keyboard_only_in_a_narrow_window(browser: Any, server: SignalingS
 
 
 async def test_voice_mute_and_the_speaking_indicator(browser: Any, server: SignalingServer) -> None:
-    # Chromium's fake microphone plays a beep: the page's own meter hears it.
+    # Chromium's fake microphone plays a beep: the page's own meter hears it,
+    # and so does the other page, from the voice it receives.
     page = await editor(browser, server)
+    other = await editor(browser, server)
     try:
         await page.open("voice", "vee")
         await page.joined()
+        await other.open("voice", "oh")
+        await other.joined()
+        await page.connected_to(other.id)
         await page.page.click("#voice")
         await page.until("() => document.querySelector('#voice').ariaPressed === 'true'")
         constraints = await page.run(
@@ -506,6 +511,12 @@ async def test_voice_mute_and_the_speaking_indicator(browser: Any, server: Signa
             page.id,
         )
         assert "speaking" in (await me.text_content() or "")
+        await other.page.click("#canvas")  # a click lets the page's audio start
+        await other.until(
+            "(id) => document.querySelector(`#people [data-peer='${id}']`)"
+            "?.classList.contains('speaking')",
+            page.id,
+        )
         await page.page.click("#mute")
         assert await page.page.get_attribute("#mute", "aria-pressed") == "true"
         assert await page.page.text_content("#mute") == "Unmute"
@@ -517,9 +528,10 @@ async def test_voice_mute_and_the_speaking_indicator(browser: Any, server: Signa
         await page.page.click("#voice")  # leave voice
         assert await page.page.get_attribute("#voice", "aria-pressed") == "false"
         assert await page.page.is_disabled("#mute")
-        assert page.errors == []
+        assert page.errors == other.errors == []
     finally:
         await page.page.close()
+        await other.page.close()
 
 
 async def test_a_dropped_server_link_is_told_and_healed(browser: Any, make_server: Any) -> None:
@@ -539,3 +551,24 @@ async def test_a_dropped_server_link_is_told_and_healed(browser: Any, make_serve
         assert page.errors == []
     finally:
         await page.page.close()
+
+
+async def test_the_name_is_remembered_and_the_next_visit_joins_with_it(
+    browser: Any, server: SignalingServer
+) -> None:
+    context = await browser.new_context(viewport={"width": 1280, "height": 800})
+    try:
+        first = Editor(await context.new_page(), server)
+        await first.open("again", "Remy")
+        await first.joined()
+        await first.page.close()
+        # Same browser profile, a later visit: no form, the name is back.
+        second = Editor(await context.new_page(), server)
+        await second.page.goto(f"{second.origin}/app/again")
+        await second.joined()
+        assert await second.page.is_hidden("#join")
+        assert await second.page.text_content("#me") == "Remy"
+        assert await second.run("() => localStorage.getItem('avacollab.name')") == "Remy"
+        assert second.errors == []
+    finally:
+        await context.close()

@@ -789,7 +789,12 @@ var Media = class {
   /** Measure a track's level for the speaking indicator. @param {string} peer @param {MediaStreamTrack} track */
   _meter(peer, track) {
     try {
-      this._audio ??= new AudioContext();
+      if (this._audio === null) {
+        const context = new AudioContext();
+        this._audio = context;
+        const resume = () => void context.resume().catch(() => void 0);
+        for (const kind of ["pointerdown", "keydown"]) document.addEventListener(kind, resume, { once: true });
+      }
       const source = this._audio.createMediaStreamSource(new MediaStream([track]));
       const analyser = this._audio.createAnalyser();
       analyser.fftSize = 512;

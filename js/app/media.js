@@ -239,7 +239,14 @@ export class Media {
   /** Measure a track's level for the speaking indicator. @param {string} peer @param {MediaStreamTrack} track */
   _meter(peer, track) {
     try {
-      this._audio ??= new AudioContext();
+      if (this._audio === null) {
+        const context = new AudioContext();
+        this._audio = context;
+        // Made without a click (a peer's voice arrived), a context waits
+        // suspended until the user does something on the page.
+        const resume = () => void context.resume().catch(() => undefined);
+        for (const kind of ["pointerdown", "keydown"]) document.addEventListener(kind, resume, { once: true });
+      }
       const source = this._audio.createMediaStreamSource(new MediaStream([track]));
       const analyser = this._audio.createAnalyser();
       analyser.fftSize = 512;
