@@ -421,10 +421,36 @@ async def test_two_pages_setting_one_property_at_once_end_identical(
         label = await first.page.input_value("#prop-label")
         for page in (first, second):
             assert await page.box(button).locator(".box-name").text_content() == label
+
+        # Two frames moved into each other at once: the layout rules break the
+        # cycle, and each canvas draws exactly the tree its document reads.
+        a = await first.run("() => avacollabEditor.room.doc.add('Frame', { title: 'A' })")
+        b = await first.run("() => avacollabEditor.room.doc.add('Frame', { title: 'B' })")
+        await second.box(b).wait_for()
+        await asyncio.gather(
+            first.run("([a, b]) => avacollabEditor.room.doc.move(a, b)", [a, b]),
+            second.run("([a, b]) => avacollabEditor.room.doc.move(b, a)", [a, b]),
+        )
+
+        async def drawn_as_read() -> bool:
+            shapes = [await p.run(DRAWN_AND_READ) for p in (first, second)]
+            return all(d == r for d, r in shapes) and shapes[0] == shapes[1]
+
+        await eventually(drawn_as_read, "both canvases draw the one tree")
         assert first.errors == second.errors == []
     finally:
         await first.page.close()
         await second.page.close()
+
+
+# The canvas's boxes as [id, [children]], and the document's tree the same way.
+DRAWN_AND_READ = """() => {
+  const drawn = (list) => [...list.children].map((box) =>
+    [box.dataset.id, drawn(box.querySelector(':scope > .box-kids'))]);
+  const read = (nodes) => nodes.map((n) => [n.id, read(n.children)]);
+  return [drawn(document.querySelector('#canvas .boxes')),
+          read(avacollabEditor.room.doc.tree())];
+}"""
 
 
 async def _tab_to(page: Editor, selector: str, limit: int = 60) -> None:

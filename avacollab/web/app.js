@@ -68,6 +68,7 @@ var TreeView = class {
       const node = this.doc.node(id);
       if (node !== null && node.visible) lists.add(node.parent ?? null);
     }
+    if (!change.local && change.nodes.some((n) => n.kind === "moved")) this._misplaced(lists);
     for (const parent of lists) {
       if (parent === null || this.nodes.has(parent)) this._sync(parent);
     }
@@ -109,6 +110,23 @@ var TreeView = class {
         cursor = cursor.nextElementSibling;
       } else {
         list.insertBefore(entry.el, cursor);
+      }
+    }
+  }
+  /**
+   * Concurrent moves can make a cycle, which the layout rules break by
+   * placing a node the change does not name (docs/editing.md, the conflict
+   * rules): after a peer's moves, find every drawn node whose place or
+   * visibility differs from the document's and re-sync its lists.
+   * @param {Set<string | null>} lists
+   */
+  _misplaced(lists) {
+    for (const [id, entry] of this.nodes) {
+      const node = this.doc.node(id);
+      if (node === null || !node.visible) lists.add(entry.parent);
+      else if ((node.parent ?? null) !== entry.parent) {
+        lists.add(entry.parent);
+        lists.add(node.parent ?? null);
       }
     }
   }

@@ -62,6 +62,7 @@ export class TreeView {
       const node = this.doc.node(id);
       if (node !== null && node.visible) lists.add(node.parent ?? null);
     }
+    if (!change.local && change.nodes.some((n) => n.kind === "moved")) this._misplaced(lists);
     // A list whose own node is not drawn (hidden, or itself being added) is
     // drawn with that node; its ancestors' lists are in `lists` already.
     for (const parent of lists) {
@@ -108,6 +109,24 @@ export class TreeView {
         cursor = cursor.nextElementSibling;
       } else {
         list.insertBefore(entry.el, cursor);
+      }
+    }
+  }
+
+  /**
+   * Concurrent moves can make a cycle, which the layout rules break by
+   * placing a node the change does not name (docs/editing.md, the conflict
+   * rules): after a peer's moves, find every drawn node whose place or
+   * visibility differs from the document's and re-sync its lists.
+   * @param {Set<string | null>} lists
+   */
+  _misplaced(lists) {
+    for (const [id, entry] of this.nodes) {
+      const node = this.doc.node(id);
+      if (node === null || !node.visible) lists.add(entry.parent);
+      else if ((node.parent ?? null) !== entry.parent) {
+        lists.add(entry.parent);
+        lists.add(node.parent ?? null);
       }
     }
   }
