@@ -598,3 +598,42 @@ async def test_the_name_is_remembered_and_the_next_visit_joins_with_it(
         assert second.errors == []
     finally:
         await context.close()
+
+
+async def test_a_full_room_is_told_readably(browser: Any, make_server: Any) -> None:
+    small = await make_server(max_room_size=1)
+    inside = await editor(browser, small)
+    outside = await editor(browser, small)
+    try:
+        await inside.open("tiny", "first")
+        await inside.joined()
+        await outside.open("tiny", "second")
+        await outside.until("() => document.body.dataset.state === 'refused'")
+        text = await outside.page.text_content("#join-error") or ""
+        assert text == "Room “tiny” is full. Try again when someone leaves."
+    finally:
+        await inside.page.close()
+        await outside.page.close()
+
+
+async def test_a_peer_that_cannot_be_reached_is_named(
+    browser: Any, server: SignalingServer, spawn: Spawn
+) -> None:
+    # A Python peer that only takes TURN relays, and no TURN server: its
+    # link to the page can never open. Its own attempts last longer than the
+    # page's (15 s), so the page's timer is the one that ends each attempt
+    # (a fresh offer from the peer would start the page's attempt again).
+    python = await spawn("unreachable", "--relay-only", "--connect-timeout", "120", room="far")
+    page = await editor(browser, server)
+    try:
+        await page.open("far", "near")
+        await page.joined()
+        alert = page.page.locator("#alert")
+        # The page gives a link connectTimeout (15 s) before it says so.
+        await alert.wait_for(timeout=WAIT * 3000)
+        text = await alert.text_content() or ""
+        assert text.startswith("Cannot reach unreachable"), text
+        assert page.errors == []
+    finally:
+        await page.page.close()
+    python.kill()
