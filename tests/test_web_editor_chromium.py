@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -175,6 +176,7 @@ async def test_the_editor_works_with_a_python_peer(
         # A component the Python peer adds shows on the canvas, within 200 ms
         # of the Python peer's own change event (one clock: the same machine).
         before = len(python.events.named("editing.changed"))
+        sent = time.time()
         frame = (await reply(python, "/add - Frame title=Checkout")).removeprefix("added ")
         await python.events.wait(lambda: len(python.events.named("editing.changed")) > before)
         changed = python.events.named("editing.changed")[before]
@@ -186,8 +188,10 @@ async def test_the_editor_works_with_a_python_peer(
         assert shown["origin"] == python.id and shown["painted"] == [frame]
         latency = shown["shown"] / 1000 - changed["ts"]
         in_page = (shown["shown"] - shown["arrived"]) / 1000
+        typed = shown["shown"] / 1000 - sent
         print(
-            f"python edit to page frame: {latency * 1000:.1f} ms (in the page {in_page * 1000:.1f})"
+            f"python edit to page frame: {latency * 1000:.1f} ms (in the page"
+            f" {in_page * 1000:.1f}; from the command written {typed * 1000:.1f})"
         )
         assert latency < SHOW_WITHIN, f"{latency * 1000:.0f} ms from the Python edit to the frame"
         assert await page.box(frame).locator(".box-type").first.text_content() == "Frame"
@@ -271,7 +275,15 @@ async def test_the_editor_works_with_a_python_peer(
         me = next(p for p in json.loads(await reply(python, "/presence --json")) if p["you"])
         r, g, b = (int(me["user"]["color"][i : i + 2], 16) for i in (1, 3, 5))
         assert spot["color"] == f"rgb({r}, {g}, {b})"
-        # The page's own cursor and selection reach Python.
+        # The Python peer's selection, outlined in its color.
+        assert await reply(python, f"/select {frame[:8]}") == f"selected {frame}"
+        outline = await page.until(
+            "(id) => { const box = document.querySelector(`#canvas .box[data-id='${id}']`);"
+            " return box.classList.contains('remote-selected')"
+            " && getComputedStyle(box).outlineColor; }",
+            frame,
+        )
+        assert outline == f"rgb({r}, {g}, {b})"
         people = await page.page.locator("#people").text_content()
         assert "ann (you)" in people and "py" in people
         assert page.errors == []
