@@ -80,8 +80,9 @@ pytest: setup
 jstest: setup node-deps
 	cd js && npm run --silent typecheck && npm test
 
-# Rebuild the client bundle shipped inside the package (commit the result:
-# tests/test_web_client.py fails when it is not what js/ builds).
+# Rebuild the client bundle and the web editor shipped inside the package
+# (avacollab/web; commit the result: tests/test_web_client.py fails when it
+# is not what js/ builds).
 web: node-deps
 	cd js && npm run --silent build
 

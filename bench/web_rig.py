@@ -407,7 +407,9 @@ async def rig(uvloop: bool) -> AsyncIterator[tuple[Pair, Pair, str]]:
                 errors: list[str] = []
                 page.on("pageerror", lambda error: errors.append(str(error)))
                 origin = f"http://127.0.0.1:{server.port}"
-                await page.goto(origin + "/")
+                # A page of the server's origin whose policy allows an inline
+                # script: not "/" (the editor's pages allow none).
+                await page.goto(origin + "/healthz")
                 await page.add_script_tag(content=PAGE_SCRIPT.read_text())
                 async with asyncio.timeout(WAIT):
                     joined = await page.evaluate(

@@ -112,3 +112,8 @@ def test_the_shipped_bundle_is_what_the_sources_build(tmp_path: Path) -> None:
     assert out.read_bytes() == SHIPPED.read_bytes(), (
         "avacollab/web/avacollab.js is not what js/ builds: run `make web` and commit it"
     )
+    # The web editor is built next to it (js/app: app.js, app.css, app.html).
+    for name in ("app.js", "app.css", "app.html"):
+        assert (tmp_path / name).read_bytes() == (SHIPPED.parent / name).read_bytes(), (
+            f"avacollab/web/{name} is not what js/ builds: run `make web` and commit it"
+        )

@@ -423,8 +423,9 @@ async def test_the_readme_page_joins_a_room_and_edits_the_tree(
     origin = f"http://127.0.0.1:{server.port}"
     try:
         # The snippet as a page of the server's origin (a page fulfilled by
-        # Playwright itself would be a public one, barred from loopback).
-        await page.goto(origin + "/")
+        # Playwright itself would be a public one, barred from loopback);
+        # not "/", whose policy allows no inline script.
+        await page.goto(origin + "/healthz")
         await page.set_content(html)
         await python.events.wait_for("peer-connected")
         # The page's edits reach Python, and its rendering shows the shared tree.

@@ -22,10 +22,16 @@ class Bundle(NamedTuple):
     """A strong validator: the SHA-256 of the body, quoted as HTTP wants it."""
 
 
-@functools.cache
 def load_bundle() -> Bundle | None:
     """The shipped bundle, read once; ``None`` when this installation has none."""
-    source = resources.files("avacollab") / "web" / "avacollab.js"
+    return load_asset("avacollab.js")
+
+
+@functools.cache
+def load_asset(name: str) -> Bundle | None:
+    """A file of ``avacollab/web`` (the bundle, the web editor's files), read
+    once; ``None`` when this installation has none."""
+    source = resources.files("avacollab") / "web" / name
     if not source.is_file():
         return None
     body = source.read_bytes()

@@ -28,6 +28,7 @@ from aiohttp.typedefs import Handler
 from .. import __version__, logs
 from ..settings import Settings
 from . import metrics
+from .app import EditorRoutes, asset_response
 from .bundle import CLIENT_PATH, load_bundle
 from .core import (
     Action,
@@ -252,7 +253,7 @@ class SignalingServer:
                 web.get("/healthz", self._healthz),
                 web.get("/metrics", self._metrics),
                 web.get(CLIENT_PATH, self._client_bundle),
-                web.get("/", self._index),
+                *EditorRoutes(WS_PATH).routes(),
             ]
         )
         self.app.on_shutdown.append(self._on_shutdown)
@@ -413,12 +414,7 @@ class SignalingServer:
             raise web.HTTPNotFound(text="this installation ships no browser client (make web)\n")
         # The URL carries no version, so browsers revalidate every time (a
         # 304 costs a round trip, not the body) and an upgrade is seen at once.
-        headers = {
-            "Cache-Control": "no-cache",
-            "ETag": bundle.etag,
-            "X-Content-Type-Options": "nosniff",
-            "Vary": "Origin",
-        }
+        headers = {"Vary": "Origin"}
         # Module scripts are fetched with CORS: a page on another origin may
         # load the client if it may also join rooms here (the same allowlist).
         origin = request.headers.get("Origin")
@@ -426,21 +422,7 @@ class SignalingServer:
             origin, request.host, self.settings.allowed_origins
         ):
             headers["Access-Control-Allow-Origin"] = origin
-        if bundle.etag in request.headers.get("If-None-Match", ""):
-            return web.Response(status=304, headers=headers)
-        return web.Response(
-            body=bundle.body, content_type="text/javascript", charset="utf-8", headers=headers
-        )
-
-    async def _index(self, request: web.Request) -> web.Response:
-        return web.Response(
-            text=(
-                f"avacollab signaling server {__version__}\n"
-                f"WebSocket endpoint: {WS_PATH} (protocol: docs/protocol.md)\n"
-                "Health: /healthz  Metrics: /metrics\n"
-                f"Browser client: {CLIENT_PATH} (an ES module)\n"
-            )
-        )
+        return asset_response(request, bundle, "text/javascript", headers)
 
     # -- plumbing --------------------------------------------------------
 
