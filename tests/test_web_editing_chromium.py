@@ -31,7 +31,7 @@ from avacollab.signaling.bundle import CLIENT_PATH
 from avacollab.signaling.server import SignalingServer
 
 from . import conftest, test_join_e2e
-from .chromium import launched
+from .chromium import in_module_loop, launched
 from .sessionkit import WAIT
 from .test_join_e2e import ROOT, JoinProcess, Spawn
 from .test_web_session_chromium import FLAGS, Page, python_peer
@@ -39,14 +39,9 @@ from .test_web_session_chromium import FLAGS, Page, python_peer
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 
-def _in_module_loop(fixture: Any) -> Any:
-    """A shared fixture, run in the module's loop (where the browser lives)."""
-    return pytest_asyncio.fixture(loop_scope="module")(fixture.__wrapped__)
-
-
-make_server = _in_module_loop(conftest.make_server)
-server = _in_module_loop(conftest.server)
-spawn = _in_module_loop(test_join_e2e.spawn)
+make_server = in_module_loop(conftest.make_server)
+server = in_module_loop(conftest.server)
+spawn = in_module_loop(test_join_e2e.spawn)
 
 PLUGINS = ("--plugin", "avacollab_editing.plugin", "--plugin", "avacollab_presence.plugin")
 

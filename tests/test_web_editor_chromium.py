@@ -33,7 +33,7 @@ import pytest_asyncio
 from avacollab.signaling.server import SignalingServer
 
 from . import conftest, test_join_e2e
-from .chromium import launched
+from .chromium import in_module_loop, launched
 from .sessionkit import WAIT
 from .test_join_e2e import ROOT, JoinProcess, Spawn
 from .test_web_editing_chromium import eventually, reply
@@ -42,13 +42,9 @@ from .test_web_session_chromium import FLAGS
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 
-def _in_module_loop(fixture: Any) -> Any:
-    return pytest_asyncio.fixture(loop_scope="module")(fixture.__wrapped__)
-
-
-make_server = _in_module_loop(conftest.make_server)
-server = _in_module_loop(conftest.server)
-spawn = _in_module_loop(test_join_e2e.spawn)
+make_server = in_module_loop(conftest.make_server)
+server = in_module_loop(conftest.server)
+spawn = in_module_loop(test_join_e2e.spawn)
 
 PLUGINS = (
     "--plugin",
