@@ -69,6 +69,7 @@ class ClusterServer(SignalingServer):
         self._dirty = False  # some write may be lost: put our members back
         self._resync_at: float | None = None
         self._reachable = True
+        self._subscribed = False  # the listener reads our channel
 
     def _make_core(self, limits: Limits, **options: Any) -> SignalingCore:
         return ClusterCore(limits, proc=self.proc, **options)
@@ -124,7 +125,7 @@ class ClusterServer(SignalingServer):
         self._idle.clear()
         self._outbox_wake.set()
 
-    async def _write_loop(self) -> None:
+    async def _drain(self) -> None:
         outbox = self._outbox
         while True:
             await self._outbox_wake.wait()
@@ -138,11 +139,21 @@ class ClusterServer(SignalingServer):
                     assert isinstance(action, Forward | Depart)
                     batch.append(action)
                 if batch:
+                    # More may be queued while this is written: the loop
+                    # takes it next, relays first if they came first.
                     await self._write(batch)
-                if outbox:
-                    join = outbox.popleft()
-                    assert isinstance(join, Reserve)
+                elif isinstance(join := outbox.popleft(), Reserve):
                     await self._reserve(join)
+            self._idle.set()
+
+    async def _write_loop(self) -> None:
+        while True:
+            try:
+                await self._drain()
+            except Exception as exc:
+                # A bug here must not stop every relay to other processes.
+                self._dirty = True
+                logs.event("outbox-failed", logging.ERROR, error=repr(exc))
             self._idle.set()
 
     async def _write(self, batch: list[Forward | Depart]) -> None:
@@ -188,6 +199,7 @@ class ClusterServer(SignalingServer):
             logs.event("redis-unreachable", logging.ERROR, error=repr(exc))
 
     def _found(self) -> None:
+        """Redis answers, our members are back in it and our channel is read."""
         if not self._reachable:
             self._reachable = True
             logs.event("redis-reachable")
@@ -201,6 +213,7 @@ class ClusterServer(SignalingServer):
             pubsub = self.redis.pubsub()
             try:
                 await pubsub.subscribe(self.state.channel)
+                self._subscribed = True
                 if not first:
                     # Whatever was published meanwhile is lost: re-read.
                     self._dirty = True
@@ -210,7 +223,12 @@ class ClusterServer(SignalingServer):
                     if message is not None and message.get("type") == "message":
                         self._apply(self.core.deliver(message["data"], time.time()))
             except _FAILURES as exc:
+                self._subscribed = False
                 self._lost(exc)
+            except Exception as exc:
+                # A bug here must not silence the process: log it, read on.
+                self._subscribed = False
+                logs.event("listener-failed", logging.ERROR, error=repr(exc))
             finally:
                 with contextlib.suppress(*_FAILURES):
                     await pubsub.aclose()
@@ -229,7 +247,8 @@ class ClusterServer(SignalingServer):
                     # Other processes put theirs back within one interval.
                     self._resync_at = time.time() + interval
                     logs.event("cluster-restored", members=len(self.core.local_members()))
-                self._found()
+                if self._subscribed:
+                    self._found()
                 if self._resync_at is not None and time.time() >= self._resync_at:
                     self._resync_at = None
                     for room in list(self.core.rooms):
