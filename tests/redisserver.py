@@ -23,10 +23,13 @@ START_TIMEOUT = 10.0
 STOP_TIMEOUT = 5.0
 
 
-def redis_server_binary() -> str:
-    """redis-server; skips the test locally and fails it in CI when missing."""
-    path = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/usr/bin"])
-    found = shutil.which("redis-server", path=path)
+def redis_server_binary(search_path: str | None = None) -> str:
+    """redis-server; skips the test locally and fails it in CI when missing.
+
+    ``search_path`` defaults to PATH plus the sbin directories."""
+    if search_path is None:
+        search_path = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/usr/bin"])
+    found = shutil.which("redis-server", path=search_path)
     if found is None:
         reason = "redis-server is not installed (apt-get install redis-server)"
         if os.environ.get("CI") == "true":

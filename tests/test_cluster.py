@@ -8,7 +8,6 @@ processes of one machine share the default secret file.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import signal
 import sys
@@ -19,10 +18,12 @@ from typing import Any
 
 import pytest
 
-from avacollab.testing import EventLog
-
 from .conftest import Connect, Peer, Serve
-from .redisserver import RedisServer, redis_server_fixture  # noqa: F401 (fixture)
+from .redisserver import (  # noqa: F401 (redis_server_fixture: the fixture)
+    RedisServer,
+    redis_server_binary,
+    redis_server_fixture,
+)
 from .sessionkit import WAIT
 from .test_join_e2e import ROOT, JoinProcess, got, quit_all
 
@@ -80,6 +81,17 @@ async def expect_skipping(peer: Peer, kind: str, timeout: float = WAIT) -> dict[
             message = await peer.recv(timeout)
             if message["type"] == kind:
                 return message
+
+
+def test_missing_redis_server_skips_locally_and_fails_in_ci(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="redis-server is not installed"):
+        redis_server_binary(str(tmp_path))
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="redis-server is not installed"):
+        redis_server_binary(str(tmp_path))
 
 
 async def test_peers_on_different_processes_meet_and_relay(
@@ -226,7 +238,11 @@ async def test_joins_are_unavailable_while_redis_is_down_and_rooms_recover(
 async def test_workers_share_one_port(
     serve: Serve, redis_server: RedisServer, connect: Connect
 ) -> None:
-    proc, url = await serve("--redis", redis_server.url, "--workers", "2")
+    lines: list[str] = []
+    proc, url = await serve("--redis", redis_server.url, "--workers", "2", lines=lines)
+    # Both workers write to this stderr: wait for the second to listen too.
+    if sum("signaling server on" in line for line in lines) < 2:
+        await logged(proc, "signaling server on", timeout=WAIT * 2)
     peers = [await connect(url) for _ in range(6)]
     for i, peer in enumerate(peers):
         await peer.join("w", name=f"p{i}")
@@ -298,6 +314,3 @@ async def test_two_join_processes_on_different_servers_reach_a_bus(
     await alice.command("/send across processes")
     await got(bob, "across processes")
     await quit_all([alice, bob])
-
-
-__all__ = ["EventLog", "json"]
