@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import sys
 import time
@@ -271,8 +272,11 @@ def test_workers_without_redis_are_refused(tmp_path: Path) -> None:
 async def test_an_unreachable_redis_is_a_clear_error_at_start(serve: Serve) -> None:
     from .redisserver import free_tcp_port
 
-    with pytest.raises(AssertionError, match="cannot reach Redis"):
-        await serve("--redis", f"redis://127.0.0.1:{free_tcp_port()}/0")
+    url = f"redis://user:hunter2@127.0.0.1:{free_tcp_port()}/0"
+    refused = re.escape("cannot reach Redis at redis://user:***@")
+    with pytest.raises(AssertionError, match=refused) as failed:
+        await serve("--redis", url)
+    assert "hunter2" not in str(failed.value)
 
 
 @pytest.fixture

@@ -252,3 +252,50 @@ def test_bad_envelopes_are_counted_and_dropped() -> None:
     assert core.cluster.dropped == 6
     # Well-formed but for nobody here: nothing happens.
     assert core.deliver(b'{"k": "relay", "room": "r", "to": "x", "m": {}}', T0) == []
+
+
+def test_what_arrives_while_a_join_is_in_redis_is_applied_after_it() -> None:
+    """Redis counts a newcomer before its process hears back: the room's other
+    processes may announce joins and leaves, and relay to it, first."""
+    core = two().cores["P2"]
+    conn = core.open(T0)
+    core.receive(conn, json.dumps({"type": "hello", "version": 1}), T0)
+    (reserve,) = core.receive(conn, json.dumps({"type": "join", "room": "r"}), T0)
+    assert isinstance(reserve, Reserve)
+    me = reserve.ticket.peer
+    early: list[dict[str, Any]] = [
+        {"k": "join", "room": "r", "peer": "X", "proc": "P1", "info": {"peer": "X", "name": "x"}},
+        {"k": "left", "room": "r", "peer": "Y", "reason": "left"},
+        {"k": "relay", "room": "r", "to": me, "m": {"type": "offer", "from": "X", "sdp": "o"}},
+    ]
+    for envelope in early:
+        assert core.deliver(encode_utf8(envelope), T0) == []
+    # The answer's snapshot is older than those: Y was still there, X not yet.
+    y = Member("Y", "P1", {"peer": "Y", "name": "y"})
+    actions = core.reserved(conn, reserve.ticket, Outcome(None, me, (y,)), T0)
+    heard = [a.message for a in actions if isinstance(a, Send) and a.conn is conn]
+    assert [m["type"] for m in heard] == ["welcome", "peer-joined", "peer-left", "offer"]
+    assert heard[0]["peers"] == [{"peer": "Y", "name": "y"}]
+    assert (heard[1]["peer"], heard[2]["peer"]) == ("X", "Y")
+    assert set(core.remote["r"]) == {"X"}
+    # Afterwards, envelopes for the room are taken at once.
+    left = {"k": "left", "room": "r", "peer": "X", "reason": "left"}
+    (told,) = core.deliver(encode_utf8(left), T0)
+    assert isinstance(told, Send) and told.message["type"] == "peer-left"
+
+
+def test_what_arrives_for_a_refused_join_goes_to_those_in_the_room() -> None:
+    shared = two()
+    alice = Client(shared, "P2")
+    alice.join("r")
+    core = shared.cores["P2"]
+    conn = core.open(T0)
+    core.receive(conn, json.dumps({"type": "hello", "version": 1}), T0)
+    (reserve,) = core.receive(conn, json.dumps({"type": "join", "room": "r"}), T0)
+    assert isinstance(reserve, Reserve)
+    joined = {"k": "join", "room": "r", "peer": "X", "proc": "P1", "info": {"peer": "X"}}
+    assert core.deliver(encode_utf8(joined), T0) == []
+    actions = core.reserved(conn, reserve.ticket, Outcome(ErrorCode.ROOM_FULL), T0)
+    shared.run("P2", actions)
+    assert alice.heard() == [{"type": "peer-joined", "peer": "X"}]
+    assert [m["code"] for m in shared.heard[conn]] == ["room-full"]

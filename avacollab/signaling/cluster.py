@@ -26,6 +26,7 @@ import secrets
 import time
 from collections import deque
 from typing import Any
+from urllib.parse import urlsplit
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -45,6 +46,15 @@ COMMAND_TIMEOUT = 5.0
 RETRY_AFTER = 0.5
 """Seconds between attempts to subscribe again after losing Redis."""
 _FAILURES = (RedisError, OSError, TimeoutError)
+
+
+def redacted(url: str) -> str:
+    """``url`` without its password, for messages and logs."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return parts._replace(netloc=netloc).geturl()
 
 
 class ClusterError(Exception):
@@ -89,7 +99,8 @@ class ClusterServer(SignalingServer):
             await self.state.heartbeat(self.ttl, LOST)
         except _FAILURES as exc:
             await self.redis.aclose()
-            raise ClusterError(f"cannot reach Redis at {self.settings.redis}: {exc}") from exc
+            where = redacted(self.settings.redis)
+            raise ClusterError(f"cannot reach Redis at {where}: {exc}") from exc
         self._tasks = [
             asyncio.create_task(self._write_loop()),
             asyncio.create_task(self._listen_loop()),

@@ -177,6 +177,11 @@ class ClusterCore(SignalingCore):
         # room -> peer id -> remote member, for the rooms with a local peer.
         self.remote: dict[str, dict[str, Member]] = {}
         self._joining: dict[Connection, Ticket] = {}
+        # Envelopes for rooms with a join in Redis whose answer has not come
+        # back yet: Redis already counts the newcomer, so the room's other
+        # processes tell us of joins, leaves and even relays to it, and the
+        # listener may read them first. They are replayed once it is admitted.
+        self._early: dict[str, list[Envelope]] = {}
         self.cluster = ClusterStats()
         self.max_envelope_bytes = self.limits.max_frame_bytes * 2 + MAX_ENVELOPE_BYTES_OVER_FRAME
 
@@ -212,13 +217,35 @@ class ClusterCore(SignalingCore):
 
     def _reserve(self, conn: Connection, ticket: Ticket) -> list[Action]:
         self._joining[conn] = ticket
+        self._early.setdefault(ticket.join.room, [])
         return [Reserve(conn, ticket)]
+
+    def _replay(self, room: str, now: float) -> list[Action]:
+        """What came for ``room`` while a join to it was in Redis."""
+        early = self._early.pop(room, [])
+        if any(t.join.room == room for t in self._joining.values()):
+            self._early[room] = []  # the next join's answer replays what follows
+        actions: list[Action] = []
+        for envelope in early:
+            actions += self._take(envelope)
+        return actions
 
     def reserved(
         self, conn: Connection, ticket: Ticket, outcome: Outcome, now: float
     ) -> list[Action]:
         """The shared state answered ``conn``'s join."""
         self._joining.pop(conn, None)
+        join = ticket.join
+        if outcome.error is not None or outcome.gone or conn.closed or self.closing:
+            # Not admitted here: what came early is for whoever is in the room.
+            replayed = self._replay(join.room, now)
+            return replayed + self._not_admitted(conn, ticket, outcome, now)
+        actions = self._admitted(conn, ticket, outcome, now)
+        return actions + self._replay(join.room, now)
+
+    def _not_admitted(
+        self, conn: Connection, ticket: Ticket, outcome: Outcome, now: float
+    ) -> list[Action]:
         join = ticket.join
         if outcome.gone and not conn.closed:
             # A stale resume is an ordinary join with a new id, as on one process.
@@ -241,10 +268,14 @@ class ClusterCore(SignalingCore):
             }
             message = messages.get(outcome.error, str(outcome.error))
             return self._refuse(conn, ProtocolError(outcome.error, message, join.id), now)
-        if conn.closed or self.closing:
-            # Gone while the shared state admitted it: it never had its
-            # welcome, so it cannot resume; the others hear it left.
-            return [Depart(join.room, outcome.peer, "left", gone=True)]
+        # Gone while the shared state admitted it: it never had its
+        # welcome, so it cannot resume; the others hear it left.
+        return [Depart(join.room, outcome.peer, "left", gone=True)]
+
+    def _admitted(
+        self, conn: Connection, ticket: Ticket, outcome: Outcome, now: float
+    ) -> list[Action]:
+        join = ticket.join
         room = self.rooms.get(join.room) or self.rooms.setdefault(join.room, Room(join.room))
         remote = self.remote.setdefault(join.room, {})
         known = outcome.peer in remote
@@ -297,6 +328,13 @@ class ClusterCore(SignalingCore):
             logs.event("envelope-refused", logging.WARNING, size=len(data))
             return []
         self.cluster.delivered += 1
+        early = self._early.get(envelope.room)
+        if early is not None:
+            early.append(envelope)
+            return []
+        return self._take(envelope)
+
+    def _take(self, envelope: Envelope) -> list[Action]:
         room = self.rooms.get(envelope.room)
         if room is None:
             return []  # nobody here to tell
