@@ -64,6 +64,15 @@ async def test_a_lone_surrogate_is_refused_and_poisons_nobody_on_any_server(
     c = await connect(two)
     welcome = await c.join("room", name="carol")
     assert sorted(p["name"] for p in welcome["peers"]) == ["alice", "bob", "evil"]
+    # What crossed processes is counted, and nothing was dropped.
+    http = two_servers[0].url.replace("ws://", "http://").removesuffix("/ws")
+    async with aiohttp.ClientSession() as session, session.get(f"{http}/metrics") as reply:
+        text = await reply.text()
+    assert "avacollab_cluster_redis_reachable 1" in text
+    assert "avacollab_cluster_dropped_total 0" in text
+    assert "avacollab_cluster_remote_peers 2" in text  # bob and carol
+    forwarded = next(x for x in text.splitlines() if x.startswith("avacollab_cluster_forw"))
+    assert int(forwarded.split()[1]) >= 1
 
 
 async def test_a_relay_to_a_peer_of_another_room_or_server_is_refused(

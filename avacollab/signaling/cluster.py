@@ -28,11 +28,13 @@ from collections import deque
 from typing import Any
 from urllib.parse import urlsplit
 
+from aiohttp import web
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from .. import logs
 from ..settings import Settings
+from . import metrics
 from .clustercore import LOST, ClusterCore, Depart, Forward, Outcome, Reserve
 from .core import External, IceServers, Limits, SignalingCore
 from .protocol import ErrorCode
@@ -55,6 +57,30 @@ def redacted(url: str) -> str:
         return url
     netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
     return parts._replace(netloc=netloc).geturl()
+
+
+def cluster_metrics(core: ClusterCore, *, reachable: bool) -> str:
+    """The /metrics lines a process of a cluster adds."""
+    stats = core.cluster
+    rows = [
+        ("remote_peers", "gauge", "Peers of this process's rooms on other processes.",
+         core.remote_count),
+        ("redis_reachable", "gauge", "1 while Redis answers and this process reads its channel.",
+         int(reachable)),
+        ("forwarded_total", "counter", "Relays published to another process.", stats.forwarded),
+        ("delivered_total", "counter", "Envelopes read from other processes.", stats.delivered),
+        ("dropped_total", "counter", "Envelopes refused, or for no peer here.", stats.dropped),
+        ("unavailable_total", "counter", "Joins refused while Redis was unreachable.",
+         stats.unavailable),
+    ]  # fmt: skip
+    lines = []
+    for name, kind, about, value in rows:
+        lines += [
+            f"# HELP avacollab_cluster_{name} {about}",
+            f"# TYPE avacollab_cluster_{name} {kind}",
+            f"avacollab_cluster_{name} {value}",
+        ]
+    return "\n".join(lines) + "\n"
 
 
 class ClusterError(Exception):
@@ -267,6 +293,10 @@ class ClusterServer(SignalingServer):
                         self._apply(self.core.resync(room, members))
             except _FAILURES as exc:
                 self._lost(exc)
+
+    async def _metrics(self, request: web.Request) -> web.Response:
+        text = metrics.render(self.core) + cluster_metrics(self.core, reachable=self._reachable)
+        return web.Response(text=text, content_type="text/plain", charset="utf-8")
 
     def describe(self) -> dict[str, Any]:
         return {**super().describe(), "proc": self.proc, "remote": self.core.remote_count}
