@@ -293,6 +293,9 @@ class ClusterServer(SignalingServer):
                         self._apply(self.core.resync(room, members))
             except _FAILURES as exc:
                 self._lost(exc)
+            except Exception as exc:
+                # A bug must not stop the heartbeat: the others would reap us.
+                logs.event("heartbeat-failed", logging.ERROR, error=repr(exc))
 
     async def _metrics(self, request: web.Request) -> web.Response:
         text = metrics.render(self.core) + cluster_metrics(self.core, reachable=self._reachable)
