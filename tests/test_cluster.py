@@ -36,33 +36,31 @@ BOUND = TTL * 4 / 3
 (its key expires, then the next heartbeat of another process reaps it)."""
 SLACK = 10.0  # a loaded machine: delivery and scheduling on top of the bound
 
-Cluster = Callable[..., Awaitable[list[str]]]
+
+class Cluster:
+    """``await cluster(n, *args)``: n more server processes on one Redis; their URLs."""
+
+    def __init__(self, serve: Serve, redis_url: str) -> None:
+        self.serve = serve
+        self.redis_url = redis_url
+        self.procs: list[asyncio.subprocess.Process] = []
+
+    async def __call__(self, count: int, *args: str) -> list[str]:
+        urls = []
+        for _ in range(count):
+            proc, url = await self.serve(
+                "--redis", self.redis_url, "--redis-ttl", str(TTL), "--resume-grace", "10",
+                *args,
+            )  # fmt: skip
+            self.procs.append(proc)
+            urls.append(url)
+        return urls
 
 
 @pytest.fixture
-async def cluster(serve: Serve, redis_server: RedisServer) -> Cluster:
-    """``cluster(n, *args)``: n server processes on one Redis; their URLs."""
-    procs: list[asyncio.subprocess.Process] = []
-
-    async def start(count: int, *args: str) -> list[str]:
-        urls = []
-        for _ in range(count):
-            proc, url = await serve(
-                "--redis", redis_server.url, "--redis-ttl", str(TTL), "--resume-grace", "10",
-                *args,
-            )  # fmt: skip
-            procs.append(proc)
-            urls.append(url)
-        cluster.procs = procs  # type: ignore[attr-defined]
-        return urls
-
-    cluster = start
-    return start
-
-
-def procs_of(cluster: Cluster) -> list[asyncio.subprocess.Process]:
-    procs: list[asyncio.subprocess.Process] = cluster.procs  # type: ignore[attr-defined]
-    return procs
+def cluster(serve: Serve, redis_server: RedisServer) -> Cluster:
+    """The serve fixture stops every process after the test."""
+    return Cluster(serve, redis_server.url)
 
 
 async def logged(proc: asyncio.subprocess.Process, event: str, timeout: float = WAIT) -> None:
@@ -164,7 +162,7 @@ async def test_a_killed_process_peers_are_announced_left_and_resume_elsewhere(
     await bob.join("r", name="bob")
     await alice.expect("peer-joined")
     token = alice.welcome["resume"]
-    procs_of(cluster)[0].send_signal(signal.SIGKILL)
+    cluster.procs[0].send_signal(signal.SIGKILL)
     killed = time.monotonic()
     left = await bob.expect("peer-left", timeout=BOUND + SLACK)
     elapsed = time.monotonic() - killed
@@ -219,12 +217,12 @@ async def test_joins_are_unavailable_while_redis_is_down_and_rooms_recover(
     await carol.send({"type": "join", "room": "r", "id": 1})
     error = await carol.expect("error", timeout=WAIT)
     assert (error["code"], error["id"]) == ("unavailable", 1)
-    for proc in procs_of(cluster):
+    for proc in cluster.procs:
         await logged(proc, "redis-unreachable")
     redis_server.start()  # empty: everything Redis held is lost
     # Each process says when it has put its members back and reads its
     # channel again (what was published to it meanwhile is lost).
-    for proc in procs_of(cluster):
+    for proc in cluster.procs:
         await logged(proc, "redis-reachable", timeout=WAIT * 3)
     carol = await connect(two)
     welcome = await carol.join("r", name="carol")
