@@ -10,7 +10,8 @@ EXAMPLES := $(wildcard examples/*/pyproject.toml)
 NODE_DIRS := $(patsubst %/package.json,%,$(wildcard js/package.json bench/js/package.json plugins/*/tests/js/package.json))
 # Debian packages the tests use: coturn (TURN relay), chromium (browser
 # reference in benchmarks), iproute2 (network namespaces for link cuts),
-# xvfb + x11-xserver-utils + ffmpeg (screen capture under a virtual X server).
+# xvfb + x11-xserver-utils + ffmpeg (screen capture under a virtual X server),
+# redis-server (the shared room state of several server processes).
 HOST ?= 127.0.0.1
 PORT ?= 8765
 
@@ -28,7 +29,7 @@ setup: $(VENV)/.stamp
 $(VENV)/.stamp: pyproject.toml $(PLUGINS) $(EXAMPLES)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]' $(foreach p,$(PLUGINS),-e '$(dir $(p))[test]')
+	$(PY) -m pip install --quiet -e '.[test,redis]' $(foreach p,$(PLUGINS),-e '$(dir $(p))[test]')
 	touch $@
 
 system-deps:
@@ -39,6 +40,7 @@ system-deps:
 	command -v Xvfb >/dev/null || missing="$$missing xvfb"; \
 	command -v xsetroot >/dev/null || missing="$$missing x11-xserver-utils"; \
 	command -v ffmpeg >/dev/null || missing="$$missing ffmpeg"; \
+	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing Debian packages:$$missing"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \

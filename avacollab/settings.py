@@ -140,6 +140,33 @@ class Settings:
         "instead of refusing it as ssh refuses such a key (serve, token and turn-config).",
         "true",
     )
+    redis: str = _opt(
+        "server",
+        "",
+        "Redis URL of the room state shared by several server processes (docs/scaling.md); "
+        "empty: this process alone holds its rooms. Needs the redis extra.",
+        "redis://127.0.0.1:6379/0",
+    )
+    redis_ttl: float = _opt(
+        "server",
+        10.0,
+        "Seconds a server process's heartbeat lives in Redis: the peers of a process that "
+        "stops answering are announced left within 4/3 of this.",
+        "5",
+    )
+    workers: int = _opt(
+        "server",
+        1,
+        "Server processes to start on this machine sharing the port (SO_REUSEPORT); "
+        "more than 1 needs redis.",
+        "4",
+    )
+    reuse_port: bool = _opt(
+        "server",
+        False,
+        "Listen with SO_REUSEPORT, so that several processes share the port (workers sets it).",
+        "true",
+    )
     log_format: str = _opt("server", "text", "Log line format: text or json.", "json")
     log_level: str = _opt("server", "info", "Log level: debug, info, warning or error.", "debug")
 
@@ -227,6 +254,18 @@ class Settings:
                 )
         if not self.server_url.startswith(("ws://", "wss://")):
             raise SettingsError(f"server_url must start with ws:// or wss://: {self.server_url!r}")
+        if self.redis_ttl < 1:
+            raise SettingsError("redis_ttl must be at least 1 second")
+        if self.workers < 1:
+            raise SettingsError("workers must be at least 1")
+        if self.workers > 1 and not self.redis:
+            raise SettingsError(
+                "workers above 1 need redis: the processes share their rooms through it"
+            )
+        if self.redis and not self.redis.startswith(("redis://", "rediss://", "unix://")):
+            raise SettingsError(
+                f"redis must be a redis://, rediss:// or unix:// URL, not {self.redis!r}"
+            )
         if self.resume_grace < 0:
             raise SettingsError("resume_grace must not be negative")
         if not 0 <= self.port <= 65535:

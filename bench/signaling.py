@@ -58,8 +58,19 @@ NODE_MODULES = JS / "node_modules"
 LOADGEN = BENCH / "loadgen" / "loadgen.mjs"
 LOOPBACK_SHIM = BENCH / "loadgen" / "loopback.cjs"
 HOST = "127.0.0.1"
-SERVERS = ("avacollab", "ywebrtc", "peerjs")
-TITLES = {"avacollab": "avacollab", "ywebrtc": "y-webrtc", "peerjs": "PeerJS"}
+SERVERS = ("avacollab", "ywebrtc", "peerjs", "redis1", "redis2", "redis4")
+TITLES = {
+    "avacollab": "avacollab",
+    "ywebrtc": "y-webrtc",
+    "peerjs": "PeerJS",
+    "redis1": "avacollab + Redis, 1 process",
+    "redis2": "avacollab + Redis, 2 processes",
+    "redis4": "avacollab + Redis, 4 processes",
+}
+# avacollab with --redis and --workers N (docs/scaling.md): the same server
+# code, N processes on one port sharing rooms through a redis-server that
+# the benchmark starts for the round.
+REDIS_WORKERS = {"redis1": 1, "redis2": 2, "redis4": 4}
 # avacollab's defaults (50 messages a second, bursts of 200) would refuse most
 # of the relay load: the benchmark measures the relay, not the rate limiter.
 # 1,000 clients on one loopback address: the per-address connection limit off.
@@ -104,6 +115,7 @@ class Result:
     server_cpu: float = 0.0
     loadgen_cpu: list[float] = field(default_factory=list)
     other_cpu: float = 0.0  # everything else the machine ran meanwhile: noise
+    redis_cpu: float = 0.0  # the redis-server of the round, for the Redis servers
     loadgen_client: str = ""
     errors: int = 0
     error_samples: list[str] = field(default_factory=list)
@@ -123,6 +135,13 @@ class Result:
         if not self.relayed_per_s:
             return math.nan
         return self.server_cpu * 1e6 / self.relayed_per_s
+
+    @property
+    def redis_us_per_relay(self) -> float:
+        """redis-server's CPU per relayed message (0 without Redis)."""
+        if not self.relayed_per_s:
+            return math.nan
+        return self.redis_cpu * 1e6 / self.relayed_per_s
 
 
 class BenchError(RuntimeError):
@@ -144,6 +163,23 @@ def rss_kib(pid: int) -> int:
         if line.startswith("VmRSS:"):
             return int(line.split()[1])
     raise BenchError(f"no VmRSS for process {pid}")
+
+
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and its children (the workers of ``serve --workers``)."""
+    pids = [pid]
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        with contextlib.suppress(OSError):
+            pids += [int(c) for c in (task / "children").read_text().split()]
+    return pids
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    return sum(process_cpu_seconds(p) for p in process_tree(pid))
+
+
+def tree_rss_kib(pid: int) -> int:
+    return sum(rss_kib(p) for p in process_tree(pid))
 
 
 def machine_busy_seconds() -> float:
@@ -176,9 +212,11 @@ def package_version(package: str) -> str:
     return str(meta["version"])
 
 
-def server_command(name: str, port: int, opts: Options, home: Path) -> tuple[list[str], str, str]:
+def server_command(
+    name: str, port: int, opts: Options, home: Path, redis_url: str = ""
+) -> tuple[list[str], str, str]:
     """The argv that starts server ``name`` on ``port``, its WebSocket URL and version."""
-    if name == "avacollab":
+    if name == "avacollab" or name in REDIS_WORKERS:
         from avacollab import __version__
 
         room_size = max(opts.room_size, AVACOLLAB_DEFAULT_ROOM_SIZE)
@@ -188,6 +226,8 @@ def server_command(name: str, port: int, opts: Options, home: Path) -> tuple[lis
             *AVACOLLAB_LIMITS, "--max-room-size", str(room_size),
             "--secret-file", str(home / "server-secret"),
         ]  # fmt: skip
+        if name in REDIS_WORKERS:
+            argv += ["--redis", redis_url, "--workers", str(REDIS_WORKERS[name])]
         return argv, f"ws://{HOST}:{port}/ws", __version__
     node = shutil.which("node") or "node"
     if name == "ywebrtc":
@@ -318,6 +358,7 @@ def median_result(rounds: Sequence[Result]) -> Result:
             for k in range(len(first.loadgen_cpu))
         ],
         other_cpu=mid(lambda r: r.other_cpu),
+        redis_cpu=mid(lambda r: r.redis_cpu),
         loadgen_client=first.loadgen_client,
         errors=sum(r.errors for r in rounds),
         error_samples=[e for r in rounds for e in r.error_samples][:5],
@@ -341,9 +382,43 @@ def percentile(values: Sequence[float], q: float) -> float:
     return ordered[rank - 1]
 
 
-async def bench_server(name: str, opts: Options, home: Path) -> Result:
+async def start_redis(home: Path) -> tuple[asyncio.subprocess.Process, str]:
+    """A redis-server on a free loopback port, persisting nothing."""
+    binary = shutil.which("redis-server") or shutil.which("redis-server", path="/usr/sbin")
+    if binary is None:
+        raise BenchError("redis-server is not installed (apt-get install redis-server)")
     port = free_port()
-    argv, url, version = server_command(name, port, opts, home)
+    proc = await asyncio.create_subprocess_exec(
+        binary, "--bind", HOST, "--port", str(port), "--save", "", "--appendonly", "no",
+        "--dir", str(home),
+        stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    await wait_listening(proc, port, 10.0)
+    return proc, f"redis://{HOST}:{port}/0"
+
+
+async def bench_server(name: str, opts: Options, home: Path) -> Result:
+    redis: asyncio.subprocess.Process | None = None
+    redis_url = ""
+    if name in REDIS_WORKERS:
+        redis, redis_url = await start_redis(home)
+    try:
+        return await _bench_server(name, opts, home, redis, redis_url)
+    finally:
+        if redis is not None:
+            await stop_process(redis)
+
+
+async def _bench_server(
+    name: str,
+    opts: Options,
+    home: Path,
+    redis: asyncio.subprocess.Process | None,
+    redis_url: str,
+) -> Result:
+    port = free_port()
+    argv, url, version = server_command(name, port, opts, home, redis_url)
     result = Result(server=name, version=version, clients=opts.clients)
     log_path = home / f"{name}.log"
     gens: list[Loadgen] = []
@@ -358,11 +433,14 @@ async def bench_server(name: str, opts: Options, home: Path) -> Result:
         try:
             await wait_listening(server, port, 30.0)
             await asyncio.sleep(opts.settle)
-            result.rss_before_kib = rss_kib(server.pid)
+            if name in REDIS_WORKERS:
+                # The first worker listening is not all of them: wait for each.
+                await wait_workers(server, log_path, REDIS_WORKERS[name], 60.0)
+            result.rss_before_kib = tree_rss_kib(server.pid)
             counts = split_clients(opts.clients, opts.room_size, opts.loadgen_procs)
             for k, count in enumerate(counts):
                 config = {
-                    "server": name,
+                    "server": "avacollab" if name in REDIS_WORKERS else name,
                     "url": url,
                     "clients": count,
                     "roomSize": opts.room_size,
@@ -373,7 +451,7 @@ async def bench_server(name: str, opts: Options, home: Path) -> Result:
                     "deflate": opts.browser_deflate,
                 }
                 gens.append(await Loadgen.start(config))
-            await measure(server, gens, opts, result)
+            await measure(server, gens, opts, result, redis)
         except BaseException:
             tail = log_path.read_text(errors="replace")[-2000:]
             if tail:
@@ -386,8 +464,27 @@ async def bench_server(name: str, opts: Options, home: Path) -> Result:
     return result
 
 
+def _listening(log_path: Path) -> int:
+    return log_path.read_text(errors="replace").count("signaling server on")
+
+
+async def wait_workers(
+    server: asyncio.subprocess.Process, log_path: Path, count: int, seconds: float
+) -> None:
+    """Until ``count`` workers said they listen (each logs one line)."""
+    deadline = time.monotonic() + seconds
+    while _listening(log_path) < count:
+        if server.returncode is not None or time.monotonic() > deadline:
+            raise BenchError(f"{count} workers did not all start")
+        await asyncio.sleep(0.1)
+
+
 async def measure(
-    server: asyncio.subprocess.Process, gens: list[Loadgen], opts: Options, result: Result
+    server: asyncio.subprocess.Process,
+    gens: list[Loadgen],
+    opts: Options,
+    result: Result,
+    redis: asyncio.subprocess.Process | None = None,
 ) -> None:
     joins = await ask_all(gens, "join", 120.0)
     latencies = [lat for j in joins for lat in j["latencies"]]
@@ -397,23 +494,28 @@ async def measure(
     result.join_p99_ms = percentile(latencies, 99)
     result.loadgen_client = joins[0]["client"]
     await asyncio.sleep(opts.settle)
-    result.rss_idle_kib = rss_kib(server.pid)
+    result.rss_idle_kib = tree_rss_kib(server.pid)
 
     await ask_all(gens, "start", 30.0)
     await asyncio.sleep(opts.warmup)
-    busy0, cpu0, t0 = machine_busy_seconds(), process_cpu_seconds(server.pid), time.monotonic()
+    redis_cpu0 = process_cpu_seconds(redis.pid) if redis is not None else 0.0
+    busy0, cpu0, t0 = machine_busy_seconds(), tree_cpu_seconds(server.pid), time.monotonic()
     first = await ask_all(gens, "mark", 30.0)
     await asyncio.sleep(opts.duration)
     last = await ask_all(gens, "mark", 30.0)
-    busy1, cpu1, t1 = machine_busy_seconds(), process_cpu_seconds(server.pid), time.monotonic()
+    busy1, cpu1, t1 = machine_busy_seconds(), tree_cpu_seconds(server.pid), time.monotonic()
+    redis_cpu1 = process_cpu_seconds(redis.pid) if redis is not None else 0.0
     result.server_cpu = (cpu1 - cpu0) / (t1 - t0)
+    result.redis_cpu = (redis_cpu1 - redis_cpu0) / (t1 - t0)
     for a, b in zip(first, last, strict=True):
         seconds = (b["at"] - a["at"]) / 1000
         result.relayed += b["delivered"] - a["delivered"]
         result.relayed_per_s += (b["delivered"] - a["delivered"]) / seconds
         result.loadgen_cpu.append((b["cpuMicros"] - a["cpuMicros"]) / 1e6 / seconds)
     busy = (busy1 - busy0) / (t1 - t0)
-    result.other_cpu = max(0.0, busy - result.server_cpu - sum(result.loadgen_cpu))
+    result.other_cpu = max(
+        0.0, busy - result.server_cpu - result.redis_cpu - sum(result.loadgen_cpu)
+    )
 
     stops = await ask_all(gens, "stop", 30.0)
     result.drained = all(s["drained"] for s in stops)
@@ -465,7 +567,7 @@ def render(results: Sequence[Result], opts: Options) -> str:
             f"| {r.server_cpu:.0%} | {gen_cpu} | {r.other_cpu:.0%} |"
         )
     ours = next((r for r in results if r.server == "avacollab"), None)
-    others = [r for r in results if r.server != "avacollab"]
+    others = [r for r in results if r.server in ("ywebrtc", "peerjs")]
     if ours is not None and others:
         lines += [
             "",
@@ -487,6 +589,28 @@ def render(results: Sequence[Result], opts: Options) -> str:
         for r in results
         if r.join_failed or r.errors or r.unexpected_closes or not r.drained
     ]
+    clustered = [r for r in results if r.server in REDIS_WORKERS]
+    if clustered:
+        base = next((r for r in clustered if r.server == "redis1"), clustered[0])
+        lines += [
+            "",
+            "| with Redis | relayed msg/s | x 1 process | server CPU per relay (us) "
+            "| redis-server CPU per relay (us) | redis-server CPU | extra CPU per relay "
+            "over one process without Redis (us) |",
+            "|---|---:|---:|---:|---:|---:|---:|",
+        ]
+        for r in clustered:
+            extra = (
+                r.cpu_us_per_relay + r.redis_us_per_relay - ours.cpu_us_per_relay
+                if ours is not None
+                else math.nan
+            )
+            lines.append(
+                f"| {TITLES[r.server]} | {_num(r.relayed_per_s)} "
+                f"| {_ratio(r.relayed_per_s, base.relayed_per_s)} "
+                f"| {_num(r.cpu_us_per_relay, 1)} | {_num(r.redis_us_per_relay, 1)} "
+                f"| {r.redis_cpu:.0%} | {_num(extra, 1)} |"
+            )
     if problems:
         lines += ["", "Problems:", *problems]
     return "\n".join(lines)
@@ -496,6 +620,7 @@ def _with_derived(r: Result) -> dict[str, Any]:
     return asdict(r) | {
         "memory_per_conn_kib": r.memory_per_conn_kib,
         "cpu_us_per_relay": r.cpu_us_per_relay,
+        "redis_us_per_relay": r.redis_us_per_relay,
     }
 
 

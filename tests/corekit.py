@@ -136,6 +136,8 @@ class Driver:
     def route(self, actions: list[Action]) -> list[Action]:
         """Deliver actions to the clients they name; return them unchanged."""
         for action in actions:
+            # A single-process core has no External actions.
+            assert isinstance(action, Send | Close), action
             client = self.clients[action.conn]
             if isinstance(action, Send):
                 # Through JSON, as the adapter sends it: what a client can see.

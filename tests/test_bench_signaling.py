@@ -16,6 +16,7 @@ import pytest
 
 from . import benchkit
 from .benchkit import BENCH
+from .redisserver import redis_server_binary
 
 NODE_MODULES = BENCH / "js" / "node_modules"
 
@@ -90,3 +91,21 @@ def test_bad_options_are_refused(tmp_path: Path, args: list[str]) -> None:
     done = run_bench(tmp_path, *args)
     assert done.returncode == 2
     assert "error" in done.stderr
+
+
+def test_a_small_run_with_redis_measures_the_workers_and_redis(tmp_path: Path) -> None:
+    redis_server_binary()  # skipped locally without it, failing in CI
+    out = tmp_path / "result.json"
+    done = run_bench(
+        tmp_path,
+        "--servers", "avacollab,redis2",
+        "--clients", "20", "--room-size", "5", "--rounds", "1",
+        "--warmup", "0.3", "--duration", "1", "--settle", "0.2",
+        "--json", str(out),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(out.read_text())
+    clustered = report["results"][1]
+    assert (clustered["server"], clustered["joined"], clustered["errors"]) == ("redis2", 20, 0)
+    assert clustered["relayed"] > 0 and clustered["redis_cpu"] > 0
+    assert "| with Redis | relayed msg/s | x 1 process |" in done.stdout

@@ -16,7 +16,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from avacollab.signaling import protocol as p
-from avacollab.signaling.core import Close
+from avacollab.signaling.core import Close, Send
 from avacollab.signaling.protocol import ProtocolError
 
 from .corekit import Driver
@@ -219,6 +219,7 @@ def test_core_fuzzing_touches_nobody_but_the_sender(frames: list[str | bytes]) -
             if isinstance(action, Close):
                 assert action.conn is fuzzer.conn  # nobody else is ever cut off
             else:
+                assert isinstance(action, Send), action
                 # Strict UTF-8, no escape hatch: the parser let nothing in
                 # that another member's frame could not carry.
                 p.encode(action.message).encode("utf-8")

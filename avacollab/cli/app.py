@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import signal
 import sys
 import time
@@ -133,6 +134,10 @@ def serve(
     turn_url: Annotated[list[str] | None, _opt("turn_urls", "--turn-url")] = None,
     turn_secret_file: Annotated[str | None, _opt("turn_secret_file")] = None,
     turn_ttl: Annotated[str | None, _opt("turn_ttl")] = None,
+    redis: Annotated[str | None, _opt("redis")] = None,
+    redis_ttl: Annotated[float | None, _opt("redis_ttl")] = None,
+    workers: Annotated[int | None, _opt("workers")] = None,
+    reuse_port: Annotated[bool | None, _opt("reuse_port")] = None,
 ) -> None:
     """Run the signaling server.
 
@@ -156,6 +161,12 @@ def serve(
             fail(f"--turn-ttl: {exc}")
     settings = _settings(flags).settings
     logs.setup(settings.log_format, settings.log_level)
+    if settings.redis and importlib.util.find_spec("redis") is None:
+        fail("--redis needs the redis extra: pip install 'avacollab[redis]'")
+    if settings.workers > 1:
+        from .workers import run_workers
+
+        raise typer.Exit(run_workers(settings, sys.argv[1:]))
     allow_open = settings.allow_open_secret_files
     try:
         resume_secret = load_or_create(
@@ -197,7 +208,13 @@ async def _serve(
 ) -> None:
     from ..signaling.server import SignalingServer
 
-    server = SignalingServer(
+    server_class = SignalingServer
+    cluster_errors: tuple[type[Exception], ...] = ()
+    if settings.redis:
+        from ..signaling.cluster import ClusterError, ClusterServer
+
+        server_class, cluster_errors = ClusterServer, (ClusterError,)
+    server = server_class(
         settings,
         resume_secret=resume_secret,
         token_secret=token_secret,
@@ -210,6 +227,8 @@ async def _serve(
         await server.start()
     except OSError as exc:
         fail(f"cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}")
+    except cluster_errors as exc:
+        fail(str(exc))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

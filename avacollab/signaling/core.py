@@ -129,7 +129,14 @@ class Close:
     reason: str
 
 
-Action = Send | Close
+class External:
+    """An action for what lies beyond this process (the shared state of a
+    cluster, see clustercore): the adapter hands it to its ``_effect``."""
+
+    __slots__ = ()
+
+
+Action = Send | Close | External
 
 
 @dataclass(slots=True)

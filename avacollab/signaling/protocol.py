@@ -42,6 +42,7 @@ class ErrorCode(StrEnum):
     TOKEN_EXPIRED = "token-expired"
     TOKEN_WRONG_ROOM = "token-wrong-room"
     SHUTTING_DOWN = "shutting-down"
+    UNAVAILABLE = "unavailable"  # the shared room state (Redis) is unreachable; retry
 
 
 class CloseCode(IntEnum):

@@ -34,6 +34,7 @@ from .core import (
     Action,
     Close,
     Connection,
+    External,
     IceServers,
     Limits,
     Send,
@@ -221,7 +222,7 @@ class SignalingServer:
             max_queued_bytes=settings.max_queued_bytes,
             hello_timeout=settings.hello_timeout,
         )
-        self.core = SignalingCore(
+        self.core = self._make_core(
             limits,
             server_name=f"avacollab/{__version__}",
             resume_secret=resume_secret,
@@ -258,6 +259,14 @@ class SignalingServer:
         )
         self.app.on_shutdown.append(self._on_shutdown)
 
+    def _make_core(self, limits: Limits, **options: Any) -> SignalingCore:
+        """The protocol core; a cluster server makes a ClusterCore instead."""
+        return SignalingCore(limits, **options)
+
+    def _effect(self, action: External) -> None:
+        """Carry out an action beyond this process; a single process has none."""
+        raise TypeError(f"no way to carry out {action!r} here")
+
     @property
     def url(self) -> str:
         """The WebSocket URL clients connect to."""
@@ -282,7 +291,12 @@ class SignalingServer:
             self.app, handle_signals=False, access_log=None, shutdown_timeout=2.0
         )
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.settings.host, self.settings.port)
+        site = web.TCPSite(
+            self._runner,
+            self.settings.host,
+            self.settings.port,
+            reuse_port=self.settings.reuse_port or None,
+        )
         await site.start()
         # With port 0 the kernel picks the port; the runner reports the bound sockets.
         addresses = self._runner.addresses
@@ -429,6 +443,9 @@ class SignalingServer:
     def _apply(self, actions: list[Action]) -> None:
         encoded: dict[int, bytes] = {}  # a broadcast is encoded once
         for action in actions:
+            if isinstance(action, External):
+                self._effect(action)
+                continue
             client = self._clients.get(action.conn)
             if client is None:
                 continue
