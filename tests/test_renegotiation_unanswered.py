@@ -27,6 +27,7 @@ from avacollab.peer.ice import LOOPBACK
 from avacollab.peer.negotiation import OFFER, RENEGOTIATE
 from avacollab.peer.session import Session, SessionConfig
 from avacollab.peer.signaling_client import Backoff
+from avacollab.shortids import PEER_SHORT, short_id
 from avacollab.signaling.bundle import CLIENT_PATH
 from avacollab.signaling.server import SignalingServer
 from avacollab.testing import EventLog
@@ -274,4 +275,5 @@ async def test_a_page_without_renegotiation_keeps_its_link_to_a_python_voice_pee
     assert await python.exited() == 0
     # What a person running `avacollab join` reads.
     said = (tmp_path / "py.stderr").read_text()
-    assert f"! media with page ({page.id}) unavailable: {event['reason']} (the data link" in said
+    short = short_id(page.id, [python.id], PEER_SHORT)  # as join names people
+    assert f"! media with page ({short}) unavailable: {event['reason']} (the data link" in said
