@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from enum import IntEnum, StrEnum
 from typing import Any, Final
 
+import orjson
+
 VERSION: Final = 1
 """Protocol version spoken by this server and client (``hello.version``)."""
 
@@ -155,25 +157,25 @@ def parse(text: str | bytes, max_bytes: int) -> Request:
         raise ProtocolError(ErrorCode.BAD_FRAME, "binary frames are not accepted; send JSON text")
     if len(text) > max_bytes:
         raise ProtocolError(ErrorCode.TOO_LARGE, f"frame is larger than {max_bytes} bytes")
+    if not text.isascii():
+        try:
+            size = len(text.encode("utf-8"))
+        except UnicodeEncodeError:
+            # Not from a WebSocket (it delivers only valid UTF-8), but parse
+            # is also the contract for anything else that feeds the core.
+            raise ProtocolError(ErrorCode.BAD_UNICODE, _LONE_SURROGATE) from None
+        if size > max_bytes:
+            raise ProtocolError(ErrorCode.TOO_LARGE, f"frame is larger than {max_bytes} bytes")
     try:
-        size = len(text.encode("utf-8"))
-    except UnicodeEncodeError:
-        # Not from a WebSocket (it delivers only valid UTF-8), but parse is
-        # also the contract for anything else that feeds the core.
-        raise ProtocolError(ErrorCode.BAD_UNICODE, _LONE_SURROGATE) from None
-    if size > max_bytes:
-        raise ProtocolError(ErrorCode.TOO_LARGE, f"frame is larger than {max_bytes} bytes")
-    try:
-        data = json.loads(text)
-    except RecursionError:
-        raise ProtocolError(ErrorCode.BAD_JSON, "JSON is nested too deeply") from None
-    except ValueError as exc:
+        data = orjson.loads(text)
+    except orjson.JSONDecodeError as exc:
+        # orjson refuses a \ud800 escape outside a pair, which json.loads
+        # would turn into a lone surrogate that no UTF-8 frame can carry on
+        # to the other members. The slow decoder runs only then, to find the
+        # request's id for the error.
+        if "surrogate" in str(exc):
+            raise ProtocolError(ErrorCode.BAD_UNICODE, _LONE_SURROGATE, _lenient_id(text)) from None
         raise ProtocolError(ErrorCode.BAD_JSON, f"not valid JSON: {exc}") from None
-    # json.loads turns "\ud800" into a lone surrogate; stored and sent on, it
-    # cannot be encoded for the other members. The text itself is valid
-    # UTF-8 by now, so a \u escape is the only way one can get in.
-    if "\\u" in text and _holds_surrogate(data):
-        raise ProtocolError(ErrorCode.BAD_UNICODE, _LONE_SURROGATE, _clean_id(data))
     if not isinstance(data, dict):
         raise ProtocolError(ErrorCode.INVALID, "a message must be a JSON object")
     request_id = _request_id(data)
@@ -215,23 +217,12 @@ _LONE_SURROGATE: Final = (
 )
 
 
-def _holds_surrogate(value: object) -> bool:
-    """Whether any string in a JSON value, key or value, holds a surrogate.
-
-    Iterative: json.loads accepts nesting as deep as the recursion limit.
-    """
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            if _SURROGATE.search(item):
-                return True
-        elif isinstance(item, dict):
-            stack += item.keys()
-            stack += item.values()
-        elif isinstance(item, list):
-            stack += item
-    return False
+def _lenient_id(text: str) -> RequestId:
+    """The id of a request orjson refused for a lone surrogate, read with json."""
+    try:
+        return _clean_id(json.loads(text))
+    except (ValueError, RecursionError):
+        return None
 
 
 def _clean_id(data: object) -> RequestId:
@@ -336,7 +327,7 @@ def hello(server: str, limits: dict[str, Any], request_id: RequestId) -> dict[st
 
 def encode(message: dict[str, Any]) -> str:
     """Compact JSON: frames are counted against the same limit both ways."""
-    return json.dumps(message, separators=(",", ":"), ensure_ascii=False)
+    return encode_utf8(message).decode("utf-8")
 
 
 def encode_utf8(message: dict[str, Any]) -> bytes:
@@ -348,6 +339,6 @@ def encode_utf8(message: dict[str, Any]) -> bytes:
     instead of raising in the middle of a broadcast to a whole room.
     """
     try:
-        return encode(message).encode("utf-8")
-    except UnicodeEncodeError:
+        return orjson.dumps(message)
+    except orjson.JSONEncodeError:
         return json.dumps(message, separators=(",", ":")).encode("ascii")

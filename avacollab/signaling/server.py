@@ -1,11 +1,14 @@
 """The signaling server: aiohttp under :class:`~avacollab.signaling.core.SignalingCore`.
 
-This module only moves frames and timers. Each connection gets a writer task
-fed from a queue bounded in bytes, so one slow client can never stall the
-relay for the others: when its queue is full it is disconnected (and may
-resume). All queues together are bounded too, and so are the connections
-from one address, so a crowd of clients that never read cannot grow the
-server's memory either.
+This module only moves frames and timers. aiohttp serves HTTP and the
+upgrade; from the 101 on, each connection's bytes go to a :class:`_Client`,
+which reads frames (frames.py), hands each message to the core at once and
+writes what the core answers straight to the transports. Each transport's
+buffer is bounded in bytes, so one slow client can never stall the relay
+for the others: past its bound it is disconnected (and may resume). All
+buffers together are bounded too, and so are the connections from one
+address, so a crowd of clients that never read cannot grow the server's
+memory either.
 """
 
 from __future__ import annotations
@@ -16,16 +19,17 @@ import ipaddress
 import logging
 import re
 import time
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Callable, Collection
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from aiohttp import WSMsgType, web
+from aiohttp import web
 from aiohttp.typedefs import Handler
+from aiohttp.web_protocol import RequestHandler
 
 from .. import __version__, logs
+from ..internals import require_uses
 from ..settings import Settings
 from . import metrics
 from .app import EditorRoutes, asset_response
@@ -41,8 +45,33 @@ from .core import (
     SignalingCore,
     close_is_leave,
 )
+from .frames import (
+    OP_BINARY,
+    OP_CLOSE,
+    OP_PING,
+    OP_PONG,
+    FrameReader,
+    accept_key,
+    close_code,
+    close_frame,
+    frame,
+    text_frame,
+    valid_key,
+)
 from .heap import HeapTrimmer
-from .protocol import FRAME_OVERHEAD, CloseCode, encode_utf8
+from .protocol import CloseCode, encode_utf8
+
+# After the upgrade, aiohttp's connection protocol hands every byte to the
+# "payload parser" set with set_parser and tells it when the connection is
+# lost; a _Client is that parser. Checked here, as for every private part
+# (docs/session.md, "Private parts of dependencies").
+require_uses("avacollab", "aiohttp", RequestHandler, "set_parser", ["_payload_parser"])
+require_uses(
+    "avacollab", "aiohttp", RequestHandler, "data_received", ["_payload_parser", "feed_data"]
+)
+require_uses(
+    "avacollab", "aiohttp", RequestHandler, "connection_lost", ["_payload_parser", "feed_eof"]
+)
 
 CLOSE_LINGER = 2.0
 """Seconds a close may take before the socket is cut (a TCP reset). A client
@@ -97,105 +126,159 @@ def origin_allowed(origin: str | None, host: str | None, allowed: list[str]) -> 
     return not allowed and (parts.hostname or "") in LOOPBACK_HOSTS
 
 
-@dataclass(slots=True)
-class _Total:
-    """Bytes queued for sending over all connections of a server."""
-
-    bytes: int = 0
-
-
 class _Client:
-    """One connection's outgoing side: a queue bounded in bytes and a writer task.
+    """One WebSocket connection, from the handshake to the end.
 
-    ``queued`` counts what waits in ``out``, each frame at its size plus
-    FRAME_OVERHEAD. A frame leaves the queue when it is handed to the
-    transport, whose buffer aiohttp keeps near its writer limit (64 KiB) by
-    waiting for the client to read; so a connection holds at most its bound
-    plus about that much, whatever the client does.
+    aiohttp's connection protocol hands it every byte read after the
+    handshake (it is the connection's payload parser: ``feed_data`` and
+    ``feed_eof``), and it writes its frames straight to the transport. There
+    is no task and no queue per connection: aiohttp's WebSocketResponse puts
+    each frame read in a queue for a task to pick up, and a writer task per
+    connection took frames from a second queue; those task switches and the
+    per-frame machinery around them were most of the server's CPU per relayed
+    message (docs/benchmarks.md). Here a frame is parsed, handled by the
+    core and its answers written, all in one call.
+
+    The transport's buffer is the send queue: :meth:`write` refuses a frame
+    that would take it past ``limit`` (the server then drops the client as
+    too slow), and the server bounds all buffers together.
     """
+
+    __slots__ = (
+        "active",
+        "buffered",
+        "closing",
+        "conn",
+        "ended",
+        "limit",
+        "on_message",
+        "reader",
+        "silent",
+        "transport",
+    )  # fmt: skip
 
     def __init__(
         self,
         conn: Connection,
-        ws: web.WebSocketResponse,
         transport: asyncio.Transport,
+        max_message: int,
         limit: int,
-        total: _Total,
-        on_release: Callable[[], None],
+        on_message: Callable[[_Client, str | bytes], None],
     ) -> None:
         self.conn = conn
-        self.ws = ws
         self.transport = transport
+        self.reader = FrameReader(max_message)
         self.limit = limit
-        self.total = total
-        self.on_release = on_release  # called when the queue empties
-        self.out: deque[bytes] = deque()
-        self.queued = 0
-        self.wake = asyncio.Event()
-        self.close_with: tuple[int, str] | None = None
-        self.task = asyncio.create_task(self._write())
+        self.on_message = on_message
+        # True when the client closed on purpose (a leave), False for a drop.
+        self.ended: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self.closing = False  # a close frame was sent: nothing more goes out
+        self.active = True  # something arrived since the last heartbeat tick
+        self.silent = 0  # heartbeat ticks in a row with nothing from the client
+        self.buffered = 0  # the transport's buffer when the server last looked
 
-    def send(self, data: bytes) -> bool:
-        """Queue one frame; False if it would take the queue past its bound."""
-        if self.close_with is not None:
+    # -- aiohttp's payload parser interface --------------------------------
+
+    def feed_data(self, data: bytes) -> tuple[bool, bytes]:
+        self.active = True
+        reader = self.reader
+        for opcode, value in reader.feed(data):
+            if opcode <= OP_BINARY:
+                # After a close frame is sent, data is ignored (RFC 6455 1.4).
+                if not self.closing:
+                    self.on_message(self, value)
+            elif isinstance(value, str):
+                pass  # text is only ever a message's
+            elif opcode == OP_PING:
+                self._write_control(frame(OP_PONG, value))
+            elif opcode == OP_CLOSE:
+                code = close_code(value)
+                # The client's own close is its decision (see close_is_leave);
+                # a reply to ours is not.
+                left = not self.closing and close_is_leave(code)
+                self._write_control(close_frame(code))
+                self._finish(left)
+                self.transport.close()
+                return False, b""
+        error = reader.error
+        if error is not None and not self.ended.done():
+            logs.event("bad-frame", logging.WARNING, code=error.code, why=error.reason)
+            self.close(error.code, error.reason)
+            self._finish(False)
+        return False, b""
+
+    def feed_eof(self) -> None:
+        self._finish(False)  # the connection is gone without a close frame: a drop
+
+    # -- writing -------------------------------------------------------------
+
+    def write(self, data: bytes) -> bool:
+        """Send one frame; False if the client's buffer would pass its bound."""
+        if self.closing or self.transport.is_closing():
             return True  # going away; nothing more will be written
-        cost = len(data) + FRAME_OVERHEAD
-        if self.queued + cost > self.limit:
+        if self.transport.get_write_buffer_size() + len(data) > self.limit:
             return False
-        self.out.append(data)
-        self.queued += cost
-        self.total.bytes += cost
-        self.wake.set()
+        self.transport.write(data)
         return True
 
-    def close(self, code: int, reason: str, *, drop_queue: bool = False) -> None:
-        """Close after what is queued, or at once with ``drop_queue``.
+    def ping(self) -> None:
+        self._write_control(frame(OP_PING, b""))
 
-        Either way the socket is cut if the close is not done within
-        CLOSE_LINGER, so no connection outlives its close by more.
+    def close(self, code: int, reason: str) -> None:
+        """Send a close frame after what is buffered.
+
+        The socket is cut if the client has not completed the close within
+        CLOSE_LINGER (a client that stops reading never takes it), so no
+        connection outlives its close by more.
         """
-        if drop_queue:
-            self._drop_queue()
-        if self.close_with is not None:
+        if self.closing:
             return
-        self.close_with = (code, reason)
-        self.wake.set()
+        self._write_control(close_frame(code, reason))
+        self.closing = True
         asyncio.get_running_loop().call_later(CLOSE_LINGER, self.transport.abort)
 
-    def _drop_queue(self) -> None:
-        if self.queued:
-            self.out.clear()
-            self.total.bytes -= self.queued
-            self.queued = 0
-            self.on_release()
+    def _write_control(self, data: bytes) -> None:
+        if not self.closing and not self.transport.is_closing():
+            self.transport.write(data)
 
-    async def _write(self) -> None:
-        ws, out = self.ws, self.out
-        try:
-            while True:
-                while out:
-                    data = out.popleft()
-                    cost = len(data) + FRAME_OVERHEAD
-                    self.queued -= cost
-                    self.total.bytes -= cost
-                    await ws.send_frame(data, WSMsgType.TEXT)
-                if self.close_with is not None:
-                    break
-                self.on_release()
-                self.wake.clear()
-                await self.wake.wait()
-            code, reason = self.close_with
-            await ws.close(code=code, message=reason.encode())
-        except Exception as exc:
-            # A send that fails finishes this connection, and only it: cut
-            # it, so it is never left open with nothing writing to it (it
-            # would still answer pings). A client that went away is routine.
-            if not isinstance(exc, ConnectionError):
-                logs.event("send-failed", logging.ERROR, error=repr(exc))
-            self.close_with = self.close_with or (1011, "send failed")
-            self.transport.abort()
-        finally:
-            self._drop_queue()
+    def _finish(self, left: bool) -> None:
+        if not self.ended.done():
+            self.ended.set_result(left)
+
+
+async def _accept(request: web.Request) -> web.StreamResponse:
+    """Check a WebSocket upgrade request and answer it with 101 (RFC 6455 4.2).
+
+    No extension is agreed (browsers offer permessage-deflate, which on
+    signaling's small, mostly unique frames halves relay throughput for
+    little saving, bench/signaling.py) and no subprotocol.
+    """
+    headers = request.headers
+    connection = {token.strip().lower() for token in headers.get("Connection", "").split(",")}
+    if headers.get("Upgrade", "").strip().lower() != "websocket" or "upgrade" not in connection:
+        raise web.HTTPBadRequest(
+            text=f"this is a WebSocket endpoint: connect with a WebSocket client to ws://HOST:PORT{WS_PATH}\n"
+        )
+    if headers.get("Sec-WebSocket-Version", "").strip() != "13":
+        raise web.HTTPBadRequest(
+            text="unsupported WebSocket version; this server speaks 13 (RFC 6455)\n",
+            headers={"Sec-WebSocket-Version": "13"},
+        )
+    key = headers.get("Sec-WebSocket-Key", "").strip()
+    if not valid_key(key):
+        raise web.HTTPBadRequest(text="Sec-WebSocket-Key must be 16 bytes in base64\n")
+    response = web.StreamResponse(
+        status=101,
+        headers={
+            "Upgrade": "websocket",
+            "Connection": "upgrade",
+            "Sec-WebSocket-Accept": accept_key(key),
+        },
+    )
+    await response.prepare(request)
+    # The connection is the WebSocket's from now on: no second HTTP request.
+    request.protocol.keep_alive(False)
+    return response
 
 
 class SignalingServer:
@@ -235,13 +318,17 @@ class SignalingServer:
             for name in ("localhost", settings.host, *settings.allowed_hosts)
         )
         self._clients: dict[Connection, _Client] = {}
-        self._queued = _Total()
+        # Clients whose transport held unsent bytes when last looked at, and
+        # those bytes summed: what max_queued_bytes bounds.
+        self._backlog: set[_Client] = set()
+        self._backlog_bytes = 0
         self._heap = HeapTrimmer(TRIM_AFTER, CLOSE_LINGER + 0.5)
         self._per_address: Counter[str] = Counter()
         self._expiry_wake = asyncio.Event()
         self._changed = asyncio.Event()  # pulsed when a connection opens or closes
         self._runner: web.AppRunner | None = None
         self._expiry_task: asyncio.Task[None] | None = None
+        self._heartbeat_task: asyncio.Task[None] | None = None
         self._expiry_due: float | None = None  # what the expiry loop sleeps until
         # Seconds between pushes of fresh TURN credentials (None: never).
         self._ice_refresh = ice_refresh if ice_servers is not None else None
@@ -302,6 +389,8 @@ class SignalingServer:
         addresses = self._runner.addresses
         self.port = addresses[0][1] if addresses else self.settings.port
         self._expiry_task = asyncio.create_task(self._expire_loop())
+        if self.settings.heartbeat > 0:
+            self._heartbeat_task = asyncio.create_task(self._heartbeat_loop())
         if self._ice_refresh is not None:
             self._refresh_task = asyncio.create_task(self._refresh_loop(self._ice_refresh))
         logs.event("server-started", url=self.url, version=__version__)
@@ -311,12 +400,12 @@ class SignalingServer:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
-        for task in (self._expiry_task, self._refresh_task):
+        for task in (self._expiry_task, self._refresh_task, self._heartbeat_task):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
-        self._expiry_task = self._refresh_task = None
+        self._expiry_task = self._refresh_task = self._heartbeat_task = None
         self._heap.cancel()
         logs.event("server-stopped")
 
@@ -357,53 +446,42 @@ class SignalingServer:
             self._changed.set()
 
     async def _serve_websocket(self, request: web.Request) -> web.StreamResponse:
-        # aiohttp itself closes (1009) frames over 4x the limit, so a frame
-        # between the limit and that gets a polite error and the connection
-        # stays, while a flood of huge frames cannot make us buffer them.
-        ws = web.WebSocketResponse(
-            heartbeat=self.settings.heartbeat,
-            max_msg_size=self.settings.max_frame_bytes * 4,
-            # Signaling frames are small and mostly unique SDP: deflate halves
-            # relay throughput (measured, bench/signaling.py) and saves little.
-            compress=False,
-        )
-        await ws.prepare(request)
+        response = await _accept(request)
         transport = request.transport
-        if transport is None:  # the client left during the upgrade
-            return ws
+        if transport is None or transport.is_closing():  # the client left during the upgrade
+            return response
         conn = self.core.open(time.time())
+        limits = self.core.limits
+        # aiohttp itself used to close (1009) frames over 4x the limit; so
+        # does the frame reader: a frame between the limit and that gets a
+        # polite error and the connection stays, while a flood of huge frames
+        # cannot make the server buffer them.
         client = _Client(
-            conn, ws, transport, self.core.limits.send_queue_bytes, self._queued, self._note_queued
+            conn, transport, limits.max_frame_bytes * 4, limits.send_queue_bytes, self._on_message
         )
         self._clients[conn] = client
         self._changed.set()
         if self._expiry_due is None:
             self._expiry_wake.set()  # the hello deadline may be the only one
+        # From here on aiohttp hands every byte the client sends to `client`,
+        # starting with any that came with the handshake.
+        request.protocol.set_parser(client)  # type: ignore[arg-type]
         left = False
         try:
-            while True:
-                msg = await ws.receive()
-                if msg.type in (WSMsgType.TEXT, WSMsgType.BINARY):
-                    self._apply(self.core.receive(conn, msg.data, time.time()))
-                    continue
-                # A close frame from the client is its decision (see
-                # close_is_leave); CLOSED and ERROR are drops, and CLOSING
-                # means we closed it, and the peer keeps its place for both.
-                left = msg.type == WSMsgType.CLOSE and close_is_leave(msg.data)
-                break
+            left = await client.ended
         finally:
             self._apply(self.core.closed(conn, time.time(), left=left))
             self._clients.pop(conn, None)
+            self._forget_backlog(client)
             self._changed.set()
-            # Nobody is reading any more: what is still queued can only go
-            # to a closed socket.
-            client.close(CloseCode.NORMAL, "", drop_queue=True)
-            # Bounded: a close cuts the socket after CLOSE_LINGER, which ends
-            # any send the writer is stuck in.
-            await asyncio.wait([client.task], timeout=CLOSE_LINGER + 1.0)
-            client.task.cancel()
+            # Closes after a client's close or a drop are done already; a
+            # handler cancelled by shutdown still says goodbye.
+            client.close(CloseCode.NORMAL, "")
             self._expiry_wake.set()
-        return ws
+        return response
+
+    def _on_message(self, client: _Client, data: str | bytes) -> None:
+        self._apply(self.core.receive(client.conn, data, time.time()))
 
     async def _healthz(self, request: web.Request) -> web.Response:
         return web.json_response(
@@ -441,7 +519,7 @@ class SignalingServer:
     # -- plumbing --------------------------------------------------------
 
     def _apply(self, actions: list[Action]) -> None:
-        encoded: dict[int, bytes] = {}  # a broadcast is encoded once
+        framed: dict[int, bytes] = {}  # a broadcast is encoded once
         for action in actions:
             if isinstance(action, External):
                 self._effect(action)
@@ -451,9 +529,9 @@ class SignalingServer:
                 continue
             if isinstance(action, Send):
                 key = id(action.message)
-                data = encoded.get(key)
+                data = framed.get(key)
                 if data is None:
-                    data = encoded[key] = encode_utf8(action.message)
+                    data = framed[key] = text_frame(encode_utf8(action.message))
                 self._deliver(client, data)
             elif isinstance(action, Close):
                 logs.event("closing", code=action.code, reason=action.reason)
@@ -461,33 +539,86 @@ class SignalingServer:
         self._note_queued()
 
     def _note_queued(self) -> None:
-        self._heap.note(self._queued.bytes + self.core.pending_bytes)
+        self._heap.note(self._backlog_bytes + self.core.pending_bytes)
 
     def _deliver(self, client: _Client, data: bytes) -> None:
-        """Queue ``data`` for ``client`` within the server's bounds.
+        """Write the frame ``data`` to ``client`` within the server's bounds.
 
         Past its own bound the client is the slow reader and goes. Past the
-        server's bound, whoever has the most queued goes first: a client
-        that reads keeps its queue near empty, so that is the one that does
+        server's bound, whoever has the most unsent goes first: a client
+        that reads keeps its buffer near empty, so that is the one that does
         not.
         """
-        cost = len(data) + FRAME_OVERHEAD
-        total, limit = self._queued, self.core.limits.max_queued_bytes
-        while total.bytes + cost > limit:
-            hog = max(self._clients.values(), key=lambda c: c.queued, default=None)
-            if hog is None or not hog.queued:
-                break  # nothing left to free; settings keep a frame below the bound
-            self._drop_slow(hog, "server send queues full")
-        if not client.send(data):
+        if self._backlog_bytes + len(data) > self.core.limits.max_queued_bytes:
+            self._make_room(len(data))
+        if not client.write(data):
             self._drop_slow(client, "send queue full")
+            return
+        size = client.transport.get_write_buffer_size()
+        if size or client.buffered:
+            self._note_buffered(client, size)
+
+    def _note_buffered(self, client: _Client, size: int) -> None:
+        self._backlog_bytes += size - client.buffered
+        client.buffered = size
+        if size:
+            self._backlog.add(client)
+        else:
+            self._backlog.discard(client)
+
+    def _forget_backlog(self, client: _Client) -> None:
+        self._note_buffered(client, 0)
+
+    def _refresh_backlog(self) -> None:
+        """Read again what each backlogged transport holds: buffers drain
+        without telling the server."""
+        for client in list(self._backlog):
+            transport = client.transport
+            self._note_buffered(
+                client, 0 if transport.is_closing() else transport.get_write_buffer_size()
+            )
+
+    def _make_room(self, cost: int) -> None:
+        self._refresh_backlog()
+        limit = self.core.limits.max_queued_bytes
+        while self._backlog and self._backlog_bytes + cost > limit:
+            hog = max(self._backlog, key=lambda c: c.buffered)
+            self._drop_slow(hog, "server send queues full")
 
     def _drop_slow(self, client: _Client, why: str) -> None:
-        logs.event("slow-client-dropped", logging.WARNING, queued=client.queued, why=why)
-        client.close(CloseCode.SLOW, "too slow reading messages", drop_queue=True)
+        logs.event("slow-client-dropped", logging.WARNING, queued=client.buffered, why=why)
+        client.close(CloseCode.SLOW, "too slow reading messages")
+        self._forget_backlog(client)
         # Gone as far as the room is concerned, now and not when the socket
         # is: what is relayed to the peer from here on waits for its resume
         # instead of being written to a connection that is closing.
         self._apply(self.core.closed(client.conn, time.time(), left=False))
+
+    async def _heartbeat_loop(self) -> None:
+        """Ping clients that went quiet and drop those that stay silent.
+
+        One task for the whole server, ticking four times a heartbeat,
+        instead of a timer per connection reset on every frame: a client
+        silent for a heartbeat gets a ping (browsers answer pings by
+        themselves), and one silent for 1.5 heartbeats (1.75 at most, by the
+        ticks) is a drop and keeps its place for the resume grace.
+        """
+        tick = self.settings.heartbeat / 4
+        while True:
+            await asyncio.sleep(tick)
+            for client in list(self._clients.values()):
+                if client.active:
+                    client.active = False
+                    client.silent = 0
+                    continue
+                client.silent += 1
+                if client.silent == 4:
+                    client.ping()
+                elif client.silent >= 6:
+                    logs.event("heartbeat-missed", logging.INFO)
+                    client.transport.abort()
+            self._refresh_backlog()
+            self._note_queued()
 
     async def _expire_loop(self) -> None:
         while True:
@@ -508,9 +639,9 @@ class SignalingServer:
 
     async def _on_shutdown(self, app: web.Application) -> None:
         self._apply(self.core.shutdown())
-        tasks = [client.task for client in self._clients.values()]
-        if tasks:
-            await asyncio.wait(tasks, timeout=2.0)
+        ended = [client.ended for client in self._clients.values()]
+        if ended:
+            await asyncio.wait(ended, timeout=2.0)
 
     def describe(self) -> dict[str, Any]:
         return {"url": self.url, "rooms": len(self.core.rooms), "peers": self.core.peer_count}
