@@ -81,8 +81,11 @@ def frame(opcode: int, payload: bytes) -> bytes:
 
 def text_frame(payload: bytes) -> bytes:
     """A text frame for ``payload``, UTF-8 already (the relay's hot path)."""
-    if len(payload) < 126:
-        return _SMALL_TEXT[len(payload)] + payload
+    size = len(payload)
+    if size < 126:
+        return _SMALL_TEXT[size] + payload
+    if size < 1 << 16:
+        return _MEDIUM.pack(0x80 | OP_TEXT, 126, size) + payload
     return frame(OP_TEXT, payload)
 
 
@@ -148,6 +151,19 @@ class FrameReader:
         """
         if self.error is not None:
             return []
+        if not self._buf and not self._part_op and len(data) > 6 and data[0] == 0x81:
+            # The common case, by far: one whole, masked text frame of up to
+            # 64 KiB in one read, with nothing pending.
+            size = data[1] - 0x80  # negative: not masked
+            start = 6
+            if size == 126:
+                size = (data[2] << 8) | data[3]
+                start = 8
+            if 0 <= size <= self._max and size != 127 and start + size == len(data):
+                try:
+                    return [(OP_TEXT, unmask(data[start:], data[start - 4 : start]).decode())]
+                except UnicodeDecodeError:
+                    pass  # the general path reports it
         if self._buf:
             self._buf += data
             # A frame trickled in byte by byte is parsed once, when whole,

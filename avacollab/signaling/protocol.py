@@ -117,7 +117,9 @@ class Join:
     id: RequestId = None
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen, though never changed: a frozen dataclass is slower to make,
+# and one is made for every relayed message.
+@dataclass(slots=True)
 class Relay:
     """An offer, answer or ICE candidate for one member of the room.
 
@@ -183,6 +185,11 @@ def parse(text: str | bytes, max_bytes: int) -> Request:
     if not isinstance(kind, str):
         raise ProtocolError(ErrorCode.INVALID, "'type' must be a string", request_id)
     try:
+        if kind in RELAY_TYPES:
+            to = data.get("to")
+            if not isinstance(to, str) or not 0 < len(to) <= MAX_ID:
+                raise _invalid("'to' must be a peer id string")
+            return Relay(kind, to, _relay_body(kind, data), request_id)
         if kind == "hello":
             version = data.get("version")
             if type(version) is not int:
@@ -196,11 +203,6 @@ def parse(text: str | bytes, max_bytes: int) -> Request:
                 resume=_optional_str(data, "resume", MAX_TOKEN),
                 id=request_id,
             )
-        if kind in RELAY_TYPES:
-            to = data.get("to")
-            if not isinstance(to, str) or not 0 < len(to) <= MAX_ID:
-                raise _invalid("'to' must be a peer id string")
-            return Relay(kind, to, _relay_body(kind, data), request_id)
         if kind == "leave":
             return Leave(request_id)
         if kind == "ping":

@@ -19,10 +19,15 @@ class TokenBucket:
 
     def take(self, now: float) -> bool:
         """Spend one token if there is one; say whether the event may pass."""
-        elapsed = max(0.0, now - self._stamp)
+        elapsed = now - self._stamp
         self._stamp = now
-        self._tokens = min(self.burst, self._tokens + elapsed * self.rate)
-        if self._tokens >= 1.0:
-            self._tokens -= 1.0
+        tokens = self._tokens
+        if elapsed > 0.0:  # time never runs back, but clocks may
+            tokens += elapsed * self.rate
+            if tokens > self.burst:
+                tokens = self.burst
+        if tokens >= 1.0:
+            self._tokens = tokens - 1.0
             return True
+        self._tokens = tokens
         return False

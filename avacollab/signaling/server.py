@@ -61,14 +61,11 @@ from .frames import (
 from .heap import HeapTrimmer
 from .protocol import CloseCode, encode_utf8
 
-# After the upgrade, aiohttp's connection protocol hands every byte to the
-# "payload parser" set with set_parser and tells it when the connection is
-# lost; a _Client is that parser. Checked here, as for every private part
+# After the upgrade, aiohttp's connection protocol hands the bytes it holds to
+# the "payload parser" set with set_parser and tells it when the connection is
+# lost; a _Client is that parser (see _Client.take_over). Checked here, as for every private part
 # (docs/session.md, "Private parts of dependencies").
-require_uses("avacollab", "aiohttp", RequestHandler, "set_parser", ["_payload_parser"])
-require_uses(
-    "avacollab", "aiohttp", RequestHandler, "data_received", ["_payload_parser", "feed_data"]
-)
+require_uses("avacollab", "aiohttp", RequestHandler, "set_parser", ["_payload_parser", "feed_data"])
 require_uses(
     "avacollab", "aiohttp", RequestHandler, "connection_lost", ["_payload_parser", "feed_eof"]
 )
@@ -126,12 +123,12 @@ def origin_allowed(origin: str | None, host: str | None, allowed: list[str]) -> 
     return not allowed and (parts.hostname or "") in LOOPBACK_HOSTS
 
 
-class _Client:
+class _Client(asyncio.Protocol):
     """One WebSocket connection, from the handshake to the end.
 
-    aiohttp's connection protocol hands it every byte read after the
-    handshake (it is the connection's payload parser: ``feed_data`` and
-    ``feed_eof``), and it writes its frames straight to the transport. There
+    After the handshake it takes the connection over from aiohttp
+    (:meth:`take_over`): every byte read comes to :meth:`data_received`, and
+    frames go straight to the transport. There
     is no task and no queue per connection: aiohttp's WebSocketResponse puts
     each frame read in a queue for a task to pick up, and a writer task per
     connection took frames from a second queue; those task switches and the
@@ -139,9 +136,9 @@ class _Client:
     message (docs/benchmarks.md). Here a frame is parsed, handled by the
     core and its answers written, all in one call.
 
-    The transport's buffer is the send queue: :meth:`write` refuses a frame
-    that would take it past ``limit`` (the server then drops the client as
-    too slow), and the server bounds all buffers together.
+    The transport's buffer is the send queue: a frame that would take it
+    past ``limit`` makes the server drop the client as too slow, and the
+    server bounds all buffers together.
     """
 
     __slots__ = (
@@ -150,6 +147,7 @@ class _Client:
         "closing",
         "conn",
         "ended",
+        "http",
         "limit",
         "on_message",
         "reader",
@@ -176,10 +174,43 @@ class _Client:
         self.active = True  # something arrived since the last heartbeat tick
         self.silent = 0  # heartbeat ticks in a row with nothing from the client
         self.buffered = 0  # the transport's buffer when the server last looked
+        self.http: asyncio.BaseProtocol | None = None  # aiohttp's, once taken over
 
-    # -- aiohttp's payload parser interface --------------------------------
+    def take_over(self, http: RequestHandler) -> None:
+        """Read this connection from now on, starting with what came with the upgrade.
+
+        aiohttp's protocol hands over the bytes it holds (set_parser), then
+        the client becomes the transport's protocol, so that each read
+        reaches it without going through aiohttp's ``data_received``.
+        aiohttp's protocol still hears of the connection's end (and then
+        calls :meth:`feed_eof`), so it forgets the connection as usual.
+        """
+        http.set_parser(self)  # type: ignore[arg-type]
+        self.http = http
+        self.transport.set_protocol(self)
+
+    # -- the transport's protocol, once taken over -----------------------------
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.http is not None:
+            self.http.connection_lost(exc)
+        self.feed_eof()
+
+    def pause_writing(self) -> None:
+        if self.http is not None:
+            self.http.pause_writing()
+
+    def resume_writing(self) -> None:
+        if self.http is not None:
+            self.http.resume_writing()
+
+    # -- aiohttp's payload parser interface, until taken over ----------------
 
     def feed_data(self, data: bytes) -> tuple[bool, bytes]:
+        self.data_received(data)
+        return False, b""
+
+    def data_received(self, data: bytes) -> None:
         self.active = True
         reader = self.reader
         for opcode, value in reader.feed(data):
@@ -197,29 +228,26 @@ class _Client:
                 # a reply to ours is not.
                 left = not self.closing and close_is_leave(code)
                 self._write_control(close_frame(code))
+                self.closing = True
                 self._finish(left)
                 self.transport.close()
-                return False, b""
+                return
         error = reader.error
         if error is not None and not self.ended.done():
             logs.event("bad-frame", logging.WARNING, code=error.code, why=error.reason)
             self.close(error.code, error.reason)
             self._finish(False)
-        return False, b""
 
     def feed_eof(self) -> None:
+        self.closing = True
         self._finish(False)  # the connection is gone without a close frame: a drop
 
     # -- writing -------------------------------------------------------------
 
-    def write(self, data: bytes) -> bool:
-        """Send one frame; False if the client's buffer would pass its bound."""
-        if self.closing or self.transport.is_closing():
-            return True  # going away; nothing more will be written
-        if self.transport.get_write_buffer_size() + len(data) > self.limit:
-            return False
-        self.transport.write(data)
-        return True
+    def cut(self) -> None:
+        """End the connection at once, without a close frame."""
+        self.closing = True
+        self.transport.abort()
 
     def ping(self) -> None:
         self._write_control(frame(OP_PING, b""))
@@ -238,7 +266,7 @@ class _Client:
         asyncio.get_running_loop().call_later(CLOSE_LINGER, self.transport.abort)
 
     def _write_control(self, data: bytes) -> None:
-        if not self.closing and not self.transport.is_closing():
+        if not self.closing:
             self.transport.write(data)
 
     def _finish(self, left: bool) -> None:
@@ -463,9 +491,9 @@ class SignalingServer:
         self._changed.set()
         if self._expiry_due is None:
             self._expiry_wake.set()  # the hello deadline may be the only one
-        # From here on aiohttp hands every byte the client sends to `client`,
+        # From here on every byte the client sends goes to `client`,
         # starting with any that came with the handshake.
-        request.protocol.set_parser(client)  # type: ignore[arg-type]
+        client.take_over(request.protocol)
         left = False
         try:
             left = await client.ended
@@ -519,27 +547,29 @@ class SignalingServer:
     # -- plumbing --------------------------------------------------------
 
     def _apply(self, actions: list[Action]) -> None:
-        framed: dict[int, bytes] = {}  # a broadcast is encoded once
+        # A broadcast is a run of Sends of one message: encoded once.
+        last: dict[str, Any] | None = None
+        data = b""
         for action in actions:
-            if isinstance(action, External):
-                self._effect(action)
-                continue
-            client = self._clients.get(action.conn)
-            if client is None:
-                continue
-            if isinstance(action, Send):
-                key = id(action.message)
-                data = framed.get(key)
-                if data is None:
-                    data = framed[key] = text_frame(encode_utf8(action.message))
+            if type(action) is Send:
+                client = self._clients.get(action.conn)
+                if client is None:
+                    continue
+                if action.message is not last:
+                    last = action.message
+                    data = text_frame(encode_utf8(last))
                 self._deliver(client, data)
-            elif isinstance(action, Close):
+            elif isinstance(action, External):
+                self._effect(action)
+            elif isinstance(action, Close) and (client := self._clients.get(action.conn)):
                 logs.event("closing", code=action.code, reason=action.reason)
                 client.close(action.code, action.reason)
         self._note_queued()
 
     def _note_queued(self) -> None:
-        self._heap.note(self._backlog_bytes + self.core.pending_bytes)
+        used = self._backlog_bytes + self.core.pending_bytes
+        if used or self._heap.peak:
+            self._heap.note(used)
 
     def _deliver(self, client: _Client, data: bytes) -> None:
         """Write the frame ``data`` to ``client`` within the server's bounds.
@@ -551,10 +581,14 @@ class SignalingServer:
         """
         if self._backlog_bytes + len(data) > self.core.limits.max_queued_bytes:
             self._make_room(len(data))
-        if not client.write(data):
+        if client.closing:
+            return  # going away; nothing more will be written
+        transport = client.transport
+        if transport.get_write_buffer_size() + len(data) > client.limit:
             self._drop_slow(client, "send queue full")
             return
-        size = client.transport.get_write_buffer_size()
+        transport.write(data)
+        size = transport.get_write_buffer_size()
         if size or client.buffered:
             self._note_buffered(client, size)
 
@@ -616,7 +650,7 @@ class SignalingServer:
                     client.ping()
                 elif client.silent >= 6:
                     logs.event("heartbeat-missed", logging.INFO)
-                    client.transport.abort()
+                    client.cut()
             self._refresh_backlog()
             self._note_queued()
 
