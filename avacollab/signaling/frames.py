@@ -178,6 +178,7 @@ class FrameReader:
             self.error = exc
             self._buf = bytearray()
             self._parts.clear()
+            self._part_size = self._part_op = 0
             return events
         if pos == len(data):
             if self._buf:

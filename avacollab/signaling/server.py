@@ -235,7 +235,10 @@ class _Client(asyncio.Protocol):
         error = reader.error
         if error is not None and not self.ended.done():
             logs.event("bad-frame", logging.WARNING, code=error.code, why=error.reason)
+            # Failing the connection (RFC 6455 7.1.7): the close frame, then
+            # the socket, with no wait for a reply that nothing would read.
             self.close(error.code, error.reason)
+            self.transport.close()
             self._finish(False)
 
     def feed_eof(self) -> None:
