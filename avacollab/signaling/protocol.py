@@ -180,7 +180,10 @@ def parse(text: str | bytes, max_bytes: int) -> Request:
         raise ProtocolError(ErrorCode.BAD_JSON, f"not valid JSON: {exc}") from None
     if not isinstance(data, dict):
         raise ProtocolError(ErrorCode.INVALID, "a message must be a JSON object")
-    request_id = _request_id(data)
+    # Most requests carry no id: the call is saved for them.
+    request_id = data.get("id")
+    if request_id is not None:
+        request_id = _check_id(request_id)
     kind = data.get("type")
     if not isinstance(kind, str):
         raise ProtocolError(ErrorCode.INVALID, "'type' must be a string", request_id)
@@ -246,6 +249,10 @@ def _request_id(data: dict[str, Any]) -> RequestId:
     value = data.get("id")
     if value is None:
         return None
+    return _check_id(value)
+
+
+def _check_id(value: object) -> RequestId:
     # bool is an int subclass; an id of `true` is a client bug worth reporting.
     if isinstance(value, str) and len(value) <= MAX_ID:
         return value
