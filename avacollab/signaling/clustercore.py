@@ -29,6 +29,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
 from .. import logs
 from . import protocol as p
 from .core import Action, Close, Connection, External, Peer, Room, Send, SignalingCore
@@ -145,9 +147,14 @@ def parse_envelope(data: bytes | str, max_bytes: int) -> Envelope | None:
     if len(data) > max_bytes:
         return None
     try:
-        obj = json.loads(data)
-    except (ValueError, UnicodeDecodeError):
-        return None
+        obj = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        # orjson refuses a lone surrogate escape, which encode_utf8 writes
+        # for text from elsewhere (a token's claims): the slow decoder takes it.
+        try:
+            obj = json.loads(data)
+        except (ValueError, UnicodeDecodeError):
+            return None
     if not isinstance(obj, dict):
         return None
     kind, room = obj.get("k"), obj.get("room")

@@ -128,13 +128,13 @@ class _Client(asyncio.Protocol):
 
     After the handshake it takes the connection over from aiohttp
     (:meth:`take_over`): every byte read comes to :meth:`data_received`, and
-    frames go straight to the transport. There
-    is no task and no queue per connection: aiohttp's WebSocketResponse puts
-    each frame read in a queue for a task to pick up, and a writer task per
-    connection took frames from a second queue; those task switches and the
-    per-frame machinery around them were most of the server's CPU per relayed
-    message (docs/benchmarks.md). Here a frame is parsed, handled by the
-    core and its answers written, all in one call.
+    frames go straight to the transport. There is no task and no queue per
+    connection: aiohttp's WebSocketResponse puts each frame read in a queue
+    for a task to pick up, and a writer task per connection used to take
+    frames from a second queue; those task switches and the per-frame
+    machinery around them were most of the server's CPU per relayed message
+    (docs/benchmarks.md). Here a frame is parsed, handled by the core and
+    its answers written, all in one call.
 
     The transport's buffer is the send queue: a frame that would take it
     past ``limit`` makes the server drop the client as too slow, and the
