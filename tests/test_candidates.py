@@ -306,7 +306,9 @@ async def join_as(
     connect: Connect, server: SignalingServer, room: str, other: str, offerer: bool
 ) -> Any:
     """A raw signaling client in ``room``, joined again until the offerer rule
-    makes it the offerer (or the answerer) toward ``other``."""
+    makes it the offerer (or the answerer) toward ``other``; None if 60 joins
+    did not (``other`` may be near either end of the id order: then few ids
+    are on its far side, and the caller starts over with another)."""
     for _ in range(60):
         raw = await connect(server.url)
         await raw.join(room)
@@ -314,7 +316,7 @@ async def join_as(
             return raw
         await raw.send({"type": "leave"})
         await raw.ws.close()
-    raise AssertionError("no id in the wanted order after 60 joins")
+    return None
 
 
 async def next_of(raw: Any, kind: str) -> dict[str, Any]:
@@ -330,8 +332,14 @@ async def test_a_trickling_peer_connects_to_a_session_in_either_role(
 ) -> None:
     """A peer like a browser: its description has no candidates, they follow it
     through the signaling server one by one, then end-of-candidates."""
-    session, events, _ = await make_session(server.url, room="trickle")
-    raw = await join_as(connect, server, "trickle", session.peer_id, role == "offerer")
+    for attempt in range(5):
+        room = f"trickle-{attempt}"
+        session, events, _ = await make_session(server.url, room=room)
+        raw = await join_as(connect, server, room, session.peer_id, role == "offerer")
+        if raw is not None:
+            break
+    else:
+        raise AssertionError("no pair of ids in the wanted order")
     async with PeerLink(session.peer_id, offerer=role == "offerer", config=LOCAL) as link:
         if role == "offerer":
             sdp, found = strip(await link.create_offer())

@@ -435,13 +435,22 @@ async def test_two_pages_setting_one_property_at_once_end_identical(
 
         # Two frames moved into each other at once: the layout rules break the
         # cycle, and each canvas draws exactly the tree its document reads.
-        a = await first.run("() => avacollabEditor.room.doc.add('Frame', { title: 'A' })")
-        b = await first.run("() => avacollabEditor.room.doc.add('Frame', { title: 'B' })")
-        await second.box(b).wait_for()
-        await asyncio.gather(
-            first.run("([a, b]) => avacollabEditor.room.doc.move(a, b)", [a, b]),
-            second.run("([a, b]) => avacollabEditor.room.doc.move(b, a)", [a, b]),
-        )
+        # Both pages move at the same instant of the browser's clock; a page
+        # that already had the other's move refuses its own (a cycle, seen
+        # locally), and the pair is tried again with two new frames.
+        for _ in range(3):
+            a = await first.run("() => avacollabEditor.room.doc.add('Frame', { title: 'A' })")
+            b = await first.run("() => avacollabEditor.room.doc.add('Frame', { title: 'B' })")
+            await second.box(b).wait_for()
+            at = await first.run("() => Date.now() + 300")
+            outcomes = await asyncio.gather(
+                first.run(MOVE_AT, [a, b, at]), second.run(MOVE_AT, [b, a, at])
+            )
+            assert set(outcomes) <= {"moved", "refused"}, outcomes
+            if outcomes == ["moved", "moved"]:
+                break
+        else:
+            raise AssertionError("the two moves were never concurrent")
 
         async def drawn_as_read() -> bool:
             shapes = [await p.run(DRAWN_AND_READ) for p in (first, second)]
@@ -452,6 +461,14 @@ async def test_two_pages_setting_one_property_at_once_end_identical(
     finally:
         await first.page.close()
         await second.page.close()
+
+
+# Move a into b when the browser's clock reaches `at`: "moved", or "refused"
+# when the document already holds b inside a (the other page's move came first).
+MOVE_AT = """([a, b, at]) => new Promise((resolve) => setTimeout(() => {
+  try { avacollabEditor.room.doc.move(a, b); resolve('moved'); }
+  catch (e) { resolve(e.name === 'CycleError' ? 'refused' : String(e)); }
+}, Math.max(0, at - Date.now())))"""
 
 
 # The canvas's boxes as [id, [children]], and the document's tree the same way.
