@@ -447,7 +447,7 @@ async def test_two_pages_setting_one_property_at_once_end_identical(
                 first.run(MOVE_AT, [a, b, at]), second.run(MOVE_AT, [b, a, at])
             )
             assert set(outcomes) <= {"moved", "refused"}, outcomes
-            if outcomes == ["moved", "moved"]:
+            if list(outcomes) == ["moved", "moved"]:
                 break
         else:
             raise AssertionError("the two moves were never concurrent")
