@@ -15,13 +15,19 @@ from typing import Any
 
 from avacollab.signaling.clustercore import (
     LOST,
+    MARK_EVERY,
     ClusterCore,
+    Confirm,
+    Confirmed,
     Depart,
+    Flow,
     Forward,
     Member,
     Outcome,
     Reserve,
+    mark_envelope,
     parse_envelope,
+    read_envelope,
 )
 from avacollab.signaling.core import Action, Close, Connection, Limits, Send
 from avacollab.signaling.protocol import CloseCode, ErrorCode, encode_utf8
@@ -252,6 +258,39 @@ def test_bad_envelopes_are_counted_and_dropped() -> None:
     assert core.cluster.dropped == 6
     # Well-formed but for nobody here: nothing happens.
     assert core.deliver(b'{"k": "relay", "room": "r", "to": "x", "m": {}}', T0) == []
+
+
+def test_a_mark_is_answered_and_its_answer_reported() -> None:
+    core = two().cores["P1"]
+    assert core.deliver(mark_envelope("P2", 5000), T0) == [Confirm("P2", 5000)]
+    assert core.deliver(read_envelope("P2", 7000), T0) == [Confirmed("P2", 7000)]
+    for data in (b'{"k": "mark", "room": "", "proc": "P2", "n": -1}',
+                 b'{"k": "mark", "room": "", "proc": "P2", "n": true}',
+                 b'{"k": "read", "room": "", "n": 1}',
+                 b'{"k": "read", "proc": "P2", "n": 1}'):  # fmt: skip
+        assert core.deliver(data, T0) == []
+    assert core.cluster.dropped == 4
+
+
+def test_flow_marks_every_so_many_bytes_and_counts_what_is_unread() -> None:
+    flow = Flow()
+    assert flow.published("P2", MARK_EVERY - 1) is None
+    assert flow.published("P2", 1) == MARK_EVERY
+    assert flow.published("P2", 10) is None
+    assert flow.published("P3", MARK_EVERY * 2) == MARK_EVERY * 2
+    assert (flow.unread("P2"), flow.unread("P3")) == (MARK_EVERY + 10, MARK_EVERY * 2)
+    flow.confirmed("P2", MARK_EVERY)
+    flow.confirmed("P2", 5)  # late, for less: changes nothing
+    assert flow.unread("P2") == 10
+    flow.confirmed("P3", MARK_EVERY * 3)  # more than was sent: about bytes forgotten
+    assert flow.unread("P3") == MARK_EVERY * 2
+    flow.forget("P3")
+    assert (flow.unread("P2"), flow.unread("P3")) == (10, 0)
+    flow.confirmed("P3", 1)  # nothing sent since it was forgotten
+    assert flow.unread("P3") == 0
+    flow.forget()
+    assert flow.unread("P2") == 0
+    assert flow.published("P2", MARK_EVERY) == MARK_EVERY  # counted from 0 again
 
 
 def test_what_arrives_while_a_join_is_in_redis_is_applied_after_it() -> None:

@@ -10,7 +10,8 @@ import asyncio
 import contextlib
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -106,17 +107,37 @@ async def test_a_slow_reader_is_cut_off_at_its_byte_bound(
     await victim.join("room")
     await a.expect("peer-joined")
     await b.expect("peer-joined")
+    await feed_a_slow_reader(a, b, victim, server)
+
+
+async def feed_a_slow_reader(
+    a: Peer, b: Peer, victim: RawSocket, victim_server: SignalingServer
+) -> None:
+    """``a`` feeds ``victim``, which stops reading, big frames until the
+    victim's server cuts it off at its byte bound; ``a`` and ``b`` relay to
+    each other meanwhile and after. All three are in "room", the victim on
+    ``victim_server``; ``a`` and ``b`` may be on other servers of a cluster.
+    """
     victim.stop_reading()
-    room = server.core.rooms["room"]
+    room = victim_server.core.rooms["room"]
+
+    def cut_off() -> bool:
+        peer = room.peers.get(victim.peer)
+        return peer is None or peer.conn is None
+
     # 400 frames of 59 KB (24 MB) is past the kernel's socket buffers (4 MiB
     # here) plus the 1 MiB bound, and below the 512 frames that once were it.
     for n in range(400):
-        if room.peers[victim.peer].conn is None:
+        if cut_off():
             break
         await a.send({"type": "offer", "to": victim.peer, "sdp": BIG_SDP})
         if n % 10 == 0:
-            await relay_both_ways(a, b, f"during {n}")  # the room goes on meanwhile
-    assert room.peers[victim.peer].conn is None, "the slow reader was never cut off"
+            # The room goes on meanwhile; and once b has a's offer, the
+            # victim's server has handled every frame a sent before it.
+            await relay_both_ways(a, b, f"during {n}")
+    if not cut_off():
+        await relay_both_ways(a, b, "fed")  # every frame sent is handled by now
+    assert cut_off(), "the slow reader was never cut off"
     # Reading again, the victim finds the backlog and then the close, 4008.
     victim.resume_reading()
     with pytest.raises(ConnectionError, match="closed by the server with 4008"):
@@ -154,30 +175,78 @@ RSS_AFTER_MIB = 16
 async def test_clients_that_never_read_cannot_grow_the_servers_memory(
     serve: Serve, connect: Connect
 ) -> None:
-    """The issue's attack: 30 clients that never read, each fed 59 KB frames.
+    """The issue's attack: 30 clients that never read, each fed 59 KB frames."""
+    proc, url = await serve(*NEVER_READ_SERVE_ARGS)
+    server = Served(proc, url)
+    a, b = await pair(connect, url)
+    await attack_by_clients_that_never_read(
+        a, b, feeders_on=server, victims_on=server, honest=[(server, 2)]
+    )
+
+
+NEVER_READ_SERVE_ARGS = (
+    "--rate", "1000000", "--burst", "1000000", "--resume-grace", "1",
+    "--max-connections-per-address", "100", "--log-level", "warning",
+)  # fmt: skip
+"""``avacollab serve`` arguments for attack_by_clients_that_never_read: no
+rate limit (the byte bounds are what is tested), 60 attackers from one
+address, and the victims' places let go soon after they are dropped."""
+
+
+@dataclass(frozen=True)
+class Served:
+    """A server process a test started (the serve fixture) and its WebSocket URL."""
+
+    proc: asyncio.subprocess.Process
+    url: str
+
+    @property
+    def port(self) -> int:
+        port = urlsplit(self.url).port
+        assert port is not None
+        return port
+
+    async def health(self, session: aiohttp.ClientSession) -> dict[str, Any]:
+        http = self.url.replace("ws://", "http://").removesuffix("/ws")
+        async with session.get(f"{http}/healthz") as response:
+            health: dict[str, Any] = await response.json()
+            return health
+
+
+async def attack_by_clients_that_never_read(
+    a: Peer,
+    b: Peer,
+    *,
+    feeders_on: Served,
+    victims_on: Served,
+    honest: Sequence[tuple[Served, int]],
+) -> None:
+    """30 clients that never read, each fed 59 KB frames by a feeder of its own.
 
     150 frames each is 265 MB in all, well under the old 512-frame bound per
     client, so a server that bounds frames and not bytes queues all of it.
+    Feeders connect to ``feeders_on``, victims to ``victims_on`` (the same
+    server, or two of a cluster). ``a`` and ``b`` are an honest pair in a room
+    of their own that must keep relaying; if they are on different servers,
+    ``a`` must be on the feeders' and ``b`` on the victims'. ``honest`` names
+    every server to watch and how many honest peers it holds: each one's RSS
+    must stay within RSS_DURING_MIB of its baseline during the attack and
+    come back within RSS_AFTER_MIB once the attackers have gone.
     """
-    proc, url = await serve(
-        "--rate", "1000000", "--burst", "1000000", "--resume-grace", "1",
-        "--max-connections-per-address", "100", "--log-level", "warning",
-    )  # fmt: skip
-    port = urlsplit(url).port
-    assert port is not None
-    a, b = await pair(connect, url)
     for n in range(3):  # warm up on big frames first: buffers that stay count as baseline
         await a.send({"type": "offer", "to": b.id, "sdp": BIG_SDP + str(n)})
         await b.expect("offer")
+        await b.send({"type": "answer", "to": a.id, "sdp": BIG_SDP + str(n)})
+        await a.expect("answer")
     await relay_both_ways(a, b, "warm")
-    baseline = rss_mib(proc.pid)
-
-    peak = baseline
+    pids = [server.proc.pid for server, _ in honest]
+    baseline = [rss_mib(pid) for pid in pids]
+    peak = list(baseline)
 
     async def sample() -> None:
-        nonlocal peak
         while True:
-            peak = max(peak, rss_mib(proc.pid))
+            for i, pid in enumerate(pids):
+                peak[i] = max(peak[i], rss_mib(pid))
             await asyncio.sleep(0.01)
 
     trips = 0
@@ -187,13 +256,15 @@ async def test_clients_that_never_read_cannot_grow_the_servers_memory(
 
     async def attack() -> None:
         for i in range(30):
-            feeder = await RawSocket.connect("127.0.0.1", port, rcvbuf=None)
+            feeder = await RawSocket.connect("127.0.0.1", feeders_on.port, rcvbuf=None)
             feeders.append(feeder)
             await feeder.join(f"attack-{i}")
-            victim = await RawSocket.connect("127.0.0.1", port)
+            victim = await RawSocket.connect("127.0.0.1", victims_on.port)
             victims.append(victim)
             await victim.join(f"attack-{i}")
             victim.stop_reading()
+            # The feeder's server knows the victim once the feeder heard it join.
+            await feeder.expect("peer-joined")
         frames = [
             json.dumps({"type": "offer", "to": v.peer, "sdp": BIG_SDP}).encode() for v in victims
         ]
@@ -211,7 +282,7 @@ async def test_clients_that_never_read_cannot_grow_the_servers_memory(
                     await feeder.writer.drain()
                 except ConnectionError:  # closed for too many refused relays: its choice
                     alive.remove((feeder, frame))
-        # Once a feeder's pong is back, the server has handled all it sent.
+        # Once a feeder's pong is back, its server has handled all it sent.
         for feeder, _ in alive:
             feeder.send({"type": "ping", "id": "done"})
             with contextlib.suppress(ConnectionError, asyncio.IncompleteReadError):
@@ -227,9 +298,15 @@ async def test_clients_that_never_read_cannot_grow_the_servers_memory(
                 trips += 1
                 trip_done.set()
             await attacking
-        print(f"\nRSS baseline {baseline:.1f} MiB, peak {peak:.1f} MiB, {trips} trips during")
+            # Across servers, the victims' server has handled every relay
+            # from the feeders' once b has this from a (sent after them, in order).
+            await relay_both_ways(a, b, "drained")
+        for pid, before, most in zip(pids, baseline, peak, strict=True):
+            print(f"\nRSS of {pid}: baseline {before:.1f} MiB, peak {most:.1f} MiB")
+        print(f"{trips} trips during the attack")
         assert trips >= 3
-        assert peak - baseline <= RSS_DURING_MIB, f"peak {peak:.1f} MiB from {baseline:.1f} MiB"
+        for before, most in zip(baseline, peak, strict=True):
+            assert most - before <= RSS_DURING_MIB, f"peak {most:.1f} MiB from {before:.1f} MiB"
     finally:
         attacking.cancel()
         # The culprits leave.
@@ -237,18 +314,18 @@ async def test_clients_that_never_read_cannot_grow_the_servers_memory(
             raw.abort()
         sampler.cancel()
 
-    # Once the server has seen them go, its memory comes back.
-    http = url.replace("ws://", "http://").removesuffix("/ws")
+    # Once each server has seen them go, its memory comes back.
     async with aiohttp.ClientSession() as session, asyncio.timeout(20):
-        while True:
-            async with session.get(f"{http}/healthz") as response:
-                health = await response.json()
-            if health["connections"] == 2 and health["peers"] == 2:
-                break
-            await asyncio.sleep(0.05)
-    after = await rss_once_below(proc.pid, baseline + RSS_AFTER_MIB, 10.0)
-    print(f"RSS after the culprits left {after:.1f} MiB")
-    assert after - baseline <= RSS_AFTER_MIB, f"{after:.1f} MiB, from {baseline:.1f} MiB"
+        for server, count in honest:
+            while True:
+                health = await server.health(session)
+                if health["connections"] == count and health["peers"] == count:
+                    break
+                await asyncio.sleep(0.05)
+    for pid, before in zip(pids, baseline, strict=True):
+        after = await rss_once_below(pid, before + RSS_AFTER_MIB, 10.0)
+        print(f"RSS of {pid} after the culprits left {after:.1f} MiB")
+        assert after - before <= RSS_AFTER_MIB, f"{after:.1f} MiB, from {before:.1f} MiB"
     await relay_both_ways(a, b, "after")
 
 

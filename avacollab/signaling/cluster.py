@@ -35,11 +35,23 @@ from redis.exceptions import RedisError
 from .. import logs
 from ..settings import Settings
 from . import metrics
-from .clustercore import LOST, ClusterCore, Depart, Forward, Outcome, Reserve
+from .clustercore import (
+    LOST,
+    ClusterCore,
+    Confirm,
+    Confirmed,
+    Depart,
+    Flow,
+    Forward,
+    Outcome,
+    Reserve,
+    mark_envelope,
+    read_envelope,
+)
 from .core import External, IceServers, Limits, SignalingCore
 from .protocol import ErrorCode
 from .redisstate import LEAVE, RedisState
-from .server import SignalingServer
+from .server import SignalingServer, _Client
 
 CONNECT_TIMEOUT = 2.0
 """Seconds to open a connection to Redis; a join waits at most about this
@@ -47,6 +59,20 @@ much longer than usual before ``unavailable`` when Redis is down."""
 COMMAND_TIMEOUT = 5.0
 RETRY_AFTER = 0.5
 """Seconds between attempts to subscribe again after losing Redis."""
+OUTBOX_BYTES = 4 << 20
+"""Bytes of relays waiting to be published to other processes past which a
+client that relays more is not read until they are down to half: a flood
+toward members on other processes waits in its senders' sockets, not here."""
+PIPELINE_BYTES = 1 << 20
+"""Bytes of relays published in one pipeline (one relay more at most)."""
+WINDOW_BYTES = 4 << 20
+"""Bytes of relays a process may have published to another that the other
+has not yet confirmed reading; past that its outbox waits. Redis holds what
+a process has yet to read, and disconnects it past 32 MB (or 8 MB for a
+minute): its `client-output-buffer-limit pubsub`, by default."""
+FLOW_TIMEOUT = 2.0
+"""Seconds the outbox waits for a process to confirm reading before taking
+it as read (the confirmation was lost, or the process is gone)."""
 _FAILURES = (RedisError, OSError, TimeoutError)
 
 
@@ -98,6 +124,11 @@ class ClusterServer(SignalingServer):
         self.redis: Redis | None = None
         self.state: RedisState | None = None
         self._outbox: deque[External] = deque()
+        self._outbox_bytes = 0  # of the Forwards in the outbox or being written
+        self._paused: set[_Client] = set()  # not read until the outbox is written
+        self._flow = Flow()
+        self._read_wake = asyncio.Event()  # set when another process confirms reading
+        self._aside: set[asyncio.Task[None]] = set()  # confirmations being published
         self._outbox_wake = asyncio.Event()
         self._idle = asyncio.Event()  # set while the outbox is empty and written
         self._idle.set()
@@ -140,9 +171,10 @@ class ClusterServer(SignalingServer):
         another process, or the TTL announces them left."""
         await super().stop()
         await self._flush()
-        for task in self._tasks:
+        tasks = [*self._tasks, *self._aside]
+        for task in tasks:
             task.cancel()
-        for task in self._tasks:
+        for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks = []
@@ -158,9 +190,82 @@ class ClusterServer(SignalingServer):
     # -- the core's actions ----------------------------------------------
 
     def _effect(self, action: External) -> None:
+        if isinstance(action, Confirm):
+            # Beside the outbox, which may itself wait for the asker to read.
+            self._publish_aside(action.proc, read_envelope(self.proc, action.count))
+            return
+        if isinstance(action, Confirmed):
+            self._flow.confirmed(action.proc, action.count)
+            self._read_wake.set()
+            return
         self._outbox.append(action)
         self._idle.clear()
         self._outbox_wake.set()
+        if isinstance(action, Forward):
+            self._outbox_bytes += len(action.envelope)
+            if self._outbox_bytes > OUTBOX_BYTES and action.sender is not None:
+                client = self._clients.get(action.sender)
+                if client is not None and not client.paused:
+                    client.pause()
+                    self._paused.add(client)
+                    self._heap.burst()
+
+    def _written(self, size: int) -> None:
+        """``size`` bytes of relays are out of the outbox, written or lost:
+        read the paused clients again once it is down to half its bound."""
+        self._outbox_bytes -= size
+        if self._paused and self._outbox_bytes <= OUTBOX_BYTES // 2:
+            for client in self._paused:
+                client.resume()
+            self._paused.clear()
+        self._note_queued()
+
+    def _note_queued(self) -> None:
+        used = self._backlog_bytes + self.core.pending_bytes + self._outbox_bytes
+        if used or self._heap.peak:
+            self._heap.note(used)
+
+    def _publish_aside(self, proc: str, envelope: bytes) -> None:
+        task = asyncio.create_task(self._publish(proc, envelope))
+        self._aside.add(task)
+        task.add_done_callback(self._aside.discard)
+
+    async def _publish(self, proc: str, envelope: bytes) -> None:
+        assert self.redis is not None and self.state is not None
+        with contextlib.suppress(*_FAILURES):
+            await self.redis.publish(self.state.channel_of(proc), envelope)
+
+    def _next_batch(self) -> tuple[list[Forward | Depart], dict[str, int]]:
+        """Relays and leaves from the head of the outbox, up to the next join,
+        PIPELINE_BYTES, or a relay to a process whose window is full; and
+        the bytes of relays in it for each process."""
+        outbox, batch, size = self._outbox, list[Forward | Depart](), 0
+        adding: dict[str, int] = {}
+        while outbox and size < PIPELINE_BYTES:
+            action = outbox[0]
+            if isinstance(action, Reserve):
+                break
+            if isinstance(action, Forward):
+                proc, length = action.proc, len(action.envelope)
+                if self._flow.unread(proc) + adding.get(proc, 0) >= WINDOW_BYTES:
+                    break
+                adding[proc] = adding.get(proc, 0) + length
+                size += length
+            assert isinstance(action, Forward | Depart)
+            batch.append(action)
+            outbox.popleft()
+        return batch, adding
+
+    async def _until_read(self, proc: str) -> None:
+        """Wait until ``proc`` has read enough of ours to take more (bounded)."""
+        try:
+            async with asyncio.timeout(FLOW_TIMEOUT):
+                while self._flow.unread(proc) >= WINDOW_BYTES:
+                    self._read_wake.clear()
+                    await self._read_wake.wait()
+        except TimeoutError:
+            logs.event("flow-timeout", logging.WARNING, proc=proc, unread=self._flow.unread(proc))
+            self._flow.forget(proc)
 
     async def _drain(self) -> None:
         outbox = self._outbox
@@ -170,17 +275,22 @@ class ClusterServer(SignalingServer):
             while outbox:
                 # Relays and leaves up to the next join go in one pipeline;
                 # a join waits for them, so everything stays in order.
-                batch: list[Forward | Depart] = []
-                while outbox and not isinstance(outbox[0], Reserve):
-                    action = outbox.popleft()
-                    assert isinstance(action, Forward | Depart)
-                    batch.append(action)
-                if batch:
-                    # More may be queued while this is written: the loop
-                    # takes it next, relays first if they came first.
-                    await self._write(batch)
-                elif isinstance(join := outbox.popleft(), Reserve):
-                    await self._reserve(join)
+                head = outbox[0]
+                if isinstance(head, Reserve):
+                    outbox.popleft()
+                    await self._reserve(head)
+                    continue
+                batch, sizes = self._next_batch()
+                if not batch:
+                    assert isinstance(head, Forward)
+                    await self._until_read(head.proc)
+                    continue
+                # More may be queued while this is written: the loop takes
+                # it next, relays first if they came first.
+                try:
+                    await self._write(batch, sizes)
+                finally:
+                    self._written(sum(sizes.values()))
             self._idle.set()
 
     async def _write_loop(self) -> None:
@@ -193,7 +303,9 @@ class ClusterServer(SignalingServer):
                 logs.event("outbox-failed", logging.ERROR, error=repr(exc))
             self._idle.set()
 
-    async def _write(self, batch: list[Forward | Depart]) -> None:
+    async def _write(self, batch: list[Forward | Depart], sizes: dict[str, int]) -> None:
+        """Publish and run ``batch`` in one pipeline; ``sizes``: the bytes of
+        its relays to each process, after which a mark goes if one is due."""
         assert self.redis is not None and self.state is not None
         state = self.state
         gone_ttl = int(self.core.limits.resume_max_age)
@@ -204,13 +316,23 @@ class ClusterServer(SignalingServer):
             else:
                 ttl = gone_ttl if action.gone else 0
                 pipe.eval(LEAVE, 0, *state.leave_args(action.room, action.peer, action.reason, ttl))
+        for proc, size in sizes.items():
+            mark = self._flow.published(proc, size)
+            if mark is not None:  # after the relays: confirmed once they are read
+                pipe.publish(state.channel_of(proc), mark_envelope(self.proc, mark))
         try:
             results: list[Any] = await pipe.execute(raise_on_error=False)
         except _FAILURES as exc:
+            self._flow.forget()
             self._lost(exc)
             return
         if any(isinstance(result, Exception) for result in results):
             self._dirty = True
+        for action, result in zip(batch, results, strict=False):
+            if isinstance(action, Forward) and result == 0:
+                # Nobody reads that process's channel (gone, or subscribing
+                # again): nothing it was sent will be confirmed.
+                self._flow.forget(action.proc)
 
     async def _reserve(self, action: Reserve) -> None:
         assert self.state is not None

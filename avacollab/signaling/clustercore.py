@@ -12,12 +12,15 @@ processes needs, as actions for the adapter (:mod:`avacollab.signaling.cluster`)
 * a relay to a remote member is a :class:`Forward` to its process;
 * a peer that leaves is a :class:`Depart` from the shared state;
 * what other processes send (:meth:`deliver`) is an :class:`Envelope`: a
-  member joined or moved here, a member left, a relay for a local peer.
+  member joined or moved here, a member left, a relay for a local peer;
+  or, for flow control between processes, a *mark* (the sender asks to
+  hear when this process has read up to it: a :class:`Confirm`) and the
+  answer to one (:class:`Confirmed`).
 
-Envelopes are JSON objects, ``{"k": "join" | "left" | "relay", "room": ...}``,
-published on the channel of the process that hosts the recipient. Redis's
-Lua scripts write the join and left ones, so their format is also in
-:mod:`avacollab.signaling.redisstate`.
+Envelopes are JSON objects, ``{"k": "join" | "left" | "relay" | "mark" |
+"read", "room": ...}``, published on the channel of the process that hosts
+the recipient. Redis's Lua scripts write the join and left ones, so their
+format is also in :mod:`avacollab.signaling.redisstate`.
 """
 
 from __future__ import annotations
@@ -43,6 +46,9 @@ it may come back through another process with its resume token."""
 MAX_ENVELOPE_BYTES_OVER_FRAME = 4096
 """An envelope carries one relayed frame plus its addressing: one larger than
 max_frame_bytes plus this is refused unread."""
+MARK_EVERY = 1 << 20
+"""Bytes of relays published to a process after which a mark asks it to
+confirm reading them (see :class:`Flow`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,10 +94,15 @@ class Reserve(External):
 
 @dataclass(frozen=True, slots=True)
 class Forward(External):
-    """Publish ``envelope`` to process ``proc``, in order with every other action."""
+    """Publish ``envelope`` to process ``proc``, in order with every other action.
+
+    ``sender`` is the connection the relay came from: the adapter stops
+    reading it while too much waits to be published (cluster.OUTBOX_BYTES).
+    """
 
     proc: str
     envelope: bytes
+    sender: Connection | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +114,23 @@ class Depart(External):
     peer: str
     reason: str
     gone: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Confirm(External):
+    """Tell process ``proc`` that this one has read what it published here,
+    up to its byte count ``count`` (the answer to its mark)."""
+
+    proc: str
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class Confirmed(External):
+    """Process ``proc`` has read what this one published to it up to byte ``count``."""
+
+    proc: str
+    count: int
 
 
 @dataclass(slots=True)
@@ -127,6 +155,16 @@ def relay_envelope(room: str, to: str, message: dict[str, Any]) -> bytes:
     return p.encode_utf8({"k": "relay", "room": room, "to": to, "m": message})
 
 
+def mark_envelope(proc: str, count: int) -> bytes:
+    """Process ``proc`` asks to hear when its envelopes are read up to byte ``count``."""
+    return p.encode_utf8({"k": "mark", "room": "", "proc": proc, "n": count})
+
+
+def read_envelope(proc: str, count: int) -> bytes:
+    """Process ``proc`` has read up to byte ``count`` (the answer to a mark)."""
+    return p.encode_utf8({"k": "read", "room": "", "proc": proc, "n": count})
+
+
 @dataclass(frozen=True, slots=True)
 class Envelope:
     kind: str
@@ -136,6 +174,7 @@ class Envelope:
     info: dict[str, Any] = field(default_factory=dict)
     reason: str = ""
     message: dict[str, Any] = field(default_factory=dict)
+    count: int = 0  # of a mark or its answer
 
 
 def parse_envelope(data: bytes | str, max_bytes: int) -> Envelope | None:
@@ -172,7 +211,55 @@ def parse_envelope(data: bytes | str, max_bytes: int) -> Envelope | None:
         to, message = obj.get("to"), obj.get("m")
         if isinstance(to, str) and isinstance(message, dict):
             return Envelope("relay", room, to, message=message)
+    elif kind in ("mark", "read"):
+        proc, count = obj.get("proc"), obj.get("n")
+        if isinstance(proc, str) and type(count) is int and count >= 0:
+            return Envelope(kind, room, "", proc=proc, count=count)
     return None
+
+
+class Flow:
+    """Bytes of relays this process published to each other process, and
+    how many of them that process has confirmed reading.
+
+    Pub/sub has no flow control: Redis holds what a subscriber has yet to
+    read, and disconnects it past its output buffer limit. So every
+    MARK_EVERY bytes to a process, the publisher follows them with a mark;
+    the receiving process answers it once read (:class:`Confirm`), and the
+    publisher holds back while too much is unconfirmed (cluster.WINDOW_BYTES).
+    """
+
+    def __init__(self) -> None:
+        self._sent: dict[str, int] = {}
+        self._read: dict[str, int] = {}
+        self._marked: dict[str, int] = {}
+
+    def unread(self, proc: str) -> int:
+        return self._sent.get(proc, 0) - self._read.get(proc, 0)
+
+    def published(self, proc: str, size: int) -> int | None:
+        """Count ``size`` more bytes published to ``proc``; return the byte
+        count to mark, if a mark is due (every MARK_EVERY)."""
+        sent = self._sent[proc] = self._sent.get(proc, 0) + size
+        if sent - self._marked.get(proc, 0) < MARK_EVERY:
+            return None
+        self._marked[proc] = sent
+        return sent
+
+    def confirmed(self, proc: str, count: int) -> None:
+        """``proc`` has read ours up to byte ``count`` (a count past what
+        was sent is about bytes forgotten since, and ignored)."""
+        sent = self._sent.get(proc)
+        if sent is not None and count <= sent:
+            self._read[proc] = max(self._read.get(proc, 0), count)
+
+    def forget(self, proc: str | None = None) -> None:
+        """Take everything sent to ``proc`` (to every process: None) as read."""
+        for counts in (self._sent, self._read, self._marked):
+            if proc is None:
+                counts.clear()
+            else:
+                counts.pop(proc, None)
 
 
 class ClusterCore(SignalingCore):
@@ -313,7 +400,8 @@ class ClusterCore(SignalingCore):
         message = {"type": relay.type, "from": sender.id, **relay.body}
         self.stats.relayed += 1
         self.cluster.forwarded += 1
-        return [Forward(member.proc, relay_envelope(room.name, relay.to, message))]
+        envelope = relay_envelope(room.name, relay.to, message)
+        return [Forward(member.proc, envelope, sender.conn)]
 
     def _remove(self, peer: Peer, now: float, reason: str) -> list[Action]:
         room = peer.room
@@ -335,6 +423,10 @@ class ClusterCore(SignalingCore):
             logs.event("envelope-refused", logging.WARNING, size=len(data))
             return []
         self.cluster.delivered += 1
+        if envelope.kind == "mark":
+            return [Confirm(envelope.proc, envelope.count)]
+        if envelope.kind == "read":
+            return [Confirmed(envelope.proc, envelope.count)]
         early = self._early.get(envelope.room)
         if early is not None:
             early.append(envelope)

@@ -64,6 +64,11 @@ class HeapTrimmer:
             if self._timer is None and self._trim is not None:
                 self._timer = asyncio.get_running_loop().call_later(self.delay, self._run)
 
+    def burst(self) -> None:
+        """Count a burst now, whatever the bytes noted: the heap is trimmed
+        once they are down to a quarter of the threshold."""
+        self.peak = max(self.peak, self.threshold)
+
     def _run(self) -> None:
         self._timer = None
         if self._trim is not None:

@@ -18,7 +18,8 @@ Keys (``P`` is the prefix, ``avacollab:`` unless set otherwise):
 * ``P owned:PROC``: set of ``"PEER ROOM"`` that PROC holds (for that);
 * ``P gone:PEER``: a peer that left for good, whose resume token no process
   honours any more (kept for resume_max_age);
-* channel ``P proc:PROC``: the envelopes for PROC's peers.
+* channel ``P proc:PROC``: the envelopes for PROC's peers (and the marks
+  of flow control between processes, see clustercore.Flow).
 
 Room names never hold a space and peer ids are URL-safe base64, which is
 what lets the scripts split ``"PEER ROOM"`` and ``"PROC INFO"`` on the first

@@ -150,6 +150,7 @@ class _Client(asyncio.Protocol):
         "http",
         "limit",
         "on_message",
+        "paused",
         "reader",
         "silent",
         "transport",
@@ -174,6 +175,7 @@ class _Client(asyncio.Protocol):
         self.active = True  # something arrived since the last heartbeat tick
         self.silent = 0  # heartbeat ticks in a row with nothing from the client
         self.buffered = 0  # the transport's buffer when the server last looked
+        self.paused = False  # not read for now (pause): the server's doing, not the client's
         self.http: asyncio.BaseProtocol | None = None  # aiohttp's, once taken over
 
     def take_over(self, http: RequestHandler) -> None:
@@ -244,6 +246,19 @@ class _Client(asyncio.Protocol):
     def feed_eof(self) -> None:
         self.closing = True
         self._finish(False)  # the connection is gone without a close frame: a drop
+
+    def pause(self) -> None:
+        """Read nothing more from the client for now: what it sends waits in
+        its socket (and then in its own buffers), not in the server's memory."""
+        if not self.paused:
+            self.paused = True
+            self.transport.pause_reading()
+
+    def resume(self) -> None:
+        if self.paused:
+            self.paused = False
+            if not self.transport.is_closing():
+                self.transport.resume_reading()
 
     # -- writing -------------------------------------------------------------
 
@@ -648,7 +663,8 @@ class SignalingServer:
         while True:
             await asyncio.sleep(tick)
             for client in list(self._clients.values()):
-                if client.active:
+                # A paused client cannot be heard: its silence is not its own.
+                if client.active or client.paused:
                     client.active = False
                     client.silent = 0
                     continue
