@@ -261,6 +261,36 @@ async def test_workers_share_one_port(
         assert await proc.wait() == 0
 
 
+def _children(pid: int) -> list[int]:
+    return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+def _running(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie, dead but not reaped, does not)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="parent-death signal is Linux's")
+async def test_workers_stop_when_their_supervisor_is_killed(
+    serve: Serve, redis_server: RedisServer
+) -> None:
+    lines: list[str] = []
+    proc, _ = await serve("--redis", redis_server.url, "--workers", "2", lines=lines)
+    if sum("signaling server on" in line for line in lines) < 2:
+        await logged(proc, "signaling server on", timeout=WAIT * 2)
+    workers = _children(proc.pid)
+    assert len(workers) == 2
+    proc.kill()  # no SIGTERM to pass on: the workers must notice by themselves
+    async with asyncio.timeout(WAIT):
+        # Polled: they are not this process's children, nothing says they ended.
+        while any(_running(pid) for pid in workers):  # noqa: ASYNC110
+            await asyncio.sleep(0.05)
+
+
 def test_workers_without_redis_are_refused(tmp_path: Path) -> None:
     import subprocess
 
