@@ -16,7 +16,7 @@ import { keyBetween, saltFor } from "./order.js";
 import { ValidationError, checkId, checkPropName, checkType, checkValue, isPlainObject } from "./schema.js";
 import { RejectedUpdate, UpdateGuard } from "./guard.js";
 import { RemoteOrigin, changeOf } from "./changes.js";
-import { readNode, readView, sortedProps } from "./view.js";
+import { readNode, readView, refreshView, sortedProps } from "./view.js";
 
 // The names this module has always offered (the `model` namespace of index.js).
 export { RemoteOrigin } from "./changes.js";
@@ -91,19 +91,22 @@ export class Document {
     this._local = {};
     this._undo = new Y.UndoManager(this.nodes, { captureTimeout, trackedOrigins: new Set([this._local]) });
     this._guard = new UpdateGuard(ydoc, NODES, (id, node) => readNode(id, node, true));
+    // The view is read whole once (null: not yet), then kept up to date
+    // node by node: every transaction names the nodes it touched (_changed),
+    // and so does each operation as it writes (_transact), so that the next
+    // operation of a batch sees it before the transaction ends. The next
+    // read reads those nodes again (refreshView): a peer's edit to one node
+    // costs that node, not the tree.
     /** @type {View | null} */
     this._view = null;
+    /** @type {Set<string>} nodes written since the view was last brought up to date */
+    this._stale = new Set();
+    /** How many _transact calls are running (inside one: a batch). */
+    this._depth = 0;
     /** @type {Array<(change: Change) => void>} */
     this._changeCallbacks = [];
     /** @type {Array<(update: Uint8Array) => void>} */
     this._updateCallbacks = [];
-    // A transaction from elsewhere (a peer, undo, a write straight into the
-    // Y.Doc) drops the view; this Document's own operations patched it or
-    // dropped it themselves (_transact), so a burst of adds reads the nodes once.
-    /** @param {Y.Transaction} transaction */
-    this._onTransaction = (transaction) => {
-      if (transaction.origin !== this._local) this._view = null;
-    };
     /** @param {Uint8Array} update @param {unknown} origin */
     this._onUpdate = (update, origin) => {
       if (origin instanceof RemoteOrigin) return; // not ours to broadcast (the guard has it already)
@@ -118,7 +121,6 @@ export class Document {
     };
     /** @param {Array<Y.YEvent<any>>} events @param {Y.Transaction} transaction */
     this._onEvents = (events, transaction) => this._changed(events, transaction);
-    ydoc.on("afterTransaction", this._onTransaction);
     ydoc.on("update", this._onUpdate);
     this.nodes.observeDeep(this._onEvents);
   }
@@ -147,7 +149,7 @@ export class Document {
       node.set("pos", { parent, order });
       node.set("deleted", false);
       this.nodes.set(nodeId, node);
-    }, () => this._patchAdded(nodeId, type, values, { parent, order }));
+    }, nodeId);
     return nodeId;
   }
 
@@ -161,7 +163,7 @@ export class Document {
     checkPropName(name);
     const checked = checkValue(value, `property ${JSON.stringify(name)}`);
     const props = this._props(this._live(id));
-    this._transact(() => props.set(name, checked));
+    this._transact(() => props.set(name, checked), id);
   }
 
   /**
@@ -176,7 +178,7 @@ export class Document {
     const target = this._props(this._live(id));
     this._transact(() => {
       for (const [name, value] of Object.entries(values)) target.set(name, value);
-    });
+    }, id);
   }
 
   /**
@@ -188,7 +190,7 @@ export class Document {
     checkPropName(name);
     const props = this._props(this._live(id));
     if (!props.has(name)) throw new EditError(`node ${JSON.stringify(id)} has no property ${JSON.stringify(name)}`);
-    this._transact(() => props.delete(name));
+    this._transact(() => props.delete(name), id);
   }
 
   /**
@@ -197,7 +199,7 @@ export class Document {
    */
   delete(id) {
     const node = this._live(id);
-    this._transact(() => node.set("deleted", true));
+    this._transact(() => node.set("deleted", true), id);
   }
 
   /**
@@ -207,7 +209,7 @@ export class Document {
   restore(id) {
     const node = this._node(id);
     if (!node.get("deleted")) throw new EditError(`node ${JSON.stringify(id)} is not deleted`);
-    this._transact(() => node.set("deleted", false));
+    this._transact(() => node.set("deleted", false), id);
   }
 
   /**
@@ -228,7 +230,7 @@ export class Document {
       throw new CycleError(`cannot move ${JSON.stringify(id)} into its own subtree (${JSON.stringify(parent)})`);
     }
     const order = this._orderAt(parent, index, id);
-    this._transact(() => node.set("pos", { parent, order, prev: { parent: old.parent, order: old.order } }));
+    this._transact(() => node.set("pos", { parent, order, prev: { parent: old.parent, order: old.order } }), id);
   }
 
   /**
@@ -261,11 +263,13 @@ export class Document {
 
   /** Undo this replica's last local step; whether there was one. */
   undo() {
+    this._forgetInBatch();
     return this._undo.undo() !== null;
   }
 
   /** Redo the last undone step; whether there was one. */
   redo() {
+    this._forgetInBatch();
     return this._undo.redo() !== null;
   }
 
@@ -382,7 +386,6 @@ export class Document {
 
   /** Stop observing the document. */
   close() {
-    this.ydoc.off("afterTransaction", this._onTransaction);
     this.ydoc.off("update", this._onUpdate);
     this.nodes.unobserveDeep(this._onEvents);
     this._undo.destroy();
@@ -392,58 +395,47 @@ export class Document {
   // -- internals ----------------------------------------------------------
 
   /**
-   * Run `fn` in a local transaction (or in the batch's). Afterwards `patch`
-   * updates the view for what `fn` wrote; without one the view is dropped,
-   * so the next operation, in the same batch too, reads what was written.
+   * Run `fn` in a local transaction (or in the batch's). `id` names the node
+   * it writes: the view reads it again before it is next read, in the same
+   * batch too. (What `fn` writes without naming it, in a batch, is read
+   * again once the transaction is over, from its events.)
    * @param {() => void} fn
-   * @param {() => void} [patch]
+   * @param {string} [id]
    */
-  _transact(fn, patch) {
-    let done = false;
+  _transact(fn, id) {
+    if (id !== undefined) this._stale.add(id);
+    this._depth++;
     try {
-      this.ydoc.transact(() => {
-        fn();
-        done = true;
-        // Inside the transaction: the change listeners, called as it ends,
-        // read the tree as it now is.
-        if (patch && this._view !== null) patch();
-        else this._view = null;
-      }, this._local);
+      this.ydoc.transact(fn, this._local);
     } finally {
-      if (!done) this._view = null;
+      this._depth--;
     }
   }
 
   /**
-   * @param {string} id
-   * @param {string} type
-   * @param {Record<string, JSONValue>} props
-   * @param {import("./schema.js").Place} place
+   * Undo and redo inside a batch: which nodes they write is known only from
+   * the transaction's events, at its end, and the batch's next operation
+   * must see them, so the view is read whole then.
    */
-  _patchAdded(id, type, props, place) {
-    const view = /** @type {NonNullable<Document["_view"]>} */ (this._view);
-    if (view.missing.has(id) || view.records.has(id)) {
-      this._view = null; // nodes waiting for this one appear: rebuild
-      return;
-    }
-    view.records.set(id, { type, props: { ...props } });
-    const layout = view.layout;
-    layout.place.set(id, place);
-    layout.visible.add(id);
-    const siblings = layout.children.get(place.parent) ?? [];
-    layout.children.set(place.parent, siblings);
-    /** @param {string} s */
-    const before = (s) => {
-      const other = /** @type {import("./schema.js").Place} */ (layout.place.get(s)).order;
-      return other < place.order || (other === place.order && s < id);
-    };
-    let at = siblings.length;
-    while (at > 0 && !before(siblings[at - 1])) at--;
-    siblings.splice(at, 0, id);
+  _forgetInBatch() {
+    if (this._depth > 0) this._view = null;
   }
 
+  /** @returns {View} */
   _read() {
-    if (this._view === null) this._view = readView(this.nodes);
+    if (this._view === null) {
+      this._view = readView(this.nodes);
+    } else if (this._stale.size) {
+      try {
+        refreshView(this._view, this.nodes, this._stale);
+      } catch (error) {
+        this._view = null; // half updated: read it whole next time
+        throw error;
+      }
+    } else {
+      return this._view;
+    }
+    this._stale.clear();
     return this._view;
   }
 
@@ -513,9 +505,16 @@ export class Document {
    * @param {Y.Transaction} transaction
    */
   _changed(events, transaction) {
-    // Another writer's transaction (a peer, undo, redo): the view is stale
-    // already, not only once the transaction is over.
-    if (transaction.origin !== this._local) this._view = null;
+    // Every writer's transaction (a peer, undo, redo, this Document's own):
+    // the nodes it touched are read again before the change listeners read.
+    // Local ones are mostly fresh already (_transact), and reading a node
+    // again that did not change changes nothing.
+    if (this._view !== null) {
+      for (const event of events) {
+        if (event.path.length) this._stale.add(String(event.path[0]));
+        else for (const key of /** @type {Y.YMapEvent<unknown>} */ (event).keysChanged) this._stale.add(key);
+      }
+    }
     const change = changeOf(events, transaction);
     if (change === null) return;
     for (const callback of [...this._changeCallbacks]) {

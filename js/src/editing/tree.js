@@ -14,6 +14,10 @@
 //
 // Ids and order keys are ASCII, so JavaScript's string order (UTF-16 units)
 // is Python's (code points).
+//
+// computeLayout reads every entry; updateLayout brings a layout up to date
+// after a few entries changed (a Document does that after each transaction),
+// and gives the same Layout computeLayout would.
 
 /** @typedef {import("./schema.js").Place} Place */
 /** @typedef {import("./schema.js").Entry} Entry */
@@ -29,6 +33,14 @@ export class Layout {
     this.place = new Map();
     /** @type {Set<string>} nodes carrying the deleted flag */
     this.deleted = new Set();
+    /**
+     * Every node by its effective parent, hidden ones too (a parent may be
+     * absent): the nodes whose visibility a change to that parent reaches.
+     * @type {Map<string | null, Set<string>>}
+     */
+    this.under = new Map();
+    /** Whether some stored positions loop, so that cycle repair moved a node. */
+    this.cyclic = false;
   }
 
   /**
@@ -65,6 +77,40 @@ function compare(a, b) {
 }
 
 /**
+ * Siblings sort by (order, id).
+ * @param {Map<string, Place>} place
+ * @returns {(a: string, b: string) => number}
+ */
+function bySiblingOrder(place) {
+  return (a, b) => compare(/** @type {Place} */ (place.get(a)).order, /** @type {Place} */ (place.get(b)).order) || compare(a, b);
+}
+
+/**
+ * @template K
+ * @param {Map<K, Set<string>>} map
+ * @param {K} key
+ * @param {string} id
+ */
+function file(map, key, id) {
+  const set = map.get(key);
+  if (set) set.add(id);
+  else map.set(key, new Set([id]));
+}
+
+/**
+ * @template K
+ * @param {Map<K, Set<string>>} map
+ * @param {K} key
+ * @param {string} id
+ */
+function unfile(map, key, id) {
+  const set = map.get(key);
+  if (set === undefined) return;
+  set.delete(id);
+  if (!set.size) map.delete(key); // as computeLayout has it: no empty sets
+}
+
+/**
  * The deterministic tree layout of `entries`.
  * @param {Map<string, Entry>} entries
  */
@@ -74,7 +120,8 @@ export function computeLayout(entries) {
     layout.place.set(id, entry.place);
     if (entry.deleted) layout.deleted.add(id);
   }
-  repairCycles(entries, layout.place);
+  layout.cyclic = repairCycles(entries, layout.place);
+  for (const [id, place] of layout.place) file(layout.under, place.parent, id);
   /** @type {Set<string>} */
   const hidden = new Set();
   for (const id of entries.keys()) {
@@ -85,21 +132,180 @@ export function computeLayout(entries) {
       else layout.children.set(parent, [id]);
     }
   }
-  for (const siblings of layout.children.values()) {
-    siblings.sort((a, b) => {
-      const pa = /** @type {Place} */ (layout.place.get(a));
-      const pb = /** @type {Place} */ (layout.place.get(b));
-      return compare(pa.order, pb.order) || compare(a, b);
-    });
+  const order = bySiblingOrder(layout.place);
+  for (const siblings of layout.children.values()) siblings.sort(order);
+  return layout;
+}
+
+/**
+ * Bring `layout`, computed from the entries as they were, up to date with
+ * `entries` after the nodes of `before` changed; `before` holds each one's
+ * entry before the change (undefined: it was absent or did not parse).
+ * Only the changed nodes and the subtrees under them are looked at, except
+ * where cycle repair is involved: which node of a loop gives way depends on
+ * the whole loop, and its fallback to `prev` can close another, so a change
+ * to the positions of a layout with a loop, or one that closes a loop, is
+ * laid out again from all the entries. Loops come only from concurrent moves
+ * (or foreign writers) and last until one of their nodes is moved again.
+ * Returns the layout: `layout` itself, changed in place, or a new one.
+ * @param {Layout} layout
+ * @param {Map<string, Entry>} entries
+ * @param {Map<string, Entry | undefined>} before
+ * @returns {Layout}
+ */
+export function updateLayout(layout, entries, before) {
+  /** @type {string[]} nodes whose position or deleted flag changed */
+  const changed = [];
+  /** @type {Map<string, Place | undefined>} the effective place, before, of the nodes whose position changed */
+  const moved = new Map();
+  for (const [id, old] of before) {
+    const now = entries.get(id);
+    if (old === undefined && now === undefined) continue;
+    const samePlace = old !== undefined && now !== undefined && equalPlace(old.place, now.place);
+    if (samePlace && old.deleted === now.deleted && equalPlace(old.prev, now.prev)) continue; // properties only
+    changed.push(id);
+    if (!samePlace) moved.set(id, layout.place.get(id));
+  }
+  if (!changed.length) return layout;
+  // Without loops every effective place is the stored one; a loop that was
+  // not there can only go through a node whose position changed.
+  if (layout.cyclic || closesLoop(moved.keys(), entries)) return computeLayout(entries);
+
+  for (const [id, was] of moved) {
+    if (was !== undefined) unfile(layout.under, was.parent, id);
+    const now = entries.get(id);
+    if (now === undefined) {
+      layout.place.delete(id);
+    } else {
+      layout.place.set(id, now.place);
+      file(layout.under, now.place.parent, id);
+    }
+  }
+  for (const id of changed) {
+    if (entries.get(id)?.deleted) layout.deleted.add(id);
+    else layout.deleted.delete(id);
+  }
+
+  // A changed node's visibility follows from its chain of parents; below it,
+  // each node's from its parent's. A node already reached has its final
+  // value (by its own chain or its parent's), so no subtree is walked twice.
+  /** @type {Map<string, boolean>} */
+  const shown = new Map();
+  for (const id of changed) {
+    if (shown.has(id)) continue;
+    /** @type {Array<[string, boolean]>} */
+    const stack = [[id, visibleChain(id, entries)]];
+    while (stack.length) {
+      const [node, visible] = /** @type {[string, boolean]} */ (stack.pop());
+      shown.set(node, visible);
+      for (const kid of layout.under.get(node) ?? []) {
+        if (!shown.has(kid)) stack.push([kid, visible && !(/** @type {Entry} */ (entries.get(kid)).deleted)]);
+      }
+    }
+  }
+
+  // Each sibling list loses the nodes that left it or were hidden and gains,
+  // in order, those that came or were shown; the rest keep their order.
+  /** @type {Map<string | null, Set<string>>} */
+  const leaving = new Map();
+  /** @type {Map<string | null, Set<string>>} */
+  const coming = new Map();
+  for (const [id, visible] of shown) {
+    const was = layout.visible.has(id);
+    const relocated = moved.has(id);
+    if (was && (!visible || relocated)) file(leaving, /** @type {Place} */ (relocated ? moved.get(id) : layout.place.get(id)).parent, id);
+    if (visible && (!was || relocated)) file(coming, /** @type {Place} */ (layout.place.get(id)).parent, id);
+    if (visible) layout.visible.add(id);
+    else layout.visible.delete(id);
+  }
+  const order = bySiblingOrder(layout.place);
+  for (const parent of new Set([...leaving.keys(), ...coming.keys()])) {
+    const gone = leaving.get(parent);
+    const old = layout.children.get(parent) ?? [];
+    const kept = gone ? old.filter((id) => !gone.has(id)) : old;
+    const siblings = merge(kept, [...(coming.get(parent) ?? [])].sort(order), order);
+    if (siblings.length) layout.children.set(parent, siblings);
+    else layout.children.delete(parent);
   }
   return layout;
 }
 
 /**
+ * @param {Place | null} a
+ * @param {Place | null} b
+ */
+function equalPlace(a, b) {
+  return a === b || (a !== null && b !== null && a.parent === b.parent && a.order === b.order);
+}
+
+/**
+ * Whether a walk up the stored positions from one of `starts` comes back
+ * to a node it passed.
+ * @param {Iterable<string>} starts
+ * @param {Map<string, Entry>} entries
+ */
+function closesLoop(starts, entries) {
+  /** @type {Set<string>} nodes whose walk ends (at the top level or a missing parent) */
+  const ends = new Set();
+  for (const start of starts) {
+    /** @type {Set<string>} */
+    const path = new Set();
+    /** @type {string | null} */
+    let current = start;
+    while (current !== null && !ends.has(current)) {
+      const entry = entries.get(current);
+      if (entry === undefined) break;
+      if (path.has(current)) return true;
+      path.add(current);
+      current = entry.place.parent;
+    }
+    for (const id of path) ends.add(id);
+  }
+  return false;
+}
+
+/**
+ * Whether `id` and every node above it exist and are not deleted
+ * (`entries` without loops).
+ * @param {string} id
+ * @param {Map<string, Entry>} entries
+ */
+function visibleChain(id, entries) {
+  /** @type {string | null} */
+  let current = id;
+  while (current !== null) {
+    const entry = entries.get(current);
+    if (entry === undefined || entry.deleted) return false;
+    current = entry.place.parent;
+  }
+  return true;
+}
+
+/**
+ * Two sorted lists as one.
+ * @param {string[]} a
+ * @param {string[]} b
+ * @param {(a: string, b: string) => number} order
+ */
+function merge(a, b, order) {
+  if (!b.length) return a;
+  /** @type {string[]} */
+  const out = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) out.push(order(a[i], b[j]) <= 0 ? a[i++] : b[j++]);
+  while (i < a.length) out.push(a[i++]);
+  while (j < b.length) out.push(b[j++]);
+  return out;
+}
+
+/**
+ * Move the nodes of each loop to where cycle repair puts them; whether there was one.
  * @param {Map<string, Entry>} entries
  * @param {Map<string, Place>} place
  */
 function repairCycles(entries, place) {
+  let repaired = false;
   /** @type {Set<string>} */
   const fellBack = new Set();
   /** @type {Set<string>} */
@@ -125,6 +331,7 @@ function repairCycles(entries, place) {
       const cycle = path.slice(path.indexOf(current));
       const loser = cycle.reduce((a, b) => (b < a ? b : a));
       const prev = /** @type {Entry} */ (entries.get(loser)).prev;
+      repaired = true;
       if (!fellBack.has(loser) && prev !== null) {
         fellBack.add(loser);
         place.set(loser, prev);
@@ -135,6 +342,7 @@ function repairCycles(entries, place) {
       // Walk again from start: the new parent may lead into another loop.
     }
   }
+  return repaired;
 }
 
 /**

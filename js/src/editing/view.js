@@ -1,20 +1,24 @@
 // Reading the stored node map: each node parsed and checked, and the view a
-// Document reads from (records, layout, parents named but absent).
+// Document reads from (records, entries, layout), read whole or brought up
+// to date for the nodes a transaction touched.
 //
-// Pure: the JavaScript twin of avacollab_editing/view.py and snapshot.py.
+// Pure: the JavaScript twin of avacollab_editing/view.py and snapshot.py
+// (refreshView is this package's own).
 
 import * as Y from "yjs";
 
 import { ValidationError, checkId, checkPropName, checkType, checkValue, parseEntry } from "./schema.js";
-import { computeLayout } from "./tree.js";
+import { computeLayout, updateLayout } from "./tree.js";
 
 /** @typedef {import("./schema.js").JSONValue} JSONValue */
 /** @typedef {import("./schema.js").Entry} Entry */
 /** @typedef {import("./tree.js").Layout} Layout */
+/** @typedef {{ type: string, props: Record<string, JSONValue> }} NodeRecord */
 /**
- * The parsed node map: records, layout, and the parents named but absent
- * (adding one of those reshapes the tree, so such an add rebuilds it).
- * @typedef {{ records: Map<string, { type: string, props: Record<string, JSONValue> }>, layout: Layout, missing: Set<string> }} View
+ * The parsed node map: each node's type and properties, its entry
+ * (position, deleted flag), and the layout of the entries. Nodes that do
+ * not parse are in none of them.
+ * @typedef {{ records: Map<string, NodeRecord>, entries: Map<string, Entry>, layout: Layout }} View
  */
 
 /**
@@ -51,7 +55,7 @@ export function readNode(id, node, strict) {
  * @param {boolean} strict
  */
 export function readNodes(nodes, strict) {
-  /** @type {Map<string, { type: string, props: Record<string, JSONValue> }>} */
+  /** @type {Map<string, NodeRecord>} */
   const records = new Map();
   /** @type {Map<string, Entry>} */
   const entries = new Map();
@@ -78,13 +82,41 @@ export function readNodes(nodes, strict) {
  */
 export function readView(nodes) {
   const { records, entries } = readNodes(nodes, false);
-  const layout = computeLayout(entries);
-  /** @type {Set<string>} */
-  const missing = new Set();
-  for (const place of layout.place.values()) {
-    if (place.parent !== null && !entries.has(place.parent)) missing.add(place.parent);
+  return { records, entries, layout: computeLayout(entries) };
+}
+
+/**
+ * Bring `view` up to date with `nodes` after the nodes named in `ids` (and
+ * only those) changed, were added or removed: they are read again and the
+ * layout updated for them (tree.js, updateLayout). The result is what
+ * readView would read.
+ * @param {View} view changed in place
+ * @param {Y.Map<unknown>} nodes
+ * @param {Iterable<string>} ids
+ */
+export function refreshView(view, nodes, ids) {
+  /** @type {Map<string, Entry | undefined>} */
+  const before = new Map();
+  for (const id of ids) {
+    if (before.has(id)) continue;
+    before.set(id, view.entries.get(id));
+    let read = null;
+    if (nodes.has(id)) {
+      try {
+        read = readNode(id, nodes.get(id), false);
+      } catch (error) {
+        if (!(error instanceof ValidationError)) throw error;
+      }
+    }
+    if (read === null) {
+      view.records.delete(id);
+      view.entries.delete(id);
+    } else {
+      view.records.set(id, { type: read.type, props: read.props });
+      view.entries.set(id, read.entry);
+    }
   }
-  return { records, layout, missing };
+  view.layout = updateLayout(view.layout, view.entries, before);
 }
 
 /**
