@@ -335,7 +335,12 @@ async def test_two_pages_and_a_python_peer_edit_one_tree(
 
         # Cursors: page to page, and both ways with Python.
         await first.run("() => room.presence.setCursor(1, 2)")
-        seen = await second.until("(peer) => room.presence.states().get(peer)?.state", first.id)
+        # Until the cursor is there: the state itself (the name) came earlier.
+        seen = await second.until(
+            "(peer) => { const s = room.presence.states().get(peer)?.state;"
+            " return s?.cursor ? s : null }",
+            first.id,
+        )
         assert seen["user"]["name"] == "first" and seen["cursor"]["x"] == 1
         await cursors_both_ways(first, python, 20)
         await cursors_both_ways(second, python, 30)
