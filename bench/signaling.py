@@ -108,6 +108,7 @@ class Result:
     join_failed: int = 0
     join_p50_ms: float = math.nan
     join_p99_ms: float = math.nan
+    join_cpu_us: float = math.nan  # the server's CPU over the joins, per join
     rss_before_kib: int = 0
     rss_idle_kib: int = 0
     relayed: int = 0
@@ -350,6 +351,7 @@ def median_result(rounds: Sequence[Result]) -> Result:
         join_failed=sum(r.join_failed for r in rounds),
         join_p50_ms=mid(lambda r: r.join_p50_ms),
         join_p99_ms=mid(lambda r: r.join_p99_ms),
+        join_cpu_us=mid(lambda r: r.join_cpu_us),
         relayed=sum(r.relayed for r in rounds),
         relayed_per_s=mid(lambda r: r.relayed_per_s),
         server_cpu=mid(lambda r: r.server_cpu),
@@ -486,12 +488,16 @@ async def measure(
     result: Result,
     redis: asyncio.subprocess.Process | None = None,
 ) -> None:
+    cpu_before = tree_cpu_seconds(server.pid)
     joins = await ask_all(gens, "join", 120.0)
+    join_cpu = tree_cpu_seconds(server.pid) - cpu_before
     latencies = [lat for j in joins for lat in j["latencies"]]
     result.joined = len(latencies)
     result.join_failed = sum(j["failed"] for j in joins)
     result.join_p50_ms = percentile(latencies, 50)
     result.join_p99_ms = percentile(latencies, 99)
+    if latencies:
+        result.join_cpu_us = join_cpu / len(latencies) * 1e6
     result.loadgen_client = joins[0]["client"]
     await asyncio.sleep(opts.settle)
     result.rss_idle_kib = tree_rss_kib(server.pid)
@@ -555,15 +561,17 @@ def render(results: Sequence[Result], opts: Options) -> str:
         + (", permessage-deflate offered" if opts.browser_deflate else ""),
         "",
         "| server | relayed msg/s | server CPU per relay (us) | join p50 (ms) | join p99 (ms) "
-        "| memory / idle conn (KiB) | server CPU | load generator CPU | other CPU |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| server CPU per join (us) | memory / idle conn (KiB) | server CPU "
+        "| load generator CPU | other CPU |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         gen_cpu = " + ".join(f"{c:.0%}" for c in r.loadgen_cpu) or "n/a"
         lines.append(
             f"| {TITLES[r.server]} {r.version} | {_num(r.relayed_per_s)} "
             f"| {_num(r.cpu_us_per_relay, 1)} | {_num(r.join_p50_ms, 2)} "
-            f"| {_num(r.join_p99_ms, 2)} | {_num(r.memory_per_conn_kib, 1)} "
+            f"| {_num(r.join_p99_ms, 2)} | {_num(r.join_cpu_us)} "
+            f"| {_num(r.memory_per_conn_kib, 1)} "
             f"| {r.server_cpu:.0%} | {gen_cpu} | {r.other_cpu:.0%} |"
         )
     ours = next((r for r in results if r.server == "avacollab"), None)

@@ -1,6 +1,7 @@
 """The server's own WebSocket layer against a real server, on raw sockets.
 
-The upgrade handshake (server.py's ``_accept``), frames as they arrive on
+The upgrade handshake (answered by the server itself when clean,
+handshake.py, and by aiohttp otherwise, server.py's ``_accept``), frames as they arrive on
 the wire (fragments, control frames, protocol errors and their close codes),
 closes in both directions and the heartbeat, each seen from a client that
 writes every byte itself. Frames are built by test_frames.py's encoder,
@@ -72,14 +73,30 @@ class Ws:
 
     @classmethod
     async def request(
-        cls, port: int, headers: dict[str, str], tail: bytes = b""
+        cls,
+        port: int,
+        headers: dict[str, str],
+        tail: bytes = b"",
+        *,
+        line: str = "GET /ws HTTP/1.1",
+        pieces: int = 1,
     ) -> tuple[Ws, Reply]:
-        """Send an upgrade request (and ``tail`` in the same write); read the answer."""
+        """Send an upgrade request (and ``tail`` in the same write, or in
+        ``pieces`` writes a round trip apart); read the answer."""
         async with asyncio.timeout(WAIT):
             reader, writer = await asyncio.open_connection("127.0.0.1", port)
-            lines = ["GET /ws HTTP/1.1", f"Host: 127.0.0.1:{port}"]
+            lines = [line, f"Host: 127.0.0.1:{port}"]
             lines += [f"{name}: {value}" for name, value in headers.items()]
-            writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + tail)
+            data = ("\r\n".join(lines) + "\r\n\r\n").encode() + tail
+            size = -(-len(data) // pieces)
+            for start in range(0, len(data), size):
+                writer.write(data[start : start + size])
+                await writer.drain()
+                if start + size < len(data):
+                    # Apart in time, so that the server most likely reads each
+                    # piece on its own; the result must not depend on it
+                    # (test_handshake.py reads every split deterministically).
+                    await asyncio.sleep(0.01)
             head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1")
             status_line, *header_lines = head.split("\r\n")[:-2]
             fields = {}
@@ -329,6 +346,71 @@ async def test_frames_pipelined_with_the_upgrade_request_are_answered(
         assert (await ws.expect("welcome"))["room"] == "r"
     finally:
         ws.abort()
+
+
+async def test_an_upgrade_in_pieces_is_answered(server: SignalingServer) -> None:
+    hello = client_frame(OP_TEXT, json.dumps({"type": "hello", "version": 1}).encode())
+    ws, reply = await Ws.request(server.port, upgrade_headers(), tail=hello, pieces=12)
+    try:
+        assert reply.status == 101
+        assert "server" not in reply.headers  # answered by the server itself, not aiohttp
+        assert (await ws.expect("hello"))["version"] == 1
+    finally:
+        ws.abort()
+
+
+@pytest.mark.parametrize(
+    ("line", "extra"),
+    [
+        ("GET http://127.0.0.1/ws HTTP/1.1", {}),
+        ("GET /ws HTTP/1.1", {"Content-Length": "0"}),
+        ("GET /ws HTTP/1.1", {"X-Pad-1": "p" * 5000, "X-Pad-2": "p" * 5000}),
+    ],
+    ids=["absolute-form", "content-length-0", "long-head"],
+)
+async def test_an_unusual_upgrade_is_answered_by_aiohttp_and_works(
+    server: SignalingServer, line: str, extra: dict[str, str]
+) -> None:
+    ws, reply = await Ws.request(server.port, upgrade_headers(**extra), line=line)
+    try:
+        assert reply.status == 101, reply
+        assert reply.headers["server"].startswith("Python/")  # aiohttp's answer
+        await ws.join("room")
+        assert server.connections_from("127.0.0.1") == 1
+        ws.send_close(close_payload(1000))
+        assert await ws.close_frame() == close_payload(1000)
+        async with asyncio.timeout(WAIT):
+            await server.until(lambda: not server.connections_from("127.0.0.1"))
+        assert not server.core.rooms
+    finally:
+        ws.abort()
+
+
+async def test_a_clean_upgrade_counts_under_its_address_until_it_ends(
+    server: SignalingServer, clients: OpenClient
+) -> None:
+    first, second = await clients(server.port), await clients(server.port)
+    await first.join("room")
+    assert server.connections_from("127.0.0.1") == 2
+    first.abort()
+    second.send_close(close_payload(1000))
+    async with asyncio.timeout(WAIT):
+        await server.until(lambda: not server.connections_from("127.0.0.1"))
+    assert not server.core.connections
+
+
+async def test_stop_cuts_clients_that_never_take_the_goodbye(
+    make_server: ServerFactory, clients: OpenClient
+) -> None:
+    server = await make_server()
+    ws = await clients(server.port)
+    await ws.join("room")
+    # The client reads nothing more; stop says goodbye, waits its bound, then cuts.
+    async with asyncio.timeout(2.0 + WAIT):
+        await server.stop()
+    data = await ws.ended()
+    assert close_payload(1001) in data
+    assert not server.core.connections and not server.connections_from("127.0.0.1")
 
 
 # -- fragments and control frames ----------------------------------------------------------

@@ -1,9 +1,11 @@
 """The signaling server: aiohttp under :class:`~avacollab.signaling.core.SignalingCore`.
 
-This module only moves frames and timers. aiohttp serves HTTP and the
-upgrade; from the 101 on, each connection's bytes go to a :class:`_Client`,
-which reads frames (frames.py), hands each message to the core at once and
-writes what the core answers straight to the transports. Each transport's
+This module only moves frames and timers. A clean WebSocket upgrade is
+answered at once by the first read of its connection (handshake.py); every
+other request goes to aiohttp, which serves HTTP and answers the odd
+upgrade as well. From the 101 on, each connection's bytes go to a
+:class:`_Client`, which reads frames (frames.py), hands each message to the
+core at once and writes what the core answers straight to the transports. Each transport's
 buffer is bounded in bytes, so one slow client can never stall the relay
 for the others: past its bound it is disconnected (and may resume). All
 buffers together are bounded too, and so are the connections from one
@@ -21,7 +23,7 @@ import re
 import time
 from collections import Counter
 from collections.abc import Callable, Collection
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -58,6 +60,7 @@ from .frames import (
     text_frame,
     valid_key,
 )
+from .handshake import MORE, OTHER, Upgrade, read_upgrade, switching_protocols
 from .heap import HeapTrimmer
 from .protocol import CloseCode, encode_utf8
 
@@ -100,10 +103,12 @@ def host_allowed(host: str, names: Collection[str]) -> bool:
     if match is None:
         return False
     name = (match["ip6"] or match["name"]).lower().removesuffix(".")
+    if name in names:
+        return True
     with contextlib.suppress(ValueError):
         ipaddress.ip_address(name)
         return True
-    return name in names
+    return False
 
 
 def origin_allowed(origin: str | None, host: str | None, allowed: list[str]) -> bool:
@@ -149,9 +154,11 @@ class _Client(asyncio.Protocol):
         "ended",
         "http",
         "limit",
+        "on_end",
         "on_message",
         "paused",
         "reader",
+        "remote",
         "silent",
         "transport",
     )  # fmt: skip
@@ -162,10 +169,14 @@ class _Client(asyncio.Protocol):
         transport: asyncio.Transport,
         max_message: int,
         limit: int,
+        remote: str,
         on_message: Callable[[_Client, str | bytes], None],
+        on_end: Callable[[_Client, bool], None],
     ) -> None:
         self.conn = conn
         self.transport = transport
+        self.remote = remote  # the address the per-address limit counts it under
+        self.on_end = on_end
         self.reader = FrameReader(max_message)
         self.limit = limit
         self.on_message = on_message
@@ -176,7 +187,7 @@ class _Client(asyncio.Protocol):
         self.silent = 0  # heartbeat ticks in a row with nothing from the client
         self.buffered = 0  # the transport's buffer when the server last looked
         self.paused = False  # not read for now (pause): the server's doing, not the client's
-        self.http: asyncio.BaseProtocol | None = None  # aiohttp's, once taken over
+        self.http: asyncio.BaseProtocol | None = None  # aiohttp's, if it did the upgrade
 
     def take_over(self, http: RequestHandler) -> None:
         """Read this connection from now on, starting with what came with the upgrade.
@@ -290,6 +301,32 @@ class _Client(asyncio.Protocol):
     def _finish(self, left: bool) -> None:
         if not self.ended.done():
             self.ended.set_result(left)
+            self.on_end(self, left)
+
+
+class _Front(asyncio.Protocol):
+    """Every connection's first protocol: it answers a clean WebSocket
+    upgrade itself, in the read that completes the request, and hands any
+    other connection to aiohttp with the bytes read so far (handshake.py)."""
+
+    __slots__ = ("head", "server", "transport")
+
+    def __init__(self, server: SignalingServer) -> None:
+        self.server = server
+        self.head = b""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
+
+    def data_received(self, data: bytes) -> None:
+        head = self.head + data if self.head else data
+        request = read_upgrade(head, WS_PATH)
+        if request is MORE:
+            self.head = head
+            return
+        self.head = b""
+        if request is OTHER or not self.server._upgrade(self.transport, request):
+            self.server._to_aiohttp(self.transport, head)
 
 
 async def _accept(request: web.Request) -> web.StreamResponse:
@@ -325,6 +362,12 @@ async def _accept(request: web.Request) -> web.StreamResponse:
     # The connection is the WebSocket's from now on: no second HTTP request.
     request.protocol.keep_alive(False)
     return response
+
+
+def _remote(transport: asyncio.BaseTransport) -> str:
+    """The client's address, as aiohttp's ``request.remote`` has it."""
+    peer = transport.get_extra_info("peername")
+    return str(peer[0]) if isinstance(peer, (list, tuple)) else str(peer or "")
 
 
 class SignalingServer:
@@ -373,6 +416,7 @@ class SignalingServer:
         self._expiry_wake = asyncio.Event()
         self._changed = asyncio.Event()  # pulsed when a connection opens or closes
         self._runner: web.AppRunner | None = None
+        self._listener: asyncio.Server | None = None
         self._expiry_task: asyncio.Task[None] | None = None
         self._heartbeat_task: asyncio.Task[None] | None = None
         self._expiry_due: float | None = None  # what the expiry loop sleeps until
@@ -424,16 +468,19 @@ class SignalingServer:
             self.app, handle_signals=False, access_log=None, shutdown_timeout=2.0
         )
         await self._runner.setup()
-        site = web.TCPSite(
-            self._runner,
+        # Listening here rather than through an aiohttp site: each connection
+        # starts with a _Front, which passes it to aiohttp unless it is a
+        # clean upgrade. Backlog and address reuse as aiohttp's TCPSite has them.
+        self._listener = await asyncio.get_running_loop().create_server(
+            lambda: _Front(self),
             self.settings.host,
             self.settings.port,
+            backlog=128,
+            reuse_address=True,
             reuse_port=self.settings.reuse_port or None,
         )
-        await site.start()
-        # With port 0 the kernel picks the port; the runner reports the bound sockets.
-        addresses = self._runner.addresses
-        self.port = addresses[0][1] if addresses else self.settings.port
+        # With port 0 the kernel picks the port.
+        self.port = self._listener.sockets[0].getsockname()[1]
         self._expiry_task = asyncio.create_task(self._expire_loop())
         if self.settings.heartbeat > 0:
             self._heartbeat_task = asyncio.create_task(self._heartbeat_loop())
@@ -443,9 +490,14 @@ class SignalingServer:
 
     async def stop(self) -> None:
         """Close every connection with going-away (1001) and stop listening."""
+        if self._listener is not None:
+            self._listener.close()
+            self._listener = None
         if self._runner is not None:
-            await self._runner.cleanup()
+            await self._runner.cleanup()  # says goodbye to the clients (_on_shutdown)
             self._runner = None
+        for client in list(self._clients.values()):
+            client.cut()  # those that did not take their close in time
         for task in (self._expiry_task, self._refresh_task, self._heartbeat_task):
             if task is not None:
                 task.cancel()
@@ -482,49 +534,83 @@ class SignalingServer:
             raise web.HTTPTooManyRequests(
                 text=f"more than {limit} connections from {remote}; close some first\n"
             )
-        self._per_address[remote] += 1
-        try:
-            return await self._serve_websocket(request)
-        finally:
-            self._per_address[remote] -= 1
-            if not self._per_address[remote]:
-                del self._per_address[remote]
-            self._changed.set()
-
-    async def _serve_websocket(self, request: web.Request) -> web.StreamResponse:
         response = await _accept(request)
         transport = request.transport
         if transport is None or transport.is_closing():  # the client left during the upgrade
             return response
-        conn = self.core.open(time.time())
+        client = self._open(transport, remote)
+        # From here on every byte the client sends goes to `client`,
+        # starting with any that came with the handshake.
+        client.take_over(request.protocol)
+        try:
+            await client.ended
+        finally:
+            # A handler cancelled by shutdown still says goodbye (a no-op
+            # after a client's close or a drop).
+            client.close(CloseCode.NORMAL, "")
+        return response
+
+    def _upgrade(self, transport: asyncio.Transport, request: Upgrade) -> bool:
+        """Answer a clean upgrade read by a _Front, if it passes every check
+        of the aiohttp path; False leaves it to aiohttp, which then refuses
+        it with the reason."""
+        remote = _remote(transport)
+        limit = self.settings.max_connections_per_address
+        if (
+            not host_allowed(request.host, self._hosts)
+            or not origin_allowed(request.origin, request.host, self.settings.allowed_origins)
+            or (limit and self._per_address[remote] >= limit)
+        ):
+            return False
+        transport.write(switching_protocols(request.key))
+        client = self._open(transport, remote)
+        transport.set_protocol(client)
+        if request.rest:
+            client.data_received(request.rest)
+        return True
+
+    def _to_aiohttp(self, transport: asyncio.Transport, head: bytes) -> None:
+        """Give a connection to aiohttp, with what it has sent so far."""
+        assert self._runner is not None and self._runner.server is not None
+        http = self._runner.server()
+        http.connection_made(transport)
+        transport.set_protocol(http)
+        http.data_received(head)
+
+    def _open(self, transport: asyncio.Transport, remote: str) -> _Client:
+        """A WebSocket connection after its 101."""
+        self._per_address[remote] += 1
         limits = self.core.limits
         # aiohttp itself used to close (1009) frames over 4x the limit; so
         # does the frame reader: a frame between the limit and that gets a
         # polite error and the connection stays, while a flood of huge frames
         # cannot make the server buffer them.
         client = _Client(
-            conn, transport, limits.max_frame_bytes * 4, limits.send_queue_bytes, self._on_message
+            self.core.open(time.time()),
+            transport,
+            limits.max_frame_bytes * 4,
+            limits.send_queue_bytes,
+            remote,
+            self._on_message,
+            self._on_end,
         )
-        self._clients[conn] = client
+        self._clients[client.conn] = client
         self._changed.set()
         if self._expiry_due is None:
             self._expiry_wake.set()  # the hello deadline may be the only one
-        # From here on every byte the client sends goes to `client`,
-        # starting with any that came with the handshake.
-        client.take_over(request.protocol)
-        left = False
-        try:
-            left = await client.ended
-        finally:
-            self._apply(self.core.closed(conn, time.time(), left=left))
-            self._clients.pop(conn, None)
-            self._forget_backlog(client)
-            self._changed.set()
-            # Closes after a client's close or a drop are done already; a
-            # handler cancelled by shutdown still says goodbye.
-            client.close(CloseCode.NORMAL, "")
-            self._expiry_wake.set()
-        return response
+        return client
+
+    def _on_end(self, client: _Client, left: bool) -> None:
+        """A client's connection is over: ``left`` on purpose, or dropped."""
+        self._apply(self.core.closed(client.conn, time.time(), left=left))
+        self._clients.pop(client.conn, None)
+        self._forget_backlog(client)
+        remote = client.remote
+        self._per_address[remote] -= 1
+        if not self._per_address[remote]:
+            del self._per_address[remote]
+        self._changed.set()
+        self._expiry_wake.set()
 
     def _on_message(self, client: _Client, data: str | bytes) -> None:
         self._apply(self.core.receive(client.conn, data, time.time()))
