@@ -10,7 +10,9 @@ driven from here so that every measurement is taken at the same instants:
   follows the server's pace instead of piling up in its queues);
 - join latency p50/p99: WebSocket connect + join until the server's answer
   (avacollab's welcome, PeerJS's OPEN, the pong after y-webrtc's subscribe),
-  with ``--join-concurrency`` joins in flight;
+  with ``--join-concurrency`` joins in flight; and the p99 of its first part,
+  until the WebSocket is open (PeerJS's join ends there, the other two
+  protocols take one more round trip after it);
 - memory per idle connection: the server's RSS with every client joined and
   idle, minus its RSS before the first connection, divided by the clients.
 
@@ -108,7 +110,9 @@ class Result:
     join_failed: int = 0
     join_p50_ms: float = math.nan
     join_p99_ms: float = math.nan
+    open_p99_ms: float = math.nan  # the WebSocket open (connect + upgrade) alone
     join_cpu_us: float = math.nan  # the server's CPU over the joins, per join
+    loadgen_join_cpu_us: float = math.nan  # the load generators' CPU over the joins, per join
     rss_before_kib: int = 0
     rss_idle_kib: int = 0
     relayed: int = 0
@@ -351,7 +355,9 @@ def median_result(rounds: Sequence[Result]) -> Result:
         join_failed=sum(r.join_failed for r in rounds),
         join_p50_ms=mid(lambda r: r.join_p50_ms),
         join_p99_ms=mid(lambda r: r.join_p99_ms),
+        open_p99_ms=mid(lambda r: r.open_p99_ms),
         join_cpu_us=mid(lambda r: r.join_cpu_us),
+        loadgen_join_cpu_us=mid(lambda r: r.loadgen_join_cpu_us),
         relayed=sum(r.relayed for r in rounds),
         relayed_per_s=mid(lambda r: r.relayed_per_s),
         server_cpu=mid(lambda r: r.server_cpu),
@@ -489,15 +495,22 @@ async def measure(
     redis: asyncio.subprocess.Process | None = None,
 ) -> None:
     cpu_before = tree_cpu_seconds(server.pid)
+    gens_before = await ask_all(gens, "mark", 30.0)
     joins = await ask_all(gens, "join", 120.0)
     join_cpu = tree_cpu_seconds(server.pid) - cpu_before
+    gens_after = await ask_all(gens, "mark", 30.0)
+    gens_join_cpu = sum(
+        b["cpuMicros"] - a["cpuMicros"] for a, b in zip(gens_before, gens_after, strict=True)
+    )
     latencies = [lat for j in joins for lat in j["latencies"]]
     result.joined = len(latencies)
     result.join_failed = sum(j["failed"] for j in joins)
     result.join_p50_ms = percentile(latencies, 50)
     result.join_p99_ms = percentile(latencies, 99)
+    result.open_p99_ms = percentile([t for j in joins for t in j["opens"]], 99)
     if latencies:
         result.join_cpu_us = join_cpu / len(latencies) * 1e6
+        result.loadgen_join_cpu_us = gens_join_cpu / len(latencies)
     result.loadgen_client = joins[0]["client"]
     await asyncio.sleep(opts.settle)
     result.rss_idle_kib = tree_rss_kib(server.pid)
@@ -561,16 +574,18 @@ def render(results: Sequence[Result], opts: Options) -> str:
         + (", permessage-deflate offered" if opts.browser_deflate else ""),
         "",
         "| server | relayed msg/s | server CPU per relay (us) | join p50 (ms) | join p99 (ms) "
-        "| server CPU per join (us) | memory / idle conn (KiB) | server CPU "
-        "| load generator CPU | other CPU |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| of which open p99 (ms) | server CPU per join (us) "
+        "| load generator CPU per join (us) | memory / idle conn (KiB) "
+        "| server CPU | load generator CPU | other CPU |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         gen_cpu = " + ".join(f"{c:.0%}" for c in r.loadgen_cpu) or "n/a"
         lines.append(
             f"| {TITLES[r.server]} {r.version} | {_num(r.relayed_per_s)} "
             f"| {_num(r.cpu_us_per_relay, 1)} | {_num(r.join_p50_ms, 2)} "
-            f"| {_num(r.join_p99_ms, 2)} | {_num(r.join_cpu_us)} "
+            f"| {_num(r.join_p99_ms, 2)} | {_num(r.open_p99_ms, 2)} | {_num(r.join_cpu_us)} "
+            f"| {_num(r.loadgen_join_cpu_us)} "
             f"| {_num(r.memory_per_conn_kib, 1)} "
             f"| {r.server_cpu:.0%} | {gen_cpu} | {r.other_cpu:.0%} |"
         )

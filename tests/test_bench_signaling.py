@@ -48,6 +48,9 @@ def test_small_run_measures_every_figure(tmp_path: Path) -> None:
         assert result["joined"] == 20
         assert result["join_failed"] == 0
         assert 0 < result["join_p50_ms"] <= result["join_p99_ms"]
+        assert 0 < result["open_p99_ms"] <= result["join_p99_ms"]
+        # The server's CPU is read in clock ticks: 20 joins may take less than one.
+        assert result["join_cpu_us"] >= 0 and result["loadgen_join_cpu_us"] > 0
         assert result["relayed"] > 0
         assert result["errors"] == 0
         assert result["unexpected_closes"] == 0

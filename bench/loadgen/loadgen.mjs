@@ -6,7 +6,8 @@
 // CPU and memory at the same instants the generator counts deliveries:
 //
 //   join   open every client (at most `concurrency` joins in flight) and
-//          answer {ok, latencies: [ms...], errors, client}
+//          answer {ok, latencies: [ms...], opens: [ms...], errors, client}
+//          (opens: until the WebSocket opened; latencies: until joined)
 //   start  each client sends `window` relays to the next member of its room;
 //          every delivery makes its receiver send one more (a closed loop, so
 //          the offered load follows the server's pace and never piles up)
@@ -172,20 +173,23 @@ function onText (c, data) {
   if (proto.error !== null && text.startsWith(proto.error)) recordError(text)
 }
 
+/** Join one client: resolves to [ms until the WebSocket opened, ms until
+ * the join completed], or null when it failed. */
 function join (c) {
   return new Promise((resolve) => {
     const started = performance.now()
+    let opened = NaN
     const timer = setTimeout(() => finish(new Error('join timed out')), joinTimeoutMs)
     function finish (err) {
       clearTimeout(timer)
       c.joinDone = null
-      resolve(err ? null : performance.now() - started)
+      resolve(err ? null : [opened - started, performance.now() - started])
     }
     c.joinDone = finish
     const target = proto.url(c)
     c.ws = openSocket(
       target,
-      () => { c.open = true; proto.onOpen(c) },
+      () => { opened = performance.now(); c.open = true; proto.onOpen(c) },
       (text) => onText(c, text),
       () => {
         c.open = false
@@ -198,17 +202,22 @@ function join (c) {
 
 async function joinAll () {
   const latencies = []
+  const opens = []
   let failed = 0
   let next = 0
   async function worker () {
     while (next < clients.length) {
-      const latency = await join(clients[next++])
-      if (latency === null) failed++
-      else latencies.push(latency)
+      const times = await join(clients[next++])
+      if (times === null) {
+        failed++
+      } else {
+        opens.push(times[0])
+        latencies.push(times[1])
+      }
     }
   }
   await Promise.all(Array.from({ length: Math.min(concurrency, clients.length) }, worker))
-  return { latencies, failed }
+  return { latencies, opens, failed }
 }
 
 /** Give each client its relay frame: to the next member of its room, in a ring. */
@@ -251,9 +260,9 @@ function reply (message) {
 
 const commands = {
   async join () {
-    const { latencies, failed } = await joinAll()
+    const { latencies, opens, failed } = await joinAll()
     prepareFrames()
-    reply({ ok: 'join', latencies, failed, client: clientKind, errors: errors.length, samples: errors.slice(0, 5) })
+    reply({ ok: 'join', latencies, opens, failed, client: clientKind, errors: errors.length, samples: errors.slice(0, 5) })
   },
   async start () {
     running = true
