@@ -7,8 +7,9 @@ renegotiation or a hostile peer is. The link and the bus must stay up, the
 media be reported unavailable, and the exchange be tried again after the
 backoff, until the peer answers. Then the case of the issue itself: a page
 in headless Chromium whose client ignores those topics, next to a real
-``avacollab join`` voice peer (skipped without Chromium or Playwright,
-except under CI=true).
+``avacollab join`` voice peer; and the other way round, the page's own
+client next to a Python peer that ignores them (skipped without Chromium or
+Playwright, except under CI=true).
 """
 
 from __future__ import annotations
@@ -36,7 +37,15 @@ from . import test_join_e2e, test_web_session_chromium
 from .sessionkit import WAIT
 from .test_join_e2e import Spawn
 from .test_session import Recorder, full_mesh, roles
-from .test_web_session_chromium import JOIN, Page, exchange, python_peer
+from .test_web_session_chromium import (
+    ADD_TRACK,
+    ALPHABET,
+    JOIN,
+    VIDEO,
+    Page,
+    exchange,
+    python_peer,
+)
 
 spawn = test_join_e2e.spawn  # the fixtures: join processes driven through stdin
 browser = test_web_session_chromium.browser
@@ -277,3 +286,91 @@ async def test_a_page_without_renegotiation_keeps_its_link_to_a_python_voice_pee
     said = (tmp_path / "py.stderr").read_text()
     short = short_id(page.id, [python.id], PEER_SHORT)  # as join names people
     assert f"! media with page ({short}) unavailable: {event['reason']} (the data link" in said
+
+
+# -- the page's own client, next to a Python peer that does not renegotiate --
+
+# The page's session with short renegotiation timers, so that the test sees
+# a report and a second try within seconds (the defaults: 10 s here, 15 s to 300 s).
+QUICK_JOIN = JOIN.replace(
+    "connectTimeout: 10,",
+    "connectTimeout: 10, renegotiationTimeout: 1,"
+    " renegotiationBackoff: { initial: 0.4, maximum: 0.8 },",
+)
+assert QUICK_JOIN != JOIN
+
+# The page's events called `name`, once there are `count` of them.
+PAGE_EVENTS = """async ([name, count]) => {
+  const named = () => events.filter((e) => e.event === name);
+  while (named().length < count) await new Promise((r) => setTimeout(r, 20));
+  return named();
+}"""
+
+
+class QuickPage(Page):
+    """A :class:`Page` whose session reports an unanswered renegotiation after 1 s."""
+
+    join_script = QUICK_JOIN
+
+    async def events(self, name: str, count: int = 1) -> list[dict[str, Any]]:
+        """The page's events called ``name``, once there are ``count``."""
+        async with asyncio.timeout(WAIT * 2):
+            found: list[dict[str, Any]] = await self.page.evaluate(PAGE_EVENTS, [name, count])
+        return found
+
+
+@pytest.mark.parametrize("role", ["offerer", "answerer"])
+async def test_a_page_keeps_its_link_to_a_python_peer_that_does_not_renegotiate(
+    browser: Any, make_member: MakeMember, server: SignalingServer, role: str
+) -> None:
+    # A Python peer whose id sorts in the middle, so that the page can get
+    # either role by joining again (see test_web_session_chromium.python_peer).
+    for _ in range(10):
+        python, events, recorder, deaf = await make_member()
+        if 0.25 <= ALPHABET.index(python.peer_id[0]) / len(ALPHABET) <= 0.75:
+            break
+        await python.close()
+    else:
+        raise AssertionError("no Python peer id in the middle of the order after 10 joins")
+    page = QuickPage(await browser.new_page(), server)
+    await page.join("room", role, python.peer_id)
+    await page.connected_to(python.peer_id)
+    await events.wait_for("peer-connected", peer=page.id)
+
+    deaf.on = True
+    await page.page.evaluate(ADD_TRACK)
+    # As offerer the page's offer goes unanswered; as answerer its request unserved.
+    first, second = await page.events("media-unavailable", 2)
+    if role == "offerer":
+        reason = "no session.answer within 1 s"
+        await deaf.wait(OFFER, 2)  # the same offer, sent again after the backoff
+    else:
+        reason = "no session.offer serving session.renegotiate 1 within 1 s"
+        await deaf.wait(RENEGOTIATE, 2)
+    assert first["reason"] == reason and first["peer"] == python.peer_id
+    assert 0.2 - 0.1 <= first["retry_in"] <= 0.4 + 0.1  # rounded to 0.1 s
+    assert 0.4 - 0.1 <= second["retry_in"] <= 0.8 + 0.1  # the backoff doubled
+    # The data link stays: never failed, and the bus carries messages both ways.
+    assert await page.events("link-failed", 0) == []
+    # (Earlier ids of the page, from joining until it had the role, did leave.)
+    assert not events.named("link-failed")
+    assert not [e for e in events.named("peer-left") if e["peer"] == page.id]
+    python.bus.publish_json("e2e.msg", "from python", to=page.id)
+    assert [m["text"] for m in await page.received(python.peer_id, 1)] == ['"from python"']
+    await page.page.evaluate(
+        "(to) => session.bus.publishJson('test.note', 'from page', { to })", python.peer_id
+    )
+    assert (await recorder.messages(1))[-1] == "from page"
+
+    # The Python peer hears again: the next try goes through on the same link.
+    deaf.on = False
+    async with asyncio.timeout(WAIT):
+        await recorder.track_arrived.wait()
+    assert [(p, t.kind) for p, t in recorder.remote_tracks] == [(page.id, "video")]
+    await page.events("renegotiated", 1)
+    assert await page.page.evaluate(VIDEO, python.peer_id) == [[True, "sendonly"]]
+    assert await page.events("link-failed", 0) == []
+    assert len(await page.events("peer-connected")) == 1
+    assert not events.named("link-failed")
+    assert page.errors == []
+    await page.page.evaluate("session.close()")

@@ -105,6 +105,9 @@ async def browser() -> AsyncIterator[Any]:
 class Page:
     """A page of the server's own origin joined to a room with the JS Session."""
 
+    join_script = JOIN
+    """What the page runs to join (a subclass may join with other options)."""
+
     def __init__(self, page: Any, server: SignalingServer) -> None:
         self.page = page
         self.origin = f"http://127.0.0.1:{server.port}"
@@ -117,7 +120,7 @@ class Page:
         await self.page.goto(self.origin + "/")
         async with asyncio.timeout(WAIT * 2):
             joined = await self.page.evaluate(
-                JOIN, [self.origin + CLIENT_PATH, self.url, room, role, other]
+                self.join_script, [self.origin + CLIENT_PATH, self.url, room, role, other]
             )
         self.id = joined["peer"]
         return bool(joined["offerer"])

@@ -158,13 +158,29 @@ export class FakePeerConnection extends EventTarget {
    * @param {{ direction: string }} init
    */
   addTransceiver(kind, init) {
-    const transceiver = { kind, mid: null, direction: init.direction, sender: { track: null } };
+    // As in browsers, the receiver's track exists (and says the kind) from the start.
+    const transceiver = { kind, mid: null, direction: init.direction, sender: { track: null }, receiver: { track: { kind } } };
     this.transceivers.push(transceiver);
     return transceiver;
   }
 
   getTransceivers() {
     return this.transceivers;
+  }
+
+  /**
+   * A local track: a transceiver without an m-line until a description gives it one.
+   * @param {{ kind: string }} track
+   */
+  addTrack(track) {
+    const transceiver = { kind: track.kind, mid: null, direction: "sendrecv", sender: { track }, receiver: { track: { kind: track.kind } } };
+    this.transceivers.push(transceiver);
+    return transceiver.sender;
+  }
+
+  /** @param {{ track: unknown }} sender */
+  removeTrack(sender) {
+    sender.track = null;
   }
 
   async getStats() {

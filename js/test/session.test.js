@@ -183,6 +183,113 @@ describe("sessions with fake peer connections", { skip }, () => {
     assert.deepEqual(answerer.session.connected, [offerer.session.peerId]);
   });
 
+  /**
+   * Make `session` ignore the renegotiation messages it gets while `on`, as a
+   * hostile peer or a client without renegotiation does; count what it
+   * ignored. Call before start(), which subscribes the handlers.
+   * @param {Session} session
+   */
+  function deafness(session) {
+    const state = { on: false, /** @type {Inbox<import("../src/bus/bus.js").Message>} */ ignored: new Inbox() };
+    const subscribe = session.bus.subscribe.bind(session.bus);
+    session.bus.subscribe = (topic, handler) => subscribe(topic, [RENEGOTIATE, OFFER, ANSWER].includes(topic)
+      ? (message) => (state.on ? state.ignored.push(message) : handler(message))
+      : handler);
+    return state;
+  }
+
+  /**
+   * Two sessions in a fresh room, connected, each able to turn deaf.
+   * @param {Partial<import("../src/session/session.js").SessionOptions>} options
+   */
+  async function deafPair(options) {
+    room++;
+    const a = join("a", options);
+    const deafA = deafness(a.session);
+    await a.session.start();
+    const b = join("b", options);
+    const deafB = deafness(b.session);
+    await b.session.start();
+    for (const [x, y] of [[a, b], [b, a]]) {
+      await x.events.wait((e) => e.event === "peer-connected" && e.peer === y.session.peerId);
+    }
+    return isOfferer(a.session.peerId, b.session.peerId)
+      ? { offerer: { ...a, deaf: deafA }, answerer: { ...b, deaf: deafB } }
+      : { offerer: { ...b, deaf: deafB }, answerer: { ...a, deaf: deafA } };
+  }
+
+  const quick = { renegotiationTimeout: 0.3, renegotiationBackoff: { initial: 0.2, maximum: 0.4 } };
+
+  /**
+   * The bus between the two still carries a message both ways.
+   * @param {{ session: Session }} x @param {{ session: Session }} y
+   */
+  async function busWorks(x, y) {
+    for (const [from, to] of [[x, y], [y, x]]) {
+      /** @type {Inbox<number>} */
+      const got = new Inbox();
+      const topic = `test.alive.${Math.random()}`;
+      to.session.bus.subscribe(topic, (m) => got.push(m.payload[0]));
+      from.session.bus.publish(topic, new Uint8Array([7]), { to: to.session.peerId });
+      await got.wait((v) => v === 7);
+    }
+  }
+
+  test("an offer never answered costs only the media: reported, the link kept, the same offer sent again", async () => {
+    const { offerer, answerer } = await deafPair(quick);
+    const link = offerer.session.link(answerer.session.peerId);
+    answerer.deaf.on = true;
+    // The answerer asks for an audio receiver; the offer that serves it is ignored.
+    answerer.session.bus.publishJson(RENEGOTIATE, { seq: 1, receive: ["audio"] }, { to: offerer.session.peerId });
+    const first = await offerer.events.wait((e) => e.event === "media-unavailable");
+    assert.equal(first.peer, answerer.session.peerId);
+    assert.equal(first.reason, "no session.answer within 0.3 s");
+    assert.ok(first.retry_in >= 0.1 && first.retry_in <= 0.2, String(first.retry_in));
+    // Sent again after the backoff, and reported again.
+    await answerer.deaf.ignored.wait(() => answerer.deaf.ignored.items.filter((m) => m.topic === OFFER).length >= 2);
+    await offerer.events.wait((e) => e.event === "media-unavailable" && e !== first);
+    // The link and the bus are untouched.
+    assert.equal(offerer.session.link(answerer.session.peerId), link);
+    assert.deepEqual(offerer.session.connected, [answerer.session.peerId]);
+    assert.equal(offerer.events.items.filter((e) => e.event === "link-failed").length, 0);
+    await busWorks(offerer, answerer);
+    // The answerer hears again: the next offer sent is answered and applied.
+    answerer.deaf.on = false;
+    await offerer.events.wait((e) => e.event === "renegotiated");
+    const pc = /** @type {any} */ (link?.pc);
+    assert.equal(pc.signalingState, "stable");
+    assert.deepEqual(pc.transceivers.map((/** @type {any} */ t) => [t.kind, t.direction]), [["audio", "recvonly"]]);
+    assert.equal(offerer.session.link(answerer.session.peerId), link);
+  });
+
+  test("a request never served is reported and asked again under a new seq; the link stays", async () => {
+    const { offerer, answerer } = await deafPair(quick);
+    const link = answerer.session.link(offerer.session.peerId);
+    offerer.deaf.on = true;
+    answerer.session.addTrack(/** @type {any} */ ({ kind: "audio" }));
+    const report = await answerer.events.wait((e) => e.event === "media-unavailable");
+    assert.equal(report.reason, "no session.offer serving session.renegotiate 1 within 0.3 s");
+    const requests = () => offerer.deaf.ignored.items.filter((m) => m.topic === RENEGOTIATE);
+    await offerer.deaf.ignored.wait(() => requests().length >= 2);
+    const bodies = requests().slice(0, 2).map((m) => JSON.parse(new TextDecoder().decode(m.payload)));
+    assert.deepEqual(bodies, [{ seq: 1, receive: ["audio"] }, { seq: 2, receive: ["audio"] }]);
+    assert.equal(answerer.session.link(offerer.session.peerId), link);
+    assert.equal(answerer.events.items.filter((e) => e.event === "link-failed").length, 0);
+    await busWorks(offerer, answerer);
+    // Heard again: the next request is served, the track gets its m-line.
+    offerer.deaf.on = false;
+    await answerer.events.wait((e) => e.event === "renegotiated");
+    assert.deepEqual(/** @type {any} */ (link)?.wantedReceivers(), []);
+  });
+
+  test("renegotiation options are checked", () => {
+    const make = (/** @type {any} */ options) => new Session("ws://127.0.0.1:9/ws", "r", { RTCPeerConnection: /** @type {any} */ (FakePeerConnection), WebSocket, ...options });
+    assert.throws(() => make({ renegotiationTimeout: 0 }), /renegotiationTimeout must be positive/);
+    assert.throws(() => make({ renegotiationBackoff: { initial: 5, maximum: 1 } }), /renegotiationBackoff needs/);
+    assert.equal(make({ connectTimeout: 4 }).renegotiationTimeout, 4);
+    assert.deepEqual(make({}).renegotiationBackoff, { initial: 15, maximum: 300, factor: 2 });
+  });
+
   test("trickle (the default): descriptions go out at once, candidates follow, then end-of-candidates", async () => {
     const { offerer, answerer } = await pair();
     for (const [side, kind] of /** @type {const} */ ([[offerer, "offer"], [answerer, "answer"]])) {

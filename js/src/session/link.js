@@ -15,6 +15,9 @@ export const UNORDERED = Object.freeze({
   options: { negotiated: true, id: 1, ordered: false, maxRetransmits: 0 },
 });
 
+/** Most m-lines of one kind (audio, video) a link negotiates, as on the Python side. */
+export const MAX_MEDIA_PER_KIND = 8;
+
 export const sleep = (/** @type {number} */ seconds) => new Promise((resolve) => setTimeout(resolve, seconds * 1000));
 const utf8 = new TextEncoder();
 
@@ -176,6 +179,30 @@ export class PeerLink {
     for (const candidate of this._outgoing.splice(0)) this.session._sendCandidate(this, candidate);
   }
 
+  /**
+   * The part of an answerer's request `receive` that createOffer takes: kinds
+   * other than audio and video are left out, and so is every entry that
+   * would take its kind past MAX_MEDIA_PER_KIND m-lines; the order of the
+   * rest is kept.
+   * @param {string[]} receive
+   */
+  receivable(receive) {
+    /** @type {Map<string, number>} */
+    const room = new Map([["audio", MAX_MEDIA_PER_KIND], ["video", MAX_MEDIA_PER_KIND]]);
+    for (const t of this.pc.getTransceivers()) {
+      const kind = t.receiver.track.kind; // a browser's receiver has its track from the start
+      // A transceiver without an m-line (a local track not yet offered)
+      // takes a request of its kind without adding anything.
+      if (t.mid !== null && room.has(kind)) room.set(kind, /** @type {number} */ (room.get(kind)) - 1);
+    }
+    return receive.filter((kind) => {
+      const left = room.get(kind) ?? 0;
+      if (left <= 0) return false;
+      room.set(kind, left - 1);
+      return true;
+    });
+  }
+
   /** Kinds of local tracks not yet in any negotiated m-line (the answerer's request). */
   wantedReceivers() {
     return this.pc
@@ -331,20 +358,10 @@ export class Peer {
     this.connecting = false; // the offerer's connect loop runs
     /** @type {ReturnType<typeof setTimeout> | undefined} the answerer's wait for an offer */
     this.offerTimer = undefined;
-    // Offerer side of renegotiation.
-    this.negotiating = false;
-    this.dirty = false;
-    /** @type {string[]} */
-    this.receive = [];
-    this.serves = 0;
-    /** @type {import("../bus/bus.js").Message | null} a request that beat our own open event */
-    this.early = null;
-    /** @type {((sdp: string | null) => void) | null} */
-    this.answer = null;
-    // Answerer side of renegotiation.
-    this.asked = 0; // sequence number of our outstanding request (0: none)
-    this.askAgain = false;
-    this.requests = 0;
+    /** @type {import("./renegotiation.js").Negotiation | null} the current link's renegotiation */
+    this.negotiation = null;
+    /** @type {ReturnType<typeof setTimeout> | undefined} its one timer */
+    this.negotiationTimer = undefined;
   }
 }
 

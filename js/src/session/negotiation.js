@@ -1,18 +1,19 @@
 // Offers and answers: a link's first negotiation over the signaling server,
-// and renegotiation (a track added or removed) over the pair's bus.
+// and renegotiation (a track added or removed) over the pair's bus, whose
+// rules are the state machine of ./renegotiation.js.
 //
 // The functions take the Session whose peers they negotiate with; the rules
 // are in session.js and docs/session.md.
 
 import { BusError, messageJson } from "../bus/bus.js";
 import { LinkError, Peer, checkSdp, isOfferer, sleep } from "./link.js";
+import { ANSWER, OFFER, RENEGOTIATE } from "./renegotiation.js";
 
 /** @typedef {import("./session.js").Session} Session */
 /** @typedef {import("./link.js").PeerLink} PeerLink */
+/** @typedef {import("./renegotiation.js").Action} Action */
 
-export const RENEGOTIATE = "session.renegotiate";
-export const OFFER = "session.offer";
-export const ANSWER = "session.answer";
+export { ANSWER, OFFER, RENEGOTIATE };
 /** Kinds a renegotiation request may ask to receive. */
 const KINDS = new Set(["audio", "video"]);
 
@@ -200,162 +201,115 @@ export function syncTracks(session, peer, renegotiate = true) {
 }
 
 /**
+ * Local tracks changed on an open link: renegotiate.
  * @param {Session} session
  * @param {Peer} peer
  * @param {PeerLink} link
  */
 export function negotiationNeeded(session, peer, link) {
-  if (peer.link !== link || !peer.connected) return;
-  if (peer.offerer) scheduleOffer(session, peer);
-  else if (peer.asked) peer.askAgain = true;
-  else ask(session, peer, link);
+  if (peer.link !== link || peer.negotiation === null) return;
+  act(session, peer, link, peer.negotiation.tracksChanged(link.wantedReceivers()));
 }
 
 /**
- * Answerer: ask the offerer for an offer.
+ * A bus message on one of the renegotiation topics, from a peer we have a
+ * link to: read, checked, and fed to the link's Negotiation.
+ * @param {Session} session
+ * @param {import("../bus/bus.js").Message} message
+ */
+export function onRenegotiation(session, message) {
+  const peer = session._peers.get(message.sender);
+  const link = peer?.link ?? null;
+  if (peer === undefined || link === null || peer.negotiation === null || session._closing) return;
+  /** @type {unknown} */
+  let body;
+  try {
+    body = messageJson(message);
+  } catch {
+    console.warn("session: renegotiation message is not JSON, from", peer.id, message.topic);
+    return;
+  }
+  if (message.topic === RENEGOTIATE && peer.offerer) {
+    const request = parseRenegotiate(body, session.maxReceive);
+    if (request === null) {
+      console.warn("session: invalid renegotiation request from", peer.id);
+      return;
+    }
+    body = request;
+  } else if (message.topic === OFFER || message.topic === ANSWER) {
+    // An SDP past the bounds, or without the bus's m-line, is refused here.
+    const sdp = checkSdp(/** @type {any} */ (body)?.sdp, session.maxSdpBytes);
+    if (sdp === null) {
+      console.warn("session: invalid", message.topic, "from", peer.id);
+      return;
+    }
+  }
+  act(session, peer, link, peer.negotiation.received(message.topic, body));
+}
+
+/**
+ * Carry out what a link's Negotiation asks for. Every step that awaits
+ * reports back to it, and its answer is carried out in turn; a link that has
+ * been replaced meanwhile is left alone.
  * @param {Session} session
  * @param {Peer} peer
  * @param {PeerLink} link
+ * @param {Action[]} actions
  */
-export function ask(session, peer, link) {
-  peer.requests++;
-  peer.asked = peer.requests;
-  try {
-    session.bus.publishJson(RENEGOTIATE, { seq: peer.asked, receive: link.wantedReceivers() }, { to: peer.id });
-  } catch (error) {
-    if (!(error instanceof BusError)) throw error;
-  }
-}
-
-/**
- * @param {Session} session
- * @param {import("../bus/bus.js").Message} message
- */
-export function onRenegotiate(session, message) {
-  const peer = session._peers.get(message.sender);
-  if (peer === undefined || !peer.offerer || peer.link === null) return;
-  if (!peer.connected) {
-    // The answerer's channels opened first and it asked at once.
-    peer.early = message;
-    return;
-  }
-  let request = null;
-  try {
-    request = parseRenegotiate(messageJson(message), session.maxReceive);
-  } catch {
-    // not JSON
-  }
-  if (request === null) {
-    console.warn("session: invalid renegotiation request from", peer.id);
-    return;
-  }
-  // The newest request lists every track still waiting: it replaces older ones.
-  peer.receive = request.receive;
-  peer.serves = Math.max(peer.serves, request.seq);
-  scheduleOffer(session, peer);
-}
-
-/**
- * @param {Session} session
- * @param {Peer} peer
- */
-export function scheduleOffer(session, peer) {
-  peer.dirty = true;
-  if (!peer.negotiating) negotiate(session, peer);
-}
-
-/**
- * Offerer: one renegotiation at a time, coalescing requests that arrive meanwhile.
- * @param {Session} session
- * @param {Peer} peer
- */
-export async function negotiate(session, peer) {
-  peer.negotiating = true;
-  try {
-    while (peer.dirty && peer.connected && peer.link !== null) {
-      peer.dirty = false;
-      const link = peer.link;
-      const receive = peer.receive;
-      const serves = peer.serves;
-      peer.receive = [];
-      /** @type {Promise<string | null>} */
-      const answered = new Promise((resolve) => (peer.answer = resolve));
-      let timer;
-      try {
-        const sdp = await link.createOffer(receive);
-        session.bus.publishJson(OFFER, { sdp, serves }, { to: peer.id });
-        const answer = await Promise.race([
-          answered,
-          new Promise((_, reject) => {
-            timer = setTimeout(() => reject(new LinkError(`no answer within ${session.connectTimeout} s`, "timeout")), session.connectTimeout * 1000);
-          }),
-        ]);
-        if (answer === null) throw new LinkError("renegotiation abandoned", "failed");
-        await link.acceptAnswer(/** @type {string} */ (answer));
-      } catch (error) {
-        if (peer.link === link) {
-          // A link stuck with a pending offer cannot offer again: replace it.
-          session._lost(peer, link, "failed", `renegotiation: ${error instanceof Error ? error.message : error}`);
+export function act(session, peer, link, actions) {
+  const negotiation = peer.negotiation;
+  if (negotiation === null || peer.link !== link) return;
+  const current = () => peer.link === link && peer.negotiation === negotiation && !session._closing;
+  for (const action of actions) {
+    switch (action.type) {
+      case "send":
+        try {
+          session.bus.publishJson(action.topic, action.body, { to: peer.id });
+        } catch (error) {
+          if (!(error instanceof BusError)) throw error;
         }
-        return;
-      } finally {
-        clearTimeout(timer);
-        peer.answer = null;
-      }
-      session._emit("renegotiated", { peer: peer.id });
+        break;
+      case "make-offer":
+        link.createOffer(action.receive).then(
+          (sdp) => current() && act(session, peer, link, negotiation.offerSent(sdp)),
+          (error) => current() && act(session, peer, link, negotiation.failed(errorText(error))),
+        );
+        break;
+      case "apply-answer":
+        link.acceptAnswer(action.sdp).then(
+          () => current() && act(session, peer, link, negotiation.answerApplied()),
+          (error) => current() && act(session, peer, link, negotiation.answerFailed(errorText(error))),
+        );
+        break;
+      case "accept-offer":
+        link.acceptOffer(action.sdp).then(
+          (answer) => current() && act(session, peer, link, negotiation.offerAccepted(answer, action.serves, link.wantedReceivers())),
+          (error) => console.warn("session: renegotiation offer rejected from", peer.id, errorText(error)),
+        );
+        break;
+      case "arm":
+        clearTimeout(peer.negotiationTimer);
+        peer.negotiationTimer = setTimeout(() => {
+          if (current()) act(session, peer, link, negotiation.expired(action.token, link.wantedReceivers()));
+        }, action.delay * 1000);
+        break;
+      case "media-unavailable":
+        session._emit("media-unavailable", { peer: peer.id, name: peer.name, reason: action.reason, retry_in: Math.round(action.retryIn * 10) / 10 });
+        break;
+      case "renegotiated":
+        session._emit("renegotiated", { peer: peer.id });
+        break;
+      case "refused":
+        console.warn("session: renegotiation message refused from", peer.id, action.reason);
+        break;
+      case "replace":
+        session._lost(peer, link, "failed", action.error);
+        break;
     }
-  } finally {
-    peer.negotiating = false;
   }
 }
 
-/**
- * @param {Session} session
- * @param {import("../bus/bus.js").Message} message
- */
-export function onBusAnswer(session, message) {
-  const peer = session._peers.get(message.sender);
-  if (peer === undefined || peer.answer === null) return;
-  let sdp = null;
-  try {
-    sdp = checkSdp(messageJson(message).sdp, session.maxSdpBytes);
-  } catch {
-    // not JSON
-  }
-  if (sdp !== null) peer.answer(sdp);
-  else console.warn("session: invalid renegotiation answer from", peer.id);
-}
-
-/**
- * @param {Session} session
- * @param {import("../bus/bus.js").Message} message
- */
-export async function onBusOffer(session, message) {
-  const peer = session._peers.get(message.sender);
-  if (peer === undefined || peer.offerer || peer.link === null || !peer.connected || session._closing) return;
-  const link = peer.link;
-  let answer;
-  let serves = 0;
-  try {
-    const body = messageJson(message);
-    const sdp = checkSdp(body?.sdp, session.maxSdpBytes);
-    serves = Number.isSafeInteger(body.serves) ? body.serves : 0;
-    if (sdp === null) throw new LinkError("no valid sdp");
-    answer = await link.acceptOffer(sdp);
-  } catch (error) {
-    console.warn("session: renegotiation offer rejected from", peer.id, error);
-    return;
-  }
-  if (peer.link !== link) return;
-  try {
-    session.bus.publishJson(ANSWER, { sdp: answer }, { to: peer.id });
-  } catch (error) {
-    if (!(error instanceof BusError)) throw error;
-  }
-  session._emit("renegotiated", { peer: peer.id });
-  if (peer.asked && serves >= peer.asked) peer.asked = 0;
-  if (!peer.asked && (peer.askAgain || link.wantedReceivers().length)) {
-    peer.askAgain = false;
-    ask(session, peer, link);
-  }
+/** @param {unknown} error */
+function errorText(error) {
+  return String(error instanceof Error ? error.message : error);
 }

@@ -19,7 +19,10 @@
 //   held until the remote description is applied (./candidates.js).
 // * Renegotiation (a track added or removed) runs over the pair's bus:
 //   `session.renegotiate` from the answerer, `session.offer` and
-//   `session.answer`. Peers' requests are bounded before they are used.
+//   `session.answer` (./renegotiation.js). Peers' requests are bounded
+//   before they are used. A peer that leaves an exchange unanswered within
+//   `renegotiationTimeout` costs only the media: `media-unavailable`, the
+//   link kept, the exchange tried again after `renegotiationBackoff`.
 // * A link not open within `connectTimeout` is replaced by the offerer, with
 //   backoff and at most `maxRetries` failures in a row; so is a link that
 //   fails, whose channel closes, or whose peer the bus finds silent.
@@ -29,8 +32,9 @@
 import { Bus, BusError } from "../bus/bus.js";
 import { SignalingClient } from "../signaling/client.js";
 
-import { ANSWER, OFFER, RENEGOTIATE, awaitOffer, connect, negotiationNeeded, onAnswer, onBusAnswer, onBusOffer, onCandidate, onOffer, onRenegotiate, syncTracks } from "./negotiation.js";
+import { ANSWER, OFFER, RENEGOTIATE, act, awaitOffer, connect, negotiationNeeded, onAnswer, onCandidate, onOffer, onRenegotiation, syncTracks } from "./negotiation.js";
 import { LinkError, Peer, PeerLink, isOfferer, route, sleep } from "./link.js";
+import { Negotiation, RENEGOTIATION_BACKOFF } from "./renegotiation.js";
 
 // The names this module has always offered (the `session` namespace of index.js).
 export { ANSWER, OFFER, RENEGOTIATE, parseRenegotiate } from "./negotiation.js";
@@ -52,6 +56,10 @@ export const BYE = "session.bye";
  * @property {number} [connectTimeout] seconds a connection may take to open (15)
  * @property {number} [maxRetries] failed attempts in a row before giving up on a peer (5)
  * @property {{ initial?: number, maximum?: number }} [retryBackoff] seconds (0.5, doubling to 8)
+ * @property {number} [renegotiationTimeout] seconds a peer has to answer a media
+ *   renegotiation (default: connectTimeout)
+ * @property {{ initial?: number, maximum?: number }} [renegotiationBackoff] seconds an
+ *   unanswered renegotiation waits before it is tried again (about 15, doubling to 300)
  * @property {boolean} [trickle] send each description at once and the candidates after it
  *   as they are gathered (true); false: wait for gathering and send complete descriptions
  * @property {number} [gatherTimeout] without trickle, seconds to wait for ICE gathering
@@ -111,6 +119,8 @@ export class Session {
     this.connectTimeout = options.connectTimeout ?? 15;
     this.maxRetries = options.maxRetries ?? 5;
     this.retryBackoff = { initial: 0.5, maximum: 8, ...options.retryBackoff };
+    this.renegotiationTimeout = options.renegotiationTimeout ?? this.connectTimeout;
+    this.renegotiationBackoff = { ...RENEGOTIATION_BACKOFF, ...options.renegotiationBackoff };
     this.trickle = options.trickle ?? true;
     this.gatherTimeout = options.gatherTimeout ?? 5;
     this.relayOnly = options.relayOnly ?? false;
@@ -119,6 +129,11 @@ export class Session {
     this._rewrite = options.localSdp;
     if (!(this.connectTimeout > 0)) throw new RangeError("connectTimeout must be positive");
     if (!(this.maxRetries >= 0)) throw new RangeError("maxRetries must not be negative");
+    if (!(this.renegotiationTimeout > 0)) throw new RangeError("renegotiationTimeout must be positive");
+    const backoff = this.renegotiationBackoff;
+    if (!(backoff.initial > 0 && backoff.initial <= backoff.maximum && backoff.factor >= 1)) {
+      throw new RangeError("renegotiationBackoff needs 0 < initial <= maximum and a factor of at least 1");
+    }
     /** @type {import("../signaling/client.js").SignalingOptions} */
     const signalingOptions = {
       ...options.signaling,
@@ -172,9 +187,7 @@ export class Session {
   async start() {
     const welcome = await this.signaling.connect();
     this.iceServers = iceServersFromWelcome(welcome.iceServers);
-    this.bus.subscribe(RENEGOTIATE, (m) => onRenegotiate(this, m));
-    this.bus.subscribe(OFFER, (m) => onBusOffer(this, m));
-    this.bus.subscribe(ANSWER, (m) => onBusAnswer(this, m));
+    for (const topic of [RENEGOTIATE, OFFER, ANSWER]) this.bus.subscribe(topic, (m) => onRenegotiation(this, m));
     this.bus.subscribe(BYE, (m) => this._onBye(m));
     const others = (Array.isArray(welcome.peers) ? welcome.peers : []).filter((p) => p !== null && typeof p === "object");
     this._emit("joined", {
@@ -217,7 +230,9 @@ export class Session {
     while (Date.now() < deadline && links.some((l) => l.isOpen && l.reliable.bufferedAmount > 0)) await sleep(0.02);
     for (const peer of this._peers.values()) {
       clearTimeout(peer.offerTimer);
-      peer.answer?.(null);
+      clearTimeout(peer.negotiationTimer);
+      peer.negotiation?.closed();
+      peer.negotiation = null;
       peer.link?.close();
       peer.link = null;
       peer.connected = false;
@@ -389,6 +404,11 @@ export class Session {
     const asChannel = (/** @type {RTCDataChannel} */ c) => /** @type {import("../bus/bus.js").ChannelLike} */ (/** @type {unknown} */ (c));
     this.bus.addPeer(peer.id, asChannel(link.reliable), asChannel(link.unordered));
     peer.link = link;
+    peer.negotiation = new Negotiation(peer.offerer, {
+      timeout: this.renegotiationTimeout,
+      backoff: this.renegotiationBackoff,
+      fits: (receive) => link.receivable(receive),
+    });
     return link;
   }
 
@@ -409,15 +429,10 @@ export class Session {
     peer.failures = 0;
     peer.connected = true;
     peer.lost = false;
-    peer.asked = 0;
-    peer.askAgain = false;
-    peer.serves = 0;
     // Tracks join once the channels are open (see docs/session.md): the
     // first offer carries data channels only.
     const added = syncTracks(this, peer, false);
-    const early = peer.early;
-    peer.early = null;
-    if (early !== null) onRenegotiate(this, early);
+    if (peer.negotiation !== null) act(this, peer, link, peer.negotiation.opened());
     if (added) negotiationNeeded(this, peer, link);
     route(link).then((route) => {
       if (peer.link === link) this._emit("peer-connected", { peer: peer.id, name: peer.name, offerer: peer.offerer, route });
@@ -430,7 +445,9 @@ export class Session {
     peer.link = null;
     peer.connected = false;
     this.bus.removePeer(peer.id);
-    peer.answer?.(null);
+    peer.negotiation?.closed();
+    peer.negotiation = null;
+    clearTimeout(peer.negotiationTimer);
     link?.close();
   }
 
