@@ -34,9 +34,11 @@ from avacollab.signaling.server import SignalingServer
 from avacollab.testing import EventLog
 
 from . import test_join_e2e, test_web_session_chromium
+from .chromium import launched
 from .sessionkit import WAIT
 from .test_join_e2e import Spawn
 from .test_session import Recorder, full_mesh, roles
+from .test_web_editor_chromium import MEDIA_FLAGS, editor
 from .test_web_session_chromium import (
     ADD_TRACK,
     ALPHABET,
@@ -374,3 +376,46 @@ async def test_a_page_keeps_its_link_to_a_python_peer_that_does_not_renegotiate(
     assert not events.named("link-failed")
     assert page.errors == []
     await page.page.evaluate("session.close()")
+
+
+async def test_the_editor_says_when_its_voice_cannot_reach_a_peer_and_editing_goes_on(
+    make_member: MakeMember, server: SignalingServer
+) -> None:
+    # The web editor next to a Python peer that ignores renegotiation: the
+    # page's voice cannot reach it. The page says so in its alert (after its
+    # renegotiation timeout, the connect timeout: 15 s), the link stays, and
+    # once the peer answers the voice flows and the alert goes.
+    python, events, recorder, deaf = await make_member()
+    deaf.on = True
+    async with launched(MEDIA_FLAGS, "the web editor tests") as chromium:
+        page = await editor(chromium, server)
+        await page.open("room", "vee")
+        await page.joined()
+        await page.connected_to(python.peer_id)
+        await page.page.click("#voice")  # Chromium's fake microphone
+        alert = page.page.locator("#alert")
+        await page.page.wait_for_function(
+            "() => document.querySelector('#alert')?.textContent.startsWith('Screen and voice')",
+            timeout=WAIT * 3000,
+        )
+        text = await alert.text_content() or ""
+        assert "cannot reach" in text and "editing goes on. Trying again in" in text, text
+        assert deaf.ignored  # the renegotiation it did not answer
+        # The same link carries the page's messages: no failure on either side.
+        await page.run(
+            "(to) => avacollabEditor.room.session.bus.publishJson('test.note', 'still here',"
+            " { to })",
+            python.peer_id,
+        )
+        assert (await recorder.messages(1))[-1] == "still here"
+        # Heard again: the next try (after 7.5 to 15 s) brings the voice, and the alert goes.
+        deaf.on = False
+        async with asyncio.timeout(WAIT * 3):
+            await recorder.track_arrived.wait()
+        assert [(p, t.kind) for p, t in recorder.remote_tracks] == [(page.id, "audio")]
+        await page.page.wait_for_function(
+            "() => !document.querySelector('#alert')?.textContent", timeout=WAIT * 1000
+        )
+        assert not events.named("link-failed")
+        assert page.errors == []
+        await page.page.close()

@@ -9,7 +9,7 @@ import { Canvas } from "./canvas.js";
 import { byId, isTextField } from "./dom.js";
 import { Inspector } from "./inspector.js";
 import { Media } from "./media.js";
-import { joinFailure, linkFailure, linkState } from "./messages.js";
+import { joinFailure, linkFailure, linkState, mediaUnavailable } from "./messages.js";
 import { Outline } from "./outline.js";
 import { renderPeople } from "./people.js";
 
@@ -168,10 +168,19 @@ function start(room) {
     renderPeople(people, room, media.speaking);
   });
   room.on("peers", () => renderPeople(people, room, media.speaking));
+  /** @type {string | null} the peer the media warning shown is about */
+  let mediaWarning = null;
   room.on("event", (event) => {
+    const name = () => room.peers.get(String(event.peer))?.name || String(event.peer).slice(0, 8);
     if (event.event === "link-failed") {
-      const name = room.peers.get(String(event.peer))?.name || String(event.peer).slice(0, 8);
-      warn(linkFailure(name, event));
+      mediaWarning = null;
+      warn(linkFailure(name(), event));
+    } else if (event.event === "media-unavailable") {
+      mediaWarning = String(event.peer);
+      warn(mediaUnavailable(name(), event));
+    } else if (event.event === "renegotiated" && event.peer === mediaWarning) {
+      mediaWarning = null; // the peer answered at last: media flows again
+      warn("");
     } else if (event.event === "peer-connected") {
       warn("");
       say(`${event.name || "A peer"} is connected.`);

@@ -47,6 +47,19 @@ export function linkFailure(name, event) {
     : `Cannot reach ${name} yet (${why}); retrying…`;
 }
 
+/**
+ * A readable sentence for a `media-unavailable` event: the peer left a
+ * renegotiation unanswered, so screen and voice do not reach it for now;
+ * editing goes on over the same link.
+ * @param {string} name the peer's display name
+ * @param {Record<string, unknown>} event
+ */
+export function mediaUnavailable(name, event) {
+  const retry = Number(event.retry_in);
+  const when = Number.isFinite(retry) ? ` in ${Math.max(1, Math.round(retry))} s` : " later";
+  return `Screen and voice cannot reach ${name} for now (${String(event.reason ?? "no answer")}); editing goes on. Trying again${when}.`;
+}
+
 /** A readable sentence for the signaling link's state. @param {"connected" | "reconnecting" | "closed"} state */
 export function linkState(state) {
   switch (state) {

@@ -4,7 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 
 import { displayName, keyProps, parseValue, shown } from "../app/values.js";
-import { joinFailure, linkFailure, linkState } from "../app/messages.js";
+import { joinFailure, linkFailure, linkState, mediaUnavailable } from "../app/messages.js";
 import { SignalingError } from "../src/index.js";
 
 test("a box shows its name property and up to three others", () => {
@@ -39,6 +39,11 @@ test("refusals read as sentences", () => {
   assert.match(linkFailure("py", { reason: "timeout", final: false }), /Cannot reach py yet \(no connection in time\); retrying/);
   assert.match(linkFailure("py", { reason: "gave-up", final: true }), /gave up/);
   assert.match(linkState("reconnecting"), /reconnecting/);
+  assert.equal(
+    mediaUnavailable("py", { reason: "no session.answer within 15 s", retry_in: 14.2 }),
+    "Screen and voice cannot reach py for now (no session.answer within 15 s); editing goes on. Trying again in 14 s.",
+  );
+  assert.match(mediaUnavailable("py", {}), /\(no answer\); editing goes on\. Trying again later\.$/);
 });
 
 test("share notices are read with the screen share plugin's rules", async () => {
