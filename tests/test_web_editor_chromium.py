@@ -490,6 +490,53 @@ async def _tab_to(page: Editor, selector: str, limit: int = 60) -> None:
     raise AssertionError(f"Tab never reached {selector}")
 
 
+# Each view's nodes (canvas, outline): id -> whether its element is in the view.
+VIEW_NODES = """() => Object.fromEntries(["canvas", "outline"].map((name) => {
+  const view = avacollabEditor[name].view;
+  const known = [...view.nodes].map(([id, entry]) => [id, view.root.contains(entry.el)]);
+  return [name, Object.fromEntries(known)];
+}))"""
+
+
+async def test_the_views_forget_what_leaves_them_and_keep_what_moves(
+    browser: Any, server: SignalingServer
+) -> None:
+    # Each view forgets a node when its element leaves the view: a deleted
+    # subtree, every level of it, but not a node that moved out of it first.
+    page = await editor(browser, server)
+    try:
+        await page.open("views", "vee")
+        await page.joined()
+        doc = "avacollabEditor.room.doc"
+        frame = await page.run(f"() => {doc}.add('Frame', {{ title: 'F' }})")
+        button = await page.run(f"(p) => {doc}.add('Button', {{}}, {{ parent: p }})", frame)
+        label = await page.run(f"(p) => {doc}.add('Label', {{}}, {{ parent: p }})", button)
+        stays = await page.run(f"(p) => {doc}.add('Label', {{}}, {{ parent: p }})", button)
+        everything = {frame: True, button: True, label: True, stays: True}
+        views = await page.run(VIEW_NODES)
+        assert views == {"canvas": everything, "outline": everything}
+
+        await page.run(f"(id) => {doc}.move(id, null)", stays)  # out of the subtree
+        await page.run(f"(id) => {doc}.delete(id)", frame)
+        views = await page.run(VIEW_NODES)
+        assert views == {"canvas": {stays: True}, "outline": {stays: True}}
+        assert await page.run("(id) => avacollabEditor.canvas.view.element(id)", button) is None
+
+        # A property change repaints that node alone.
+        await page.run(f"(id) => {doc}.setProp(id, 'text', 'hi')", stays)
+        assert await page.run("() => avacollabEditor.canvas.view.lastPainted") == [stays]
+
+        # Undo brings the subtree back, drawn and known again.
+        await page.run(f"() => {{ {doc}.undo(); {doc}.undo(); }}")
+        views = await page.run(VIEW_NODES)
+        restored = {frame: True, button: True, label: True, stays: True}
+        assert views == {"canvas": restored, "outline": restored}
+        assert await page.run("(id) => avacollabEditor.canvas.view.element(id)?.isConnected", label)
+        assert page.errors == []
+    finally:
+        await page.page.close()
+
+
 async def test_keyboard_only_in_a_narrow_window(browser: Any, server: SignalingServer) -> None:
     page = Editor(await browser.new_page(viewport={"width": 420, "height": 800}), server)
     try:

@@ -32,11 +32,14 @@ export class TreeView {
     this.lastPainted = [];
     /** Node ids painted since the view was made. */
     this.paintCount = 0;
+    /** Elements a sync took out of a list: only these can have left the view. @type {HTMLElement[]} */
+    this._removed = [];
   }
 
   /** Draw the whole tree (the first time, or after a reset). */
   renderAll() {
     this.nodes.clear();
+    this._removed = [];
     this.root.replaceChildren();
     this.lastPainted = [];
     this._sync(null);
@@ -90,7 +93,10 @@ export class TreeView {
     const keep = new Set(wanted);
     for (const child of [...list.children]) {
       const id = child instanceof HTMLElement ? child.dataset.id : undefined;
-      if (id === undefined || !keep.has(id)) child.remove();
+      if (id === undefined || !keep.has(id)) {
+        child.remove();
+        if (child instanceof HTMLElement) this._removed.push(child);
+      }
     }
     /** @type {Element | null} */
     let cursor = list.firstElementChild;
@@ -131,10 +137,19 @@ export class TreeView {
     }
   }
 
-  /** Forget nodes whose elements left the view (deleted, or under a deleted node). */
+  /**
+   * Forget nodes whose elements left the view (deleted, hidden, or under
+   * such a node). Only the elements a sync took out are looked at, with
+   * what they hold, so a change costs what it touched, not the whole tree;
+   * a moved node's element is back in another list by now and stays.
+   */
   _dropDetached() {
-    for (const [id, entry] of this.nodes) {
-      if (!this.root.contains(entry.el)) this.nodes.delete(id);
+    for (const el of this._removed.splice(0)) {
+      if (this.root.contains(el)) continue;
+      for (const node of [el, ...el.querySelectorAll("[data-id]")]) {
+        const id = node instanceof HTMLElement ? node.dataset.id : undefined;
+        if (id !== undefined && this.nodes.get(id)?.el === node) this.nodes.delete(id);
+      }
     }
   }
 
