@@ -320,3 +320,30 @@ def test_an_offer_serving_an_older_request_does_not_stop_the_timer() -> None:
     neg.offer_accepted("a", 0, ["video"])
     reason = f"no session.offer serving session.renegotiate 1 within {TIMEOUT:g} s"
     unavailable(neg.expired(timer.token), reason, 0)
+
+
+def test_answerer_asks_again_after_the_backoff_when_the_offer_left_tracks_without_m_lines() -> None:
+    # The offerer serves the request but refuses its receivers (its limit of
+    # m-lines of a kind): asking again at once would repeat that exchange
+    # without end, so it is reported and asked again after the backoff.
+    neg = answerer()
+    timer = asked(neg.tracks_changed(["video"]), 1, ["video"])
+    assert neg.received(OFFER, payload({"sdp": "o1", "serves": 1})) == [AcceptOffer("o1", 1)]
+    answer, done, *rest = neg.offer_accepted("a1", 1, ["video"])
+    assert (answer, done) == (Send(ANSWER, {"sdp": "a1"}), Renegotiated())
+    reason = "the session.offer serving session.renegotiate 1 left 1 track without an m-line"
+    backoff = unavailable(rest, reason, 0)
+    assert neg.expired(timer.token) == []  # the request's own timer is moot
+    timer = asked(neg.expired(backoff.token, ["video", "video"]), 2, ["video", "video"])
+    # Refused again: reported with the next step of the backoff.
+    neg.received(OFFER, payload({"sdp": "o2", "serves": 2}))
+    _, _, *rest = neg.offer_accepted("a2", 2, ["video", "video"])
+    backoff = unavailable(
+        rest, "the session.offer serving session.renegotiate 2 left 2 tracks without an m-line", 1
+    )
+    # A track added meanwhile is asked for at the end of the backoff as usual.
+    assert neg.tracks_changed(["video", "video", "audio"]) == []
+    asked(neg.expired(backoff.token, ["video", "video", "audio"]), 3, ["video", "video", "audio"])
+    neg.received(OFFER, payload({"sdp": "o3", "serves": 3}))
+    assert neg.offer_accepted("a3", 3, []) == [Send(ANSWER, {"sdp": "a3"}), Renegotiated()]
+    assert not neg.busy and neg.unanswered == 0

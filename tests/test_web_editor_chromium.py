@@ -522,8 +522,16 @@ async def test_the_views_forget_what_leaves_them_and_keep_what_moves(
         assert views == {"canvas": {stays: True}, "outline": {stays: True}}
         assert await page.run("(id) => avacollabEditor.canvas.view.element(id)", button) is None
 
-        # A property change repaints that node alone.
-        await page.run(f"(id) => {doc}.setProp(id, 'text', 'hi')", stays)
+        # A property change repaints that node alone, and looks at no other box.
+        looked = await page.run(
+            "(id) => { const views = [avacollabEditor.canvas.view, avacollabEditor.outline.view];"
+            " let calls = 0; for (const v of views) { const own = v.root.contains.bind(v.root);"
+            " v.root.contains = (el) => (calls++, own(el)); }"
+            f" try {{ {doc}.setProp(id, 'text', 'hi'); }}"
+            " finally { for (const v of views) delete v.root.contains; } return calls; }",
+            stays,
+        )
+        assert looked == 0
         assert await page.run("() => avacollabEditor.canvas.view.lastPainted") == [stays]
 
         # Undo brings the subtree back, drawn and known again.

@@ -374,9 +374,19 @@ class Negotiation:
         """Answerer: the :class:`AcceptOffer` offer is applied and ``answer`` made.
 
         ``wanted`` is :meth:`PeerLink.wanted_receivers` now: tracks the offer
-        did not give an m-line are asked for again."""
+        did not give an m-line are asked for again. If the offer served our
+        request and, with no track added since, some of what it asked for
+        still has no m-line, the offerer refused it (its limit of m-lines of
+        a kind): that is reported and asked again after the backoff, not at
+        once, which would repeat the same exchange without end."""
         actions: list[Action] = [Send(ANSWER, {"sdp": answer}), Renegotiated()]
         if self._asked and serves >= self._asked:
+            if wanted and not self._ask_again:
+                refused = len(wanted)
+                return actions + self._stall(
+                    f"the session.offer serving session.renegotiate {self._asked} "
+                    f"left {refused} track{'s' if refused > 1 else ''} without an m-line"
+                )
             self._asked = 0
             self._ask_stalled = False
             self._unanswered = 0

@@ -185,6 +185,10 @@ function start(room) {
       warn("");
       say(`${event.name || "A peer"} is connected.`);
     } else if (event.event === "peer-left") {
+      if (event.peer === mediaWarning) {
+        mediaWarning = null; // nothing more is tried with a peer that left
+        warn("");
+      }
       say(`${event.name || "A peer"} left.`);
     }
   });

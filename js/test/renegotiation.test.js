@@ -287,3 +287,53 @@ test("answerer: an offer serving an older request does not stop the timer", () =
   neg.offerAccepted("a", 0, ["video"]);
   unavailable(neg.expired(timer.token), `no session.offer serving session.renegotiate 1 within ${TIMEOUT} s`, 0);
 });
+
+test("answerer: an offer that leaves asked-for tracks without m-lines is reported, asked again after the backoff", () => {
+  // The offerer serves the request but refuses its receivers (its limit of
+  // m-lines of a kind): asking again at once would repeat that exchange
+  // without end.
+  const neg = answerer();
+  const timer = asked(neg.tracksChanged(["video"]), 1, ["video"]);
+  assert.deepEqual(neg.received(OFFER, { sdp: "o1", serves: 1 }), [{ type: "accept-offer", sdp: "o1", serves: 1 }]);
+  const [answer, done, ...rest] = neg.offerAccepted("a1", 1, ["video"]);
+  assert.deepEqual([answer, done], [{ type: "send", topic: ANSWER, body: { sdp: "a1" } }, renegotiated]);
+  let backoff = unavailable(rest, "the session.offer serving session.renegotiate 1 left 1 track without an m-line", 0);
+  assert.deepEqual(neg.expired(timer.token), []); // the request's own timer is moot
+  asked(neg.expired(backoff.token, ["video", "video"]), 2, ["video", "video"]);
+  neg.received(OFFER, { sdp: "o2", serves: 2 });
+  const [, , ...again] = neg.offerAccepted("a2", 2, ["video", "video"]);
+  backoff = unavailable(again, "the session.offer serving session.renegotiate 2 left 2 tracks without an m-line", 1);
+  // A track added meanwhile is asked for at the end of the backoff as usual.
+  assert.deepEqual(neg.tracksChanged(["video", "video", "audio"]), []);
+  asked(neg.expired(backoff.token, ["video", "video", "audio"]), 3, ["video", "video", "audio"]);
+  neg.received(OFFER, { sdp: "o3", serves: 3 });
+  assert.deepEqual(neg.offerAccepted("a3", 3, []), [{ type: "send", topic: ANSWER, body: { sdp: "a3" } }, renegotiated]);
+  assert.ok(!neg.busy && neg.unanswered === 0);
+});
+
+test("an offerer at its limit and an answerer that keeps wanting do not loop", () => {
+  // The two state machines wired together, the offerer refusing every
+  // receiver: one exchange, then nothing until the backoff's timer.
+  const off = new Negotiation(true, { timeout: TIMEOUT, backoff: BACKOFF, fits: () => [] });
+  const ans = answerer();
+  off.opened();
+  let messages = 0;
+  /** @type {import("../src/session/renegotiation.js").Action[]} */
+  let pending = ans.tracksChanged(["video"]);
+  for (let round = 0; round < 20 && pending.length; round++) {
+    /** @type {import("../src/session/renegotiation.js").Action[]} */
+    const next = [];
+    for (const action of pending) {
+      if (action.type === "send") {
+        messages++;
+        const to = action.topic === OFFER ? ans : off; // requests and answers go to the offerer
+        next.push(...to.received(action.topic, action.body));
+      } else if (action.type === "make-offer") next.push(...off.offerSent(`offer ${messages}`));
+      else if (action.type === "apply-answer") next.push(...off.answerApplied());
+      else if (action.type === "accept-offer") next.push(...ans.offerAccepted("answer", action.serves, ["video"]));
+    }
+    pending = next;
+  }
+  assert.equal(messages, 3); // the request, the offer, the answer
+  assert.equal(ans.unanswered, 1);
+});

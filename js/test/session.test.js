@@ -246,7 +246,10 @@ describe("sessions with fake peer connections", { skip }, () => {
     assert.equal(first.reason, "no session.answer within 0.3 s");
     assert.ok(first.retry_in >= 0.1 && first.retry_in <= 0.2, String(first.retry_in));
     // Sent again after the backoff, and reported again.
-    await answerer.deaf.ignored.wait(() => answerer.deaf.ignored.items.filter((m) => m.topic === OFFER).length >= 2);
+    const offers = () => answerer.deaf.ignored.items.filter((m) => m.topic === OFFER);
+    await answerer.deaf.ignored.wait(() => offers().length >= 2);
+    const [sent, again] = offers().map((m) => JSON.parse(new TextDecoder().decode(m.payload)));
+    assert.deepEqual(again, sent); // the same offer: an answer to either meets it
     await offerer.events.wait((e) => e.event === "media-unavailable" && e !== first);
     // The link and the bus are untouched.
     assert.equal(offerer.session.link(answerer.session.peerId), link);

@@ -255,7 +255,11 @@ export class Negotiation {
   /**
    * Answerer: the AcceptOffer offer is applied and `answer` made. `wanted` is
    * PeerLink.wantedReceivers() now: tracks the offer gave no m-line are
-   * asked for again.
+   * asked for again. If the offer served our request and, with no track
+   * added since, some of what it asked for still has no m-line, the offerer
+   * refused it (its limit of m-lines of a kind): that is reported and asked
+   * again after the backoff, not at once, which would repeat the same
+   * exchange without end.
    * @param {string} answer
    * @param {number} serves
    * @param {string[]} wanted
@@ -264,6 +268,12 @@ export class Negotiation {
   offerAccepted(answer, serves, wanted) {
     /** @type {Action[]} */
     const actions = [{ type: "send", topic: ANSWER, body: { sdp: answer } }, { type: "renegotiated" }];
+    if (this._asked && serves >= this._asked && wanted.length && !this._askAgain) {
+      const refused = wanted.length;
+      return [...actions, ...this._stall(
+        `the session.offer serving session.renegotiate ${this._asked} left ${refused} track${refused > 1 ? "s" : ""} without an m-line`,
+      )];
+    }
     if (this._asked && serves >= this._asked) {
       this._asked = 0;
       this._askStalled = false;
