@@ -9,7 +9,7 @@ import { after, afterEach, before, describe, test } from "node:test";
 import { WebSocket } from "ws";
 
 import { Session } from "../src/session/session.js";
-import { ANSWER, OFFER, RENEGOTIATE, checkSdp, iceServersFromWelcome, isOfferer, parseRenegotiate } from "../src/session/session.js";
+import { ANSWER, OFFER, RENEGOTIATE, checkSdp, iceServersFromWelcome, isOfferer } from "../src/session/session.js";
 import { FakePeerConnection } from "./fake-peer-connection.js";
 import { Inbox, serverMissing, startServer } from "./server.js";
 
@@ -19,18 +19,6 @@ test("the peer whose id sorts first offers, as in Python", () => {
   assert.equal(isOfferer("Abc", "abc"), true); // "A" < "a" in both languages
   assert.equal(isOfferer("abc", "Abc"), false);
   assert.equal(isOfferer("-x", "0x"), true);
-});
-
-test("renegotiation requests are bounded and checked", () => {
-  assert.deepEqual(parseRenegotiate({ seq: 3, receive: ["video", "audio"] }, 16), { seq: 3, receive: ["video", "audio"] });
-  // Kinds nobody can send are dropped, not offered.
-  assert.deepEqual(parseRenegotiate({ seq: 1, receive: ["video", "application", 5] }, 16), { seq: 1, receive: ["video"] });
-  assert.equal(parseRenegotiate({ seq: 1, receive: Array(17).fill("video") }, 16), null);
-  assert.equal(parseRenegotiate({ seq: 1.5, receive: [] }, 16), null);
-  assert.equal(parseRenegotiate({ seq: -1, receive: [] }, 16), null);
-  assert.equal(parseRenegotiate({ seq: 1, receive: "video" }, 16), null);
-  assert.equal(parseRenegotiate([1, []], 16), null);
-  assert.equal(parseRenegotiate(null, 16), null);
 });
 
 test("SDP from peers is bounded and must carry the data channels", () => {

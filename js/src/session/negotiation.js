@@ -14,23 +14,6 @@ import { ANSWER, OFFER, RENEGOTIATE } from "./renegotiation.js";
 /** @typedef {import("./renegotiation.js").Action} Action */
 
 export { ANSWER, OFFER, RENEGOTIATE };
-/** Kinds a renegotiation request may ask to receive. */
-const KINDS = new Set(["audio", "video"]);
-
-/**
- * A peer's `session.renegotiate` body, checked: `seq` a positive integer,
- * `receive` at most `maxReceive` kinds (only audio and video are kept).
- * Returns null for anything else.
- * @param {unknown} body
- * @param {number} maxReceive
- * @returns {{ seq: number, receive: string[] } | null}
- */
-export function parseRenegotiate(body, maxReceive) {
-  if (body === null || typeof body !== "object" || Array.isArray(body)) return null;
-  const { seq, receive } = /** @type {any} */ (body);
-  if (!Number.isSafeInteger(seq) || seq < 0 || !Array.isArray(receive) || receive.length > maxReceive) return null;
-  return { seq, receive: receive.filter((kind) => typeof kind === "string" && KINDS.has(kind)) };
-}
 
 /**
  * Offerer: connect, and replace the connection each time it fails.
@@ -229,13 +212,13 @@ export function onRenegotiation(session, message) {
     console.warn("session: renegotiation message is not JSON, from", peer.id, message.topic);
     return;
   }
-  if (message.topic === RENEGOTIATE && peer.offerer) {
-    const request = parseRenegotiate(body, session.maxReceive);
-    if (request === null) {
-      console.warn("session: invalid renegotiation request from", peer.id);
+  if (message.topic === RENEGOTIATE) {
+    // Bounded before anything is done with it; the Negotiation checks the rest.
+    const receive = /** @type {any} */ (body)?.receive;
+    if (Array.isArray(receive) && receive.length > session.maxReceive) {
+      console.warn("session: renegotiation request of", receive.length, "receivers refused from", peer.id, "at most", session.maxReceive);
       return;
     }
-    body = request;
   } else if (message.topic === OFFER || message.topic === ANSWER) {
     // An SDP past the bounds, or without the bus's m-line, is refused here.
     const sdp = checkSdp(/** @type {any} */ (body)?.sdp, session.maxSdpBytes);

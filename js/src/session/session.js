@@ -37,7 +37,7 @@ import { LinkError, Peer, PeerLink, isOfferer, route, sleep } from "./link.js";
 import { Negotiation, RENEGOTIATION_BACKOFF } from "./renegotiation.js";
 
 // The names this module has always offered (the `session` namespace of index.js).
-export { ANSWER, OFFER, RENEGOTIATE, parseRenegotiate } from "./negotiation.js";
+export { ANSWER, OFFER, RENEGOTIATE } from "./negotiation.js";
 export { LinkError, PeerLink, RELIABLE, UNORDERED, checkSdp, isOfferer } from "./link.js";
 
 export const BYE = "session.bye";
