@@ -256,6 +256,9 @@ test("answerer: a bad offer is refused, and one before open ignored", () => {
   assert.deepEqual(new Negotiation(false).received(OFFER, { sdp: "x" }), []);
   const neg = answerer();
   assert.deepEqual(neg.received(OFFER, { sdp: 1 }), [{ type: "refused", reason: "session.offer: 'sdp' must be a string" }]);
+  assert.deepEqual(neg.received(OFFER, { sdp: "x", serves: null }), [
+    { type: "refused", reason: `session.offer: 'serves' must be an integer from 0 to ${MAX_SEQ}` },
+  ]);
   assert.deepEqual(neg.received(OFFER, { sdp: "x", serves: -1 }), [
     { type: "refused", reason: `session.offer: 'serves' must be an integer from 0 to ${MAX_SEQ}` },
   ]);

@@ -175,7 +175,7 @@ export class Negotiation {
     if (topic === ANSWER) return this.offerer ? this._onAnswer(body) : [];
     if (topic === OFFER && !this.offerer && this._open) {
       const fields = /** @type {Record<string, unknown>} */ (isObject(body) ? body : {});
-      const serves = fields.serves ?? 0;
+      const serves = "serves" in fields ? fields.serves : 0; // null is refused, as in Python
       if (typeof fields.sdp !== "string") return [{ type: "refused", reason: "session.offer: 'sdp' must be a string" }];
       if (!isCounter(serves)) return [{ type: "refused", reason: `session.offer: 'serves' must be an integer from 0 to ${MAX_SEQ}` }];
       return [{ type: "accept-offer", sdp: fields.sdp, serves: /** @type {number} */ (serves) }];
