@@ -170,6 +170,13 @@ function start(room) {
   room.on("peers", () => renderPeople(people, room, media.speaking));
   /** @type {string | null} the peer the media warning shown is about */
   let mediaWarning = null;
+  /** The warning about `peer`'s media goes: it answered at last, or left. @param {unknown} peer */
+  const mediaSettled = (peer) => {
+    if (peer !== null && peer === mediaWarning) {
+      mediaWarning = null;
+      warn("");
+    }
+  };
   room.on("event", (event) => {
     const name = () => room.peers.get(String(event.peer))?.name || String(event.peer).slice(0, 8);
     if (event.event === "link-failed") {
@@ -178,17 +185,13 @@ function start(room) {
     } else if (event.event === "media-unavailable") {
       mediaWarning = String(event.peer);
       warn(mediaUnavailable(name(), event));
-    } else if (event.event === "renegotiated" && event.peer === mediaWarning) {
-      mediaWarning = null; // the peer answered at last: media flows again
-      warn("");
+    } else if (event.event === "renegotiated") {
+      mediaSettled(event.peer);
     } else if (event.event === "peer-connected") {
       warn("");
       say(`${event.name || "A peer"} is connected.`);
     } else if (event.event === "peer-left") {
-      if (event.peer === mediaWarning) {
-        mediaWarning = null; // nothing more is tried with a peer that left
-        warn("");
-      }
+      mediaSettled(event.peer);
       say(`${event.name || "A peer"} left.`);
     }
   });

@@ -18,6 +18,11 @@ export const UNORDERED = Object.freeze({
 /** Most m-lines of one kind (audio, video) a link negotiates, as on the Python side. */
 export const MAX_MEDIA_PER_KIND = 8;
 
+/** What a caught error says, for a log line or an event. @param {unknown} error */
+export function errorText(error) {
+  return error instanceof Error ? error.message : String(error);
+}
+
 export const sleep = (/** @type {number} */ seconds) => new Promise((resolve) => setTimeout(resolve, seconds * 1000));
 const utf8 = new TextEncoder();
 
@@ -306,7 +311,7 @@ export class PeerLink {
       // No argument is end-of-candidates (null means it too, but not in every browser).
       await (candidate === null ? this.pc.addIceCandidate() : this.pc.addIceCandidate(candidate));
     } catch (error) {
-      throw new CandidateError(`the browser refused it: ${error instanceof Error ? error.message : String(error)}`);
+      throw new CandidateError(`the browser refused it: ${errorText(error)}`);
     }
   }
 

@@ -6,7 +6,7 @@
 // are in session.js and docs/session.md.
 
 import { BusError, messageJson } from "../bus/bus.js";
-import { LinkError, Peer, checkSdp, isOfferer, sleep } from "./link.js";
+import { LinkError, Peer, checkSdp, errorText, isOfferer, sleep } from "./link.js";
 import { ANSWER, OFFER, RENEGOTIATE } from "./renegotiation.js";
 
 /** @typedef {import("./session.js").Session} Session */
@@ -151,7 +151,7 @@ export async function onCandidate(session, sender, candidate) {
   try {
     await link.addCandidate(candidate);
   } catch (error) {
-    console.warn("session: candidate refused from", sender, String(error instanceof Error ? error.message : error));
+    console.warn("session: candidate refused from", sender, errorText(error));
   }
 }
 
@@ -231,6 +231,16 @@ export function onRenegotiation(session, message) {
 }
 
 /**
+ * The peer's link is going: its renegotiation ends, timer included.
+ * @param {Peer} peer
+ */
+export function endNegotiation(peer) {
+  peer.negotiation?.closed();
+  peer.negotiation = null;
+  clearTimeout(peer.negotiationTimer);
+}
+
+/**
  * Carry out what a link's Negotiation asks for. Every step that awaits
  * reports back to it, and its answer is carried out in turn; a link that has
  * been replaced meanwhile is left alone.
@@ -292,9 +302,4 @@ export function act(session, peer, link, actions) {
         break;
     }
   }
-}
-
-/** @param {unknown} error */
-function errorText(error) {
-  return String(error instanceof Error ? error.message : error);
 }

@@ -32,8 +32,8 @@
 import { Bus, BusError } from "../bus/bus.js";
 import { SignalingClient } from "../signaling/client.js";
 
-import { ANSWER, OFFER, RENEGOTIATE, act, awaitOffer, connect, negotiationNeeded, onAnswer, onCandidate, onOffer, onRenegotiation, syncTracks } from "./negotiation.js";
-import { LinkError, Peer, PeerLink, isOfferer, route, sleep } from "./link.js";
+import { ANSWER, OFFER, RENEGOTIATE, act, awaitOffer, connect, endNegotiation, negotiationNeeded, onAnswer, onCandidate, onOffer, onRenegotiation, syncTracks } from "./negotiation.js";
+import { LinkError, Peer, PeerLink, errorText, isOfferer, route, sleep } from "./link.js";
 import { Negotiation, RENEGOTIATION_BACKOFF } from "./renegotiation.js";
 
 // The names this module has always offered (the `session` namespace of index.js).
@@ -230,9 +230,7 @@ export class Session {
     while (Date.now() < deadline && links.some((l) => l.isOpen && l.reliable.bufferedAmount > 0)) await sleep(0.02);
     for (const peer of this._peers.values()) {
       clearTimeout(peer.offerTimer);
-      clearTimeout(peer.negotiationTimer);
-      peer.negotiation?.closed();
-      peer.negotiation = null;
+      endNegotiation(peer);
       peer.link?.close();
       peer.link = null;
       peer.connected = false;
@@ -418,7 +416,7 @@ export class Session {
    */
   _reportFailure(peer, error) {
     const reason = error instanceof LinkError ? error.reason : "error";
-    this._emit("link-failed", { peer: peer.id, reason, attempt: peer.failures, final: false, error: String(error instanceof Error ? error.message : error) });
+    this._emit("link-failed", { peer: peer.id, reason, attempt: peer.failures, final: false, error: errorText(error) });
   }
 
   /**
@@ -445,9 +443,7 @@ export class Session {
     peer.link = null;
     peer.connected = false;
     this.bus.removePeer(peer.id);
-    peer.negotiation?.closed();
-    peer.negotiation = null;
-    clearTimeout(peer.negotiationTimer);
+    endNegotiation(peer);
     link?.close();
   }
 
