@@ -108,3 +108,80 @@ async def test_the_served_bundle_passes_the_vectors_in_chromium(
     # What a browser compresses, Python inflates.
     plain = bytes.fromhex(result["plain"])
     assert inflate(bytes.fromhex(result["packed"]), len(plain)) == plain
+
+
+# Runs in the page: a DEFLATE bomb (64 MiB of zeros in 64 KiB) inflated under a
+# 1 MiB limit, with the decompressor's input counted.
+INFLATE_BOMB = """async (url) => {
+  const { wire } = await import(url);
+  const packed = await wire.deflate(new Uint8Array(64 << 20));
+  const Real = globalThis.DecompressionStream;
+  const writes = [];
+  globalThis.DecompressionStream = class {
+    constructor(format) {
+      const real = new Real(format);
+      const writer = real.writable.getWriter();
+      this.readable = real.readable;
+      this.writable = new WritableStream({
+        write: (chunk) => { writes.push(chunk.length); return writer.write(chunk); },
+        close: () => writer.close(),
+        abort: (reason) => writer.abort(reason),
+      });
+    }
+  };
+  let code = null;
+  try {
+    await wire.inflate(packed, 1 << 20);
+  } catch (e) {
+    code = e.code;
+  } finally {
+    globalThis.DecompressionStream = Real;
+  }
+  return { code, writes, packed: packed.length, slice: wire.INFLATE_SLICE };
+}"""
+
+
+async def test_a_deflate_bomb_reaches_chromiums_decompressor_a_slice_at_a_time(
+    browser: Any, make_server: ServerFactory
+) -> None:
+    # Chromium inflates each chunk written to a DecompressionStream whole
+    # before the first read: fed the 64 KiB at once, it would hold 64 MiB
+    # before the limit is checked. Fed by slices, it stops a few slices in.
+    server = await make_server()
+    origin = server.url.replace("ws://", "http://").removesuffix("/ws")
+    page = await browser.new_page()
+    await page.goto(origin + "/")
+    result = await page.evaluate(INFLATE_BOMB, origin + CLIENT_PATH)
+    assert result["code"] == "deflate-too-large"
+    assert max(result["writes"]) <= result["slice"]
+    assert sum(result["writes"]) <= 4 * result["slice"] < result["packed"] / 2, result
+
+
+# Runs in the page: which ICE server entries Chromium refuses, alone and together.
+ICE_SERVERS = """async ([url, servers]) => {
+  const { session } = await import(url);
+  let together = null;
+  try {
+    new RTCPeerConnection({ iceServers: servers }).close();
+  } catch (e) {
+    together = e.name;
+  }
+  return { together, accepted: session.acceptedIceServers(RTCPeerConnection, servers) };
+}"""
+
+
+async def test_chromium_refuses_a_whole_configuration_for_one_bad_ice_server(
+    browser: Any, make_server: ServerFactory
+) -> None:
+    # What PeerLink falls back on: the entries Chromium takes, each tried alone.
+    server = await make_server()
+    origin = server.url.replace("ws://", "http://").removesuffix("/ws")
+    page = await browser.new_page()
+    await page.goto(origin + "/")
+    stun = {"urls": ["stun:127.0.0.1:3478"]}
+    turn = {"urls": ["turn:127.0.0.1:3478"], "username": "u", "credential": "c"}
+    bare_turn = {"urls": ["turn:127.0.0.1:3478"]}  # no credentials
+    typo = {"urls": ["stun;127.0.0.1"]}
+    result = await page.evaluate(ICE_SERVERS, [origin + CLIENT_PATH, [stun, bare_turn, turn, typo]])
+    assert result["together"] is not None  # one bad entry and no link could be made
+    assert result["accepted"] == [stun, turn]

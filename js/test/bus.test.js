@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { afterEach, describe, test } from "node:test";
 
 import { Bus, BusFull, UnknownPeer, messageJson } from "../src/bus/bus.js";
-import { FLAG_DEFLATE, FLAG_JSON, batchFrame, deflate, encodeEntry } from "../src/bus/wire.js";
+import { FLAG_DEFLATE, FLAG_JSON, batchFrame, deflate, encodeEntry, pingFrame } from "../src/bus/wire.js";
 import { Inbox } from "./server.js";
 import { busPair, channelPair } from "./memory-channel.js";
 import { fromHex, toHex, vectors } from "./vectors.js";
@@ -186,6 +186,19 @@ test("liveness: pings measure the round trip; a silent peer is reported dead", a
   channels.ub.pause(); // b's pongs stop reaching a
   channels.rb.pause();
   assert.equal(await dead.wait((peer) => peer === "b", 5), "b");
+});
+
+test("a peer's pings are answered only while our channel has room", async () => {
+  const { b, channels } = pair({ highWater: 1024, lowWater: 512, pingInterval: 60, rttInterval: 60 });
+  const pongs = () => channels.ub.sent.length;
+  channels.ub.inject(pingFrame(1).slice().buffer); // a ping from a, reaching b
+  assert.equal(pongs(), 1);
+  // b's end stops draining (a peer that stops reading) and fills up.
+  channels.ub.pause();
+  channels.ub.bufferedAmount = 1024;
+  for (let i = 0; i < 100; i++) channels.ub.inject(pingFrame(i).slice().buffer);
+  assert.equal(pongs(), 1, "pongs queued past the high-water mark");
+  assert.equal(b.counters.malformedFrames, 0);
 });
 
 describe("the frames a Bus sends are the Python Bus's (conformance/bus_frames.json)", () => {

@@ -24,6 +24,18 @@ function pair() {
   return { a, b };
 }
 
+test("a property called __proto__ is a property like any other, as in Python", () => {
+  const d = new Document();
+  const id = d.add("Button", { label: "OK" }, { id: "ok" });
+  d.setProp(id, "__proto__", { polluted: true });
+  const props = /** @type {any} */ (d.node(id)?.props);
+  assert.deepEqual(Object.keys(props), ["__proto__", "label"]);
+  assert.deepEqual(Object.getOwnPropertyDescriptor(props, "__proto__")?.value, { polluted: true });
+  assert.equal(Object.getPrototypeOf(props), Object.prototype);
+  assert.equal(props.polluted, undefined);
+  assert.equal(JSON.stringify(d.tree()[0].properties), '{"__proto__":{"polluted":true},"label":"OK"}');
+});
+
 test("add, set, remove, delete, restore", () => {
   const d = new Document();
   const root = d.add("Panel", { title: "T" }, { id: "root" });

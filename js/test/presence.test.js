@@ -77,6 +77,8 @@ describe("awareness updates decode strictly", () => {
     ["trailing bytes", Uint8Array.of(...update([[1, 1, "{}"]]), 0)],
     ["too many entries", update(Array.from({ length: MAX_ENTRIES + 1 }, (_, i) => [i + 1, 1, "null"]))],
     ["not UTF-8", Uint8Array.of(1, 1, 1, 1, 0xff)],
+    ["integer cut short", Uint8Array.of(0x80)],
+    ["integer past 2**53", new Uint8Array(9).fill(0xff)],
     ["too large", new Uint8Array(64 * 1024 + 1)],
   ])) {
     test(`refused: ${why}`, () => assert.throws(() => decodeUpdate(bytes), WireError));

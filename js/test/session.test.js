@@ -31,6 +31,21 @@ test("SDP from peers is bounded and must carry the data channels", () => {
   assert.equal(checkSdp(5, 100), null);
 });
 
+test("SDP from peers has at most 8 audio and 8 video sections and one of any other kind", () => {
+  const data = "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n";
+  const audio = "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\n";
+  const video = "m=video 9 UDP/TLS/RTP/SAVPF 96\r\n";
+  const sdp = (/** @type {string[]} */ ...sections) => "v=0\r\n" + sections.join("");
+  const full = sdp(audio.repeat(8), video.repeat(8), data);
+  assert.equal(checkSdp(full, 10_000), full);
+  assert.equal(checkSdp(sdp(audio.repeat(9), data), 10_000), null);
+  assert.equal(checkSdp(sdp(data, video.repeat(9)), 10_000), null);
+  assert.equal(checkSdp(sdp(data, data), 10_000), null);
+  assert.equal(checkSdp(sdp(data, "m=text 9 RTP/AVP 98\r\n".repeat(2)), 10_000), null);
+  // 700 audio sections fit in 60 KB: refused before the browser sees them.
+  assert.equal(checkSdp(sdp(data, audio.repeat(700)), 65_536), null);
+});
+
 test("ICE servers from the welcome keep the well-formed entries", () => {
   assert.deepEqual(
     iceServersFromWelcome([
@@ -141,6 +156,8 @@ describe("sessions with fake peer connections", { skip }, () => {
     const pc = /** @type {any} */ (offerer.session.link(answerer.session.peerId)?.pc);
     answerer.session.bus.publishJson(RENEGOTIATE, { seq: 1, receive: Array(10_000).fill("video") }, { to });
     answerer.session.bus.publishJson(RENEGOTIATE, { seq: "x", receive: ["video"] }, { to });
+    // Well formed but past 1 KiB: refused unread, as in Python.
+    answerer.session.bus.publishJson(RENEGOTIATE, { seq: 1, receive: ["audio", "audio", "audio"], pad: " ".repeat(1024) }, { to });
     // A valid request after them: once it is served, the others were seen.
     answerer.session.bus.publishJson(RENEGOTIATE, { seq: 2, receive: ["video", "audio"] }, { to });
     await offerer.events.wait((e) => e.event === "renegotiated");
@@ -437,5 +454,73 @@ describe("sessions with fake peer connections", { skip }, () => {
       await Promise.all(sessions.splice(0).map((s) => s.close()));
       await turn.stop();
     }
+  });
+
+  /** Refuses what browsers refuse: a TURN URL without username and credential. */
+  class PickyPeerConnection extends FakePeerConnection {
+    /** @param {any} config */
+    constructor(config) {
+      for (const server of config.iceServers ?? []) {
+        if (server.urls.some((/** @type {string} */ u) => u.startsWith("turn")) && server.credential === undefined) {
+          throw new DOMException("Both username and credential are required when the URL scheme is \"turn\"", "InvalidAccessError");
+        }
+      }
+      super(config);
+    }
+  }
+
+  test("an ICE server the browser refuses costs that server, not the links", async () => {
+    const options = { RTCPeerConnection: /** @type {any} */ (PickyPeerConnection), retryBackoff: { initial: 0.01, maximum: 0.01 } };
+    const { offerer: a, answerer: b } = await pair(options, options);
+    // As a welcome or an ice-servers message from a misconfigured server would set them.
+    const stun = { urls: ["stun:127.0.0.1:3478"] };
+    for (const { session } of [a, b]) session.iceServers = [{ urls: ["turn:127.0.0.1:3478"] }, stun];
+    /** @type {string[]} */
+    const warned = [];
+    const warn = console.warn;
+    console.warn = (...args) => warned.push(args.join(" "));
+    try {
+      // The link drops; the offerer's next one is made with those servers.
+      /** @type {any} */ (a.session.link(b.session.peerId)?.pc).close();
+      for (const [x, y] of [[a, b], [b, a]]) {
+        const connected = () => x.events.items.filter((e) => e.event === "peer-connected" && e.peer === y.session.peerId);
+        await x.events.wait(() => connected().length === 2);
+      }
+    } finally {
+      console.warn = warn;
+    }
+    for (const [x, y] of [[a, b], [b, a]]) {
+      assert.deepEqual(x.session.iceServers, [stun]);
+      assert.deepEqual(/** @type {any} */ (x.session.link(y.session.peerId)?.pc).config.iceServers, [stun]);
+    }
+    assert.ok(warned.some((w) => w.includes("ice server refused by the browser, skipped: turn:127.0.0.1:3478")), warned.join("\n"));
+  });
+
+  test("a peer connection that cannot be made is reported as a failed link, in either role", async () => {
+    room++;
+    class Unmakeable extends FakePeerConnection {
+      constructor() {
+        throw new DOMException("no peer connections here", "NotSupportedError");
+        super({});
+      }
+    }
+    const b = join("b", { RTCPeerConnection: /** @type {any} */ (Unmakeable), maxRetries: 1, retryBackoff: { initial: 0.01, maximum: 0.01 } });
+    await b.session.start();
+    // Peers join until b has one it must offer to and one that offers to it
+    // (ids are the server's, so the roles fall as they may).
+    const others = { offerer: /** @type {string | null} */ (null), answerer: /** @type {string | null} */ (null) };
+    for (let i = 0; i < 30 && (others.offerer === null || others.answerer === null); i++) {
+      const a = join(`a${i}`);
+      await a.session.start();
+      others[isOfferer(a.session.peerId, b.session.peerId) ? "offerer" : "answerer"] = a.session.peerId;
+    }
+    assert.ok(others.offerer !== null && others.answerer !== null);
+    const failed = (/** @type {string | null} */ peer) => b.events.wait((e) => e.event === "link-failed" && e.peer === peer, 10);
+    // Its own offers: tried, reported, given up.
+    const final = await b.events.wait((e) => e.event === "link-failed" && e.peer === others.answerer && e.final, 10);
+    assert.equal(final.reason, "gave-up");
+    assert.match(String((await failed(others.answerer)).error), /no peer connections here/);
+    // An offer it cannot take: reported, and it waits for the next.
+    assert.match(String((await failed(others.offerer)).error), /no peer connections here/);
   });
 });

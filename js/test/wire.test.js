@@ -7,6 +7,7 @@ import {
   BatchWriter,
   FrameError,
   HEADER_SIZE,
+  INFLATE_SLICE,
   Reassembler,
   batchFrame,
   checkTopic,
@@ -211,6 +212,43 @@ describe("compressed payloads", () => {
     const before = process.memoryUsage().arrayBuffers;
     await assert.rejects(inflate(packed, 1 << 20), { code: "deflate-too-large" });
     assert.ok(process.memoryUsage().arrayBuffers - before < 32 << 20);
+  });
+  test("the payload goes to the decompressor by slices, and no more once past the limit", async () => {
+    // Browsers inflate a written chunk whole before it can be read (Node
+    // does not, so the test above cannot tell): what bounds the receiver's
+    // memory there is how much compressed input reaches the decompressor.
+    const packed = await deflate(new Uint8Array(64 << 20));
+    const Real = globalThis.DecompressionStream;
+    /** @type {number[]} */
+    const writes = [];
+    globalThis.DecompressionStream = /** @type {any} */ (
+      class {
+        /** @param {CompressionFormat} format */
+        constructor(format) {
+          const real = new Real(format);
+          const writer = real.writable.getWriter();
+          this.readable = real.readable;
+          this.writable = new WritableStream({
+            write: (/** @type {Uint8Array<ArrayBuffer>} */ chunk) => {
+              writes.push(chunk.length);
+              return writer.write(chunk);
+            },
+            close: () => writer.close(),
+            abort: (reason) => writer.abort(reason),
+          });
+        }
+      }
+    );
+    try {
+      await assert.rejects(inflate(packed, 1 << 20), { code: "deflate-too-large" });
+    } finally {
+      globalThis.DecompressionStream = Real;
+    }
+    assert.ok(writes.every((n) => n <= INFLATE_SLICE), `writes of ${writes}`);
+    // One slice of zeros' DEFLATE inflates past 1 MiB: a few slices went in
+    // (those the streams' queues hold), not the 64 KiB written whole before.
+    const fed = writes.reduce((a, b) => a + b, 0);
+    assert.ok(fed <= 4 * INFLATE_SLICE && fed < packed.length / 2, `${fed} of ${packed.length} bytes fed`);
   });
 });
 

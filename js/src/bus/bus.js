@@ -346,7 +346,7 @@ export class Bus {
       const frame = decodeFrame(bytes);
       if (frame.kind === "ping" || frame.kind === "pong") {
         if (frame.kind === "ping") {
-          peer.outboxes[index]._send(pongFrame(frame.token));
+          peer.outboxes[index].sendControl(pongFrame(frame.token));
           return;
         }
         this.counters.pongsReceived++;
@@ -465,7 +465,7 @@ export class Bus {
       // A peer we sent frames to lately has heard from us: a ping then only
       // keeps the round-trip time fresh.
       if (at - peer.lastSent >= config.pingInterval || at - peer.lastPing >= config.rttInterval) {
-        if (peer.unordered._send(pingFrame(at))) {
+        if (peer.unordered.sendControl(pingFrame(at))) {
           peer.lastPing = at;
           this.counters.pingsSent++;
         }

@@ -25,12 +25,21 @@ function plain(bytes) {
   return bytes.buffer instanceof ArrayBuffer ? /** @type {Uint8Array<ArrayBuffer>} */ (bytes) : new Uint8Array(bytes);
 }
 
+/** Compressed bytes handed to the decompressor at a time (see inflate). */
+export const INFLATE_SLICE = 4096;
+
 /**
  * Undo deflate(); throw a FrameError past `limit` bytes or on bad data.
  *
- * The limit is enforced while inflating: reading stops at the bound, so a
- * small hostile payload cannot make the receiver hold more than `limit`
- * bytes (plus one block of the decompressor's output).
+ * The limit is enforced while inflating. A DecompressionStream inflates
+ * each chunk written to it whole before its output can be read (browsers
+ * do, as the standard lets them), so the payload goes in by slices of
+ * INFLATE_SLICE bytes, the next one only once the reader has taken the
+ * last one's output, and nothing more goes in once the output passes the
+ * limit. DEFLATE expands a byte to at most 1,032, so a small hostile
+ * payload cannot make the receiver hold more than `limit` bytes plus what
+ * two slices inflate to (about 8 MiB); written whole, a 256 KiB frame of
+ * zeros would inflate to 264 MiB before the first read.
  * @param {Uint8Array} data
  * @param {number} limit
  * @returns {Promise<Uint8Array>}
@@ -39,9 +48,16 @@ export async function inflate(data, limit) {
   if (!(limit > 0)) throw new RangeError("limit must be positive");
   const stream = new DecompressionStream("deflate-raw");
   const writer = stream.writable.getWriter();
-  // Errors surface on the reading side; these promises must not go unhandled.
-  writer.write(plain(data)).catch(() => {});
-  writer.close().catch(() => {});
+  const input = plain(data);
+  // Each write waits for the stream's backpressure: the transform of the
+  // next slice runs only when the reader has pulled. Errors and the reader's
+  // cancel surface on the reading side; this loop just stops.
+  (async () => {
+    for (let at = 0; at < input.length; at += INFLATE_SLICE) {
+      await writer.write(input.subarray(at, at + INFLATE_SLICE));
+    }
+    await writer.close();
+  })().catch(() => {});
   const reader = stream.readable.getReader();
   /** @type {Uint8Array[]} */
   const pieces = [];

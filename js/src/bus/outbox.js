@@ -38,6 +38,17 @@ export class Outbox {
     return true;
   }
 
+  /**
+   * Send a ping or pong now if the channel has room; say whether it went
+   * (outbox.py's send_control). Control frames skip the queues: they are
+   * tiny and only meaningful now, and a peer's pings must not grow our
+   * buffer past the high-water mark while it stops reading.
+   * @param {Uint8Array} frame
+   */
+  sendControl(frame) {
+    return this._room() && this._send(frame);
+  }
+
   _room() {
     return this.channel.readyState === "open" && this.channel.bufferedAmount < this.bus.config.highWater;
   }

@@ -17,7 +17,7 @@ import * as encoding from "lib0/encoding";
 
 // The names this module has always offered (the `wire` namespace of index.js).
 export { Reassembler, chunkFrames } from "./chunks.js";
-export { deflate, inflate } from "./deflate.js";
+export { INFLATE_SLICE, deflate, inflate } from "./deflate.js";
 
 export const VERSION = 1;
 export const KIND_BATCH = 1;

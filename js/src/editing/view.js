@@ -42,7 +42,7 @@ export function readNode(id, node, strict) {
     if (value instanceof Y.AbstractType || value instanceof Y.Doc) {
       throw new ValidationError(`property ${JSON.stringify(name).slice(0, 80)} holds a shared type, not JSON`);
     }
-    values[name] = strict ? checkValue(value, `property ${JSON.stringify(checkPropName(name))}`) : value;
+    putProp(values, name, strict ? checkValue(value, `property ${JSON.stringify(checkPropName(name))}`) : value);
   }
   const pos = node.get("pos");
   if (pos instanceof Y.AbstractType || pos instanceof Y.Doc) throw new ValidationError("pos is a shared type, not a plain value");
@@ -126,7 +126,20 @@ export function refreshView(view, nodes, ids) {
 export function sortedProps(props) {
   /** @type {Record<string, JSONValue>} */
   const out = {};
-  for (const name of Object.keys(props).sort()) out[name] = props[name];
+  for (const name of Object.keys(props).sort()) putProp(out, name, props[name]);
   return out;
+}
+
+/**
+ * `props[name] = value`, except that a property called `__proto__` (a valid
+ * name, which Python shows like any other) becomes a key of its own instead
+ * of setting the object's prototype and vanishing from the view.
+ * @param {Record<string, JSONValue>} props
+ * @param {string} name
+ * @param {JSONValue} value
+ */
+function putProp(props, name, value) {
+  if (name === "__proto__") Object.defineProperty(props, name, { value, enumerable: true, writable: true, configurable: true });
+  else props[name] = value;
 }
 

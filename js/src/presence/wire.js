@@ -32,7 +32,14 @@ export function decodeUpdate(data) {
   /** @returns {number} */
   const uint = () => {
     if (!decoding.hasContent(decoder)) throw new WireError("truncated update: integer runs past the end");
-    const value = decoding.readVarUint(decoder);
+    let value;
+    try {
+      value = decoding.readVarUint(decoder);
+    } catch (error) {
+      // lib0 throws plain Errors ("Unexpected end of array", "Integer out of
+      // Range"): bytes from a peer, refused like any other malformed update.
+      throw new WireError(`malformed integer: ${error instanceof Error ? error.message : String(error)}`);
+    }
     if (!Number.isSafeInteger(value) || value < 0) throw new WireError("integer larger than 2**53-1");
     return value;
   };

@@ -18,6 +18,25 @@ export const UNORDERED = Object.freeze({
 /** Most m-lines of one kind (audio, video) a link negotiates, as on the Python side. */
 export const MAX_MEDIA_PER_KIND = 8;
 
+/**
+ * The ICE servers a browser takes, each tried alone; the others are dropped
+ * with a warning.
+ * @param {new (config: RTCConfiguration) => RTCPeerConnection} PC
+ * @param {RTCIceServer[]} servers
+ * @returns {RTCIceServer[]}
+ */
+export function acceptedIceServers(PC, servers) {
+  return servers.filter((server) => {
+    try {
+      new PC({ iceServers: [server] }).close();
+      return true;
+    } catch (error) {
+      console.warn("session: ice server refused by the browser, skipped:", String(server.urls), errorText(error));
+      return false;
+    }
+  });
+}
+
 /** What a caught error says, for a log line or an event. @param {unknown} error */
 export function errorText(error) {
   return error instanceof Error ? error.message : String(error);
@@ -50,15 +69,26 @@ export function isOfferer(ours, theirs) {
 }
 
 /**
- * A peer's SDP, checked: a string of at most `maxBytes` UTF-8 bytes with a
- * data-channel section (without one the link would hang until its timeout).
+ * A peer's SDP, checked as avacollab/peer/link.py checks it: a string of at
+ * most `maxBytes` UTF-8 bytes with a data-channel section (without one the
+ * link would hang until its timeout), at most MAX_MEDIA_PER_KIND audio and
+ * video sections each and one of any other kind. The browser makes a
+ * transceiver, and the page a player, for every media section an offer
+ * carries: a hostile offer of 700 of them must cost nothing.
  * @param {unknown} sdp
  * @param {number} maxBytes
  * @returns {string | null}
  */
 export function checkSdp(sdp, maxBytes) {
   if (typeof sdp !== "string" || sdp.length > maxBytes || utf8.encode(sdp).length > maxBytes) return null;
-  return /^m=application /m.test(sdp) ? sdp : null;
+  /** @type {Map<string, number>} */
+  const sections = new Map();
+  for (const [, kind] of sdp.matchAll(/^m=(\S*)/gm)) sections.set(kind, (sections.get(kind) ?? 0) + 1);
+  if (!sections.has("application")) return null;
+  for (const [kind, count] of sections) {
+    if (count > (kind === "audio" || kind === "video" ? MAX_MEDIA_PER_KIND : 1)) return null;
+  }
+  return sdp;
 }
 
 /**
@@ -97,11 +127,22 @@ export class PeerLink {
     this.offerer = offerer;
     this.session = session;
     const PC = session._RTCPeerConnection;
-    this.pc = new PC({
+    const config = () => ({
       iceServers: session.iceServers,
-      iceTransportPolicy: session.relayOnly ? "relay" : "all",
-      bundlePolicy: "max-bundle",
+      iceTransportPolicy: /** @type {RTCIceTransportPolicy} */ (session.relayOnly ? "relay" : "all"),
+      bundlePolicy: /** @type {RTCBundlePolicy} */ ("max-bundle"),
     });
+    try {
+      this.pc = new PC(config());
+    } catch (error) {
+      // Browsers refuse the whole configuration for one entry they cannot
+      // parse (a TURN URL without credentials, a typo): a server's mistake
+      // should cost that relay, not every link. Keep what they accept.
+      const accepted = acceptedIceServers(PC, session.iceServers);
+      if (accepted.length === session.iceServers.length) throw error;
+      session.iceServers = accepted;
+      this.pc = new PC(config());
+    }
     this.reliable = this.pc.createDataChannel(RELIABLE.label, RELIABLE.options);
     this.unordered = this.pc.createDataChannel(UNORDERED.label, UNORDERED.options);
     /** @type {Map<MediaStreamTrack, RTCRtpSender>} */

@@ -7,7 +7,7 @@
 
 import { BusError, messageJson } from "../bus/bus.js";
 import { LinkError, Peer, checkSdp, errorText, isOfferer, sleep } from "./link.js";
-import { ANSWER, OFFER, RENEGOTIATE } from "./renegotiation.js";
+import { ANSWER, MAX_REQUEST_BYTES, OFFER, RENEGOTIATE } from "./renegotiation.js";
 
 /** @typedef {import("./session.js").Session} Session */
 /** @typedef {import("./link.js").PeerLink} PeerLink */
@@ -38,8 +38,10 @@ export async function connect(session, peer) {
         if (peer.gone || session._closing) return;
       }
       session._dropLink(peer);
-      const link = session._newLink(peer);
+      /** @type {PeerLink} */
+      let link;
       try {
+        link = session._newLink(peer);
         const sdp = await link.createOffer();
         if (peer.link !== link) throw new LinkError("replaced", "failed");
         session.signaling.relay("offer", peer.id, { sdp });
@@ -97,7 +99,16 @@ export async function onOffer(session, sender, body) {
   }
   clearTimeout(peer.offerTimer);
   session._dropLink(peer);
-  const link = session._newLink(peer);
+  let link;
+  try {
+    link = session._newLink(peer);
+  } catch (error) {
+    // No connection can be made (the browser refuses its configuration):
+    // reported, and the next offer tries again.
+    session._reportFailure(peer, error);
+    if (!peer.gone && !session._closing) awaitOffer(session, peer);
+    return;
+  }
   try {
     const answer = await link.acceptOffer(sdp);
     if (peer.link !== link) return; // a newer offer replaced it meanwhile
@@ -204,6 +215,13 @@ export function onRenegotiation(session, message) {
   const peer = session._peers.get(message.sender);
   const link = peer?.link ?? null;
   if (peer === undefined || link === null || peer.negotiation === null || session._closing) return;
+  // Sized before it is parsed, as in Python: an SDP of maxSdpBytes whose line
+  // ends JSON writes as four bytes each, and the rest of the object.
+  const limit = message.topic === RENEGOTIATE ? MAX_REQUEST_BYTES : 2 * session.maxSdpBytes + 1024;
+  if (message.payload.length > limit) {
+    console.warn("session:", message.topic, "of", message.payload.length, "bytes refused unread from", peer.id, "at most", limit);
+    return;
+  }
   /** @type {unknown} */
   let body;
   try {

@@ -22,6 +22,8 @@ export const OFFER = "session.offer";
 export const ANSWER = "session.answer";
 /** Largest `seq` or `serves`: the largest integer JavaScript keeps exact. */
 export const MAX_SEQ = Number.MAX_SAFE_INTEGER;
+/** Largest `session.renegotiate` payload read (negotiation.py's MAX_REQUEST_BYTES); a real one is under 200 bytes. */
+export const MAX_REQUEST_BYTES = 1024;
 /** Seconds an unanswered renegotiation waits before it is tried again: about
  * 15, doubling with each unanswered try up to 5 minutes (jittered). */
 export const RENEGOTIATION_BACKOFF = Object.freeze({ initial: 15, maximum: 300, factor: 2 });

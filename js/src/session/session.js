@@ -38,7 +38,7 @@ import { Negotiation, RENEGOTIATION_BACKOFF } from "./renegotiation.js";
 
 // The names this module has always offered (the `session` namespace of index.js).
 export { ANSWER, OFFER, RENEGOTIATE } from "./negotiation.js";
-export { LinkError, PeerLink, RELIABLE, UNORDERED, checkSdp, isOfferer } from "./link.js";
+export { LinkError, PeerLink, RELIABLE, UNORDERED, acceptedIceServers, checkSdp, isOfferer } from "./link.js";
 
 export const BYE = "session.bye";
 
