@@ -302,6 +302,13 @@ def test_join_settings_come_from_the_environment_too(env: dict[str, str], messag
     assert code == 2 and message in out, out
 
 
+def test_join_timeouts_given_as_flags_are_checked_in_flag_terms() -> None:
+    code, out = invoke("join", "room", "--leave-timeout", "0")
+    assert code == 2 and "--leave-timeout must be positive" in out, out
+    code, out = invoke("join", "room", "--connect-timeout", "-1")
+    assert code == 2 and "--connect-timeout must be positive" in out, out
+
+
 def test_join_flags_beat_the_config_file() -> None:
     config_path().parent.mkdir(parents=True, exist_ok=True)
     config_path().write_text('[join]\nice_addresses = ["not-an-ip"]\n')

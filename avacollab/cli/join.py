@@ -147,6 +147,16 @@ def join(
             "retried (default: the connect_timeout setting, 15). Example: --connect-timeout 15",
         ),
     ] = None,
+    leave_timeout: Annotated[
+        float | None,
+        typer.Option(
+            "--leave-timeout",
+            metavar="SECONDS",
+            help="Seconds leaving may take on /quit, Ctrl-C or SIGTERM, plugins' saving "
+            "included, before unfinished network steps are abandoned (default: the "
+            "leave_timeout setting, 1.5). Example: --leave-timeout 5",
+        ),
+    ] = None,
     events: Annotated[
         str | None,
         typer.Option(
@@ -194,6 +204,7 @@ def join(
             "server_url": server,
             "ice_addresses": [_address(a) for a in ice_address] if ice_address else None,
             "connect_timeout": connect_timeout,
+            "leave_timeout": leave_timeout,
         }
         try:
             # Flags win over AVACOLLAB_* variables, which win over the config file.
