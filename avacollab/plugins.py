@@ -181,9 +181,11 @@ def describe(pm: pluggy.PluginManager) -> list[PluginInfo]:
 
     Raises :class:`PluginError` like :func:`features`.
     """
-    features(pm)  # every check, so that a bad feature is reported here too
-    origins = pm.origins if isinstance(pm, PluginManager) else {}
+    # The hook runs once, as documented; its classes get every check
+    # features() makes, so that a bad feature is reported here too.
     registered = _registered(pm)
+    _checked(registered)
+    origins = pm.origins if isinstance(pm, PluginManager) else {}
     infos = []
     for name, plugin in pm.list_name_plugin():
         if plugin is None:
@@ -212,8 +214,13 @@ def features(pm: pluggy.PluginManager, extra: Iterable[object] = ()) -> list[typ
             direct.append(item)
         elif not pm.is_registered(item):
             _register(pm, item, None, ("", ""))
+    return _checked([*_registered(pm), *(("(given)", cls) for cls in direct)])
+
+
+def _checked(registered: list[tuple[str, Any]]) -> list[type[Feature]]:
+    """The feature classes of (owner, class) pairs, each checked, no name twice."""
     found: dict[str, tuple[str, type[Feature]]] = {}
-    for owner, cls in [*_registered(pm), *(("(given)", cls) for cls in direct)]:
+    for owner, cls in registered:
         try:
             check_feature(cls)
         except ValueError as exc:

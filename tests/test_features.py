@@ -117,6 +117,28 @@ def test_a_default_that_fails_its_check_is_found_when_the_feature_is_checked() -
         check_feature(bad)
 
 
+class Span(Feature):
+    """Two options that only make sense together."""
+
+    name = "span"
+    options = (Option("low", int, 1), Option("high", int, 10))
+
+    @classmethod
+    def check_options(cls, config: Any) -> None:
+        if config["high"] < config["low"]:
+            raise ValueError(f"high must not be under low ({config['high']} < {config['low']})")
+
+
+async def test_options_that_do_not_go_together_stop_the_session_naming_the_feature() -> None:
+    room = Room(Span)
+    with pytest.raises(PluginStartError, match=r"^span: high must not be under low \(0 < 1\)$"):
+        await room.join("a", options={"span.high": "0"})
+    # Each option alone is fine, and so are the two given together in order.
+    session = await room.join("b", options={"span.low": "5", "span.high": "5"})
+    assert session.features.get(Span).config == {"low": 5, "high": 5}
+    await room.close()
+
+
 def test_a_feature_set_refuses_two_features_of_one_name() -> None:
     twin = type("Twin", (Feature,), {"name": "paint"})
     with pytest.raises(ValueError, match="two features are called 'paint'"):

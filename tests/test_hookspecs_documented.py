@@ -46,9 +46,10 @@ HOOKS: dict[str, Callable[..., Any]] = {
     name: fn for name, fn in vars(AvacollabSpec).items() if name.startswith(PROJECT + "_")
 }
 METHODS: dict[str, Callable[..., Any]] = {
-    name: fn
+    name: fn.__func__ if isinstance(fn, classmethod) else fn  # check_options is one
     for name, fn in vars(Feature).items()
-    if inspect.isfunction(fn) and (not name.startswith("_") or name == "__init__")
+    if (inspect.isfunction(fn) or isinstance(fn, classmethod))
+    and (not name.startswith("_") or name == "__init__")
 }
 ATTRIBUTES = tuple(Feature.__annotations__)  # name, options
 
@@ -56,10 +57,11 @@ ATTRIBUTES = tuple(Feature.__annotations__)  # name, options
 def signature(fn: Callable[..., Any], *, method: bool = False) -> str:
     """``def name(arg: type, ...) -> type`` as written in the code (annotations are strings).
 
-    Hooks are shown without ``self``, methods with it (and ``async`` when they are)."""
+    Hooks are shown without ``self``, methods with it or ``cls`` (and ``async`` when they
+    are)."""
     sig = inspect.signature(fn)
     params = ", ".join(
-        p.name if p.name == "self" else f"{p.name}: {p.annotation}"
+        p.name if p.name in ("self", "cls") else f"{p.name}: {p.annotation}"
         for p in sig.parameters.values()
         if method or p.name != "self"
     )
@@ -288,8 +290,14 @@ class Calls:
         self.called: set[str] = set()
         for cls in classes:
             for method in METHODS:
-                if method in vars(cls):
-                    monkeypatch.setattr(cls, method, self._wrap(method, vars(cls)[method]))
+                if method not in vars(cls):
+                    continue
+                fn = vars(cls)[method]
+                if isinstance(fn, classmethod):
+                    wrapped: Any = classmethod(self._wrap(method, fn.__func__))
+                else:
+                    wrapped = self._wrap(method, fn)
+                monkeypatch.setattr(cls, method, wrapped)
 
     def _wrap(self, method: str, fn: Callable[..., Any]) -> Callable[..., Any]:
         def wrapper(*args: Any, **kwargs: Any) -> Any:

@@ -479,6 +479,21 @@ def test_both_hooks_are_called_with_their_documented_arguments() -> None:
     assert describe(pm)[1].features == (FeatureInfo("ping", ()), FeatureInfo("pong", ()))
 
 
+def test_describing_the_plugins_calls_register_features_once() -> None:
+    pm = load("")
+    calls: list[None] = []
+
+    class Counting:
+        @hookimpl
+        def avacollab_register_features(self, register: Register) -> None:
+            calls.append(None)
+            register(Ping)
+
+    pm.register(Counting(), name="counting")
+    assert describe(pm)[1].features == (FeatureInfo("ping", ()),)
+    assert len(calls) == 1  # as documented: a hook with side effects sees one call
+
+
 async def test_two_features_of_one_plugin_run_in_each_session(
     avacollab_sessions: SessionFactory,
 ) -> None:
