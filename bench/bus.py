@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import platform
 import statistics
@@ -38,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bus_chromium
 import bus_mesh
 import bus_pair
-from machine_info import busy_seconds, cpu_model, memory_gib
+from machine_info import busy_seconds, cpu_model, memory_gib, write_json
 
 TARGET_SMALL = 100_000
 TARGET_BULK_RATIO = 0.9
@@ -239,7 +238,7 @@ def main() -> None:
         runner = uvloop.run
     result = runner(measure(args))
     if args.json:
-        args.json.write_text(json.dumps(result, indent=2) + "\n")
+        write_json(args.json, result)
     print(report(result))
 
 

@@ -49,7 +49,7 @@ from avacollab_editing import Change, Document
 from avacollab_editing import plugin as editing_plugin
 from avacollab_editing.components import walk
 from avacollab_editing.session import EditingSession
-from machine_info import cpu_model, process_cpu_seconds
+from machine_info import cpu_model, process_cpu_seconds, write_json
 
 from avacollab.bus import BusConfig, Message
 from avacollab.peer.session import SessionConfig
@@ -508,8 +508,7 @@ def run() -> None:
     results = runner(main(args))
     print(report(results))
     if args.json:
-        with open(args.json, "w") as f:
-            json.dump(results, f, indent=2)
+        write_json(args.json, results)
 
 
 if __name__ == "__main__":

@@ -7,9 +7,12 @@ name or a path, so the figures can go into docs/benchmarks.md as they are.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import platform
 from importlib.metadata import version
+from pathlib import Path
+from typing import Any
 
 
 def cpu_model() -> str:
@@ -72,3 +75,11 @@ def process_cpu_seconds(pid: int) -> float:
         text = stat.read()
     fields = text[text.rindex(")") + 2 :].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def write_json(path: Path | str, figures: Any) -> None:
+    """Write a run's figures as indented JSON, creating the folder first:
+    bench/results/, where the docs' commands put them, is not in git."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(figures, indent=2) + "\n")

@@ -40,7 +40,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from machine_info import busy_seconds, machine
+from machine_info import busy_seconds, machine, write_json
 
 PEER = Path(__file__).with_name("presence_peer.py")
 TARGET_CPU_RATIO = 1.2
@@ -330,16 +330,13 @@ def main() -> None:
     phases = asyncio.run(measure(args))
     print(report(phases, args))
     if args.json:
-        args.json.write_text(
-            json.dumps(
-                {
-                    "machine": machine(*PACKAGES),
-                    "args": vars(args) | {"json": None},
-                    "phases": phases,
-                },
-                indent=2,
-            )
-            + "\n"
+        write_json(
+            args.json,
+            {
+                "machine": machine(*PACKAGES),
+                "args": vars(args) | {"json": None},
+                "phases": phases,
+            },
         )
 
 

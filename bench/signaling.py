@@ -52,7 +52,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from machine_info import cpu_model, memory_gib, process_cpu_seconds
+from machine_info import cpu_model, memory_gib, process_cpu_seconds, write_json
 
 BENCH = Path(__file__).resolve().parent
 JS = BENCH / "js"
@@ -760,8 +760,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "results": [_with_derived(r) for r in results],
             "rounds": {name: [_with_derived(r) for r in rs] for name, rs in rounds.items()},
         }
-        json_path.parent.mkdir(parents=True, exist_ok=True)
-        json_path.write_text(json.dumps(payload, indent=2) + "\n")
+        write_json(json_path, payload)
     failed = any(r.join_failed or not r.joined or not r.relayed for r in results)
     return 1 if failed else 0
 

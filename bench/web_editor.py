@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import sys
 from dataclasses import replace
@@ -39,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import bus_chromium
 from bus import positive
-from machine_info import machine
+from machine_info import machine, write_json
 
 WAIT = 60.0
 TARGET_P95_MS = 16.0
@@ -270,7 +269,7 @@ def main_(argv: list[str] | None = None) -> None:
     args = parse(argv)
     result = asyncio.run(run(args))
     if args.json is not None:
-        args.json.write_text(json.dumps(result, indent=2) + "\n")
+        write_json(args.json, result)
     print(report(result))
 
 

@@ -50,7 +50,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from machine_info import cpu_model, versions
+from machine_info import cpu_model, versions, write_json
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
@@ -337,7 +337,7 @@ def main() -> None:
     text = json.dumps(result, indent=2)
     print(text)
     if args.json is not None:
-        args.json.write_text(text + "\n")
+        write_json(args.json, result)
     page, python = result["page"], result["python"]
     print(
         f"| {args.rounds} | {page['p50_ms']:,} | {page['p99_ms']:,} "

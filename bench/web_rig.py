@@ -55,7 +55,7 @@ from avacollab.testing import RecordedSession
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import bus_chromium
-from machine_info import busy_seconds, machine, memory_gib
+from machine_info import busy_seconds, machine, memory_gib, write_json
 
 PAGE_SCRIPT = Path(__file__).resolve().parent / "chromium" / "web_peer.js"
 TOPIC = "bench.data"
@@ -121,7 +121,7 @@ def main(
     result = run(measure(args), uvloop=not args.no_uvloop)
     text = json.dumps(result, indent=2)
     if args.json is not None:
-        args.json.write_text(text + "\n")
+        write_json(args.json, result)
     print(text)
     print(report(result))
 

@@ -33,7 +33,7 @@ def run_bench(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_small_run_measures_every_figure(tmp_path: Path) -> None:
-    out = tmp_path / "bus.json"
+    out = tmp_path / "results" / "bus.json"  # a folder the script creates
     done = run_bench(
         tmp_path,
         "--small", "1000", "--small-raw", "100", "--small-chromium", "300",

@@ -19,7 +19,7 @@ from .chromium import require_chromium
 
 def test_one_round_measures_every_direction(tmp_path: Path) -> None:
     require_chromium("the page bus benchmark's smoke test")
-    out = tmp_path / "web_bus.json"
+    out = tmp_path / "results" / "web_bus.json"  # a folder the script creates
     done = benchkit.run_bench(
         "web_bus.py", tmp_path, "--rounds", "1", "--count", "500", "--json", str(out), timeout=180
     )
@@ -45,7 +45,7 @@ def test_one_round_measures_every_direction(tmp_path: Path) -> None:
 
 def test_one_round_times_every_edit(tmp_path: Path) -> None:
     require_chromium("the page editing benchmark's smoke test")
-    out = tmp_path / "web_editing.json"
+    out = tmp_path / "results" / "web_editing.json"  # a folder the script creates
     done = benchkit.run_bench(
         "web_editing.py", tmp_path, "--rounds", "1", "--edits", "20", "--json", str(out),
         timeout=180,

@@ -17,7 +17,7 @@ from .chromium import require_chromium
 
 def test_a_small_tree_is_measured(tmp_path: Path) -> None:
     require_chromium("the web editor benchmark's smoke test")
-    out = tmp_path / "web_editor.json"
+    out = tmp_path / "results" / "web_editor.json"  # a folder the script creates
     done = benchkit.run_bench(
         "web_editor.py", tmp_path, "--components", "100", "--reference", "40", "--fanout", "9",
         "--drags", "1", "--moves", "10", "--json", str(out), timeout=240,

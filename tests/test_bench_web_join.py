@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_one_round_measures_both_joins(tmp_path: Path) -> None:
     require_chromium("the web join benchmark's smoke test")
-    out = tmp_path / "web_join.json"
+    out = tmp_path / "results" / "web_join.json"  # a folder the script creates
     done = subprocess.run(
         [sys.executable, str(ROOT / "bench" / "web_join.py"), "--rounds", "1", "--json", str(out)],
         capture_output=True,
