@@ -728,6 +728,14 @@ def tree_cases() -> dict[str, Any]:
             ],
         ),
         (
+            "a node more than 256 levels deep is hidden with its subtree",
+            [
+                node("d0"),
+                *(node(f"d{i}", f"d{i - 1}") for i in range(1, 260)),
+                node("side", "d258"),
+            ],
+        ),
+        (
             "a restored subtree under a moved node",
             [
                 node("p1"),
@@ -803,7 +811,19 @@ FILES: dict[str, Callable[[], dict[str, Any]]] = {
 
 
 def render(build: Callable[[], dict[str, Any]]) -> str:
-    return json.dumps(build(), indent=1, ensure_ascii=False) + "\n"
+    data = build()
+    # A case's tree goes on one line: indented, the 257 levels of the deepest
+    # case would take half a megabyte of spaces.
+    trees = {}
+    for index, case in enumerate(data.get("cases", ())):
+        if "tree" in case:
+            marker = f"@tree{index}@"
+            trees[json.dumps(marker)] = json.dumps(case["tree"], ensure_ascii=False)
+            case["tree"] = marker
+    text = json.dumps(data, indent=1, ensure_ascii=False)
+    for marker, tree in trees.items():
+        text = text.replace(marker, tree)
+    return text + "\n"
 
 
 def main(argv: list[str]) -> int:

@@ -545,6 +545,52 @@ async def test_the_views_forget_what_leaves_them_and_keep_what_moves(
         await page.page.close()
 
 
+# Runs in the page: a chain of nodes written straight into the document's
+# node map, past the Document's checks, as a hostile peer can.
+WRITE_CHAIN = """(count) => {
+  const nodes = avacollabEditor.room.doc.nodes;
+  const YMap = nodes.constructor;
+  nodes.doc.transact(() => {
+    for (let i = 0; i < count; i++) {
+      const node = new YMap();
+      node.set("type", "Box");
+      node.set("props", new YMap());
+      node.set("pos", { parent: i ? `deep${i - 1}` : null, order: "V" });
+      node.set("deleted", false);
+      nodes.set(`deep${i}`, node);
+    }
+  });
+}"""
+
+
+async def test_a_chain_too_deep_to_draw_shows_its_first_257_levels(
+    browser: Any, server: SignalingServer
+) -> None:
+    # 20,000 nested nodes would take every recursive reader of the tree (the
+    # views, tree(), export) past the stack; the layout hides what is past
+    # MAX_DEPTH, so the page draws 257 levels and goes on working.
+    page = await editor(browser, server)
+    try:
+        await page.open("deep", "dee")
+        await page.joined()
+        await page.run(WRITE_CHAIN, 20_000)
+        drawn = await page.until(
+            "() => { const n = document.querySelectorAll('#canvas .box[data-id^=deep]').length;"
+            " return n > 0 && n; }"
+        )
+        assert drawn == 257
+        assert await page.run("() => avacollabEditor.room.doc.node('deep256').visible")
+        assert not await page.run("() => avacollabEditor.room.doc.node('deep257').visible")
+        listed = "() => document.querySelectorAll('#outline [data-id^=deep]').length"
+        assert await page.run(listed) == 257
+        # Still an editor: a box added at the top is drawn.
+        added = await page.run("() => avacollabEditor.room.doc.add('Button', { label: 'after' })")
+        await page.box(added).wait_for(timeout=WAIT * 1000)
+        assert page.errors == []
+    finally:
+        await page.page.close()
+
+
 async def test_keyboard_only_in_a_narrow_window(browser: Any, server: SignalingServer) -> None:
     page = Editor(await browser.new_page(viewport={"width": 420, "height": 800}), server)
     try:

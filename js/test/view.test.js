@@ -15,6 +15,7 @@ import * as Y from "yjs";
 import { Document, EditError, RejectedUpdate } from "../src/editing/model.js";
 import { keysBetween } from "../src/editing/order.js";
 import { ValidationError } from "../src/editing/schema.js";
+import { MAX_DEPTH } from "../src/editing/tree.js";
 import { readView } from "../src/editing/view.js";
 
 /**
@@ -229,6 +230,54 @@ test("the view kept up to date equals a full read, over random histories", () =>
     assert.ok(counts.patched > 1000, JSON.stringify(counts));
     assert.ok(counts.relaid > 20 && counts.cyclic > 20, JSON.stringify(counts));
   }
+});
+
+test("past MAX_DEPTH the view kept up to date hides what a full read hides", () => {
+  // A peer writing past the checks (a Document refuses to nest this deep).
+  const writer = new Y.Doc();
+  const raw = writer.getMap("nodes");
+  /** @param {string} id @param {string | null} parent */
+  const place = (id, parent) => /** @type {Y.Map<unknown>} */ (raw.get(id)).set("pos", { parent, order: "V" });
+  const doc = new Document(new Y.Doc());
+  writer.on("update", (/** @type {Uint8Array} */ update) => doc.applyUpdate(update, "writer"));
+  const deep = MAX_DEPTH + 40;
+  writer.transact(() => {
+    for (let i = 0; i < deep; i++) {
+      const node = new Y.Map();
+      node.set("type", "Box");
+      node.set("props", new Y.Map());
+      node.set("pos", { parent: i ? `n${i - 1}` : null, order: "V" });
+      node.set("deleted", false);
+      raw.set(`n${i}`, node);
+    }
+  });
+  const shown = () => {
+    const view = /** @type {any} */ (doc)._read();
+    assert.deepStrictEqual(view, readView(doc.nodes));
+    return Array.from({ length: deep }, (_, i) => `n${i}`).filter((id) => view.layout.visible.has(id)).length;
+  };
+  assert.equal(shown(), MAX_DEPTH + 1);
+  place("n10", null); // the subtree rises ten levels: ten more shown
+  assert.equal(shown(), MAX_DEPTH + 11);
+  writer.transact(() => /** @type {Y.Map<unknown>} */ (raw.get("n5")).set("deleted", true));
+  assert.equal(shown(), 5 + MAX_DEPTH + 1); // n0-n4, and n10 down to depth MAX_DEPTH
+  place("n10", "n9"); // back down, under a deleted node
+  assert.equal(shown(), 5);
+  writer.transact(() => /** @type {Y.Map<unknown>} */ (raw.get("n5")).set("deleted", false));
+  assert.equal(shown(), MAX_DEPTH + 1);
+  // Reading stays within the bound: the tree is MAX_DEPTH + 1 levels.
+  let levels = 0;
+  for (let level = doc.tree(); level.length; level = level[0].children) levels++;
+  assert.equal(levels, MAX_DEPTH + 1);
+  assert.equal(doc.node(`n${MAX_DEPTH + 1}`)?.visible, false);
+  // Local edits refuse to go past it.
+  assert.throws(() => doc.add("Box", {}, { parent: `n${MAX_DEPTH}` }), /would nest the tree more than 256 deep/);
+  doc.add("Box", {}, { id: "a" });
+  doc.add("Box", {}, { id: "b", parent: "a" });
+  assert.throws(() => doc.move("a", `n${MAX_DEPTH - 1}`), /moving "a" under .* more than 256 deep/);
+  doc.move("a", `n${MAX_DEPTH - 2}`); // b at MAX_DEPTH: fits exactly
+  assert.equal(doc.node("b")?.visible, true);
+  doc.close();
 });
 
 test("a peer's property edit or move reads only the nodes it touched", () => {

@@ -16,7 +16,8 @@ import { keyBetween, saltFor } from "./order.js";
 import { ValidationError, checkId, checkPropName, checkType, checkValue, isPlainObject } from "./schema.js";
 import { RejectedUpdate, UpdateGuard } from "./guard.js";
 import { RemoteOrigin, changeOf } from "./changes.js";
-import { readNode, readView, refreshView, sortedProps } from "./view.js";
+import { MAX_DEPTH } from "./tree.js";
+import { putProp, readNode, readView, refreshView, sortedProps } from "./view.js";
 
 // The names this module has always offered (the `model` namespace of index.js).
 export { RemoteOrigin } from "./changes.js";
@@ -141,6 +142,7 @@ export class Document {
     const values = this._checkedProps(props);
     if (this.nodes.has(nodeId)) throw new EditError(`node ${JSON.stringify(nodeId)} already exists`);
     this._checkParent(parent);
+    this._checkDepth(parent, 0, `adding under ${JSON.stringify(parent)}`);
     const order = this._orderAt(parent, index, null);
     this._transact(() => {
       const node = new Y.Map();
@@ -229,6 +231,7 @@ export class Document {
     if (parent !== null && layout.isAncestor(id, parent)) {
       throw new CycleError(`cannot move ${JSON.stringify(id)} into its own subtree (${JSON.stringify(parent)})`);
     }
+    this._checkDepth(parent, layout.height(id), `moving ${JSON.stringify(id)} under ${JSON.stringify(parent)}`);
     const order = this._orderAt(parent, index, id);
     this._transact(() => node.set("pos", { parent, order, prev: { parent: old.parent, order: old.order } }), id);
   }
@@ -469,7 +472,7 @@ export class Document {
     if (!isPlainObject(props)) throw new ValidationError("props must be an object");
     /** @type {Record<string, JSONValue>} */
     const out = {};
-    for (const [name, value] of Object.entries(props)) out[checkPropName(name)] = checkValue(value, `property ${JSON.stringify(name)}`);
+    for (const [name, value] of Object.entries(props)) putProp(out, checkPropName(name), checkValue(value, `property ${JSON.stringify(name)}`));
     return out;
   }
 
@@ -480,6 +483,18 @@ export class Document {
     if (!this._layout().visible.has(parent)) {
       throw new EditError(`parent ${JSON.stringify(parent)} is not in the tree (unknown or deleted)`);
     }
+  }
+
+  /**
+   * Refuse nodes `height` levels below a new child of `parent` past
+   * MAX_DEPTH: the layout would hide them (`parent` is in the tree).
+   * @param {string | null} parent
+   * @param {number} height
+   * @param {string} what
+   */
+  _checkDepth(parent, height, what) {
+    const top = parent === null ? 0 : /** @type {number} */ (this._layout().depth.get(parent)) + 1;
+    if (top + height > MAX_DEPTH) throw new EditError(`${what} would nest the tree more than ${MAX_DEPTH} deep`);
   }
 
   /**

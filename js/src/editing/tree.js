@@ -10,6 +10,8 @@
 //   it has no `prev`, it goes to the top level.
 // - A deleted node hides its whole subtree; a node whose parent does not
 //   exist is hidden until the parent arrives.
+// - A node more than MAX_DEPTH levels below the top level (depth 0) is
+//   hidden with its subtree.
 // - A node with no stored position is at UNPLACED (schema.js).
 //
 // Ids and order keys are ASCII, so JavaScript's string order (UTF-16 units)
@@ -22,6 +24,15 @@
 /** @typedef {import("./schema.js").Place} Place */
 /** @typedef {import("./schema.js").Entry} Entry */
 
+/**
+ * The deepest level shown; the top level is depth 0 (layout.py's MAX_DEPTH).
+ * Adding and moving refuse to go deeper, so only a foreign writer (a hostile
+ * peer) or concurrent moves into a tree already about this deep put a node
+ * below it; hidden there, every reader of the tree stays within a bounded
+ * depth, where a chain of 20,000 nodes would exhaust the stack.
+ */
+export const MAX_DEPTH = 256;
+
 /** Where every node ends up. */
 export class Layout {
   constructor() {
@@ -29,6 +40,8 @@ export class Layout {
     this.children = new Map();
     /** @type {Set<string>} every node shown in the tree */
     this.visible = new Set();
+    /** @type {Map<string, number>} each visible node's level (0: the top level) */
+    this.depth = new Map();
     /** @type {Map<string, Place>} each node's effective position, after cycle repair */
     this.place = new Map();
     /** @type {Set<string>} nodes carrying the deleted flag */
@@ -65,6 +78,20 @@ export class Layout {
       current = this.place.get(current)?.parent ?? null;
     }
     return false;
+  }
+
+  /**
+   * How many levels of visible nodes hang below `id` (0: none).
+   * @param {string} id
+   */
+  height(id) {
+    let height = 0;
+    let below = this.kids(id);
+    while (below.length) {
+      height++;
+      below = below.flatMap((node) => this.kids(node));
+    }
+    return height;
   }
 }
 
@@ -125,7 +152,7 @@ export function computeLayout(entries) {
   /** @type {Set<string>} */
   const hidden = new Set();
   for (const id of entries.keys()) {
-    if (isVisible(id, entries, layout.place, layout.visible, hidden)) {
+    if (isVisible(id, entries, layout, hidden)) {
       const parent = /** @type {Place} */ (layout.place.get(id)).parent;
       const siblings = layout.children.get(parent);
       if (siblings) siblings.push(id);
@@ -186,20 +213,22 @@ export function updateLayout(layout, entries, before) {
     else layout.deleted.delete(id);
   }
 
-  // A changed node's visibility follows from its chain of parents; below it,
-  // each node's from its parent's. A node already reached has its final
-  // value (by its own chain or its parent's), so no subtree is walked twice.
-  /** @type {Map<string, boolean>} */
-  const shown = new Map();
+  // A changed node's depth (null: hidden by a missing or deleted node above)
+  // follows from its chain of parents; below it, each node's from its
+  // parent's. A node already reached has its final value (by its own chain or
+  // its parent's), so no subtree is walked twice.
+  /** @type {Map<string, number | null>} */
+  const depths = new Map();
   for (const id of changed) {
-    if (shown.has(id)) continue;
-    /** @type {Array<[string, boolean]>} */
-    const stack = [[id, visibleChain(id, entries)]];
+    if (depths.has(id)) continue;
+    /** @type {Array<[string, number | null]>} */
+    const stack = [[id, chainDepth(id, entries)]];
     while (stack.length) {
-      const [node, visible] = /** @type {[string, boolean]} */ (stack.pop());
-      shown.set(node, visible);
+      const [node, depth] = /** @type {[string, number | null]} */ (stack.pop());
+      depths.set(node, depth);
       for (const kid of layout.under.get(node) ?? []) {
-        if (!shown.has(kid)) stack.push([kid, visible && !(/** @type {Entry} */ (entries.get(kid)).deleted)]);
+        if (depths.has(kid)) continue;
+        stack.push([kid, depth === null || /** @type {Entry} */ (entries.get(kid)).deleted ? null : depth + 1]);
       }
     }
   }
@@ -210,13 +239,19 @@ export function updateLayout(layout, entries, before) {
   const leaving = new Map();
   /** @type {Map<string | null, Set<string>>} */
   const coming = new Map();
-  for (const [id, visible] of shown) {
+  for (const [id, depth] of depths) {
+    const visible = depth !== null && depth <= MAX_DEPTH;
     const was = layout.visible.has(id);
     const relocated = moved.has(id);
     if (was && (!visible || relocated)) file(leaving, /** @type {Place} */ (relocated ? moved.get(id) : layout.place.get(id)).parent, id);
     if (visible && (!was || relocated)) file(coming, /** @type {Place} */ (layout.place.get(id)).parent, id);
-    if (visible) layout.visible.add(id);
-    else layout.visible.delete(id);
+    if (visible) {
+      layout.visible.add(id);
+      layout.depth.set(id, depth);
+    } else {
+      layout.visible.delete(id);
+      layout.depth.delete(id);
+    }
   }
   const order = bySiblingOrder(layout.place);
   for (const parent of new Set([...leaving.keys(), ...coming.keys()])) {
@@ -265,20 +300,23 @@ function closesLoop(starts, entries) {
 }
 
 /**
- * Whether `id` and every node above it exist and are not deleted
- * (`entries` without loops).
+ * How many nodes are above `id`, or null when it or one of them is missing
+ * or deleted (`entries` without loops).
  * @param {string} id
  * @param {Map<string, Entry>} entries
+ * @returns {number | null}
  */
-function visibleChain(id, entries) {
+function chainDepth(id, entries) {
+  let depth = -1;
   /** @type {string | null} */
   let current = id;
   while (current !== null) {
     const entry = entries.get(current);
-    if (entry === undefined || entry.deleted) return false;
+    if (entry === undefined || entry.deleted) return null;
+    depth++;
     current = entry.place.parent;
   }
-  return true;
+  return depth;
 }
 
 /**
@@ -346,28 +384,37 @@ function repairCycles(entries, place) {
 }
 
 /**
+ * Whether `id` is shown; files it and the nodes walked through on the way up
+ * in `layout.visible` (with their depth) or `hidden`.
  * @param {string} id
  * @param {Map<string, Entry>} entries
- * @param {Map<string, Place>} place
- * @param {Set<string>} visible
+ * @param {Layout} layout
  * @param {Set<string>} hidden
  */
-function isVisible(id, entries, place, visible, hidden) {
+function isVisible(id, entries, layout, hidden) {
   /** @type {string[]} */
   const chain = [];
   /** @type {string | null} */
   let current = id;
-  let ok = true;
-  while (current !== null && !visible.has(current)) {
+  while (current !== null && !layout.visible.has(current)) {
     const entry = entries.get(current);
     if (entry === undefined || entry.deleted || hidden.has(current)) {
-      ok = false;
-      break;
+      for (const node of chain) hidden.add(node);
+      return false;
     }
     chain.push(current);
-    current = /** @type {Place} */ (place.get(current)).parent;
+    current = /** @type {Place} */ (layout.place.get(current)).parent;
   }
-  const into = ok ? visible : hidden;
-  for (const node of chain) into.add(node);
-  return ok;
+  // The chain hangs from the top level or from a node already shown: each
+  // node is one level below the next; those past MAX_DEPTH stay hidden.
+  let depth = current === null ? -1 : /** @type {number} */ (layout.depth.get(current));
+  for (let i = chain.length - 1; i >= 0; i--) {
+    depth++;
+    if (depth > MAX_DEPTH) hidden.add(chain[i]);
+    else {
+      layout.visible.add(chain[i]);
+      layout.depth.set(chain[i], depth);
+    }
+  }
+  return layout.visible.has(id);
 }

@@ -138,7 +138,7 @@ export function sortedProps(props) {
  * @param {string} name
  * @param {JSONValue} value
  */
-function putProp(props, name, value) {
+export function putProp(props, name, value) {
   if (name === "__proto__") Object.defineProperty(props, name, { value, enumerable: true, writable: true, configurable: true });
   else props[name] = value;
 }

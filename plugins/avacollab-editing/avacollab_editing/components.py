@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from .layout import MAX_DEPTH
 from .schema import JSON, ValidationError, check_id, check_prop_name, check_type, check_value
 
 FORMAT = "avacollab-editing"
 VERSION = 1
-MAX_DEPTH = 256
 
 _COMPONENT_KEYS = {"id", "type", "properties", "children"}
 _ENVELOPE_KEYS = {"format", "version", "components"}

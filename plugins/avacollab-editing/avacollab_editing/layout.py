@@ -10,6 +10,8 @@ order the updates arrived in. The rules (also in docs/editing.md):
   loops, or it has no ``prev``, it goes to the top level.
 - A deleted node hides its whole subtree. A node whose parent does not exist
   (its parent's update has not arrived yet) is hidden until the parent arrives.
+- A node more than ``MAX_DEPTH`` levels below the top level (which is depth
+  0) is hidden with its subtree.
 - A node with no stored position is at ``UNPLACED``: the top level, order
   key ``z`` (near the end), nodes with equal keys sorting by id.
 """
@@ -27,6 +29,15 @@ class Place:
     parent: str | None
     order: str
 
+
+MAX_DEPTH = 256
+"""The deepest level shown; the top level is depth 0.
+
+Adding, moving and importing refuse to go deeper, so only a foreign writer
+(a hostile peer) or concurrent moves into a tree already about this deep put
+a node below it. Hiding it there keeps every replica identical and every
+reader of the tree (rendering, export, the browser's views) within a bounded
+depth: a chain of 20,000 nodes would otherwise exhaust their recursion."""
 
 UNPLACED = Place(None, "z")
 """Where a node with no stored ``pos`` goes.
@@ -58,12 +69,14 @@ class Layout:
     """Where every node ends up.
 
     ``children[None]`` lists the top-level nodes; ``visible`` holds every node
-    shown in the tree; ``place`` is each node's effective position after cycle
-    repair (it differs from the stored one only for a node whose move lost).
+    shown in the tree and ``depth`` its level (0: the top level); ``place`` is
+    each node's effective position after cycle repair (it differs from the
+    stored one only for a node whose move lost).
     """
 
     children: dict[str | None, list[str]] = field(default_factory=dict)
     visible: set[str] = field(default_factory=set)
+    depth: dict[str, int] = field(default_factory=dict)
     place: dict[str, Place] = field(default_factory=dict)
     deleted: set[str] = field(default_factory=set)
 
@@ -74,6 +87,15 @@ class Layout:
     def kids(self, parent: str | None) -> list[str]:
         """The visible children of ``parent`` in order (empty if none)."""
         return self.children.get(parent, [])
+
+    def height(self, node_id: str) -> int:
+        """How many levels of visible nodes hang below ``node_id`` (0: none)."""
+        height, level, below = 0, 0, self.kids(node_id)
+        while below:
+            level += 1
+            height = level
+            below = [kid for node in below for kid in self.kids(node)]
+        return height
 
     def is_ancestor(self, ancestor: str, node: str) -> bool:
         """Whether ``ancestor`` is ``node`` itself or above it in the tree."""
@@ -92,7 +114,7 @@ def compute_layout(entries: Mapping[str, Entry]) -> Layout:
     layout = Layout(place=place, deleted={i for i, entry in entries.items() if entry.deleted})
     hidden: set[str] = set()
     for node_id in entries:
-        if _is_visible(node_id, entries, place, layout.visible, hidden):
+        if _is_visible(node_id, entries, place, layout, hidden):
             parent = place[node_id].parent
             layout.children.setdefault(parent, []).append(node_id)
     for siblings in layout.children.values():
@@ -133,18 +155,26 @@ def _is_visible(
     node_id: str,
     entries: Mapping[str, Entry],
     place: Mapping[str, Place],
-    visible: set[str],
+    layout: Layout,
     hidden: set[str],
 ) -> bool:
     chain: list[str] = []
     current: str | None = node_id
-    ok = True
-    while current is not None and current not in visible:
+    while current is not None and current not in layout.visible:
         entry = entries.get(current)
         if entry is None or entry.deleted or current in hidden:
-            ok = False
-            break
+            hidden.update(chain)
+            return False
         chain.append(current)
         current = place[current].parent
-    (visible if ok else hidden).update(chain)
-    return ok
+    # The chain hangs from the top level or from a node already shown: each
+    # node is one level below the next; those past MAX_DEPTH stay hidden.
+    depth = -1 if current is None else layout.depth[current]
+    for node in reversed(chain):
+        depth += 1
+        if depth > MAX_DEPTH:
+            hidden.add(node)
+        else:
+            layout.visible.add(node)
+            layout.depth[node] = depth
+    return node_id in layout.visible

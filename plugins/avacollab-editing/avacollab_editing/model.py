@@ -17,7 +17,7 @@ from pycrdt import Map
 
 from .components import Component, parse_export, to_export, walk
 from .fractional import key_between, keys_between
-from .layout import Place
+from .layout import MAX_DEPTH, Place
 from .replica import Replica
 from .schema import (
     JSON,
@@ -70,6 +70,7 @@ class Document(Replica):
         if node_id in self._nodes:
             raise EditError(f"node {node_id!r} already exists")
         self._check_parent(parent)
+        self._check_depth(parent, 0, f"adding under {parent!r}")
         order = self._order_at(parent, index, moving=None)
         with self._transaction(patched=True):
             self._nodes[node_id] = Map(
@@ -137,6 +138,7 @@ class Document(Replica):
             raise EditError(f"node {node_id!r} does not parse (written past the checks)")
         if parent is not None and layout.is_ancestor(node_id, parent):
             raise CycleError(f"cannot move {node_id!r} into its own subtree ({parent!r})")
+        self._check_depth(parent, layout.height(node_id), f"moving {node_id!r} under {parent!r}")
         order = self._order_at(parent, index, moving=node_id)
         old = layout.place[node_id]
         with self._transaction():
@@ -184,6 +186,10 @@ class Document(Replica):
             if component.id in self._nodes:
                 raise EditError(f"node {component.id!r} already exists")
         self._check_parent(parent)
+        height, level = -1, components
+        while level:
+            height, level = height + 1, [kid for c in level for kid in c.children]
+        self._check_depth(parent, max(height, 0), "importing there")
         top_orders = self._orders_after(parent, len(components))
         with self._transaction():
             pending = [(c, parent, order) for c, order in zip(components, top_orders, strict=True)]
@@ -227,6 +233,7 @@ class Document(Replica):
         layout = view.layout
         layout.place[node_id] = place
         layout.visible.add(node_id)
+        layout.depth[node_id] = 0 if place.parent is None else layout.depth[place.parent] + 1
         siblings = layout.children.setdefault(place.parent, [])
         bisect.insort(siblings, node_id, key=lambda s: (layout.place[s].order, s))
 
@@ -260,6 +267,13 @@ class Document(Replica):
         check_id(parent, "parent")
         if parent not in self._current_layout().visible:
             raise EditError(f"parent {parent!r} is not in the tree (unknown or deleted)")
+
+    def _check_depth(self, parent: str | None, height: int, what: str) -> None:
+        """Refuse nodes ``height`` levels below a new child of ``parent`` past MAX_DEPTH:
+        the layout would hide them (``parent`` is in the tree)."""
+        top = 0 if parent is None else self._current_layout().depth[parent] + 1
+        if top + height > MAX_DEPTH:
+            raise EditError(f"{what} would nest the tree more than {MAX_DEPTH} deep")
 
     def _order_at(self, parent: str | None, index: int | None, moving: str | None) -> str:
         layout = self._current_layout()

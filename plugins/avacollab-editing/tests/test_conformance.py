@@ -168,5 +168,6 @@ def test_tree_cases(case: dict[str, Any]) -> None:
 
 def test_tree_cases_cover_the_rules() -> None:
     names = " ".join(case["name"] for case in TREES["cases"])
-    for rule in ("ties on order", "deleted", "missing parent", "cycle", "no position", "prev"):
+    rules = ("ties on order", "deleted", "missing parent", "cycle", "no position", "prev", "deep")
+    for rule in rules:
         assert rule in names, rule

@@ -7,7 +7,7 @@ import random
 from hypothesis import given
 from hypothesis import strategies as st
 
-from avacollab_editing.layout import Entry, Place, compute_layout
+from avacollab_editing.layout import MAX_DEPTH, Entry, Place, compute_layout
 
 
 def _e(
@@ -52,6 +52,19 @@ def test_deleted_and_missing_parents_hide_subtrees() -> None:
     )
     assert layout.visible == {"ok"}
     assert layout.is_deleted("gone") and not layout.is_deleted("child")
+
+
+def test_nodes_past_max_depth_are_hidden_with_their_subtree() -> None:
+    chain = {"n0": _e(None)} | {f"n{i}": _e(f"n{i - 1}") for i in range(1, MAX_DEPTH + 50)}
+    chain["branch"] = _e(f"n{MAX_DEPTH + 10}")
+    chain["shallow"] = _e("n3")
+    # Whichever node the walk starts from: deepest first or top first.
+    for entries in (chain, dict(reversed(chain.items()))):
+        layout = compute_layout(entries)
+        assert layout.visible == {f"n{i}" for i in range(MAX_DEPTH + 1)} | {"shallow"}
+        assert layout.depth[f"n{MAX_DEPTH}"] == MAX_DEPTH and layout.depth["shallow"] == 4
+        assert layout.kids(f"n{MAX_DEPTH}") == []
+        assert layout.height("n0") == MAX_DEPTH and layout.height("shallow") == 0
 
 
 entries_strategy = st.dictionaries(

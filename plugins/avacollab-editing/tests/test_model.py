@@ -15,6 +15,7 @@ from avacollab_editing import (
     NodeChange,
     ValidationError,
 )
+from avacollab_editing.layout import MAX_DEPTH
 
 from .helpers import shape, sync_pair
 
@@ -184,6 +185,46 @@ def test_move_rejects_cycles_and_bad_targets(doc: Document) -> None:
         doc.move("cancel", None)
     with pytest.raises(EditError, match="not in the tree"):
         doc.move("ok", "cancel")
+
+
+def test_edits_never_nest_the_tree_past_the_limit() -> None:
+    d = Document()
+    parent = None
+    for i in range(MAX_DEPTH + 1):
+        parent = d.add("Box", parent=parent, id=f"n{i}")
+    with pytest.raises(EditError, match=f"adding under 'n{MAX_DEPTH}' would nest the tree more"):
+        d.add("Box", parent=f"n{MAX_DEPTH}")
+    d.add("Box", id="a")
+    d.add("Box", parent="a", id="b")
+    with pytest.raises(EditError, match=r"moving 'a' under .* more than 256 deep"):
+        d.move("a", f"n{MAX_DEPTH - 1}")  # b would be at depth 257
+    d.move("a", f"n{MAX_DEPTH - 2}")  # b at 256: fits exactly
+    two_levels = {"id": "x", "type": "Box", "children": [{"id": "y", "type": "Box"}]}
+    with pytest.raises(EditError, match="importing there would nest"):
+        d.import_(two_levels, parent=f"n{MAX_DEPTH - 1}")
+    d.import_(two_levels, parent=f"n{MAX_DEPTH - 2}")
+    assert d.node("y") is not None and d.node("y").visible  # type: ignore[union-attr]
+
+
+def test_a_chain_written_deeper_than_the_limit_reads_within_it() -> None:
+    # What a hostile peer can write past the checks: 2,000 nodes in a chain.
+    # Reading it whole would pass Python's recursion limit.
+    doc: Doc[Map[object]] = Doc()
+    nodes = doc.get("nodes", type=Map)
+    with doc.transaction():
+        for i in range(2000):
+            pos = {"parent": f"n{i - 1}" if i else None, "order": "V"}
+            nodes[f"n{i}"] = Map({"type": "Box", "props": Map(), "pos": pos, "deleted": False})
+    document = Document(doc)
+    depth, component = 0, document.tree()[0]
+    while component.children:
+        depth, component = depth + 1, component.children[0]
+    assert depth == MAX_DEPTH
+    assert document.export()["components"]
+    deepest = document.node(f"n{MAX_DEPTH + 1}")
+    assert deepest is not None and not deepest.visible
+    assert document.children(f"n{MAX_DEPTH}") == []
+    document.close()
 
 
 def test_reorder_among_siblings(doc: Document) -> None:
