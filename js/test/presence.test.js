@@ -6,7 +6,7 @@ import * as encoding from "lib0/encoding";
 
 import { Bus } from "../src/bus/bus.js";
 import { decodeFrame } from "../src/bus/wire.js";
-import { MAX_ENTRIES, Presence, TOPIC, WireError, decodeUpdate, presenceOnBus } from "../src/presence/presence.js";
+import { MAX_ENTRIES, MAX_RETIRED_CLIENTS, Presence, TOPIC, WireError, decodeUpdate, presenceOnBus } from "../src/presence/presence.js";
 import { InvalidState, parseState } from "../src/presence/state.js";
 import { ManualClock } from "../scripts/testing.mjs";
 import { busPair } from "./memory-channel.js";
@@ -146,6 +146,30 @@ test("a peer owns its first client id only; bad entries are refused one by one",
   a.leave(); // the null state removes a on b
   assert.equal(b.states().has("a"), false);
   assert.equal(b.awareness.states.has(aId), false);
+  b.leave();
+});
+
+test("a peer naming ever new client ids leaves a bounded trace", () => {
+  const { a, b } = pair();
+  a.start();
+  b.start();
+  const state = JSON.stringify({ user: { name: "M", color: "#123456" } });
+  const first = 10_000;
+  const count = 100 * 64;
+  for (let start = first; start < first + count; start += 64) {
+    const entries = Array.from({ length: 64 }, (_, j) => /** @type {[number, number, string]} */ ([start + j, 1, state]));
+    assert.deepEqual(b.receive("mallory", update(entries)), []);
+  }
+  const last = first + count - 1;
+  assert.equal(b.states().get("mallory")?.clientId, last);
+  // The clocks kept: a's, b's, mallory's current, the most recent retired (6,400 without the bound).
+  const meta = b.awareness.meta;
+  assert.equal(meta.size, MAX_RETIRED_CLIENTS + 3);
+  for (const id of [a.clientId, b.clientId, last, last - 1]) assert.ok(meta.has(id), String(id));
+  // A late copy of a recently retired client's update stays stale.
+  assert.deepEqual(b.receive("mallory", update([[last - 1, 1, state]])), []);
+  assert.equal(b.states().get("mallory")?.clientId, last);
+  a.leave();
   b.leave();
 });
 

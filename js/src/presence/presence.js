@@ -29,6 +29,15 @@ import { WireError, decodeUpdate, encodeEntries } from "./wire.js";
 export { MAX_ENTRIES, MAX_UPDATE_BYTES, WireError, decodeUpdate } from "./wire.js";
 export { TOPIC, presenceOnBus } from "./session.js";
 
+/**
+ * Client ids no peer owns any more whose clock the awareness keeps
+ * (presence.py's MAX_RETIRED_CLIENTS). The clock keeps a late copy of a
+ * retired client's update from bringing its state back; y-protocols keeps
+ * it for every client id it ever saw, and a hostile peer can name up to 64
+ * new ones in each update: past this many, the oldest retired clocks go.
+ */
+export const MAX_RETIRED_CLIENTS = 1024;
+
 /** @typedef {import("./state.js").PresenceState} PresenceState */
 /** @typedef {import("./state.js").Status} Status */
 /** @typedef {import("./clock.js").Clock} Clock */
@@ -78,6 +87,8 @@ export class Presence {
     this._remotes = new Map();
     /** @type {Map<number, string>} */
     this._owners = new Map();
+    /** @type {Set<number>} client ids retired, oldest first */
+    this._retired = new Set();
     /** @type {Array<(change: PresenceChange) => void>} */
     this._listeners = [];
     /** @type {PresenceState} */
@@ -344,6 +355,14 @@ export class Presence {
     removeAwarenessStates(this.awareness, [clientId], peerId);
     this._owners.delete(clientId);
     this._remotes.delete(peerId);
+    this._retired.delete(clientId);
+    this._retired.add(clientId);
+    if (this._retired.size > MAX_RETIRED_CLIENTS) {
+      const oldest = /** @type {number} */ (this._retired.values().next().value);
+      this._retired.delete(oldest);
+      // Owned again since: its clock is in use.
+      if (!this._owners.has(oldest) && !this.awareness.states.has(oldest)) this.awareness.meta.delete(oldest);
+    }
   }
 
   /** @param {string[]} peerIds @param {PresenceChange["origin"]} origin */

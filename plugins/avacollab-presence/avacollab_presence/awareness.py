@@ -104,6 +104,12 @@ class PresenceAwareness(Awareness):
             known == clock and removal and (client_id in self._built or client_id in self._unbuilt)
         )
 
+    def forget_clock(self, client_id: int) -> None:
+        """Drop what is known of a remote client id that has no state any more."""
+        if client_id == self.client_id or client_id in self._built or client_id in self._unbuilt:
+            raise ValueError("forget_clock takes remote client ids without a state only")
+        self._meta.pop(client_id, None)
+
     def apply_checked(self, client_id: int, clock: int, text: str | None, origin: Any) -> None:
         """Record a remote entry the caller has checked and found newer.
 

@@ -56,9 +56,17 @@ from .state import (
 )
 from .wire import Entry, WireError, decode_update
 
-__all__ = ["PeerPresence", "Presence"]
+__all__ = ["MAX_RETIRED_CLIENTS", "PeerPresence", "Presence"]
 
 logger = logging.getLogger(__name__)
+
+MAX_RETIRED_CLIENTS = 1024
+"""Client ids no peer owns any more whose clock the awareness keeps.
+
+The clock keeps a late copy of a retired client's update from bringing its
+state back. The awareness would keep it for every client id it ever saw, and
+a hostile peer can name up to 64 new ones in each update: past this many,
+the oldest retired clocks go."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +123,7 @@ class Presence:
         self._listeners: list[Callable[[PresenceChange], None]] = []
         self._remotes: dict[str, _Remote] = {}
         self._owners: dict[int, str] = {}
+        self._retired: dict[int, None] = {}  # oldest first
         now = self._scheduler.time()
         self._last_input = now
         self._state = PresenceState(
@@ -338,6 +347,14 @@ class Presence:
         self._awareness.remove_awareness_states([client_id], peer_id)
         del self._owners[client_id]
         self._remotes.pop(peer_id, None)
+        retired = self._retired
+        retired.pop(client_id, None)
+        retired[client_id] = None
+        if len(retired) > MAX_RETIRED_CLIENTS:
+            oldest = next(iter(retired))
+            del retired[oldest]
+            if oldest not in self._owners:  # owned again since: its clock is in use
+                self._awareness.forget_clock(oldest)
 
     def _drop(self, peer_ids: list[str], origin: Origin) -> None:
         gone = [peer for peer in peer_ids if peer in self._remotes]

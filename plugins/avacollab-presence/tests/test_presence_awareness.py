@@ -122,3 +122,15 @@ def test_only_remote_client_ids_are_applied_this_way() -> None:
     with pytest.raises(ValueError, match="remote client ids only"):
         ours.apply_checked(5, 9, json.dumps(STATE), "peer")
     assert ours.states[5] == {}
+
+
+def test_only_a_remote_client_without_a_state_has_its_clock_forgotten() -> None:
+    ours = PresenceAwareness(Doc(client_id=5))
+    ours.apply_checked(7, 3, json.dumps(STATE), "peer")
+    for client_id in (5, 7):  # ours, and one with a state
+        with pytest.raises(ValueError, match="remote client ids without a state only"):
+            ours.forget_clock(client_id)
+    ours.apply_checked(7, 4, None, "peer")  # removed: the clock stays...
+    assert ours.meta[7]["clock"] == 4
+    ours.forget_clock(7)  # ...until forgotten
+    assert 7 not in ours.meta and 5 in ours.meta

@@ -19,6 +19,7 @@ from avacollab_presence import (
     PresenceConfig,
 )
 from avacollab_presence.colors import preferred_slot
+from avacollab_presence.presence import MAX_RETIRED_CLIENTS
 from avacollab_presence.wire import Entry, decode_update, encode_update
 from presence_fakes import FakeScheduler, Member, Room
 
@@ -549,6 +550,24 @@ def test_hostile_updates_are_refused_and_disturb_nobody(room: Room) -> None:
     assert a.changes == []
     assert 4242 not in a.presence.awareness.meta
     assert a.presence.awareness.states[a.presence.client_id] == sent_state(a.sent[-1].data)
+
+
+def test_a_peer_naming_ever_new_client_ids_leaves_a_bounded_trace(room: Room) -> None:
+    a, b = pair(room)
+    first, count = 10_000, 100 * 64
+    for start in range(first, first + count, 64):
+        update = encode_update([Entry(start + j, 1, VALID) for j in range(64)])
+        assert a.presence.receive("peer-evil", update) == []
+    last = first + count - 1
+    assert a.presence.states()["peer-evil"].client_id == last
+    # The clocks kept: the two peers', the one the hostile peer holds now,
+    # and the most recent retired ones (6,400 without the bound).
+    meta = a.presence.awareness.meta
+    assert len(meta) == MAX_RETIRED_CLIENTS + 3
+    assert {a.presence.client_id, b.presence.client_id, last, last - 1} <= set(meta)
+    # A late copy of a recently retired client's update stays stale.
+    assert a.presence.receive("peer-evil", encode_update([Entry(last - 1, 1, VALID)])) == []
+    assert a.presence.states()["peer-evil"].client_id == last
 
 
 def test_a_known_peer_turning_hostile_is_refused_and_keeps_its_last_state(room: Room) -> None:
