@@ -277,6 +277,19 @@ test("past MAX_DEPTH the view kept up to date hides what a full read hides", () 
   assert.throws(() => doc.move("a", `n${MAX_DEPTH - 1}`), /moving "a" under .* more than 256 deep/);
   doc.move("a", `n${MAX_DEPTH - 2}`); // b at MAX_DEPTH: fits exactly
   assert.equal(doc.node("b")?.visible, true);
+  // A deleted subtree counts: moved deep while hidden, it could not come back.
+  doc.add("Box", {}, { id: "p" });
+  doc.add("Box", {}, { id: "q", parent: "p" });
+  doc.add("Box", {}, { id: "r", parent: "q" });
+  doc.delete("q");
+  assert.throws(() => doc.move("p", `n${MAX_DEPTH - 1}`), /moving "p" under/);
+  doc.move("p", `n${MAX_DEPTH - 3}`); // r at MAX_DEPTH once back
+  doc.restore("q");
+  assert.equal(doc.node("r")?.visible, true);
+  // Restoring checks too: after a move written past the checks, q cannot come back.
+  doc.delete("q");
+  /** @type {Y.Map<unknown>} */ (doc.nodes.get("p")).set("pos", { parent: `n${MAX_DEPTH - 1}`, order: "V" });
+  assert.throws(() => doc.restore("q"), /restoring "q" would nest the tree more than 256 deep/);
   doc.close();
 });
 

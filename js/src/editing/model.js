@@ -211,6 +211,12 @@ export class Document {
   restore(id) {
     const node = this._node(id);
     if (!node.get("deleted")) throw new EditError(`node ${JSON.stringify(id)} is not deleted`);
+    const layout = this._layout();
+    const place = layout.place.get(id);
+    if (place !== undefined && (place.parent === null || layout.visible.has(place.parent))) {
+      // It comes back into the tree, and its subtree with it.
+      this._checkDepth(place.parent, layout.height(id), `restoring ${JSON.stringify(id)}`);
+    }
     this._transact(() => node.set("deleted", false), id);
   }
 

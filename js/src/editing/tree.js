@@ -26,9 +26,9 @@
 
 /**
  * The deepest level shown; the top level is depth 0 (layout.py's MAX_DEPTH).
- * Adding and moving refuse to go deeper, so only a foreign writer (a hostile
- * peer) or concurrent moves into a tree already about this deep put a node
- * below it; hidden there, every reader of the tree stays within a bounded
+ * Adding, moving and restoring refuse to go deeper, so only undo and redo, a
+ * foreign writer (a hostile peer) or concurrent moves into a tree already
+ * about this deep put a node below it; hidden there, every reader of the tree stays within a bounded
  * depth, where a chain of 20,000 nodes would exhaust the stack.
  */
 export const MAX_DEPTH = 256;
@@ -81,15 +81,16 @@ export class Layout {
   }
 
   /**
-   * How many levels of visible nodes hang below `id` (0: none).
+   * How many levels of nodes hang below `id` (0: none), hidden ones
+   * included: a restore, or an undo, can show those again.
    * @param {string} id
    */
   height(id) {
     let height = 0;
-    let below = this.kids(id);
+    let below = [...(this.under.get(id) ?? [])];
     while (below.length) {
       height++;
-      below = below.flatMap((node) => this.kids(node));
+      below = below.flatMap((node) => [...(this.under.get(node) ?? [])]);
     }
     return height;
   }

@@ -33,9 +33,9 @@ class Place:
 MAX_DEPTH = 256
 """The deepest level shown; the top level is depth 0.
 
-Adding, moving and importing refuse to go deeper, so only a foreign writer
-(a hostile peer) or concurrent moves into a tree already about this deep put
-a node below it. Hiding it there keeps every replica identical and every
+Adding, moving, importing and restoring refuse to go deeper, so only undo
+and redo, a foreign writer (a hostile peer) or concurrent moves into a tree
+already about this deep put a node below it. Hiding it there keeps every replica identical and every
 reader of the tree (rendering, export, the browser's views) within a bounded
 depth: a chain of 20,000 nodes would otherwise exhaust their recursion."""
 
@@ -89,12 +89,15 @@ class Layout:
         return self.children.get(parent, [])
 
     def height(self, node_id: str) -> int:
-        """How many levels of visible nodes hang below ``node_id`` (0: none)."""
-        height, level, below = 0, 0, self.kids(node_id)
+        """How many levels of nodes hang below ``node_id`` (0: none), hidden ones
+        included: a restore, or an undo, can show those again."""
+        under: dict[str | None, list[str]] = {}
+        for node, place in self.place.items():
+            under.setdefault(place.parent, []).append(node)
+        height, below = 0, under.get(node_id, [])
         while below:
-            level += 1
-            height = level
-            below = [kid for node in below for kid in self.kids(node)]
+            height += 1
+            below = [kid for node in below for kid in under.get(node, ())]
         return height
 
     def is_ancestor(self, ancestor: str, node: str) -> bool:

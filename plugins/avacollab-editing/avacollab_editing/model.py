@@ -122,6 +122,11 @@ class Document(Replica):
         node = self._node(node_id)
         if not node.get("deleted", False):
             raise EditError(f"node {node_id!r} is not deleted")
+        layout = self._current_layout()
+        place = layout.place.get(node_id)
+        if place is not None and (place.parent is None or place.parent in layout.visible):
+            # It comes back into the tree, and its subtree with it.
+            self._check_depth(place.parent, layout.height(node_id), f"restoring {node_id!r}")
         with self._transaction():
             node["deleted"] = False
 

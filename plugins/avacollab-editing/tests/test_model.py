@@ -204,6 +204,23 @@ def test_edits_never_nest_the_tree_past_the_limit() -> None:
         d.import_(two_levels, parent=f"n{MAX_DEPTH - 1}")
     d.import_(two_levels, parent=f"n{MAX_DEPTH - 2}")
     assert d.node("y") is not None and d.node("y").visible  # type: ignore[union-attr]
+    # A deleted subtree counts: moved deep while hidden, it could not come back.
+    d.add("Box", id="p")
+    d.add("Box", parent="p", id="q")
+    d.add("Box", parent="q", id="r")
+    d.delete("q")
+    with pytest.raises(EditError, match="moving 'p' under"):
+        d.move("p", f"n{MAX_DEPTH - 1}")  # r would be at 258 once q is back
+    d.move("p", f"n{MAX_DEPTH - 3}")  # r at 256 once back: fits
+    d.restore("q")
+    assert d.node("r").visible  # type: ignore[union-attr]
+    # Restoring checks too: after a move written past the checks, q cannot come back.
+    d.delete("q")
+    p = d._nodes["p"]
+    assert isinstance(p, Map)
+    p["pos"] = {"parent": f"n{MAX_DEPTH - 1}", "order": "V"}
+    with pytest.raises(EditError, match="restoring 'q' would nest the tree more than 256 deep"):
+        d.restore("q")
 
 
 def test_a_chain_written_deeper_than_the_limit_reads_within_it() -> None:
