@@ -683,6 +683,19 @@ async def test_voice_mute_and_the_speaking_indicator(browser: Any, server: Signa
         await page.page.click("#voice")  # leave voice
         assert await page.page.get_attribute("#voice", "aria-pressed") == "false"
         assert await page.page.is_disabled("#mute")
+        # And back: the voice goes on the transceiver it used before, so the
+        # other page gets the same track again and plays it once, not twice.
+        await page.page.click("#voice")
+        await page.until("() => document.querySelector('#voice').ariaPressed === 'true'")
+        await other.until(
+            "(id) => document.querySelector(`#people [data-peer='${id}']`)"
+            "?.classList.contains('speaking')",
+            page.id,
+        )
+        assert await other.run("() => document.querySelectorAll('#audio audio').length") == 1
+        audio = "(id) => avacollabEditor.room.session.link(id).pc.getTransceivers()"
+        audio += ".filter((t) => t.receiver.track.kind === 'audio').length"
+        assert await page.run(audio, other.id) == 1
         assert page.errors == other.errors == []
     finally:
         await page.page.close()

@@ -188,6 +188,11 @@ export class Media {
   /** @param {string} peer @param {MediaStreamTrack} track */
   _track(peer, track) {
     if (track.kind === "audio") {
+      // A peer that stops and starts its voice sends it on the same
+      // transceiver again: the same track comes back, and must not play twice.
+      for (const el of this.ui.audio.querySelectorAll("audio")) {
+        if (/** @type {MediaStream | null} */ (/** @type {HTMLAudioElement} */ (el).srcObject)?.getTracks()[0] === track) return;
+      }
       const player = h("audio", { autoplay: true, "data-peer": peer });
       player.srcObject = new MediaStream([track]);
       this.ui.audio.append(player);

@@ -14,6 +14,22 @@ import { MemoryChannel } from "./memory-channel.js";
 
 /** @type {Map<string, FakePeerConnection>} */
 const registry = new Map();
+
+/**
+ * An RTCRtpSender's part the session uses.
+ * @param {unknown} track
+ */
+function fakeSender(track) {
+  const sender = {
+    track,
+    /** @param {unknown} next */
+    async replaceTrack(next) {
+      sender.track = next;
+    },
+    setStreams() {},
+  };
+  return sender;
+}
 let counter = 0;
 
 export class FakePeerConnection extends EventTarget {
@@ -159,7 +175,7 @@ export class FakePeerConnection extends EventTarget {
    */
   addTransceiver(kind, init) {
     // As in browsers, the receiver's track exists (and says the kind) from the start.
-    const transceiver = { kind, mid: null, direction: init.direction, sender: { track: null }, receiver: { track: { kind } } };
+    const transceiver = { kind, mid: null, direction: init.direction, sender: fakeSender(null), receiver: { track: { kind } } };
     this.transceivers.push(transceiver);
     return transceiver;
   }
@@ -173,7 +189,8 @@ export class FakePeerConnection extends EventTarget {
    * @param {{ kind: string }} track
    */
   addTrack(track) {
-    const transceiver = { kind: track.kind, mid: null, direction: "sendrecv", sender: { track }, receiver: { track: { kind: track.kind } } };
+    // As in browsers, never on a transceiver that has sent before.
+    const transceiver = { kind: track.kind, mid: null, direction: "sendrecv", sender: fakeSender(track), receiver: { track: { kind: track.kind } } };
     this.transceivers.push(transceiver);
     return transceiver.sender;
   }
@@ -181,6 +198,9 @@ export class FakePeerConnection extends EventTarget {
   /** @param {{ track: unknown }} sender */
   removeTrack(sender) {
     sender.track = null;
+    // As in browsers: the transceiver stops sending and keeps receiving.
+    const transceiver = this.transceivers.find((t) => t.sender === sender);
+    if (transceiver !== undefined) transceiver.direction = transceiver.direction === "sendrecv" ? "recvonly" : "inactive";
   }
 
   async getStats() {

@@ -270,6 +270,48 @@ describe("sessions with fake peer connections", { skip }, () => {
     assert.equal(offerer.session.link(answerer.session.peerId), link);
   });
 
+  test("a track turned off and on is sent on the same transceiver again, in either role", async () => {
+    // A browser's addTrack never reuses a transceiver that has sent: without
+    // reuse each turn would add an m-line, and the ninth offer is refused.
+    const { offerer, answerer } = await pair();
+    for (const [x, y] of [[offerer, answerer], [answerer, offerer]]) {
+      const pc = /** @type {any} */ (x.session.link(y.session.peerId)?.pc);
+      const video = () => pc.transceivers.filter((/** @type {any} */ t) => t.kind === "video");
+      const renegotiated = () => x.events.items.filter((e) => e.event === "renegotiated").length;
+      const track = /** @type {any} */ ({ kind: "video" });
+      for (let turn = 0; turn < 10; turn++) {
+        for (const change of [() => x.session.addTrack(track), () => x.session.removeTrack(track)]) {
+          const before = renegotiated();
+          change();
+          await x.events.wait(() => renegotiated() > before);
+        }
+      }
+      assert.deepEqual(video().map((/** @type {any} */ t) => t.direction), ["recvonly"]);
+      x.session.addTrack(track);
+      assert.deepEqual(video().map((/** @type {any} */ t) => [t.direction, t.sender.track === track]), [["sendrecv", true]]);
+      x.session.removeTrack(track);
+    }
+    assert.equal(offerer.events.items.filter((e) => e.event === "media-unavailable").length, 0);
+    assert.equal(answerer.events.items.filter((e) => e.event === "media-unavailable").length, 0);
+  });
+
+  test("past 8 tracks of a kind to one peer, a track is not sent", async () => {
+    const { offerer, answerer } = await pair();
+    /** @type {string[]} */
+    const warned = [];
+    const warn = console.warn;
+    console.warn = (...args) => warned.push(args.join(" "));
+    try {
+      for (let i = 0; i < 9; i++) offerer.session.addTrack(/** @type {any} */ ({ kind: "audio" }));
+    } finally {
+      console.warn = warn;
+    }
+    const link = /** @type {any} */ (offerer.session.link(answerer.session.peerId));
+    assert.equal(link.senders.size, 8);
+    assert.ok(warned.some((w) => w.includes("track refused") && w.includes("already 8 audio tracks")), warned.join("\n"));
+    await answerer.events.wait((e) => e.event === "renegotiated"); // the eight go
+  });
+
   test("a request never served is reported and asked again under a new seq; the link stays", async () => {
     const { offerer, answerer } = await deafPair(quick);
     const link = answerer.session.link(offerer.session.peerId);
@@ -517,7 +559,12 @@ describe("sessions with fake peer connections", { skip }, () => {
     const failed = (/** @type {typeof a} */ x, /** @type {typeof a} */ y) =>
       x.events.wait((e) => e.event === "link-failed" && e.peer === y.session.peerId && /no peer connections here/.test(String(e.error)), 10);
     // The offerer cannot make its link: reported, and tried again.
-    await failed(offerer, answerer);
+    const stun = { urls: ["stun:127.0.0.1:3478"] };
+    offerer.session.iceServers = [stun];
+    const first = await failed(offerer, answerer);
+    await offerer.events.wait((e) => e.event === "link-failed" && e !== first && Number(e.attempt) > Number(first.attempt));
+    // Every entry failed alone too, for a cause that is not theirs: none dropped.
+    assert.deepEqual(offerer.session.iceServers, [stun]);
     // Once it can, the answerer cannot take the offer: reported there too.
     flags[offerer === a ? 0 : 1].on = false;
     await failed(answerer, offerer);

@@ -127,21 +127,23 @@ export class PeerLink {
     this.offerer = offerer;
     this.session = session;
     const PC = session._RTCPeerConnection;
-    const config = () => ({
-      iceServers: session.iceServers,
+    const config = (/** @type {RTCIceServer[]} */ iceServers) => ({
+      iceServers,
       iceTransportPolicy: /** @type {RTCIceTransportPolicy} */ (session.relayOnly ? "relay" : "all"),
       bundlePolicy: /** @type {RTCBundlePolicy} */ ("max-bundle"),
     });
     try {
-      this.pc = new PC(config());
+      this.pc = new PC(config(session.iceServers));
     } catch (error) {
       // Browsers refuse the whole configuration for one entry they cannot
       // parse (a TURN URL without credentials, a typo): a server's mistake
-      // should cost that relay, not every link. Keep what they accept.
+      // should cost that relay, not every link. Keep what they accept, once
+      // a connection is made with it: when the cause was something else (too
+      // many connections), every entry fails alone too, and none is dropped.
       const accepted = acceptedIceServers(PC, session.iceServers);
       if (accepted.length === session.iceServers.length) throw error;
+      this.pc = new PC(config(accepted));
       session.iceServers = accepted;
-      this.pc = new PC(config());
     }
     this.reliable = this.pc.createDataChannel(RELIABLE.label, RELIABLE.options);
     this.unordered = this.pc.createDataChannel(UNORDERED.label, UNORDERED.options);
@@ -195,6 +197,28 @@ export class PeerLink {
     await this._described();
     await this.pc.setLocalDescription(await this.pc.createAnswer());
     return this._localDescription();
+  }
+
+  /**
+   * Start sending `track`; returns its sender, or null when the link already
+   * has MAX_MEDIA_PER_KIND transceivers of the track's kind and none is free
+   * to take it (as add_track in link.py). A transceiver of the kind that
+   * sends nothing takes the track, as aiortc's addTrack does: a browser's
+   * addTrack never reuses one that has sent, so a camera turned off and on
+   * would otherwise add an m-line each time, until the peers refuse the
+   * offer. The caller renegotiates.
+   * @param {MediaStreamTrack} track
+   * @param {MediaStream[]} streams
+   * @returns {RTCRtpSender | null}
+   */
+  addTrack(track, streams) {
+    const same = this.pc.getTransceivers().filter((t) => t.receiver.track.kind === track.kind && t.direction !== "stopped");
+    const free = same.find((t) => t.sender.track === null);
+    if (free === undefined) return same.length >= MAX_MEDIA_PER_KIND ? null : this.pc.addTrack(track, ...streams);
+    free.sender.replaceTrack(track).catch((error) => console.warn("session: cannot send a track:", errorText(error)));
+    free.sender.setStreams?.(...streams);
+    free.direction = free.direction === "recvonly" || free.direction === "sendrecv" ? "sendrecv" : "sendonly";
+    return free.sender;
   }
 
   /**

@@ -6,7 +6,7 @@
 // are in session.js and docs/session.md.
 
 import { BusError, messageJson } from "../bus/bus.js";
-import { LinkError, Peer, checkSdp, errorText, isOfferer, sleep } from "./link.js";
+import { LinkError, MAX_MEDIA_PER_KIND, Peer, checkSdp, errorText, isOfferer, sleep } from "./link.js";
 import { ANSWER, MAX_REQUEST_BYTES, OFFER, RENEGOTIATE } from "./renegotiation.js";
 
 /** @typedef {import("./session.js").Session} Session */
@@ -185,10 +185,14 @@ export function syncTracks(session, peer, renegotiate = true) {
     }
   }
   for (const [track, streams] of session._tracks) {
-    if (!link.senders.has(track)) {
-      link.senders.set(track, link.pc.addTrack(track, ...streams));
-      changed = true;
+    if (link.senders.has(track)) continue;
+    const sender = link.addTrack(track, streams);
+    if (sender === null) {
+      console.warn("session: track refused for", peer.id, `: already ${MAX_MEDIA_PER_KIND} ${track.kind} tracks`);
+      continue;
     }
+    link.senders.set(track, sender);
+    changed = true;
   }
   if (changed && renegotiate) negotiationNeeded(session, peer, link);
   return changed;
