@@ -110,6 +110,15 @@ async def test_the_served_bundle_passes_the_vectors_in_chromium(
     assert inflate(bytes.fromhex(result["packed"]), len(plain)) == plain
 
 
+async def served_page(browser: Any, make_server: ServerFactory) -> tuple[Any, str]:
+    """A page open at a new server's own origin, and that origin."""
+    server = await make_server()
+    origin = server.url.replace("ws://", "http://").removesuffix("/ws")
+    page = await browser.new_page()
+    await page.goto(origin + "/")
+    return page, origin
+
+
 # Runs in the page: a DEFLATE bomb (64 MiB of zeros in 64 KiB) inflated under a
 # 1 MiB limit, with the decompressor's input counted.
 INFLATE_BOMB = """async (url) => {
@@ -147,10 +156,7 @@ async def test_a_deflate_bomb_reaches_chromiums_decompressor_a_slice_at_a_time(
     # Chromium inflates each chunk written to a DecompressionStream whole
     # before the first read: fed the 64 KiB at once, it would hold 64 MiB
     # before the limit is checked. Fed by slices, it stops a few slices in.
-    server = await make_server()
-    origin = server.url.replace("ws://", "http://").removesuffix("/ws")
-    page = await browser.new_page()
-    await page.goto(origin + "/")
+    page, origin = await served_page(browser, make_server)
     result = await page.evaluate(INFLATE_BOMB, origin + CLIENT_PATH)
     assert result["code"] == "deflate-too-large"
     assert max(result["writes"]) <= result["slice"]
@@ -174,10 +180,7 @@ async def test_chromium_refuses_a_whole_configuration_for_one_bad_ice_server(
     browser: Any, make_server: ServerFactory
 ) -> None:
     # What PeerLink falls back on: the entries Chromium takes, each tried alone.
-    server = await make_server()
-    origin = server.url.replace("ws://", "http://").removesuffix("/ws")
-    page = await browser.new_page()
-    await page.goto(origin + "/")
+    page, origin = await served_page(browser, make_server)
     stun = {"urls": ["stun:127.0.0.1:3478"]}
     turn = {"urls": ["turn:127.0.0.1:3478"], "username": "u", "credential": "c"}
     bare_turn = {"urls": ["turn:127.0.0.1:3478"]}  # no credentials
