@@ -47,11 +47,7 @@ function sent(neg, sdp, serves = 0) {
  * @param {import("../src/session/renegotiation.js").Action[]} actions @param {string} sdp @param {number} [serves]
  */
 function resent(actions, sdp, serves = 0) {
-  const [send, arm] = actions;
-  assert.equal(actions.length, 2);
-  assert.deepEqual(send, { type: "send", topic: OFFER, body: { sdp, serves } });
-  assert.ok(arm.type === "arm" && arm.delay === TIMEOUT);
-  return arm;
+  return sentWithTimer(actions, OFFER, { sdp, serves });
 }
 
 /**
@@ -59,9 +55,17 @@ function resent(actions, sdp, serves = 0) {
  * @param {import("../src/session/renegotiation.js").Action[]} actions @param {number} seq @param {string[]} receive
  */
 function asked(actions, seq, receive) {
-  const [request, arm] = actions;
+  return sentWithTimer(actions, RENEGOTIATE, { seq, receive });
+}
+
+/**
+ * Check `actions` send `body` on `topic`, then arm the answer's timer; return the timer.
+ * @param {import("../src/session/renegotiation.js").Action[]} actions @param {string} topic @param {unknown} body
+ */
+function sentWithTimer(actions, topic, body) {
+  const [send, arm] = actions;
   assert.equal(actions.length, 2);
-  assert.deepEqual(request, { type: "send", topic: RENEGOTIATE, body: { seq, receive } });
+  assert.deepEqual(send, { type: "send", topic, body });
   assert.ok(arm.type === "arm" && arm.delay === TIMEOUT);
   return arm;
 }
